@@ -1,0 +1,83 @@
+/*
+ * The daemon's configuration: one JSON file with comments.  Loading checks
+ * structure, types and unknown keys; plugins, catalogues and mappings are
+ * checked when the runtime is built from it (see runtime.h).
+ */
+#ifndef ZV_CONFIG_H
+#define ZV_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zinvol/json.h>
+#include <zinvol/plugin.h>
+#include "errors.h"
+#include "../catalogue/catalogue.h"
+
+#define ZV_DEFAULT_CONFIG "/etc/zinvol/zinvol.conf"
+
+/* Per-destination delivery policy. */
+typedef struct zv_policy {
+    zv_level threshold;         /* fields weaker than this are never sent; default contract */
+    int64_t batch_window_s;     /* records are collected this long into one batch; 60 */
+    const char *schedule;       /* how often this destination is sent to: "event", "daily",
+                                   "weekly", "monthly", "quarterly", "half-yearly", "yearly" */
+    int64_t max_age_s;          /* retry until a payload is this old; 7d */
+    int concurrency;            /* payloads in flight at once; 4 */
+    int64_t timeout_ms;         /* per attempt; 30 s */
+    int64_t backoff_initial_ms; /* first retry delay; 1 s, doubled per attempt with jitter */
+    int64_t backoff_max_ms;     /* 5 min */
+    int circuit_failures;       /* consecutive failures that open the circuit; 5 */
+    int64_t circuit_cooldown_s; /* open circuit waits this long before one probe; 60 */
+} zv_policy;
+
+typedef struct zv_source_conf {
+    const char *name;
+    const char *type;
+    const zv_json *options; /* may be NULL */
+    const zv_json *mapping;
+    char path[32]; /* "sources[2]" for messages */
+} zv_source_conf;
+
+typedef struct zv_dest_conf {
+    const char *name;
+    const char *format;
+    const char *transport;
+    const zv_json *format_options;    /* may be NULL */
+    const zv_json *transport_options; /* may be NULL */
+    const zv_json *catalogue;         /* override object; may be NULL */
+    const zv_json *match;             /* {"field": "v" | ["v",...]}; may be NULL */
+    zv_policy policy;
+    char path[32]; /* "destinations[0]" */
+} zv_dest_conf;
+
+typedef struct zv_config {
+    char *file; /* as given */
+    char *dir;  /* folder of the file: relative paths resolve here */
+    zv_json_doc *doc;
+    char *state_dir;
+    char *store_path; /* absolute */
+    char *plugin_dir;
+    char *catalogue_dir;
+    zv_log_level log_level;
+    const char *org_agb;
+    const char *org_name;
+    const char *listen;    /* "127.0.0.1:8480"; NULL: no HTTP listener */
+    int64_t retention_s;   /* delivered payloads are pruned after this; 30d */
+    zv_source_conf *sources;
+    size_t nsources;
+    zv_dest_conf *dests;
+    size_t ndests;
+} zv_config;
+
+/* Overrides from the command line or environment, applied while loading. */
+typedef struct zv_config_overrides {
+    const char *state_dir;
+    const char *plugin_dir;
+} zv_config_overrides;
+
+zv_config *zv_config_load(const char *file, const zv_config_overrides *ov, zv_errors *errs);
+void zv_config_free(zv_config *cfg);
+/* Resolve a path from the config against the config's folder; malloc'd. */
+char *zv_config_path(const zv_config *cfg, const char *p);
+
+#endif

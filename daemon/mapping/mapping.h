@@ -1,0 +1,38 @@
+/*
+ * Mapping: a source's raw items -> model records.  One compiled mapping per
+ * source, from the "mapping" object of the source in the config.
+ */
+#ifndef ZV_MAPPING_H
+#define ZV_MAPPING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zinvol/json.h>
+#include <zinvol/model.h>
+#include <zinvol/plugin.h>
+#include "../core/errors.h"
+
+typedef struct zv_mapping zv_mapping;
+
+/* Validate and compile; problems go to errs as "cfgfile: path: reason". */
+zv_mapping *zv_mapping_compile(const zv_json *spec, const char *source, const char *cfgfile,
+                               const char *path, zv_errors *errs);
+void zv_mapping_free(zv_mapping *m);
+
+/* Map one item.  On failure returns NULL and names the model field (or the
+ * source path) and the reason; reasons never contain a BSN in clear. */
+zv_record *zv_mapping_apply(const zv_mapping *m, const zv_item *item, int64_t received,
+                            char *field, size_t fieldlen, char *reason, size_t reasonlen);
+
+/* Model fields this mapping can fill (for the audit's "collected, never
+ * required").  Returns how many ids were written to ids. */
+size_t zv_mapping_fields(const zv_mapping *m, int *ids, size_t max);
+
+/* Items are kept in quarantine as JSON {"type":..,"record_id":..,
+ * "fields":{path:value}} so a fixed mapping can process them again. */
+char *zv_item_to_json(const zv_item *item);
+/* Parse that JSON back; free with zv_item_free_parsed. */
+zv_item *zv_item_from_json(const char *json, size_t len);
+void zv_item_free_parsed(zv_item *item);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * zinvol plugin ABI.
+ *
+ * A plugin is a shared object that exports exactly one symbol,
+ * ZV_PLUGIN_SYMBOL, a const zv_plugin_descriptor.  The core reads the first
+ * three members (abi_major, abi_minor, size) before it touches anything else
+ * and refuses the file when the major differs, the minor is newer than the
+ * core's, or the size is smaller than the descriptor of that minor.
+ *
+ * Three kinds of plugin exist:
+ *   source    - reads from an ECD and hands raw items to the core, which maps
+ *               them into model records (see model.h);
+ *   format    - a funder's message format: declares its messages and their
+ *               requirement catalogues, renders minimised records into
+ *               payloads and reads the receiver's answers;
+ *   transport - delivers a payload somewhere and reports the outcome.
+ *
+ * The core owns the event loop.  Plugins never block and never run a loop of
+ * their own: they get timers, fd watches, an HTTP client and HTTP routes from
+ * the host table handed to create().  All callbacks run on the loop thread.
+ *
+ * Compatibility rules: members are only appended to the structs below (a
+ * minor bump); anything else is a major bump.  Both sides check `size`
+ * before reading appended members.
+ */
+#ifndef ZINVOL_PLUGIN_H
+#define ZINVOL_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zinvol/model.h>
+#include <zinvol/json.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ZV_ABI_MAJOR 1
+#define ZV_ABI_MINOR 0
+#define ZV_PLUGIN_SYMBOL "zv_plugin"
+
+#if defined(__GNUC__)
+#define ZV_EXPORT __attribute__((visibility("default")))
+#else
+#define ZV_EXPORT
+#endif
+
+/* Declare the descriptor in a plugin: ZV_PLUGIN_DEFINE = { ... }; */
+#define ZV_PLUGIN_DEFINE ZV_EXPORT const zv_plugin_descriptor zv_plugin
+
+typedef enum zv_plugin_kind {
+    ZV_PLUGIN_SOURCE = 1,
+    ZV_PLUGIN_FORMAT = 2,
+    ZV_PLUGIN_TRANSPORT = 3
+} zv_plugin_kind;
+
+/* ---- configuration declared by the plugin ------------------------------ */
+
+typedef enum zv_opt_type {
+    ZV_OPT_STRING = 1,
+    ZV_OPT_INT,
+    ZV_OPT_BOOL,
+    ZV_OPT_NUMBER,
+    ZV_OPT_OBJECT, /* free-form JSON object, read with cfg_json */
+    ZV_OPT_ARRAY   /* free-form JSON array, read with cfg_json */
+} zv_opt_type;
+
+#define ZV_OPT_REQUIRED 0x1u /* no default: the config must set it */
+#define ZV_OPT_SECRET 0x2u   /* never echoed in logs or reports */
+#define ZV_OPT_PATH 0x4u     /* a file name; relative ones resolve against the config's folder */
+
+typedef struct zv_option {
+    const char *name;
+    zv_opt_type type;
+    const char *def; /* default as text ("30", "true", "text/xml"); NULL: none */
+    unsigned flags;
+    const char *description;
+} zv_option;
+
+/* ---- host services ----------------------------------------------------- */
+
+typedef struct zv_ctx zv_ctx; /* one plugin instance, owned by the core */
+typedef struct zv_timer zv_timer;
+typedef struct zv_watch zv_watch;
+
+typedef enum zv_log_level {
+    ZV_LOG_ERROR = 0,
+    ZV_LOG_WARN,
+    ZV_LOG_NOTICE,
+    ZV_LOG_INFO,
+    ZV_LOG_DEBUG
+} zv_log_level;
+
+#define ZV_FD_READ 0x1
+#define ZV_FD_WRITE 0x2
+
+typedef void (*zv_timer_cb)(void *arg);
+typedef void (*zv_fd_cb)(int fd, int what, void *arg);
+
+typedef struct zv_http_header {
+    const char *name;
+    const char *value;
+} zv_http_header;
+
+typedef struct zv_http_request {
+    const char *method; /* "GET", "POST", ... */
+    const char *url;
+    const zv_http_header *headers;
+    size_t nheaders;
+    const void *body;
+    size_t body_len;
+    long timeout_ms;       /* 0: 30 s */
+    const char *ca_file;   /* NULL: system store; verification is always on */
+    const char *cert_file; /* client certificate for mTLS, PEM */
+    const char *key_file;
+    const char *bearer_token;
+    size_t max_response; /* 0: 64 MiB */
+} zv_http_request;
+
+typedef struct zv_http_response {
+    int status;        /* HTTP status; 0 when no response arrived */
+    const char *error; /* transport error text when status is 0 */
+    const char *body;  /* NUL-terminated for convenience */
+    size_t body_len;
+    const char *content_type;
+    long retry_after_s; /* from Retry-After, -1 if absent */
+} zv_http_response;
+
+/* Called exactly once, on the loop; resp is valid only during the call. */
+typedef void (*zv_http_cb)(const zv_http_response *resp, void *arg);
+
+typedef struct zv_http_exchange zv_http_exchange; /* an incoming request */
+typedef void (*zv_route_cb)(zv_http_exchange *ex, void *arg);
+
+/* A raw item from a source, before mapping.  Paths are the source's own:
+ * JSON pointers for JSON, column names for CSV, element paths for FHIR. */
+typedef struct zv_item_field {
+    const char *path;
+    const char *value;
+    size_t len;
+} zv_item_field;
+
+typedef struct zv_item {
+    const char *type;      /* e.g. "Patient", a file's base name; may be NULL */
+    const char *record_id; /* id at the source; NULL: the core derives one */
+    const zv_item_field *fields;
+    size_t nfields;
+} zv_item;
+
+/* Results of emit(). */
+#define ZV_EMIT_STAGED 0      /* mapped and staged (durable at the next commit) */
+#define ZV_EMIT_QUARANTINED 1 /* failed mapping; kept in quarantine with the reason */
+#define ZV_EMIT_DUPLICATE 2   /* already seen (same source and record id and content) */
+
+typedef struct zv_render_out zv_render_out;
+typedef struct zv_verdict_out zv_verdict_out;
+
+typedef struct zv_payload_spec {
+    const void *data;
+    size_t len;
+    const char *content_type;
+    const char *idem_key;  /* unique per destination, e.g. BerichtIdentificatie */
+    const char *extension; /* for file names: "xml", "json" */
+    const size_t *records; /* indexes into the batch this payload carries */
+    size_t nrecords;
+} zv_payload_spec;
+
+typedef struct zv_host {
+    uint32_t size; /* sizeof(zv_host) of the core */
+    uint32_t abi_major, abi_minor;
+
+    void (*log)(zv_ctx *ctx, zv_log_level level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+    /* The instance's own options, validated against the plugin's table.
+     * Absent optional options without default: NULL / 0 / NULL. */
+    const char *(*cfg_str)(zv_ctx *ctx, const char *name);
+    int64_t (*cfg_int)(zv_ctx *ctx, const char *name);
+    int (*cfg_bool)(zv_ctx *ctx, const char *name);
+    double (*cfg_number)(zv_ctx *ctx, const char *name);
+    const zv_json *(*cfg_json)(zv_ctx *ctx, const char *name);
+    const char *(*instance_name)(zv_ctx *ctx);
+    /* Organisation-wide settings: "agb", "name". */
+    const char *(*org)(zv_ctx *ctx, const char *key);
+
+    zv_timer *(*timer_new)(zv_ctx *ctx, zv_timer_cb cb, void *arg);
+    void (*timer_arm)(zv_timer *t, uint64_t ms);
+    void (*timer_cancel)(zv_timer *t);
+    void (*timer_free)(zv_timer *t);
+
+    zv_watch *(*watch_fd)(zv_ctx *ctx, int fd, int what, zv_fd_cb cb, void *arg);
+    void (*unwatch_fd)(zv_watch *w);
+
+    /* Asynchronous HTTP(S) through the core's libcurl multi handle. */
+    int (*http_request)(zv_ctx *ctx, const zv_http_request *req, zv_http_cb cb, void *arg);
+
+    /* Routes on the daemon's HTTP listener, e.g. "/webhook/ons". */
+    int (*http_route)(zv_ctx *ctx, const char *path, zv_route_cb cb, void *arg);
+    const char *(*ex_method)(zv_http_exchange *ex);
+    const char *(*ex_header)(zv_http_exchange *ex, const char *name);
+    const char *(*ex_body)(zv_http_exchange *ex, size_t *len);
+    void (*ex_reply)(zv_http_exchange *ex, int status, const char *content_type,
+                     const void *body, size_t len);
+
+    /* Sources: hand an item to the mapping layer.  Returns ZV_EMIT_* or a
+     * negative value when it could not be kept (store failure): then the
+     * source must not acknowledge and should retry later. */
+    int (*emit)(zv_ctx *ctx, const zv_item *item);
+    /* Make every emit and watermark since the last commit durable (one
+     * transaction).  Acknowledge upstream only after this returns 0. */
+    int (*commit)(zv_ctx *ctx);
+    /* Per-source resume points, written in the same transaction as emits. */
+    int (*watermark_get)(zv_ctx *ctx, const char *key, char *buf, size_t buflen);
+    int (*watermark_set)(zv_ctx *ctx, const char *key, const char *value);
+    /* Once mode: the source has handed over everything available now. */
+    void (*drained)(zv_ctx *ctx);
+    /* Count an event for metrics ("rejected_signature", ...). */
+    void (*count)(zv_ctx *ctx, const char *counter, int64_t delta);
+
+    /* Formats: results of render() and interpret(). */
+    int (*add_payload)(zv_render_out *out, const zv_payload_spec *p);
+    int (*reject_record)(zv_render_out *out, size_t index, const char *rule,
+                         const char *field, const char *reason);
+    int (*verdict)(zv_verdict_out *out, const char *record_key, int accepted, const char *codes,
+                   const char *reason);
+
+    /* State directory private to this instance (created on demand). */
+    const char *(*state_dir)(zv_ctx *ctx);
+} zv_host;
+
+/* ---- source plugins ---------------------------------------------------- */
+
+typedef struct zv_source_ops {
+    /* Begin watching / listening / polling. */
+    int (*start)(void *state);
+    /* Once mode: hand over everything available now, then call
+     * host->drained().  May finish asynchronously. */
+    int (*drain)(void *state);
+    /* Stop accepting input; finish or persist what is in flight. */
+    void (*stop)(void *state);
+} zv_source_ops;
+
+/* ---- format plugins ---------------------------------------------------- */
+
+typedef struct zv_message_decl {
+    const char *name;      /* "AW35" */
+    const char *catalogue; /* catalogue file, looked up in the catalogue dir */
+    const char *description;
+} zv_message_decl;
+
+typedef struct zv_batch {
+    const char *destination;
+    const char *batch_id; /* unique per destination, stable across retries */
+    int message;          /* index into the plugin's messages[] */
+    int64_t now;          /* unix time of the batch window's close */
+    size_t n;
+    const zv_record *const *records; /* minimised: only fields that may be sent */
+} zv_batch;
+
+typedef struct zv_answer {
+    int status; /* HTTP status or 0 for a retour that arrived as a file */
+    const char *content_type;
+    const char *body;
+    size_t len;
+    const char *payload; /* the payload the answer is about */
+    size_t payload_len;
+} zv_answer;
+
+typedef struct zv_format_ops {
+    const zv_message_decl *messages; /* terminated by {NULL} */
+    /* Which message a record becomes, or -1 when this format does not take it. */
+    int (*classify)(void *state, const zv_record *rec);
+    /* Render a batch: add_payload() for each message, reject_record() for
+     * records that violate a rule of the standard.  A rejected record must
+     * not appear in any payload.  Returns 0, or -1 on internal failure. */
+    int (*render)(void *state, const zv_batch *batch, zv_render_out *out);
+    /* Read a receiver's answer or a retour message: one verdict() per
+     * record key (e.g. BSN + Besluitnummer).  NULL: HTTP status only. */
+    int (*interpret)(void *state, const zv_answer *answer, zv_verdict_out *out);
+} zv_format_ops;
+
+/* ---- transport plugins ------------------------------------------------- */
+
+typedef struct zv_delivery {
+    const char *destination;
+    const char *idem_key;
+    const void *payload;
+    size_t len;
+    const char *content_type;
+    const char *extension;
+    int attempt; /* 1 for the first try */
+} zv_delivery;
+
+typedef enum zv_send_status {
+    ZV_SEND_OK = 0,
+    ZV_SEND_RETRY,   /* temporary: try again later */
+    ZV_SEND_REJECTED /* permanent: the receiver refused this payload */
+} zv_send_status;
+
+typedef struct zv_send_result {
+    zv_send_status status;
+    int http_status;         /* 0 when not HTTP */
+    const char *detail;      /* human-readable reason */
+    long retry_after_s;      /* -1: none given */
+    const char *answer;      /* receiver's body, handed to the format */
+    size_t answer_len;
+    const char *answer_type;
+} zv_send_result;
+
+/* Called exactly once per send(), on the loop (never from inside send()). */
+typedef void (*zv_send_cb)(const zv_send_result *res, void *arg);
+
+typedef struct zv_transport_ops {
+    int (*send)(void *state, const zv_delivery *d, zv_send_cb cb, void *arg);
+} zv_transport_ops;
+
+/* ---- the descriptor ---------------------------------------------------- */
+
+typedef struct zv_plugin_descriptor {
+    uint32_t abi_major; /* must equal the core's ZV_ABI_MAJOR */
+    uint32_t abi_minor; /* must not exceed the core's ZV_ABI_MINOR */
+    uint32_t size;      /* sizeof(zv_plugin_descriptor) as the plugin saw it */
+    zv_plugin_kind kind;
+    const char *name; /* type name used in the config: "iwlz", "http" */
+    const char *version;
+    const char *description;
+    const zv_option *options; /* terminated by {NULL} */
+
+    int (*create)(zv_ctx *ctx, const zv_host *host, void **state, char *err, size_t errlen);
+    void (*destroy)(void *state);
+
+    const zv_source_ops *source;       /* kind == ZV_PLUGIN_SOURCE */
+    const zv_format_ops *format;       /* kind == ZV_PLUGIN_FORMAT */
+    const zv_transport_ops *transport; /* kind == ZV_PLUGIN_TRANSPORT */
+} zv_plugin_descriptor;
+
+#define ZV_DESCRIPTOR_HEAD(kind_, name_)                                                          \
+    .abi_major = ZV_ABI_MAJOR, .abi_minor = ZV_ABI_MINOR,                                         \
+    .size = (uint32_t)sizeof(zv_plugin_descriptor), .kind = (kind_), .name = (name_)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

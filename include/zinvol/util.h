@@ -1,0 +1,76 @@
+/*
+ * Small helpers shared by the core and plugins: growable buffers, BSN checks
+ * and masking, dates, hashing.
+ */
+#ifndef ZINVOL_UTIL_H
+#define ZINVOL_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- growable byte buffer; always NUL-terminated ---- */
+typedef struct zv_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    int oom; /* set once an allocation failed; later appends are no-ops */
+} zv_buf;
+
+void zv_buf_init(zv_buf *b);
+void zv_buf_free(zv_buf *b);
+void zv_buf_reset(zv_buf *b);
+int zv_buf_reserve(zv_buf *b, size_t extra);
+int zv_buf_append(zv_buf *b, const void *data, size_t len);
+int zv_buf_puts(zv_buf *b, const char *s);
+int zv_buf_printf(zv_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int zv_buf_vprintf(zv_buf *b, const char *fmt, va_list ap);
+/* Hand the bytes to the caller (who frees them) and reset b. */
+char *zv_buf_steal(zv_buf *b, size_t *len);
+
+/* ---- BSN ---- */
+/* 1 when s is exactly 9 digits passing the elfproef, else 0. */
+int zv_bsn_valid(const char *s, size_t len);
+/* Writes a masked form ("*****6782" style: only the last 4 digits) into
+ * out (at least 16 bytes).  Safe for any input, also invalid ones. */
+const char *zv_bsn_mask(const char *s, char *out, size_t outlen);
+/* Mask, in place, every run of exactly 9 digits in text that passes the
+ * elfproef.  Used by the log sink as a last line of defence. */
+void zv_bsn_scrub(char *text);
+
+/* ---- dates ---- */
+/* 1 when s is a real calendar date YYYY-MM-DD. */
+int zv_date_valid(const char *s, size_t len);
+/* Days since 1970-01-01 for a valid date; returns 0 and sets *days. */
+int zv_date_days(const char *s, int64_t *days);
+/* Today's date (local) as YYYY-MM-DD into out[11]. */
+void zv_date_today(char out[11]);
+/* Current time. */
+int64_t zv_now(void);     /* unix seconds */
+int64_t zv_now_ms(void);  /* monotonic milliseconds */
+/* ISO 8601 UTC, "2026-11-23T18:05:00Z", into out[21]. */
+void zv_time_iso(int64_t t, char out[21]);
+
+/* ---- other checks ---- */
+int zv_agb_valid(const char *s, size_t len);      /* 8 digits */
+int zv_postcode_valid(const char *s, size_t len); /* 1234AB, first digit not 0 */
+
+/* ---- hashing (OpenSSL libcrypto) ---- */
+/* SHA-256 of data as 64 lowercase hex characters into out[65]. */
+void zv_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Parse "30s", "5m", "2h", "7d" or a plain number of seconds. -1 if invalid. */
+int64_t zv_duration_parse(const char *s);
+
+/* strdup that returns NULL for NULL. */
+char *zv_strdup0(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
