@@ -163,6 +163,9 @@ typedef struct zv_payload_spec {
     const char *extension; /* for file names: "xml", "json" */
     const size_t *records; /* indexes into the batch this payload carries */
     size_t nrecords;
+    /* Per carried record, the key the format's interpret() will use in its
+     * verdicts (e.g. "<bsn>/<besluitnummer>"); NULL: no per-record verdicts. */
+    const char *const *record_keys;
 } zv_payload_spec;
 
 typedef struct zv_host {
