@@ -1,0 +1,13 @@
+# ijw-json area: fmt_ijw and fmt_json tests.  The unit test programs are
+# created by tests/CMakeLists.txt (glob); here they get the shared test host
+# and a build dependency on the plugin they dlopen.
+set(ZV_IJW_TEST_HOST ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/ijw/zv_test_host.c)
+
+foreach(t test_json_fmt_render)
+  if(TARGET ${t})
+    target_sources(${t} PRIVATE ${ZV_IJW_TEST_HOST})
+    add_dependencies(${t} fmt_json)
+  endif()
+endforeach()
+
+zv_add_script_test(ijw/json_schema ${CMAKE_CURRENT_SOURCE_DIR}/integration/ijw_json_schema.sh)
