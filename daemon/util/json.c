@@ -79,11 +79,11 @@ static int attach(struct builder *b, zv_json *n)
         zv_json **items = realloc(f->items, cap * sizeof(*items));
         if (!items) goto oom;
         f->items = items;
-        if (f->node->type == ZV_JSON_OBJECT) {
-            const char **keys = realloc(f->keys, cap * sizeof(*keys));
-            if (!keys) goto oom;
-            f->keys = keys;
-        }
+        /* Always grow keys too: a frame reused by an object after an array
+         * of the same depth must not find keys smaller than cap. */
+        const char **keys = realloc(f->keys, cap * sizeof(*keys));
+        if (!keys) goto oom;
+        f->keys = keys;
         f->cap = cap;
     }
     if (f->node->type == ZV_JSON_OBJECT) f->keys[f->n] = f->pending_key;
