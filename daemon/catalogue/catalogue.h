@@ -44,6 +44,52 @@ int zv_catalogue_override(zv_catalogue *cat, const zv_json *override, const char
 void zv_catalogue_free(zv_catalogue *cat);
 const char *zv_catalogue_message(const zv_catalogue *cat); /* "AW35" */
 
+/* ---- reading a loaded catalogue (minimiser, audit report) ---- */
+
+/* A compiled condition; evaluated against a record. */
+typedef struct zv_cond zv_cond;
+/* 1 when the condition holds for rec (NULL condition: always). */
+int zv_cond_eval(const zv_cond *c, const zv_record *rec);
+/* Human-readable form, e.g. `delivery.leveringsvorm in (4, 5)`; malloc'd. */
+char *zv_cond_describe(const zv_cond *c);
+
+/* Frequencies, most frequent first: event, daily, weekly, monthly, quarterly,
+ * half-yearly, yearly, 3-yearly.  -1 when unknown. */
+int zv_frequency_rank(const char *name);
+const char *zv_frequency_name(int rank);
+
+typedef struct zv_cat_entry {
+    int field;           /* zv_field_id */
+    const char *element; /* message element it fills */
+    zv_level level;
+    const char *citation;
+    int optional;             /* the message allows but does not demand it */
+    const zv_cond *condition; /* NULL: always applies */
+    const char *const *derivable_from;
+    size_t nderivable;
+    const char *frequency; /* entry's own or the catalogue's default */
+    const char *purpose;   /* may be NULL */
+    const char *note;      /* may be NULL */
+    int overridden;        /* added or replaced by a destination override */
+} zv_cat_entry;
+
+/* Parse from an already parsed document; file is used in messages and must
+ * be the catalogue's file name (its base name is the catalogue id). */
+zv_catalogue *zv_catalogue_from_json(const zv_json *root, const char *file, zv_errors *errs);
+const char *zv_catalogue_id(const zv_catalogue *cat);     /* "iwlz-aw35" */
+const char *zv_catalogue_file(const zv_catalogue *cat);   /* as loaded */
+const char *zv_catalogue_format(const zv_catalogue *cat); /* "iwlz" */
+const char *zv_catalogue_standard(const zv_catalogue *cat);
+const char *zv_catalogue_description(const zv_catalogue *cat);
+size_t zv_catalogue_count(const zv_catalogue *cat);
+const zv_cat_entry *zv_catalogue_entry(const zv_catalogue *cat, size_t i);
+/* The entry for a model field, or NULL. */
+const zv_cat_entry *zv_catalogue_find(const zv_catalogue *cat, int field);
+/* Legal maximum: NULL citation when the catalogue states none. */
+const char *zv_catalogue_max_citation(const zv_catalogue *cat);
+/* 1 when the maximum lists field (or when there is no maximum). */
+int zv_catalogue_max_allows(const zv_catalogue *cat, int field);
+
 typedef struct zv_minimiser zv_minimiser;
 
 typedef enum zv_min_result {
