@@ -1,7 +1,325 @@
-/* zinvold: placeholder main until the core lands (replaced in the next commits). */
+/*
+ * zinvold: the daemon.  Runs in the foreground (systemd Type=notify), owns
+ * the event loop, and swaps runtimes on SIGHUP only after the new config
+ * validated completely.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/plugin_loader.h"
+#include "core/runtime.h"
+
+typedef struct daemon_state {
+    struct event_base *base;
+    const char *config_file;
+    zv_config_overrides ov;
+    int log_level_override; /* -1: use the config's */
+    zv_rt_mode mode;
+    zv_runtime *rt;
+    zv_runtime *next;   /* validated, waiting for rt to stop (reload) */
+    int reloading;      /* a reload is in progress */
+    int reload_pending; /* SIGHUPs during a reload, merged into one more */
+    int terminating;
+    int exit_status;
+    struct event *reload_ev, *watchdog_ev;
+    struct event *sig_term, *sig_int, *sig_hup;
+} daemon_state;
+
+static void usage(FILE *f)
 {
-    fprintf(stderr, "zinvold: not built yet\n");
-    return 1;
+    fprintf(f, "usage: zinvold [--config FILE] [--once] [options]\n"
+               "       zinvold --check-config FILE\n"
+               "\n"
+               "  -c, --config FILE     configuration (default " ZV_DEFAULT_CONFIG ")\n"
+               "      --check-config F  validate F completely (plugins, catalogues, mappings)\n"
+               "                        and exit: 0 when valid, 1 with 'file: key: reason' lines\n"
+               "      --once            process what the sources have now, deliver, exit\n"
+               "      --state-dir DIR   override state_dir (also $ZINVOL_STATE_DIR)\n"
+               "      --plugin-dir DIR  override plugin_dir (also $ZINVOL_PLUGIN_DIR)\n"
+               "      --log-level L     error, warning, notice, info or debug\n"
+               "  -V, --version         print the version and plugin ABI\n"
+               "  -h, --help            this text\n"
+               "\n"
+               "Signals: SIGHUP reloads (the old config keeps running if the new one is\n"
+               "invalid); SIGTERM stops taking input, finishes what is in flight, exits 0.\n");
+}
+
+static void print_errors(const zv_errors *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        fprintf(stderr, "%s\n", e->lines[i]);
+}
+
+static zv_runtime *build(daemon_state *d, zv_rt_mode mode, zv_errors *errs)
+{
+    zv_config *cfg = zv_config_load(d->config_file, &d->ov, errs);
+    if (!cfg) return NULL;
+    zv_log_set_level(d->log_level_override >= 0 ? (zv_log_level)d->log_level_override
+                                                : cfg->log_level);
+    return zv_runtime_build(cfg, d->base, mode, errs);
+}
+
+static void notify_status(const char *state, const char *status)
+{
+    sd_notifyf(0, "%s\nSTATUS=%s", state, status);
+}
+
+/* ---- reload ---- */
+
+static void reload_done(daemon_state *d)
+{
+    d->reloading = 0;
+    if (d->reload_pending && !d->terminating) {
+        d->reload_pending = 0;
+        event_active(d->reload_ev, 0, 0);
+    }
+}
+
+static void old_stopped(void *arg)
+{
+    daemon_state *d = arg;
+    zv_runtime_free(d->rt);
+    d->rt = d->next;
+    d->next = NULL;
+    char err[1024];
+    if (zv_runtime_start(d->rt, err, sizeof(err)) < 0) {
+        /* The new config validated but could not start (a port taken, the
+         * store unreadable).  The old runtime is gone: exit so that systemd
+         * restarts us rather than running with nothing. */
+        zv_log(ZV_LOG_ERROR, "core", "reload: cannot start: %s", err);
+        d->exit_status = 1;
+        event_base_loopexit(d->base, NULL);
+        return;
+    }
+    zv_log(ZV_LOG_NOTICE, "core", "reloaded %s", d->config_file);
+    notify_status("READY=1", "running (reloaded)");
+    reload_done(d);
+}
+
+static void do_reload(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    daemon_state *d = arg;
+    if (d->terminating) return;
+    if (d->reloading) {
+        d->reload_pending = 1;
+        return;
+    }
+    d->reloading = 1;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+               (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+    zv_log(ZV_LOG_NOTICE, "core", "reload requested: validating %s", d->config_file);
+    zv_errors errs;
+    zv_errors_init(&errs);
+    d->next = build(d, ZV_RT_RUN, &errs);
+    if (!d->next) {
+        for (size_t i = 0; i < errs.n; i++)
+            zv_log(ZV_LOG_ERROR, "core", "reload: %s", errs.lines[i]);
+        zv_log(ZV_LOG_ERROR, "core", "reload refused: still running on the previous config");
+        zv_errors_free(&errs);
+        notify_status("READY=1", "running (reload refused: invalid config, see log)");
+        reload_done(d);
+        return;
+    }
+    zv_errors_free(&errs);
+    zv_runtime_stop(d->rt, old_stopped, d);
+}
+
+/* ---- stop ---- */
+
+static void stopped_exit(void *arg)
+{
+    daemon_state *d = arg;
+    event_base_loopexit(d->base, NULL);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    daemon_state *d = arg;
+    if (sig == SIGHUP) {
+        do_reload(-1, 0, d);
+        return;
+    }
+    if (d->terminating) return;
+    d->terminating = 1;
+    zv_log(ZV_LOG_NOTICE, "core", "signal %d: stopping", (int)sig);
+    notify_status("STOPPING=1", "stopping");
+    if (d->next) {
+        /* Mid-reload: the new runtime never started; drop it. */
+        zv_runtime_free(d->next);
+        d->next = NULL;
+    }
+    zv_runtime_stop(d->rt, stopped_exit, d);
+}
+
+static void watchdog(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    sd_notify(0, "WATCHDOG=1");
+}
+
+static void setup_watchdog(daemon_state *d)
+{
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+    d->watchdog_ev = event_new(d->base, -1, EV_PERSIST, watchdog, d);
+    struct timeval tv = {(time_t)(usec / 2 / 1000000), (suseconds_t)(usec / 2 % 1000000)};
+    if (d->watchdog_ev) event_add(d->watchdog_ev, &tv);
+}
+
+/* ---- once ---- */
+
+static void once_stopped(void *arg)
+{
+    daemon_state *d = arg;
+    event_base_loopexit(d->base, NULL);
+}
+
+static void once_finished(void *arg, int status)
+{
+    daemon_state *d = arg;
+    char summary[4096];
+    zv_runtime_summary(d->rt, summary, sizeof(summary));
+    printf("zinvold --once: %s\n", summary);
+    fflush(stdout);
+    d->exit_status = status;
+    zv_runtime_stop(d->rt, once_stopped, d);
+}
+
+static int parse_args(daemon_state *d, int argc, char **argv, int *check)
+{
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"check-config", required_argument, 0, 'C'},
+                                         {"once", no_argument, 0, 'o'},
+                                         {"state-dir", required_argument, 0, 's'},
+                                         {"plugin-dir", required_argument, 0, 'p'},
+                                         {"log-level", required_argument, 0, 'l'},
+                                         {"version", no_argument, 0, 'V'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            d->config_file = optarg;
+            break;
+        case 'C':
+            d->config_file = optarg;
+            *check = 1;
+            break;
+        case 'o':
+            d->mode = ZV_RT_ONCE;
+            break;
+        case 's':
+            d->ov.state_dir = optarg;
+            break;
+        case 'p':
+            d->ov.plugin_dir = optarg;
+            break;
+        case 'l':
+            d->log_level_override = zv_log_level_by_name(optarg);
+            if (d->log_level_override < 0) {
+                fprintf(stderr, "zinvold: unknown log level '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'V':
+            printf("zinvold %s (plugin ABI %d.%d)\n", ZV_VERSION, ZV_ABI_MAJOR, ZV_ABI_MINOR);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "zinvold: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    return -1;
+}
+
+static int check_config(daemon_state *d)
+{
+    zv_errors errs;
+    zv_errors_init(&errs);
+    zv_runtime *rt = build(d, ZV_RT_CHECK, &errs);
+    print_errors(&errs);
+    int ok = rt && errs.n == 0;
+    zv_runtime_free(rt);
+    zv_errors_free(&errs);
+    if (ok) printf("%s: configuration is valid\n", d->config_file);
+    return ok ? 0 : 1;
+}
+
+static int run(daemon_state *d)
+{
+    zv_errors errs;
+    zv_errors_init(&errs);
+    d->rt = build(d, d->mode, &errs);
+    print_errors(&errs);
+    zv_errors_free(&errs);
+    if (!d->rt) return 1;
+    char err[1024];
+    if (zv_runtime_start(d->rt, err, sizeof(err)) < 0) {
+        fprintf(stderr, "zinvold: %s\n", err);
+        return 1;
+    }
+    d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
+    d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+    d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
+    d->reload_ev = event_new(d->base, -1, 0, do_reload, d);
+    event_add(d->sig_term, NULL);
+    event_add(d->sig_int, NULL);
+    if (d->mode == ZV_RT_RUN) event_add(d->sig_hup, NULL);
+    if (d->mode == ZV_RT_ONCE) zv_runtime_on_finished(d->rt, once_finished, d);
+    setup_watchdog(d);
+    zv_log(ZV_LOG_NOTICE, "core", "zinvold %s started (%s)", ZV_VERSION,
+           d->mode == ZV_RT_ONCE ? "once" : "running");
+    notify_status("READY=1", d->mode == ZV_RT_ONCE ? "processing once" : "running");
+    event_base_dispatch(d->base);
+    return d->exit_status;
+}
+
+int main(int argc, char **argv)
+{
+    daemon_state d = {
+        .config_file = ZV_DEFAULT_CONFIG, .mode = ZV_RT_RUN, .log_level_override = -1};
+    int check = 0;
+    d.ov.state_dir = getenv("ZINVOL_STATE_DIR");
+    d.ov.plugin_dir = getenv("ZINVOL_PLUGIN_DIR");
+    int r = parse_args(&d, argc, argv, &check);
+    if (r >= 0) return r;
+    signal(SIGPIPE, SIG_IGN);
+    d.base = event_base_new();
+    if (!d.base) {
+        fprintf(stderr, "zinvold: cannot create the event loop\n");
+        return 1;
+    }
+    int status = check ? check_config(&d) : run(&d);
+    zv_runtime_free(d.rt);
+    zv_runtime_free(d.next);
+    struct event *evs[] = {d.sig_term, d.sig_int, d.sig_hup, d.reload_ev, d.watchdog_ev};
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+        if (evs[i]) event_free(evs[i]);
+    event_base_free(d.base);
+    zv_plugins_unload_all();
+    return status;
 }

@@ -61,8 +61,8 @@ typedef struct zv_config {
     zv_log_level log_level;
     const char *org_agb;
     const char *org_name;
-    const char *listen;    /* "127.0.0.1:8480"; NULL: no HTTP listener */
-    int64_t retention_s;   /* delivered payloads are pruned after this; 30d */
+    const char *listen;  /* "127.0.0.1:8480"; NULL: no HTTP listener */
+    int64_t retention_s; /* delivered payloads are pruned after this; 30d */
     zv_source_conf *sources;
     size_t nsources;
     zv_dest_conf *dests;

@@ -5,11 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-void zv_errors_init(zv_errors *e) { memset(e, 0, sizeof(*e)); }
+void zv_errors_init(zv_errors *e)
+{
+    memset(e, 0, sizeof(*e));
+}
 
 void zv_errors_free(zv_errors *e)
 {
-    for (size_t i = 0; i < e->n; i++) free(e->lines[i]);
+    for (size_t i = 0; i < e->n; i++)
+        free(e->lines[i]);
     free(e->lines);
     zv_errors_init(e);
 }

@@ -17,8 +17,7 @@ zv_http_client *zv_http_client_new(struct event_base *base);
 void zv_http_client_free(zv_http_client *c);
 /* Copies what it needs from req; cb is called exactly once, never from
  * inside this call.  -1 when the request could not be started (bad URL). */
-int zv_http_client_request(zv_http_client *c, const zv_http_request *req, zv_http_cb cb,
-                           void *arg);
+int zv_http_client_request(zv_http_client *c, const zv_http_request *req, zv_http_cb cb, void *arg);
 /* Transfers in flight. */
 int zv_http_client_active(const zv_http_client *c);
 

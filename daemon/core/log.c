@@ -12,9 +12,18 @@ static int journal = -1;
 static const char *names[] = {"error", "warning", "notice", "info", "debug"};
 static const int syslog_prio[] = {3, 4, 5, 6, 7};
 
-void zv_log_set_level(zv_log_level level) { current = level; }
-zv_log_level zv_log_get_level(void) { return current; }
-void zv_log_set_journal(int on) { journal = on; }
+void zv_log_set_level(zv_log_level level)
+{
+    current = level;
+}
+zv_log_level zv_log_get_level(void)
+{
+    return current;
+}
+void zv_log_set_journal(int on)
+{
+    journal = on;
+}
 
 int zv_log_level_by_name(const char *name)
 {
@@ -36,8 +45,7 @@ void zv_vlog(zv_log_level level, const char *component, const char *fmt, va_list
     } else {
         char ts[21];
         zv_time_iso(zv_now(), ts);
-        fprintf(stderr, "%s %s [%s] %s\n", ts, names[level], component ? component : "core",
-                msg);
+        fprintf(stderr, "%s %s [%s] %s\n", ts, names[level], component ? component : "core", msg);
     }
 }
 

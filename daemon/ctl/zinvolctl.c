@@ -1,6 +1,120 @@
+/* zinvolctl: the operator's command line.  See ctl.h. */
+#include "ctl.h"
+
+#include <getopt.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/plugin_loader.h"
+
+static void usage(FILE *f)
 {
-    fprintf(stderr, "zinvolctl: not built yet\n");
-    return 1;
+    fprintf(f,
+            "usage: zinvolctl [-c CONFIG] [--state-dir DIR] [--plugin-dir DIR] COMMAND ...\n"
+            "\n"
+            "commands:\n"
+            "  quarantine list              records that failed mapping, the minimiser or a rule\n"
+            "  quarantine retry ID|--all    process them again with the current config\n"
+            "  quarantine drop ID           discard one (the drop is logged)\n"
+            "  dlq list                     payloads a funder rejected or that expired\n"
+            "  dlq retry ID|--all           queue them again (same idempotency key)\n"
+            "  dlq drop ID                  discard one (written to the audit trail)\n"
+            "  retour DESTINATION FILE      hand a retour message (AW36, AW310, ...) to the\n"
+            "                               destination's format\n"
+            "  audit [--format json|csv|html] [--output FILE]\n"
+            "                               what is sent where, how strongly it is required,\n"
+            "                               and what is redundant\n"
+            "  audit verify                 check the hash chain of the audit trail\n"
+            "\n"
+            "CONFIG defaults to " ZV_DEFAULT_CONFIG ".\n");
+}
+
+int zv_ctl_need_config(zv_ctl *c)
+{
+    if (c->cfg) return 0;
+    zv_errors errs;
+    zv_errors_init(&errs);
+    c->cfg = zv_config_load(c->config_file, &c->ov, &errs);
+    for (size_t i = 0; i < errs.n; i++)
+        fprintf(stderr, "%s\n", errs.lines[i]);
+    zv_errors_free(&errs);
+    return c->cfg ? 0 : -1;
+}
+
+int zv_ctl_need_store(zv_ctl *c)
+{
+    if (c->store) return 0;
+    if (zv_ctl_need_config(c) < 0) return -1;
+    char err[512];
+    c->store = zv_store_open(c->cfg->store_path, err, sizeof(err));
+    if (!c->store) {
+        fprintf(stderr, "%s: store %s: %s\n", c->prog, c->cfg->store_path, err);
+        return -1;
+    }
+    return 0;
+}
+
+static int dispatch(zv_ctl *c, int argc, char **argv)
+{
+    const char *cmd = argv[0];
+    if (strcmp(cmd, "quarantine") == 0) return zv_ctl_quarantine(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "dlq") == 0) return zv_ctl_dlq(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "retour") == 0) return zv_ctl_retour(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "audit") == 0) {
+        if (argc > 1 && strcmp(argv[1], "verify") == 0)
+            return zv_ctl_audit_verify(c, argc - 2, argv + 2);
+        return zv_ctl_audit_report(c, argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "%s: unknown command '%s'\n", c->prog, cmd);
+    usage(stderr);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    zv_ctl c = {.prog = "zinvolctl", .config_file = ZV_DEFAULT_CONFIG};
+    c.ov.state_dir = getenv("ZINVOL_STATE_DIR");
+    c.ov.plugin_dir = getenv("ZINVOL_PLUGIN_DIR");
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"state-dir", required_argument, 0, 's'},
+                                         {"plugin-dir", required_argument, 0, 'p'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int o;
+    /* '+' stops at the command so that its own options are left for it. */
+    while ((o = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c':
+            c.config_file = optarg;
+            break;
+        case 's':
+            c.ov.state_dir = optarg;
+            break;
+        case 'p':
+            c.ov.plugin_dir = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    zv_log_set_level(ZV_LOG_WARN);
+    int rc = dispatch(&c, argc - optind, argv + optind);
+    if (c.store) zv_store_close(c.store);
+    zv_config_free(c.cfg);
+    zv_plugins_unload_all();
+    return rc;
 }

@@ -39,7 +39,8 @@ void *zv_arena_alloc(zv_arena *a, size_t size)
     struct chunk *c = a->head;
     if (!c || c->size - c->used < size) {
         size_t want = a->next_size;
-        while (want < size) want *= 2;
+        while (want < size)
+            want *= 2;
         c = malloc(sizeof(*c) + want);
         if (!c) return NULL;
         c->size = want;

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void zv_buf_init(zv_buf *b) { memset(b, 0, sizeof(*b)); }
+void zv_buf_init(zv_buf *b)
+{
+    memset(b, 0, sizeof(*b));
+}
 
 void zv_buf_free(zv_buf *b)
 {
@@ -23,7 +26,8 @@ int zv_buf_reserve(zv_buf *b, size_t extra)
     if (b->oom) return -1;
     if (b->len + extra + 1 <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + extra + 1) cap *= 2;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
     char *p = realloc(b->data, cap);
     if (!p) {
         b->oom = 1;
@@ -43,7 +47,10 @@ int zv_buf_append(zv_buf *b, const void *data, size_t len)
     return 0;
 }
 
-int zv_buf_puts(zv_buf *b, const char *s) { return zv_buf_append(b, s, strlen(s)); }
+int zv_buf_puts(zv_buf *b, const char *s)
+{
+    return zv_buf_append(b, s, strlen(s));
+}
 
 int zv_buf_vprintf(zv_buf *b, const char *fmt, va_list ap)
 {
@@ -75,4 +82,7 @@ char *zv_buf_steal(zv_buf *b, size_t *len)
     return p;
 }
 
-char *zv_strdup0(const char *s) { return s ? strdup(s) : NULL; }
+char *zv_strdup0(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}

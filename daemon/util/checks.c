@@ -38,7 +38,8 @@ void zv_bsn_scrub(char *text)
             continue;
         }
         char *start = p;
-        while (isdigit((unsigned char)*p)) p++;
+        while (isdigit((unsigned char)*p))
+            p++;
         if (p - start == 9 && zv_bsn_valid(start, 9)) memset(start, '*', 5);
     }
 }

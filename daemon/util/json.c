@@ -187,13 +187,22 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
     return 1;
 }
 
-static int cb_start_map(void *ctx) { return open_container(ctx, ZV_JSON_OBJECT); }
-static int cb_start_array(void *ctx) { return open_container(ctx, ZV_JSON_ARRAY); }
-static int cb_end(void *ctx) { return close_container(ctx); }
+static int cb_start_map(void *ctx)
+{
+    return open_container(ctx, ZV_JSON_OBJECT);
+}
+static int cb_start_array(void *ctx)
+{
+    return open_container(ctx, ZV_JSON_ARRAY);
+}
+static int cb_end(void *ctx)
+{
+    return close_container(ctx);
+}
 
 static const yajl_callbacks callbacks = {
-    cb_null, cb_bool, NULL, NULL, cb_number, cb_string, cb_start_map,
-    cb_map_key, cb_end, cb_start_array, cb_end,
+    cb_null,      cb_bool,    NULL,   NULL,           cb_number, cb_string,
+    cb_start_map, cb_map_key, cb_end, cb_start_array, cb_end,
 };
 
 static void position(const char *text, size_t off, size_t *line, size_t *col)
@@ -210,8 +219,8 @@ static void position(const char *text, size_t off, size_t *line, size_t *col)
     }
 }
 
-static void parse_error(yajl_handle h, const char *text, size_t len, struct builder *b,
-                        char *err, size_t errlen)
+static void parse_error(yajl_handle h, const char *text, size_t len, struct builder *b, char *err,
+                        size_t errlen)
 {
     if (!err || !errlen) return;
     if (b->oom) {
@@ -230,13 +239,11 @@ static void parse_error(yajl_handle h, const char *text, size_t len, struct buil
     /* yajl says "parse error: <why>\n"; keep only the why. */
     const char *why = msg ? (const char *)msg : "invalid JSON";
     if (strncmp(why, "parse error: ", 13) == 0) why += 13;
-    snprintf(err, errlen, "line %zu, column %zu: %.*s", line, col,
-             (int)strcspn(why, "\n"), why);
+    snprintf(err, errlen, "line %zu, column %zu: %.*s", line, col, (int)strcspn(why, "\n"), why);
     if (msg) yajl_free_error(h, msg);
 }
 
-zv_json_doc *zv_json_parse(const char *text, size_t len, unsigned flags, char *err,
-                           size_t errlen)
+zv_json_doc *zv_json_parse(const char *text, size_t len, unsigned flags, char *err, size_t errlen)
 {
     zv_json_doc *doc = calloc(1, sizeof(*doc));
     if (!doc) return NULL;
@@ -310,9 +317,15 @@ void zv_json_free(zv_json_doc *doc)
     free(doc);
 }
 
-const zv_json *zv_json_root(const zv_json_doc *doc) { return doc ? doc->root : NULL; }
+const zv_json *zv_json_root(const zv_json_doc *doc)
+{
+    return doc ? doc->root : NULL;
+}
 
-zv_json_type zv_json_type_of(const zv_json *v) { return v ? v->type : ZV_JSON_NULL; }
+zv_json_type zv_json_type_of(const zv_json *v)
+{
+    return v ? v->type : ZV_JSON_NULL;
+}
 
 const char *zv_json_type_name(zv_json_type t)
 {

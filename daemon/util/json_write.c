@@ -38,14 +38,38 @@ static void check(zv_jw *w, yajl_gen_status st)
     if (st != yajl_gen_status_ok) w->failed = 1;
 }
 
-void zv_jw_obj_open(zv_jw *w) { check(w, yajl_gen_map_open(w->g)); }
-void zv_jw_obj_close(zv_jw *w) { check(w, yajl_gen_map_close(w->g)); }
-void zv_jw_arr_open(zv_jw *w) { check(w, yajl_gen_array_open(w->g)); }
-void zv_jw_arr_close(zv_jw *w) { check(w, yajl_gen_array_close(w->g)); }
-void zv_jw_key(zv_jw *w, const char *key) { zv_jw_str(w, key); }
-void zv_jw_null(zv_jw *w) { check(w, yajl_gen_null(w->g)); }
-void zv_jw_bool(zv_jw *w, int v) { check(w, yajl_gen_bool(w->g, v)); }
-void zv_jw_int(zv_jw *w, int64_t v) { check(w, yajl_gen_integer(w->g, (long long)v)); }
+void zv_jw_obj_open(zv_jw *w)
+{
+    check(w, yajl_gen_map_open(w->g));
+}
+void zv_jw_obj_close(zv_jw *w)
+{
+    check(w, yajl_gen_map_close(w->g));
+}
+void zv_jw_arr_open(zv_jw *w)
+{
+    check(w, yajl_gen_array_open(w->g));
+}
+void zv_jw_arr_close(zv_jw *w)
+{
+    check(w, yajl_gen_array_close(w->g));
+}
+void zv_jw_key(zv_jw *w, const char *key)
+{
+    zv_jw_str(w, key);
+}
+void zv_jw_null(zv_jw *w)
+{
+    check(w, yajl_gen_null(w->g));
+}
+void zv_jw_bool(zv_jw *w, int v)
+{
+    check(w, yajl_gen_bool(w->g, v));
+}
+void zv_jw_int(zv_jw *w, int64_t v)
+{
+    check(w, yajl_gen_integer(w->g, (long long)v));
+}
 
 void zv_jw_str(zv_jw *w, const char *s)
 {
@@ -74,7 +98,9 @@ void zv_jw_value(zv_jw *w, const zv_json *v)
 {
     size_t len;
     switch (zv_json_type_of(v)) {
-    case ZV_JSON_NULL: zv_jw_null(w); break;
+    case ZV_JSON_NULL:
+        zv_jw_null(w);
+        break;
     case ZV_JSON_BOOL: {
         int b = 0;
         zv_json_bool(v, &b);
@@ -93,7 +119,8 @@ void zv_jw_value(zv_jw *w, const zv_json *v)
     }
     case ZV_JSON_ARRAY:
         zv_jw_arr_open(w);
-        for (size_t i = 0; i < zv_json_len(v); i++) zv_jw_value(w, zv_json_at(v, i));
+        for (size_t i = 0; i < zv_json_len(v); i++)
+            zv_jw_value(w, zv_json_at(v, i));
         zv_jw_arr_close(w);
         break;
     case ZV_JSON_OBJECT:

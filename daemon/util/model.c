@@ -4,14 +4,13 @@
 #include <string.h>
 
 static const zv_field_def fields[ZV_FIELD_COUNT] = {
-#define ZV_FIELD_DEF(id, name, kind, type, desc)                                                  \
+#define ZV_FIELD_DEF(id, name, kind, type, desc)                                                   \
     {ZV_F_##id, name, ZV_KIND_##kind, ZV_T_##type, desc},
     ZV_FIELDS(ZV_FIELD_DEF)
 #undef ZV_FIELD_DEF
 };
 
-static const char *kind_names[ZV_KIND_COUNT] = {"client", "entitlement", "delivery",
-                                                "declaration"};
+static const char *kind_names[ZV_KIND_COUNT] = {"client", "entitlement", "delivery", "declaration"};
 static const char *type_names[ZV_T_COUNT] = {"string", "date", "int",      "code",
                                              "bsn",    "agb",  "postcode", "amount"};
 

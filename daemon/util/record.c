@@ -7,8 +7,7 @@
 
 #define ENCODING_VERSION 1
 
-zv_record *zv_record_new(zv_kind kind, const char *source, const char *record_id,
-                         int64_t received)
+zv_record *zv_record_new(zv_kind kind, const char *source, const char *record_id, int64_t received)
 {
     zv_arena *a = zv_arena_new(1024);
     if (!a) return NULL;
@@ -74,8 +73,8 @@ void zv_record_clear(zv_record *r, zv_field_id id)
 
 zv_record *zv_record_copy(const zv_record *src)
 {
-    zv_record *r = zv_record_new(src->kind, src->prov.source, src->prov.record_id,
-                                 src->prov.received);
+    zv_record *r =
+        zv_record_new(src->kind, src->prov.source, src->prov.record_id, src->prov.received);
     if (!r) return NULL;
     for (uint32_t i = 0; i < src->nfields && i < r->nfields; i++) {
         const zv_value *v = &src->values[i];
@@ -106,7 +105,8 @@ static void put(struct out *o, const void *d, size_t n)
     if (o->oom) return;
     if (o->len + n > o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 256;
-        while (cap < o->len + n) cap *= 2;
+        while (cap < o->len + n)
+            cap *= 2;
         unsigned char *p = realloc(o->p, cap);
         if (!p) {
             o->oom = 1;
@@ -122,7 +122,8 @@ static void put(struct out *o, const void *d, size_t n)
 static void put_u(struct out *o, uint64_t v, int bytes)
 {
     unsigned char b[8];
-    for (int i = 0; i < bytes; i++) b[i] = (unsigned char)(v >> (8 * i));
+    for (int i = 0; i < bytes; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
     put(o, b, (size_t)bytes);
 }
 
@@ -151,7 +152,8 @@ int zv_record_encode(const zv_record *r, unsigned char **out, size_t *outlen)
         pidx[i] = 0;
         if (v->prov == &r->prov) continue;
         unsigned k = 0;
-        while (k < nextra && extra[k] != v->prov) k++;
+        while (k < nextra && extra[k] != v->prov)
+            k++;
         if (k == nextra) extra[nextra++] = v->prov;
         pidx[i] = (uint16_t)(k + 1);
     }
@@ -160,7 +162,8 @@ int zv_record_encode(const zv_record *r, unsigned char **out, size_t *outlen)
     put_u(&o, (uint64_t)r->kind, 1);
     put_prov(&o, &r->prov);
     put_u(&o, nextra, 2);
-    for (unsigned k = 0; k < nextra; k++) put_prov(&o, extra[k]);
+    for (unsigned k = 0; k < nextra; k++)
+        put_prov(&o, extra[k]);
     put_u(&o, nvalues, 2);
     for (uint32_t i = 0; i < r->nfields && i < ZV_FIELD_COUNT; i++) {
         const zv_value *v = &r->values[i];
@@ -191,7 +194,8 @@ static uint64_t get_u(struct in *in, int bytes)
         return 0;
     }
     uint64_t v = 0;
-    for (int i = 0; i < bytes; i++) v |= (uint64_t)in->p[in->off + i] << (8 * i);
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)in->p[in->off + i] << (8 * i);
     in->off += (size_t)bytes;
     return v;
 }

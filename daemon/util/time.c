@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static int parse_date(const char *s, size_t len, int *y, int *m, int *d)
 {
@@ -50,7 +53,10 @@ void zv_date_today(char out[11])
     strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-int64_t zv_now(void) { return (int64_t)time(NULL); }
+int64_t zv_now(void)
+{
+    return (int64_t)time(NULL);
+}
 
 int64_t zv_now_ms(void)
 {
@@ -74,10 +80,14 @@ int64_t zv_duration_parse(const char *s)
     long long v = strtoll(s, &end, 10);
     if (end == s || v < 0) return -1;
     int64_t mult = 1;
-    if (*end == 's') mult = 1, end++;
-    else if (*end == 'm') mult = 60, end++;
-    else if (*end == 'h') mult = 3600, end++;
-    else if (*end == 'd') mult = 86400, end++;
+    if (*end == 's')
+        mult = 1, end++;
+    else if (*end == 'm')
+        mult = 60, end++;
+    else if (*end == 'h')
+        mult = 3600, end++;
+    else if (*end == 'd')
+        mult = 86400, end++;
     if (*end) return -1;
     return (int64_t)v * mult;
 }

@@ -31,8 +31,7 @@ typedef struct zv_json_doc zv_json_doc;
 
 /* Parse text.  On failure returns NULL and writes "line N, column M: why"
  * into err. */
-zv_json_doc *zv_json_parse(const char *text, size_t len, unsigned flags, char *err,
-                           size_t errlen);
+zv_json_doc *zv_json_parse(const char *text, size_t len, unsigned flags, char *err, size_t errlen);
 /* Read and parse a file; err names what failed (not the file: callers add it). */
 zv_json_doc *zv_json_parse_file(const char *path, unsigned flags, char *err, size_t errlen);
 void zv_json_free(zv_json_doc *doc);
@@ -78,6 +77,24 @@ void zv_jw_null(zv_jw *w);
 void zv_jw_value(zv_jw *w, const zv_json *v);
 /* Output so far; valid until the next call on w. -1 if a call was misused. */
 int zv_jw_result(zv_jw *w, const char **buf, size_t *len);
+
+/* ---- streaming flattening (many records, no tree) ----
+ * One document -> (JSON pointer, scalar text) pairs in document order:
+ * strings unescaped, numbers as written, booleans "true"/"false", nulls
+ * skipped.  {"a": {"b": [1, "x"]}} gives ("/a/b/0", "1"), ("/a/b/1", "x").
+ * The pairs stay valid until the next zv_json_flatten() on the same f. */
+typedef struct zv_json_flat zv_json_flat;
+typedef struct zv_json_pair {
+    const char *path;
+    const char *value;
+    size_t len;
+} zv_json_pair;
+
+zv_json_flat *zv_json_flat_new(void);
+void zv_json_flat_free(zv_json_flat *f);
+/* Number of pairs, or -1 with "offset N: why" in err. */
+int zv_json_flatten(zv_json_flat *f, const char *text, size_t len, char *err, size_t errlen);
+const zv_json_pair *zv_json_flat_pairs(const zv_json_flat *f, size_t *n);
 
 #ifdef __cplusplus
 }

@@ -51,58 +51,58 @@ typedef enum zv_type {
  * X(ID, "canonical.name", kind, type, "description")
  * Append only.  The description is what the audit report shows.
  */
-#define ZV_FIELDS(X)                                                                              \
-    X(CLIENT_BSN, "client.bsn", CLIENT, BSN, "Burgerservicenummer")                               \
-    X(CLIENT_ID, "client.id", CLIENT, STRING, "Client number in the ECD")                         \
-    X(CLIENT_INITIALS, "client.initials", CLIENT, STRING, "Voorletters")                          \
-    X(CLIENT_GIVEN_NAMES, "client.given_names", CLIENT, STRING, "Voornamen")                      \
-    X(CLIENT_NAME_PREFIX, "client.name_prefix", CLIENT, STRING, "Voorvoegsel geslachtsnaam")      \
-    X(CLIENT_FAMILY_NAME, "client.family_name", CLIENT, STRING, "Geslachtsnaam")                  \
-    X(CLIENT_NAME_USAGE, "client.name_usage", CLIENT, CODE, "Naamgebruik (code)")                 \
-    X(CLIENT_BIRTH_DATE, "client.birth_date", CLIENT, DATE, "Geboortedatum")                      \
-    X(CLIENT_SEX, "client.sex", CLIENT, CODE, "Geslacht (0 onbekend, 1 man, 2 vrouw, 9 n.g.)")    \
-    X(CLIENT_POSTCODE, "client.postcode", CLIENT, POSTCODE, "Postcode woonadres")                 \
-    X(CLIENT_HOUSE_NUMBER, "client.house_number", CLIENT, STRING, "Huisnummer")                   \
-    X(CLIENT_MUNICIPALITY, "client.municipality", CLIENT, CODE, "Woongemeente (gemeentecode)")    \
-    X(CLIENT_PHONE, "client.phone", CLIENT, STRING, "Telefoonnummer")                             \
-    X(CLIENT_EMAIL, "client.email", CLIENT, STRING, "E-mailadres")                                \
-    X(ENT_LAW, "entitlement.law", ENTITLEMENT, CODE, "Wet: wlz, jw of wmo")                       \
-    X(ENT_NUMBER, "entitlement.number", ENTITLEMENT, STRING,                                      \
-      "Besluitnummer (Wlz) of ToewijzingNummer (Jw/Wmo)")                                         \
-    X(ENT_FUNDER, "entitlement.funder", ENTITLEMENT, CODE, "Zorgkantoorcode of gemeentecode")     \
-    X(ENT_FUNCTION_CODE, "entitlement.function_code", ENTITLEMENT, CODE, "Wlz functiecode")       \
-    X(ENT_ZZP_CODE, "entitlement.zzp_code", ENTITLEMENT, CODE, "Zorgzwaartepakket (ZZP) code")    \
-    X(ENT_PRODUCT_CATEGORY, "entitlement.product_category", ENTITLEMENT, CODE,                    \
-      "Productcategorie (Jw/Wmo)")                                                                \
-    X(ENT_PRODUCT_CODE, "entitlement.product_code", ENTITLEMENT, CODE, "Productcode (Jw/Wmo)")    \
-    X(ENT_START, "entitlement.start", ENTITLEMENT, DATE, "Toewijzing ingangsdatum")               \
-    X(ENT_END, "entitlement.end", ENTITLEMENT, DATE, "Toewijzing einddatum")                      \
-    X(ENT_REFERRER, "entitlement.referrer", ENTITLEMENT, CODE, "Verwijzer (code)")                \
-    X(DEL_PROVIDER_AGB, "delivery.provider_agb", DELIVERY, AGB, "Instelling (AGB-code)")          \
-    X(DEL_START, "delivery.start", DELIVERY, DATE, "Begindatum zorglevering")                     \
-    X(DEL_END, "delivery.end", DELIVERY, DATE, "Einddatum zorglevering")                          \
-    X(DEL_LEVERINGSVORM, "delivery.leveringsvorm", DELIVERY, CODE, "Leveringsvorm")               \
-    X(DEL_LEVERINGSSTATUS, "delivery.leveringsstatus", DELIVERY, CODE, "Leveringsstatus")         \
-    X(DEL_KLASSE, "delivery.klasse", DELIVERY, CODE, "Klasse")                                    \
-    X(DEL_ETMALEN, "delivery.etmalen", DELIVERY, INT, "Etmalen")                                  \
-    X(DEL_SLEUTELDATUM, "delivery.sleuteldatum", DELIVERY, DATE, "Sleuteldatum")                  \
-    X(DEL_OPSLAG, "delivery.opslag", DELIVERY, CODE, "Opslag")                                    \
-    X(DEL_TREATMENT, "delivery.treatment", DELIVERY, CODE, "Behandeling (J/N)")                   \
-    X(DEL_STATUS, "delivery.status", DELIVERY, CODE, "StatusAanlevering (1 nieuw, 3 annulering)") \
-    X(DEL_MUTATION_CODE, "delivery.mutation_code", DELIVERY, CODE, "Mutatiecode")                 \
-    X(DEL_MUTATION_DATE, "delivery.mutation_date", DELIVERY, DATE, "Mutatiedatum")                \
-    X(DEL_END_REASON, "delivery.end_reason", DELIVERY, CODE, "Reden beeindiging")                 \
-    X(DEL_CARE_FORM, "delivery.care_form", DELIVERY, CODE, "Vorm van zorg / jeugdhulp")           \
-    X(DEL_CRISIS, "delivery.crisis", DELIVERY, CODE, "Crisis (J/N)")                              \
-    X(DEL_OUTCOME, "delivery.outcome", DELIVERY, CODE, "Resultaat / doelrealisatie (code)")       \
-    X(DEL_LOCATION, "delivery.location", DELIVERY, STRING, "Locatie / afdeling")                  \
-    X(DEL_NOTES, "delivery.notes", DELIVERY, STRING, "Vrije toelichting")                         \
-    X(DECL_NUMBER, "declaration.number", DECLARATION, STRING, "Declaratienummer")                 \
-    X(DECL_PERIOD_START, "declaration.period_start", DECLARATION, DATE, "Productperiode begin")   \
-    X(DECL_PERIOD_END, "declaration.period_end", DECLARATION, DATE, "Productperiode eind")        \
-    X(DECL_VOLUME, "declaration.volume", DECLARATION, INT, "Geleverd volume")                     \
-    X(DECL_UNIT, "declaration.unit", DECLARATION, CODE, "Eenheid")                                \
-    X(DECL_AMOUNT, "declaration.amount", DECLARATION, AMOUNT, "Bedrag (eurocent)")                \
+#define ZV_FIELDS(X)                                                                               \
+    X(CLIENT_BSN, "client.bsn", CLIENT, BSN, "Burgerservicenummer")                                \
+    X(CLIENT_ID, "client.id", CLIENT, STRING, "Client number in the ECD")                          \
+    X(CLIENT_INITIALS, "client.initials", CLIENT, STRING, "Voorletters")                           \
+    X(CLIENT_GIVEN_NAMES, "client.given_names", CLIENT, STRING, "Voornamen")                       \
+    X(CLIENT_NAME_PREFIX, "client.name_prefix", CLIENT, STRING, "Voorvoegsel geslachtsnaam")       \
+    X(CLIENT_FAMILY_NAME, "client.family_name", CLIENT, STRING, "Geslachtsnaam")                   \
+    X(CLIENT_NAME_USAGE, "client.name_usage", CLIENT, CODE, "Naamgebruik (code)")                  \
+    X(CLIENT_BIRTH_DATE, "client.birth_date", CLIENT, DATE, "Geboortedatum")                       \
+    X(CLIENT_SEX, "client.sex", CLIENT, CODE, "Geslacht (0 onbekend, 1 man, 2 vrouw, 9 n.g.)")     \
+    X(CLIENT_POSTCODE, "client.postcode", CLIENT, POSTCODE, "Postcode woonadres")                  \
+    X(CLIENT_HOUSE_NUMBER, "client.house_number", CLIENT, STRING, "Huisnummer")                    \
+    X(CLIENT_MUNICIPALITY, "client.municipality", CLIENT, CODE, "Woongemeente (gemeentecode)")     \
+    X(CLIENT_PHONE, "client.phone", CLIENT, STRING, "Telefoonnummer")                              \
+    X(CLIENT_EMAIL, "client.email", CLIENT, STRING, "E-mailadres")                                 \
+    X(ENT_LAW, "entitlement.law", ENTITLEMENT, CODE, "Wet: wlz, jw of wmo")                        \
+    X(ENT_NUMBER, "entitlement.number", ENTITLEMENT, STRING,                                       \
+      "Besluitnummer (Wlz) of ToewijzingNummer (Jw/Wmo)")                                          \
+    X(ENT_FUNDER, "entitlement.funder", ENTITLEMENT, CODE, "Zorgkantoorcode of gemeentecode")      \
+    X(ENT_FUNCTION_CODE, "entitlement.function_code", ENTITLEMENT, CODE, "Wlz functiecode")        \
+    X(ENT_ZZP_CODE, "entitlement.zzp_code", ENTITLEMENT, CODE, "Zorgzwaartepakket (ZZP) code")     \
+    X(ENT_PRODUCT_CATEGORY, "entitlement.product_category", ENTITLEMENT, CODE,                     \
+      "Productcategorie (Jw/Wmo)")                                                                 \
+    X(ENT_PRODUCT_CODE, "entitlement.product_code", ENTITLEMENT, CODE, "Productcode (Jw/Wmo)")     \
+    X(ENT_START, "entitlement.start", ENTITLEMENT, DATE, "Toewijzing ingangsdatum")                \
+    X(ENT_END, "entitlement.end", ENTITLEMENT, DATE, "Toewijzing einddatum")                       \
+    X(ENT_REFERRER, "entitlement.referrer", ENTITLEMENT, CODE, "Verwijzer (code)")                 \
+    X(DEL_PROVIDER_AGB, "delivery.provider_agb", DELIVERY, AGB, "Instelling (AGB-code)")           \
+    X(DEL_START, "delivery.start", DELIVERY, DATE, "Begindatum zorglevering")                      \
+    X(DEL_END, "delivery.end", DELIVERY, DATE, "Einddatum zorglevering")                           \
+    X(DEL_LEVERINGSVORM, "delivery.leveringsvorm", DELIVERY, CODE, "Leveringsvorm")                \
+    X(DEL_LEVERINGSSTATUS, "delivery.leveringsstatus", DELIVERY, CODE, "Leveringsstatus")          \
+    X(DEL_KLASSE, "delivery.klasse", DELIVERY, CODE, "Klasse")                                     \
+    X(DEL_ETMALEN, "delivery.etmalen", DELIVERY, INT, "Etmalen")                                   \
+    X(DEL_SLEUTELDATUM, "delivery.sleuteldatum", DELIVERY, DATE, "Sleuteldatum")                   \
+    X(DEL_OPSLAG, "delivery.opslag", DELIVERY, CODE, "Opslag")                                     \
+    X(DEL_TREATMENT, "delivery.treatment", DELIVERY, CODE, "Behandeling (J/N)")                    \
+    X(DEL_STATUS, "delivery.status", DELIVERY, CODE, "StatusAanlevering (1 nieuw, 3 annulering)")  \
+    X(DEL_MUTATION_CODE, "delivery.mutation_code", DELIVERY, CODE, "Mutatiecode")                  \
+    X(DEL_MUTATION_DATE, "delivery.mutation_date", DELIVERY, DATE, "Mutatiedatum")                 \
+    X(DEL_END_REASON, "delivery.end_reason", DELIVERY, CODE, "Reden beeindiging")                  \
+    X(DEL_CARE_FORM, "delivery.care_form", DELIVERY, CODE, "Vorm van zorg / jeugdhulp")            \
+    X(DEL_CRISIS, "delivery.crisis", DELIVERY, CODE, "Crisis (J/N)")                               \
+    X(DEL_OUTCOME, "delivery.outcome", DELIVERY, CODE, "Resultaat / doelrealisatie (code)")        \
+    X(DEL_LOCATION, "delivery.location", DELIVERY, STRING, "Locatie / afdeling")                   \
+    X(DEL_NOTES, "delivery.notes", DELIVERY, STRING, "Vrije toelichting")                          \
+    X(DECL_NUMBER, "declaration.number", DECLARATION, STRING, "Declaratienummer")                  \
+    X(DECL_PERIOD_START, "declaration.period_start", DECLARATION, DATE, "Productperiode begin")    \
+    X(DECL_PERIOD_END, "declaration.period_end", DECLARATION, DATE, "Productperiode eind")         \
+    X(DECL_VOLUME, "declaration.volume", DECLARATION, INT, "Geleverd volume")                      \
+    X(DECL_UNIT, "declaration.unit", DECLARATION, CODE, "Eenheid")                                 \
+    X(DECL_AMOUNT, "declaration.amount", DECLARATION, AMOUNT, "Bedrag (eurocent)")                 \
     X(DECL_DEBIT_CREDIT, "declaration.debit_credit", DECLARATION, CODE, "Debet/credit (D/C)")
 
 typedef enum zv_field_id {
@@ -167,8 +167,7 @@ static inline const char *zv_rec_str(const zv_record *r, zv_field_id id)
  * Records are created and filled by the core; plugins only read them, except
  * source plugins and tests, which may build records with these too.
  */
-zv_record *zv_record_new(zv_kind kind, const char *source, const char *record_id,
-                         int64_t received);
+zv_record *zv_record_new(zv_kind kind, const char *source, const char *record_id, int64_t received);
 void zv_record_free(zv_record *r);
 /* Copies str into the record.  prov NULL means the record's own provenance. */
 int zv_record_set(zv_record *r, zv_field_id id, const char *str, size_t len,

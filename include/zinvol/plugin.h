@@ -202,8 +202,8 @@ typedef struct zv_host {
     const char *(*ex_method)(zv_http_exchange *ex);
     const char *(*ex_header)(zv_http_exchange *ex, const char *name);
     const char *(*ex_body)(zv_http_exchange *ex, size_t *len);
-    void (*ex_reply)(zv_http_exchange *ex, int status, const char *content_type,
-                     const void *body, size_t len);
+    void (*ex_reply)(zv_http_exchange *ex, int status, const char *content_type, const void *body,
+                     size_t len);
 
     /* Sources: hand an item to the mapping layer.  Returns ZV_EMIT_* or a
      * negative value when it could not be kept (store failure): then the
@@ -222,8 +222,8 @@ typedef struct zv_host {
 
     /* Formats: results of render() and interpret(). */
     int (*add_payload)(zv_render_out *out, const zv_payload_spec *p);
-    int (*reject_record)(zv_render_out *out, size_t index, const char *rule,
-                         const char *field, const char *reason);
+    int (*reject_record)(zv_render_out *out, size_t index, const char *rule, const char *field,
+                         const char *reason);
     int (*verdict)(zv_verdict_out *out, const char *record_key, int accepted, const char *codes,
                    const char *reason);
 
@@ -302,10 +302,10 @@ typedef enum zv_send_status {
 
 typedef struct zv_send_result {
     zv_send_status status;
-    int http_status;         /* 0 when not HTTP */
-    const char *detail;      /* human-readable reason */
-    long retry_after_s;      /* -1: none given */
-    const char *answer;      /* receiver's body, handed to the format */
+    int http_status;    /* 0 when not HTTP */
+    const char *detail; /* human-readable reason */
+    long retry_after_s; /* -1: none given */
+    const char *answer; /* receiver's body, handed to the format */
     size_t answer_len;
     const char *answer_type;
 } zv_send_result;
@@ -337,8 +337,8 @@ typedef struct zv_plugin_descriptor {
     const zv_transport_ops *transport; /* kind == ZV_PLUGIN_TRANSPORT */
 } zv_plugin_descriptor;
 
-#define ZV_DESCRIPTOR_HEAD(kind_, name_)                                                          \
-    .abi_major = ZV_ABI_MAJOR, .abi_minor = ZV_ABI_MINOR,                                         \
+#define ZV_DESCRIPTOR_HEAD(kind_, name_)                                                           \
+    .abi_major = ZV_ABI_MAJOR, .abi_minor = ZV_ABI_MINOR,                                          \
     .size = (uint32_t)sizeof(zv_plugin_descriptor), .kind = (kind_), .name = (name_)
 
 #ifdef __cplusplus

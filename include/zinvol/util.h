@@ -51,8 +51,8 @@ int zv_date_days(const char *s, int64_t *days);
 /* Today's date (local) as YYYY-MM-DD into out[11]. */
 void zv_date_today(char out[11]);
 /* Current time. */
-int64_t zv_now(void);     /* unix seconds */
-int64_t zv_now_ms(void);  /* monotonic milliseconds */
+int64_t zv_now(void);    /* unix seconds */
+int64_t zv_now_ms(void); /* monotonic milliseconds */
 /* ISO 8601 UTC, "2026-11-23T18:05:00Z", into out[21]. */
 void zv_time_iso(int64_t t, char out[21]);
 

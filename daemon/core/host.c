@@ -1,0 +1,267 @@
+/*
+ * The host table: what plugins may ask of the core.  Everything here runs on
+ * the loop thread; nothing blocks except the store's own commits.
+ */
+#include "runtime_int.h"
+#include "delivery/delivery.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct zv_timer {
+    struct event *ev;
+    zv_timer_cb cb;
+    void *arg;
+};
+
+struct zv_watch {
+    struct event *ev;
+    zv_fd_cb cb;
+    void *arg;
+};
+
+static void h_log(zv_ctx *ctx, zv_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    zv_vlog(level, ctx ? ctx->component : "plugin", fmt, ap);
+    va_end(ap);
+}
+
+static const zv_optval *opt(zv_ctx *ctx, const char *name)
+{
+    for (size_t i = 0; i < ctx->nopts; i++)
+        if (strcmp(ctx->opts[i].opt->name, name) == 0)
+            return ctx->opts[i].set ? &ctx->opts[i] : NULL;
+    zv_log(ZV_LOG_WARN, ctx->component, "asked for undeclared option '%s'", name);
+    return NULL;
+}
+
+static const char *h_cfg_str(zv_ctx *ctx, const char *name)
+{
+    const zv_optval *v = opt(ctx, name);
+    return v ? v->str : NULL;
+}
+
+static int64_t h_cfg_int(zv_ctx *ctx, const char *name)
+{
+    const zv_optval *v = opt(ctx, name);
+    return v ? v->i : 0;
+}
+
+static int h_cfg_bool(zv_ctx *ctx, const char *name)
+{
+    const zv_optval *v = opt(ctx, name);
+    return v ? (int)v->i : 0;
+}
+
+static double h_cfg_number(zv_ctx *ctx, const char *name)
+{
+    const zv_optval *v = opt(ctx, name);
+    return v ? v->d : 0.0;
+}
+
+static const zv_json *h_cfg_json(zv_ctx *ctx, const char *name)
+{
+    const zv_optval *v = opt(ctx, name);
+    return v ? v->json : NULL;
+}
+
+static const char *h_instance_name(zv_ctx *ctx)
+{
+    return ctx->name;
+}
+
+static const char *h_org(zv_ctx *ctx, const char *key)
+{
+    const zv_config *cfg = ctx->rt->cfg;
+    if (strcmp(key, "agb") == 0) return cfg->org_agb;
+    if (strcmp(key, "name") == 0) return cfg->org_name;
+    return NULL;
+}
+
+static void timer_fire(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    zv_timer *t = arg;
+    t->cb(t->arg);
+}
+
+static zv_timer *h_timer_new(zv_ctx *ctx, zv_timer_cb cb, void *arg)
+{
+    zv_timer *t = calloc(1, sizeof(*t));
+    if (!t) return NULL;
+    t->cb = cb;
+    t->arg = arg;
+    t->ev = evtimer_new(ctx->rt->base, timer_fire, t);
+    if (!t->ev) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void h_timer_arm(zv_timer *t, uint64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    evtimer_add(t->ev, &tv);
+}
+
+static void h_timer_cancel(zv_timer *t)
+{
+    evtimer_del(t->ev);
+}
+
+static void h_timer_free(zv_timer *t)
+{
+    if (!t) return;
+    event_free(t->ev);
+    free(t);
+}
+
+static void watch_fire(evutil_socket_t fd, short what, void *arg)
+{
+    zv_watch *w = arg;
+    w->cb((int)fd, ((what & EV_READ) ? ZV_FD_READ : 0) | ((what & EV_WRITE) ? ZV_FD_WRITE : 0),
+          w->arg);
+}
+
+static zv_watch *h_watch_fd(zv_ctx *ctx, int fd, int what, zv_fd_cb cb, void *arg)
+{
+    zv_watch *w = calloc(1, sizeof(*w));
+    if (!w) return NULL;
+    w->cb = cb;
+    w->arg = arg;
+    short ev =
+        EV_PERSIST | ((what & ZV_FD_READ) ? EV_READ : 0) | ((what & ZV_FD_WRITE) ? EV_WRITE : 0);
+    w->ev = event_new(ctx->rt->base, fd, ev, watch_fire, w);
+    if (!w->ev || event_add(w->ev, NULL) < 0) {
+        if (w->ev) event_free(w->ev);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void h_unwatch_fd(zv_watch *w)
+{
+    if (!w) return;
+    event_free(w->ev);
+    free(w);
+}
+
+static int h_http_request(zv_ctx *ctx, const zv_http_request *req, zv_http_cb cb, void *arg)
+{
+    if (!ctx->rt->http) return -1;
+    return zv_http_client_request(ctx->rt->http, req, cb, arg);
+}
+
+static int h_http_route(zv_ctx *ctx, const char *path, zv_route_cb cb, void *arg)
+{
+    return zv_httpd_route(ctx, path, cb, arg);
+}
+
+static int h_watermark_get(zv_ctx *ctx, const char *key, char *buf, size_t buflen)
+{
+    if (!ctx->rt->store) return -1;
+    return zv_store_watermark_get(ctx->rt->store, ctx->name, key, buf, buflen);
+}
+
+static int h_watermark_set(zv_ctx *ctx, const char *key, const char *value)
+{
+    zv_store *s = ctx->rt->store;
+    if (!s) return -1;
+    /* Same transaction as the emits it belongs to (see zv_pipeline_emit). */
+    if (!ctx->rt->txn_open) {
+        if (zv_store_begin(s) < 0) return -1;
+        ctx->rt->txn_open = 1;
+    }
+    return zv_store_watermark_set(s, ctx->name, key, value);
+}
+
+static void h_drained(zv_ctx *ctx)
+{
+    if (ctx->src) ctx->src->drained = 1;
+}
+
+static void h_count(zv_ctx *ctx, const char *counter, int64_t delta)
+{
+    if (!ctx->rt->store) return;
+    /* Counters ride along in the next source transaction when one is open,
+     * otherwise they are their own small transaction. */
+    zv_store_count_add(ctx->rt->store, ctx->name, "-", counter, delta);
+}
+
+static const char *h_state_dir(zv_ctx *ctx)
+{
+    if (ctx->state_dir) return ctx->state_dir;
+    size_t len = strlen(ctx->rt->cfg->state_dir) + strlen(ctx->component) + 16;
+    char *p = malloc(len);
+    if (!p) return NULL;
+    snprintf(p, len, "%s/plugins", ctx->rt->cfg->state_dir);
+    mkdir(ctx->rt->cfg->state_dir, 0750);
+    mkdir(p, 0750);
+    snprintf(p, len, "%s/plugins/%s", ctx->rt->cfg->state_dir, ctx->component);
+    /* component is "kind/name": make both levels. */
+    char *slash = strrchr(p, '/');
+    *slash = '\0';
+    mkdir(p, 0750);
+    *slash = '/';
+    if (mkdir(p, 0750) < 0 && errno != EEXIST) {
+        zv_log(ZV_LOG_ERROR, ctx->component, "cannot create state directory %s: %s", p,
+               strerror(errno));
+        free(p);
+        return NULL;
+    }
+    ctx->state_dir = p;
+    return p;
+}
+
+/* Defined in httpd.c; declared here to keep the host table in one place. */
+const char *zv_httpd_ex_method(zv_http_exchange *ex);
+const char *zv_httpd_ex_header(zv_http_exchange *ex, const char *name);
+const char *zv_httpd_ex_body(zv_http_exchange *ex, size_t *len);
+void zv_httpd_ex_reply(zv_http_exchange *ex, int status, const char *ctype, const void *body,
+                       size_t len);
+
+const zv_host zv_core_host = {
+    .size = sizeof(zv_host),
+    .abi_major = ZV_ABI_MAJOR,
+    .abi_minor = ZV_ABI_MINOR,
+    .log = h_log,
+    .cfg_str = h_cfg_str,
+    .cfg_int = h_cfg_int,
+    .cfg_bool = h_cfg_bool,
+    .cfg_number = h_cfg_number,
+    .cfg_json = h_cfg_json,
+    .instance_name = h_instance_name,
+    .org = h_org,
+    .timer_new = h_timer_new,
+    .timer_arm = h_timer_arm,
+    .timer_cancel = h_timer_cancel,
+    .timer_free = h_timer_free,
+    .watch_fd = h_watch_fd,
+    .unwatch_fd = h_unwatch_fd,
+    .http_request = h_http_request,
+    .http_route = h_http_route,
+    .ex_method = zv_httpd_ex_method,
+    .ex_header = zv_httpd_ex_header,
+    .ex_body = zv_httpd_ex_body,
+    .ex_reply = zv_httpd_ex_reply,
+    .emit = zv_pipeline_emit,
+    .commit = zv_pipeline_commit,
+    .watermark_get = h_watermark_get,
+    .watermark_set = h_watermark_set,
+    .drained = h_drained,
+    .count = h_count,
+    .add_payload = zv_render_add_payload,
+    .reject_record = zv_render_reject,
+    .verdict = zv_verdict_add,
+    .state_dir = h_state_dir,
+};

@@ -1,0 +1,188 @@
+/*
+ * The daemon's HTTP listener (evhttp): routes registered by source plugins
+ * (webhooks) plus /healthz.  Bound only when http.listen is configured.
+ */
+#include "runtime_int.h"
+#include "log.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BODY (16u * 1024 * 1024)
+
+struct zv_http_exchange {
+    struct evhttp_request *req;
+    char *body; /* NUL-terminated copy of the request body */
+    size_t body_len;
+};
+
+const char *zv_httpd_ex_method(zv_http_exchange *ex)
+{
+    switch (evhttp_request_get_command(ex->req)) {
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    default:
+        return "OTHER";
+    }
+}
+
+const char *zv_httpd_ex_header(zv_http_exchange *ex, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(ex->req), name);
+}
+
+const char *zv_httpd_ex_body(zv_http_exchange *ex, size_t *len)
+{
+    if (len) *len = ex->body_len;
+    return ex->body;
+}
+
+void zv_httpd_ex_reply(zv_http_exchange *ex, int status, const char *ctype, const void *body,
+                       size_t len)
+{
+    struct evbuffer *out = evbuffer_new();
+    if (out && body && len) evbuffer_add(out, body, len);
+    if (ctype) evhttp_add_header(evhttp_request_get_output_headers(ex->req), "Content-Type", ctype);
+    evhttp_send_reply(ex->req, status, NULL, out);
+    if (out) evbuffer_free(out);
+    free(ex->body);
+    free(ex);
+}
+
+static void route_cb(struct evhttp_request *req, void *arg)
+{
+    zv_route *r = arg;
+    zv_http_exchange *ex = calloc(1, sizeof(*ex));
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    if (!ex || !(ex->body = malloc(len + 1))) {
+        free(ex);
+        evhttp_send_error(req, 503, "out of memory");
+        return;
+    }
+    ex->req = req;
+    evbuffer_remove(in, ex->body, len);
+    ex->body[len] = '\0';
+    ex->body_len = len;
+    if (r->ctx->rt->stopping) {
+        /* Stopping: do not take new input; the sender will retry. */
+        zv_httpd_ex_reply(ex, 503, "text/plain", "stopping\n", 9);
+        return;
+    }
+    r->cb(ex, r->arg);
+}
+
+static void healthz(struct evhttp_request *req, void *arg)
+{
+    zv_runtime *rt = arg;
+    struct evbuffer *out = evbuffer_new();
+    if (out) evbuffer_add_printf(out, "%s\n", rt->stopping ? "stopping" : "ok");
+    evhttp_send_reply(req, rt->stopping ? 503 : 200, NULL, out);
+    if (out) evbuffer_free(out);
+}
+
+int zv_httpd_route(zv_ctx *ctx, const char *path, zv_route_cb cb, void *arg)
+{
+    zv_runtime *rt = ctx->rt;
+    for (zv_route *r = rt->routes; r; r = r->next)
+        if (strcmp(r->path, path) == 0) {
+            zv_log(ZV_LOG_ERROR, ctx->component, "route %s is already taken by %s", path,
+                   r->ctx->component);
+            return -1;
+        }
+    zv_route *r = calloc(1, sizeof(*r));
+    if (!r || !(r->path = strdup(path))) {
+        free(r);
+        return -1;
+    }
+    r->ctx = ctx;
+    r->cb = cb;
+    r->arg = arg;
+    r->next = rt->routes;
+    rt->routes = r;
+    if (rt->httpd && evhttp_set_cb(rt->httpd, path, route_cb, r) != 0) return -1;
+    return 0;
+}
+
+static int split_listen(const char *listen, char *host, size_t hostlen, int *port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen) return -1;
+    size_t hl = (size_t)(colon - listen);
+    if (listen[0] == '[' && hl > 2 && listen[hl - 1] == ']') {
+        listen++;
+        hl -= 2;
+    }
+    if (hl >= hostlen) return -1;
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535) return -1;
+    *port = (int)p;
+    return 0;
+}
+
+int zv_httpd_start(zv_runtime *rt, char *err, size_t errlen)
+{
+    const char *listen = rt->cfg->listen;
+    if (!listen) {
+        if (rt->routes) {
+            snprintf(err, errlen, "%s: http.listen: %s needs an HTTP listener; set http.listen",
+                     rt->cfg->file, rt->routes->ctx->component);
+            return -1;
+        }
+        return 0;
+    }
+    char host[256];
+    int port;
+    if (split_listen(listen, host, sizeof(host), &port) < 0) {
+        snprintf(err, errlen, "%s: http.listen: \"%s\" is not host:port", rt->cfg->file, listen);
+        return -1;
+    }
+    rt->httpd = evhttp_new(rt->base);
+    if (!rt->httpd) {
+        snprintf(err, errlen, "cannot create HTTP listener");
+        return -1;
+    }
+    evhttp_set_max_body_size(rt->httpd, MAX_BODY);
+    evhttp_set_timeout(rt->httpd, 30);
+    evhttp_set_allowed_methods(rt->httpd, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+    if (!evhttp_bind_socket_with_handle(rt->httpd, host, (ev_uint16_t)port)) {
+        snprintf(err, errlen, "%s: http.listen: cannot listen on %s", rt->cfg->file, listen);
+        evhttp_free(rt->httpd);
+        rt->httpd = NULL;
+        return -1;
+    }
+    evhttp_set_cb(rt->httpd, "/healthz", healthz, rt);
+    for (zv_route *r = rt->routes; r; r = r->next)
+        evhttp_set_cb(rt->httpd, r->path, route_cb, r);
+    zv_log(ZV_LOG_INFO, "http", "listening on %s", listen);
+    return 0;
+}
+
+void zv_httpd_free(zv_runtime *rt)
+{
+    if (rt->httpd) evhttp_free(rt->httpd);
+    rt->httpd = NULL;
+    zv_route *r = rt->routes;
+    while (r) {
+        zv_route *n = r->next;
+        free(r->path);
+        free(r);
+        r = n;
+    }
+    rt->routes = NULL;
+}

@@ -1,0 +1,183 @@
+#include "plugin_loader.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The descriptor as ABI 1.0 defined it: the least a 1.x plugin provides. */
+#define DESCRIPTOR_SIZE_1_0 (offsetof(zv_plugin_descriptor, transport) + sizeof(void *))
+
+struct loaded {
+    char *path;
+    void *handle;
+    const zv_plugin_descriptor *desc;
+};
+
+static struct loaded *loaded;
+static size_t nloaded, caploaded;
+
+const char *zv_plugin_kind_name(zv_plugin_kind kind)
+{
+    switch (kind) {
+    case ZV_PLUGIN_SOURCE:
+        return "source";
+    case ZV_PLUGIN_FORMAT:
+        return "format";
+    case ZV_PLUGIN_TRANSPORT:
+        return "transport";
+    }
+    return "unknown";
+}
+
+static const char *kind_prefix(zv_plugin_kind kind)
+{
+    switch (kind) {
+    case ZV_PLUGIN_SOURCE:
+        return "in_";
+    case ZV_PLUGIN_FORMAT:
+        return "fmt_";
+    case ZV_PLUGIN_TRANSPORT:
+        return "out_";
+    }
+    return "";
+}
+
+void zv_plugin_file(char *out, size_t outlen, const char *dir, zv_plugin_kind kind,
+                    const char *type)
+{
+    snprintf(out, outlen, "%s/%s%s.so", dir, kind_prefix(kind), type);
+}
+
+static int remember(const char *path, void *handle, const zv_plugin_descriptor *d)
+{
+    if (nloaded == caploaded) {
+        size_t cap = caploaded ? caploaded * 2 : 8;
+        struct loaded *l = realloc(loaded, cap * sizeof(*l));
+        if (!l) return -1;
+        loaded = l;
+        caploaded = cap;
+    }
+    loaded[nloaded].path = strdup(path);
+    loaded[nloaded].handle = handle;
+    loaded[nloaded].desc = d;
+    nloaded++;
+    return 0;
+}
+
+static const char *check_ops(const zv_plugin_descriptor *d)
+{
+    if (!d->name || !*d->name) return "descriptor has no name";
+    if (!d->create || !d->destroy) return "descriptor lacks create() or destroy()";
+    switch (d->kind) {
+    case ZV_PLUGIN_SOURCE:
+        if (!d->source || !d->source->start || !d->source->drain || !d->source->stop)
+            return "source plugin lacks start(), drain() or stop()";
+        break;
+    case ZV_PLUGIN_FORMAT:
+        if (!d->format || !d->format->messages || !d->format->classify || !d->format->render)
+            return "format plugin lacks messages, classify() or render()";
+        if (!d->format->messages[0].name) return "format plugin declares no message";
+        break;
+    case ZV_PLUGIN_TRANSPORT:
+        if (!d->transport || !d->transport->send) return "transport plugin lacks send()";
+        break;
+    default:
+        return "descriptor has an unknown plugin kind";
+    }
+    return NULL;
+}
+
+static const char *check_abi(const zv_plugin_descriptor *d, char *why, size_t len)
+{
+    if (d->abi_major != ZV_ABI_MAJOR || d->abi_minor > ZV_ABI_MINOR) {
+        snprintf(why, len,
+                 "plugin ABI %u.%u is not supported: this zinvold provides ABI %d.%d "
+                 "(plugins need major %d, minor 0..%d); rebuild the plugin against this "
+                 "version's headers",
+                 d->abi_major, d->abi_minor, ZV_ABI_MAJOR, ZV_ABI_MINOR, ZV_ABI_MAJOR,
+                 ZV_ABI_MINOR);
+        return why;
+    }
+    if (d->size < DESCRIPTOR_SIZE_1_0) {
+        snprintf(why, len, "descriptor is %u bytes, ABI %u.%u needs at least %zu: broken plugin",
+                 d->size, d->abi_major, d->abi_minor, (size_t)DESCRIPTOR_SIZE_1_0);
+        return why;
+    }
+    return NULL;
+}
+
+const zv_plugin_descriptor *zv_plugin_open_file(const char *path, zv_plugin_kind expect, char *err,
+                                                size_t errlen)
+{
+    for (size_t i = 0; i < nloaded; i++)
+        if (strcmp(loaded[i].path, path) == 0) {
+            if (loaded[i].desc->kind == expect) return loaded[i].desc;
+            snprintf(err, errlen, "%s: is a %s plugin, expected a %s plugin", path,
+                     zv_plugin_kind_name(loaded[i].desc->kind), zv_plugin_kind_name(expect));
+            return NULL;
+        }
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s: plugin not found (is plugin_dir right?)", path);
+        return NULL;
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        snprintf(err, errlen, "%s: cannot load as a shared object: %s", path, e ? e : "?");
+        return NULL;
+    }
+    const zv_plugin_descriptor *d = dlsym(h, ZV_PLUGIN_SYMBOL);
+    char why[512];
+    const char *problem = NULL;
+    if (!d)
+        problem = "exports no '" ZV_PLUGIN_SYMBOL "' descriptor: not a zinvol plugin";
+    else if (!(problem = check_abi(d, why, sizeof(why))))
+        problem = check_ops(d);
+    if (!problem && d->kind != expect) {
+        snprintf(why, sizeof(why), "is a %s plugin, expected a %s plugin",
+                 zv_plugin_kind_name(d->kind), zv_plugin_kind_name(expect));
+        problem = why;
+    }
+    if (problem) {
+        snprintf(err, errlen, "%s: %s", path, problem);
+        dlclose(h);
+        return NULL;
+    }
+    if (remember(path, h, d) < 0) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        dlclose(h);
+        return NULL;
+    }
+    return d;
+}
+
+const zv_plugin_descriptor *zv_plugin_open(const char *dir, zv_plugin_kind kind, const char *type,
+                                           char *err, size_t errlen)
+{
+    char path[4096];
+    for (const char *c = type; *c; c++)
+        if (*c == '/' || *c == '.') {
+            snprintf(err, errlen, "\"%s\": a plugin type is a plain name, not a path", type);
+            return NULL;
+        }
+    zv_plugin_file(path, sizeof(path), dir, kind, type);
+    return zv_plugin_open_file(path, kind, err, errlen);
+}
+
+void zv_plugins_unload_all(void)
+{
+    for (size_t i = 0; i < nloaded; i++) {
+        /* Under ASan keep plugins mapped so leak reports can still name
+         * their frames; dlclose is only about tidiness at exit. */
+#if !defined(__SANITIZE_ADDRESS__)
+        dlclose(loaded[i].handle);
+#endif
+        free(loaded[i].path);
+    }
+    free(loaded);
+    loaded = NULL;
+    nloaded = caploaded = 0;
+}

@@ -1,0 +1,25 @@
+/*
+ * Loading plugin shared objects.  The descriptor's ABI numbers and size are
+ * checked before any other member is read, so a plugin built for another
+ * ABI is refused with a message instead of crashing the daemon.
+ */
+#ifndef ZV_PLUGIN_LOADER_H
+#define ZV_PLUGIN_LOADER_H
+
+#include <stddef.h>
+#include <zinvol/plugin.h>
+
+/* File name of a plugin of this kind and type: "<dir>/fmt_iwlz.so". */
+void zv_plugin_file(char *out, size_t outlen, const char *dir, zv_plugin_kind kind,
+                    const char *type);
+/* Load one file.  On failure NULL, and err says why, naming the file. */
+const zv_plugin_descriptor *zv_plugin_open_file(const char *path, zv_plugin_kind expect, char *err,
+                                                size_t errlen);
+/* zv_plugin_file + zv_plugin_open_file. */
+const zv_plugin_descriptor *zv_plugin_open(const char *dir, zv_plugin_kind kind, const char *type,
+                                           char *err, size_t errlen);
+const char *zv_plugin_kind_name(zv_plugin_kind kind);
+/* dlclose everything loaded; only at exit, when no instance is left. */
+void zv_plugins_unload_all(void);
+
+#endif

@@ -1,0 +1,295 @@
+/*
+ * Batch window close: staged records of a destination are rendered by its
+ * format plugin into payloads and moved to the outbox, in one transaction.
+ * A render that fails as a whole leaves everything staged for the next try.
+ */
+#include "runtime_int.h"
+#include "delivery/delivery.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zinvol/util.h>
+
+struct payload {
+    char *data;
+    size_t len;
+    char *ctype, *idem, *ext;
+    size_t *records;
+    char **keys;
+    size_t n;
+};
+
+struct zv_render_out {
+    zv_runtime *rt;
+    zv_dest_rt *dest;
+    const zv_batch *batch;
+    const char *component;
+    char *rejected; /* per batch record */
+    struct payload *p;
+    size_t np, cap;
+    int bad; /* the plugin broke the contract */
+};
+
+typedef struct staged_rec {
+    int64_t id;
+    int message;
+    zv_record *rec;
+} staged_rec;
+
+typedef struct staged_list {
+    staged_rec *v;
+    size_t n, cap;
+    int bad;
+} staged_list;
+
+int zv_render_add_payload(zv_render_out *out, const zv_payload_spec *p)
+{
+    if (!p->data || !p->idem_key || !*p->idem_key || !p->nrecords) {
+        zv_log(ZV_LOG_ERROR, out->component, "payload without data, key or records refused");
+        out->bad = 1;
+        return -1;
+    }
+    for (size_t i = 0; i < p->nrecords; i++)
+        if (p->records[i] >= out->batch->n || out->rejected[p->records[i]]) {
+            zv_log(ZV_LOG_ERROR, out->component,
+                   "payload %s carries record %zu that is unknown or rejected", p->idem_key,
+                   p->records[i]);
+            out->bad = 1;
+            return -1;
+        }
+    if (out->np == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 8;
+        struct payload *np = realloc(out->p, cap * sizeof(*np));
+        if (!np) return -1;
+        out->p = np;
+        out->cap = cap;
+    }
+    struct payload *q = &out->p[out->np];
+    memset(q, 0, sizeof(*q));
+    q->data = malloc(p->len ? p->len : 1);
+    q->records = malloc(p->nrecords * sizeof(size_t));
+    q->keys = calloc(p->nrecords, sizeof(char *));
+    if (!q->data || !q->records || !q->keys) {
+        free(q->data);
+        free(q->records);
+        free(q->keys);
+        return -1;
+    }
+    memcpy(q->data, p->data, p->len);
+    q->len = p->len;
+    q->ctype = strdup(p->content_type ? p->content_type : "application/octet-stream");
+    q->idem = strdup(p->idem_key);
+    q->ext = strdup(p->extension ? p->extension : "bin");
+    q->n = p->nrecords;
+    memcpy(q->records, p->records, p->nrecords * sizeof(size_t));
+    for (size_t i = 0; i < p->nrecords; i++)
+        q->keys[i] = p->record_keys && p->record_keys[i] ? strdup(p->record_keys[i]) : NULL;
+    out->np++;
+    return 0;
+}
+
+int zv_render_reject(zv_render_out *out, size_t index, const char *rule, const char *field,
+                     const char *reason)
+{
+    if (index >= out->batch->n) {
+        out->bad = 1;
+        return -1;
+    }
+    if (out->rejected[index]) return 0; /* one quarantine entry per record and batch */
+    out->rejected[index] = 1;
+    /* Inside the flush transaction: rolled back with it if the render fails. */
+    const char *stage = rule && strcmp(rule, "XSD") == 0 ? "schema" : "rule";
+    return zv_pipeline_quarantine(out->rt, out->batch->records[index], stage, out->dest->conf->name,
+                                  field, rule, reason ? reason : "rejected by the format");
+}
+
+static void free_out(zv_render_out *out)
+{
+    for (size_t i = 0; i < out->np; i++) {
+        struct payload *q = &out->p[i];
+        for (size_t k = 0; k < q->n; k++)
+            free(q->keys[k]);
+        free(q->keys);
+        free(q->records);
+        free(q->data);
+        free(q->ctype);
+        free(q->idem);
+        free(q->ext);
+    }
+    free(out->p);
+    free(out->rejected);
+}
+
+static int collect(const zv_staged *st, void *arg)
+{
+    staged_list *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        staged_rec *v = realloc(l->v, cap * sizeof(*v));
+        if (!v) {
+            l->bad = 1;
+            return 1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    zv_record *r = zv_record_decode(st->rec, st->len);
+    if (!r) {
+        /* A staged row we cannot read is a store corruption or a downgrade. */
+        zv_log(ZV_LOG_ERROR, "pipeline", "staged row %lld cannot be decoded; left in place",
+               (long long)st->id);
+        return 0;
+    }
+    l->v[l->n++] = (staged_rec){st->id, st->message, r};
+    return 0;
+}
+
+/* [{"field":..,"level":..}] for the fields a payload carries. */
+static char *fields_json(const zv_dest_rt *d, int m, const zv_batch *b, const struct payload *q)
+{
+    char present[ZV_FIELD_COUNT] = {0};
+    for (size_t i = 0; i < q->n; i++) {
+        const zv_record *r = b->records[q->records[i]];
+        for (int f = 0; f < ZV_FIELD_COUNT; f++)
+            if (zv_rec_get(r, (zv_field_id)f)) present[f] = 1;
+    }
+    zv_jw *w = zv_jw_new(0);
+    if (!w) return NULL;
+    zv_jw_arr_open(w);
+    for (int f = 0; f < ZV_FIELD_COUNT; f++) {
+        if (!present[f]) continue;
+        const zv_cat_entry *e = zv_catalogue_find(d->cats[m], f);
+        zv_jw_obj_open(w);
+        zv_jw_key(w, "field");
+        zv_jw_str(w, zv_field_def_of((zv_field_id)f)->name);
+        zv_jw_key(w, "level");
+        zv_jw_str(w, e ? zv_level_name(e->level) : "none");
+        zv_jw_obj_close(w);
+    }
+    zv_jw_arr_close(w);
+    const char *s;
+    size_t len;
+    char *out = zv_jw_result(w, &s, &len) == 0 ? strndup(s, len) : NULL;
+    zv_jw_free(w);
+    return out;
+}
+
+static char *records_json(const zv_batch *b, const struct payload *q)
+{
+    zv_jw *w = zv_jw_new(0);
+    if (!w) return NULL;
+    zv_jw_arr_open(w);
+    for (size_t i = 0; i < q->n; i++) {
+        const zv_record *r = b->records[q->records[i]];
+        zv_jw_obj_open(w);
+        zv_jw_key(w, "source");
+        zv_jw_str(w, r->prov.source);
+        zv_jw_key(w, "record_id");
+        zv_jw_str(w, r->prov.record_id);
+        zv_jw_key(w, "key");
+        zv_jw_str(w, q->keys[i]);
+        zv_jw_obj_close(w);
+    }
+    zv_jw_arr_close(w);
+    const char *s;
+    size_t len;
+    char *out = zv_jw_result(w, &s, &len) == 0 ? strndup(s, len) : NULL;
+    zv_jw_free(w);
+    return out;
+}
+
+static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch *b,
+                            zv_render_out *out)
+{
+    const char *msg = d->fmt.desc->format->messages[m].name;
+    for (size_t i = 0; i < out->np; i++) {
+        struct payload *q = &out->p[i];
+        char *fj = fields_json(d, m, b, q);
+        char *rj = records_json(b, q);
+        zv_outbox_new o = {d->conf->name, msg, q->idem, q->data, q->len, q->ctype, q->ext, fj, rj};
+        int r = fj && rj ? zv_store_enqueue(rt->store, &o) : -1;
+        free(fj);
+        free(rj);
+        if (r < 0) return -1;
+        if (r == 1)
+            zv_log(ZV_LOG_WARN, out->component, "payload %s was already in the outbox", q->idem);
+        d->payloads++;
+    }
+    return 0;
+}
+
+static int render_message(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, size_t n)
+{
+    int64_t seq;
+    if (zv_store_next_batch(rt->store, d->conf->name, &seq) < 0) return -1;
+    char batch_id[32];
+    snprintf(batch_id, sizeof(batch_id), "%lld", (long long)seq);
+    const zv_record **rv = malloc(n * sizeof(*rv));
+    if (!rv) return -1;
+    for (size_t i = 0; i < n; i++)
+        rv[i] = recs[i]->rec;
+    zv_batch b = {d->conf->name, batch_id, m, zv_now(), n, rv};
+    zv_render_out out = {.rt = rt, .dest = d, .batch = &b, .component = d->fmt.ctx->component};
+    out.rejected = calloc(n, 1);
+    int rc = -1;
+    if (!out.rejected) goto done;
+    if (d->fmt.desc->format->render(d->fmt.state, &b, &out) != 0 || out.bad) {
+        zv_log(ZV_LOG_ERROR, out.component, "render of batch %s failed; records stay staged",
+               batch_id);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        d->rejected += out.rejected[i];
+    rc = enqueue_payloads(rt, d, m, &b, &out);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (zv_store_staged_delete(rt->store, recs[i]->id) < 0) rc = -1;
+done:
+    free_out(&out);
+    free(rv);
+    return rc;
+}
+
+static void free_list(staged_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        zv_record_free(l->v[i].rec);
+    free(l->v);
+}
+
+int zv_pipeline_flush(zv_runtime *rt, zv_dest_rt *d)
+{
+    d->dirty = 0;
+    if (!d->fmt.desc || !rt->store) return 0;
+    staged_list l = {0};
+    if (zv_store_begin(rt->store) < 0) return -1;
+    int rc = zv_store_staged_each(rt->store, d->conf->name, 0, collect, &l);
+    if (rc < 0 || l.bad) rc = -1;
+    staged_rec **group = l.n ? malloc(l.n * sizeof(*group)) : NULL;
+    if (l.n && !group) rc = -1;
+    for (size_t m = 0; rc == 0 && m < d->nmsg; m++) {
+        size_t n = 0;
+        for (size_t i = 0; i < l.n; i++)
+            if (l.v[i].message == (int)m) group[n++] = &l.v[i];
+        if (n) rc = render_message(rt, d, (int)m, group, n);
+    }
+    free(group);
+    free_list(&l);
+    if (rc == 0 && zv_store_commit(rt->store) == 0) {
+        if (rt->delivery) zv_delivery_kick(rt->delivery, d->conf->name);
+        return 0;
+    }
+    zv_log(ZV_LOG_ERROR, d->fmt.ctx->component, "batch not rendered: %s",
+           zv_store_errmsg(rt->store));
+    zv_store_rollback(rt->store);
+    return -1;
+}
+
+int zv_pipeline_flush_all(zv_runtime *rt)
+{
+    int rc = 0;
+    for (size_t i = 0; i < rt->ndests; i++)
+        if (zv_pipeline_flush(rt, &rt->dests[i]) < 0) rc = -1;
+    return rc;
+}

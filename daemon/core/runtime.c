@@ -1,0 +1,423 @@
+/* Building, starting and stopping a runtime; see runtime.h. */
+#include "runtime_int.h"
+#include "delivery/delivery.h"
+#include "log.h"
+#include "plugin_loader.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* In once mode, how long delivery may keep retrying before we give up and
+ * leave the rest queued for the next run. */
+#define ONCE_PATIENCE_S 30
+
+zv_ctx *zv_ctx_new(zv_runtime *rt, const char *name, const char *kind)
+{
+    zv_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx) return NULL;
+    ctx->rt = rt;
+    ctx->name = name;
+    snprintf(ctx->component, sizeof(ctx->component), "%s/%s", kind, name);
+    return ctx;
+}
+
+void zv_ctx_free(zv_ctx *ctx)
+{
+    if (!ctx) return;
+    zv_options_free(ctx);
+    free(ctx->state_dir);
+    free(ctx);
+}
+
+/* Load a plugin, resolve its options and create the instance. */
+static int make_instance(zv_runtime *rt, zv_instance *inst, zv_plugin_kind kind, const char *type,
+                         const char *name, const zv_json *options, const char *path,
+                         const char *optpath, zv_errors *errs)
+{
+    char err[1024];
+    char sub[128];
+    const char *kindname = zv_plugin_kind_name(kind);
+    inst->desc = zv_plugin_open(rt->cfg->plugin_dir, kind, type, err, sizeof(err));
+    if (!inst->desc) {
+        zv_errors_add(errs, rt->cfg->file, path, "%s", err);
+        return -1;
+    }
+    inst->ctx = zv_ctx_new(rt, name, kindname);
+    if (!inst->ctx) return -1;
+    zv_path_key(sub, sizeof(sub), optpath, "");
+    sub[strlen(sub) - 1] = '\0'; /* zv_path_key added a trailing '.' */
+    if (zv_options_resolve(inst->ctx, inst->desc->options, options, inst->desc->name, sub, errs) <
+        0)
+        return -1;
+    err[0] = '\0';
+    if (inst->desc->create(inst->ctx, &zv_core_host, &inst->state, err, sizeof(err)) != 0) {
+        zv_errors_add(errs, rt->cfg->file, optpath, "plugin '%s': %s", inst->desc->name,
+                      err[0] ? err : "refused its configuration");
+        inst->state = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void drop_instance(zv_instance *inst)
+{
+    if (inst->desc && inst->state) inst->desc->destroy(inst->state);
+    zv_ctx_free(inst->ctx);
+    memset(inst, 0, sizeof(*inst));
+}
+
+static void build_source(zv_runtime *rt, zv_source_rt *s, const zv_source_conf *c, zv_errors *errs)
+{
+    char path[64], optpath[64];
+    s->conf = c;
+    zv_path_key(path, sizeof(path), c->path, "type");
+    zv_path_key(optpath, sizeof(optpath), c->path, "options");
+    zv_path_key(path, sizeof(path), c->path, "mapping");
+    s->mapping = zv_mapping_compile(c->mapping, c->name, rt->cfg->file, path, errs);
+    zv_path_key(path, sizeof(path), c->path, "type");
+    if (make_instance(rt, &s->inst, ZV_PLUGIN_SOURCE, c->type, c->name, c->options, path, optpath,
+                      errs) == 0 ||
+        s->inst.ctx)
+        s->inst.ctx->src = s;
+}
+
+static zv_catalogue *load_catalogue(zv_runtime *rt, const zv_dest_conf *c, const zv_message_decl *m,
+                                    zv_errors *errs)
+{
+    char path[96];
+    const char *file = zv_json_str(zv_json_get(c->catalogue, "file"), NULL);
+    if (!file) file = m->catalogue;
+    zv_path_key(path, sizeof(path), c->path, "catalogue.file");
+    if (!file) {
+        zv_errors_add(errs, rt->cfg->file, path,
+                      "format '%s' has no built-in catalogue: name one here", c->format);
+        return NULL;
+    }
+    char full[4096];
+    if (file[0] == '/')
+        snprintf(full, sizeof(full), "%s", file);
+    else
+        snprintf(full, sizeof(full), "%s/%s", rt->cfg->catalogue_dir, file);
+    zv_catalogue *cat = zv_catalogue_load(full, errs);
+    if (!cat) return NULL;
+    const char *msg = zv_catalogue_message(cat);
+    if (!zv_json_get(c->catalogue, "file") && msg && strcmp(msg, m->name) != 0)
+        zv_errors_add(errs, full, "message", "is \"%s\" but format '%s' expects \"%s\"", msg,
+                      c->format, m->name);
+    zv_path_key(path, sizeof(path), c->path, "catalogue");
+    if (c->catalogue && zv_catalogue_override(cat, c->catalogue, rt->cfg->file, path, errs) < 0) {
+        zv_catalogue_free(cat);
+        return NULL;
+    }
+    return cat;
+}
+
+static void build_match(zv_runtime *rt, zv_dest_rt *d, zv_errors *errs)
+{
+    const zv_json *m = d->conf->match;
+    size_t n = zv_json_len(m);
+    if (!n) return;
+    d->match = calloc(n, sizeof(*d->match));
+    if (!d->match) return;
+    char path[128];
+    for (size_t i = 0; i < n; i++) {
+        const char *key = zv_json_key_at(m, i);
+        const zv_json *v = zv_json_at(m, i);
+        char base[64];
+        zv_path_key(base, sizeof(base), d->conf->path, "match");
+        zv_path_key(path, sizeof(path), base, key);
+        int f = zv_field_by_name(key);
+        if (f < 0) {
+            zv_errors_add(errs, rt->cfg->file, path, "unknown model field");
+            continue;
+        }
+        int ok = zv_json_type_of(v) == ZV_JSON_STRING;
+        if (zv_json_type_of(v) == ZV_JSON_ARRAY) {
+            ok = zv_json_len(v) > 0;
+            for (size_t k = 0; k < zv_json_len(v); k++)
+                if (zv_json_type_of(zv_json_at(v, k)) != ZV_JSON_STRING) ok = 0;
+        }
+        if (!ok) {
+            zv_errors_add(errs, rt->cfg->file, path, "expected a string or a list of strings");
+            continue;
+        }
+        d->match[d->nmatch].field = f;
+        d->match[d->nmatch].values = v;
+        d->nmatch++;
+    }
+}
+
+static void build_dest(zv_runtime *rt, zv_dest_rt *d, const zv_dest_conf *c, zv_errors *errs)
+{
+    char path[64], optpath[64];
+    d->conf = c;
+    zv_path_key(path, sizeof(path), c->path, "format");
+    zv_path_key(optpath, sizeof(optpath), c->path, "format_options");
+    int fmt_ok = make_instance(rt, &d->fmt, ZV_PLUGIN_FORMAT, c->format, c->name, c->format_options,
+                               path, optpath, errs) == 0;
+    zv_path_key(path, sizeof(path), c->path, "transport");
+    zv_path_key(optpath, sizeof(optpath), c->path, "transport_options");
+    make_instance(rt, &d->tr, ZV_PLUGIN_TRANSPORT, c->transport, c->name, c->transport_options,
+                  path, optpath, errs);
+    build_match(rt, d, errs);
+    if (!fmt_ok) return;
+    const zv_message_decl *msgs = d->fmt.desc->format->messages;
+    while (msgs[d->nmsg].name)
+        d->nmsg++;
+    d->cats = calloc(d->nmsg, sizeof(*d->cats));
+    d->mins = calloc(d->nmsg, sizeof(*d->mins));
+    if (!d->cats || !d->mins) return;
+    for (size_t m = 0; m < d->nmsg; m++) {
+        d->cats[m] = load_catalogue(rt, c, &msgs[m], errs);
+        if (d->cats[m]) d->mins[m] = zv_minimiser_new(d->cats[m], c->policy.threshold);
+    }
+}
+
+zv_runtime *zv_runtime_build(zv_config *cfg, struct event_base *base, zv_rt_mode mode,
+                             zv_errors *errs)
+{
+    zv_runtime *rt = calloc(1, sizeof(*rt));
+    if (!rt) {
+        zv_config_free(cfg);
+        return NULL;
+    }
+    rt->cfg = cfg;
+    rt->mode = mode;
+    rt->base = base;
+    size_t before = errs->n;
+    rt->sources = calloc(cfg->nsources ? cfg->nsources : 1, sizeof(*rt->sources));
+    rt->dests = calloc(cfg->ndests ? cfg->ndests : 1, sizeof(*rt->dests));
+    if (!rt->sources || !rt->dests) goto fail;
+    rt->nsources = cfg->nsources;
+    rt->ndests = cfg->ndests;
+    for (size_t i = 0; i < cfg->nsources; i++)
+        build_source(rt, &rt->sources[i], &cfg->sources[i], errs);
+    for (size_t i = 0; i < cfg->ndests; i++)
+        build_dest(rt, &rt->dests[i], &cfg->dests[i], errs);
+    if (errs->n == before) return rt;
+fail:
+    zv_runtime_free(rt);
+    return NULL;
+}
+
+static void batch_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    zv_dest_rt *d = arg;
+    zv_runtime *rt = d->fmt.ctx->rt;
+    if (zv_pipeline_flush(rt, d) < 0 && !rt->stopping) {
+        /* Records stay staged; try the window again. */
+        struct timeval tv = {d->conf->policy.batch_window_s ? d->conf->policy.batch_window_s : 5,
+                             0};
+        evtimer_add(d->batch_timer, &tv);
+    }
+}
+
+static int ensure_state_dir(const char *dir, char *err, size_t errlen)
+{
+    if (mkdir(dir, 0750) == 0 || errno == EEXIST) return 0;
+    snprintf(err, errlen, "cannot create state directory %s: %s", dir, strerror(errno));
+    return -1;
+}
+
+int zv_runtime_open_store(zv_runtime *rt, char *err, size_t errlen)
+{
+    if (rt->store) return 0;
+    if (ensure_state_dir(rt->cfg->state_dir, err, errlen) < 0) return -1;
+    char serr[512];
+    rt->store = zv_store_open(rt->cfg->store_path, serr, sizeof(serr));
+    if (!rt->store) {
+        snprintf(err, errlen, "store %s: %s", rt->cfg->store_path, serr);
+        return -1;
+    }
+    return 0;
+}
+
+int zv_runtime_flush(zv_runtime *rt)
+{
+    return zv_pipeline_flush_all(rt);
+}
+
+int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
+{
+    if (zv_runtime_open_store(rt, err, errlen) < 0) return -1;
+    rt->http = zv_http_client_new(rt->base);
+    if (!rt->http) {
+        snprintf(err, errlen, "cannot create the HTTP client");
+        return -1;
+    }
+    if (zv_httpd_start(rt, err, errlen) < 0) return -1;
+    rt->delivery = zv_delivery_new(rt->base, rt->store, rt->http, rt->cfg->retention_s);
+    if (!rt->delivery) {
+        snprintf(err, errlen, "cannot create the delivery engine");
+        return -1;
+    }
+    for (size_t i = 0; i < rt->ndests; i++) {
+        zv_dest_rt *d = &rt->dests[i];
+        d->batch_timer = evtimer_new(rt->base, batch_timer_cb, d);
+        if (!d->batch_timer ||
+            zv_delivery_add(rt->delivery, d->conf->name, &d->conf->policy, &d->tr, &d->fmt) < 0) {
+            snprintf(err, errlen, "cannot set up delivery for %s", d->conf->name);
+            return -1;
+        }
+        /* Records staged before a restart wait for a new window. */
+        if (rt->mode == ZV_RT_RUN && zv_store_staged_count(rt->store, d->conf->name) > 0) {
+            d->dirty = 1;
+            struct timeval tv = {d->conf->policy.batch_window_s, 0};
+            evtimer_add(d->batch_timer, &tv);
+        }
+    }
+    zv_delivery_start(rt->delivery);
+    rt->started = 1;
+    for (size_t i = 0; i < rt->nsources; i++) {
+        zv_source_rt *s = &rt->sources[i];
+        int r = rt->mode == ZV_RT_ONCE ? s->inst.desc->source->drain(s->inst.state)
+                                       : s->inst.desc->source->start(s->inst.state);
+        if (r != 0) {
+            snprintf(err, errlen, "source %s (%s) failed to start", s->conf->name,
+                     s->inst.desc->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- once mode ---- */
+
+static void once_settled(void *arg)
+{
+    zv_runtime *rt = arg;
+    int status = 0;
+    for (size_t i = 0; i < rt->ndests; i++) {
+        int64_t left = zv_store_outbox_count(rt->store, rt->dests[i].conf->name, "pending");
+        if (left > 0) {
+            zv_log(ZV_LOG_WARN, rt->dests[i].fmt.ctx->component,
+                   "%lld payloads still queued for a later run", (long long)left);
+            status = 75; /* EX_TEMPFAIL: nothing lost, delivery continues next run */
+        }
+    }
+    if (rt->finished_cb) rt->finished_cb(rt->finished_arg, status);
+}
+
+static void once_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    zv_runtime *rt = arg;
+    for (size_t i = 0; i < rt->nsources; i++)
+        if (!rt->sources[i].drained) {
+            struct timeval tv = {0, 50000};
+            evtimer_add(rt->stop_poll, &tv);
+            return;
+        }
+    if (rt->txn_open) zv_pipeline_commit(rt->sources[0].inst.ctx);
+    if (zv_pipeline_flush_all(rt) < 0) {
+        if (rt->finished_cb) rt->finished_cb(rt->finished_arg, 1);
+        return;
+    }
+    zv_delivery_when_settled(rt->delivery, ONCE_PATIENCE_S, once_settled, rt);
+}
+
+void zv_runtime_on_finished(zv_runtime *rt, void (*cb)(void *arg, int status), void *arg)
+{
+    rt->finished_cb = cb;
+    rt->finished_arg = arg;
+    if (rt->mode != ZV_RT_ONCE) return;
+    rt->stop_poll = evtimer_new(rt->base, once_poll, rt);
+    struct timeval tv = {0, 0};
+    if (rt->stop_poll) evtimer_add(rt->stop_poll, &tv);
+}
+
+/* ---- stopping ---- */
+
+static void stop_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    zv_runtime *rt = arg;
+    if ((rt->delivery && zv_delivery_busy(rt->delivery)) ||
+        (rt->http && zv_http_client_active(rt->http))) {
+        struct timeval tv = {0, 50000};
+        evtimer_add(rt->stop_poll, &tv);
+        return;
+    }
+    if (rt->stopped_cb) rt->stopped_cb(rt->stopped_arg);
+}
+
+void zv_runtime_stop(zv_runtime *rt, void (*done)(void *arg), void *arg)
+{
+    rt->stopping = 1;
+    rt->stopped_cb = done;
+    rt->stopped_arg = arg;
+    for (size_t i = 0; i < rt->nsources && rt->started; i++)
+        rt->sources[i].inst.desc->source->stop(rt->sources[i].inst.state);
+    /* Whatever a source handed over is made durable; staged records wait
+     * in the store for the next window, so nothing is lost on stop. */
+    if (rt->txn_open && rt->nsources) zv_pipeline_commit(rt->sources[0].inst.ctx);
+    for (size_t i = 0; i < rt->ndests; i++)
+        if (rt->dests[i].batch_timer) evtimer_del(rt->dests[i].batch_timer);
+    if (rt->delivery) zv_delivery_stop(rt->delivery);
+    if (rt->stop_poll) event_free(rt->stop_poll);
+    rt->stop_poll = evtimer_new(rt->base, stop_poll_cb, rt);
+    struct timeval tv = {0, 0};
+    evtimer_add(rt->stop_poll, &tv);
+}
+
+void zv_runtime_free(zv_runtime *rt)
+{
+    if (!rt) return;
+    if (rt->stop_poll) event_free(rt->stop_poll);
+    for (size_t i = 0; i < rt->nsources; i++) {
+        drop_instance(&rt->sources[i].inst);
+        zv_mapping_free(rt->sources[i].mapping);
+    }
+    if (rt->delivery) zv_delivery_free(rt->delivery);
+    for (size_t i = 0; i < rt->ndests; i++) {
+        zv_dest_rt *d = &rt->dests[i];
+        if (d->batch_timer) event_free(d->batch_timer);
+        drop_instance(&d->tr);
+        drop_instance(&d->fmt);
+        for (size_t m = 0; m < d->nmsg; m++) {
+            if (d->mins) zv_minimiser_free(d->mins[m]);
+            if (d->cats) zv_catalogue_free(d->cats[m]);
+        }
+        free(d->mins);
+        free(d->cats);
+        free(d->match);
+    }
+    free(rt->sources);
+    free(rt->dests);
+    zv_httpd_free(rt);
+    if (rt->http) zv_http_client_free(rt->http);
+    if (rt->store) zv_store_close(rt->store);
+    zv_config_free(rt->cfg);
+    free(rt);
+}
+
+const zv_config *zv_runtime_config(const zv_runtime *rt)
+{
+    return rt->cfg;
+}
+
+void zv_runtime_summary(zv_runtime *rt, char *out, size_t outlen)
+{
+    size_t o = 0;
+    int64_t items = 0, quarantined = 0;
+    for (size_t i = 0; i < rt->nsources; i++) {
+        items += rt->sources[i].items;
+        quarantined += rt->sources[i].quarantined;
+    }
+    o += (size_t)snprintf(out + o, outlen - o, "records in: %lld (quarantined at mapping: %lld)",
+                          (long long)items, (long long)quarantined);
+    for (size_t i = 0; i < rt->ndests && o < outlen; i++) {
+        zv_dest_rt *d = &rt->dests[i];
+        o += (size_t)snprintf(out + o, outlen - o,
+                              "; %s: %lld records staged, %lld messages out, %lld quarantined",
+                              d->conf->name, (long long)d->staged, (long long)d->payloads,
+                              (long long)(d->quarantined + d->rejected));
+    }
+}

@@ -1,0 +1,127 @@
+/* Internals shared by runtime.c, host.c, options.c, pipeline.c and httpd.c. */
+#ifndef ZV_RUNTIME_INT_H
+#define ZV_RUNTIME_INT_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <zinvol/plugin.h>
+#include "catalogue/catalogue.h"
+#include "config.h"
+#include "http_client.h"
+#include "instance.h"
+#include "mapping/mapping.h"
+#include "runtime.h"
+#include "store/store.h"
+
+struct zv_delivery_engine;
+
+/* A resolved option value. */
+typedef struct zv_optval {
+    const zv_option *opt;
+    int set; /* given in the config or by a default */
+    char *str;
+    int64_t i;
+    double d;
+    const zv_json *json;
+} zv_optval;
+
+typedef struct zv_source_rt zv_source_rt;
+typedef struct zv_dest_rt zv_dest_rt;
+
+struct zv_ctx {
+    zv_runtime *rt;
+    const char *name;   /* instance name: source or destination name */
+    char component[96]; /* "source/ons", "transport/zk-5501" for logs */
+    zv_optval *opts;
+    size_t nopts;
+    zv_source_rt *src; /* set for source instances */
+    char *state_dir;   /* created on demand */
+};
+
+struct zv_source_rt {
+    const zv_source_conf *conf;
+    zv_instance inst;
+    zv_mapping *mapping;
+    int drained;
+    int64_t items, staged, quarantined, duplicates;
+};
+
+typedef struct zv_match {
+    int field;
+    const zv_json *values; /* string or array of strings */
+} zv_match;
+
+struct zv_dest_rt {
+    const zv_dest_conf *conf;
+    zv_instance fmt, tr;
+    size_t nmsg;
+    zv_catalogue **cats; /* per message */
+    zv_minimiser **mins; /* per message */
+    zv_match *match;
+    size_t nmatch;
+    struct event *batch_timer;
+    int dirty; /* staged records wait for the batch window */
+    int64_t staged, quarantined, payloads, rejected;
+};
+
+typedef struct zv_route {
+    char *path;
+    zv_ctx *ctx;
+    zv_route_cb cb;
+    void *arg;
+    struct zv_route *next;
+} zv_route;
+
+struct zv_runtime {
+    zv_config *cfg;
+    zv_rt_mode mode;
+    struct event_base *base;
+    zv_store *store;
+    zv_http_client *http;
+    struct evhttp *httpd;
+    zv_route *routes;
+    zv_source_rt *sources;
+    size_t nsources;
+    zv_dest_rt *dests;
+    size_t ndests;
+    struct zv_delivery_engine *delivery;
+    int started, stopping;
+    int txn_open; /* a source transaction awaits commit() */
+    void (*finished_cb)(void *arg, int status);
+    void *finished_arg;
+    void (*stopped_cb)(void *arg);
+    void *stopped_arg;
+    struct event *stop_poll;
+    int64_t items_in;
+};
+
+extern const zv_host zv_core_host;
+
+/* options.c */
+int zv_options_resolve(zv_ctx *ctx, const zv_option *decl, const zv_json *given,
+                       const char *pluginname, const char *path, zv_errors *errs);
+void zv_options_free(zv_ctx *ctx);
+
+/* runtime.c */
+zv_ctx *zv_ctx_new(zv_runtime *rt, const char *name, const char *kind);
+void zv_ctx_free(zv_ctx *ctx);
+
+/* pipeline.c */
+int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item);
+int zv_pipeline_commit(zv_ctx *ctx);
+/* Render what is staged for a destination into the outbox (batch window). */
+int zv_pipeline_flush(zv_runtime *rt, zv_dest_rt *d);
+int zv_pipeline_flush_all(zv_runtime *rt);
+int zv_render_add_payload(zv_render_out *out, const zv_payload_spec *p);
+int zv_render_reject(zv_render_out *out, size_t index, const char *rule, const char *field,
+                     const char *reason);
+int zv_pipeline_quarantine(zv_runtime *rt, const zv_record *rec, const char *stage,
+                           const char *dest, const char *field, const char *rule,
+                           const char *reason);
+
+/* httpd.c */
+int zv_httpd_start(zv_runtime *rt, char *err, size_t errlen);
+void zv_httpd_free(zv_runtime *rt);
+int zv_httpd_route(zv_ctx *ctx, const char *path, zv_route_cb cb, void *arg);
+
+#endif
