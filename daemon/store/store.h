@@ -42,12 +42,12 @@ typedef struct zv_quarantine_entry {
     int64_t created;
     const char *source;
     const char *record_id;
-    const char *stage;       /* "mapping", "minimiser", "rule", "schema" */
-    const char *destination; /* NULL for mapping failures */
-    const char *field;       /* model field or source path; may be NULL */
-    const char *rule;        /* rule code (CS002, TR039, ...); may be NULL */
-    const char *reason;      /* no BSN in clear */
-    const char *item_json;   /* raw item (mapping) for retry; may be NULL */
+    const char *stage;           /* "mapping", "minimiser", "rule", "schema" */
+    const char *destination;     /* NULL for mapping failures */
+    const char *field;           /* model field or source path; may be NULL */
+    const char *rule;            /* rule code (CS002, TR039, ...); may be NULL */
+    const char *reason;          /* no BSN in clear */
+    const char *item_json;       /* raw item (mapping) for retry; may be NULL */
     const unsigned char *record; /* encoded record (later stages); may be NULL */
     size_t record_len;
 } zv_quarantine_entry;
@@ -81,8 +81,8 @@ int zv_store_next_batch(zv_store *s, const char *destination, int64_t *seq);
 /* ---- outbox ---- */
 typedef struct zv_outbox_new {
     const char *destination;
-    const char *message;      /* "AW35" */
-    const char *idem_key;     /* unique per destination */
+    const char *message;  /* "AW35" */
+    const char *idem_key; /* unique per destination */
     const void *payload;
     size_t len;
     const char *content_type;
@@ -98,8 +98,111 @@ int64_t zv_store_outbox_count(zv_store *s, const char *destination, const char *
 /* ---- counters: minimiser decisions and other per-destination tallies ---- */
 int zv_store_count_add(zv_store *s, const char *destination, const char *field, const char *what,
                        int64_t n);
-typedef int (*zv_count_cb)(const char *destination, const char *field, const char *what,
-                           int64_t n, void *arg);
+typedef int (*zv_count_cb)(const char *destination, const char *field, const char *what, int64_t n,
+                           void *arg);
 int zv_store_count_each(zv_store *s, zv_count_cb cb, void *arg);
+
+/* ---- delivery (daemon/delivery); times: *_ms unix milliseconds, else unix seconds ---- */
+typedef struct zv_outbox_row {
+    int64_t id;
+    const char *destination;
+    const char *message;
+    const char *idem_key;
+    const void *payload; /* NULL once pruned or dropped */
+    size_t len;
+    const char *content_type;
+    const char *extension;
+    const char *fields_json;
+    const char *records_json;
+    const char *state; /* pending, inflight, delivered, dead, dropped */
+    int attempts;
+    int64_t next_attempt_ms;
+    int64_t first_enqueued;
+    const char *last_error;
+    int64_t delivered_at;
+} zv_outbox_row;
+typedef int (*zv_outbox_cb)(const zv_outbox_row *r, void *arg);
+
+/* Rows left 'inflight' by a crash are made pending again by zv_store_open;
+ * this says how many. */
+int64_t zv_store_recovered(const zv_store *s);
+/* Mark up to limit pending rows of destination due at now_ms as inflight and
+ * call cb for each, earliest due first.  Returns the number claimed, or -1. */
+int zv_store_outbox_claim(zv_store *s, const char *destination, int64_t now_ms, size_t limit,
+                          zv_outbox_cb cb, void *arg);
+/* Earliest next attempt of a pending row: 0 found, 1 none, -1 error. */
+int zv_store_outbox_next_due(zv_store *s, const char *destination, int64_t *when_ms);
+int zv_store_outbox_get(zv_store *s, int64_t id, zv_outbox_cb cb, void *arg); /* 1: absent */
+int zv_store_outbox_find(zv_store *s, const char *destination, const char *idem_key,
+                         int64_t *id); /* 1: absent */
+/* Delivered: state and time, plus one audit entry (fields with levels, the
+ * payload's SHA-256) in the same transaction. */
+int zv_store_outbox_delivered(zv_store *s, int64_t id, int64_t now);
+/* Back to pending: attempts + 1, next attempt, last error. */
+int zv_store_outbox_retry(zv_store *s, int64_t id, int64_t next_attempt_ms, const char *error);
+
+typedef struct zv_dead_info {
+    const char *reason;     /* required */
+    int http_status;        /* 0: none */
+    const char *codes;      /* retour error codes ("0233,8001"); may be NULL */
+    const char *record_key; /* per-record rejection; NULL: the whole payload */
+    const char *record_ref; /* source/record id of that record; may be NULL */
+} zv_dead_info;
+/* The whole payload is dead (rejected, or too old): state dead + dead letter entry. */
+int zv_store_outbox_dead(zv_store *s, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
+/* One record of a delivered payload was rejected by the receiver (retour). */
+int zv_store_record_verdict(zv_store *s, int64_t outbox_id, int accepted, const zv_dead_info *d,
+                            int64_t *dlq_id);
+
+/* ---- dead letter ---- */
+typedef struct zv_dlq_entry {
+    int64_t id;
+    int64_t outbox_id;
+    int64_t created;
+    const char *destination;
+    const char *message;
+    const char *idem_key;
+    const char *record_key; /* NULL: whole payload */
+    const char *record_ref;
+    const char *reason;
+    const char *codes;
+    int http_status;
+    int attempts;
+} zv_dlq_entry;
+typedef int (*zv_dlq_cb)(const zv_dlq_entry *e, void *arg);
+int zv_store_dlq_each(zv_store *s, zv_dlq_cb cb, void *arg);
+int zv_store_dlq_get(zv_store *s, int64_t id, zv_dlq_cb cb, void *arg); /* 1: absent */
+int64_t zv_store_dlq_count(zv_store *s, const char *destination);
+/* Whole-payload entry: the outbox row is pending again with the SAME
+ * idempotency key, attempts 0 and its age restarted; the entry goes.
+ * 1 when absent or not retryable (a per-record rejection: fix the record at
+ * the source); zv_store_errmsg says which. */
+int zv_store_dlq_retry(zv_store *s, int64_t id, int64_t now);
+/* Remove the entry, discard its payload, and audit the drop. 1: absent. */
+int zv_store_dlq_drop(zv_store *s, int64_t id, int64_t now, const char *note);
+
+/* ---- audit trail (hash chained; the head is kept apart to catch truncation) ---- */
+typedef struct zv_audit_entry {
+    int64_t seq;
+    int64_t at;
+    const char *kind; /* "delivered", "dlq-drop" */
+    const char *destination;
+    const char *idem_key;
+    const char *message;
+    const char *fields; /* "client.bsn=standard,delivery.start=standard" (no values) */
+    const char *payload_sha256;
+    const char *detail;
+    const char *hash;
+} zv_audit_entry;
+typedef int (*zv_audit_cb)(const zv_audit_entry *e, void *arg);
+int zv_store_audit_each(zv_store *s, zv_audit_cb cb, void *arg);
+/* 0 intact (*count entries), 1 broken (*bad_seq: first broken entry, why in
+ * buf), -1 error. */
+int zv_store_audit_verify(zv_store *s, int64_t *count, int64_t *bad_seq, char *why, size_t whylen);
+
+/* ---- retention ---- */
+/* Discard up to limit payload bodies delivered before `before`; the row (its
+ * idempotency key) and the audit trail stay.  Returns the number pruned or -1. */
+int64_t zv_store_prune(zv_store *s, int64_t before, int limit);
 
 #endif

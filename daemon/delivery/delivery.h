@@ -1,0 +1,91 @@
+/*
+ * Delivery engine: takes due payloads from the outbox and hands them to each
+ * destination's transport, on the core's event loop.
+ *
+ * Per destination: a concurrency limit, a per-attempt timeout, exponential
+ * backoff with jitter (Retry-After honoured), retries until the policy's
+ * max_age (never a retry count), and a circuit breaker: after
+ * circuit_failures consecutive failures nothing is sent for
+ * circuit_cooldown_s, then a single probe decides.  Destinations never wait
+ * for each other.  Outcomes of many sends are written to the store in one
+ * transaction per loop turn.  Delivered payload bodies are pruned after the
+ * retention period in small batches.
+ */
+#ifndef ZV_DELIVERY_H
+#define ZV_DELIVERY_H
+
+#include <event2/event.h>
+#include <stdint.h>
+#include <zinvol/plugin.h>
+
+#include "core/config.h"
+#include "core/http_client.h"
+#include "core/instance.h"
+#include "store/store.h"
+
+typedef struct zv_delivery_engine zv_delivery_engine;
+
+/* retention_s: delivered payload bodies older than this are discarded
+ * (0: never). */
+zv_delivery_engine *zv_delivery_new(struct event_base *base, zv_store *store, zv_http_client *http,
+                                    int64_t retention_s);
+/* The policy is copied; the instances must outlive the engine.  format may
+ * be NULL or have no interpret(). */
+int zv_delivery_add(zv_delivery_engine *e, const char *destination, const zv_policy *policy,
+                    zv_instance *transport, zv_instance *format);
+/* Schedule due work for every destination (and the retention timer). */
+void zv_delivery_start(zv_delivery_engine *e);
+/* New outbox rows for destination (NULL: all). */
+void zv_delivery_kick(zv_delivery_engine *e, const char *destination);
+/* No new sends; sends in flight finish and are recorded. */
+void zv_delivery_stop(zv_delivery_engine *e);
+/* Sends in flight. */
+int zv_delivery_busy(const zv_delivery_engine *e);
+/* Once mode: cb runs (from the loop) when nothing is in flight and no pending
+ * payload can be tried within patience_s (its next attempt, or the open
+ * circuit, lies further away).  Counts are logged. */
+void zv_delivery_when_settled(zv_delivery_engine *e, int64_t patience_s, void (*cb)(void *arg),
+                              void *arg);
+void zv_delivery_free(zv_delivery_engine *e);
+
+typedef struct zv_delivery_metrics {
+    int64_t sent;             /* attempts handed to the transport */
+    int64_t delivered;        /* attempts that succeeded */
+    int64_t retried;          /* attempts that failed temporarily */
+    int64_t rejected;         /* payloads refused by the receiver (dead letter) */
+    int64_t dead;             /* payloads moved to the dead letter (rejected or too old) */
+    int64_t records_rejected; /* per-record rejections from interpret() */
+    int64_t circuit_opened;
+    int inflight;
+    int circuit_open; /* 1 open, 2 half-open (probe), 0 closed */
+} zv_delivery_metrics;
+/* 0, or -1 when the destination is unknown. */
+int zv_delivery_metrics_get(const zv_delivery_engine *e, const char *destination,
+                            zv_delivery_metrics *m);
+
+/* ---- verdicts: per-record results from a format's interpret() ---- */
+typedef struct zv_verdict {
+    char *record_key;
+    int accepted;
+    char *codes;
+    char *reason;
+} zv_verdict;
+
+struct zv_verdict_out {
+    zv_verdict *v;
+    size_t n, cap;
+};
+
+void zv_verdict_out_init(zv_verdict_out *out);
+void zv_verdict_out_free(zv_verdict_out *out);
+/* Backs host->verdict. */
+int zv_verdict_add(zv_verdict_out *out, const char *record_key, int accepted, const char *codes,
+                   const char *reason);
+/* Record verdicts against a delivered outbox row: rejected record keys go to
+ * the dead letter with codes and reason (and the record's source reference
+ * from records_json), accepted ones are marked accepted.  One transaction.
+ * *rejected counts the rejections.  0 or -1 (zv_store_errmsg). */
+int zv_delivery_apply_verdicts(zv_store *s, int64_t outbox_id, const char *records_json,
+                               const zv_verdict_out *out, int http_status, int *rejected);
+
+#endif

@@ -1,0 +1,183 @@
+/* Store handle: open, schema, transactions, statement cache. */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Durability: WAL with synchronous=FULL syncs the WAL at every commit, so a
+ * committed enqueue survives power loss as well as a killed process.  The
+ * cost is one fsync per transaction, which group commit (many enqueues per
+ * transaction) amortises; tests/bench/store_bench.c measures it. */
+static const char *const schema =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    "PRAGMA foreign_keys=OFF;"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE IF NOT EXISTS watermark(source TEXT, key TEXT, value TEXT,"
+    " PRIMARY KEY(source, key));"
+    "CREATE TABLE IF NOT EXISTS seen(source TEXT, record_id TEXT, hash TEXT,"
+    " PRIMARY KEY(source, record_id, hash)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS quarantine(id INTEGER PRIMARY KEY, created INTEGER,"
+    " source TEXT, record_id TEXT, stage TEXT, destination TEXT, field TEXT, rule TEXT,"
+    " reason TEXT, item_json TEXT, record BLOB);"
+    "CREATE TABLE IF NOT EXISTS staged(id INTEGER PRIMARY KEY, destination TEXT NOT NULL,"
+    " message INTEGER, rec BLOB, created INTEGER);"
+    "CREATE INDEX IF NOT EXISTS staged_dest ON staged(destination, id);"
+    "CREATE TABLE IF NOT EXISTS batch_seq(destination TEXT PRIMARY KEY, seq INTEGER);"
+    "CREATE TABLE IF NOT EXISTS counters(destination TEXT, field TEXT, what TEXT,"
+    " n INTEGER, PRIMARY KEY(destination, field, what));"
+    "CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY, destination TEXT NOT NULL,"
+    " message TEXT, idem_key TEXT NOT NULL, payload BLOB, content_type TEXT, extension TEXT,"
+    " fields_json TEXT, records_json TEXT, state TEXT NOT NULL DEFAULT 'pending',"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL DEFAULT 0,"
+    " first_enqueued INTEGER NOT NULL, last_error TEXT, delivered_at INTEGER,"
+    " UNIQUE(destination, idem_key));"
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(destination, next_attempt)"
+    " WHERE state = 'pending';"
+    "CREATE INDEX IF NOT EXISTS outbox_prune ON outbox(delivered_at)"
+    " WHERE state = 'delivered' AND payload IS NOT NULL;"
+    "CREATE TABLE IF NOT EXISTS dead_letter(id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL,"
+    " created INTEGER, destination TEXT, record_key TEXT, record_ref TEXT, reason TEXT,"
+    " codes TEXT, http_status INTEGER);"
+    "CREATE TABLE IF NOT EXISTS verdict(outbox_id INTEGER, record_key TEXT, accepted INTEGER,"
+    " at INTEGER, PRIMARY KEY(outbox_id, record_key));"
+    "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY, at INTEGER, kind TEXT,"
+    " destination TEXT, idem_key TEXT, message TEXT, fields TEXT, payload_sha256 TEXT,"
+    " detail TEXT, hash TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS audit_head(id INTEGER PRIMARY KEY CHECK(id = 1),"
+    " seq INTEGER, hash TEXT);";
+
+int zv_store_fail(zv_store *s, const char *what)
+{
+    snprintf(s->err, sizeof(s->err), "%s: %s", what, sqlite3_errmsg(s->db));
+    if (s->depth > 0) s->failed = 1;
+    return -1;
+}
+
+int zv_store_exec(zv_store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(s->err, sizeof(s->err), "%s", msg ? msg : "sqlite error");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+sqlite3_stmt *zv_store_stmt(zv_store *s, enum zv_stmt_id id, const char *sql)
+{
+    if (!s->st[id]) {
+        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[id], NULL) !=
+            SQLITE_OK) {
+            zv_store_fail(s, "prepare");
+            return NULL;
+        }
+    } else {
+        sqlite3_reset(s->st[id]);
+        sqlite3_clear_bindings(s->st[id]);
+    }
+    return s->st[id];
+}
+
+void zv_store_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+const char *zv_store_col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+zv_store *zv_store_open(const char *path, char *err, size_t errlen)
+{
+    zv_store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        zv_store_close(s);
+        return NULL;
+    }
+    /* zinvolctl may hold the file briefly while the daemon runs. */
+    sqlite3_busy_timeout(s->db, 5000);
+    if (zv_store_exec(s, schema) < 0) goto fail;
+    /* At-least-once: whatever was in flight when the process died is sent
+     * again, with the same idempotency key. */
+    if (zv_store_exec(s, "UPDATE outbox SET state = 'pending' WHERE state = 'inflight'") < 0)
+        goto fail;
+    s->recovered = sqlite3_changes(s->db);
+    return s;
+fail:
+    snprintf(err, errlen, "%s: %s", path, s->err);
+    zv_store_close(s);
+    return NULL;
+}
+
+void zv_store_close(zv_store *s)
+{
+    if (!s) return;
+    for (int i = 0; i < ZV_ST__COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    if (s->db) sqlite3_close(s->db);
+    free(s);
+}
+
+const char *zv_store_errmsg(zv_store *s)
+{
+    return s ? s->err : "no store";
+}
+
+int64_t zv_store_recovered(const zv_store *s)
+{
+    return s->recovered;
+}
+
+int zv_store_begin(zv_store *s)
+{
+    if (s->depth++ > 0) return 0;
+    s->failed = 0;
+    if (zv_store_exec(s, "BEGIN IMMEDIATE") < 0) {
+        s->depth = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int zv_store_commit(zv_store *s)
+{
+    if (s->depth <= 0) {
+        snprintf(s->err, sizeof(s->err), "commit without begin");
+        return -1;
+    }
+    if (--s->depth > 0) return 0;
+    if (s->failed) {
+        zv_store_exec(s, "ROLLBACK");
+        snprintf(s->err, sizeof(s->err), "transaction rolled back after an earlier failure");
+        return -1;
+    }
+    if (zv_store_exec(s, "COMMIT") < 0) {
+        char keep[sizeof(s->err)];
+        memcpy(keep, s->err, sizeof(keep));
+        zv_store_exec(s, "ROLLBACK");
+        memcpy(s->err, keep, sizeof(keep));
+        return -1;
+    }
+    return 0;
+}
+
+void zv_store_rollback(zv_store *s)
+{
+    if (s->depth <= 0) return;
+    s->depth = 0;
+    s->failed = 0;
+    zv_store_exec(s, "ROLLBACK");
+}

@@ -1,0 +1,221 @@
+/*
+ * Store: the hash-chained audit trail.
+ *
+ * Each entry's hash is SHA-256 over the previous entry's hash (64 hex
+ * characters; zeros for the first) followed by the entry's canonical text:
+ * every column as "<length>:<bytes>\n" ("~\n" for NULL), so no value can be
+ * shifted into a neighbour.  audit_head keeps the last sequence number and
+ * hash, which catches removal of the newest entries.  Whoever can rewrite the
+ * whole file can rewrite the chain too; the chain shows edits made with
+ * ordinary tools and, compared with an exported head, any later rewrite.
+ */
+#include "store_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <zinvol/util.h>
+
+static const char zero_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+static void canon_str(zv_buf *b, const char *v)
+{
+    if (!v)
+        zv_buf_puts(b, "~\n");
+    else
+        zv_buf_printf(b, "%zu:%s\n", strlen(v), v);
+}
+
+static void entry_hash(const char *prev, const zv_audit_entry *e, char out[65])
+{
+    zv_buf b;
+    zv_buf_init(&b);
+    zv_buf_puts(&b, prev);
+    zv_buf_printf(&b, "\n%" PRId64 "\n%" PRId64 "\n", e->seq, e->at);
+    canon_str(&b, e->kind);
+    canon_str(&b, e->destination);
+    canon_str(&b, e->idem_key);
+    canon_str(&b, e->message);
+    canon_str(&b, e->fields);
+    canon_str(&b, e->payload_sha256);
+    canon_str(&b, e->detail);
+    zv_sha256_hex(b.data ? b.data : "", b.len, out);
+    zv_buf_free(&b);
+}
+
+/* Head: 0 found, 1 empty trail. */
+static int head_get(zv_store *s, int64_t *seq, char hash[65])
+{
+    sqlite3_stmt *st =
+        zv_store_stmt(s, ZV_ST_AUDIT_HEAD, "SELECT seq, hash FROM audit_head WHERE id = 1");
+    if (!st) return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) return 1;
+    if (rc != SQLITE_ROW) return zv_store_fail(s, "audit head");
+    *seq = sqlite3_column_int64(st, 0);
+    const char *h = zv_store_col_text(st, 1);
+    snprintf(hash, 65, "%s", h ? h : "");
+    sqlite3_reset(st);
+    return 0;
+}
+
+int zv_store_audit_append_locked(zv_store *s, int64_t at, const char *kind, const char *destination,
+                                 const char *idem_key, const char *message, const char *fields,
+                                 const char *sha256, const char *detail)
+{
+    int64_t seq = 0;
+    char prev[65];
+    int h = head_get(s, &seq, prev);
+    if (h < 0) return -1;
+    if (h == 1) {
+        seq = 0;
+        memcpy(prev, zero_hash, sizeof(prev));
+    }
+    zv_audit_entry e = {.seq = seq + 1,
+                        .at = at,
+                        .kind = kind,
+                        .destination = destination,
+                        .idem_key = idem_key,
+                        .message = message,
+                        .fields = fields,
+                        .payload_sha256 = sha256,
+                        .detail = detail};
+    char hash[65];
+    entry_hash(prev, &e, hash);
+    sqlite3_stmt *st =
+        zv_store_stmt(s, ZV_ST_AUDIT_INS,
+                      "INSERT INTO audit(seq, at, kind, destination, idem_key, message, fields, "
+                      "payload_sha256, detail, hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, e.seq);
+    sqlite3_bind_int64(st, 2, at);
+    zv_store_bind_text(st, 3, kind);
+    zv_store_bind_text(st, 4, destination);
+    zv_store_bind_text(st, 5, idem_key);
+    zv_store_bind_text(st, 6, message);
+    zv_store_bind_text(st, 7, fields);
+    zv_store_bind_text(st, 8, sha256);
+    zv_store_bind_text(st, 9, detail);
+    zv_store_bind_text(st, 10, hash);
+    if (sqlite3_step(st) != SQLITE_DONE) return zv_store_fail(s, "audit");
+    st = zv_store_stmt(s, ZV_ST_AUDIT_HEAD_SET,
+                       "INSERT OR REPLACE INTO audit_head(id, seq, hash) VALUES(1, ?, ?)");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, e.seq);
+    zv_store_bind_text(st, 2, hash);
+    if (sqlite3_step(st) != SQLITE_DONE) return zv_store_fail(s, "audit head");
+    return 0;
+}
+
+typedef int (*row_fn)(zv_audit_entry *e, void *arg);
+
+static int audit_rows(zv_store *s, row_fn fn, void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, at, kind, destination, idem_key, message, fields, "
+                           "payload_sha256, detail, hash FROM audit ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return zv_store_fail(s, "audit");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        zv_audit_entry e = {.seq = sqlite3_column_int64(st, 0),
+                            .at = sqlite3_column_int64(st, 1),
+                            .kind = zv_store_col_text(st, 2),
+                            .destination = zv_store_col_text(st, 3),
+                            .idem_key = zv_store_col_text(st, 4),
+                            .message = zv_store_col_text(st, 5),
+                            .fields = zv_store_col_text(st, 6),
+                            .payload_sha256 = zv_store_col_text(st, 7),
+                            .detail = zv_store_col_text(st, 8),
+                            .hash = zv_store_col_text(st, 9)};
+        if (fn(&e, arg)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    int ret = rc == SQLITE_DONE ? 0 : zv_store_fail(s, "audit");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+struct each_ctx {
+    zv_audit_cb cb;
+    void *arg;
+};
+
+static int each_fn(zv_audit_entry *e, void *arg)
+{
+    struct each_ctx *c = arg;
+    return c->cb(e, c->arg);
+}
+
+int zv_store_audit_each(zv_store *s, zv_audit_cb cb, void *arg)
+{
+    struct each_ctx c = {cb, arg};
+    return audit_rows(s, each_fn, &c);
+}
+
+struct verify_ctx {
+    char prev[65];
+    int64_t expect;
+    int64_t bad;
+    char *why;
+    size_t whylen;
+};
+
+static int verify_fn(zv_audit_entry *e, void *arg)
+{
+    struct verify_ctx *v = arg;
+    if (e->seq != v->expect) {
+        v->bad = v->expect;
+        snprintf(v->why, v->whylen, "entry %" PRId64 " is missing (next present is %" PRId64 ")",
+                 v->expect, e->seq);
+        return 1;
+    }
+    char h[65];
+    entry_hash(v->prev, e, h);
+    if (!e->hash || strcmp(h, e->hash) != 0) {
+        v->bad = e->seq;
+        snprintf(v->why, v->whylen,
+                 "entry %" PRId64 " (%s %s) does not match its hash: edited, inserted, or "
+                 "the entry before it was removed",
+                 e->seq, e->destination ? e->destination : "-", e->idem_key ? e->idem_key : "-");
+        return 1;
+    }
+    memcpy(v->prev, h, sizeof(h));
+    v->expect++;
+    return 0;
+}
+
+int zv_store_audit_verify(zv_store *s, int64_t *count, int64_t *bad_seq, char *why, size_t whylen)
+{
+    struct verify_ctx v = {.expect = 1, .bad = -1, .why = why, .whylen = whylen};
+    memcpy(v.prev, zero_hash, sizeof(v.prev));
+    if (why && whylen) why[0] = '\0';
+    /* One read snapshot for the rows and the head. */
+    int own = s->depth == 0;
+    if (own && zv_store_exec(s, "BEGIN") < 0) return -1;
+    int rc = audit_rows(s, verify_fn, &v);
+    int64_t hseq = 0;
+    char hhash[65] = "";
+    int h = rc < 0 ? -1 : head_get(s, &hseq, hhash);
+    if (own) zv_store_exec(s, "COMMIT");
+    if (rc < 0 || h < 0) return -1;
+    if (count) *count = v.expect - 1;
+    if (v.bad >= 0) {
+        if (bad_seq) *bad_seq = v.bad;
+        return 1;
+    }
+    int64_t n = v.expect - 1;
+    if (h == 1 && n == 0) return 0;
+    if (h == 1 || hseq != n || strcmp(hhash, v.prev) != 0) {
+        if (bad_seq) *bad_seq = h == 1 ? 1 : (hseq > n ? n + 1 : hseq);
+        snprintf(why, whylen,
+                 "the trail ends at entry %" PRId64 " but its head says %" PRId64
+                 ": entries were removed or appended outside zinvol",
+                 n, h == 1 ? (int64_t)0 : hseq);
+        return 1;
+    }
+    return 0;
+}

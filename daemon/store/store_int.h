@@ -1,0 +1,49 @@
+/* Store internals shared by the store_*.c files: the handle, cached statements. */
+#ifndef ZV_STORE_INT_H
+#define ZV_STORE_INT_H
+
+#include <sqlite3.h>
+#include "store.h"
+
+/* Statements prepared once per handle: enqueue and the delivery path run
+ * them thousands of times per second, so parsing SQL each time would dominate. */
+enum zv_stmt_id {
+    ZV_ST_ENQUEUE,
+    ZV_ST_STAGE,
+    ZV_ST_SEEN,
+    ZV_ST_COUNT_ADD,
+    ZV_ST_CLAIM_SEL,
+    ZV_ST_CLAIM_UPD,
+    ZV_ST_DELIVERED,
+    ZV_ST_RETRY,
+    ZV_ST_AUDIT_INS,
+    ZV_ST_AUDIT_HEAD,
+    ZV_ST_AUDIT_HEAD_SET,
+    ZV_ST__COUNT
+};
+
+struct zv_store {
+    sqlite3 *db;
+    int depth;         /* nesting of zv_store_begin */
+    int failed;        /* an inner step failed: the outermost commit rolls back */
+    int64_t recovered; /* inflight rows made pending at open */
+    char err[512];
+    sqlite3_stmt *st[ZV_ST__COUNT];
+};
+
+/* Prepared statement for id (prepared on first use, reset and unbound). */
+sqlite3_stmt *zv_store_stmt(zv_store *s, enum zv_stmt_id id, const char *sql);
+/* Record the database's error in s->err with a prefix; returns -1. */
+int zv_store_fail(zv_store *s, const char *what);
+int zv_store_exec(zv_store *s, const char *sql);
+/* Bind text or NULL. */
+void zv_store_bind_text(sqlite3_stmt *st, int i, const char *v);
+const char *zv_store_col_text(sqlite3_stmt *st, int i);
+/* A count(*) query with up to two text parameters (NULL: not bound). */
+int64_t zv_store_count_sql(zv_store *s, const char *sql, const char *a, const char *b);
+
+int zv_store_audit_append_locked(zv_store *s, int64_t at, const char *kind, const char *destination,
+                                 const char *idem_key, const char *message, const char *fields,
+                                 const char *sha256, const char *detail);
+
+#endif

@@ -1,0 +1,266 @@
+/* Store: source resume points, de-duplication, quarantine, staging, counters. */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <zinvol/util.h>
+
+static sqlite3_stmt *prep(zv_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        zv_store_fail(s, "prepare");
+        return NULL;
+    }
+    return st;
+}
+
+static int step_done(zv_store *s, sqlite3_stmt *st, const char *what, int finalize)
+{
+    int rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? 0 : zv_store_fail(s, what);
+    if (finalize) sqlite3_finalize(st);
+    return ret;
+}
+
+int zv_store_watermark_get(zv_store *s, const char *source, const char *key, char *buf,
+                           size_t buflen)
+{
+    sqlite3_stmt *st = prep(s, "SELECT value FROM watermark WHERE source = ? AND key = ?");
+    if (!st) return -1;
+    zv_store_bind_text(st, 1, source);
+    zv_store_bind_text(st, 2, key);
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW) {
+        const char *v = zv_store_col_text(st, 0);
+        snprintf(buf, buflen, "%s", v ? v : "");
+        ret = 0;
+    } else {
+        ret = rc == SQLITE_DONE ? 1 : zv_store_fail(s, "watermark");
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int zv_store_watermark_set(zv_store *s, const char *source, const char *key, const char *value)
+{
+    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO watermark(source, key, value) "
+                               "VALUES(?, ?, ?)");
+    if (!st) return -1;
+    zv_store_bind_text(st, 1, source);
+    zv_store_bind_text(st, 2, key);
+    zv_store_bind_text(st, 3, value);
+    return step_done(s, st, "watermark", 1);
+}
+
+int zv_store_seen(zv_store *s, const char *source, const char *record_id, const char *hash)
+{
+    sqlite3_stmt *st = zv_store_stmt(
+        s, ZV_ST_SEEN, "INSERT OR IGNORE INTO seen(source, record_id, hash) VALUES(?, ?, ?)");
+    if (!st) return -1;
+    zv_store_bind_text(st, 1, source);
+    zv_store_bind_text(st, 2, record_id);
+    zv_store_bind_text(st, 3, hash);
+    if (step_done(s, st, "seen", 0) < 0) return -1;
+    return sqlite3_changes(s->db) == 0 ? 1 : 0;
+}
+
+/* ---- quarantine ---- */
+
+int zv_store_quarantine_add(zv_store *s, const zv_quarantine_entry *e, int64_t *id)
+{
+    sqlite3_stmt *st = prep(s, "INSERT INTO quarantine(created, source, record_id, stage, "
+                               "destination, field, rule, reason, item_json, record) "
+                               "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, e->created ? e->created : zv_now());
+    zv_store_bind_text(st, 2, e->source);
+    zv_store_bind_text(st, 3, e->record_id);
+    zv_store_bind_text(st, 4, e->stage);
+    zv_store_bind_text(st, 5, e->destination);
+    zv_store_bind_text(st, 6, e->field);
+    zv_store_bind_text(st, 7, e->rule);
+    zv_store_bind_text(st, 8, e->reason);
+    zv_store_bind_text(st, 9, e->item_json);
+    if (e->record) sqlite3_bind_blob(st, 10, e->record, (int)e->record_len, SQLITE_STATIC);
+    if (step_done(s, st, "quarantine", 1) < 0) return -1;
+    if (id) *id = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static int quarantine_rows(zv_store *s, sqlite3_stmt *st, zv_quarantine_cb cb, void *arg)
+{
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        zv_quarantine_entry e = {
+            .id = sqlite3_column_int64(st, 0),
+            .created = sqlite3_column_int64(st, 1),
+            .source = zv_store_col_text(st, 2),
+            .record_id = zv_store_col_text(st, 3),
+            .stage = zv_store_col_text(st, 4),
+            .destination = zv_store_col_text(st, 5),
+            .field = zv_store_col_text(st, 6),
+            .rule = zv_store_col_text(st, 7),
+            .reason = zv_store_col_text(st, 8),
+            .item_json = zv_store_col_text(st, 9),
+            .record = sqlite3_column_blob(st, 10),
+            .record_len = (size_t)sqlite3_column_bytes(st, 10),
+        };
+        n++;
+        if (cb(&e, arg)) break;
+    }
+    int ret = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? n : zv_store_fail(s, "quarantine");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+#define Q_COLS                                                                                     \
+    "SELECT id, created, source, record_id, stage, destination, field, rule, reason, "             \
+    "item_json, record FROM quarantine "
+
+int zv_store_quarantine_each(zv_store *s, zv_quarantine_cb cb, void *arg)
+{
+    sqlite3_stmt *st = prep(s, Q_COLS "ORDER BY id");
+    if (!st) return -1;
+    return quarantine_rows(s, st, cb, arg) < 0 ? -1 : 0;
+}
+
+int zv_store_quarantine_get(zv_store *s, int64_t id, zv_quarantine_cb cb, void *arg)
+{
+    sqlite3_stmt *st = prep(s, Q_COLS "WHERE id = ?");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int n = quarantine_rows(s, st, cb, arg);
+    return n < 0 ? -1 : n == 0 ? 1 : 0;
+}
+
+int zv_store_quarantine_delete(zv_store *s, int64_t id)
+{
+    sqlite3_stmt *st = prep(s, "DELETE FROM quarantine WHERE id = ?");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    return step_done(s, st, "quarantine", 1);
+}
+
+int64_t zv_store_count_sql(zv_store *s, const char *sql, const char *a, const char *b)
+{
+    sqlite3_stmt *st = prep(s, sql);
+    if (!st) return -1;
+    int i = 1;
+    if (a) zv_store_bind_text(st, i++, a);
+    if (b) zv_store_bind_text(st, i++, b);
+    int64_t n =
+        sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : zv_store_fail(s, "count");
+    sqlite3_finalize(st);
+    return n;
+}
+
+int64_t zv_store_quarantine_count(zv_store *s)
+{
+    return zv_store_count_sql(s, "SELECT count(*) FROM quarantine", NULL, NULL);
+}
+
+/* ---- staging ---- */
+
+int zv_store_stage(zv_store *s, const char *destination, int message, const unsigned char *rec,
+                   size_t len)
+{
+    sqlite3_stmt *st = zv_store_stmt(
+        s, ZV_ST_STAGE, "INSERT INTO staged(destination, message, rec, created) VALUES(?,?,?,?)");
+    if (!st) return -1;
+    zv_store_bind_text(st, 1, destination);
+    sqlite3_bind_int(st, 2, message);
+    sqlite3_bind_blob(st, 3, rec, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, zv_now());
+    return step_done(s, st, "stage", 0);
+}
+
+int zv_store_staged_each(zv_store *s, const char *destination, size_t limit, zv_staged_cb cb,
+                         void *arg)
+{
+    sqlite3_stmt *st = prep(s, "SELECT id, message, rec FROM staged WHERE destination = ? "
+                               "ORDER BY id LIMIT ?");
+    if (!st) return -1;
+    zv_store_bind_text(st, 1, destination);
+    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        zv_staged r = {.id = sqlite3_column_int64(st, 0),
+                       .message = sqlite3_column_int(st, 1),
+                       .rec = sqlite3_column_blob(st, 2),
+                       .len = (size_t)sqlite3_column_bytes(st, 2)};
+        if (cb(&r, arg)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    int ret = rc == SQLITE_DONE ? 0 : zv_store_fail(s, "staged");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int zv_store_staged_delete(zv_store *s, int64_t id)
+{
+    sqlite3_stmt *st = prep(s, "DELETE FROM staged WHERE id = ?");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    return step_done(s, st, "staged", 1);
+}
+
+int64_t zv_store_staged_count(zv_store *s, const char *destination)
+{
+    if (!destination) return zv_store_count_sql(s, "SELECT count(*) FROM staged", NULL, NULL);
+    return zv_store_count_sql(s, "SELECT count(*) FROM staged WHERE destination = ?", destination,
+                              NULL);
+}
+
+int zv_store_next_batch(zv_store *s, const char *destination, int64_t *seq)
+{
+    sqlite3_stmt *st = prep(s, "INSERT INTO batch_seq(destination, seq) VALUES(?, 1) "
+                               "ON CONFLICT(destination) DO UPDATE SET seq = seq + 1 "
+                               "RETURNING seq");
+    if (!st) return -1;
+    zv_store_bind_text(st, 1, destination);
+    int ret = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *seq = sqlite3_column_int64(st, 0);
+    else
+        ret = zv_store_fail(s, "batch sequence");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* ---- counters ---- */
+
+int zv_store_count_add(zv_store *s, const char *destination, const char *field, const char *what,
+                       int64_t n)
+{
+    sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_COUNT_ADD,
+                                     "INSERT INTO counters(destination, field, what, n) "
+                                     "VALUES(?, ?, ?, ?) ON CONFLICT(destination, field, what) "
+                                     "DO UPDATE SET n = n + excluded.n");
+    if (!st) return -1;
+    zv_store_bind_text(st, 1, destination ? destination : "");
+    zv_store_bind_text(st, 2, field ? field : "");
+    zv_store_bind_text(st, 3, what);
+    sqlite3_bind_int64(st, 4, n);
+    return step_done(s, st, "counter", 0);
+}
+
+int zv_store_count_each(zv_store *s, zv_count_cb cb, void *arg)
+{
+    sqlite3_stmt *st = prep(
+        s, "SELECT destination, field, what, n FROM counters ORDER BY destination, field, what");
+    if (!st) return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cb(zv_store_col_text(st, 0), zv_store_col_text(st, 1), zv_store_col_text(st, 2),
+               sqlite3_column_int64(st, 3), arg)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    int ret = rc == SQLITE_DONE ? 0 : zv_store_fail(s, "counters");
+    sqlite3_finalize(st);
+    return ret;
+}
