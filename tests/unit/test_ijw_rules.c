@@ -1,0 +1,330 @@
+/* fmt_ijw rules, each passing and failing; the started-products history
+ * across restarts; cancellation; retour interpretation. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zinvol/plugin.h>
+#include <zinvol/util.h>
+
+#include "../fixtures/ijw/ijw_test_util.h"
+#include "../fixtures/ijw/zv_test_host.h"
+
+#define BSN "999993653"
+#define NOW 1767434400 /* 2026-01-03 10:00 UTC */
+
+static void *handle;
+static const zv_plugin_descriptor *desc;
+static char *dir;
+
+static void setup(void)
+{
+    char err[512];
+    desc = zvt_load("fmt_ijw.so", &handle, err, sizeof(err));
+    ck_assert_msg(desc != NULL, "%s", err);
+    dir = zvt_tempdir();
+    ck_assert_ptr_nonnull(dir);
+}
+
+static void teardown(void)
+{
+    zvt_rmdir(dir);
+    free(dir);
+}
+
+typedef struct inst {
+    zv_ctx *ctx;
+    void *st;
+} inst;
+
+static inst open_inst(const char *opts)
+{
+    inst i = {zvt_ctx_new(desc, opts, "65656055", dir), NULL};
+    char err[256] = "";
+    ck_assert_msg(desc->create(i.ctx, zvt_host(), &i.st, err, sizeof(err)) == 0, "%s", err);
+    return i;
+}
+
+static void close_inst(inst *i)
+{
+    desc->destroy(i->st);
+    zvt_ctx_free(i->ctx);
+}
+
+/* Render one record as a batch; returns the output (caller frees). */
+static zv_render_out *render1(inst *i, const char *batch, zv_record *r)
+{
+    int msg = desc->format->classify(i->st, r);
+    ck_assert_int_ge(msg, 0);
+    const zv_record *recs[] = {r};
+    zv_batch b = {.destination = "gem",
+                  .batch_id = batch,
+                  .message = msg,
+                  .now = NOW,
+                  .n = 1,
+                  .records = recs};
+    zv_render_out *out = zvt_out_new();
+    ck_assert_int_eq(desc->format->render(i->st, &b, out), 0);
+    ck_assert_uint_eq(out->npayloads + out->nrejects, 1);
+    return out;
+}
+
+/* Expect a rejection with this rule (NULL: expect acceptance). */
+static void expect(inst *i, const char *batch, zv_record *r, const char *rule, const char *field)
+{
+    zv_render_out *out = render1(i, batch, r);
+    if (!rule) {
+        ck_assert_msg(out->nrejects == 0, "unexpected %s: %s",
+                      out->nrejects ? out->rejects[0].rule : "",
+                      out->nrejects ? out->rejects[0].reason : "");
+    } else {
+        ck_assert_msg(out->nrejects == 1, "expected %s, got a payload", rule);
+        ck_assert_str_eq(out->rejects[0].rule, rule);
+        ck_assert_uint_eq(out->rejects[0].index, 0);
+        if (field) ck_assert_str_eq(out->rejects[0].field, field);
+        ck_assert_ptr_null(strstr(out->rejects[0].reason, BSN));
+    }
+    zvt_out_free(out);
+    zv_record_free(r);
+}
+
+static zv_record *start(const char *id, const char *nr, const char *begin)
+{
+    return ijwt_record(id, "jw", BSN, nr, begin, NULL, "1");
+}
+
+static zv_record *stop(const char *id, const char *nr, const char *begin, const char *end)
+{
+    return ijwt_record(id, "jw", BSN, nr, begin, end, "1");
+}
+
+START_TEST(status_aanlevering_1_or_3)
+{
+    inst i = open_inst(NULL);
+    expect(&i, "b1", ijwt_record("1", "jw", BSN, "A1", "2025-12-01", NULL, "2"), "ZV-IJW-STATUS",
+           "delivery.status");
+    expect(&i, "b2", ijwt_record("2", "jw", BSN, "A1", "2025-12-01", NULL, "1"), NULL, NULL);
+    close_inst(&i);
+}
+END_TEST
+
+START_TEST(begindatum_not_in_future)
+{
+    inst i = open_inst(NULL);
+    expect(&i, "b1", start("1", "A1", "2026-01-04"), "TR134", "delivery.start");
+    expect(&i, "b2", start("2", "A1", "2026-01-03"), NULL, NULL); /* today is fine */
+    close_inst(&i);
+}
+END_TEST
+
+START_TEST(einddatum_not_before_begindatum)
+{
+    inst i = open_inst(NULL);
+    expect(&i, "b1", start("1", "A1", "2025-12-10"), NULL, NULL);
+    expect(&i, "b2", stop("2", "A1", "2025-12-10", "2025-12-09"), "TR018", "delivery.end");
+    expect(&i, "b3", stop("3", "A1", "2025-12-10", "2026-01-05"), "TR134", "delivery.end");
+    expect(&i, "b4", stop("4", "A1", "2025-12-10", "2025-12-10"), NULL, NULL);
+    close_inst(&i);
+}
+END_TEST
+
+START_TEST(reden_beeindiging_required_and_coded)
+{
+    inst i = open_inst(NULL);
+    expect(&i, "b1", start("1", "A1", "2025-12-10"), NULL, NULL);
+    zv_record *r = stop("2", "A1", "2025-12-10", "2025-12-20");
+    zv_record_clear(r, ZV_F_DEL_END_REASON);
+    expect(&i, "b2", r, "ZV-IJW-REQUIRED", "delivery.end_reason");
+    r = stop("3", "A1", "2025-12-10", "2025-12-20");
+    ijwt_set(r, ZV_F_DEL_END_REASON, "99");
+    expect(&i, "b3", r, "ZV-IJW-REDEN", "delivery.end_reason");
+    close_inst(&i);
+}
+END_TEST
+
+START_TEST(variant_keys)
+{
+    inst i = open_inst("{\"variant\":\"outputgericht\"}");
+    expect(&i, "b1", start("1", NULL, "2025-12-10"), "TR019", "entitlement.number");
+    close_inst(&i);
+    /* Taakgericht: no ToewijzingNummer needed, Product + Begindatum is the key. */
+    inst t = open_inst("{\"variant\":\"taakgericht\"}");
+    expect(&t, "b2", start("2", NULL, "2025-12-10"), NULL, NULL);
+    expect(&t, "b3", start("3", NULL, "2025-12-10"), "TR326", NULL);
+    expect(&t, "b4", start("4", NULL, "2025-12-11"), NULL, NULL); /* other Begindatum */
+    zv_record *r = start("5", NULL, "2025-12-12");
+    zv_record_clear(r, ZV_F_ENT_PRODUCT_CATEGORY);
+    zv_record_clear(r, ZV_F_ENT_PRODUCT_CODE);
+    expect(&t, "b5", r, "ZV-IJW-TAAK-PRODUCT", "entitlement.product_category");
+    r = start("6", NULL, "2025-12-12");
+    zv_render_out *out = render1(&t, "b6", r);
+    ck_assert_str_eq(out->payloads[0].record_keys[0], BSN "/55:55A11@2025-12-12");
+    zvt_out_free(out);
+    zv_record_free(r);
+    close_inst(&t);
+}
+END_TEST
+
+START_TEST(client_checks)
+{
+    inst i = open_inst(NULL);
+    zv_record *r = start("1", "A1", "2025-12-10");
+    ijwt_set(r, ZV_F_CLIENT_SEX, "9");
+    expect(&i, "b1", r, "ZV-IJW-GESLACHT", "client.sex");
+    r = start("2", "A1", "2025-12-10");
+    ijwt_set(r, ZV_F_CLIENT_BIRTH_DATE, "1900-01-01");
+    expect(&i, "b2", r, "TR002", "client.birth_date");
+    r = start("3", "A1", "2025-12-10");
+    zv_record_clear(r, ZV_F_CLIENT_FAMILY_NAME);
+    expect(&i, "b3", r, "ZV-IJW-REQUIRED", "client.family_name");
+    r = start("4", "A1", "2025-12-10");
+    ijwt_set(r, ZV_F_ENT_FUNDER, "GM0363");
+    expect(&i, "b4", r, "ZV-IJW-GEMEENTE", "entitlement.funder");
+    close_inst(&i);
+}
+END_TEST
+
+START_TEST(double_start_survives_restart)
+{
+    inst i = open_inst(NULL);
+    expect(&i, "b1", start("1", "A1", "2025-12-10"), NULL, NULL);
+    close_inst(&i); /* restart: destroy, create against the same state dir */
+    i = open_inst(NULL);
+    expect(&i, "b2", start("2", "A1", "2025-12-10"), "TR326", "entitlement.number");
+    expect(&i, "b3", start("3", "A2", "2025-12-10"), NULL, NULL); /* other product */
+    /* Another gemeente keeps its own history. */
+    zv_record *r = start("4", "A1", "2025-12-10");
+    ijwt_set(r, ZV_F_ENT_FUNDER, "0599");
+    expect(&i, "b4", r, NULL, NULL);
+    /* After a stop, a new start of the same product is allowed. */
+    expect(&i, "b5", stop("5", "A1", "2025-12-10", "2025-12-20"), NULL, NULL);
+    expect(&i, "b6", stop("6", "A1", "2025-12-10", "2025-12-21"), "TR415", NULL);
+    expect(&i, "b7", start("7", "A1", "2025-12-22"), NULL, NULL);
+    close_inst(&i);
+}
+END_TEST
+
+START_TEST(double_start_in_one_batch)
+{
+    inst i = open_inst(NULL);
+    zv_record *r[2] = {start("1", "A1", "2025-12-10"), start("2", "A1", "2025-12-10")};
+    zv_batch b = {.destination = "gem",
+                  .batch_id = "b1",
+                  .message = 0,
+                  .now = NOW,
+                  .n = 2,
+                  .records = (const zv_record *const *)r};
+    zv_render_out *out = zvt_out_new();
+    ck_assert_int_eq(desc->format->render(i.st, &b, out), 0);
+    ck_assert_uint_eq(out->npayloads, 1);
+    ck_assert_uint_eq(out->payloads[0].nrecords, 1);
+    ck_assert_uint_eq(out->nrejects, 1);
+    ck_assert_uint_eq(out->rejects[0].index, 1);
+    ck_assert_str_eq(out->rejects[0].rule, "TR101");
+    zvt_out_free(out);
+    zv_record_free(r[0]);
+    zv_record_free(r[1]);
+    close_inst(&i);
+}
+END_TEST
+
+START_TEST(stop_needs_start_and_cancellation)
+{
+    inst i = open_inst(NULL);
+    expect(&i, "b1", stop("1", "A9", "2025-12-10", "2025-12-20"), "TR069", "delivery.end");
+    expect(&i, "b2", ijwt_record("2", "jw", BSN, "A9", "2025-12-10", NULL, "3"), "TR063",
+           "delivery.status");
+    expect(&i, "b3", start("3", "A9", "2025-12-10"), NULL, NULL);
+    /* Cancelling the start removes it: the product can be started again. */
+    expect(&i, "b4", ijwt_record("4", "jw", BSN, "A9", "2025-12-10", NULL, "3"), NULL, NULL);
+    close_inst(&i);
+    i = open_inst(NULL);
+    expect(&i, "b5", stop("5", "A9", "2025-12-10", "2025-12-20"), "TR069", NULL);
+    expect(&i, "b6", start("6", "A9", "2025-12-11"), NULL, NULL);
+    expect(&i, "b7", stop("7", "A9", "2025-12-11", "2025-12-20"), NULL, NULL);
+    expect(&i, "b8", ijwt_record("8", "jw", BSN, "A9", "2025-12-11", NULL, "3"), "TR071", NULL);
+    /* Cancel the stop: the start is current again, so a new start is refused. */
+    expect(&i, "b9", ijwt_record("9", "jw", BSN, "A9", "2025-12-11", "2025-12-20", "3"), NULL,
+           NULL);
+    expect(&i, "b10", start("10", "A9", "2025-12-11"), "TR326", NULL);
+    close_inst(&i);
+    /* Migration: stops for deliveries started before zinvol. */
+    i = open_inst("{\"stop_requires_start\": false}");
+    expect(&i, "b11", stop("11", "OLD", "2025-01-10", "2025-12-20"), NULL, NULL);
+    close_inst(&i);
+}
+END_TEST
+
+static const char *retour_fmt =
+    "<?xml version=\"1.0\"?>"
+    "<jw306:Bericht xmlns:jw306=\"http://www.istandaarden.nl/ijw/3_2/jw306/schema\" "
+    "xmlns:ijw=\"http://www.istandaarden.nl/ijw/3_2/basisschema/schema\">"
+    "<jw306:Header><jw306:BerichtCode>439</jw306:BerichtCode>"
+    "<jw306:Afzender>65656055</jw306:Afzender><jw306:Ontvanger>0363</jw306:Ontvanger>"
+    "<jw306:RetourCodes><jw306:RetourCode>0200</jw306:RetourCode></jw306:RetourCodes>"
+    "</jw306:Header><jw306:Client><jw306:Bsn>" BSN "</jw306:Bsn><jw306:StartProducten>"
+    "<jw306:StartProduct><jw306:ToewijzingNummer>B1</jw306:ToewijzingNummer>"
+    "<jw306:Begindatum>2025-12-10</jw306:Begindatum>"
+    "<jw306:RetourCodes><jw306:RetourCode>0200</jw306:RetourCode></jw306:RetourCodes>"
+    "</jw306:StartProduct>"
+    "<jw306:StartProduct><jw306:ToewijzingNummer>B2</jw306:ToewijzingNummer>"
+    "<jw306:Begindatum>2025-12-10</jw306:Begindatum>"
+    "<jw306:RetourCodes><jw306:RetourCode>9019</jw306:RetourCode></jw306:RetourCodes>"
+    "</jw306:StartProduct></jw306:StartProducten>"
+    "<jw306:RetourCodes><jw306:RetourCode>0200</jw306:RetourCode></jw306:RetourCodes>"
+    "</jw306:Client></jw306:Bericht>";
+
+START_TEST(retour_verdicts_and_forget_rejected_start)
+{
+    inst i = open_inst(NULL);
+    expect(&i, "b1", start("1", "B1", "2025-12-10"), NULL, NULL);
+    expect(&i, "b2", start("2", "B2", "2025-12-10"), NULL, NULL);
+    zv_answer a = {.status = 200,
+                   .content_type = "application/xml",
+                   .body = retour_fmt,
+                   .len = strlen(retour_fmt)};
+    zv_verdict_out *v = zvt_vout_new();
+    ck_assert_int_eq(desc->format->interpret(i.st, &a, v), 0);
+    ck_assert_uint_eq(v->n, 2);
+    ck_assert_str_eq(v->verdicts[0].key, BSN "/B1");
+    ck_assert_int_eq(v->verdicts[0].accepted, 1);
+    ck_assert_str_eq(v->verdicts[1].key, BSN "/B2");
+    ck_assert_int_eq(v->verdicts[1].accepted, 0);
+    ck_assert_str_eq(v->verdicts[1].codes, "9019");
+    zvt_vout_free(v);
+    /* B2 was refused, so a corrected start may go; B1 stands. */
+    expect(&i, "b3", start("3", "B2", "2025-12-10"), NULL, NULL);
+    expect(&i, "b4", start("4", "B1", "2025-12-10"), "TR326", NULL);
+    /* HTTP status only / not XML. */
+    zv_answer empty = {.status = 200};
+    v = zvt_vout_new();
+    ck_assert_int_eq(desc->format->interpret(i.st, &empty, v), 0);
+    ck_assert_uint_eq(v->n, 0);
+    zv_answer junk = {.status = 200, .body = "not xml", .len = 7};
+    ck_assert_int_eq(desc->format->interpret(i.st, &junk, v), -1);
+    zvt_vout_free(v);
+    close_inst(&i);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("ijw_rules");
+    TCase *tc = tcase_create("rules");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, status_aanlevering_1_or_3);
+    tcase_add_test(tc, begindatum_not_in_future);
+    tcase_add_test(tc, einddatum_not_before_begindatum);
+    tcase_add_test(tc, reden_beeindiging_required_and_coded);
+    tcase_add_test(tc, variant_keys);
+    tcase_add_test(tc, client_checks);
+    tcase_add_test(tc, double_start_survives_restart);
+    tcase_add_test(tc, double_start_in_one_batch);
+    tcase_add_test(tc, stop_needs_start_and_cancellation);
+    tcase_add_test(tc, retour_verdicts_and_forget_rejected_start);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
