@@ -1,0 +1,15 @@
+# iWlz format plugin: unit tests (tests/unit/test_iwlz_*.c, registered by the
+# glob) load the built fmt_iwlz.so, so they depend on it; the benchmark is
+# built but not registered.
+foreach(t test_iwlz_render test_iwlz_rules test_iwlz_retour)
+  if(TARGET ${t})
+    add_dependencies(${t} fmt_iwlz)
+  endif()
+endforeach()
+
+add_executable(iwlz_render_bench bench/iwlz_render_bench.c)
+target_link_libraries(iwlz_render_bench PRIVATE zvcore)
+add_dependencies(iwlz_render_bench fmt_iwlz)
+
+# The plugin's copy of the XSDs must stay byte-identical to the official ones.
+zv_add_script_test(iwlz/schemas_unchanged ${CMAKE_CURRENT_SOURCE_DIR}/integration/iwlz_schemas.sh)
