@@ -182,7 +182,7 @@ static long parse_retry_after(const char *v)
     if (end != v && (*end == '\0' || *end == '\r' || *end == '\n' || *end == ' '))
         return s < 0 ? 0 : s;
     char buf[64];
-    snprintf(buf, sizeof(buf), "%s", v);
+    snprintf(buf, sizeof(buf), "%.63s", v);
     buf[strcspn(buf, "\r\n")] = '\0';
     time_t t = curl_getdate(buf, NULL);
     if (t < 0) return -1;

@@ -1,0 +1,16 @@
+# Core tests: plugin fixtures (built into build/test-plugins, not installed)
+# and the daemon integration scripts.
+set(ZV_TEST_PLUGIN_DIR ${CMAKE_BINARY_DIR}/test-plugins)
+foreach(p good_transport wrong_abi no_descriptor short_descriptor)
+  add_library(out_${p} MODULE ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/plugins/${p}.c)
+  set_target_properties(out_${p} PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY ${ZV_TEST_PLUGIN_DIR})
+  target_include_directories(out_${p} PRIVATE ${CMAKE_SOURCE_DIR}/include)
+endforeach()
+# A file with a plugin's name that is not a shared object at all.
+file(WRITE ${ZV_TEST_PLUGIN_DIR}/out_notelf.so "this is not an ELF file\n")
+set_property(TEST unit/test_core_plugins APPEND PROPERTY ENVIRONMENT
+             "ZV_TEST_PLUGIN_DIR=${ZV_TEST_PLUGIN_DIR}")
+set_property(TEST unit/test_core_config APPEND PROPERTY ENVIRONMENT
+             "ZV_TEST_PLUGIN_DIR=${ZV_TEST_PLUGIN_DIR}")
+zv_add_script_test(integration/core_daemon ${CMAKE_CURRENT_SOURCE_DIR}/integration/core_daemon.sh
+                   TIMEOUT 120)
