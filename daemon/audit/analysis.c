@@ -1,0 +1,254 @@
+/* Redundancy analysis: one row per (destination, message, catalogue entry)
+ * and the flags that explain why a field's reporting may be redundant or
+ * self-imposed.  Pure: everything comes from zv_audit_input. */
+#include "audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const FLAG_IDS[ZV_FLAG_COUNT] = {
+    "no_legal_basis", "duplicate",     "collected_never_required",
+    "derivable",      "over_frequent", "beyond_legal_maximum"};
+
+static const char *const FLAG_NL[ZV_FLAG_COUNT] = {
+    "Geen wettelijke grondslag", "Dubbel aangeleverd", "Verzameld, nergens vereist",
+    "Afleidbaar door ontvanger", "Vaker dan vereist",  "Boven wettelijk maximum"};
+
+static const char *const LEVEL_NL[ZV_LEVEL_COUNT] = {
+    "Wettelijk verplicht", "Standaard",   "Toezichthouder", "Contract",
+    "Sectorafspraak",      "Eigen keuze", "Geen grondslag"};
+
+const char *zv_flag_id(zv_flag_kind k)
+{
+    return (unsigned)k < ZV_FLAG_COUNT ? FLAG_IDS[k] : "?";
+}
+
+const char *zv_flag_label_nl(zv_flag_kind k)
+{
+    return (unsigned)k < ZV_FLAG_COUNT ? FLAG_NL[k] : "?";
+}
+
+const char *zv_level_label_nl(zv_level l)
+{
+    return (unsigned)l < ZV_LEVEL_COUNT ? LEVEL_NL[l] : "?";
+}
+
+void zv_audit_report_free(zv_audit_report *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->nflags; i++)
+        free(r->flags[i].detail);
+    free(r->flags);
+    free(r->rows);
+    free(r);
+}
+
+static zv_audit_counts counts_of(const zv_audit_input *in, const char *dest, int field)
+{
+    zv_audit_counts n = {0};
+    for (size_t i = 0; i < in->ncounts; i++) {
+        const zv_audit_count *c = &in->counts[i];
+        if (c->field != field || strcmp(c->destination, dest) != 0) continue;
+        n.kept += c->n.kept;
+        n.dropped += c->n.dropped;
+        n.not_applicable += c->n.not_applicable;
+        n.missing += c->n.missing;
+        n.delivered += c->n.delivered;
+    }
+    return n;
+}
+
+static int build_rows(zv_audit_report *r)
+{
+    const zv_audit_input *in = r->in;
+    size_t total = 0;
+    for (size_t d = 0; d < in->ndests; d++)
+        for (size_t m = 0; m < in->dests[d].nmsgs; m++)
+            total += zv_catalogue_count(in->dests[d].msgs[m].cat);
+    r->rows = calloc(total ? total : 1, sizeof(*r->rows));
+    if (!r->rows) return -1;
+    for (size_t d = 0; d < in->ndests; d++) {
+        const zv_audit_dest *dest = &in->dests[d];
+        for (size_t m = 0; m < dest->nmsgs; m++) {
+            const zv_catalogue *cat = dest->msgs[m].cat;
+            for (size_t i = 0; i < zv_catalogue_count(cat); i++) {
+                zv_audit_row *row = &r->rows[r->nrows++];
+                row->dest = d;
+                row->msg = m;
+                row->entry = zv_catalogue_entry(cat, i);
+                row->sent = row->entry->level <= dest->threshold;
+                row->n = counts_of(in, dest->name, row->entry->field);
+            }
+        }
+    }
+    return 0;
+}
+
+size_t zv_audit_senders(const zv_audit_report *r, int field, size_t *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t d = 0; d < r->in->ndests; d++) {
+        int sends = 0;
+        for (size_t i = 0; i < r->nrows && !sends; i++)
+            sends = r->rows[i].dest == d && r->rows[i].sent && r->rows[i].entry->field == field;
+        if (!sends) continue;
+        if (n < max) out[n] = d;
+        n++;
+    }
+    return n;
+}
+
+size_t zv_audit_flag_count(const zv_audit_report *r, size_t d, zv_flag_kind k)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nflags; i++) {
+        const zv_audit_flag *f = &r->flags[i];
+        if (f->kind != k) continue;
+        if (d != SIZE_MAX && (f->row == SIZE_MAX || r->rows[f->row].dest != d)) continue;
+        n++;
+    }
+    return n;
+}
+
+static int add_flag(zv_audit_report *r, zv_flag_kind k, size_t row, size_t source, int field,
+                    zv_buf *detail)
+{
+    if (detail->oom) return -1;
+    zv_audit_flag *f = realloc(r->flags, (r->nflags + 1) * sizeof(*f));
+    if (!f) return -1;
+    r->flags = f;
+    f = &r->flags[r->nflags++];
+    f->kind = k;
+    f->row = row;
+    f->source = source;
+    f->field = field;
+    f->detail = zv_buf_steal(detail, NULL);
+    if (row != SIZE_MAX) r->rows[row].flags |= 1u << k;
+    return f->detail ? 0 : -1;
+}
+
+static void sent_note(zv_buf *b, const zv_audit_row *row, const zv_audit_dest *dest)
+{
+    if (row->sent)
+        zv_buf_printf(b, "; sent at threshold %s", zv_level_name(dest->threshold));
+    else
+        zv_buf_printf(b, "; not sent (below threshold %s)", zv_level_name(dest->threshold));
+}
+
+static void duplicate_detail(const zv_audit_report *r, size_t self, int field, zv_buf *b)
+{
+    size_t idx[64];
+    size_t n = zv_audit_senders(r, field, idx, 64);
+    zv_buf_puts(b, "also sent to ");
+    int first = 1;
+    for (size_t i = 0; i < n && i < 64; i++) {
+        if (idx[i] == self) continue;
+        const char *name = r->in->dests[idx[i]].name;
+        zv_audit_counts c = counts_of(r->in, name, field);
+        zv_buf_printf(b, "%s%s (%lld delivered in %d days)", first ? "" : ", ", name,
+                      (long long)c.delivered, r->in->period_days);
+        first = 0;
+    }
+}
+
+static int row_flags(zv_audit_report *r, size_t i)
+{
+    zv_audit_row *row = &r->rows[i];
+    const zv_audit_dest *dest = &r->in->dests[row->dest];
+    const zv_catalogue *cat = dest->msgs[row->msg].cat;
+    const zv_cat_entry *e = row->entry;
+    zv_buf b;
+    zv_buf_init(&b);
+    int rc = 0;
+    if (e->level >= ZV_LEVEL_CONTRACT) {
+        zv_buf_printf(&b, "requested at level %s, not required by law or standard",
+                      zv_level_name(e->level));
+        sent_note(&b, row, dest);
+        rc |= add_flag(r, ZV_FLAG_NO_LEGAL_BASIS, i, SIZE_MAX, e->field, &b);
+    }
+    size_t idx[1];
+    if (row->sent && zv_audit_senders(r, e->field, idx, 1) >= 2) {
+        duplicate_detail(r, row->dest, e->field, &b);
+        rc |= add_flag(r, ZV_FLAG_DUPLICATE, i, SIZE_MAX, e->field, &b);
+    }
+    if (row->sent && e->nderivable > 0) {
+        zv_buf_puts(&b, "the recipient can derive it from ");
+        for (size_t k = 0; k < e->nderivable; k++)
+            zv_buf_printf(&b, "%s%s", k ? "; " : "", e->derivable_from[k]);
+        rc |= add_flag(r, ZV_FLAG_DERIVABLE, i, SIZE_MAX, e->field, &b);
+    }
+    const char *sched = dest->schedule ? dest->schedule : "event";
+    int srank = zv_frequency_rank(sched), frank = zv_frequency_rank(e->frequency);
+    if (row->sent && srank >= 0 && frank >= 0 && srank < frank) {
+        zv_buf_printf(&b, "sent %s (schedule) although the basis requires %s", sched, e->frequency);
+        rc |= add_flag(r, ZV_FLAG_OVER_FREQUENT, i, SIZE_MAX, e->field, &b);
+    }
+    if (!zv_catalogue_max_allows(cat, e->field)) {
+        zv_buf_printf(&b, "not in the legal maximum (%s)", zv_catalogue_max_citation(cat));
+        sent_note(&b, row, dest);
+        rc |= add_flag(r, ZV_FLAG_BEYOND_LEGAL_MAXIMUM, i, SIZE_MAX, e->field, &b);
+    }
+    zv_buf_free(&b);
+    return rc;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* Which destinations list the field below their threshold (for the detail). */
+static void requested_unsent(const zv_audit_report *r, int field, zv_buf *b)
+{
+    int any = 0;
+    for (size_t i = 0; i < r->nrows; i++) {
+        const zv_audit_row *row = &r->rows[i];
+        if (row->sent || row->entry->field != field) continue;
+        zv_buf_printf(b, "%s%s at level %s", any ? ", " : " (listed by ",
+                      r->in->dests[row->dest].name, zv_level_name(row->entry->level));
+        any = 1;
+    }
+    if (any) zv_buf_puts(b, ", below its threshold)");
+}
+
+static int source_flags(zv_audit_report *r, size_t s)
+{
+    const zv_audit_source *src = &r->in->sources[s];
+    int *ids = malloc((src->nfields ? src->nfields : 1) * sizeof(*ids));
+    if (!ids) return -1;
+    memcpy(ids, src->fields, src->nfields * sizeof(*ids));
+    qsort(ids, src->nfields, sizeof(*ids), cmp_int);
+    int rc = 0;
+    zv_buf b;
+    zv_buf_init(&b);
+    for (size_t i = 0; i < src->nfields; i++) {
+        if (i && ids[i] == ids[i - 1]) continue;
+        if (!zv_field_def_of((zv_field_id)ids[i])) continue;
+        size_t idx[1];
+        if (zv_audit_senders(r, ids[i], idx, 1) > 0) continue;
+        zv_buf_printf(&b, "mapped from source %s but sent to no destination", src->name);
+        requested_unsent(r, ids[i], &b);
+        rc |= add_flag(r, ZV_FLAG_COLLECTED_NEVER_REQUIRED, SIZE_MAX, s, ids[i], &b);
+    }
+    zv_buf_free(&b);
+    free(ids);
+    return rc;
+}
+
+zv_audit_report *zv_audit_analyse(const zv_audit_input *in)
+{
+    zv_audit_report *r = calloc(1, sizeof(*r));
+    if (!r) return NULL;
+    r->in = in;
+    int rc = build_rows(r);
+    for (size_t i = 0; rc == 0 && i < r->nrows; i++)
+        rc = row_flags(r, i);
+    for (size_t s = 0; rc == 0 && s < in->nsources; s++)
+        rc = source_flags(r, s);
+    if (rc != 0) {
+        zv_audit_report_free(r);
+        return NULL;
+    }
+    return r;
+}

@@ -1,0 +1,123 @@
+/*
+ * Redundancy analysis and the auditor's report (zinvolctl audit).
+ *
+ * The analysis works on a plain input struct - destinations with their
+ * catalogues after overrides, sources with the model fields their mappings
+ * fill, and counts from the store - so it can be tested without a daemon.
+ * audit_collect.c fills that struct from a real config and store.
+ */
+#ifndef ZV_AUDIT_H
+#define ZV_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zinvol/util.h>
+#include "../catalogue/catalogue.h"
+
+/* Flag kinds; the ids are part of the json report's stable schema. */
+typedef enum zv_flag_kind {
+    ZV_FLAG_NO_LEGAL_BASIS = 0,       /* requested at contract, sector, internal or none */
+    ZV_FLAG_DUPLICATE,                /* the same field is sent to two or more destinations */
+    ZV_FLAG_COLLECTED_NEVER_REQUIRED, /* mapped from a source, sent to no destination */
+    ZV_FLAG_DERIVABLE,                /* sent although the recipient can derive it */
+    ZV_FLAG_OVER_FREQUENT,            /* schedule more frequent than the basis requires */
+    ZV_FLAG_BEYOND_LEGAL_MAXIMUM,     /* requested beyond the catalogue's legal maximum */
+    ZV_FLAG_COUNT
+} zv_flag_kind;
+
+const char *zv_flag_id(zv_flag_kind k);       /* "no_legal_basis" */
+const char *zv_flag_label_nl(zv_flag_kind k); /* "Geen wettelijke grondslag" */
+const char *zv_level_label_nl(zv_level l);    /* "Wettelijk verplicht" */
+
+/* Names of the store counters (zv_store_count_add's `what`). The minimiser's
+ * decisions use the first four; "delivered" comes from the audit trail. */
+#define ZV_COUNT_KEPT "kept"
+#define ZV_COUNT_DROPPED "dropped"
+#define ZV_COUNT_NOT_APPLICABLE "not_applicable"
+#define ZV_COUNT_MISSING "missing"
+
+/* ---- input ---- */
+typedef struct zv_audit_msg {
+    const char *message;     /* "AW35" */
+    const zv_catalogue *cat; /* after the destination's override; not owned */
+} zv_audit_msg;
+
+typedef struct zv_audit_dest {
+    const char *name;
+    const char *format;
+    zv_level threshold;
+    const char *schedule; /* policy schedule; NULL: "event" */
+    const zv_audit_msg *msgs;
+    size_t nmsgs;
+} zv_audit_dest;
+
+typedef struct zv_audit_source {
+    const char *name;
+    const int *fields; /* model field ids the mapping fills */
+    size_t nfields;
+} zv_audit_source;
+
+typedef struct zv_audit_counts {
+    int64_t kept, dropped, not_applicable, missing, delivered;
+} zv_audit_counts;
+
+typedef struct zv_audit_count {
+    const char *destination;
+    int field;
+    zv_audit_counts n;
+} zv_audit_count;
+
+typedef struct zv_audit_input {
+    const char *generated; /* ISO 8601 time the report stands for */
+    const char *org_agb;   /* may be NULL */
+    const char *org_name;  /* may be NULL */
+    int period_days;       /* for "delivered" */
+    const zv_audit_dest *dests;
+    size_t ndests;
+    const zv_audit_source *sources;
+    size_t nsources;
+    const zv_audit_count *counts;
+    size_t ncounts;
+} zv_audit_input;
+
+/* ---- result ---- */
+typedef struct zv_audit_row {
+    size_t dest;               /* index into in->dests */
+    size_t msg;                /* index into that destination's msgs */
+    const zv_cat_entry *entry; /* the catalogue entry */
+    int sent;                  /* level at or above the destination's threshold */
+    zv_audit_counts n;         /* per destination and field (all its messages) */
+    unsigned flags;            /* 1u << zv_flag_kind */
+} zv_audit_row;
+
+typedef struct zv_audit_flag {
+    zv_flag_kind kind;
+    size_t row;    /* index into rows; SIZE_MAX for collected_never_required */
+    size_t source; /* collected_never_required: index into in->sources */
+    int field;
+    char *detail; /* one English sentence, no values */
+} zv_audit_flag;
+
+typedef struct zv_audit_report {
+    const zv_audit_input *in;
+    zv_audit_row *rows;
+    size_t nrows;
+    zv_audit_flag *flags;
+    size_t nflags;
+} zv_audit_report;
+
+/* NULL only when out of memory. */
+zv_audit_report *zv_audit_analyse(const zv_audit_input *in);
+void zv_audit_report_free(zv_audit_report *r);
+
+/* Destinations (indexes) that send field, in config order; returns count. */
+size_t zv_audit_senders(const zv_audit_report *r, int field, size_t *out, size_t max);
+/* Number of flags of a kind for destination d (SIZE_MAX: all). */
+size_t zv_audit_flag_count(const zv_audit_report *r, size_t d, zv_flag_kind k);
+
+/* Renderers append to out; 0 or -1 (out of memory). */
+int zv_audit_render_json(const zv_audit_report *r, zv_buf *out);
+int zv_audit_render_csv(const zv_audit_report *r, zv_buf *out);
+int zv_audit_render_html(const zv_audit_report *r, zv_buf *out);
+
+#endif
