@@ -3,7 +3,7 @@
 # and a build dependency on the plugin they dlopen.
 set(ZV_IJW_TEST_HOST ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/ijw/zv_test_host.c)
 
-foreach(t test_json_fmt_render test_ijw_render test_ijw_rules)
+foreach(t test_json_fmt_render test_ijw_render test_ijw_rules test_ijw_catalogue)
   if(TARGET ${t})
     target_sources(${t} PRIVATE ${ZV_IJW_TEST_HOST})
     add_dependencies(${t} fmt_json fmt_ijw)

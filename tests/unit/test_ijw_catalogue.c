@@ -1,0 +1,115 @@
+/* The ijw catalogues load with the core's loader, name the plugin's
+ * messages, and together with the real minimiser yield messages without the
+ * fields nobody requires (Voornamen, Voorletters, free text). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zinvol/plugin.h>
+#include <zinvol/util.h>
+
+#include "catalogue/catalogue.h"
+#include "../fixtures/ijw/ijw_test_util.h"
+#include "../fixtures/ijw/zv_test_host.h"
+
+#define NOW 1767434400
+
+static zv_catalogue *load(const char *file)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/conf/catalogue/%s", getenv("ZV_SOURCE_DIR"), file);
+    zv_errors errs;
+    zv_errors_init(&errs);
+    zv_catalogue *cat = zv_catalogue_load(path, &errs);
+    ck_assert_msg(cat != NULL, "%s: %s", file, errs.n ? errs.lines[0] : "?");
+    zv_errors_free(&errs);
+    return cat;
+}
+
+START_TEST(catalogues_match_messages_and_minimise)
+{
+    void *handle;
+    char err[512];
+    const zv_plugin_descriptor *d = zvt_load("fmt_ijw.so", &handle, err, sizeof(err));
+    ck_assert_msg(d != NULL, "%s", err);
+    char *dir = zvt_tempdir();
+    const char *opts[] = {"{\"standard\":\"jw\"}", "{\"standard\":\"wmo\"}"};
+    for (int std = 0; std < 2; std++) {
+        zv_ctx *ctx = zvt_ctx_new(d, opts[std], "65656055", dir);
+        void *st;
+        ck_assert_int_eq(d->create(ctx, zvt_host(), &st, err, sizeof(err)), 0);
+        for (int m = 0; m < 2; m++) {
+            const zv_message_decl *decl = &d->format->messages[std * 2 + m];
+            zv_catalogue *cat = load(decl->catalogue);
+            ck_assert_str_eq(zv_catalogue_message(cat), decl->name);
+            zv_minimiser *min = zv_minimiser_new(cat, ZV_LEVEL_CONTRACT);
+            zv_record *full = ijwt_record("1", std ? "wmo" : "jw", "999993653",
+                                          "T-"
+                                          "1",
+                                          "2025-12-01", m ? "2025-12-20" : NULL, "1");
+            ijwt_set(full, ZV_F_CLIENT_GIVEN_NAMES, "Tomas Hendrik");
+            ijwt_set(full, ZV_F_DEL_NOTES, "ZVMARKER-notes");
+            ijwt_set(full, ZV_F_CLIENT_PHONE, "0612345678");
+            ck_assert_int_eq(d->format->classify(st, full), std * 2 + m);
+            zv_record *trimmed = NULL;
+            char field[128], reason[256];
+            ck_assert_int_eq(
+                zv_minimise(min, full, &trimmed, field, sizeof(field), reason, sizeof(reason)),
+                ZV_MIN_OK);
+            const zv_record *recs[] = {trimmed};
+            zv_batch b = {.destination = "gem",
+                          .batch_id = m ? "c2" : "c1",
+                          .message = std * 2 + m,
+                          .now = NOW,
+                          .n = 1,
+                          .records = recs};
+            zv_render_out *out = zvt_out_new();
+            /* m == 1: the stop refers to the start rendered in the m == 0 round. */
+            ck_assert_int_eq(d->format->render(st, &b, out), 0);
+            ck_assert_msg(out->nrejects == 0, "%s: %s", decl->name,
+                          out->nrejects ? out->rejects[0].reason : "");
+            ck_assert_uint_eq(out->npayloads, 1);
+            zvt_payload *p = &out->payloads[0];
+            ck_assert_ptr_null(memmem(p->data, p->len, "Tomas", 5));
+            ck_assert_ptr_null(memmem(p->data, p->len, "Voornamen", 9));
+            ck_assert_ptr_null(memmem(p->data, p->len, "Voorletters", 11));
+            ck_assert_ptr_null(memmem(p->data, p->len, "ZVMARKER", 8));
+            ck_assert_ptr_null(memmem(p->data, p->len, "0612345678", 10));
+            ck_assert_ptr_nonnull(memmem(p->data, p->len, "<ijw:Achternaam>Wit", 19)
+                                      ? (void *)1
+                                      : memmem(p->data, p->len, "<iwmo:Achternaam>Wit", 20));
+            /* Without BSN the minimiser quarantines: never half a message. */
+            zv_record_clear(full, ZV_F_CLIENT_BSN);
+            zv_record *none = NULL;
+            ck_assert_int_eq(
+                zv_minimise(min, full, &none, field, sizeof(field), reason, sizeof(reason)),
+                ZV_MIN_MISSING);
+            ck_assert_str_eq(field, "client.bsn");
+            zvt_out_free(out);
+            zv_record_free(trimmed);
+            zv_record_free(full);
+            zv_minimiser_free(min);
+            zv_catalogue_free(cat);
+        }
+        d->destroy(st);
+        zvt_ctx_free(ctx);
+        zvt_rmdir(dir);
+        free(dir);
+        dir = zvt_tempdir();
+    }
+    zvt_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("ijw_catalogue");
+    TCase *tc = tcase_create("catalogue");
+    tcase_add_test(tc, catalogues_match_messages_and_minimise);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
