@@ -1,0 +1,221 @@
+/* iWlz plugin: each rule beyond the XSD with a passing and a failing case.
+ * Passing: the record is rendered and the message validates against the
+ * official XSD.  Failing: the record is rejected with the rule's code and
+ * field, no BSN in the text, and appears in no payload. */
+#include "test_iwlz_host.h"
+
+typedef zv_record *(*maker)(const char *bsn, const char *besluit);
+typedef void (*tweak)(zv_record *r);
+
+static void *state;
+
+static void setup(void)
+{
+    struct zv_ctx ctx = th_ctx_default();
+    static struct zv_ctx keep;
+    keep = ctx;
+    state = th_create(&keep);
+}
+
+static void teardown(void)
+{
+    th_load()->destroy(state);
+}
+
+/* Renders [good record, record under test]; the good one must always pass. */
+static void expect(int message, maker mk, tweak tw, const char *rule, const char *field)
+{
+    zv_record *recs[2] = {th_zzp("111222333", "100001"), mk("123456782", "200001")};
+    if (message == 1) {
+        th_make_end(recs[0]);
+        th_make_end(recs[1]);
+    }
+    if (tw) tw(recs[1]);
+    zv_render_out out;
+    ck_assert_int_eq(th_render(state, message, "b-rule", recs, 2, &out), 0);
+    ck_assert_int_eq(out.np, 1);
+    const char *xsd = message == 0 ? "AW35.xsd" : "AW39.xsd";
+    ck_assert_msg(th_validate(xsd, out.p[0].data, out.p[0].len) == 0, "%s invalid: %s\n%s", xsd,
+                  th_xsd_error, out.p[0].data);
+    if (!rule) {
+        ck_assert_msg(out.nr == 0, "unexpected reject %s %s: %s", out.nr ? out.r[0].rule : "",
+                      out.nr ? out.r[0].field : "", out.nr ? out.r[0].reason : "");
+        ck_assert_int_eq(out.p[0].n, 2);
+    } else {
+        ck_assert_int_eq(out.nr, 1);
+        ck_assert_int_eq(out.r[0].index, 1);
+        ck_assert_str_eq(out.r[0].rule, rule);
+        ck_assert_str_eq(out.r[0].field, field);
+        ck_assert_ptr_null(strstr(out.r[0].reason, "123456782"));
+        ck_assert_int_eq(out.p[0].n, 1);
+        ck_assert_int_eq(out.p[0].records[0], 0);
+        ck_assert_ptr_null(strstr(out.p[0].data, "123456782"));
+    }
+    th_out_free(&out);
+    th_free_recs(recs, 2);
+}
+
+#define RULE_TEST(name, msg, mk, body, rule, field)                                                \
+    static void tw_##name(zv_record *r)                                                            \
+    {                                                                                              \
+        body;                                                                                      \
+    }                                                                                              \
+    START_TEST(name)                                                                               \
+    {                                                                                              \
+        expect(msg, mk, tw_##name, rule, field);                                                   \
+    }                                                                                              \
+    END_TEST
+
+/* CS002: BSN passes the elfproef. */
+RULE_TEST(cs002_pass, 0, th_zzp, (void)r, NULL, NULL)
+RULE_TEST(cs002_fail, 0, th_zzp, th_set(r, "client.bsn", "123456789"), "CS002", "client.bsn")
+/* TR039 (AW35) / TR040 (AW39): at least one delivered unit per client. */
+RULE_TEST(tr039_pass, 0, th_func, (void)r, NULL, NULL)
+RULE_TEST(tr039_fail, 0, th_func, th_set(r, "entitlement.function_code", NULL), "TR039",
+          "entitlement.zzp_code")
+RULE_TEST(tr040_fail, 1, th_zzp, th_set(r, "entitlement.zzp_code", NULL), "TR040",
+          "entitlement.zzp_code")
+/* CS062: Leveringsstatus 4 (in zorg) in AW35. */
+RULE_TEST(cs062_pass, 0, th_zzp, th_set(r, "delivery.leveringsstatus", "4"), NULL, NULL)
+RULE_TEST(cs062_fail, 0, th_zzp, th_set(r, "delivery.leveringsstatus", "1"), "CS062",
+          "delivery.leveringsstatus")
+/* CS127: Leveringsvorm of a delivered ZZP not 2 (PGB) or 9 (VKB), AW35 and AW39. */
+RULE_TEST(cs127_pass, 0, th_zzp,
+          (th_set(r, "delivery.leveringsvorm", "5"), th_set(r, "delivery.sleuteldatum", NULL)),
+          NULL, NULL)
+RULE_TEST(cs127_fail_pgb, 0, th_zzp,
+          (th_set(r, "delivery.leveringsvorm", "2"), th_set(r, "delivery.sleuteldatum", NULL),
+           th_set(r, "delivery.klasse", NULL)),
+          "CS127", "delivery.leveringsvorm")
+RULE_TEST(cs127_fail_vkb_aw39, 1, th_zzp, th_set(r, "delivery.leveringsvorm", "9"), "CS127",
+          "delivery.leveringsvorm")
+RULE_TEST(cs127_pass_aw39, 1, th_zzp, th_set(r, "delivery.leveringsvorm", "5"), NULL, NULL)
+/* TR064: Instelling equals the header Afzender. */
+RULE_TEST(tr064_pass, 1, th_func, th_set(r, "delivery.provider_agb", "12345678"), NULL, NULL)
+RULE_TEST(tr064_fail, 0, th_func, th_set(r, "delivery.provider_agb", "87654321"), "TR064",
+          "delivery.provider_agb")
+/* CD004: Sleuteldatum only with Leveringsvorm 4. */
+RULE_TEST(cd004_pass, 0, th_zzp,
+          (th_set(r, "delivery.leveringsvorm", "5"), th_set(r, "delivery.sleuteldatum", NULL)),
+          NULL, NULL)
+RULE_TEST(cd004_fail, 0, th_zzp, th_set(r, "delivery.leveringsvorm", "5"), "CD004",
+          "delivery.sleuteldatum")
+/* CD051: Klasse required for Leveringsvorm 4/5, not allowed for 2/7. */
+RULE_TEST(cd051_pass_mpt, 0, th_zzp,
+          (th_set(r, "delivery.leveringsvorm", "7"), th_set(r, "delivery.sleuteldatum", NULL),
+           th_set(r, "delivery.klasse", NULL)),
+          NULL, NULL)
+RULE_TEST(cd051_fail_missing, 0, th_zzp, th_set(r, "delivery.klasse", NULL), "CD051",
+          "delivery.klasse")
+RULE_TEST(cd051_fail_mpt, 0, th_zzp,
+          (th_set(r, "delivery.leveringsvorm", "7"), th_set(r, "delivery.sleuteldatum", NULL)),
+          "CD051", "delivery.klasse")
+/* CS074: Klasse of a ZZP is KE4..KE7. */
+RULE_TEST(cs074_pass, 0, th_zzp, th_set(r, "delivery.klasse", "KE7"), NULL, NULL)
+RULE_TEST(cs074_fail, 0, th_zzp, th_set(r, "delivery.klasse", "K3"), "CS074", "delivery.klasse")
+/* CD072: Etmalen if and only if Leveringsvorm 8 (deeltijdverblijf). */
+RULE_TEST(cd072_pass, 0, th_zzp,
+          (th_set(r, "delivery.leveringsvorm", "8"), th_set(r, "delivery.sleuteldatum", NULL),
+           th_set(r, "delivery.etmalen", "3.5")),
+          NULL, NULL)
+RULE_TEST(cd072_fail_extra, 0, th_zzp, th_set(r, "delivery.etmalen", "4"), "CD072",
+          "delivery.etmalen")
+RULE_TEST(cd072_fail_missing, 0, th_zzp,
+          (th_set(r, "delivery.leveringsvorm", "8"), th_set(r, "delivery.sleuteldatum", NULL)),
+          "CD072", "delivery.etmalen")
+/* CS058: StatusAanlevering 1 or 3. */
+RULE_TEST(cs058_pass, 0, th_func, th_set(r, "delivery.status", "3"), NULL, NULL)
+RULE_TEST(cs058_fail, 0, th_func, th_set(r, "delivery.status", "2"), "CS058", "delivery.status")
+/* CS023: no date after the Dagtekening (2026-11-23). */
+RULE_TEST(cs023_pass, 0, th_func, th_set(r, "delivery.start", "2026-11-23"), NULL, NULL)
+RULE_TEST(cs023_fail_start, 0, th_func, th_set(r, "delivery.start", "2026-11-24"), "CS023",
+          "delivery.start")
+RULE_TEST(cs023_fail_birth, 0, th_func, th_set(r, "client.birth_date", "2027-01-01"), "CS023",
+          "client.birth_date")
+RULE_TEST(cs023_fail_mutation, 1, th_func, th_set(r, "delivery.end", "2026-12-01"), "CS023",
+          "delivery.end")
+/* Date order: Begindatum not before ToewijzingIngangsdatum. */
+RULE_TEST(d01_pass, 0, th_zzp,
+          (th_set(r, "delivery.start", "2026-10-01"), th_set(r, "delivery.sleuteldatum", NULL)),
+          NULL, NULL)
+RULE_TEST(d01_fail, 0, th_zzp, th_set(r, "delivery.start", "2026-09-30"), "ZV-D01",
+          "delivery.start")
+/* Date order: Mutatiedatum / Einddatum not before Begindatum. */
+RULE_TEST(d02_pass, 1, th_func, th_set(r, "delivery.mutation_date", "2026-10-05"), NULL, NULL)
+RULE_TEST(d02_fail, 1, th_func, th_set(r, "delivery.mutation_date", "2026-10-04"), "ZV-D02",
+          "delivery.mutation_date")
+RULE_TEST(d03_fail, 1, th_func,
+          (th_set(r, "delivery.mutation_date", "2026-10-06"),
+           th_set(r, "delivery.end", "2026-10-04")),
+          "ZV-D03", "delivery.end")
+/* Required by the XSD but absent: rejected, not rendered. */
+RULE_TEST(xsd_required_fail, 1, th_func, th_set(r, "delivery.mutation_code", NULL), "XSD",
+          "delivery.mutation_code")
+
+/* TR101: the same product twice for one client in one message. */
+START_TEST(tr101_duplicate)
+{
+    zv_record *recs[3] = {th_zzp("111222333", "100001"), th_zzp("111222333", "100001"),
+                          th_zzp("111222333", "100002")};
+    zv_render_out out;
+    ck_assert_int_eq(th_render(state, 0, "b-dup", recs, 3, &out), 0);
+    ck_assert_int_eq(out.nr, 1);
+    ck_assert_int_eq(out.r[0].index, 1);
+    ck_assert_str_eq(out.r[0].rule, "TR101");
+    ck_assert_int_eq(out.p[0].n, 2);
+    ck_assert_int_eq(th_validate("AW35.xsd", out.p[0].data, out.p[0].len), 0);
+    th_out_free(&out);
+    th_free_recs(recs, 3);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("iwlz_rules");
+    TCase *tc = tcase_create("rules");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    const TTest *const tests[] = {cs002_pass,
+                                  cs002_fail,
+                                  tr039_pass,
+                                  tr039_fail,
+                                  tr040_fail,
+                                  cs062_pass,
+                                  cs062_fail,
+                                  cs127_pass,
+                                  cs127_fail_pgb,
+                                  cs127_fail_vkb_aw39,
+                                  cs127_pass_aw39,
+                                  tr064_pass,
+                                  tr064_fail,
+                                  cd004_pass,
+                                  cd004_fail,
+                                  cd051_pass_mpt,
+                                  cd051_fail_missing,
+                                  cd051_fail_mpt,
+                                  cs074_pass,
+                                  cs074_fail,
+                                  cd072_pass,
+                                  cd072_fail_extra,
+                                  cd072_fail_missing,
+                                  cs058_pass,
+                                  cs058_fail,
+                                  cs023_pass,
+                                  cs023_fail_start,
+                                  cs023_fail_birth,
+                                  cs023_fail_mutation,
+                                  d01_pass,
+                                  d01_fail,
+                                  d02_pass,
+                                  d02_fail,
+                                  d03_fail,
+                                  xsd_required_fail,
+                                  tr101_duplicate};
+    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+        tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
