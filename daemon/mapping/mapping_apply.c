@@ -48,16 +48,18 @@ static void record_id(const zv_mapping *m, const zv_item *item, const slot *slot
                       size_t outlen)
 {
     if (m->nid) {
+        /* Parts that are absent are left out, so ["id", "/id"] also works
+         * as "whichever is there". */
         size_t o = 0;
         out[0] = '\0';
         for (int i = 0; i < m->nid; i++) {
             const slot *s = &slots[m->id_src[i]];
-            int w = snprintf(out + o, outlen - o, "%s%.*s", i ? "/" : "", (int)s->len,
-                             s->v ? s->v : "");
+            if (!s->v || !s->len) continue;
+            int w = snprintf(out + o, outlen - o, "%s%.*s", o ? "/" : "", (int)s->len, s->v);
             if (w < 0 || (size_t)w >= outlen - o) break;
             o += (size_t)w;
         }
-        if (o > (size_t)(m->nid - 1)) return;
+        if (o) return;
     }
     if (item->record_id && *item->record_id) {
         snprintf(out, outlen, "%s", item->record_id);
@@ -155,6 +157,12 @@ zv_record *zv_mapping_apply(const zv_mapping *m, const zv_item *item, int64_t re
     for (size_t i = 0; i < item->nfields; i++) {
         const zv_item_field *f = &item->fields[i];
         if (!f->path || !f->value) continue;
+        if (f->path[0] == '!' && strcmp(f->path, ZV_ITEM_ERROR) == 0) {
+            /* The source could not read this record (broken row or line). */
+            snprintf(why, sizeof(why), "%.*s", (int)f->len, f->value);
+            fail(field, fieldlen, "record", reason, reasonlen, why);
+            goto out;
+        }
         int k = zv_map_path_find(m, f->path, strlen(f->path));
         if (k >= 0 && !slots[k].v) slots[k] = (slot){f->value, f->len};
     }

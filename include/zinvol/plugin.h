@@ -147,6 +147,13 @@ typedef struct zv_item {
     size_t nfields;
 } zv_item;
 
+/* Reserved item path: a source that could not read a record (a CSV row
+ * with the wrong number of columns, a JSON line that does not parse) still
+ * emits it, with this field's value saying why, so the record lands in
+ * quarantine with its raw content instead of being dropped.  Mapping then
+ * fails with field "record" and that reason. */
+#define ZV_ITEM_ERROR "!error"
+
 /* Results of emit(). */
 #define ZV_EMIT_STAGED 0      /* mapped and staged (durable at the next commit) */
 #define ZV_EMIT_QUARANTINED 1 /* failed mapping; kept in quarantine with the reason */

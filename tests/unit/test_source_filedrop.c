@@ -1,0 +1,321 @@
+/* filedrop source plugin through its descriptor, on real files. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "src_host.h"
+
+static const char *MAPPING =
+    "{\"record_id\": [\"id\", \"/id\"], \"records\": [{\"when\": {\"field\": \"bsn\", "
+    "\"present\": true}, \"kind\": \"client\", \"fields\": {"
+    " \"client.id\": \"id\","
+    " \"client.bsn\": \"bsn\","
+    " \"client.family_name\": \"naam\","
+    " \"client.birth_date\": {\"from\": \"geboortedatum\", \"date_format\": \"%d-%m-%Y\"},"
+    " \"client.sex\": {\"from\": \"geslacht\", \"map\": {\"M\": \"1\", \"V\": \"2\"}}}},"
+    " {\"kind\": \"client\", \"fields\": {\"client.bsn\": \"/bsn\", \"client.family_name\": "
+    "\"/naam/family\"}}]}";
+
+/* No "id" column in the JSON files: the record id falls back to "/id". */
+
+static char dir[256];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/zv-filedrop-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Write a file and date it `age` seconds back (0: now). */
+static void put(const char *name, const char *text, int age)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    if (age) {
+        struct timeval tv[2];
+        gettimeofday(&tv[0], NULL);
+        tv[0].tv_sec -= age;
+        tv[1] = tv[0];
+        ck_assert_int_eq(utimes(path, tv), 0);
+    }
+}
+
+static int exists(const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    return access(path, F_OK) == 0;
+}
+
+static char *slurp(const char *rel)
+{
+    static char buf[4096];
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static zvs_host *host(const char *extra)
+{
+    char opts[1024], err[256];
+    snprintf(opts, sizeof(opts), "{\"directory\": \"%s\", \"settle\": \"1h\"%s}", dir,
+             extra ? extra : "");
+    zvs_host *h = zvs_new(opts, MAPPING, err, sizeof(err));
+    ck_assert_msg(h != NULL, "%s", err);
+    ck_assert_msg(zvs_start(h, "in_filedrop.so", err, sizeof(err)) == 0, "%s", err);
+    return h;
+}
+
+START_TEST(csv_windows1252_semicolon)
+{
+    put("clients_20261123.csv",
+        "id;bsn;naam;geboortedatum;geslacht\r\n"
+        "1;999900006;J\xe9r\xf4me;03-07-1941;M\r\n"
+        "2;999900018;\"de Vries; van\";12-12-1950;V\r\n"
+        "3;999900031;\"Line\nbreak\";01-01-1960;V\r\n",
+        7200);
+    zvs_host *h = host(", \"delimiter\": \";\", \"encoding\": \"windows-1252\"");
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert_uint_eq(zvs_nrecords(h), 3);
+    ck_assert_uint_eq(zvs_nquarantine(h), 0);
+    const zvs_rec *r = zvs_find(h, "1");
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(zv_rec_str(r->rec, ZV_F_CLIENT_FAMILY_NAME), "J\xc3\xa9r\xc3\xb4me");
+    ck_assert_str_eq(zv_rec_str(r->rec, ZV_F_CLIENT_SEX), "1");
+    ck_assert_str_eq(zv_rec_str(zvs_find(h, "2")->rec, ZV_F_CLIENT_FAMILY_NAME), "de Vries; van");
+    ck_assert_str_eq(zv_rec_str(zvs_find(h, "3")->rec, ZV_F_CLIENT_FAMILY_NAME), "Line\nbreak");
+    ck_assert(exists("done/clients_20261123.csv"));
+    ck_assert(!exists("clients_20261123.csv"));
+    ck_assert_int_eq(zvs_counter(h, "files_done"), 1);
+    zvs_free(h);
+}
+END_TEST
+
+START_TEST(csv_wrong_column_is_quarantined)
+{
+    put("a.csv",
+        "id,bsn,naam,geboortedatum,geslacht\n"
+        "1,999900006,A,03-07-1941,M\n"
+        "2,999900018,B,12-12-1950\n"
+        "3,999900031,C,01-01-1960,V,extra\n"
+        "4,999900043,D,31-02-1960,V\n"
+        "5,999900055,E,01-01-1970,V",
+        7200);
+    zvs_host *h = host(NULL);
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert_uint_eq(zvs_nrecords(h), 2);
+    ck_assert_ptr_nonnull(zvs_find(h, "5")); /* last line without newline */
+    ck_assert_uint_eq(zvs_nquarantine(h), 3);
+    const zvs_quar *q = zvs_quarantine(h, 0);
+    ck_assert_str_eq(q->field, "record");
+    ck_assert_msg(strstr(q->reason, "row 3: 4 columns where the header has 5"), "%s", q->reason);
+    ck_assert_str_eq(q->record_id, "a.csv:3");
+    ck_assert_ptr_nonnull(strstr(q->item_json, "\"999900018\"")); /* raw content kept */
+    q = zvs_quarantine(h, 1);
+    ck_assert_msg(strstr(q->reason, "6 columns"), "%s", q->reason);
+    q = zvs_quarantine(h, 2);
+    ck_assert_str_eq(q->field, "client.birth_date");
+    ck_assert(exists("done/a.csv"));
+    zvs_free(h);
+}
+END_TEST
+
+START_TEST(broken_files_are_rejected_with_reason)
+{
+    put("a_dup.csv", "id,bsn,id\n1,999900006,2\n", 7200);
+    put("b_quote.csv", "id,bsn\n1,\"999900006\n2,999900018\n", 7200);
+    put("c_utf8.csv", "id,bsn,naam\n1,999900006,J\xe9r\xf4me\n", 7200);
+    put("d_empty.csv", "", 7200);
+    put("e.json", "[{\"bsn\": \"999900006\"}, ", 7200);
+    put("f.json", "\"just a string\"", 7200);
+    zvs_host *h = host(NULL);
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert_uint_eq(zvs_nemits(h), 0);
+    const char *want[][2] = {{"a_dup.csv", "appears twice"},
+                             {"b_quote.csv", "never closed"},
+                             {"c_utf8.csv", "not valid UTF-8 at byte 25"},
+                             {"d_empty.csv", "empty file"},
+                             {"e.json", "not valid JSON"},
+                             {"f.json", "top level must be"}};
+    for (size_t i = 0; i < 6; i++) {
+        char rel[128];
+        snprintf(rel, sizeof(rel), "rejected/%s", want[i][0]);
+        ck_assert_msg(exists(rel), "%s not rejected", want[i][0]);
+        strcat(rel, ".reason");
+        char *why = slurp(rel);
+        ck_assert_msg(why && strstr(why, want[i][1]), "%s: %s", rel, why ? why : "(none)");
+    }
+    ck_assert_int_eq(zvs_counter(h, "files_rejected"), 6);
+    zvs_free(h);
+}
+END_TEST
+
+START_TEST(half_written_file_waits)
+{
+    /* Just written (mtime now): not complete until it settled. */
+    put("late.csv", "id,bsn,naam,geboortedatum,geslacht\n1,999900006,A,03-07-1941,M\n2,9999", 0);
+    put("ignored.csv.part", "id,bsn\n", 7200);
+    put(".hidden.csv", "id,bsn\n", 7200);
+    zvs_host *h = host(NULL);
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert_uint_eq(zvs_nemits(h), 0);
+    ck_assert(exists("late.csv"));
+    /* The writer finishes; an hour later (settle) it is taken. */
+    put("late.csv",
+        "id,bsn,naam,geboortedatum,geslacht\n1,999900006,A,03-07-1941,M\n2,999900018,B,"
+        "01-01-1950,V\n",
+        7200);
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert_uint_eq(zvs_nrecords(h), 2);
+    ck_assert(exists("done/late.csv"));
+    ck_assert(exists("ignored.csv.part"));
+    ck_assert(exists(".hidden.csv"));
+    zvs_free(h);
+}
+END_TEST
+
+static const char *CSV7 = "id,bsn,naam,geboortedatum,geslacht\n"
+                          "1,999900006,A,03-07-1941,M\n"
+                          "2,999900018,B,03-07-1941,M\n"
+                          "3,999900031,C,03-07-1941,M\n"
+                          "4,999900043,D,03-07-1941,M\n"
+                          "5,999900055,E,03-07-1941,M\n"
+                          "6,999900067,F,03-07-1941,M\n"
+                          "7,999900079,G,03-07-1941,M\n";
+
+static int emitted_at_least(zvs_host *h, void *arg)
+{
+    return zvs_nemits(h) >= *(size_t *)arg;
+}
+
+START_TEST(restart_mid_file_resumes_exactly)
+{
+    put("big.csv", CSV7, 7200);
+    zvs_host *h = host(", \"batch_rows\": 2");
+    /* Rows 1-2 and 3-4 are committed; the store fails on row 6 (row 5
+     * staged, not committed); then the process dies. */
+    zvs_fail_emits(h, 5, 1000);
+    size_t want = 6;
+    ck_assert(zvs_run_until(h, emitted_at_least, &want, 10000));
+    zvs_crash(h);
+    ck_assert_uint_eq(zvs_nrecords(h), 4);
+    ck_assert_str_eq(zvs_watermark(h, "offset"), "143:5"); /* header + 4 rows */
+    zvs_fail_emits(h, 0, 0);
+    char err[256];
+    ck_assert_int_eq(zvs_start(h, "in_filedrop.so", err, sizeof(err)), 0);
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert_uint_eq(zvs_nrecords(h), 7);
+    for (int i = 1; i <= 7; i++) {
+        char id[8];
+        snprintf(id, sizeof(id), "%d", i);
+        int n = 0;
+        for (size_t k = 0; k < zvs_nrecords(h); k++)
+            n += strcmp(zvs_record(h, k)->record_id, id) == 0;
+        ck_assert_int_eq(n, 1);
+    }
+    ck_assert(exists("done/big.csv"));
+    ck_assert_str_eq(zvs_watermark(h, "file"), "");
+    zvs_free(h);
+}
+END_TEST
+
+START_TEST(jsonl_and_json)
+{
+    put("a.jsonl",
+        "{\"id\": \"j1\", \"bsn\": \"999900006\", \"naam\": {\"family\": \"Jansen\"}}\n"
+        "{\"id\": \"j2\", \"bsn\": \"999900018\", \"naam\": \n"
+        "\n"
+        "[1, 2]\n"
+        "{\"id\": \"j5\", \"bsn\": 999900031, \"naam\": {\"family\": \"Ba\\u00e9\"}}\n",
+        7200);
+    put("b.json",
+        "[{\"id\": \"k1\", \"bsn\": \"999900043\", \"naam\": {\"family\": \"K\"}}, 7,"
+        " {\"id\": \"k3\", \"bsn\": \"999900055\"}]",
+        7200);
+    zvs_host *h = host(NULL);
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert_msg(zvs_nrecords(h) == 4, "%zu records, %zu quarantined: %s", zvs_nrecords(h),
+                  zvs_nquarantine(h), zvs_nquarantine(h) ? zvs_quarantine(h, 0)->reason : "");
+    ck_assert_str_eq(zv_rec_str(zvs_find(h, "j5")->rec, ZV_F_CLIENT_FAMILY_NAME), "Ba\xc3\xa9");
+    ck_assert_str_eq(zv_rec_str(zvs_find(h, "j5")->rec, ZV_F_CLIENT_BSN), "999900031");
+    ck_assert_ptr_nonnull(zvs_find(h, "k3"));
+    ck_assert_uint_eq(zvs_nquarantine(h), 3);
+    ck_assert_msg(strstr(zvs_quarantine(h, 0)->reason, "line 2: "), "%s",
+                  zvs_quarantine(h, 0)->reason);
+    ck_assert_str_eq(zvs_quarantine(h, 0)->record_id, "a.jsonl:line2");
+    ck_assert_msg(strstr(zvs_quarantine(h, 1)->reason, "line 4: not a JSON object"), "%s",
+                  zvs_quarantine(h, 1)->reason);
+    ck_assert_msg(strstr(zvs_quarantine(h, 2)->reason, "element 1 is number"), "%s",
+                  zvs_quarantine(h, 2)->reason);
+    ck_assert(exists("done/a.jsonl"));
+    ck_assert(exists("done/b.json"));
+    /* The same file dropped again: same records and content -> duplicates. */
+    put("a.jsonl", "{\"id\": \"j1\", \"bsn\": \"999900006\", \"naam\": {\"family\": \"Jansen\"}}\n",
+        7200);
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert_uint_eq(zvs_nrecords(h), 4);
+    ck_assert(exists("done/a.jsonl.1"));
+    zvs_free(h);
+}
+END_TEST
+
+START_TEST(inotify_picks_up_renamed_file)
+{
+    zvs_host *h = host(", \"settle\": \"0s\"");
+    char tmp[512], final[512];
+    snprintf(tmp, sizeof(tmp), "%s/x.csv.tmp", dir);
+    snprintf(final, sizeof(final), "%s/x.csv", dir);
+    FILE *f = fopen(tmp, "w");
+    fputs("id,bsn,naam,geboortedatum,geslacht\n9,999900006,Z,01-01-1950,V\n", f);
+    fclose(f);
+    zvs_run_for(h, 100);
+    ck_assert_uint_eq(zvs_nemits(h), 0); /* .tmp is never taken */
+    ck_assert_int_eq(rename(tmp, final), 0);
+    size_t one = 1;
+    ck_assert(zvs_run_until(h, emitted_at_least, &one, 10000));
+    zvs_run_for(h, 50);
+    ck_assert_uint_eq(zvs_nrecords(h), 1);
+    zvs_free(h);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("source_filedrop");
+    TCase *tc = tcase_create("filedrop");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, csv_windows1252_semicolon);
+    tcase_add_test(tc, csv_wrong_column_is_quarantined);
+    tcase_add_test(tc, broken_files_are_rejected_with_reason);
+    tcase_add_test(tc, half_written_file_waits);
+    tcase_add_test(tc, restart_mid_file_resumes_exactly);
+    tcase_add_test(tc, jsonl_and_json);
+    tcase_add_test(tc, inotify_picks_up_renamed_file);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
