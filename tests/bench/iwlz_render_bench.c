@@ -147,6 +147,8 @@ int main(int argc, char **argv)
                   .n = (size_t)n,
                   .records = (const zv_record *const *)recs};
     zv_render_out out = {0};
+    struct rusage ru0;
+    getrusage(RUSAGE_SELF, &ru0);
     t0 = now_s();
     int rc = d->format->render(st, &b, &out);
     double t_render = now_s() - t0;
@@ -157,7 +159,8 @@ int main(int argc, char **argv)
            n, rc, out.payloads, out.records, out.rejected, out.bytes);
     printf("  render+validate: %.3f s (%.1f us/client)  schema load at create(): %.3f s\n",
            t_render, t_render * 1e6 / (double)n, t_create);
-    printf("  peak RSS: %.1f MiB\n", ru.ru_maxrss / 1024.0);
+    printf("  peak RSS: %.1f MiB (%.1f MiB before render: schemas + %ld input records)\n",
+           ru.ru_maxrss / 1024.0, ru0.ru_maxrss / 1024.0, n);
     for (long i = 0; i < n; i++)
         zv_record_free(recs[i]);
     free(recs);

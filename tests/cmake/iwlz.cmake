@@ -1,14 +1,14 @@
 # iWlz format plugin: unit tests (tests/unit/test_iwlz_*.c, registered by the
 # glob) load the built fmt_iwlz.so, so they depend on it; the benchmark is
 # built but not registered.
-foreach(t test_iwlz_render test_iwlz_rules test_iwlz_retour)
+foreach(t test_iwlz_render test_iwlz_rules test_iwlz_retour test_iwlz_catalogue)
   if(TARGET ${t})
     add_dependencies(${t} fmt_iwlz)
   endif()
 endforeach()
 
 add_executable(iwlz_render_bench bench/iwlz_render_bench.c)
-target_link_libraries(iwlz_render_bench PRIVATE zvcore)
+target_link_libraries(iwlz_render_bench PRIVATE zvutil ${CMAKE_DL_LIBS})
 add_dependencies(iwlz_render_bench fmt_iwlz)
 
 # The plugin's copy of the XSDs must stay byte-identical to the official ones.
