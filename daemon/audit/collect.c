@@ -1,0 +1,237 @@
+/* Fill the analysis input from a real installation: the config, the format
+ * plugins' declared messages and catalogues (with the destinations'
+ * overrides, found the way the runtime finds them), the source mappings, the
+ * minimiser counters and the audit trail of delivered payloads. */
+#include "collect.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/plugin_loader.h"
+#include "mapping/mapping.h"
+
+struct zv_audit_collected {
+    zv_audit_input in;
+    zv_audit_dest *dests;
+    zv_audit_msg **msgs; /* per destination */
+    zv_audit_source *sources;
+    int **source_fields;
+    zv_audit_count *counts;
+    size_t ncounts, capcounts;
+    char generated[21];
+};
+
+void zv_audit_collected_free(zv_audit_collected *c)
+{
+    if (!c) return;
+    for (size_t d = 0; d < c->in.ndests; d++) {
+        for (size_t m = 0; m < c->dests[d].nmsgs; m++)
+            zv_catalogue_free((zv_catalogue *)c->msgs[d][m].cat);
+        free(c->msgs[d]);
+    }
+    for (size_t s = 0; s < c->in.nsources; s++)
+        free(c->source_fields[s]);
+    free(c->msgs);
+    free(c->dests);
+    free(c->sources);
+    free(c->source_fields);
+    free(c->counts);
+    free(c);
+}
+
+typedef struct zv_audit_counted {
+    zv_audit_collected *c;
+    int64_t since; /* deliveries from this time on count */
+} zv_audit_counted;
+
+const zv_audit_input *zv_audit_collected_input(const zv_audit_collected *c)
+{
+    return &c->in;
+}
+
+static zv_catalogue *load_catalogue(const zv_config *cfg, const zv_dest_conf *dc,
+                                    const zv_message_decl *m, zv_errors *errs)
+{
+    char path[128];
+    const char *file = zv_json_str(zv_json_get(dc->catalogue, "file"), NULL);
+    if (!file) file = m->catalogue;
+    if (!file) {
+        zv_path_key(path, sizeof(path), dc->path, "catalogue.file");
+        zv_errors_add(errs, cfg->file, path, "format '%s' has no built-in catalogue: name one here",
+                      dc->format);
+        return NULL;
+    }
+    char full[4096];
+    if (file[0] == '/')
+        snprintf(full, sizeof(full), "%s", file);
+    else
+        snprintf(full, sizeof(full), "%s/%s", cfg->catalogue_dir, file);
+    zv_catalogue *cat = zv_catalogue_load(full, errs);
+    if (!cat) return NULL;
+    zv_path_key(path, sizeof(path), dc->path, "catalogue");
+    if (dc->catalogue && zv_catalogue_override(cat, dc->catalogue, cfg->file, path, errs) < 0) {
+        zv_catalogue_free(cat);
+        return NULL;
+    }
+    return cat;
+}
+
+static int collect_dest(zv_audit_collected *c, const zv_config *cfg, size_t d, zv_errors *errs)
+{
+    const zv_dest_conf *dc = &cfg->dests[d];
+    zv_audit_dest *ad = &c->dests[d];
+    ad->name = dc->name;
+    ad->format = dc->format;
+    ad->threshold = dc->policy.threshold;
+    ad->schedule = dc->policy.schedule;
+    char err[512], path[128];
+    const zv_plugin_descriptor *desc =
+        zv_plugin_open(cfg->plugin_dir, ZV_PLUGIN_FORMAT, dc->format, err, sizeof(err));
+    if (!desc || !desc->format || !desc->format->messages) {
+        zv_path_key(path, sizeof(path), dc->path, "format");
+        zv_errors_add(errs, cfg->file, path, "%s", desc ? "plugin declares no messages" : err);
+        return -1;
+    }
+    size_t n = 0;
+    while (desc->format->messages[n].name)
+        n++;
+    c->msgs[d] = calloc(n ? n : 1, sizeof(zv_audit_msg));
+    if (!c->msgs[d]) return -1;
+    int rc = 0;
+    for (size_t m = 0; m < n; m++) {
+        const zv_message_decl *decl = &desc->format->messages[m];
+        zv_catalogue *cat = load_catalogue(cfg, dc, decl, errs);
+        if (!cat) {
+            rc = -1;
+            continue;
+        }
+        c->msgs[d][ad->nmsgs++] = (zv_audit_msg){decl->name, cat};
+    }
+    ad->msgs = c->msgs[d];
+    return rc;
+}
+
+static int collect_source(zv_audit_collected *c, const zv_config *cfg, size_t s, zv_errors *errs)
+{
+    const zv_source_conf *sc = &cfg->sources[s];
+    char path[128];
+    zv_path_key(path, sizeof(path), sc->path, "mapping");
+    c->sources[s].name = sc->name;
+    zv_mapping *m = zv_mapping_compile(sc->mapping, sc->name, cfg->file, path, errs);
+    if (!m) return -1;
+    c->source_fields[s] = calloc(ZV_FIELD_COUNT, sizeof(int));
+    if (!c->source_fields[s]) {
+        zv_mapping_free(m);
+        return -1;
+    }
+    c->sources[s].fields = c->source_fields[s];
+    c->sources[s].nfields = zv_mapping_fields(m, c->source_fields[s], ZV_FIELD_COUNT);
+    zv_mapping_free(m);
+    return 0;
+}
+
+/* The count entry for (destination, field), created on first use. */
+static zv_audit_count *count_slot(zv_audit_collected *c, const char *dest, int field)
+{
+    size_t d;
+    for (d = 0; d < c->in.ndests && strcmp(c->dests[d].name, dest) != 0; d++) {
+    }
+    if (d == c->in.ndests || field < 0) return NULL; /* not configured any more */
+    for (size_t i = 0; i < c->ncounts; i++)
+        if (c->counts[i].field == field && c->counts[i].destination == c->dests[d].name)
+            return &c->counts[i];
+    if (c->ncounts == c->capcounts) {
+        size_t cap = c->capcounts ? c->capcounts * 2 : 64;
+        zv_audit_count *n = realloc(c->counts, cap * sizeof(*n));
+        if (!n) return NULL;
+        c->counts = n;
+        c->capcounts = cap;
+    }
+    zv_audit_count *slot = &c->counts[c->ncounts++];
+    memset(slot, 0, sizeof(*slot));
+    slot->destination = c->dests[d].name; /* owned by the config */
+    slot->field = field;
+    return slot;
+}
+
+static int on_count(const char *dest, const char *field, const char *what, int64_t n, void *arg)
+{
+    zv_audit_counted *ctx = arg;
+    zv_audit_count *slot = count_slot(ctx->c, dest, zv_field_by_name(field));
+    if (!slot) return 0;
+    if (!strcmp(what, ZV_COUNT_KEPT))
+        slot->n.kept += n;
+    else if (!strcmp(what, ZV_COUNT_DROPPED))
+        slot->n.dropped += n;
+    else if (!strcmp(what, ZV_COUNT_NOT_APPLICABLE))
+        slot->n.not_applicable += n;
+    else if (!strcmp(what, ZV_COUNT_MISSING))
+        slot->n.missing += n;
+    return 0;
+}
+
+/* "client.bsn=standard,delivery.start=standard": one delivery per field. */
+static int on_audit(const zv_audit_entry *e, void *arg)
+{
+    zv_audit_counted *ctx = arg;
+    if (!e->kind || strcmp(e->kind, "delivered") != 0 || e->at < ctx->since || !e->fields) return 0;
+    const char *p = e->fields;
+    while (*p) {
+        size_t len = strcspn(p, "=,");
+        char name[64];
+        if (len < sizeof(name)) {
+            memcpy(name, p, len);
+            name[len] = '\0';
+            zv_audit_count *slot = count_slot(ctx->c, e->destination, zv_field_by_name(name));
+            if (slot) slot->n.delivered++;
+        }
+        p += strcspn(p, ",");
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
+int zv_audit_collect(const zv_config *cfg, zv_store *store, int period_days, int64_t now,
+                     zv_audit_collected **out, zv_errors *errs)
+{
+    *out = NULL;
+    zv_audit_collected *c = calloc(1, sizeof(*c));
+    if (!c) return -1;
+    c->dests = calloc(cfg->ndests ? cfg->ndests : 1, sizeof(*c->dests));
+    c->msgs = calloc(cfg->ndests ? cfg->ndests : 1, sizeof(*c->msgs));
+    c->sources = calloc(cfg->nsources ? cfg->nsources : 1, sizeof(*c->sources));
+    c->source_fields = calloc(cfg->nsources ? cfg->nsources : 1, sizeof(int *));
+    if (!c->dests || !c->msgs || !c->sources || !c->source_fields) {
+        zv_audit_collected_free(c);
+        return -1;
+    }
+    int rc = 0;
+    c->in.ndests = cfg->ndests;
+    for (size_t d = 0; d < cfg->ndests; d++)
+        rc |= collect_dest(c, cfg, d, errs);
+    c->in.nsources = cfg->nsources;
+    for (size_t s = 0; s < cfg->nsources; s++)
+        rc |= collect_source(c, cfg, s, errs);
+    zv_audit_counted ctx = {c, now - (int64_t)period_days * 86400};
+    if (rc == 0 && store &&
+        (zv_store_count_each(store, on_count, &ctx) < 0 ||
+         zv_store_audit_each(store, on_audit, &ctx) < 0)) {
+        zv_errors_add(errs, cfg->store_path, "", "%s", zv_store_errmsg(store));
+        rc = -1;
+    }
+    if (rc != 0) {
+        zv_audit_collected_free(c);
+        return -1;
+    }
+    zv_time_iso(now, c->generated);
+    c->in.generated = c->generated;
+    c->in.org_agb = cfg->org_agb;
+    c->in.org_name = cfg->org_name;
+    c->in.period_days = period_days;
+    c->in.dests = c->dests;
+    c->in.sources = c->sources;
+    c->in.counts = c->counts;
+    c->in.ncounts = c->ncounts;
+    *out = c;
+    return 0;
+}
