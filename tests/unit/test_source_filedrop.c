@@ -75,16 +75,93 @@ static char *slurp(const char *rel)
     return buf;
 }
 
-static zvs_host *host(const char *extra)
+static zvs_host *host_with(const char *mapping, const char *extra)
 {
     char opts[1024], err[256];
     snprintf(opts, sizeof(opts), "{\"directory\": \"%s\", \"settle\": \"1h\"%s}", dir,
              extra ? extra : "");
-    zvs_host *h = zvs_new(opts, MAPPING, err, sizeof(err));
+    zvs_host *h = zvs_new(opts, mapping, err, sizeof(err));
     ck_assert_msg(h != NULL, "%s", err);
     ck_assert_msg(zvs_start(h, "in_filedrop.so", err, sizeof(err)) == 0, "%s", err);
     return h;
 }
+
+static zvs_host *host(const char *extra)
+{
+    return host_with(MAPPING, extra);
+}
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s", path);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* The demo generator's export with the demo mapping: everything maps except
+ * the three deliberately bad rows, which are quarantined with their field. */
+static void demo_export(const char *format, const char *mapping_file)
+{
+    char cmd[1024], path[512];
+    snprintf(cmd, sizeof(cmd),
+             "python3 %s/conf/demo/generate-ecd --clients 60 --seed 7 --format %s --out %s "
+             "2>/dev/null",
+             getenv("ZV_SOURCE_DIR"), format, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(path, sizeof(path), "%s/ecd-export.%s", dir, format);
+    struct timeval tv[2];
+    gettimeofday(&tv[0], NULL);
+    tv[0].tv_sec -= 7200;
+    tv[1] = tv[0];
+    ck_assert_int_eq(utimes(path, tv), 0);
+    snprintf(path, sizeof(path), "%s/conf/demo/%s", getenv("ZV_SOURCE_DIR"), mapping_file);
+    zvs_host *h = host_with(read_all(path), ", \"delimiter\": \";\"");
+    ck_assert_int_eq(zvs_drain(h, 30000), 0);
+    ck_assert_uint_eq(zvs_nquarantine(h), 3);
+    const char *want[] = {"client.bsn", "client.birth_date", "delivery.start"};
+    for (int i = 0; i < 3; i++) {
+        int found = 0;
+        for (size_t k = 0; k < 3; k++)
+            found |= strcmp(zvs_quarantine(h, k)->field, want[i]) == 0;
+        ck_assert_msg(found, "no quarantine entry for %s", want[i]);
+    }
+    ck_assert_uint_gt(zvs_nrecords(h), 60);
+    int wlz = 0, jw = 0;
+    for (size_t i = 0; i < zvs_nrecords(h); i++) {
+        const zv_record *r = zvs_record(h, i)->rec;
+        const char *law = zv_rec_str(r, ZV_F_ENT_LAW);
+        ck_assert_int_eq(r->kind, ZV_KIND_DELIVERY);
+        ck_assert_ptr_nonnull(zv_rec_str(r, ZV_F_CLIENT_PHONE));
+        if (strcmp(law, "wlz") == 0) {
+            wlz++;
+            ck_assert(zv_rec_str(r, ZV_F_ENT_ZZP_CODE) || zv_rec_str(r, ZV_F_ENT_FUNCTION_CODE));
+        } else {
+            jw++;
+            ck_assert_str_eq(law, "jw");
+            ck_assert_ptr_nonnull(zv_rec_str(r, ZV_F_ENT_PRODUCT_CODE));
+        }
+        ck_assert_int_eq(strncmp(zvs_record(h, i)->record_id, "L", 1), 0);
+    }
+    ck_assert_int_gt(wlz, 0);
+    ck_assert_int_gt(jw, 0);
+    zvs_free(h);
+}
+
+START_TEST(demo_export_csv)
+{
+    demo_export("csv", "mapping-ecd.json");
+}
+END_TEST
+
+START_TEST(demo_export_jsonl)
+{
+    demo_export("jsonl", "mapping-ecd-jsonl.json");
+}
+END_TEST
 
 START_TEST(csv_windows1252_semicolon)
 {
@@ -312,6 +389,8 @@ int main(void)
     tcase_add_test(tc, restart_mid_file_resumes_exactly);
     tcase_add_test(tc, jsonl_and_json);
     tcase_add_test(tc, inotify_picks_up_renamed_file);
+    tcase_add_test(tc, demo_export_csv);
+    tcase_add_test(tc, demo_export_jsonl);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
