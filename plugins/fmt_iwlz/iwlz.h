@@ -110,5 +110,7 @@ int iwlz_strmap_init(iwlz_strmap *m, size_t expected);
 void iwlz_strmap_free(iwlz_strmap *m);
 /* Returns the stored value, or inserts val and returns it; SIZE_MAX on OOM. */
 size_t iwlz_strmap_get_or_put(iwlz_strmap *m, const char *key, size_t val, int *inserted);
+/* The stored value, or SIZE_MAX when key is absent. */
+size_t iwlz_strmap_get(const iwlz_strmap *m, const char *key);
 
 #endif

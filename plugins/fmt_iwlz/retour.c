@@ -30,6 +30,9 @@ typedef struct retour {
     acc *items;
     size_t n, cap;
     iwlz_strmap index;
+    iwlz_strmap clients; /* BSN -> slot in client_codes */
+    codes *client_codes;
+    size_t nclients;
 } retour;
 
 static xmlNodePtr child(xmlNodePtr n, const char *name)
@@ -102,6 +105,21 @@ static int add(retour *r, const char *bsn, const char *besluit, const codes *c)
     return 0;
 }
 
+static int remember_client(retour *r, const char *bsn, const codes *c)
+{
+    codes *grown = realloc(r->client_codes, (r->nclients + 1) * sizeof(*grown));
+    if (!grown) return -1;
+    r->client_codes = grown;
+    int inserted;
+    size_t at = iwlz_strmap_get_or_put(&r->clients, bsn, r->nclients, &inserted);
+    if (at == SIZE_MAX) return -1;
+    if (inserted)
+        r->client_codes[r->nclients++] = *c;
+    else
+        codes_merge(&r->client_codes[at], c);
+    return 0;
+}
+
 static const char *const containers[] = {"GeleverdeFuncties", "GeleverdeZorgzwaartepakketten",
                                          "MutatieFuncties",   "MutatieZorgzwaartepakketten",
                                          "Aanvragen",         NULL};
@@ -116,7 +134,10 @@ static long walk(retour *r, xmlNodePtr clienten, const codes *base, int with_cod
         char bsn[16];
         text_of(child(cl, "Bsn"), bsn, sizeof(bsn));
         codes cc = *base;
-        if (with_codes) codes_read(cl, &cc);
+        if (with_codes) {
+            codes_read(cl, &cc);
+            if (remember_client(r, bsn, &cc) < 0) return -1;
+        }
         for (xmlNodePtr b = cl->children; b; b = b->next) {
             int is_box = 0;
             for (const char *const *box = containers; *box; box++)
@@ -201,6 +222,44 @@ static int from_payload(retour *r, const zv_answer *a, const codes *hdr)
     return n > 0 ? 0 : -1;
 }
 
+/* Products of the payload the retour does not list (a Client without its
+ * products is valid AW36/AW310) get the codes of their client, so nothing
+ * the payload carried is left without a verdict.  Returns how many payload
+ * products remain without any verdict, or -1. */
+static long cover_payload(retour *r, const zv_answer *a, const codes *hdr)
+{
+    xmlDocPtr doc = parse(a->payload, a->payload_len);
+    if (!doc) return 0;
+    long missing = 0;
+    xmlNodePtr clienten = child(xmlDocGetRootElement(doc), "Clienten");
+    for (xmlNodePtr cl = clienten ? clienten->children : NULL; cl && missing >= 0; cl = cl->next) {
+        if (cl->type != XML_ELEMENT_NODE) continue;
+        char bsn[16];
+        text_of(child(cl, "Bsn"), bsn, sizeof(bsn));
+        size_t at = iwlz_strmap_get(&r->clients, bsn);
+        for (xmlNodePtr b = cl->children; b && missing >= 0; b = b->next)
+            for (xmlNodePtr p = b->type == XML_ELEMENT_NODE ? b->children : NULL; p; p = p->next) {
+                if (p->type != XML_ELEMENT_NODE || !child(p, "Besluitnummer")) continue;
+                char besluit[32], key[64];
+                text_of(child(p, "Besluitnummer"), besluit, sizeof(besluit));
+                snprintf(key, sizeof(key), "%s/%s", bsn, besluit);
+                if (iwlz_strmap_get(&r->index, key) != SIZE_MAX) continue;
+                if (at == SIZE_MAX) {
+                    missing++;
+                    continue;
+                }
+                codes c = *hdr;
+                codes_merge(&c, &r->client_codes[at]);
+                if (add(r, bsn, besluit, &c) < 0) {
+                    missing = -1;
+                    break;
+                }
+            }
+    }
+    xmlFreeDoc(doc);
+    return missing;
+}
+
 static int interpret_doc(retour *r, xmlDocPtr doc, const zv_answer *a, const char *msg,
                          zv_verdict_out *out)
 {
@@ -221,6 +280,13 @@ static int interpret_doc(retour *r, xmlDocPtr doc, const zv_answer *a, const cha
                       msg, ident);
         return -1;
     }
+    long missing = n > 0 && a->payload ? cover_payload(r, a, &hdr) : 0;
+    if (missing < 0) return -1;
+    if (missing > 0)
+        st->host->log(st->ctx, ZV_LOG_WARN,
+                      "iwlz: %s %s: %ld products of the message it answers are not named in it "
+                      "(no verdict)",
+                      msg, ident, missing);
     size_t nacc;
     if (emit_all(r, out, &nacc) < 0) return -1;
     st->host->log(st->ctx, ZV_LOG_INFO, "iwlz: %s %s: %zu products accepted, %zu rejected", msg,
@@ -265,11 +331,15 @@ int iwlz_interpret(iwlz_state *st, const zv_answer *a, zv_verdict_out *out)
     }
     free(res);
     retour r = {.st = st};
-    int rc = iwlz_strmap_init(&r.index, 64) < 0 ? -1 : interpret_doc(&r, doc, a, msg, out);
+    int rc = iwlz_strmap_init(&r.index, 64) < 0 || iwlz_strmap_init(&r.clients, 64) < 0
+                 ? -1
+                 : interpret_doc(&r, doc, a, msg, out);
     for (size_t i = 0; i < r.n; i++)
         free(r.items[i].key);
     free(r.items);
+    free(r.client_codes);
     iwlz_strmap_free(&r.index);
+    iwlz_strmap_free(&r.clients);
     xmlFreeDoc(doc);
     return rc;
 }

@@ -78,3 +78,14 @@ size_t iwlz_strmap_get_or_put(iwlz_strmap *m, const char *key, size_t val, int *
     *inserted = 1;
     return val;
 }
+
+size_t iwlz_strmap_get(const iwlz_strmap *m, const char *key)
+{
+    if (!m->cap) return SIZE_MAX;
+    size_t i = hash_str(key) & (m->cap - 1);
+    while (m->keys[i]) {
+        if (strcmp(m->keys[i], key) == 0) return m->vals[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return SIZE_MAX;
+}

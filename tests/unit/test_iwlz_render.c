@@ -210,6 +210,34 @@ START_TEST(test_one_message_per_zorgkantoor)
 }
 END_TEST
 
+/* A header value the XSD refuses (Ontvanger not a zorgkantoor code) spoils
+ * that message only: its records are rejected with the schema's text. */
+START_TEST(test_header_error_rejects_message)
+{
+    struct zv_ctx ctx = th_ctx_default();
+    void *st = th_create(&ctx);
+    zv_record *recs[3] = {th_zzp("111222333", "100001"), th_zzp("123456782", "200001"),
+                          th_func("123456782", "200002")};
+    th_set(recs[1], "entitlement.funder", "9999");
+    th_set(recs[2], "entitlement.funder", "9999");
+    zv_render_out out;
+    ck_assert_int_eq(th_render(st, 0, "b-0006", recs, 3, &out), 0);
+    ck_assert_int_eq(out.nr, 2);
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_ne(out.r[i].index, 0);
+        ck_assert_str_eq(out.r[i].rule, "XSD");
+        ck_assert_str_eq(out.r[i].field, "entitlement.funder");
+        ck_assert_ptr_nonnull(strstr(out.r[i].reason, "Ontvanger"));
+    }
+    ck_assert_int_eq(out.np, 1);
+    ck_assert_int_eq(out.p[0].n, 1);
+    ck_assert_int_eq(th_validate("AW35.xsd", out.p[0].data, out.p[0].len), 0);
+    th_out_free(&out);
+    th_free_recs(recs, 3);
+    th_load()->destroy(st);
+}
+END_TEST
+
 START_TEST(test_create_errors)
 {
     struct zv_ctx ctx = th_ctx_default();
@@ -235,6 +263,7 @@ int main(void)
     tcase_add_test(tc, test_xsd_failure_rejects_only_affected);
     tcase_add_test(tc, test_missing_required_rejected);
     tcase_add_test(tc, test_one_message_per_zorgkantoor);
+    tcase_add_test(tc, test_header_error_rejects_message);
     tcase_add_test(tc, test_create_errors);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -99,6 +99,30 @@ START_TEST(aw36_header_rejection_uses_payload)
 }
 END_TEST
 
+/* Clients named without (all) their products: the products of the payload
+ * the retour leaves out get their client's codes. */
+START_TEST(aw36_partial_uses_client_codes)
+{
+    zv_record *recs[3] = {th_zzp("111222333", "100001"), th_func("111222333", "100002"),
+                          th_func("123456782", "200001")};
+    zv_render_out ro;
+    ck_assert_int_eq(th_render(state, 0, "b-0005", recs, 3, &ro), 0);
+    zv_verdict_out out;
+    ck_assert_int_eq(interpret("aw36-partial.xml", ro.p[0].data, ro.p[0].len, &out, "AW36.xsd"), 0);
+    ck_assert_int_eq(out.nv, 3);
+    ck_assert_int_eq(find(&out, "111222333/100001")->accepted, 1);
+    ck_assert_int_eq(find(&out, "111222333/100002")->accepted, 1);
+    const th_verdict *r = find(&out, "123456782/200001");
+    ck_assert_int_eq(r->accepted, 0);
+    ck_assert_str_eq(r->codes, "0200,0448");
+    /* Without the payload only the named products get a verdict. */
+    ck_assert_int_eq(interpret("aw36-partial.xml", NULL, 0, &out, NULL), 0);
+    ck_assert_int_eq(out.nv, 1);
+    th_out_free(&ro);
+    th_free_recs(recs, 3);
+}
+END_TEST
+
 START_TEST(invalid_answers)
 {
     zv_verdict_out out;
@@ -132,6 +156,7 @@ int main(void)
     tcase_add_test(tc, aw36_accepted_and_rejected);
     tcase_add_test(tc, aw310_accepted_and_rejected);
     tcase_add_test(tc, aw36_header_rejection_uses_payload);
+    tcase_add_test(tc, aw36_partial_uses_client_codes);
     tcase_add_test(tc, invalid_answers);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
