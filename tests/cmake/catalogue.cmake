@@ -1,0 +1,25 @@
+# catalogue-audit area: catalogue loader, minimiser, audit report.
+# test_catalogue_payload renders through the real fmt_json plugin with the
+# ijw-json area's format test host.
+if(TARGET test_catalogue_payload)
+  target_sources(test_catalogue_payload PRIVATE
+                 ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/ijw/zv_test_host.c)
+  add_dependencies(test_catalogue_payload fmt_json)
+endif()
+if(TARGET test_audit_collect)
+  add_dependencies(test_audit_collect fmt_json fmt_ijw)
+endif()
+
+# The json report and the shipped catalogues validate against their JSON
+# Schemas (python3-jsonschema; skipped with 77 when it is absent).
+zv_add_script_test(catalogue/schemas
+  ${CMAKE_CURRENT_SOURCE_DIR}/integration/catalogue_schemas.sh
+  SKIP_RETURN_CODE 77)
+# The html report renders in headless Chromium (skipped with 77 without it).
+zv_add_script_test(catalogue/html_screenshot
+  ${CMAKE_CURRENT_SOURCE_DIR}/integration/catalogue_html_screenshot.sh
+  SKIP_RETURN_CODE 77 LABELS nosanitize)
+# zinvolctl audit end to end on a scenario config and store.
+zv_add_script_test(catalogue/audit_cli
+  ${CMAKE_CURRENT_SOURCE_DIR}/integration/catalogue_audit_cli.sh
+  SKIP_RETURN_CODE 77)
