@@ -74,34 +74,67 @@ static void product_key(const job *j, const zv_record *r, size_t i, char *buf, s
              zzp ? get(r, ZV_F_DEL_LEVERINGSVORM) : "-");
 }
 
+/* Absent on one side is no conflict: minimised records of one client may
+ * differ in optional parts; only two different values are. */
+static int same(const char *a, const char *b)
+{
+    return !a || !b || !strcmp(a, b);
+}
+
+/* One Client element carries one client block, so all records of a BSN in a
+ * message must agree on it: the first record's block is the one sent. */
+static const char *client_conflict(const zv_record *a, const zv_record *b)
+{
+    static const zv_field_id ids[] = {ZV_F_CLIENT_BIRTH_DATE,  ZV_F_CLIENT_SEX,
+                                      ZV_F_CLIENT_FAMILY_NAME, ZV_F_CLIENT_NAME_PREFIX,
+                                      ZV_F_CLIENT_GIVEN_NAMES, ZV_F_CLIENT_INITIALS};
+    for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++)
+        if (!same(get(a, ids[k]), get(b, ids[k]))) return zv_field_def_of(ids[k])->name;
+    return NULL;
+}
+
 static int check_records(job *j)
 {
-    iwlz_rule_ctx rc = {.message = j->b->message, .afzender = j->afzender};
-    zv_date_days(j->dagtekening, &rc.dagtekening);
-    iwlz_strmap seen;
+    iwlz_rule_ctx rctx = {.message = j->b->message, .afzender = j->afzender};
+    zv_date_days(j->dagtekening, &rctx.dagtekening);
+    iwlz_strmap seen, clients;
     if (iwlz_strmap_init(&seen, j->b->n) < 0) return -1;
-    for (size_t i = 0; i < j->b->n; i++) {
+    if (iwlz_strmap_init(&clients, j->b->n) < 0) {
+        iwlz_strmap_free(&seen);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < j->b->n && rc == 0; i++) {
         const zv_record *r = j->b->records[i];
         iwlz_violation v;
         j->ontv[i] = j->st->zorgkantoor ? j->st->zorgkantoor : get(r, ZV_F_ENT_FUNDER);
-        if (iwlz_check_record(&rc, r, j->ontv[i], &v)) {
+        if (iwlz_check_record(&rctx, r, j->ontv[i], &v)) {
             reject(j, i, v.rule, v.field, v.text);
             continue;
         }
         char key[512];
         int inserted;
+        snprintf(key, sizeof(key), "%s|%s", j->ontv[i], get(r, ZV_F_CLIENT_BSN));
+        size_t first = iwlz_strmap_get_or_put(&clients, key, i, &inserted);
+        const char *field =
+            first == SIZE_MAX || inserted ? NULL : client_conflict(j->b->records[first], r);
         product_key(j, r, i, key, sizeof(key));
-        if (iwlz_strmap_get_or_put(&seen, key, i, &inserted) == SIZE_MAX) {
-            iwlz_strmap_free(&seen);
-            return -1;
-        }
-        if (!inserted)
+        size_t dup =
+            first == SIZE_MAX ? SIZE_MAX : iwlz_strmap_get_or_put(&seen, key, i, &inserted);
+        if (dup == SIZE_MAX)
+            rc = -1;
+        else if (field)
+            reject(j, i, "ZV-C01", field,
+                   "Clientgegevens wijken af van een ander record van dezelfde client in dit "
+                   "bericht (een Client heeft een set persoonsgegevens)");
+        else if (!inserted)
             reject(j, i, "TR101", "entitlement.number",
                    "Dezelfde zorgeenheid (Besluitnummer, code, data, Instelling) komt twee keer "
                    "voor bij deze client in het bericht");
     }
     iwlz_strmap_free(&seen);
-    return 0;
+    iwlz_strmap_free(&clients);
+    return rc;
 }
 
 /* ---- building one message ---- */

@@ -169,6 +169,28 @@ START_TEST(tr101_duplicate)
 }
 END_TEST
 
+/* ZV-C01: all records of one BSN in a message agree on the client block. */
+START_TEST(c01_client_conflict)
+{
+    zv_record *recs[3] = {th_zzp("111222333", "100001"), th_func("111222333", "100002"),
+                          th_func("111222333", "100003")};
+    /* Absent optional parts (th_func has none) are no conflict; a different
+     * family name is. */
+    th_set(recs[2], "client.family_name", "Jansen-Smit");
+    zv_render_out out;
+    ck_assert_int_eq(th_render(state, 0, "b-c01", recs, 3, &out), 0);
+    ck_assert_int_eq(out.nr, 1);
+    ck_assert_int_eq(out.r[0].index, 2);
+    ck_assert_str_eq(out.r[0].rule, "ZV-C01");
+    ck_assert_str_eq(out.r[0].field, "client.family_name");
+    ck_assert_int_eq(out.p[0].n, 2);
+    ck_assert_int_eq(th_count(out.p[0].data, "<Client>"), 1);
+    ck_assert_int_eq(th_validate("AW35.xsd", out.p[0].data, out.p[0].len), 0);
+    th_out_free(&out);
+    th_free_recs(recs, 3);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("iwlz_rules");
@@ -209,7 +231,8 @@ int main(void)
                                   d02_fail,
                                   d03_fail,
                                   xsd_required_fail,
-                                  tr101_duplicate};
+                                  tr101_duplicate,
+                                  c01_client_conflict};
     for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
         tcase_add_test(tc, tests[i]);
     suite_add_tcase(s, tc);
