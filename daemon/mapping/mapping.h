@@ -24,6 +24,14 @@ void zv_mapping_free(zv_mapping *m);
 zv_record *zv_mapping_apply(const zv_mapping *m, const zv_item *item, int64_t received,
                             char *field, size_t fieldlen, char *reason, size_t reasonlen);
 
+/* The record id the mapping's "record_id" setting gives this item (parts
+ * joined by '/', absent parts left out).  1 and the id in out, or 0 when
+ * the mapping has no record_id or none of its parts is present: then the
+ * item's own record_id (or its content hash) identifies it.  The pipeline
+ * should de-duplicate and quarantine under this id, so a re-dropped full
+ * export is recognised record by record. */
+int zv_mapping_record_id(const zv_mapping *m, const zv_item *item, char *out, size_t outlen);
+
 /* Model fields this mapping can fill (for the audit's "collected, never
  * required").  Returns how many ids were written to ids. */
 size_t zv_mapping_fields(const zv_mapping *m, int *ids, size_t max);

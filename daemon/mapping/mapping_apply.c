@@ -142,6 +142,26 @@ out:
     return rc;
 }
 
+int zv_mapping_record_id(const zv_mapping *m, const zv_item *item, char *out, size_t outlen)
+{
+    if (!m->nid || !outlen) return 0;
+    slot stack_slots[STACK_PATHS];
+    slot *slots = m->npaths <= STACK_PATHS ? stack_slots : calloc(m->npaths, sizeof(slot));
+    if (!slots) return 0;
+    memset(slots, 0, m->npaths * sizeof(slot));
+    for (size_t i = 0; i < item->nfields; i++) {
+        const zv_item_field *f = &item->fields[i];
+        if (!f->path || !f->value) continue;
+        int k = zv_map_path_find(m, f->path, strlen(f->path));
+        if (k >= 0 && !slots[k].v) slots[k] = (slot){f->value, f->len};
+    }
+    zv_item none = {item->type, NULL, NULL, 0};
+    record_id(m, &none, slots, out, outlen);
+    if (slots != stack_slots) free(slots);
+    /* record_id() falls back to a hash when no part is present. */
+    return strncmp(out, "h:", 2) != 0;
+}
+
 zv_record *zv_mapping_apply(const zv_mapping *m, const zv_item *item, int64_t received, char *field,
                             size_t fieldlen, char *reason, size_t reasonlen)
 {

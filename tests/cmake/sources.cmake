@@ -1,8 +1,9 @@
 # Sources area: mapping, the webhook / filedrop / fhir source plugins, their
 # fixtures (a test host that dlopen()s a source plugin, ECD and FHIR servers),
 # the demo data generator and the mapping benchmark.
-add_library(zv_src_testhost STATIC ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/testhost/src_host.c)
-target_link_libraries(zv_src_testhost PUBLIC zvcore PkgConfig::EVENT PkgConfig::CURL)
+add_library(zv_src_testhost STATIC ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/testhost/src_host.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/testhost/fixture.c)
+target_link_libraries(zv_src_testhost PUBLIC zvcore PkgConfig::EVENT PkgConfig::CURL PkgConfig::CRYPTO)
 target_include_directories(zv_src_testhost PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/testhost)
 
 set(ZV_SOURCE_PLUGINS)

@@ -1,0 +1,432 @@
+/*
+ * webhook source: an HTTP endpoint on the daemon's listener per source.
+ *
+ *  - Every request must carry an HMAC-SHA512 of its body under the shared
+ *    secret (signature_header); unsigned or wrongly signed requests get 401
+ *    and are counted ("rejected_signature").  Bodies over max_body get 413.
+ *  - An event that carries only an id (fetch_url set) is completed by
+ *    fetching the record from the ECD's REST API through the core's HTTP
+ *    client (bearer token or mTLS client certificate).
+ *  - 202 is sent only after the record (or its quarantine entry) and the
+ *    event id are committed to the store.  A store or ECD failure answers
+ *    503 so the sender retries.
+ *  - Replays: the ids of the last `replay_window` events are kept in the
+ *    source's watermark, committed with the record; a replayed event is
+ *    acknowledged (202) but not fetched or processed again.  Beyond that
+ *    window the core's de-duplication (same record id and content) still
+ *    applies.
+ *  - A signed body that is not JSON, or a record the ECD cannot return,
+ *    is kept in quarantine (ZV_ITEM_ERROR) and answered 400 / 202.
+ */
+#include "webhook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zinvol/plugin.h>
+#include <zinvol/util.h>
+
+static const zv_option options[] = {
+    {"path", ZV_OPT_STRING, NULL, 0, "Route on the daemon's listener; default /webhook/<name>"},
+    {"secret", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED | ZV_OPT_SECRET,
+     "Shared secret for the HMAC-SHA512 signature"},
+    {"signature_header", ZV_OPT_STRING, "X-Signature-SHA512", 0,
+     "Header with the signature: hex (optionally \"sha512=\" first) or base64"},
+    {"max_body", ZV_OPT_INT, "65536", 0, "Largest accepted body in bytes (413 beyond)"},
+    {"id_pointer", ZV_OPT_STRING, "/id", 0, "JSON pointer of the record id in the event"},
+    {"event_id_pointer", ZV_OPT_STRING, "/event_id", 0,
+     "JSON pointer of the event id (replay detection); absent: the body's SHA-256"},
+    {"type_pointer", ZV_OPT_STRING, "/type", 0, "JSON pointer of the item type in the event"},
+    {"item_type", ZV_OPT_STRING, NULL, 0, "Item type for the mapping (overrides type_pointer)"},
+    {"fetch_url", ZV_OPT_STRING, NULL, 0,
+     "URL template for id-only events, {id} is replaced: https://ecd/api/clients/{id}"},
+    {"bearer_token", ZV_OPT_STRING, NULL, ZV_OPT_SECRET, "Bearer token for fetch_url"},
+    {"cert_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "mTLS client certificate (PEM)"},
+    {"key_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_SECRET, "mTLS client key (PEM)"},
+    {"ca_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "CA bundle for the ECD's server certificate"},
+    {"timeout", ZV_OPT_STRING, "30s", 0, "Timeout of a fetch"},
+    {"replay_window", ZV_OPT_INT, "256", 0, "Event ids remembered for replay detection"},
+    {NULL, 0, NULL, 0, NULL}};
+
+typedef struct wh_src {
+    zv_ctx *ctx;
+    const zv_host *host;
+    char path[256];
+    const char *secret, *sig_header, *id_ptr, *event_ptr, *type_ptr, *item_type, *fetch_url;
+    const char *token, *cert, *key, *ca;
+    int64_t max_body, window, timeout_ms;
+    zv_json_flat *flat;
+    int stopped;
+    int inflight;
+    int dying; /* destroy() ran while fetches were in flight */
+} wh_src;
+
+/* One accepted event waiting for its fetch. */
+typedef struct wh_pending {
+    wh_src *s;
+    zv_http_exchange *ex;
+    char event_id[80];
+    char record_id[128];
+    char type[64];
+} wh_pending;
+
+static void reply(wh_src *s, zv_http_exchange *ex, int status, const char *msg)
+{
+    char body[512];
+    int n = snprintf(body, sizeof(body), "{\"status\": %d, \"message\": \"%s\"}\n", status, msg);
+    s->host->ex_reply(ex, status, "application/json", body, (size_t)n);
+}
+
+/* ---- replay window, kept in the watermark "events" ---- */
+
+static int seen_event(wh_src *s, const char *id)
+{
+    char buf[64 * 1024];
+    if (s->host->watermark_get(s->ctx, "events", buf, sizeof(buf)) != 0) return 0;
+    size_t n = strlen(id);
+    for (char *p = buf; (p = strstr(p, id)); p += n)
+        if ((p == buf || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
+    return 0;
+}
+
+static void remember_event(wh_src *s, const char *id)
+{
+    char buf[64 * 1024] = "";
+    s->host->watermark_get(s->ctx, "events", buf, sizeof(buf));
+    /* Drop the oldest while over the window or the buffer. */
+    size_t count = 1;
+    for (char *p = buf; *p; p++)
+        count += *p == ' ';
+    char *start = buf;
+    while (*start && (count > (size_t)s->window || strlen(start) + strlen(id) + 2 > sizeof(buf))) {
+        char *sp = strchr(start, ' ');
+        start = sp ? sp + 1 : start + strlen(start);
+        count--;
+    }
+    char out[64 * 1024];
+    snprintf(out, sizeof(out), "%s%s%s", start, *start ? " " : "", id);
+    s->host->watermark_set(s->ctx, "events", out);
+}
+
+/* Ids go into URLs and watermarks: keep them to a safe alphabet. */
+static int safe_id(const char *v, size_t len)
+{
+    if (len == 0 || len > 100) return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = v[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Emit the item (or its failure), remember the event, commit. */
+static int store(wh_src *s, const zv_item *it, const char *event_id)
+{
+    int rc = s->host->emit(s->ctx, it);
+    if (rc < 0) return -1;
+    if (rc == ZV_EMIT_DUPLICATE) s->host->count(s->ctx, "duplicates", 1);
+    remember_event(s, event_id);
+    return s->host->commit(s->ctx);
+}
+
+static int store_failure(wh_src *s, const char *record_id, const char *type, const char *why,
+                         const char *raw, size_t rawlen, const char *event_id)
+{
+    zv_item_field f[2] = {{ZV_ITEM_ERROR, why, strlen(why)},
+                          {"!raw", raw ? raw : "", raw ? (rawlen > 4096 ? 4096 : rawlen) : 0}};
+    zv_item it = {type[0] ? type : NULL, record_id, f, raw ? 2 : 1};
+    return store(s, &it, event_id);
+}
+
+/* The record's own fields; the event id is delivery metadata, left out so
+ * the same record content under a new event id is recognised as seen. */
+static int store_json(wh_src *s, const char *json, size_t len, const char *record_id,
+                      const char *type, const char *event_id, char *why, size_t whylen)
+{
+    char err[200];
+    int n = zv_json_flatten(s->flat, json, len, err, sizeof(err));
+    if (n < 0) {
+        snprintf(why, whylen, "record %s is not JSON: %s", record_id, err);
+        return store_failure(s, record_id, type, why, json, len, event_id);
+    }
+    size_t cnt;
+    const zv_json_pair *p = zv_json_flat_pairs(s->flat, &cnt);
+    zv_item_field *f = calloc(cnt ? cnt : 1, sizeof(*f));
+    if (!f) return -1;
+    size_t nf = 0;
+    char rtype[64] = "";
+    for (size_t i = 0; i < cnt; i++) {
+        if (s->event_ptr && strcmp(p[i].path, s->event_ptr) == 0) continue;
+        if (!s->item_type && s->type_ptr && strcmp(p[i].path, s->type_ptr) == 0 &&
+            p[i].len < sizeof(rtype))
+            memcpy(rtype, p[i].value, p[i].len), rtype[p[i].len] = '\0';
+        f[nf++] = (zv_item_field){p[i].path, p[i].value, p[i].len};
+    }
+    if (!type[0]) type = rtype;
+    zv_item it = {type[0] ? type : NULL, record_id, f, nf};
+    int rc = store(s, &it, event_id);
+    free(f);
+    return rc;
+}
+
+static void fetched(const zv_http_response *resp, void *arg)
+{
+    wh_pending *p = arg;
+    wh_src *s = p->s;
+    char why[512];
+    s->inflight--;
+    if (s->dying) {
+        s->host->ex_reply(p->ex, 503, "text/plain", "stopping\n", 9);
+        free(p);
+        if (s->inflight == 0) free(s);
+        return;
+    }
+    int rc;
+    if (resp->status == 200) {
+        rc = store_json(s, resp->body, resp->body_len, p->record_id, p->type, p->event_id, why,
+                        sizeof(why));
+    } else if (resp->status == 404 || resp->status == 410) {
+        /* The ECD says the record does not exist: keep the event visible. */
+        snprintf(why, sizeof(why), "the ECD answered %d for record %s", resp->status, p->record_id);
+        rc = store_failure(s, p->record_id, p->type, why, NULL, 0, p->event_id);
+    } else {
+        s->host->log(s->ctx, ZV_LOG_WARN, "webhook: fetching record %s failed: %s%d", p->record_id,
+                     resp->status  ? "HTTP "
+                     : resp->error ? resp->error
+                                   : "",
+                     resp->status);
+        s->host->count(s->ctx, "fetch_failed", 1);
+        reply(s, p->ex, 503, "the ECD could not be reached; retry later");
+        free(p);
+        return;
+    }
+    if (rc != 0) {
+        reply(s, p->ex, 503, "could not store the event; retry later");
+    } else {
+        s->host->count(s->ctx, "accepted", 1);
+        reply(s, p->ex, 202, "accepted");
+    }
+    free(p);
+}
+
+static void ptr_value(const zv_json *root, const char *ptr, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    const zv_json *v = ptr && *ptr ? zv_json_pointer(root, ptr) : NULL;
+    size_t len = 0;
+    const char *s = zv_json_str(v, &len);
+    if (!s && zv_json_type_of(v) == ZV_JSON_NUMBER) s = zv_json_number_text(v), len = strlen(s);
+    if (s && len < outlen) memcpy(out, s, len), out[len] = '\0';
+}
+
+static int start_fetch(wh_src *s, zv_http_exchange *ex, wh_pending *p)
+{
+    char url[2048];
+    const char *at = strstr(s->fetch_url, "{id}");
+    if (at)
+        snprintf(url, sizeof(url), "%.*s%s%s", (int)(at - s->fetch_url), s->fetch_url, p->record_id,
+                 at + 4);
+    else
+        snprintf(url, sizeof(url), "%s%s", s->fetch_url, p->record_id);
+    zv_http_header hdr[] = {{"Accept", "application/json"}};
+    zv_http_request req = {.method = "GET",
+                           .url = url,
+                           .headers = hdr,
+                           .nheaders = 1,
+                           .timeout_ms = s->timeout_ms,
+                           .ca_file = s->ca,
+                           .cert_file = s->cert,
+                           .key_file = s->key,
+                           .bearer_token = s->token};
+    p->ex = ex;
+    p->s = s;
+    if (s->host->http_request(s->ctx, &req, fetched, p) != 0) return -1;
+    s->inflight++;
+    return 0;
+}
+
+static void on_request(zv_http_exchange *ex, void *arg)
+{
+    wh_src *s = arg;
+    size_t len = 0;
+    const char *body = s->host->ex_body(ex, &len);
+    char why[512];
+    if (s->stopped) {
+        reply(s, ex, 503, "stopping");
+        return;
+    }
+    if (strcmp(s->host->ex_method(ex), "POST") != 0) {
+        reply(s, ex, 405, "POST only");
+        return;
+    }
+    if ((int64_t)len > s->max_body) {
+        s->host->count(s->ctx, "rejected_too_large", 1);
+        {
+            reply(s, ex, 413, "body too large");
+            return;
+        }
+    }
+    if (!wh_signature_ok(s->secret, body, len, s->host->ex_header(ex, s->sig_header))) {
+        s->host->count(s->ctx, "rejected_signature", 1);
+        s->host->log(s->ctx, ZV_LOG_WARN, "webhook %s: request without a valid signature", s->path);
+        {
+            reply(s, ex, 401, "missing or wrong signature");
+            return;
+        }
+    }
+    wh_pending *p = calloc(1, sizeof(*p));
+    if (!p) {
+        reply(s, ex, 503, "out of memory");
+        return;
+    }
+    char err[200], hex[65];
+    zv_json_doc *doc = zv_json_parse(body, len, 0, err, sizeof(err));
+    const zv_json *root = zv_json_root(doc);
+    ptr_value(root, s->event_ptr, p->event_id, sizeof(p->event_id));
+    if (!safe_id(p->event_id, strlen(p->event_id))) {
+        zv_sha256_hex(body, len, hex);
+        snprintf(p->event_id, sizeof(p->event_id), "sha256:%.40s", hex);
+    }
+    ptr_value(root, s->id_ptr, p->record_id, sizeof(p->record_id));
+    /* The item type comes from the record (type_pointer), not from the
+     * event, so the same record looks the same whatever event announced it. */
+    if (s->item_type) snprintf(p->type, sizeof(p->type), "%s", s->item_type);
+    if (seen_event(s, p->event_id)) {
+        s->host->count(s->ctx, "replayed", 1);
+        reply(s, ex, 202, "already received");
+        goto done;
+    }
+    if (!doc || zv_json_type_of(root) != ZV_JSON_OBJECT) {
+        s->host->count(s->ctx, "rejected_json", 1);
+        snprintf(why, sizeof(why), "webhook body is not a JSON object: %s",
+                 doc ? "another JSON value" : err);
+        int rc = store_failure(s, p->event_id, "", why, body, len, p->event_id);
+        reply(s, ex, rc == 0 ? 400 : 503, rc == 0 ? "body is not a JSON object (kept)" : "retry");
+        goto done;
+    }
+    if (!s->fetch_url) {
+        int rc = store_json(s, body, len, p->record_id[0] ? p->record_id : p->event_id, p->type,
+                            p->event_id, why, sizeof(why));
+        if (rc == 0) s->host->count(s->ctx, "accepted", 1);
+        reply(s, ex, rc == 0 ? 202 : 503, rc == 0 ? "accepted" : "could not store; retry later");
+        goto done;
+    }
+    if (!safe_id(p->record_id, strlen(p->record_id))) {
+        snprintf(why, sizeof(why), "event has no usable record id at %s", s->id_ptr);
+        int rc = store_failure(s, p->event_id, p->type, why, body, len, p->event_id);
+        reply(s, ex, rc == 0 ? 400 : 503, rc == 0 ? "no usable record id (kept)" : "retry");
+        goto done;
+    }
+    zv_json_free(doc);
+    if (start_fetch(s, ex, p) != 0) {
+        free(p);
+        reply(s, ex, 503, "cannot fetch the record; retry later");
+    }
+    return;
+done:
+    zv_json_free(doc);
+    free(p);
+}
+
+static int wh_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, size_t errlen)
+{
+    wh_src *s = calloc(1, sizeof(*s));
+    if (!s) return -1;
+    s->ctx = ctx;
+    s->host = host;
+    const char *path = host->cfg_str(ctx, "path");
+    if (path)
+        snprintf(s->path, sizeof(s->path), "%s", path);
+    else
+        snprintf(s->path, sizeof(s->path), "/webhook/%s", host->instance_name(ctx));
+    s->secret = host->cfg_str(ctx, "secret");
+    s->sig_header = host->cfg_str(ctx, "signature_header");
+    s->id_ptr = host->cfg_str(ctx, "id_pointer");
+    s->event_ptr = host->cfg_str(ctx, "event_id_pointer");
+    s->type_ptr = host->cfg_str(ctx, "type_pointer");
+    s->item_type = host->cfg_str(ctx, "item_type");
+    s->fetch_url = host->cfg_str(ctx, "fetch_url");
+    s->token = host->cfg_str(ctx, "bearer_token");
+    s->cert = host->cfg_str(ctx, "cert_file");
+    s->key = host->cfg_str(ctx, "key_file");
+    s->ca = host->cfg_str(ctx, "ca_file");
+    s->max_body = host->cfg_int(ctx, "max_body");
+    s->window = host->cfg_int(ctx, "replay_window");
+    int64_t t = zv_duration_parse(host->cfg_str(ctx, "timeout"));
+    s->timeout_ms = t * 1000;
+    const char *bad = NULL;
+    if (!s->secret || strlen(s->secret) < 16)
+        bad = "secret: at least 16 characters";
+    else if (s->path[0] != '/')
+        bad = "path: must start with /";
+    else if (s->max_body < 1)
+        bad = "max_body: at least 1";
+    else if (s->window < 1 || s->window > 1000)
+        bad = "replay_window: 1 to 1000";
+    else if (t <= 0)
+        bad = "timeout: a duration such as \"30s\"";
+    else if (s->fetch_url && strncmp(s->fetch_url, "https://", 8) != 0 &&
+             strncmp(s->fetch_url, "http://127.0.0.1", 16) != 0 &&
+             strncmp(s->fetch_url, "http://localhost", 16) != 0)
+        bad = "fetch_url: https:// (plain http only to the local machine)";
+    else if ((s->cert != NULL) != (s->key != NULL))
+        bad = "cert_file and key_file go together";
+    if (bad || !(s->flat = zv_json_flat_new())) {
+        snprintf(err, errlen, "%s", bad ? bad : "out of memory");
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static int wh_start(void *state)
+{
+    wh_src *s = state;
+    if (s->host->http_route(s->ctx, s->path, on_request, s) != 0) {
+        s->host->log(s->ctx, ZV_LOG_ERROR, "webhook: cannot register route %s", s->path);
+        return -1;
+    }
+    return 0;
+}
+
+static int wh_drain(void *state)
+{
+    wh_src *s = state;
+    /* Events are pushed to us: nothing to fetch in once mode. */
+    s->host->drained(s->ctx);
+    return 0;
+}
+
+static void wh_stop(void *state)
+{
+    wh_src *s = state;
+    s->stopped = 1;
+}
+
+static void wh_destroy(void *state)
+{
+    wh_src *s = state;
+    if (!s) return;
+    zv_json_flat_free(s->flat);
+    s->flat = NULL;
+    if (s->inflight) {
+        s->dying = 1; /* freed by the last fetch callback */
+        return;
+    }
+    free(s);
+}
+
+static const zv_source_ops ops = {wh_start, wh_drain, wh_stop};
+
+ZV_PLUGIN_DEFINE = {
+    ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_SOURCE, "webhook"),
+    .version = "1.0",
+    .description = "Signed ECD webhooks (HMAC-SHA512), id-only events fetched from the ECD",
+    .options = options,
+    .create = wh_create,
+    .destroy = wh_destroy,
+    .source = &ops,
+};
