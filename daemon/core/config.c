@@ -127,7 +127,9 @@ static void get_duration(struct loader *L, const zv_json *obj, const char *path,
                          int64_t *out_ms, int64_t min_ms)
 {
     const zv_json *v = zv_json_get(obj, key);
-    if (!v) return;
+    zv_json_type t = zv_json_type_of(v);
+    /* Absent, or of the wrong type (check_keys said so already). */
+    if (!v || (t != ZV_JSON_STRING && t != ZV_JSON_NUMBER)) return;
     char sub[256];
     zv_path_key(sub, sizeof(sub), path, key);
     int64_t ms = duration_ms(v);

@@ -108,7 +108,7 @@ static const struct {
 } convs[] = {{"trim", ZV_CONV_TRIM},         {"upper", ZV_CONV_UPPER},
              {"lower", ZV_CONV_LOWER},       {"digits", ZV_CONV_DIGITS},
              {"collapse", ZV_CONV_COLLAPSE}, {"nospace", ZV_CONV_NOSPACE},
-             {"euro", ZV_CONV_EURO}};
+             {"euro", ZV_CONV_EURO},         {"letters", ZV_CONV_LETTERS}};
 
 static void compile_convert(struct cc *c, zv_field_rule *fr, const zv_json *v, const char *path)
 {

@@ -14,7 +14,8 @@ enum zv_conv {
     ZV_CONV_DIGITS,   /* keep only 0-9 */
     ZV_CONV_COLLAPSE, /* runs of white space -> one space */
     ZV_CONV_NOSPACE,  /* drop all white space */
-    ZV_CONV_EURO      /* "12,34" / "12.34" / "1.234,56" euro -> cents */
+    ZV_CONV_EURO,     /* "12,34" / "12.34" / "1.234,56" euro -> cents */
+    ZV_CONV_LETTERS   /* keep letters only: initials "J.P." -> "JP" (iStandaarden) */
 };
 
 typedef struct zv_map_pair {

@@ -86,6 +86,14 @@ int zv_map_convert(const zv_field_rule *fr, char **s, size_t *len)
                 if (p[k] >= '0' && p[k] <= '9') p[o++] = p[k];
             *len = o;
             break;
+        case ZV_CONV_LETTERS:
+            /* Bytes >= 0x80 belong to UTF-8 letters (accents) and are kept. */
+            for (size_t k = 0; k < n; k++)
+                if ((unsigned char)p[k] >= 0x80 || (p[k] >= 'a' && p[k] <= 'z') ||
+                    (p[k] >= 'A' && p[k] <= 'Z'))
+                    p[o++] = p[k];
+            *len = o;
+            break;
         case ZV_CONV_NOSPACE:
             for (size_t k = 0; k < n; k++)
                 if (!is_ws(p[k])) p[o++] = p[k];

@@ -14,3 +14,5 @@ set_property(TEST unit/test_core_config APPEND PROPERTY ENVIRONMENT
              "ZV_TEST_PLUGIN_DIR=${ZV_TEST_PLUGIN_DIR}")
 zv_add_script_test(integration/core_daemon ${CMAKE_CURRENT_SOURCE_DIR}/integration/core_daemon.sh
                    TIMEOUT 120)
+zv_add_script_test(integration/core_install ${CMAKE_CURRENT_SOURCE_DIR}/integration/core_install.sh
+                   TIMEOUT 120)

@@ -26,9 +26,9 @@ write_conf() { # $1 = port
 JSON
 }
 
-wait_until() { # $1 = what, rest = command; bounded to 10 s
+wait_until() { # $1 = what, rest = command; bounded to 30 s (shared 2-core CI)
   local what=$1; shift
-  for _ in $(seq 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  for _ in $(seq 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
   fail "timed out waiting for $what"
 }
 healthy() { curl -fsS "http://127.0.0.1:$1/healthz" | grep -q ok; }

@@ -60,7 +60,7 @@ static void expect_errors(const char *text, const char *const *want)
 
 START_TEST(broken_json)
 {
-    const char *want[] = {"line 3, column 12: unallowed token at this point in JSON text", NULL};
+    const char *want[] = {"line 3, column 13: unallowed token at this point in JSON text", NULL};
     expect_errors("{\n  \"log_level\": \"info\",\n  \"store\": ,\n}\n", want);
 }
 END_TEST
@@ -102,8 +102,8 @@ START_TEST(destination_problems)
         "weekly, monthly, quarterly, half-yearly, yearly or 3-yearly)",
         "destinations[0].policy.max_age: malformed duration (use e.g. \"30s\", \"5m\", \"7d\")",
         "destinations[0].policy.concurrency: expected a whole number from 1 to 256",
-        "destinations[1].name: duplicate destination name \"zk\"",
         "destinations[1].colour: unknown key",
+        "destinations[1].name: duplicate destination name \"zk\"",
         "destinations[2]: expected object, got string",
         NULL};
     expect_errors(
