@@ -1,0 +1,175 @@
+/*
+ * FHIR resources -> item fields with FHIR element paths.
+ *
+ * Path syntax (documented for mappings):
+ *   - the root is the resourceType: "Patient.birthDate", "Patient.gender";
+ *   - object members are joined with '.': "EpisodeOfCare.period.start";
+ *   - an array's first element has no index, later ones "[i]":
+ *     "Patient.name.given" (first given name), "Patient.name.given[1]";
+ *   - identifiers with a known system are selected by name instead of index:
+ *     "Patient.identifier[bsn].value" (http://fhir.nl/fhir/NamingSystem/bsn),
+ *     "[agb]" (.../agb-z), "[uzi]" (.../uzi-nr-pers);
+ *   - extensions are selected by the last segment of their URL, their
+ *     value[x] is ".value": "Patient.name.family.extension[humanname-own-prefix].value";
+ *     primitive extensions ("_family") merge into their element ("family");
+ *   - an EpisodeOfCare carries its patient's fields (from _include) under
+ *     "Patient.": a delivery mapping reads "Patient.identifier[bsn].value".
+ */
+#include "fhir.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fh_flat_init(fh_flat *f)
+{
+    memset(f, 0, sizeof(*f)), zv_buf_init(&f->buf);
+}
+void fh_flat_free(fh_flat *f)
+{
+    zv_buf_free(&f->buf);
+    free(f->fields);
+}
+void fh_flat_reset(fh_flat *f)
+{
+    zv_buf_reset(&f->buf);
+    f->n = 0;
+}
+
+static void add(fh_flat *f, const char *path, size_t plen, const char *v, size_t vlen)
+{
+    zv_buf_append(&f->buf, path, plen);
+    zv_buf_append(&f->buf, "", 1);
+    zv_buf_append(&f->buf, v, vlen);
+    zv_buf_append(&f->buf, "", 1);
+    f->n++;
+}
+
+static const struct {
+    const char *system, *alias;
+} systems[] = {{"http://fhir.nl/fhir/NamingSystem/bsn", "bsn"},
+               {"http://fhir.nl/fhir/NamingSystem/agb-z", "agb"},
+               {"http://fhir.nl/fhir/NamingSystem/uzi-nr-pers", "uzi"}};
+
+/* The "[...]" selector of array element i, "" for the first plain one. */
+static void selector(const char *key, const zv_json *el, size_t i, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    if (strcmp(key, "identifier") == 0) {
+        const char *sys = zv_json_str(zv_json_get(el, "system"), NULL);
+        for (size_t k = 0; sys && k < sizeof(systems) / sizeof(systems[0]); k++)
+            if (strcmp(sys, systems[k].system) == 0) {
+                snprintf(out, outlen, "[%s]", systems[k].alias);
+                return;
+            }
+    }
+    if (strcmp(key, "extension") == 0 || strcmp(key, "modifierExtension") == 0) {
+        const char *url = zv_json_str(zv_json_get(el, "url"), NULL);
+        const char *last = url ? strrchr(url, '/') : NULL;
+        if (last && last[1]) {
+            snprintf(out, outlen, "[%.100s]", last + 1);
+            return;
+        }
+    }
+    if (i) snprintf(out, outlen, "[%zu]", i);
+}
+
+static void walk(fh_flat *f, const zv_json *v, char *path, size_t plen, size_t cap, int in_ext);
+
+static void member(fh_flat *f, const char *key, const zv_json *v, char *path, size_t plen,
+                   size_t cap, int in_ext)
+{
+    /* "_family" holds family's extensions: same path as "family". */
+    if (key[0] == '_') key++;
+    /* Inside an extension, valueString / valueCode / ... is ".value". */
+    if (in_ext && strncmp(key, "value", 5) == 0 && key[5] >= 'A' && key[5] <= 'Z') key = "value";
+    if (in_ext && strcmp(key, "url") == 0) return;
+    size_t o = plen;
+    int n = snprintf(path + o, cap - o, ".%s", key);
+    if (n < 0 || (size_t)n >= cap - o) return;
+    o += (size_t)n;
+    int ext = strcmp(key, "extension") == 0 || strcmp(key, "modifierExtension") == 0;
+    if (zv_json_type_of(v) == ZV_JSON_ARRAY) {
+        for (size_t i = 0; i < zv_json_len(v); i++) {
+            char sel[128];
+            const zv_json *el = zv_json_at(v, i);
+            selector(key, el, i, sel, sizeof(sel));
+            size_t sl = strlen(sel);
+            if (o + sl + 1 >= cap) continue;
+            memcpy(path + o, sel, sl + 1);
+            walk(f, el, path, o + sl, cap, ext);
+        }
+        path[o] = '\0';
+        return;
+    }
+    walk(f, v, path, o, cap, ext);
+}
+
+static void walk(fh_flat *f, const zv_json *v, char *path, size_t plen, size_t cap, int in_ext)
+{
+    path[plen] = '\0';
+    switch (zv_json_type_of(v)) {
+    case ZV_JSON_OBJECT:
+        for (size_t i = 0; i < zv_json_len(v); i++) {
+            const char *k = zv_json_key_at(v, i);
+            if (plen == 0 || strcmp(k, "resourceType") == 0) continue;
+            member(f, k, zv_json_at(v, i), path, plen, cap, in_ext);
+        }
+        break;
+    case ZV_JSON_STRING: {
+        size_t len;
+        const char *s = zv_json_str(v, &len);
+        add(f, path, plen, s, len);
+        break;
+    }
+    case ZV_JSON_NUMBER: {
+        const char *s = zv_json_number_text(v);
+        add(f, path, plen, s, strlen(s));
+        break;
+    }
+    case ZV_JSON_BOOL: {
+        int b = 0;
+        zv_json_bool(v, &b);
+        add(f, path, plen, b ? "true" : "false", b ? 4 : 5);
+        break;
+    }
+    default:
+        break; /* null; arrays only occur as members */
+    }
+    path[plen] = '\0';
+}
+
+int fh_flatten(fh_flat *f, const zv_json *resource, const char *root)
+{
+    char path[1024];
+    const char *rt = root ? root : zv_json_str(zv_json_get(resource, "resourceType"), NULL);
+    if (!rt || zv_json_type_of(resource) != ZV_JSON_OBJECT) return -1;
+    int n = snprintf(path, sizeof(path), "%s", rt);
+    if (n <= 0 || (size_t)n >= sizeof(path)) return -1;
+    for (size_t i = 0; i < zv_json_len(resource); i++) {
+        const char *k = zv_json_key_at(resource, i);
+        if (strcmp(k, "resourceType") == 0) continue;
+        member(f, k, zv_json_at(resource, i), path, (size_t)n, sizeof(path), 0);
+    }
+    return f->buf.oom ? -1 : 0;
+}
+
+int fh_flat_finish(fh_flat *f)
+{
+    if (f->n > f->cap) {
+        zv_item_field *nf = realloc(f->fields, f->n * sizeof(*nf));
+        if (!nf) return -1;
+        f->fields = nf;
+        f->cap = f->n;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        const char *p = f->buf.data + o;
+        o += strlen(p) + 1;
+        const char *v = f->buf.data + o;
+        size_t vl = strlen(v);
+        o += vl + 1;
+        f->fields[i] = (zv_item_field){p, v, vl};
+    }
+    return 0;
+}
