@@ -23,3 +23,8 @@ foreach(src ${ZV_SOURCE_TESTS})
   set_tests_properties(unit/${name} PROPERTIES ENVIRONMENT
     "${ZV_TEST_ENV};ZV_ECD_FIXTURE=${CMAKE_CURRENT_SOURCE_DIR}/fixtures/ecd")
 endforeach()
+
+# Benchmark: built, not registered as a test; prints its figures.
+add_executable(sources_mapping_bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/sources_mapping_bench.c)
+target_link_libraries(sources_mapping_bench PRIVATE zvcore)
+target_compile_definitions(sources_mapping_bench PRIVATE ZV_SRC_DIR="${CMAKE_SOURCE_DIR}")
