@@ -181,7 +181,7 @@ static void scan(fd_src *s)
         names[n++] = strdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), cmp_names);
+    if (n) qsort(names, n, sizeof(*names), cmp_names);
     char wm_file[1200] = "", wm_off[64] = "", wm_fin[1200] = "";
     s->host->watermark_get(s->ctx, "file", wm_file, sizeof(wm_file));
     s->host->watermark_get(s->ctx, "offset", wm_off, sizeof(wm_off));
