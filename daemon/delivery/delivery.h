@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <zinvol/plugin.h>
 
 #include "core/config.h"
@@ -87,5 +88,13 @@ int zv_verdict_add(zv_verdict_out *out, const char *record_key, int accepted, co
  * *rejected counts the rejections.  0 or -1 (zv_store_errmsg). */
 int zv_delivery_apply_verdicts(zv_store *s, int64_t outbox_id, const char *records_json,
                                const zv_verdict_out *out, int http_status, int *rejected);
+
+/* A retour message that came back as a file: the destination's format reads
+ * it (interpret(), status 0); each verdict is matched to the newest payload
+ * that carried its record key and recorded as above.  One line per verdict
+ * goes to out.  0 all matched, 1 some record keys matched no payload (they
+ * are named in out; the file should be kept), -1 failure (err). */
+int zv_delivery_retour(zv_store *s, const char *destination, const zv_instance *fmt,
+                       const char *body, size_t len, FILE *out, char *err, size_t errlen);
 
 #endif

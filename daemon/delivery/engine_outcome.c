@@ -115,8 +115,7 @@ void zv_engine_record(zv_delivery_engine *e, zv_sending *s)
         circuit_success(d);
         d->m.rejected++;
         char reason[600];
-        snprintf(reason, sizeof(reason), "rejected by the receiver%s%.0d: %s",
-                 s->http_status ? " with HTTP " : "", s->http_status,
+        snprintf(reason, sizeof(reason), "rejected by the receiver: %s",
                  s->detail ? s->detail : "no reason given");
         record_dead(e, d, s, reason);
         break;

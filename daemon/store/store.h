@@ -135,6 +135,10 @@ int zv_store_outbox_next_due(zv_store *s, const char *destination, int64_t *when
 int zv_store_outbox_get(zv_store *s, int64_t id, zv_outbox_cb cb, void *arg); /* 1: absent */
 int zv_store_outbox_find(zv_store *s, const char *destination, const char *idem_key,
                          int64_t *id); /* 1: absent */
+/* The newest payload to destination that carried this record key (from
+ * records_json): 0 found, 1 none, -1 error. */
+int zv_store_outbox_find_record(zv_store *s, const char *destination, const char *record_key,
+                                int64_t *id);
 /* Delivered: state and time, plus one audit entry (fields with levels, the
  * payload's SHA-256) in the same transaction. */
 int zv_store_outbox_delivered(zv_store *s, int64_t id, int64_t now);
@@ -202,7 +206,8 @@ int zv_store_audit_verify(zv_store *s, int64_t *count, int64_t *bad_seq, char *w
 
 /* ---- retention ---- */
 /* Discard up to limit payload bodies delivered before `before`; the row (its
- * idempotency key) and the audit trail stay.  Returns the number pruned or -1. */
+ * idempotency key and record keys, for late retours) and the audit trail stay.  Returns the number
+ * pruned or -1. */
 int64_t zv_store_prune(zv_store *s, int64_t before, int limit);
 
 #endif

@@ -294,6 +294,12 @@ static int t_interpret(void *state, const zv_answer *a, zv_verdict_out *out)
         snprintf(key, sizeof(key), "%s/1", zv_json_str(zv_json_at(rej, i), NULL));
         th_host.verdict(out, key, 0, "0233", "Besluitnummer onbekend");
     }
+    const zv_json *acc = zv_json_get(zv_json_root(d), "accepted");
+    for (size_t i = 0; i < zv_json_len(acc); i++) {
+        char key[128];
+        snprintf(key, sizeof(key), "%s/1", zv_json_str(zv_json_at(acc, i), NULL));
+        th_host.verdict(out, key, 1, NULL, NULL);
+    }
     zv_json_free(d);
     return 0;
 }
@@ -365,6 +371,45 @@ static int flag_set(void *arg)
     return *(int *)arg;
 }
 
+START_TEST(retour_file_verdicts)
+{
+    zv_instance fmt = {.desc = &t_fmt_desc};
+    enqueue_n("zk", "V", 3, 0);
+    for (int i = 0; i < 3; i++) {
+        char key[32];
+        int64_t id;
+        snprintf(key, sizeof(key), "V-%04d", i);
+        ck_assert_int_eq(zv_store_outbox_find(store, "zk", key, &id), 0);
+        ck_assert_int_eq(zv_store_outbox_delivered(store, id, zv_now()), 0);
+    }
+    const char *retour = "{\"accepted\": [\"V-0000\", \"V-0002\"], \"rejected\": [\"V-0001\"]}";
+    char err[256], *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    ck_assert_int_eq(
+        zv_delivery_retour(store, "zk", &fmt, retour, strlen(retour), f, err, sizeof(err)), 0);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(out, "V-0001/1: REJECTED"));
+    ck_assert_ptr_nonnull(strstr(out, "V-0000/1: accepted"));
+    free(out);
+    ck_assert_int_eq(zv_store_dlq_count(store, "zk"), 1);
+    /* A record no payload carried: named, and the call says so. */
+    const char *stray = "{\"rejected\": [\"NOPE\"]}";
+    f = open_memstream(&out, &outlen);
+    ck_assert_int_eq(
+        zv_delivery_retour(store, "zk", &fmt, stray, strlen(stray), f, err, sizeof(err)), 1);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(out, "NOPE/1: no payload"));
+    free(out);
+    /* Unreadable retour: an error, nothing recorded. */
+    f = open_memstream(&out, &outlen);
+    ck_assert_int_eq(zv_delivery_retour(store, "zk", &fmt, "<xml", 4, f, err, sizeof(err)), -1);
+    fclose(f);
+    free(out);
+    ck_assert_int_eq(zv_store_dlq_count(store, "zk"), 1);
+}
+END_TEST
+
 START_TEST(once_mode_settles)
 {
     const char *args[] = {NULL};
@@ -406,6 +451,7 @@ int main(void)
     tcase_add_test(tc, dead_destination_does_not_delay_another);
     tcase_add_test(tc, max_age_moves_to_dead_letter);
     tcase_add_test(tc, interpret_verdicts_to_dead_letter);
+    tcase_add_test(tc, retour_file_verdicts);
     tcase_add_test(tc, once_mode_settles);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
