@@ -28,3 +28,6 @@ endforeach()
 add_executable(sources_mapping_bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/sources_mapping_bench.c)
 target_link_libraries(sources_mapping_bench PRIVATE zvcore)
 target_compile_definitions(sources_mapping_bench PRIVATE ZV_SRC_DIR="${CMAKE_SOURCE_DIR}")
+
+# Through the real daemon and store.
+zv_add_script_test(sources_filedrop ${CMAKE_CURRENT_SOURCE_DIR}/integration/sources_filedrop.sh)
