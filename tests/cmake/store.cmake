@@ -8,3 +8,8 @@ target_link_libraries(store_bench PRIVATE zvcore)
 
 zv_add_script_test(integration/store_ctl ${CMAKE_CURRENT_SOURCE_DIR}/integration/store_ctl.sh
                    TIMEOUT 600)
+zv_add_script_test(integration/store_delivery
+                   ${CMAKE_CURRENT_SOURCE_DIR}/integration/store_delivery.sh TIMEOUT 600)
+# 20 x SIGKILL on a 10,000-payload backlog, then a clean run: nothing lost.
+zv_add_script_test(integration/store_crash ${CMAKE_CURRENT_SOURCE_DIR}/integration/store_crash.sh
+                   TIMEOUT 1800)
