@@ -12,7 +12,7 @@ zinvolctl="$build/zinvolctl -c $conf"
 
 rm -rf "$out"
 mkdir -p "$out/inbox" "$out/state"
-for d in zk-5501 zk-5502 gem-0363 gem-0599 regio-monitor; do mkdir -p "$out/outbox/$d"; done
+
 
 echo "== 1. a synthetic ECD export: 200 clients, Wlz and Jeugdwet, a few broken rows"
 python3 "$root/conf/demo/generate-ecd" --clients 200 --seed 7 --out "$out/inbox" --format csv \
@@ -42,19 +42,13 @@ $zinvolctl audit --format html --output "$out/audit.html"
 $zinvolctl audit --format json --output "$out/audit.json"
 $zinvolctl audit --format csv --output "$out/audit.csv"
 python3 - "$out/audit.json" <<'PY'
-import json, sys, collections
-r = json.load(open(sys.argv[1]))
-flags = collections.Counter()
-def walk(o):
-    if isinstance(o, dict):
-        for f in o.get("flags", []) if isinstance(o.get("flags"), list) else []:
-            flags[f.get("kind") or f.get("id") or str(f)] += 1
-        for v in o.values(): walk(v)
-    elif isinstance(o, list):
-        for v in o: walk(v)
-walk(r)
-for k, n in sorted(flags.items()):
-    print(f"   {k:26s} {n}")
+import json, sys
+s = json.load(open(sys.argv[1]))["summary"]
+print(f"   {s['fields_requested']} fields requested by {s['destinations']} destinations, "
+      f"{s['fields_sent']} sent at their thresholds; by level: "
+      + ", ".join(f"{k} {v}" for k, v in s["by_level"].items() if v))
+for kind, n in s["flags"].items():
+    print(f"   flag {kind:26s} {n}")
 PY
 echo "   report: demo-out/audit.html (open it in a browser), audit.json, audit.csv"
 

@@ -67,6 +67,10 @@ void zv_sha256_hex(const void *data, size_t len, char out[65]);
 /* Parse "30s", "5m", "2h", "7d" or a plain number of seconds. -1 if invalid. */
 int64_t zv_duration_parse(const char *s);
 
+/* mkdir -p: create path and missing parents with mode; 0 when it is (now)
+ * a directory, -1 with errno otherwise (ENOTDIR when a file is in the way). */
+int zv_mkdir_p(const char *path, unsigned mode);
+
 /* strdup that returns NULL for NULL. */
 char *zv_strdup0(const char *s);
 

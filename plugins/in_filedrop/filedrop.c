@@ -279,9 +279,11 @@ static int fd_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, 
         snprintf(err, errlen, "batch_rows: at least 1");
         goto fail;
     }
-    struct stat st;
-    if (stat(s->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "directory: %s is not a directory", s->dir);
+    /* A fresh install has no drop folder yet: make it, so the default
+     * configuration works out of the box.  A file in the way is an error. */
+    if (zv_mkdir_p(s->dir, 0750) < 0) {
+        snprintf(err, errlen, "directory: %s cannot be used as a folder: %s", s->dir,
+                 strerror(errno));
         goto fail;
     }
     s->tick = host->timer_new(ctx, on_tick, s);

@@ -51,9 +51,11 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
     t->dir = host->cfg_str(ctx, "dir");
     t->prefix = host->cfg_str(ctx, "prefix");
     if (!t->prefix) t->prefix = "";
-    struct stat st;
-    if (!t->dir || stat(t->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "dir: %s is not a directory", t->dir ? t->dir : "(none)");
+    /* Made when missing, so the default configuration works on a fresh
+     * install; a file in the way is an error. */
+    if (!t->dir || zv_mkdir_p(t->dir, 0750) < 0) {
+        snprintf(err, errlen, "dir: %s cannot be used as a folder: %s", t->dir ? t->dir : "(none)",
+                 t->dir ? strerror(errno) : "not set");
         free(t);
         return -1;
     }
