@@ -21,8 +21,8 @@ void zv_mapping_free(zv_mapping *m);
 
 /* Map one item.  On failure returns NULL and names the model field (or the
  * source path) and the reason; reasons never contain a BSN in clear. */
-zv_record *zv_mapping_apply(const zv_mapping *m, const zv_item *item, int64_t received,
-                            char *field, size_t fieldlen, char *reason, size_t reasonlen);
+zv_record *zv_mapping_apply(const zv_mapping *m, const zv_item *item, int64_t received, char *field,
+                            size_t fieldlen, char *reason, size_t reasonlen);
 
 /* The record id the mapping's "record_id" setting gives this item (parts
  * joined by '/', absent parts left out).  1 and the id in out, or 0 when

@@ -24,10 +24,21 @@
 
 uint32_t zv_map_hash(const char *s, size_t len)
 {
-    uint32_t h = 2166136261u; /* FNV-1a: short keys, no need for more */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+    /* Runs once per item field: the length and the last eight bytes tell
+     * source paths apart well enough ("/client/bsn", "/levering/start"). */
+    uint64_t h = (uint64_t)len * 0x9E3779B97F4A7C15ull;
+    if (len >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s + len - 8, 8);
+        memcpy(&b, s, 8);
+        h ^= a * 0xC2B2AE3D27D4EB4Full;
+        h ^= (b + (h >> 29)) * 0x165667B19E3779F9ull;
+    } else {
+        for (size_t i = 0; i < len; i++)
+            h = (h ^ (unsigned char)s[i]) * 0x100000001B3ull;
+    }
+    h ^= h >> 32;
+    return (uint32_t)h;
 }
 
 int zv_map_path_find(const zv_mapping *m, const char *s, size_t len)
@@ -37,8 +48,7 @@ int zv_map_path_find(const zv_mapping *m, const char *s, size_t len)
     for (size_t i = zv_map_hash(s, len) & mask;; i = (i + 1) & mask) {
         uint32_t v = m->hash[i];
         if (!v) return -1;
-        const char *p = m->paths[v - 1];
-        if (strncmp(p, s, len) == 0 && p[len] == '\0') return (int)v - 1;
+        if (m->plens[v - 1] == len && memcmp(m->paths[v - 1], s, len) == 0) return (int)v - 1;
     }
 }
 
@@ -65,11 +75,14 @@ static int path_intern(zv_mapping *m, const char *s)
     if (m->npaths == m->pathcap) {
         size_t cap = m->pathcap ? m->pathcap * 2 : 16;
         char **p = realloc(m->paths, cap * sizeof(*p));
-        if (!p) return -1;
-        m->paths = p;
+        if (p) m->paths = p;
+        size_t *l = p ? realloc(m->plens, cap * sizeof(*l)) : NULL;
+        if (!l) return -1;
+        m->plens = l;
         m->pathcap = cap;
     }
     if (!(m->paths[m->npaths] = strdup(s))) return -1;
+    m->plens[m->npaths] = strlen(s);
     m->npaths++;
     /* Keep the table at most half full; rehash() inserts every path. */
     size_t cap = m->hashcap ? m->hashcap : 32;
@@ -479,6 +492,7 @@ void zv_mapping_free(zv_mapping *m)
     for (size_t i = 0; i < m->npaths; i++)
         free(m->paths[i]);
     free(m->paths);
+    free(m->plens);
     free(m->hash);
     free(m->source);
     free(m);

@@ -54,6 +54,7 @@ typedef struct zv_record_rule {
 struct zv_mapping {
     char *source;
     char **paths; /* distinct source paths the rules read */
+    size_t *plens;
     size_t npaths, pathcap;
     uint32_t *hash; /* open addressing: path index + 1, 0 empty */
     size_t hashcap; /* power of two */
