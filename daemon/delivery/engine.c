@@ -386,7 +386,8 @@ static void prune_cb(evutil_socket_t fd, short what, void *arg)
                (long long)n);
     /* A full batch means more is due: come back soon, but let the loop
      * deliver in between. */
-    struct timeval tv = {n == PRUNE_BATCH ? 0 : 60, n == PRUNE_BATCH ? 50000 : 0};
+    int64_t idle = e->retention_s < 60 ? e->retention_s : 60;
+    struct timeval tv = {n == PRUNE_BATCH ? 0 : idle, n == PRUNE_BATCH ? 50000 : 0};
     if (!e->stopped) evtimer_add(e->prune_ev, &tv);
 }
 

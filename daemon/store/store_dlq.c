@@ -125,6 +125,8 @@ static int audit_drop(const zv_dlq_entry *e, void *arg)
     if (e->record_key) zv_buf_printf(&d, "; record %s", e->record_key);
     zv_buf_printf(&d, "; reason: %s", e->reason ? e->reason : "-");
     if (c->note) zv_buf_printf(&d, "; note: %s", c->note);
+    /* Record keys often start with a BSN: no values in the audit trail. */
+    if (d.data) zv_bsn_scrub(d.data);
     c->rc = zv_store_audit_append_locked(c->s, c->now, "dlq-drop", e->destination, e->idem_key,
                                          e->message, NULL, NULL, d.data);
     zv_buf_free(&d);

@@ -146,6 +146,12 @@ START_TEST(rejections_go_to_dead_letter_and_do_not_block)
 }
 END_TEST
 
+static int payload_present(const zv_outbox_row *r, void *arg)
+{
+    *(int *)arg = r->payload != NULL;
+    return 0;
+}
+
 static int retried_some(void *arg)
 {
     struct until *u = arg;
@@ -410,6 +416,37 @@ START_TEST(retour_file_verdicts)
 }
 END_TEST
 
+static int pruned(void *arg)
+{
+    int present = 1;
+    zv_store_outbox_get(store, *(int64_t *)arg, payload_present, &present);
+    return !present;
+}
+
+START_TEST(retention_prunes_delivered_payloads)
+{
+    const char *args[] = {NULL};
+    th_receiver_start(&rcv, dir, 0, args);
+    zv_instance tr;
+    http_instance(&tr, rcv.port);
+    enqueue_n("zk", "T", 3, 0);
+    zv_delivery_engine *e = zv_delivery_new(th_base, store, th_http, 1);
+    zv_policy p = policy();
+    ck_assert_int_eq(zv_delivery_add(e, "zk", &p, &tr, NULL), 0);
+    zv_delivery_start(e);
+    int64_t id;
+    ck_assert_int_eq(zv_store_outbox_find(store, "zk", "T-0002", &id), 0);
+    ck_assert_int_eq(th_run_until(pruned, &id, 60), 1);
+    ck_assert_int_eq(zv_store_outbox_count(store, "zk", "delivered"), 3);
+    int64_t n = 0;
+    char why[256];
+    ck_assert_int_eq(zv_store_audit_verify(store, &n, NULL, why, sizeof(why)), 0);
+    ck_assert_int_eq(n, 3); /* the trail stays */
+    zv_delivery_free(e);
+    th_instance_free(&tr);
+}
+END_TEST
+
 START_TEST(once_mode_settles)
 {
     const char *args[] = {NULL};
@@ -452,6 +489,7 @@ int main(void)
     tcase_add_test(tc, max_age_moves_to_dead_letter);
     tcase_add_test(tc, interpret_verdicts_to_dead_letter);
     tcase_add_test(tc, retour_file_verdicts);
+    tcase_add_test(tc, retention_prunes_delivered_payloads);
     tcase_add_test(tc, once_mode_settles);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);

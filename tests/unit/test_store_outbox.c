@@ -190,6 +190,12 @@ START_TEST(dead_letter_retry_same_key_and_drop_audited)
 }
 END_TEST
 
+static int last_detail(const zv_audit_entry *e, void *arg)
+{
+    snprintf(arg, 512, "%s", e->detail ? e->detail : "");
+    return 0;
+}
+
 START_TEST(record_verdicts_and_not_retryable)
 {
     zv_store *s = open_store();
@@ -209,6 +215,14 @@ START_TEST(record_verdicts_and_not_retryable)
     ck_assert_int_eq(zv_store_dlq_retry(s, dlq, zv_now()), 1);
     ck_assert_ptr_nonnull(strstr(zv_store_errmsg(s), "source"));
     ck_assert_int_eq(zv_store_outbox_count(s, "zk", "delivered"), 1);
+    /* Dropping a rejection whose key holds a BSN: audited, without the BSN. */
+    zv_dead_info bsn = {.reason = "rejected", .record_key = "123456782/B1"};
+    ck_assert_int_eq(zv_store_record_verdict(s, id, 0, &bsn, &dlq), 0);
+    ck_assert_int_eq(zv_store_dlq_drop(s, dlq, zv_now(), NULL), 0);
+    char detail[512] = "";
+    ck_assert_int_eq(zv_store_audit_each(s, last_detail, detail), 0);
+    ck_assert_ptr_nonnull(strstr(detail, "dropped"));
+    ck_assert_ptr_null(strstr(detail, "123456782"));
     zv_store_close(s);
 }
 END_TEST
