@@ -23,8 +23,8 @@ struct zv_json_flat {
     size_t n, cap;
     char path[1024]; /* the current pointer */
     size_t depth;
-    size_t plens[FLAT_MAX_DEPTH + 1]; /* path length at each depth */
-    long index[FLAT_MAX_DEPTH + 1];   /* next array index, -1 in objects */
+    size_t plens[FLAT_MAX_DEPTH + 2]; /* path length at each depth (+1: the open segment) */
+    long index[FLAT_MAX_DEPTH + 2];   /* next array index, -1 in objects */
     int oom;
 };
 
