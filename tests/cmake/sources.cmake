@@ -33,3 +33,4 @@ target_compile_definitions(sources_mapping_bench PRIVATE ZV_SRC_DIR="${CMAKE_SOU
 zv_add_script_test(sources_filedrop ${CMAKE_CURRENT_SOURCE_DIR}/integration/sources_filedrop.sh)
 zv_add_script_test(sources_webhook ${CMAKE_CURRENT_SOURCE_DIR}/integration/sources_webhook.sh)
 zv_add_script_test(sources_fhir ${CMAKE_CURRENT_SOURCE_DIR}/integration/sources_fhir.sh)
+zv_add_script_test(sources_webhook_mtls ${CMAKE_CURRENT_SOURCE_DIR}/integration/sources_webhook_mtls.sh)
