@@ -447,6 +447,56 @@ START_TEST(retention_prunes_delivered_payloads)
 }
 END_TEST
 
+static int hung_retried(void *arg)
+{
+    struct until *u = arg;
+    zv_delivery_metrics m;
+    zv_delivery_metrics_get(u->e, u->dest, &m);
+    return m.retried >= 1 && zv_store_outbox_count(store, "zk", "delivered") == 2;
+}
+
+START_TEST(policy_timeout_guards_against_silence)
+{
+    const char *args[] = {"--hang", "HANG", NULL};
+    th_receiver_start(&rcv, dir, 0, args);
+    zv_instance tr;
+    char opts[256], err[256];
+    /* The transport would wait 60 s; the policy allows 1 s per attempt. */
+    snprintf(opts, sizeof(opts), "{\"url\": \"http://127.0.0.1:%d/in\", \"timeout\": \"60s\"}",
+             rcv.port);
+    ck_assert_int_eq(th_instance(&tr, "out_http", ZV_PLUGIN_TRANSPORT, opts, err, sizeof(err)), 0);
+    ck_assert_int_eq(zv_store_begin(store), 0);
+    const char *bodies[] = {"<a/>", "<HANG/>", "<b/>"};
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof(key), "H-%d", i);
+        zv_outbox_new o = {
+            .destination = "zk", .idem_key = key, .payload = bodies[i], .len = strlen(bodies[i])};
+        ck_assert_int_eq(zv_store_enqueue(store, &o), 0);
+    }
+    ck_assert_int_eq(zv_store_commit(store), 0);
+    zv_delivery_engine *e = zv_delivery_new(th_base, store, th_http, 0);
+    zv_policy p = policy();
+    p.timeout_ms = 1000;
+    p.backoff_initial_ms = 60000;
+    p.backoff_max_ms = 60000;
+    ck_assert_int_eq(zv_delivery_add(e, "zk", &p, &tr, NULL), 0);
+    zv_delivery_start(e);
+    struct until u = {e, "zk", 0, 0};
+    ck_assert_int_eq(th_run_until(hung_retried, &u, 120), 1);
+    int64_t id;
+    ck_assert_int_eq(zv_store_outbox_find(store, "zk", "H-1", &id), 0);
+    ck_assert_int_eq(zv_store_outbox_count(store, "zk", "pending"), 1);
+    /* The transport still holds the silent request: the engine goes first,
+     * then the client cancels it (the late answer must find nothing freed). */
+    ck_assert_int_eq(zv_delivery_busy(e), 1);
+    zv_delivery_free(e);
+    zv_http_client_free(th_http);
+    th_http = zv_http_client_new(th_base);
+    th_instance_free(&tr);
+}
+END_TEST
+
 START_TEST(once_mode_settles)
 {
     const char *args[] = {NULL};
@@ -490,6 +540,7 @@ int main(void)
     tcase_add_test(tc, interpret_verdicts_to_dead_letter);
     tcase_add_test(tc, retour_file_verdicts);
     tcase_add_test(tc, retention_prunes_delivered_payloads);
+    tcase_add_test(tc, policy_timeout_guards_against_silence);
     tcase_add_test(tc, once_mode_settles);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
