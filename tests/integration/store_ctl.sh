@@ -33,7 +33,10 @@ cat > "$T/z.conf" <<CONF
     {"name": "zk", "format": "json", "transport": "http",
      "catalogue": {"file": "json-example.json"},
      "transport_options": {"url": "http://127.0.0.1:$(cat "$T/port")/in"},
-     "policy": {"max_age": "1h", "backoff_initial": "1s", "backoff_max": "2s"}}
+     "policy": {"max_age": "1h", "backoff_initial": "1s", "backoff_max": "2s"}},
+    {"name": "zk-iwlz", "format": "iwlz", "transport": "filedrop",
+     "format_options": {"schema_dir": "$S/plugins/fmt_iwlz/schemas"},
+     "transport_options": {"dir": "$T/drop"}}
   ]
 }
 CONF
@@ -67,6 +70,33 @@ ctl dlq retry --all | grep -c 'queued again' | grep -qx 8
 "$B/zinvold" --config "$T/z.conf" --once 2>"$T/run3.log"
 [ "$(ctl dlq list | wc -l)" = 1 ]   # header only
 # 90 + 1 + 8 delivered, 1 drop entry
+ctl audit verify | grep -q 'intact: 100 entries'
+
+# A retour message (AW36) that came back as a file: the iwlz format reads it;
+# the rejected record goes to the dead letter with its codes, the accepted
+# ones are marked.  The AW35 it answers was delivered earlier (made here).
+python3 - "$T/state/zinvol.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+recs = ('[{"source":"ons","record_id":"c1","key":"111222333/100001"},'
+        '{"source":"ons","record_id":"c1b","key":"111222333/100002"},'
+        '{"source":"ons","record_id":"c2","key":"123456782/200001"}]')
+db.execute("INSERT INTO outbox(destination, message, idem_key, payload, records_json, state, "
+           "first_enqueued, delivered_at) VALUES('zk-iwlz', 'AW35', 'AW35-1', x'00', ?, "
+           "'delivered', 0, 0)", (recs,))
+db.commit()
+PY
+ctl retour zk-iwlz "$S/tests/fixtures/iwlz/aw36-mixed.xml" > "$T/retour.txt"
+grep -q 'REJECTED' "$T/retour.txt"
+[ "$(grep -c 'accepted' "$T/retour.txt")" = 2 ]
+! grep -q '123456782' "$T/retour.txt"      # BSNs are masked on screen
+cat "$T/retour.txt"
+ctl dlq list > "$T/dlq2.txt"
+grep AW35-1 "$T/dlq2.txt"
+grep -q 'zk-iwlz.*AW35-1.*record .*/200001 (ons/c2).*codes .*0448' "$T/dlq2.txt"
+! ctl dlq retry "$(awk '/AW35-1/ {print $1}' "$T/dlq2.txt")" 2>/dev/null   # fix at the source
+# A record key no payload carried: named, non-zero exit, nothing recorded.
+if ctl retour zk 2>/dev/null "$S/tests/fixtures/iwlz/aw36-mixed.xml"; then exit 1; fi
 ctl audit verify | grep -q 'intact: 100 entries'
 
 # Tampering: edit an entry, then delete the last one.
