@@ -126,10 +126,25 @@ int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item)
     src->items++;
     char *json = zv_item_to_json(item);
     if (!json) return -1;
+    /* The content hash leaves out the item's own id (a file name and row),
+     * so the same record arriving in another file hashes the same. */
+    zv_item bare = *item;
+    bare.record_id = NULL;
+    char *content = zv_item_to_json(&bare);
+    if (!content) {
+        free(json);
+        return -1;
+    }
     char hash[65];
-    zv_sha256_hex(json, strlen(json), hash);
-    /* Items without an id of their own are identified by their content. */
-    const char *rid = item->record_id ? item->record_id : hash;
+    zv_sha256_hex(content, strlen(content), hash);
+    free(content);
+    /* The mapping's record id (e.g. the ECD's delivery number) first, so a
+     * full export dropped again under another file name is recognised row by
+     * row; then the source's own id; then the content. */
+    char mapped_id[256];
+    const char *rid = zv_mapping_record_id(src->mapping, item, mapped_id, sizeof(mapped_id)) > 0
+                          ? mapped_id
+                          : item->record_id ? item->record_id : hash;
     int seen = zv_store_seen(rt->store, ctx->name, rid, hash);
     if (seen != 0) {
         free(json);

@@ -62,8 +62,12 @@ healthy "$P1" && fail "old listener still open after reload"
 
 # 3. a burst of SIGHUPs: merged, never lost, daemon stays up on P2.
 before=$(grep -c "reloaded $work/zinvol.conf" "$work/log")
+# The kernel may merge pending SIGHUPs too; what matters is that a reload
+# follows and none is lost while one is running.
 for _ in 1 2 3 4 5; do kill -HUP "$pid"; done
-wait_until "burst handled" test "$(grep -c "reloaded $work/zinvol.conf" "$work/log")" -gt "$before"
+reloads() { grep -c "reloaded $work/zinvol.conf" "$work/log"; }
+more_reloads() { [ "$(reloads)" -gt "$before" ]; }
+wait_until "burst handled" more_reloads
 sleep 0.5
 after=$(grep -c "reloaded $work/zinvol.conf" "$work/log")
 [ $((after - before)) -le 5 ] || fail "more reloads than signals"
