@@ -81,7 +81,18 @@ void zv_delivery_start(zv_delivery_engine *e)
 {
     e->started = 1;
     e->stopped = 0;
-    int64_t rec = zv_store_recovered(e->store);
+    /* Once per process: a reload starts a second engine while the first
+     * still has rows in flight, and those are not orphans. */
+    static int recovered;
+    int64_t rec = 0;
+    if (!recovered) {
+        rec = zv_store_outbox_recover(e->store);
+        if (rec < 0)
+            zv_log(ZV_LOG_ERROR, "delivery", "cannot recover in-flight payloads: %s",
+                   zv_store_errmsg(e->store));
+        else
+            recovered = 1;
+    }
     if (rec > 0)
         zv_log(ZV_LOG_NOTICE, "delivery",
                "%lld payloads were in flight when the daemon last stopped; sending them again "

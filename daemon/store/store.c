@@ -113,11 +113,6 @@ zv_store *zv_store_open(const char *path, char *err, size_t errlen)
     /* zinvolctl may hold the file briefly while the daemon runs. */
     sqlite3_busy_timeout(s->db, 5000);
     if (zv_store_exec(s, schema) < 0) goto fail;
-    /* At-least-once: whatever was in flight when the process died is sent
-     * again, with the same idempotency key. */
-    if (zv_store_exec(s, "UPDATE outbox SET state = 'pending' WHERE state = 'inflight'") < 0)
-        goto fail;
-    s->recovered = sqlite3_changes(s->db);
     return s;
 fail:
     snprintf(err, errlen, "%s: %s", path, s->err);
@@ -141,6 +136,16 @@ const char *zv_store_errmsg(zv_store *s)
 
 int64_t zv_store_recovered(const zv_store *s)
 {
+    return s->recovered;
+}
+
+int64_t zv_store_outbox_recover(zv_store *s)
+{
+    /* At-least-once: whatever was in flight when the process died is sent
+     * again, with the same idempotency key. */
+    if (zv_store_exec(s, "UPDATE outbox SET state = 'pending' WHERE state = 'inflight'") < 0)
+        return -1;
+    s->recovered = sqlite3_changes(s->db);
     return s->recovered;
 }
 

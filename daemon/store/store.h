@@ -123,8 +123,12 @@ typedef struct zv_outbox_row {
 } zv_outbox_row;
 typedef int (*zv_outbox_cb)(const zv_outbox_row *r, void *arg);
 
-/* Rows left 'inflight' by a crash are made pending again by zv_store_open;
- * this says how many. */
+/* Rows left 'inflight' by a crash: pending again, same idempotency key.
+ * Not done by zv_store_open, because zinvolctl (or a reloading daemon) opens
+ * the file while a running engine has rows in flight; the delivery engine
+ * calls it once per process.  Returns the number of rows, or -1. */
+int64_t zv_store_outbox_recover(zv_store *s);
+/* What the last zv_store_outbox_recover found. */
 int64_t zv_store_recovered(const zv_store *s);
 /* Mark up to limit pending rows of destination due at now_ms as inflight and
  * call cb for each, earliest due first.  Returns the number claimed, or -1. */

@@ -110,9 +110,15 @@ START_TEST(claim_retry_and_crash_recovery)
     int64_t due = 0;
     ck_assert_int_eq(zv_store_outbox_next_due(s, "zk", &due), 0);
     ck_assert_int_eq(due, now + 60000);
-    /* The process dies with c2 in flight: reopening makes it pending again. */
+    /* Another process (zinvolctl) opening the file leaves it in flight. */
+    zv_store *other = open_store();
+    ck_assert_int_eq(zv_store_outbox_count(other, "zk", "inflight"), 1);
+    zv_store_close(other);
+    /* The process dies with c2 in flight: the next engine recovers it. */
     zv_store_close(s);
     s = open_store();
+    ck_assert_int_eq(zv_store_outbox_count(s, "zk", "inflight"), 1);
+    ck_assert_int_eq(zv_store_outbox_recover(s), 1);
     ck_assert_int_eq(zv_store_recovered(s), 1);
     ck_assert_int_eq(zv_store_outbox_count(s, "zk", "inflight"), 0);
     struct claimed c3 = {0};
