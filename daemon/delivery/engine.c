@@ -8,6 +8,7 @@
 #include "core/log.h"
 
 #define PRUNE_BATCH 500
+#define POLL_MS 30000
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
 static void prune_cb(evutil_socket_t fd, short what, void *arg);
@@ -312,7 +313,7 @@ void zv_engine_pump(dest *d)
 {
     zv_delivery_engine *e = d->e;
     if (e->stopped || !e->started) return;
-    int64_t now = zv_now() * 1000;
+    int64_t now = zv_engine_wall_ms();
     if (d->circuit == CIRCUIT_OPEN) {
         if (now < d->open_until_ms) {
             arm_ms(d->timer, d->open_until_ms - now);
@@ -348,9 +349,12 @@ void zv_engine_pump(dest *d)
         start_send(d, s);
     }
     if (c.n < slots && d->circuit == CIRCUIT_CLOSED) {
-        int64_t due;
-        if (zv_store_outbox_next_due(e->store, d->name, &due) == 0)
-            arm_ms(d->timer, due - zv_now() * 1000);
+        /* Look again at the next due payload, and at least every POLL_MS:
+         * zinvolctl dlq retry adds due rows from another process. */
+        int64_t due, wait = POLL_MS;
+        if (zv_store_outbox_next_due(e->store, d->name, &due) == 0 && due - now < wait)
+            wait = due - now;
+        arm_ms(d->timer, wait);
     }
 }
 

@@ -71,6 +71,8 @@ void zv_engine_pump(dest *d);
 void zv_engine_record(zv_delivery_engine *e, zv_sending *s); /* in a transaction */
 void zv_engine_sending_free(zv_sending *s);
 void zv_engine_check_settled(zv_delivery_engine *e);
+/* Wall clock in milliseconds: next attempts are stored, so not monotonic. */
+int64_t zv_engine_wall_ms(void);
 int64_t zv_engine_backoff_ms(const zv_policy *p, int attempt, long retry_after_s);
 
 #endif

@@ -5,9 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zinvol/util.h>
 
 #include "core/log.h"
+
+int64_t zv_engine_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 int64_t zv_engine_backoff_ms(const zv_policy *p, int attempt, long retry_after_s)
 {
@@ -38,7 +46,7 @@ static void circuit_failure(dest *d, const zv_sending *s)
                (d->circuit == CIRCUIT_CLOSED && d->consecutive_failures >= d->pol.circuit_failures);
     if (!open) return;
     d->circuit = CIRCUIT_OPEN;
-    d->open_until_ms = zv_now() * 1000 + d->pol.circuit_cooldown_s * 1000;
+    d->open_until_ms = zv_engine_wall_ms() + d->pol.circuit_cooldown_s * 1000;
     d->m.circuit_opened++;
     zv_log(ZV_LOG_WARN, d->component,
            "circuit open after %d consecutive failures (last: %s); no sends for %llds, then one "
@@ -79,7 +87,7 @@ static void record_retry(zv_delivery_engine *e, dest *d, zv_sending *s)
 {
     const char *why = s->detail ? s->detail : "temporary failure";
     circuit_failure(d, s);
-    int64_t now = zv_now() * 1000;
+    int64_t now = zv_engine_wall_ms();
     int64_t deadline = (s->first_enqueued + d->pol.max_age_s) * 1000;
     if (now >= deadline) {
         char reason[512];
@@ -141,7 +149,7 @@ void zv_engine_check_settled(zv_delivery_engine *e)
 {
     if (!e->settled_cb) return;
     if (zv_delivery_busy(e) > 0) return;
-    int64_t now = zv_now() * 1000, horizon = now + e->patience_s * 1000, soonest = -1;
+    int64_t now = zv_engine_wall_ms(), horizon = now + e->patience_s * 1000, soonest = -1;
     for (dest *d = e->dests; d; d = d->next) {
         int64_t when;
         if (next_try_ms(e, d, &when) != 0 || when > horizon) continue;
