@@ -348,7 +348,7 @@ void zv_engine_pump(dest *d)
         }
         start_send(d, s);
     }
-    if (c.n < slots && d->circuit == CIRCUIT_CLOSED) {
+    if (c.n < slots) { /* closed, or half-open with nothing due for the probe yet */
         /* Look again at the next due payload, and at least every POLL_MS:
          * zinvolctl dlq retry adds due rows from another process. */
         int64_t due, wait = POLL_MS;
