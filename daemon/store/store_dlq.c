@@ -85,7 +85,7 @@ static int run1(zv_store *s, const char *sql, int64_t a, int64_t b)
 
 int zv_store_dlq_retry(zv_store *s, int64_t id, int64_t now)
 {
-    zv_dlq_entry e;
+    zv_dlq_entry e = {0};
     int g = zv_store_dlq_get(s, id, copy_entry, &e);
     if (g != 0) {
         if (g == 1) snprintf(s->err, sizeof(s->err), "no dead letter entry %" PRId64, id);
