@@ -124,17 +124,13 @@ int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item)
     if (!src || !rt->store || rt->stopping) return -1;
     if (ensure_txn(rt) < 0) return -1;
     src->items++;
-    char *json = zv_item_to_json(item);
-    if (!json) return -1;
     /* The content hash leaves out the item's own id (a file name and row),
-     * so the same record arriving in another file hashes the same. */
+     * so the same record arriving in another file hashes the same.  The
+     * full item JSON is only built when the item goes to quarantine. */
     zv_item bare = *item;
     bare.record_id = NULL;
     char *content = zv_item_to_json(&bare);
-    if (!content) {
-        free(json);
-        return -1;
-    }
+    if (!content) return -1;
     char hash[65];
     zv_sha256_hex(content, strlen(content), hash);
     free(content);
@@ -144,10 +140,10 @@ int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item)
     char mapped_id[256];
     const char *rid = zv_mapping_record_id(src->mapping, item, mapped_id, sizeof(mapped_id)) > 0
                           ? mapped_id
-                          : item->record_id ? item->record_id : hash;
+                      : item->record_id ? item->record_id
+                                        : hash;
     int seen = zv_store_seen(rt->store, ctx->name, rid, hash);
     if (seen != 0) {
-        free(json);
         if (seen < 0) return -1;
         src->duplicates++;
         return ZV_EMIT_DUPLICATE;
@@ -156,6 +152,8 @@ int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item)
     zv_record *rec = zv_mapping_apply(src->mapping, item, zv_now(), field, sizeof(field), reason,
                                       sizeof(reason));
     if (!rec) {
+        char *json = zv_item_to_json(item);
+        if (!json) return -1;
         zv_quarantine_entry q = {.source = ctx->name,
                                  .record_id = rid,
                                  .stage = "mapping",
@@ -169,7 +167,6 @@ int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item)
         src->quarantined++;
         return r < 0 ? -1 : ZV_EMIT_QUARANTINED;
     }
-    free(json);
     int r = route_record(rt, rec, NULL);
     zv_record_free(rec);
     if (r < 0) return -1;
