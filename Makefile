@@ -2,6 +2,8 @@
 # first (.ci/install-deps), then build in build/.
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# WERROR=ON turns compiler warnings into errors (CI does; .ci/run).
+WERROR ?= OFF
 
 .PHONY: all deps build demo test test-sanitize clean
 
@@ -11,7 +13,7 @@ deps:
 	@bash .ci/install-deps
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZV_WERROR=$(WERROR) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
@@ -22,7 +24,7 @@ test: build
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer (CI runs it).
 test-sanitize: deps
-	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DZV_SANITIZE=ON >/dev/null
+	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DZV_SANITIZE=ON -DZV_WERROR=$(WERROR) >/dev/null
 	cmake --build build-sanitize -j $(JOBS)
 	cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -LE nosanitize
