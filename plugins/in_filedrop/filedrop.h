@@ -47,7 +47,5 @@ void fd_reader_close(fd_reader *r);
 /* Text helpers. */
 /* Windows-1252 -> UTF-8 into out (3 * len + 1 bytes). */
 size_t fd_cp1252_to_utf8(const char *in, size_t len, char *out);
-/* 0 when valid UTF-8, else -1 with the bad byte's offset. */
-int fd_utf8_check(const char *s, size_t len, size_t *bad);
 
 #endif

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zinvol/utf8.h>
 
 struct fd_reader {
     char *name, *sig;
@@ -179,11 +180,12 @@ static int csv_precheck(fd_src *s, const char *path, char *why, size_t whylen)
     int rc = 0;
     while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
         lineno++;
-        if (!s->cp1252 && fd_utf8_check(line, (size_t)n, &bad) < 0) {
+        zv_utf8_err ue = s->cp1252 ? ZV_UTF8_OK : zv_utf8_check(line, (size_t)n, &bad);
+        if (ue != ZV_UTF8_OK) {
             snprintf(why, whylen,
-                     "not valid UTF-8 at byte %lld (line %lld); set the source's \"encoding\" "
-                     "to \"windows-1252\" if the ECD exports that",
-                     (long long)(off + (off_t)bad), (long long)lineno);
+                     "not valid UTF-8 at byte %lld (line %lld: %s); set the source's "
+                     "\"encoding\" to \"windows-1252\" if the ECD exports that",
+                     (long long)(off + (off_t)bad), (long long)lineno, zv_utf8_strerror(ue));
             rc = -1;
         } else if (csv_parse(&p, line, (size_t)n, NULL, counting_row, &rows) != (size_t)n) {
             snprintf(why, whylen, "line %lld: %s", (long long)lineno, csv_strerror(csv_error(&p)));

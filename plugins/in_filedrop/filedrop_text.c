@@ -27,21 +27,3 @@ size_t fd_cp1252_to_utf8(const char *in, size_t len, char *out)
     out[o] = '\0';
     return o;
 }
-
-int fd_utf8_check(const char *s, size_t len, size_t *bad)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < len;) {
-        unsigned c = p[i];
-        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (!n || (n == 2 && c < 0xC2) || i + n > len) goto fail;
-        for (size_t k = 1; k < n; k++)
-            if ((p[i + k] & 0xC0) != 0x80) goto fail;
-        i += n;
-        continue;
-    fail:
-        *bad = i;
-        return -1;
-    }
-    return 0;
-}

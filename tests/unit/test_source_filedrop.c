@@ -225,6 +225,10 @@ START_TEST(broken_files_are_rejected_with_reason)
     put("d_empty.csv", "", 7200);
     put("e.json", "[{\"bsn\": \"999900006\"}, ", 7200);
     put("f.json", "\"just a string\"", 7200);
+    /* D2: forms the old check let through; libxml2 refused them later. */
+    put("g_surrogate.csv", "id,bsn,naam\n1,999900006,Bak\xed\xa0\x80ker\n", 7200);
+    put("h_overlong.csv", "id,bsn,naam\n1,999900006,\xe0\x80\xaf\n", 7200);
+    put("i_toobig.csv", "id,bsn,naam\n1,999900006,\xf4\x90\x80\x80\n", 7200);
     zvs_host *h = host(NULL);
     ck_assert_int_eq(zvs_drain(h, 10000), 0);
     ck_assert_uint_eq(zvs_nemits(h), 0);
@@ -233,8 +237,11 @@ START_TEST(broken_files_are_rejected_with_reason)
                              {"c_utf8.csv", "not valid UTF-8 at byte 25"},
                              {"d_empty.csv", "empty file"},
                              {"e.json", "not valid JSON"},
-                             {"f.json", "top level must be"}};
-    for (size_t i = 0; i < 6; i++) {
+                             {"f.json", "top level must be"},
+                             {"g_surrogate.csv", "byte 27 (line 2: UTF-16 surrogate"},
+                             {"h_overlong.csv", "byte 24 (line 2: overlong"},
+                             {"i_toobig.csv", "byte 24 (line 2: code point above U+10FFFF"}};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         char rel[128];
         snprintf(rel, sizeof(rel), "rejected/%s", want[i][0]);
         ck_assert_msg(exists(rel), "%s not rejected", want[i][0]);
@@ -242,7 +249,7 @@ START_TEST(broken_files_are_rejected_with_reason)
         char *why = slurp(rel);
         ck_assert_msg(why && strstr(why, want[i][1]), "%s: %s", rel, why ? why : "(none)");
     }
-    ck_assert_int_eq(zvs_counter(h, "files_rejected"), 6);
+    ck_assert_int_eq(zvs_counter(h, "files_rejected"), 9);
     zvs_free(h);
 }
 END_TEST
