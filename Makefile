@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # WERROR=ON turns compiler warnings into errors (CI does; .ci/run).
 WERROR ?= OFF
 
-.PHONY: all deps build demo test test-sanitize clean
+.PHONY: all deps build demo test test-sanitize fuzz clean
 
 all: build
 
@@ -29,5 +29,10 @@ test-sanitize: deps
 	cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -LE nosanitize
 
+# Every libFuzzer harness for FUZZ_SECONDS (default 60) each on top of its
+# corpus (tests/fuzz/); prints executions per harness, fails on a crash.
+fuzz: deps
+	bash tests/fuzz/run-fuzz.sh
+
 clean:
-	rm -rf $(BUILD) build-sanitize demo-out
+	rm -rf $(BUILD) build-sanitize build-fuzz demo-out
