@@ -56,6 +56,8 @@ static const keyspec policy_keys[] = {{"threshold", ZV_JSON_STRING},
                                       {"backoff_max", DURATION},
                                       {"circuit_failures", ZV_JSON_NUMBER},
                                       {"circuit_cooldown", DURATION},
+                                      {"max_records", ZV_JSON_NUMBER},
+                                      {"max_bytes", ZV_JSON_NUMBER},
                                       {NULL, 0}};
 
 const char *const zv_schedules[] = {"event",       "daily",  "weekly",   "monthly", "quarterly",
@@ -177,6 +179,8 @@ static void policy_defaults(zv_policy *p)
     p->backoff_max_ms = 300000;
     p->circuit_failures = 5;
     p->circuit_cooldown_s = 60;
+    p->max_records = 5000;
+    p->max_bytes = 8 << 20;
 }
 
 static void load_policy(struct loader *L, const zv_json *pol, const char *path, zv_policy *p)
@@ -225,6 +229,8 @@ static void load_policy(struct loader *L, const zv_json *pol, const char *path, 
     get_duration(L, pol, path, "backoff_max", &p->backoff_max_ms, 10);
     get_int(L, pol, path, "concurrency", &p->concurrency, 1, 256);
     get_int(L, pol, path, "circuit_failures", &p->circuit_failures, 1, 1000);
+    get_int(L, pol, path, "max_records", &p->max_records, 1, 1000000);
+    get_int(L, pol, path, "max_bytes", &p->max_bytes, 1024, 1 << 30);
     if (p->backoff_max_ms < p->backoff_initial_ms) {
         zv_path_key(sub, sizeof(sub), path, "backoff_max");
         zv_errors_add(L->errs, L->file, sub, "must not be smaller than backoff_initial");

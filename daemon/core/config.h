@@ -28,6 +28,8 @@ typedef struct zv_policy {
     int64_t backoff_max_ms;     /* 5 min */
     int circuit_failures;       /* consecutive failures that open the circuit; 5 */
     int64_t circuit_cooldown_s; /* open circuit waits this long before one probe; 60 */
+    int max_records;            /* records rendered per work unit (one commit); 5000 */
+    int max_bytes;              /* largest message sent; bigger ones are split; 8 MiB */
 } zv_policy;
 
 typedef struct zv_source_conf {

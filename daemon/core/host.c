@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zinvol/util.h>
 
 struct zv_timer {
     struct event *ev;
@@ -29,6 +30,14 @@ static void h_log(zv_ctx *ctx, zv_log_level level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    if (ctx && level == ZV_LOG_ERROR) {
+        /* Kept as the reason when a render that fails is traced to one record. */
+        va_list cp;
+        va_copy(cp, ap);
+        vsnprintf(ctx->last_error, sizeof(ctx->last_error), fmt, cp);
+        va_end(cp);
+        zv_bsn_scrub(ctx->last_error);
+    }
     zv_vlog(level, ctx ? ctx->component : "plugin", fmt, ap);
     va_end(ap);
 }

@@ -1,7 +1,16 @@
 /*
  * Batch window close: staged records of a destination are rendered by its
- * format plugin into payloads and moved to the outbox, in one transaction.
- * A render that fails as a whole leaves everything staged for the next try.
+ * format plugin into payloads and moved to the outbox, one work unit at a
+ * time: at most the policy's max_records records and about max_bytes of
+ * staged data per unit, each unit in its own transaction, so memory is
+ * bounded by the unit and the loop runs between units.
+ *
+ * One record never blocks the others: a render that fails, or a message
+ * larger than max_bytes, is retried on each half of its records (each try
+ * inside a savepoint, with its own batch id) until the record that causes
+ * it is alone; that one goes to quarantine with the format's reason.  Only
+ * when every record of a unit fails on its own is the failure taken as the
+ * format's (a broken state file, ...): the unit stays staged for the next try.
  */
 #include "runtime_int.h"
 #include "delivery/delivery.h"
@@ -10,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zinvol/util.h>
 
 struct payload {
@@ -42,6 +52,9 @@ typedef struct staged_list {
     staged_rec *v;
     size_t n, cap;
     int bad;
+    size_t max_n, max_bytes, bytes; /* the work unit's limits and size so far */
+    int full;                       /* stopped at a limit: more may be staged */
+    int64_t last_id;                /* last staged row read, decodable or not */
 } staged_list;
 
 int zv_render_add_payload(zv_render_out *out, const zv_payload_spec *p)
@@ -125,6 +138,11 @@ static void free_out(zv_render_out *out)
 static int collect(const zv_staged *st, void *arg)
 {
     staged_list *l = arg;
+    if (l->n >= l->max_n || (l->n && l->bytes + st->len > l->max_bytes)) {
+        l->full = 1;
+        return 1;
+    }
+    l->last_id = st->id;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
         staged_rec *v = realloc(l->v, cap * sizeof(*v));
@@ -143,6 +161,7 @@ static int collect(const zv_staged *st, void *arg)
         return 0;
     }
     l->v[l->n++] = (staged_rec){st->id, st->message, r};
+    l->bytes += st->len;
     return 0;
 }
 
@@ -220,35 +239,132 @@ static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch
     return 0;
 }
 
-static int render_message(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, size_t n)
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+enum { TRY_OK = 0, TRY_FAILED = 1, TRY_TOO_BIG = 2, TRY_STORE = -1 };
+
+/* One render of recs[0..n) as message m and, when it is good, its payloads
+ * into the outbox and its rows out of staging.  *size: the largest payload. */
+static int render_try(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, size_t n,
+                      size_t *size)
 {
     int64_t seq;
-    if (zv_store_next_batch(rt->store, d->conf->name, &seq) < 0) return -1;
+    if (zv_store_next_batch(rt->store, d->conf->name, &seq) < 0) return TRY_STORE;
     char batch_id[32];
     snprintf(batch_id, sizeof(batch_id), "%lld", (long long)seq);
     const zv_record **rv = malloc(n * sizeof(*rv));
-    if (!rv) return -1;
+    if (!rv) return TRY_STORE;
     for (size_t i = 0; i < n; i++)
         rv[i] = recs[i]->rec;
     zv_batch b = {d->conf->name, batch_id, m, zv_now(), n, rv};
     zv_render_out out = {.rt = rt, .dest = d, .batch = &b, .component = d->fmt.ctx->component};
     out.rejected = calloc(n, 1);
-    int rc = -1;
+    int rc = TRY_STORE;
     if (!out.rejected) goto done;
-    if (d->fmt.desc->format->render(d->fmt.state, &b, &out) != 0 || out.bad) {
-        zv_log(ZV_LOG_ERROR, out.component, "render of batch %s failed; records stay staged",
-               batch_id);
+    d->fmt.ctx->last_error[0] = '\0';
+    int64_t t0 = mono_ns();
+    int r = d->fmt.desc->format->render(d->fmt.state, &b, &out);
+    d->render_ns += mono_ns() - t0;
+    d->render_records += (int64_t)n;
+    if (r != 0 || out.bad) {
+        rc = TRY_FAILED;
+        goto done;
+    }
+    *size = 0;
+    for (size_t i = 0; i < out.np; i++)
+        if (out.p[i].len > *size) *size = out.p[i].len;
+    if (*size > (size_t)d->conf->policy.max_bytes) {
+        rc = TRY_TOO_BIG;
         goto done;
     }
     for (size_t i = 0; i < n; i++)
         d->rejected += out.rejected[i];
-    rc = enqueue_payloads(rt, d, m, &b, &out);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        if (zv_store_staged_delete(rt->store, recs[i]->id) < 0) rc = -1;
+    rc = enqueue_payloads(rt, d, m, &b, &out) == 0 ? TRY_OK : TRY_STORE;
+    for (size_t i = 0; rc == TRY_OK && i < n; i++)
+        if (zv_store_staged_delete(rt->store, recs[i]->id) < 0) rc = TRY_STORE;
 done:
     free_out(&out);
     free(rv);
     return rc;
+}
+
+/* A record that cannot be rendered even alone: quarantine it, with the
+ * format's reason, instead of the batch it came in. */
+static int isolate(zv_runtime *rt, zv_dest_rt *d, staged_rec *r, int why, size_t size)
+{
+    char reason[512];
+    const char *rule;
+    if (why == TRY_TOO_BIG) {
+        rule = "ZV-SIZE";
+        snprintf(reason, sizeof(reason),
+                 "rendered alone, the message is %zu bytes, more than the destination's "
+                 "max_bytes (%d)",
+                 size, d->conf->policy.max_bytes);
+    } else {
+        rule = "ZV-RENDER";
+        snprintf(reason, sizeof(reason), "the format could not render this record: %s",
+                 d->fmt.ctx->last_error[0] ? d->fmt.ctx->last_error : "no reason given");
+    }
+    d->rejected++;
+    if (zv_pipeline_quarantine(rt, r->rec, "render", d->conf->name, NULL, rule, reason) < 0 ||
+        zv_store_staged_delete(rt->store, r->id) < 0)
+        return -1;
+    return 0;
+}
+
+struct unit_stats {
+    size_t good, isolated;
+};
+
+/* Render recs[0..n), halving around what fails (see the top of the file). */
+static int render_part(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, size_t n,
+                       struct unit_stats *st)
+{
+    int mark;
+    size_t size = 0;
+    if (zv_store_savepoint(rt->store, &mark) < 0) return -1;
+    int r = render_try(rt, d, m, recs, n, &size);
+    if (r == TRY_OK) {
+        st->good += n;
+        return zv_store_savepoint_release(rt->store);
+    }
+    zv_store_savepoint_undo(rt->store, mark);
+    if (r == TRY_STORE) return -1;
+    if (n > 1) {
+        size_t h = n / 2;
+        zv_log(ZV_LOG_INFO, d->fmt.ctx->component,
+               "%s of %zu records; trying %zu and %zu apart",
+               r == TRY_TOO_BIG ? "message too large" : "render failed", n, h, n - h);
+        if (render_part(rt, d, m, recs, h, st) < 0) return -1;
+        return render_part(rt, d, m, recs + h, n - h, st);
+    }
+    st->isolated++;
+    return isolate(rt, d, recs[0], r, size);
+}
+
+static int render_message(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, size_t n)
+{
+    int mark;
+    struct unit_stats st = {0, 0};
+    if (zv_store_savepoint(rt->store, &mark) < 0) return -1;
+    if (render_part(rt, d, m, recs, n, &st) < 0) {
+        zv_store_savepoint_undo(rt->store, mark);
+        return -1;
+    }
+    if (n > 1 && st.good == 0 && st.isolated == n) {
+        zv_store_savepoint_undo(rt->store, mark);
+        zv_log(ZV_LOG_ERROR, d->fmt.ctx->component,
+               "render failed for each of %zu records alone: a fault of the format, not of a "
+               "record; records stay staged",
+               n);
+        return -1;
+    }
+    return zv_store_savepoint_release(rt->store);
 }
 
 static void free_list(staged_list *l)
@@ -258,32 +374,60 @@ static void free_list(staged_list *l)
     free(l->v);
 }
 
-int zv_pipeline_flush(zv_runtime *rt, zv_dest_rt *d)
+static int render_unit(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
 {
-    d->dirty = 0;
-    if (!d->fmt.desc || !rt->store) return 0;
-    staged_list l = {0};
-    if (zv_store_begin(rt->store) < 0) return -1;
-    int rc = zv_store_staged_each(rt->store, d->conf->name, 0, collect, &l);
-    if (rc < 0 || l.bad) rc = -1;
-    staged_rec **group = l.n ? malloc(l.n * sizeof(*group)) : NULL;
-    if (l.n && !group) rc = -1;
+    staged_rec **group = l->n ? malloc(l->n * sizeof(*group)) : NULL;
+    if (l->n && !group) return -1;
+    int rc = 0;
     for (size_t m = 0; rc == 0 && m < d->nmsg; m++) {
         size_t n = 0;
-        for (size_t i = 0; i < l.n; i++)
-            if (l.v[i].message == (int)m) group[n++] = &l.v[i];
+        for (size_t i = 0; i < l->n; i++)
+            if (l->v[i].message == (int)m) group[n++] = &l->v[i];
         if (n) rc = render_message(rt, d, (int)m, group, n);
     }
     free(group);
+    return rc;
+}
+
+int zv_pipeline_flush_step(zv_runtime *rt, zv_dest_rt *d)
+{
+    if (!d->fmt.desc || !rt->store) {
+        d->dirty = 0;
+        return 0;
+    }
+    const zv_policy *p = &d->conf->policy;
+    staged_list l = {.max_n = p->max_records > 0 ? (size_t)p->max_records : 5000,
+                     .max_bytes = p->max_bytes > 0 ? (size_t)p->max_bytes : (8u << 20),
+                     .last_id = d->flush_after};
+    if (zv_store_begin(rt->store) < 0) return -1;
+    /* One row more than the unit can take tells whether more is staged. */
+    int rc = zv_store_staged_after(rt->store, d->conf->name, d->flush_after, l.max_n + 1, collect,
+                                   &l);
+    if (rc < 0 || l.bad) rc = -1;
+    if (rc == 0) rc = render_unit(rt, d, &l);
     free_list(&l);
     if (rc == 0 && zv_store_commit(rt->store) == 0) {
         if (rt->delivery) zv_delivery_kick(rt->delivery, d->conf->name);
-        return 0;
+        /* Rendered rows are gone; the cursor only steps over rows that could
+         * not be decoded, within this flush. */
+        d->flush_after = l.full ? l.last_id : 0;
+        d->dirty = l.full;
+        return l.full ? 1 : 0;
     }
     zv_log(ZV_LOG_ERROR, d->fmt.ctx->component, "batch not rendered: %s",
            zv_store_errmsg(rt->store));
     zv_store_rollback(rt->store);
+    d->flush_after = 0;
+    d->dirty = 0;
     return -1;
+}
+
+int zv_pipeline_flush(zv_runtime *rt, zv_dest_rt *d)
+{
+    int r;
+    while ((r = zv_pipeline_flush_step(rt, d)) == 1)
+        ;
+    return r;
 }
 
 int zv_pipeline_flush_all(zv_runtime *rt)

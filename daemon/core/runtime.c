@@ -209,7 +209,12 @@ static void batch_timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     zv_dest_rt *d = arg;
     zv_runtime *rt = d->fmt.ctx->rt;
-    if (zv_pipeline_flush(rt, d) < 0 && !rt->stopping) {
+    int r = zv_pipeline_flush_step(rt, d);
+    if (r == 1 && !rt->stopping) {
+        /* More staged: the next work unit after the loop has run once. */
+        struct timeval now = {0, 0};
+        evtimer_add(d->batch_timer, &now);
+    } else if (r < 0 && !rt->stopping) {
         /* Records stay staged; try the window again. */
         struct timeval tv = {d->conf->policy.batch_window_s ? d->conf->policy.batch_window_s : 5,
                              0};
@@ -315,8 +320,19 @@ static void once_poll(evutil_socket_t fd, short what, void *arg)
             return;
         }
     if (rt->txn_open) zv_pipeline_commit(rt->sources[0].inst.ctx);
-    if (zv_pipeline_flush_all(rt) < 0) {
-        if (rt->finished_cb) rt->finished_cb(rt->finished_arg, 1);
+    /* One work unit per destination per turn, so delivery runs in between. */
+    int more = 0;
+    for (size_t i = 0; i < rt->ndests; i++) {
+        int r = zv_pipeline_flush_step(rt, &rt->dests[i]);
+        if (r < 0) {
+            if (rt->finished_cb) rt->finished_cb(rt->finished_arg, 1);
+            return;
+        }
+        more |= r == 1;
+    }
+    if (more) {
+        struct timeval tv = {0, 0};
+        evtimer_add(rt->stop_poll, &tv);
         return;
     }
     zv_delivery_when_settled(rt->delivery, ONCE_PATIENCE_S, once_settled, rt);

@@ -36,6 +36,7 @@ struct zv_ctx {
     size_t nopts;
     zv_source_rt *src; /* set for source instances */
     char *state_dir;   /* created on demand */
+    char last_error[256]; /* the instance's last error log line (BSNs masked) */
 };
 
 struct zv_source_rt {
@@ -62,6 +63,9 @@ struct zv_dest_rt {
     struct event *batch_timer;
     int dirty; /* staged records wait for the batch window */
     int64_t staged, quarantined, payloads, rejected;
+    int64_t flush_after;    /* staged id cursor of the flush in progress */
+    int64_t render_ns;      /* time in the format's render (with its validation) */
+    int64_t render_records; /* records handed to render */
 };
 
 typedef struct zv_route {
@@ -112,6 +116,10 @@ int zv_pipeline_commit(zv_ctx *ctx);
 /* Render what is staged for a destination into the outbox (batch window). */
 int zv_pipeline_flush(zv_runtime *rt, zv_dest_rt *d);
 int zv_pipeline_flush_all(zv_runtime *rt);
+/* One work unit (policy max_records / max_bytes) of what is staged, in its own
+ * transaction: 1 when more is staged, 0 when done, -1 on failure.  Callers on
+ * the loop step, so sends and requests go on between units. */
+int zv_pipeline_flush_step(zv_runtime *rt, zv_dest_rt *d);
 int zv_render_add_payload(zv_render_out *out, const zv_payload_spec *p);
 int zv_render_reject(zv_render_out *out, size_t index, const char *rule, const char *field,
                      const char *reason);

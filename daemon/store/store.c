@@ -189,3 +189,31 @@ void zv_store_rollback(zv_store *s)
     s->failed = 0;
     zv_store_exec(s, "ROLLBACK");
 }
+
+int zv_store_savepoint(zv_store *s, int *mark)
+{
+    *mark = s->failed;
+    if (s->depth <= 0) {
+        snprintf(s->err, sizeof(s->err), "savepoint outside a transaction");
+        return -1;
+    }
+    return zv_store_exec(s, "SAVEPOINT zv_sp");
+}
+
+int zv_store_savepoint_release(zv_store *s)
+{
+    if (zv_store_exec(s, "RELEASE zv_sp") < 0) {
+        s->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+void zv_store_savepoint_undo(zv_store *s, int mark)
+{
+    if (zv_store_exec(s, "ROLLBACK TO zv_sp") < 0 || zv_store_exec(s, "RELEASE zv_sp") < 0) {
+        s->failed = 1;
+        return;
+    }
+    s->failed = mark;
+}

@@ -26,6 +26,12 @@ const char *zv_store_errmsg(zv_store *s);
 int zv_store_begin(zv_store *s);
 int zv_store_commit(zv_store *s);
 void zv_store_rollback(zv_store *s);
+/* A savepoint inside an open transaction: undo() rolls back to it (and
+ * forgets failures recorded since), release() keeps what was done.  *mark
+ * is the caller's memory of the failure state; not nested. */
+int zv_store_savepoint(zv_store *s, int *mark);
+int zv_store_savepoint_release(zv_store *s);
+void zv_store_savepoint_undo(zv_store *s, int mark);
 
 /* ---- sources ---- */
 /* 0 found (value in buf), 1 absent, -1 error. */
@@ -73,6 +79,9 @@ typedef int (*zv_staged_cb)(const zv_staged *st, void *arg);
 /* Oldest first, at most limit rows (0: all). */
 int zv_store_staged_each(zv_store *s, const char *destination, size_t limit, zv_staged_cb cb,
                          void *arg);
+/* Up to limit (0: all) staged rows of destination with id > after_id, in id order. */
+int zv_store_staged_after(zv_store *s, const char *destination, int64_t after_id, size_t limit,
+                          zv_staged_cb cb, void *arg);
 int zv_store_staged_delete(zv_store *s, int64_t id);
 int64_t zv_store_staged_count(zv_store *s, const char *destination);
 /* Next batch sequence number for a destination (1, 2, ...), durable. */

@@ -120,12 +120,10 @@ int zv_store_outbox_claim(zv_store *s, const char *destination, int64_t now_ms, 
 
 int zv_store_outbox_next_due(zv_store *s, const char *destination, int64_t *when_ms)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT min(next_attempt) FROM outbox WHERE destination = ? AND "
-                           "state = 'pending'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return zv_store_fail(s, "next due");
+    sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_NEXT_DUE,
+                                     "SELECT min(next_attempt) FROM outbox WHERE destination = ? "
+                                     "AND state = 'pending'");
+    if (!st) return -1;
     zv_store_bind_text(st, 1, destination);
     int ret = 1;
     if (sqlite3_step(st) != SQLITE_ROW)
@@ -134,7 +132,7 @@ int zv_store_outbox_next_due(zv_store *s, const char *destination, int64_t *when
         *when_ms = sqlite3_column_int64(st, 0);
         ret = 0;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return ret;
 }
 
@@ -165,7 +163,21 @@ static int row_query(zv_store *s, const char *sql, int64_t id, const char *a, co
 
 int zv_store_outbox_get(zv_store *s, int64_t id, zv_outbox_cb cb, void *arg)
 {
-    return row_query(s, ROW_COLS "WHERE id = ?", id, NULL, NULL, cb, arg);
+    /* Cached: every delivered payload reads its row back for the audit entry. */
+    sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_OUTBOX_GET, ROW_COLS "WHERE id = ?");
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st), ret = 1;
+    if (rc == SQLITE_ROW) {
+        zv_outbox_row r;
+        row_from(st, &r);
+        cb(&r, arg);
+        ret = 0;
+    } else if (rc != SQLITE_DONE) {
+        ret = zv_store_fail(s, "outbox");
+    }
+    sqlite3_reset(st);
+    return ret;
 }
 
 static int take_id(const zv_outbox_row *r, void *arg)
@@ -254,13 +266,12 @@ int zv_store_outbox_retry(zv_store *s, int64_t id, int64_t next_attempt_ms, cons
 
 static int dlq_insert(zv_store *s, int64_t outbox_id, const zv_dead_info *d, int64_t *dlq_id)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO dead_letter(outbox_id, created, destination, record_key, "
-                           "record_ref, reason, codes, http_status) SELECT id, ?, destination, "
-                           "?, ?, ?, ?, ? FROM outbox WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return zv_store_fail(s, "dead letter");
+    sqlite3_stmt *st =
+        zv_store_stmt(s, ZV_ST_DLQ_INS,
+                      "INSERT INTO dead_letter(outbox_id, created, destination, record_key, "
+                      "record_ref, reason, codes, http_status) SELECT id, ?, destination, "
+                      "?, ?, ?, ?, ? FROM outbox WHERE id = ?");
+    if (!st) return -1;
     sqlite3_bind_int64(st, 1, zv_now());
     zv_store_bind_text(st, 2, d->record_key);
     zv_store_bind_text(st, 3, d->record_ref);
@@ -269,7 +280,7 @@ static int dlq_insert(zv_store *s, int64_t outbox_id, const zv_dead_info *d, int
     sqlite3_bind_int(st, 6, d->http_status);
     sqlite3_bind_int64(st, 7, outbox_id);
     int ok = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(s->db) == 1;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (!ok) {
         snprintf(s->err, sizeof(s->err), "dead letter: no outbox row %lld", (long long)outbox_id);
         if (s->depth > 0) s->failed = 1;
@@ -282,17 +293,14 @@ static int dlq_insert(zv_store *s, int64_t outbox_id, const zv_dead_info *d, int
 int zv_store_outbox_dead(zv_store *s, int64_t id, const zv_dead_info *d, int64_t *dlq_id)
 {
     if (zv_store_begin(s) < 0) return -1;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE outbox SET state = 'dead', attempts = attempts + 1, "
-                           "last_error = ? WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK) {
-        zv_store_fail(s, "dead");
-    } else {
+    sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_DEAD,
+                                     "UPDATE outbox SET state = 'dead', attempts = attempts + 1, "
+                                     "last_error = ? WHERE id = ?");
+    if (st) {
         zv_store_bind_text(st, 1, d->reason);
         sqlite3_bind_int64(st, 2, id);
         if (sqlite3_step(st) != SQLITE_DONE) zv_store_fail(s, "dead");
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         dlq_insert(s, id, d, dlq_id);
     }
     return zv_store_commit(s);
@@ -306,19 +314,16 @@ int zv_store_record_verdict(zv_store *s, int64_t outbox_id, int accepted, const 
         return -1;
     }
     if (zv_store_begin(s) < 0) return -1;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO verdict(outbox_id, record_key, accepted, at) "
-                           "VALUES(?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        zv_store_fail(s, "verdict");
-    } else {
+    sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_VERDICT,
+                                     "INSERT OR REPLACE INTO verdict(outbox_id, record_key, "
+                                     "accepted, at) VALUES(?, ?, ?, ?)");
+    if (st) {
         sqlite3_bind_int64(st, 1, outbox_id);
         zv_store_bind_text(st, 2, d->record_key);
         sqlite3_bind_int(st, 3, accepted ? 1 : 0);
         sqlite3_bind_int64(st, 4, zv_now());
         if (sqlite3_step(st) != SQLITE_DONE) zv_store_fail(s, "verdict");
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         if (!accepted) dlq_insert(s, outbox_id, d, dlq_id);
     }
     return zv_store_commit(s);

@@ -69,9 +69,10 @@ int zv_store_seen(zv_store *s, const char *source, const char *record_id, const 
 
 int zv_store_quarantine_add(zv_store *s, const zv_quarantine_entry *e, int64_t *id)
 {
-    sqlite3_stmt *st = prep(s, "INSERT INTO quarantine(created, source, record_id, stage, "
-                               "destination, field, rule, reason, item_json, record) "
-                               "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_QUARANTINE_ADD,
+                                     "INSERT INTO quarantine(created, source, record_id, stage, "
+                                     "destination, field, rule, reason, item_json, record) "
+                                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, e->created ? e->created : zv_now());
     zv_store_bind_text(st, 2, e->source);
@@ -83,7 +84,7 @@ int zv_store_quarantine_add(zv_store *s, const zv_quarantine_entry *e, int64_t *
     zv_store_bind_text(st, 8, e->reason);
     zv_store_bind_text(st, 9, e->item_json);
     if (e->record) sqlite3_bind_blob(st, 10, e->record, (int)e->record_len, SQLITE_STATIC);
-    if (step_done(s, st, "quarantine", 1) < 0) return -1;
+    if (step_done(s, st, "quarantine", 0) < 0) return -1;
     if (id) *id = sqlite3_last_insert_rowid(s->db);
     return 0;
 }
@@ -178,11 +179,19 @@ int zv_store_stage(zv_store *s, const char *destination, int message, const unsi
 int zv_store_staged_each(zv_store *s, const char *destination, size_t limit, zv_staged_cb cb,
                          void *arg)
 {
-    sqlite3_stmt *st = prep(s, "SELECT id, message, rec FROM staged WHERE destination = ? "
-                               "ORDER BY id LIMIT ?");
+    return zv_store_staged_after(s, destination, 0, limit, cb, arg);
+}
+
+int zv_store_staged_after(zv_store *s, const char *destination, int64_t after_id, size_t limit,
+                          zv_staged_cb cb, void *arg)
+{
+    sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_STAGED_SEL,
+                                     "SELECT id, message, rec FROM staged WHERE destination = ? "
+                                     "AND id > ? ORDER BY id LIMIT ?");
     if (!st) return -1;
     zv_store_bind_text(st, 1, destination);
-    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+    sqlite3_bind_int64(st, 2, after_id);
+    sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         zv_staged r = {.id = sqlite3_column_int64(st, 0),
@@ -195,16 +204,17 @@ int zv_store_staged_each(zv_store *s, const char *destination, size_t limit, zv_
         }
     }
     int ret = rc == SQLITE_DONE ? 0 : zv_store_fail(s, "staged");
-    sqlite3_finalize(st);
+    /* Reset now: a cached statement left mid-scan would keep a read open. */
+    sqlite3_reset(st);
     return ret;
 }
 
 int zv_store_staged_delete(zv_store *s, int64_t id)
 {
-    sqlite3_stmt *st = prep(s, "DELETE FROM staged WHERE id = ?");
+    sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_STAGED_DEL, "DELETE FROM staged WHERE id = ?");
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, id);
-    return step_done(s, st, "staged", 1);
+    return step_done(s, st, "staged", 0);
 }
 
 int64_t zv_store_staged_count(zv_store *s, const char *destination)
@@ -216,9 +226,10 @@ int64_t zv_store_staged_count(zv_store *s, const char *destination)
 
 int zv_store_next_batch(zv_store *s, const char *destination, int64_t *seq)
 {
-    sqlite3_stmt *st = prep(s, "INSERT INTO batch_seq(destination, seq) VALUES(?, 1) "
-                               "ON CONFLICT(destination) DO UPDATE SET seq = seq + 1 "
-                               "RETURNING seq");
+    sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_NEXT_BATCH,
+                                     "INSERT INTO batch_seq(destination, seq) VALUES(?, 1) "
+                                     "ON CONFLICT(destination) DO UPDATE SET seq = seq + 1 "
+                                     "RETURNING seq");
     if (!st) return -1;
     zv_store_bind_text(st, 1, destination);
     int ret = 0;
@@ -226,7 +237,7 @@ int zv_store_next_batch(zv_store *s, const char *destination, int64_t *seq)
         *seq = sqlite3_column_int64(st, 0);
     else
         ret = zv_store_fail(s, "batch sequence");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return ret;
 }
 
