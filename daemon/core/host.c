@@ -197,6 +197,24 @@ static int h_watermark_set(zv_ctx *ctx, const char *key, const char *value)
 static void h_drained(zv_ctx *ctx)
 {
     if (ctx->src) ctx->src->drained = 1;
+    ctx->rt->t_drained = zv_mono_ns();
+}
+
+/* Emit and commit, timed: the once summary's "map" stage. */
+static int h_emit(zv_ctx *ctx, const zv_item *item)
+{
+    int64_t t0 = zv_mono_ns();
+    int r = zv_pipeline_emit(ctx, item);
+    ctx->rt->emit_ns += zv_mono_ns() - t0;
+    return r;
+}
+
+static int h_commit(zv_ctx *ctx)
+{
+    int64_t t0 = zv_mono_ns();
+    int r = zv_pipeline_commit(ctx);
+    ctx->rt->emit_ns += zv_mono_ns() - t0;
+    return r;
 }
 
 static void h_count(zv_ctx *ctx, const char *counter, int64_t delta)
@@ -263,8 +281,8 @@ const zv_host zv_core_host = {
     .ex_header = zv_httpd_ex_header,
     .ex_body = zv_httpd_ex_body,
     .ex_reply = zv_httpd_ex_reply,
-    .emit = zv_pipeline_emit,
-    .commit = zv_pipeline_commit,
+    .emit = h_emit,
+    .commit = h_commit,
     .watermark_get = h_watermark_get,
     .watermark_set = h_watermark_set,
     .drained = h_drained,

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <zinvol/util.h>
 
 struct payload {
@@ -239,13 +238,6 @@ static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch
     return 0;
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 enum { TRY_OK = 0, TRY_FAILED = 1, TRY_TOO_BIG = 2, TRY_STORE = -1 };
 
 /* One render of recs[0..n) as message m and, when it is good, its payloads
@@ -267,9 +259,9 @@ static int render_try(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, s
     int rc = TRY_STORE;
     if (!out.rejected) goto done;
     d->fmt.ctx->last_error[0] = '\0';
-    int64_t t0 = mono_ns();
+    int64_t t0 = zv_mono_ns();
     int r = d->fmt.desc->format->render(d->fmt.state, &b, &out);
-    d->render_ns += mono_ns() - t0;
+    d->render_ns += zv_mono_ns() - t0;
     d->render_records += (int64_t)n;
     if (r != 0 || out.bad) {
         rc = TRY_FAILED;

@@ -249,6 +249,7 @@ int zv_runtime_flush(zv_runtime *rt)
 
 int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
 {
+    rt->t_start = zv_mono_ns();
     if (zv_runtime_open_store(rt, err, errlen) < 0) return -1;
     rt->http = zv_http_client_new(rt->base);
     if (!rt->http) {
@@ -293,10 +294,39 @@ int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
 
 /* ---- once mode ---- */
 
+/* Where the time of a once run went: read (the sources, without emit),
+ * map (emit and commit: mapping, minimiser, staging), render+validate per
+ * destination (inside the format), deliver (the engine's own time on the
+ * loop) and the tail from the last render to the end. */
+static void log_stage_times(zv_runtime *rt)
+{
+    int64_t now = zv_mono_ns();
+    int64_t drained = rt->t_drained ? rt->t_drained : now;
+    int64_t rendered = rt->t_rendered ? rt->t_rendered : now;
+    double read = (double)(drained - rt->t_start - rt->emit_ns) / 1e9;
+    double render = 0;
+    for (size_t i = 0; i < rt->ndests; i++) {
+        zv_dest_rt *d = &rt->dests[i];
+        double s = (double)d->render_ns / 1e9;
+        render += s;
+        zv_log(ZV_LOG_INFO, d->fmt.ctx->component,
+               "timing: render+validate %.3f s for %lld records (%.0f records/s), %lld payloads",
+               s, (long long)d->render_records, s > 0 ? (double)d->render_records / s : 0.0,
+               (long long)d->payloads);
+    }
+    zv_log(ZV_LOG_INFO, "core",
+           "timing: wall %.3f s; read %.3f s, map %.3f s, render+validate %.3f s, deliver %.3f s, "
+           "after the last render %.3f s",
+           (double)(now - rt->t_start) / 1e9, read < 0 ? 0 : read, (double)rt->emit_ns / 1e9,
+           render, rt->delivery ? (double)zv_delivery_busy_ns(rt->delivery) / 1e9 : 0.0,
+           (double)(now - rendered) / 1e9);
+}
+
 static void once_settled(void *arg)
 {
     zv_runtime *rt = arg;
     int status = 0;
+    log_stage_times(rt);
     for (size_t i = 0; i < rt->ndests; i++) {
         int64_t left = zv_store_outbox_count(rt->store, rt->dests[i].conf->name, "pending");
         if (left > 0) {
@@ -335,6 +365,7 @@ static void once_poll(evutil_socket_t fd, short what, void *arg)
         evtimer_add(rt->stop_poll, &tv);
         return;
     }
+    rt->t_rendered = zv_mono_ns();
     zv_delivery_when_settled(rt->delivery, ONCE_PATIENCE_S, once_settled, rt);
 }
 

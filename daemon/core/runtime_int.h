@@ -97,7 +97,17 @@ struct zv_runtime {
     void *stopped_arg;
     struct event *stop_poll;
     int64_t items_in;
+    /* Once mode's stage times (monotonic ns), logged when it finishes. */
+    int64_t t_start, t_drained, t_rendered, emit_ns;
 };
+
+#include <time.h>
+static inline int64_t zv_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 extern const zv_host zv_core_host;
 

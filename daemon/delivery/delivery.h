@@ -42,6 +42,8 @@ void zv_delivery_kick(zv_delivery_engine *e, const char *destination);
 void zv_delivery_stop(zv_delivery_engine *e);
 /* Sends in flight. */
 int zv_delivery_busy(const zv_delivery_engine *e);
+/* Time the engine spent on the loop (claiming, starting sends, recording outcomes). */
+int64_t zv_delivery_busy_ns(const zv_delivery_engine *e);
 /* Once mode: cb runs (from the loop) when nothing is in flight and no pending
  * payload can be tried within patience_s (its next attempt, or the open
  * circuit, lies further away).  Counts are logged. */

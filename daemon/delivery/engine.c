@@ -130,6 +130,11 @@ int zv_delivery_busy(const zv_delivery_engine *e)
     return n;
 }
 
+int64_t zv_delivery_busy_ns(const zv_delivery_engine *e)
+{
+    return e->busy_ns;
+}
+
 int zv_delivery_metrics_get(const zv_delivery_engine *e, const char *destination,
                             zv_delivery_metrics *m)
 {
@@ -309,7 +314,16 @@ static void arm_ms(struct event *ev, int64_t ms)
 
 /* Fill this destination's free slots with due payloads; arm its timer for
  * the next one.  Never waits for another destination. */
+static void pump(dest *d);
+
 void zv_engine_pump(dest *d)
+{
+    int64_t t0 = zv_engine_mono_ns();
+    pump(d);
+    d->e->busy_ns += zv_engine_mono_ns() - t0;
+}
+
+static void pump(dest *d)
 {
     zv_delivery_engine *e = d->e;
     if (e->stopped || !e->started) return;
@@ -366,6 +380,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     zv_sending *list = e->done_head;
     e->done_head = e->done_tail = NULL;
     if (!list) return;
+    int64_t t0 = zv_engine_mono_ns();
     if (zv_store_begin(e->store) < 0) {
         zv_log(ZV_LOG_ERROR, "delivery", "cannot record outcomes: %s", zv_store_errmsg(e->store));
     }
@@ -383,6 +398,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
         if (s->called_back) zv_engine_sending_free(s);
         /* else on_sent frees it when the transport answers late */
     }
+    e->busy_ns += zv_engine_mono_ns() - t0;
     for (dest *d = e->dests; d; d = d->next)
         zv_engine_pump(d);
     zv_engine_check_settled(e);

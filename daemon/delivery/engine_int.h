@@ -65,6 +65,7 @@ struct zv_delivery_engine {
     void *settled_arg;
     int64_t patience_s;
     struct event *settle_ev;
+    int64_t busy_ns;
 };
 
 void zv_engine_pump(dest *d);
@@ -73,6 +74,7 @@ void zv_engine_sending_free(zv_sending *s);
 void zv_engine_check_settled(zv_delivery_engine *e);
 /* Wall clock in milliseconds: next attempts are stored, so not monotonic. */
 int64_t zv_engine_wall_ms(void);
+int64_t zv_engine_mono_ns(void);
 int64_t zv_engine_backoff_ms(const zv_policy *p, int attempt, long retry_after_s);
 
 #endif

@@ -17,6 +17,13 @@ int64_t zv_engine_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t zv_engine_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int64_t zv_engine_backoff_ms(const zv_policy *p, int attempt, long retry_after_s)
 {
     int64_t ms = p->backoff_initial_ms;
