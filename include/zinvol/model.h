@@ -103,7 +103,18 @@ typedef enum zv_type {
     X(DECL_VOLUME, "declaration.volume", DECLARATION, INT, "Geleverd volume")                      \
     X(DECL_UNIT, "declaration.unit", DECLARATION, CODE, "Eenheid")                                 \
     X(DECL_AMOUNT, "declaration.amount", DECLARATION, AMOUNT, "Bedrag (eurocent)")                 \
-    X(DECL_DEBIT_CREDIT, "declaration.debit_credit", DECLARATION, CODE, "Debet/credit (D/C)")
+    X(DECL_DEBIT_CREDIT, "declaration.debit_credit", DECLARATION, CODE, "Debet/credit (D/C)")      \
+    X(CLIENT_BIRTH_DATE_USAGE, "client.birth_date_usage", CLIENT, CODE,                            \
+      "Datumgebruik geboortedatum (1 dag onbekend, 2 dag en maand onbekend, 3 onbekend)")          \
+    X(DECL_CLAIM_PERIOD_START, "declaration.claim_period_start", DECLARATION, DATE,                \
+      "Declaratieperiode begin")                                                                   \
+    X(DECL_CLAIM_PERIOD_END, "declaration.claim_period_end", DECLARATION, DATE,                    \
+      "Declaratieperiode eind")                                                                    \
+    X(DECL_REFERENCE, "declaration.reference", DECLARATION, STRING,                                \
+      "ProductReferentie: referentienummer van de prestatie")                                      \
+    X(DECL_PREVIOUS_REFERENCE, "declaration.previous_reference", DECLARATION, STRING,              \
+      "Vorig referentienummer (bij creditering of correctie)")                                     \
+    X(DECL_TARIFF, "declaration.tariff", DECLARATION, AMOUNT, "Producttarief (eurocent)")
 
 typedef enum zv_field_id {
 #define ZV_FIELD_ENUM(id, name, kind, type, desc) ZV_F_##id,

@@ -1,7 +1,8 @@
 /*
  * iJw / iWmo 3.2 format ("ijw"): start (JW305 / WMO305) and stop (JW307 /
- * WMO307) of delivery, to a gemeente.  One client per message, 1..n
- * products.  Structure and rules: README.md in this directory.
+ * WMO307) of delivery, one client per message with 1..n products, and
+ * declarations (JW323 / WMO323), to a gemeente.  Structure and rules:
+ * README.md in this directory.
  */
 #include "ijw.h"
 
@@ -23,25 +24,50 @@ static const zv_option options[] = {
      "BerichtCode of the start message; absent: 438 (JW305) or 418 (WMO305)"},
     {"bericht_code_307", ZV_OPT_STRING, NULL, 0,
      "BerichtCode of the stop message; absent: 440 (JW307) or 420 (WMO307)"},
-    {"xsd_versie", ZV_OPT_STRING, "1.0.0", 0, "BerichtXsdVersie in the header"},
-    {"basisschema_xsd_versie", ZV_OPT_STRING, "1.0.0", 0, "BasisschemaXsdVersie in the header"},
+    {"bericht_code_323", ZV_OPT_STRING, NULL, 0,
+     "BerichtCode of the declaration; absent: 490 (JW323) or 484 (WMO323)"},
+    {"schema_dir", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
+     "Folder with the official XSDs of the standard (JW305.xsd, JW307.xsd, JW323.xsd and "
+     "basisschema.xsd; WMO... for wmo), as downloaded from the iStandaarden site; every message "
+     "is validated against them before it is queued.  Absent: values are still checked against "
+     "their basisschema datatypes"},
+    {"xsd_versie", ZV_OPT_STRING, NULL, 0,
+     "BerichtXsdVersie in the header; absent: as the XSD in schema_dir declares, else 1.0.0"},
+    {"basisschema_xsd_versie", ZV_OPT_STRING, NULL, 0,
+     "BasisschemaXsdVersie in the header; absent: as the XSD declares, else 1.0.0"},
     {"stop_requires_start", ZV_OPT_BOOL, "true", 0,
      "Reject a stop for a product zinvol never started (TR069); false while migrating "
      "deliveries started before zinvol"},
     {"pretty", ZV_OPT_BOOL, "false", 0, "Indent the XML"},
     {NULL, 0, NULL, 0, NULL}};
 
-/* Index = (wmo ? 2 : 0) + ijw_msg. */
+/* Indexes are stored with staged records: append only (see ijw_message_index). */
 static const zv_message_decl messages[] = {
     {"JW305", "ijw-305.json", "iJw 3.2 start jeugdhulp"},
     {"JW307", "ijw-307.json", "iJw 3.2 stop jeugdhulp"},
     {"WMO305", "iwmo-305.json", "iWmo 3.2 start Wmo-ondersteuning"},
     {"WMO307", "iwmo-307.json", "iWmo 3.2 stop Wmo-ondersteuning"},
+    {"JW323", "ijw-323.json", "iJw 3.2 declaratie jeugdhulp"},
+    {"WMO323", "iwmo-323.json", "iWmo 3.2 declaratie Wmo-ondersteuning"},
     {NULL, NULL, NULL}};
+
+int ijw_message_index(int wmo, ijw_msg m)
+{
+    return m == IJW_DECL ? 4 + wmo : 2 * wmo + (int)m;
+}
+
+int ijw_message_of(int index, int *wmo, ijw_msg *m)
+{
+    if (index < 0 || index > 5) return -1;
+    *wmo = index >= 4 ? index - 4 : index >= 2;
+    *m = index >= 4 ? IJW_DECL : (ijw_msg)(index & 1);
+    return 0;
+}
 
 const char *ijw_msg_prefix(const ijw_fmt *f, ijw_msg m)
 {
-    static const char *const p[2][2] = {{"jw305", "jw307"}, {"wmo305", "wmo307"}};
+    static const char *const p[2][IJW_NMSG] = {{"jw305", "jw307", "jw323"},
+                                               {"wmo305", "wmo307", "wmo323"}};
     return p[f->wmo][m];
 }
 
@@ -97,15 +123,19 @@ static int parse_options(ijw_fmt *f, char *err, size_t errlen)
         snprintf(err, errlen, "Afzender: option agb or organisation.agb must be an 8-digit AGB");
         return -1;
     }
-    const char *c5 = h->cfg_str(f->ctx, "bericht_code_305");
-    const char *c7 = h->cfg_str(f->ctx, "bericht_code_307");
-    snprintf(f->code[IJW_START], sizeof(f->code[0]), "%s", c5 ? c5 : f->wmo ? "418" : "438");
-    snprintf(f->code[IJW_STOP], sizeof(f->code[0]), "%s", c7 ? c7 : f->wmo ? "420" : "440");
-    for (int m = 0; m < 2; m++)
+    static const char *const opt[IJW_NMSG] = {"bericht_code_305", "bericht_code_307",
+                                              "bericht_code_323"};
+    /* Defaults as the XSDs' BerichtCode patterns have them. */
+    static const char *const def[2][IJW_NMSG] = {{"438", "440", "490"}, {"418", "420", "484"}};
+    for (int m = 0; m < IJW_NMSG; m++) {
+        const char *c = h->cfg_str(f->ctx, opt[m]);
+        snprintf(f->code[m], sizeof(f->code[0]), "%s", c ? c : def[f->wmo][m]);
         if (strlen(f->code[m]) != 3 || strspn(f->code[m], "0123456789") != 3) {
-            snprintf(err, errlen, "option bericht_code_%s: expected 3 digits", m ? "307" : "305");
+            snprintf(err, errlen, "option %s: expected 3 digits", opt[m]);
             return -1;
         }
+    }
+    f->schema_dir = h->cfg_str(f->ctx, "schema_dir");
     f->xsd_bericht = h->cfg_str(f->ctx, "xsd_versie");
     f->xsd_basis = h->cfg_str(f->ctx, "basisschema_xsd_versie");
     f->pretty = h->cfg_bool(f->ctx, "pretty");
@@ -128,11 +158,17 @@ static int ijw_create(zv_ctx *ctx, const zv_host *host, void **state, char *err,
         snprintf(err, errlen, "no state directory for the started-products store");
         goto fail;
     }
+    if (ijw_schemas_load(f, err, errlen) != 0) goto fail;
+    if (f->schema_dir)
+        host->log(ctx, ZV_LOG_INFO, "%s: every message is validated against %s/%s, %s, %s",
+                  f->wmo ? "iWmo" : "iJw", f->schema_dir, f->xsd[0].file, f->xsd[1].file,
+                  f->xsd[2].file);
     f->state = ijw_state_open(dir, err, errlen);
     if (!f->state) goto fail;
     *state = f;
     return 0;
 fail:
+    ijw_schemas_free(f);
     free(f);
     return -1;
 }
@@ -142,6 +178,7 @@ static void ijw_destroy(void *state)
     ijw_fmt *f = state;
     if (!f) return;
     ijw_state_close(f->state);
+    ijw_schemas_free(f);
     free(f);
 }
 
@@ -149,13 +186,23 @@ static int ijw_classify(void *state, const zv_record *rec)
 {
     ijw_fmt *f = state;
     const char *law = zv_rec_str(rec, ZV_F_ENT_LAW);
-    if (rec->kind != ZV_KIND_DELIVERY || !law || strcmp(law, f->wmo ? "wmo" : "jw") != 0) return -1;
-    return (f->wmo ? 2 : 0) + (zv_rec_get(rec, ZV_F_DEL_END) ? IJW_STOP : IJW_START);
+    if (!law || strcmp(law, f->wmo ? "wmo" : "jw") != 0) return -1;
+    if (rec->kind == ZV_KIND_DECLARATION) return ijw_message_index(f->wmo, IJW_DECL);
+    if (rec->kind != ZV_KIND_DELIVERY) return -1;
+    return ijw_message_index(f->wmo, zv_rec_get(rec, ZV_F_DEL_END) ? IJW_STOP : IJW_START);
 }
 
 static int render_cb(void *state, const zv_batch *b, zv_render_out *out)
 {
-    return ijw_render(state, b, out);
+    ijw_fmt *f = state;
+    int wmo;
+    ijw_msg m;
+    if (ijw_message_of(b->message, &wmo, &m) != 0 || wmo != f->wmo) {
+        f->host->log(f->ctx, ZV_LOG_ERROR, "batch %s: message %d is not one of this instance",
+                     b->batch_id, b->message);
+        return -1;
+    }
+    return m == IJW_DECL ? ijw_render_decl(f, b, out) : ijw_render(f, b, out);
 }
 
 static int interpret_cb(void *state, const zv_answer *a, zv_verdict_out *out)
@@ -173,7 +220,8 @@ static const zv_format_ops format_ops = {
 ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "ijw"),
     .version = "1.0.0",
-    .description = "iJw / iWmo 3.2 start and stop of delivery (JW305/JW307, WMO305/WMO307)",
+    .description = "iJw / iWmo 3.2 start and stop of delivery (JW305/JW307, WMO305/WMO307) and "
+                   "declarations (JW323, WMO323)",
     .options = options,
     .create = ijw_create,
     .destroy = ijw_destroy,

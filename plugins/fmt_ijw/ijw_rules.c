@@ -11,11 +11,6 @@
 #include <time.h>
 #include <zinvol/util.h>
 
-/* JZ588 Reden beeindiging (iJw 3.2).  The iWmo list (WMO588) is not
- * checked here: we could not verify it, so only its format is. */
-static const char *const jz588[] = {"02", "20", "31", "32", "33", "34",
-                                    "35", "36", "37", "38", "39", NULL};
-
 const char *ijw_gemeente(const ijw_fmt *f, const zv_record *r)
 {
     return f->gemeente ? f->gemeente : zv_rec_str(r, ZV_F_ENT_FUNDER);
@@ -50,13 +45,6 @@ static int digits(const char *s, size_t n)
     for (size_t i = 0; i < n; i++)
         if (s[i] < '0' || s[i] > '9') return 0;
     return 1;
-}
-
-static int in_list(const char *s, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(s, *list) == 0) return 1;
-    return 0;
 }
 
 /* Elements the XSD demands in both messages. */
@@ -138,6 +126,15 @@ static int check_delivery(ijw_msg m, const zv_record *r, const char *dagtekening
                     "Begindatum lies after the Dagtekening: a start is sent only once care has "
                     "begun%s",
                     NULL);
+    /* Care is delivered on the gemeente's assignment: it cannot start
+     * before the toegewezen product's Ingangsdatum. */
+    int64_t toew;
+    const char *ts = zv_rec_str(r, ZV_F_ENT_START);
+    if (ts && zv_date_days(ts, &toew) == 0 && begin < toew)
+        return fail(v, "ZV-IJW-BEGIN", "delivery.start",
+                    "Begindatum lies before the ToewijzingIngangsdatum %s (entitlement.start): "
+                    "care cannot start before the assignment",
+                    ts);
     if (m == IJW_START) return 0;
     if (zv_date_days(zv_rec_str(r, ZV_F_DEL_END), &end) != 0)
         return fail(v, "ZV-IJW-DATE", "delivery.end", "Einddatum is not a valid date%s", NULL);
@@ -153,9 +150,11 @@ static int check_reden(const ijw_fmt *f, const zv_record *r, ijw_violation *v)
     if (!digits(reden, 2))
         return fail(v, "ZV-IJW-REDEN", "delivery.end_reason",
                     "RedenBeeindiging must be a 2-digit code, got '%s'", reden);
-    if (!f->wmo && !in_list(reden, jz588))
+    if (!ijw_reden_valid(f->wmo, reden))
         return fail(v, "ZV-IJW-REDEN", "delivery.end_reason",
-                    "RedenBeeindiging '%s' is not in JZ588 (iJw 3.2)", reden);
+                    f->wmo ? "RedenBeeindiging '%s' is not in WMO588 (iWmo 3.2 basisschema)"
+                           : "RedenBeeindiging '%s' is not in JZ588 (iJw 3.2 basisschema)",
+                    reden);
     return 0;
 }
 

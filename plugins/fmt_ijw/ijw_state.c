@@ -17,10 +17,58 @@
 #include <openssl/rand.h>
 #include <zinvol/util.h>
 
+/* Statements run per record, prepared once when the store opens. */
+enum {
+    ST_GET,
+    ST_PUT,
+    ST_DEL,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVE,
+    ST_RELEASE,
+    ST_UNDO,
+    ST_N
+};
+
+static const char *const sql[ST_N] = {
+    [ST_GET] = "SELECT state, coalesce(reden,''), last_batch, last_record, last_action "
+               "FROM product WHERE key = ?",
+    [ST_PUT] = "INSERT OR REPLACE INTO product (key, state, reden, last_batch, last_record, "
+               "last_action, updated) VALUES (?,?,?,?,?,?,?)",
+    [ST_DEL] = "DELETE FROM product WHERE key = ?",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVE] = "SAVEPOINT ijw_message",
+    [ST_RELEASE] = "RELEASE ijw_message",
+    [ST_UNDO] = "ROLLBACK TO ijw_message",
+};
+
 struct ijw_state {
     sqlite3 *db;
+    sqlite3_stmt *st[ST_N];
     char salt[65];
 };
+
+/* Run a cached statement that returns no rows. */
+static int run(ijw_state *s, int which)
+{
+    sqlite3_stmt *st = s->st[which];
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int prepare_all(ijw_state *s)
+{
+    for (int i = 0; i < ST_N; i++)
+        if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
+            SQLITE_OK)
+            return -1;
+    return 0;
+}
 
 static const char *schema =
     "PRAGMA journal_mode=WAL;"
@@ -81,6 +129,11 @@ ijw_state *ijw_state_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     free(path);
+    if (prepare_all(s) != 0) {
+        snprintf(err, errlen, "state store: %s", sqlite3_errmsg(s->db));
+        ijw_state_close(s);
+        return NULL;
+    }
     if (load_salt(s, err, errlen) != 0) {
         ijw_state_close(s);
         return NULL;
@@ -91,23 +144,40 @@ ijw_state *ijw_state_open(const char *dir, char *err, size_t errlen)
 void ijw_state_close(ijw_state *s)
 {
     if (!s) return;
+    for (int i = 0; i < ST_N; i++)
+        sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
     free(s);
 }
 
 int ijw_state_begin(ijw_state *s)
 {
-    return sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    return run(s, ST_BEGIN);
 }
 
 int ijw_state_commit(ijw_state *s)
 {
-    return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    return run(s, ST_COMMIT);
 }
 
 void ijw_state_rollback(ijw_state *s)
 {
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    run(s, ST_ROLLBACK);
+}
+
+int ijw_state_savepoint(ijw_state *s)
+{
+    return run(s, ST_SAVE);
+}
+
+int ijw_state_release(ijw_state *s)
+{
+    return run(s, ST_RELEASE);
+}
+
+int ijw_state_rollback_to(ijw_state *s)
+{
+    return run(s, ST_UNDO);
 }
 
 static void row_key(const ijw_state *s, const char *gemeente, const char *bsn, const char *pkey,
@@ -131,13 +201,8 @@ typedef struct row {
 
 static int get_row(ijw_state *s, const char *key, row *r)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = s->st[ST_GET];
     memset(r, 0, sizeof(*r));
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT state, coalesce(reden,''), last_batch, last_record, last_action "
-                           "FROM product WHERE key = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -148,26 +213,17 @@ static int get_row(ijw_state *s, const char *key, row *r)
         snprintf(r->record, sizeof(r->record), "%s", sqlite3_column_text(st, 3));
         snprintf(r->action, sizeof(r->action), "%s", sqlite3_column_text(st, 4));
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int put_row(ijw_state *s, const char *key, const char *state, const char *reden,
                    const char *batch, const char *record, const char *action)
 {
-    sqlite3_stmt *st;
-    int rc;
-    if (!state) {
-        rc = sqlite3_prepare_v2(s->db, "DELETE FROM product WHERE key = ?", -1, &st, NULL);
-        if (rc != SQLITE_OK) return -1;
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    } else {
-        rc = sqlite3_prepare_v2(s->db,
-                                "INSERT OR REPLACE INTO product (key, state, reden, last_batch, "
-                                "last_record, last_action, updated) VALUES (?,?,?,?,?,?,?)",
-                                -1, &st, NULL);
-        if (rc != SQLITE_OK) return -1;
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_stmt *st = s->st[state ? ST_PUT : ST_DEL];
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (state) {
         sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, reden, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, batch, -1, SQLITE_STATIC);
@@ -175,9 +231,7 @@ static int put_row(ijw_state *s, const char *key, const char *state, const char 
         sqlite3_bind_text(st, 6, action, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 7, zv_now());
     }
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return run(s, state ? ST_PUT : ST_DEL);
 }
 
 static int violate(ijw_violation *v, const char *rule, const char *field, const char *reason)

@@ -42,10 +42,8 @@ START_TEST(catalogues_match_messages_and_minimise)
             zv_catalogue *cat = load(decl->catalogue);
             ck_assert_str_eq(zv_catalogue_message(cat), decl->name);
             zv_minimiser *min = zv_minimiser_new(cat, ZV_LEVEL_CONTRACT);
-            zv_record *full = ijwt_record("1", std ? "wmo" : "jw", "999993653",
-                                          "T-"
-                                          "1",
-                                          "2025-12-01", m ? "2025-12-20" : NULL, "1");
+            zv_record *full = ijwt_record("1", std ? "wmo" : "jw", "999993653", "1", "2025-12-01",
+                                          m ? "2025-12-20" : NULL, "1");
             ijwt_set(full, ZV_F_CLIENT_GIVEN_NAMES, "Tomas Hendrik");
             ijwt_set(full, ZV_F_DEL_NOTES, "ZVMARKER-notes");
             ijwt_set(full, ZV_F_CLIENT_PHONE, "0612345678");

@@ -100,9 +100,9 @@ static zv_record *stop(const char *id, const char *nr, const char *begin, const 
 START_TEST(status_aanlevering_1_or_3)
 {
     inst i = open_inst(NULL);
-    expect(&i, "b1", ijwt_record("1", "jw", BSN, "A1", "2025-12-01", NULL, "2"), "ZV-IJW-STATUS",
+    expect(&i, "b1", ijwt_record("1", "jw", BSN, "100001", "2025-12-01", NULL, "2"), "ZV-IJW-STATUS",
            "delivery.status");
-    expect(&i, "b2", ijwt_record("2", "jw", BSN, "A1", "2025-12-01", NULL, "1"), NULL, NULL);
+    expect(&i, "b2", ijwt_record("2", "jw", BSN, "100001", "2025-12-01", NULL, "1"), NULL, NULL);
     close_inst(&i);
 }
 END_TEST
@@ -110,8 +110,8 @@ END_TEST
 START_TEST(begindatum_not_in_future)
 {
     inst i = open_inst(NULL);
-    expect(&i, "b1", start("1", "A1", "2026-01-04"), "TR134", "delivery.start");
-    expect(&i, "b2", start("2", "A1", "2026-01-03"), NULL, NULL); /* today is fine */
+    expect(&i, "b1", start("1", "100001", "2026-01-04"), "TR134", "delivery.start");
+    expect(&i, "b2", start("2", "100001", "2026-01-03"), NULL, NULL); /* today is fine */
     close_inst(&i);
 }
 END_TEST
@@ -119,10 +119,10 @@ END_TEST
 START_TEST(einddatum_not_before_begindatum)
 {
     inst i = open_inst(NULL);
-    expect(&i, "b1", start("1", "A1", "2025-12-10"), NULL, NULL);
-    expect(&i, "b2", stop("2", "A1", "2025-12-10", "2025-12-09"), "TR018", "delivery.end");
-    expect(&i, "b3", stop("3", "A1", "2025-12-10", "2026-01-05"), "TR134", "delivery.end");
-    expect(&i, "b4", stop("4", "A1", "2025-12-10", "2025-12-10"), NULL, NULL);
+    expect(&i, "b1", start("1", "100001", "2025-12-10"), NULL, NULL);
+    expect(&i, "b2", stop("2", "100001", "2025-12-10", "2025-12-09"), "TR018", "delivery.end");
+    expect(&i, "b3", stop("3", "100001", "2025-12-10", "2026-01-05"), "TR134", "delivery.end");
+    expect(&i, "b4", stop("4", "100001", "2025-12-10", "2025-12-10"), NULL, NULL);
     close_inst(&i);
 }
 END_TEST
@@ -130,11 +130,11 @@ END_TEST
 START_TEST(reden_beeindiging_required_and_coded)
 {
     inst i = open_inst(NULL);
-    expect(&i, "b1", start("1", "A1", "2025-12-10"), NULL, NULL);
-    zv_record *r = stop("2", "A1", "2025-12-10", "2025-12-20");
+    expect(&i, "b1", start("1", "100001", "2025-12-10"), NULL, NULL);
+    zv_record *r = stop("2", "100001", "2025-12-10", "2025-12-20");
     zv_record_clear(r, ZV_F_DEL_END_REASON);
     expect(&i, "b2", r, "ZV-IJW-REQUIRED", "delivery.end_reason");
-    r = stop("3", "A1", "2025-12-10", "2025-12-20");
+    r = stop("3", "100001", "2025-12-10", "2025-12-20");
     ijwt_set(r, ZV_F_DEL_END_REASON, "99");
     expect(&i, "b3", r, "ZV-IJW-REDEN", "delivery.end_reason");
     close_inst(&i);
@@ -167,16 +167,16 @@ END_TEST
 START_TEST(client_checks)
 {
     inst i = open_inst(NULL);
-    zv_record *r = start("1", "A1", "2025-12-10");
+    zv_record *r = start("1", "100001", "2025-12-10");
     ijwt_set(r, ZV_F_CLIENT_SEX, "9");
     expect(&i, "b1", r, "ZV-IJW-GESLACHT", "client.sex");
-    r = start("2", "A1", "2025-12-10");
+    r = start("2", "100001", "2025-12-10");
     ijwt_set(r, ZV_F_CLIENT_BIRTH_DATE, "1900-01-01");
     expect(&i, "b2", r, "TR002", "client.birth_date");
-    r = start("3", "A1", "2025-12-10");
+    r = start("3", "100001", "2025-12-10");
     zv_record_clear(r, ZV_F_CLIENT_FAMILY_NAME);
     expect(&i, "b3", r, "ZV-IJW-REQUIRED", "client.family_name");
-    r = start("4", "A1", "2025-12-10");
+    r = start("4", "100001", "2025-12-10");
     ijwt_set(r, ZV_F_ENT_FUNDER, "GM0363");
     expect(&i, "b4", r, "ZV-IJW-GEMEENTE", "entitlement.funder");
     close_inst(&i);
@@ -186,19 +186,19 @@ END_TEST
 START_TEST(double_start_survives_restart)
 {
     inst i = open_inst(NULL);
-    expect(&i, "b1", start("1", "A1", "2025-12-10"), NULL, NULL);
+    expect(&i, "b1", start("1", "100001", "2025-12-10"), NULL, NULL);
     close_inst(&i); /* restart: destroy, create against the same state dir */
     i = open_inst(NULL);
-    expect(&i, "b2", start("2", "A1", "2025-12-10"), "TR326", "entitlement.number");
-    expect(&i, "b3", start("3", "A2", "2025-12-10"), NULL, NULL); /* other product */
+    expect(&i, "b2", start("2", "100001", "2025-12-10"), "TR326", "entitlement.number");
+    expect(&i, "b3", start("3", "100002", "2025-12-10"), NULL, NULL); /* other product */
     /* Another gemeente keeps its own history. */
-    zv_record *r = start("4", "A1", "2025-12-10");
+    zv_record *r = start("4", "100001", "2025-12-10");
     ijwt_set(r, ZV_F_ENT_FUNDER, "0599");
     expect(&i, "b4", r, NULL, NULL);
     /* After a stop, a new start of the same product is allowed. */
-    expect(&i, "b5", stop("5", "A1", "2025-12-10", "2025-12-20"), NULL, NULL);
-    expect(&i, "b6", stop("6", "A1", "2025-12-10", "2025-12-21"), "TR415", NULL);
-    expect(&i, "b7", start("7", "A1", "2025-12-22"), NULL, NULL);
+    expect(&i, "b5", stop("5", "100001", "2025-12-10", "2025-12-20"), NULL, NULL);
+    expect(&i, "b6", stop("6", "100001", "2025-12-10", "2025-12-21"), "TR415", NULL);
+    expect(&i, "b7", start("7", "100001", "2025-12-22"), NULL, NULL);
     close_inst(&i);
 }
 END_TEST
@@ -206,7 +206,7 @@ END_TEST
 START_TEST(double_start_in_one_batch)
 {
     inst i = open_inst(NULL);
-    zv_record *r[2] = {start("1", "A1", "2025-12-10"), start("2", "A1", "2025-12-10")};
+    zv_record *r[2] = {start("1", "100001", "2025-12-10"), start("2", "100001", "2025-12-10")};
     zv_batch b = {.destination = "gem",
                   .batch_id = "b1",
                   .message = 0,
@@ -230,26 +230,26 @@ END_TEST
 START_TEST(stop_needs_start_and_cancellation)
 {
     inst i = open_inst(NULL);
-    expect(&i, "b1", stop("1", "A9", "2025-12-10", "2025-12-20"), "TR069", "delivery.end");
-    expect(&i, "b2", ijwt_record("2", "jw", BSN, "A9", "2025-12-10", NULL, "3"), "TR063",
+    expect(&i, "b1", stop("1", "100009", "2025-12-10", "2025-12-20"), "TR069", "delivery.end");
+    expect(&i, "b2", ijwt_record("2", "jw", BSN, "100009", "2025-12-10", NULL, "3"), "TR063",
            "delivery.status");
-    expect(&i, "b3", start("3", "A9", "2025-12-10"), NULL, NULL);
+    expect(&i, "b3", start("3", "100009", "2025-12-10"), NULL, NULL);
     /* Cancelling the start removes it: the product can be started again. */
-    expect(&i, "b4", ijwt_record("4", "jw", BSN, "A9", "2025-12-10", NULL, "3"), NULL, NULL);
+    expect(&i, "b4", ijwt_record("4", "jw", BSN, "100009", "2025-12-10", NULL, "3"), NULL, NULL);
     close_inst(&i);
     i = open_inst(NULL);
-    expect(&i, "b5", stop("5", "A9", "2025-12-10", "2025-12-20"), "TR069", NULL);
-    expect(&i, "b6", start("6", "A9", "2025-12-11"), NULL, NULL);
-    expect(&i, "b7", stop("7", "A9", "2025-12-11", "2025-12-20"), NULL, NULL);
-    expect(&i, "b8", ijwt_record("8", "jw", BSN, "A9", "2025-12-11", NULL, "3"), "TR071", NULL);
+    expect(&i, "b5", stop("5", "100009", "2025-12-10", "2025-12-20"), "TR069", NULL);
+    expect(&i, "b6", start("6", "100009", "2025-12-11"), NULL, NULL);
+    expect(&i, "b7", stop("7", "100009", "2025-12-11", "2025-12-20"), NULL, NULL);
+    expect(&i, "b8", ijwt_record("8", "jw", BSN, "100009", "2025-12-11", NULL, "3"), "TR071", NULL);
     /* Cancel the stop: the start is current again, so a new start is refused. */
-    expect(&i, "b9", ijwt_record("9", "jw", BSN, "A9", "2025-12-11", "2025-12-20", "3"), NULL,
+    expect(&i, "b9", ijwt_record("9", "jw", BSN, "100009", "2025-12-11", "2025-12-20", "3"), NULL,
            NULL);
-    expect(&i, "b10", start("10", "A9", "2025-12-11"), "TR326", NULL);
+    expect(&i, "b10", start("10", "100009", "2025-12-11"), "TR326", NULL);
     close_inst(&i);
     /* Migration: stops for deliveries started before zinvol. */
     i = open_inst("{\"stop_requires_start\": false}");
-    expect(&i, "b11", stop("11", "OLD", "2025-01-10", "2025-12-20"), NULL, NULL);
+    expect(&i, "b11", stop("11", "300001", "2025-11-10", "2025-12-20"), NULL, NULL);
     close_inst(&i);
 }
 END_TEST
@@ -262,11 +262,11 @@ static const char *retour_fmt =
     "<jw306:Afzender>65656055</jw306:Afzender><jw306:Ontvanger>0363</jw306:Ontvanger>"
     "<jw306:RetourCodes><jw306:RetourCode>0200</jw306:RetourCode></jw306:RetourCodes>"
     "</jw306:Header><jw306:Client><jw306:Bsn>" BSN "</jw306:Bsn><jw306:StartProducten>"
-    "<jw306:StartProduct><jw306:ToewijzingNummer>B1</jw306:ToewijzingNummer>"
+    "<jw306:StartProduct><jw306:ToewijzingNummer>200001</jw306:ToewijzingNummer>"
     "<jw306:Begindatum>2025-12-10</jw306:Begindatum>"
     "<jw306:RetourCodes><jw306:RetourCode>0200</jw306:RetourCode></jw306:RetourCodes>"
     "</jw306:StartProduct>"
-    "<jw306:StartProduct><jw306:ToewijzingNummer>B2</jw306:ToewijzingNummer>"
+    "<jw306:StartProduct><jw306:ToewijzingNummer>200002</jw306:ToewijzingNummer>"
     "<jw306:Begindatum>2025-12-10</jw306:Begindatum>"
     "<jw306:RetourCodes><jw306:RetourCode>9019</jw306:RetourCode></jw306:RetourCodes>"
     "</jw306:StartProduct></jw306:StartProducten>"
@@ -276,8 +276,8 @@ static const char *retour_fmt =
 START_TEST(retour_verdicts_and_forget_rejected_start)
 {
     inst i = open_inst(NULL);
-    expect(&i, "b1", start("1", "B1", "2025-12-10"), NULL, NULL);
-    expect(&i, "b2", start("2", "B2", "2025-12-10"), NULL, NULL);
+    expect(&i, "b1", start("1", "200001", "2025-12-10"), NULL, NULL);
+    expect(&i, "b2", start("2", "200002", "2025-12-10"), NULL, NULL);
     zv_answer a = {.status = 200,
                    .content_type = "application/xml",
                    .body = retour_fmt,
@@ -285,15 +285,15 @@ START_TEST(retour_verdicts_and_forget_rejected_start)
     zv_verdict_out *v = zvt_vout_new();
     ck_assert_int_eq(desc->format->interpret(i.st, &a, v), 0);
     ck_assert_uint_eq(v->n, 2);
-    ck_assert_str_eq(v->verdicts[0].key, BSN "/B1");
+    ck_assert_str_eq(v->verdicts[0].key, BSN "/200001");
     ck_assert_int_eq(v->verdicts[0].accepted, 1);
-    ck_assert_str_eq(v->verdicts[1].key, BSN "/B2");
+    ck_assert_str_eq(v->verdicts[1].key, BSN "/200002");
     ck_assert_int_eq(v->verdicts[1].accepted, 0);
     ck_assert_str_eq(v->verdicts[1].codes, "9019");
     zvt_vout_free(v);
-    /* B2 was refused, so a corrected start may go; B1 stands. */
-    expect(&i, "b3", start("3", "B2", "2025-12-10"), NULL, NULL);
-    expect(&i, "b4", start("4", "B1", "2025-12-10"), "TR326", NULL);
+    /* 200002 was refused, so a corrected start may go; 200001 stands. */
+    expect(&i, "b3", start("3", "200002", "2025-12-10"), NULL, NULL);
+    expect(&i, "b4", start("4", "200001", "2025-12-10"), "TR326", NULL);
     /* HTTP status only / not XML. */
     zv_answer empty = {.status = 200};
     v = zvt_vout_new();
