@@ -203,7 +203,7 @@ static int valid(int wmo, ldt t, const char *s)
     case LDT_IDDECL:
         return alnum_in(s, 12);
     case LDT_REFNR:
-        return text_in(s, 20);
+        return length_in(s, 20);
     case LDT_VOLUME:
         return integer_in(s, 99999999ull);
     case LDT_EENHEID:
