@@ -108,7 +108,7 @@ START_TEST(collect_from_config_and_store)
     ck_assert_msg(rc == 0, "%s", errs.n ? errs.lines[0] : "?");
     const zv_audit_input *in = zv_audit_collected_input(col);
     ck_assert_uint_eq(in->ndests, 2);
-    ck_assert_uint_eq(in->dests[0].nmsgs, 4); /* JW305, JW307, WMO305, WMO307 */
+    ck_assert_uint_eq(in->dests[0].nmsgs, 6); /* JW305, JW307, WMO305, WMO307, JW323, WMO323 */
     ck_assert_uint_eq(in->dests[1].nmsgs, 1);
     ck_assert_str_eq(zv_catalogue_id(in->dests[1].msgs[0].cat), "cbs-jeugd");
     ck_assert_uint_eq(in->sources[0].nfields, 6);

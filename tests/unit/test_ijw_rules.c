@@ -100,8 +100,8 @@ static zv_record *stop(const char *id, const char *nr, const char *begin, const 
 START_TEST(status_aanlevering_1_or_3)
 {
     inst i = open_inst(NULL);
-    expect(&i, "b1", ijwt_record("1", "jw", BSN, "100001", "2025-12-01", NULL, "2"), "ZV-IJW-STATUS",
-           "delivery.status");
+    expect(&i, "b1", ijwt_record("1", "jw", BSN, "100001", "2025-12-01", NULL, "2"),
+           "ZV-IJW-STATUS", "delivery.status");
     expect(&i, "b2", ijwt_record("2", "jw", BSN, "100001", "2025-12-01", NULL, "1"), NULL, NULL);
     close_inst(&i);
 }

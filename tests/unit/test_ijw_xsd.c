@@ -220,8 +220,8 @@ static void validated_with_schema_dir(int wmo)
 {
     zv_ctx *ctx;
     char opts[4400];
-    snprintf(opts, sizeof(opts), "{\"standard\":\"%s\",\"schema_dir\":\"%s\"}",
-             wmo ? "wmo" : "jw", xsd_dir[wmo]);
+    snprintf(opts, sizeof(opts), "{\"standard\":\"%s\",\"schema_dir\":\"%s\"}", wmo ? "wmo" : "jw",
+             xsd_dir[wmo]);
     void *st = create(&ctx, opts);
     ck_assert_ptr_nonnull(strstr(zvt_log_text(ctx), wmo ? "WMO305.xsd" : "JW305.xsd"));
     const char *law = wmo ? "wmo" : "jw";
@@ -241,8 +241,8 @@ static void validated_with_schema_dir(int wmo)
         ck_assert_uint_eq(out->npayloads, 1);
         ck_assert(xsd_valid(wmo, xsd_file(wmo, m), out->payloads[0].data, out->payloads[0].len));
         /* XsdVersie as the schema's appinfo declares it */
-        ck_assert_ptr_nonnull(memmem(out->payloads[0].data, out->payloads[0].len,
-                                     wmo ? ">1.0.0<" : ">0.1.0<", 7));
+        ck_assert_ptr_nonnull(
+            memmem(out->payloads[0].data, out->payloads[0].len, wmo ? ">1.0.0<" : ">0.1.0<", 7));
         zvt_out_free(out);
     }
     for (int i = 0; i < 2; i++) {
