@@ -13,6 +13,7 @@
  * format's (a broken state file, ...): the unit stays staged for the next try.
  */
 #include "runtime_int.h"
+#include "render_clients.h"
 #include "delivery/delivery.h"
 #include "log.h"
 
@@ -194,30 +195,6 @@ static char *fields_json(const zv_dest_rt *d, int m, const zv_batch *b, const st
     return out;
 }
 
-static char *records_json(const zv_batch *b, const struct payload *q)
-{
-    zv_jw *w = zv_jw_new(0);
-    if (!w) return NULL;
-    zv_jw_arr_open(w);
-    for (size_t i = 0; i < q->n; i++) {
-        const zv_record *r = b->records[q->records[i]];
-        zv_jw_obj_open(w);
-        zv_jw_key(w, "source");
-        zv_jw_str(w, r->prov.source);
-        zv_jw_key(w, "record_id");
-        zv_jw_str(w, r->prov.record_id);
-        zv_jw_key(w, "key");
-        zv_jw_str(w, q->keys[i]);
-        zv_jw_obj_close(w);
-    }
-    zv_jw_arr_close(w);
-    const char *s;
-    size_t len;
-    char *out = zv_jw_result(w, &s, &len) == 0 ? strndup(s, len) : NULL;
-    zv_jw_free(w);
-    return out;
-}
-
 static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch *b,
                             zv_render_out *out)
 {
@@ -225,11 +202,14 @@ static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch
     for (size_t i = 0; i < out->np; i++) {
         struct payload *q = &out->p[i];
         char *fj = fields_json(d, m, b, q);
-        char *rj = records_json(b, q);
-        zv_outbox_new o = {d->conf->name, msg, q->idem, q->data, q->len, q->ctype, q->ext, fj, rj};
+        char *rj = zv_render_records_json(rt, b, q->records, q->keys, q->n);
+        char *dj = zv_render_disclosure_json(rt, b, q->records, q->n);
+        zv_outbox_new o = {d->conf->name, msg, q->idem, q->data, q->len, q->ctype, q->ext, fj, rj,
+                           dj};
         int r = fj && rj ? zv_store_enqueue(rt->store, &o) : -1;
         free(fj);
         free(rj);
+        free(dj);
         if (r < 0) return -1;
         if (r == 1)
             zv_log(ZV_LOG_WARN, out->component, "payload %s was already in the outbox", q->idem);

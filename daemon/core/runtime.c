@@ -1,5 +1,6 @@
 /* Building, starting and stopping a runtime; see runtime.h. */
 #include "runtime_int.h"
+#include "../audit/client_key.h"
 #include "delivery/delivery.h"
 #include "log.h"
 #include "plugin_loader.h"
@@ -239,6 +240,9 @@ int zv_runtime_open_store(zv_runtime *rt, char *err, size_t errlen)
         snprintf(err, errlen, "store %s: %s", rt->cfg->store_path, serr);
         return -1;
     }
+    if (zv_client_secret_load(rt->cfg->state_dir, 1, rt->client_secret, err, errlen) < 0)
+        return -1;
+    rt->client_secret_ok = 1;
     return 0;
 }
 

@@ -99,6 +99,10 @@ struct zv_runtime {
     int64_t items_in;
     /* Once mode's stage times (monotonic ns), logged when it finishes. */
     int64_t t_start, t_drained, t_rendered, emit_ns;
+    /* The installation's client-key secret (audit/client_key.h), loaded with
+     * the store; client_secret_ok 0 means records carry no client key. */
+    unsigned char client_secret[32];
+    int client_secret_ok;
 };
 
 #include <time.h>

@@ -27,6 +27,8 @@ static void usage(FILE *f)
             "                               what is sent where, how strongly it is required,\n"
             "                               and what is redundant\n"
             "  audit verify                 check the hash chain of the audit trail\n"
+            "  disclose BSN [--from D] [--to D] [--format text|json|html|pdf] [--output F]\n"
+            "                               what was sent about one client, and why\n"
             "\n"
             "CONFIG defaults to " ZV_DEFAULT_CONFIG ".\n");
 }
@@ -62,6 +64,7 @@ static int dispatch(zv_ctl *c, int argc, char **argv)
     if (strcmp(cmd, "quarantine") == 0) return zv_ctl_quarantine(c, argc - 1, argv + 1);
     if (strcmp(cmd, "dlq") == 0) return zv_ctl_dlq(c, argc - 1, argv + 1);
     if (strcmp(cmd, "retour") == 0) return zv_ctl_retour(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "disclose") == 0) return zv_ctl_disclose(c, argc - 1, argv + 1);
     if (strcmp(cmd, "audit") == 0) {
         if (argc > 1 && strcmp(argv[1], "verify") == 0)
             return zv_ctl_audit_verify(c, argc - 2, argv + 2);

@@ -47,7 +47,17 @@ static const char *const schema =
     " at INTEGER, PRIMARY KEY(outbox_id, record_key));"
     "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY, at INTEGER, kind TEXT,"
     " destination TEXT, idem_key TEXT, message TEXT, fields TEXT, payload_sha256 TEXT,"
-    " detail TEXT, hash TEXT NOT NULL);"
+    " detail TEXT, hash TEXT NOT NULL, clients TEXT);"
+    /* Which clients each audit entry is about (pseudonymous keys; the chained
+     * audit.clients column is the truth, this is its index). */
+    "CREATE TABLE IF NOT EXISTS audit_client(client_key TEXT, seq INTEGER,"
+    " PRIMARY KEY(client_key, seq)) WITHOUT ROWID;"
+    /* What each payload says about each client, for disclosure while the
+     * payload is retained; pruned together with the payload. */
+    "CREATE TABLE IF NOT EXISTS disclosure(outbox_id INTEGER, client_key TEXT,"
+    " record_ref TEXT, values_json TEXT);"
+    "CREATE INDEX IF NOT EXISTS disclosure_client ON disclosure(client_key, outbox_id);"
+    "CREATE INDEX IF NOT EXISTS disclosure_outbox ON disclosure(outbox_id);"
     "CREATE TABLE IF NOT EXISTS audit_head(id INTEGER PRIMARY KEY CHECK(id = 1),"
     " seq INTEGER, hash TEXT);";
 
@@ -113,6 +123,7 @@ zv_store *zv_store_open(const char *path, char *err, size_t errlen)
     /* zinvolctl may hold the file briefly while the daemon runs. */
     sqlite3_busy_timeout(s->db, 5000);
     if (zv_store_exec(s, schema) < 0) goto fail;
+    if (zv_store_migrate_clients(s) < 0) goto fail;
     return s;
 fail:
     snprintf(err, errlen, "%s: %s", path, s->err);

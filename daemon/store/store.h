@@ -97,7 +97,12 @@ typedef struct zv_outbox_new {
     const char *content_type;
     const char *extension;
     const char *fields_json;  /* [{"field":"client.bsn","level":"standard"},...] */
-    const char *records_json; /* [{"source":..,"record_id":..,"key":..},...] */
+    const char *records_json; /* [{"source":..,"record_id":..,"key":..,"client":..,
+                                 "fields":[..]},...]; client: see audit/client_key.h */
+    /* [{"client":..,"record":..,"values":{field:value}}]: what this payload
+     * says about each client, kept for disclosure until retention prunes the
+     * payload; NULL: none. */
+    const char *disclosure_json;
 } zv_outbox_new;
 
 /* 0 enqueued, 1 when the idempotency key was already there (not an error). */
@@ -210,12 +215,36 @@ typedef struct zv_audit_entry {
     const char *payload_sha256;
     const char *detail;
     const char *hash;
+    const char *clients; /* [{"client":key,"fields":[..]}] or NULL; chained */
 } zv_audit_entry;
 typedef int (*zv_audit_cb)(const zv_audit_entry *e, void *arg);
 int zv_store_audit_each(zv_store *s, zv_audit_cb cb, void *arg);
 /* 0 intact (*count entries), 1 broken (*bad_seq: first broken entry, why in
  * buf), -1 error. */
 int zv_store_audit_verify(zv_store *s, int64_t *count, int64_t *bad_seq, char *why, size_t whylen);
+
+/* ---- disclosure: what was sent about one client (AVG art. 15) ---- */
+typedef struct zv_disclosed {
+    int64_t outbox_id;       /* 0 when the outbox row is gone */
+    int64_t seq;             /* audit entry; 0 while not delivered */
+    int64_t at;              /* delivered (audit time) or enqueued */
+    const char *destination;
+    const char *message;
+    const char *idem_key;
+    const char *state;       /* delivered, pending, inflight, dead, dropped */
+    const char *fields;      /* this client's fields with levels: "client.bsn=standard,..." */
+    const char *values_json; /* {field: value} while the payload is retained; else NULL */
+    const char *dead_reason; /* state dead: why; else NULL */
+} zv_disclosed;
+typedef int (*zv_disclosed_cb)(const zv_disclosed *d, void *arg);
+/* Every message about client_key between from and to (unix seconds, 0: open),
+ * oldest first: delivered ones from the audit trail (which survives
+ * retention), the others from the outbox.  Only chained data is believed: an
+ * index row whose audit entry does not name the client is skipped. */
+int zv_store_disclose(zv_store *s, const char *client_key, int64_t from, int64_t to,
+                      zv_disclosed_cb cb, void *arg);
+/* Disclosure values of payloads that retention has pruned; number removed. */
+int64_t zv_store_disclosure_prune(zv_store *s);
 
 /* ---- retention ---- */
 /* Discard up to limit payload bodies delivered before `before`; the row (its

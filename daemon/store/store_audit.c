@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <zinvol/json.h>
 #include <zinvol/util.h>
 
 static const char zero_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -39,6 +40,12 @@ static void entry_hash(const char *prev, const zv_audit_entry *e, char out[65])
     canon_str(&b, e->fields);
     canon_str(&b, e->payload_sha256);
     canon_str(&b, e->detail);
+    /* Entries from before client keys have no clients line, so their
+     * hashes stay what they were. */
+    if (e->clients) {
+        zv_buf_puts(&b, "clients\n");
+        canon_str(&b, e->clients);
+    }
     zv_sha256_hex(b.data ? b.data : "", b.len, out);
     zv_buf_free(&b);
 }
@@ -59,9 +66,39 @@ static int head_get(zv_store *s, int64_t *seq, char hash[65])
     return 0;
 }
 
-int zv_store_audit_append_locked(zv_store *s, int64_t at, const char *kind, const char *destination,
-                                 const char *idem_key, const char *message, const char *fields,
-                                 const char *sha256, const char *detail)
+static int index_clients(zv_store *s, int64_t seq, const char *clients)
+{
+    char err[128];
+    zv_json_doc *d = zv_json_parse(clients, strlen(clients), 0, err, sizeof(err));
+    if (!d) {
+        snprintf(s->err, sizeof(s->err), "audit clients: %s", err);
+        return -1;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO audit_client(client_key, seq) VALUES(?, ?)", -1,
+                           &st, NULL) != SQLITE_OK)
+        rc = zv_store_fail(s, "audit clients");
+    const zv_json *a = zv_json_root(d);
+    for (size_t i = 0; rc == 0 && i < zv_json_len(a); i++) {
+        const char *k = zv_json_str(zv_json_get(zv_json_at(a, i), "client"), NULL);
+        if (!k) continue;
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, seq);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = zv_store_fail(s, "audit clients");
+    }
+    sqlite3_finalize(st);
+    zv_json_free(d);
+    return rc;
+}
+
+int zv_store_audit_append_clients_locked(zv_store *s, int64_t at, const char *kind,
+                                         const char *destination, const char *idem_key,
+                                         const char *message, const char *fields,
+                                         const char *sha256, const char *detail,
+                                         const char *clients)
 {
     int64_t seq = 0;
     char prev[65];
@@ -79,13 +116,15 @@ int zv_store_audit_append_locked(zv_store *s, int64_t at, const char *kind, cons
                         .message = message,
                         .fields = fields,
                         .payload_sha256 = sha256,
-                        .detail = detail};
+                        .detail = detail,
+                        .clients = clients};
     char hash[65];
     entry_hash(prev, &e, hash);
     sqlite3_stmt *st =
         zv_store_stmt(s, ZV_ST_AUDIT_INS,
                       "INSERT INTO audit(seq, at, kind, destination, idem_key, message, fields, "
-                      "payload_sha256, detail, hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                      "payload_sha256, detail, hash, clients) "
+                      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, e.seq);
     sqlite3_bind_int64(st, 2, at);
@@ -97,7 +136,9 @@ int zv_store_audit_append_locked(zv_store *s, int64_t at, const char *kind, cons
     zv_store_bind_text(st, 8, sha256);
     zv_store_bind_text(st, 9, detail);
     zv_store_bind_text(st, 10, hash);
+    zv_store_bind_text(st, 11, clients);
     if (sqlite3_step(st) != SQLITE_DONE) return zv_store_fail(s, "audit");
+    if (clients && index_clients(s, e.seq, clients) < 0) return -1;
     st = zv_store_stmt(s, ZV_ST_AUDIT_HEAD_SET,
                        "INSERT OR REPLACE INTO audit_head(id, seq, hash) VALUES(1, ?, ?)");
     if (!st) return -1;
@@ -107,6 +148,14 @@ int zv_store_audit_append_locked(zv_store *s, int64_t at, const char *kind, cons
     return 0;
 }
 
+int zv_store_audit_append_locked(zv_store *s, int64_t at, const char *kind, const char *destination,
+                                 const char *idem_key, const char *message, const char *fields,
+                                 const char *sha256, const char *detail)
+{
+    return zv_store_audit_append_clients_locked(s, at, kind, destination, idem_key, message,
+                                                fields, sha256, detail, NULL);
+}
+
 typedef int (*row_fn)(zv_audit_entry *e, void *arg);
 
 static int audit_rows(zv_store *s, row_fn fn, void *arg)
@@ -114,7 +163,7 @@ static int audit_rows(zv_store *s, row_fn fn, void *arg)
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT seq, at, kind, destination, idem_key, message, fields, "
-                           "payload_sha256, detail, hash FROM audit ORDER BY seq",
+                           "payload_sha256, detail, hash, clients FROM audit ORDER BY seq",
                            -1, &st, NULL) != SQLITE_OK)
         return zv_store_fail(s, "audit");
     int rc;
@@ -128,7 +177,8 @@ static int audit_rows(zv_store *s, row_fn fn, void *arg)
                             .fields = zv_store_col_text(st, 6),
                             .payload_sha256 = zv_store_col_text(st, 7),
                             .detail = zv_store_col_text(st, 8),
-                            .hash = zv_store_col_text(st, 9)};
+                            .hash = zv_store_col_text(st, 9),
+                            .clients = zv_store_col_text(st, 10)};
         if (fn(&e, arg)) {
             rc = SQLITE_DONE;
             break;

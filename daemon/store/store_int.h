@@ -51,6 +51,18 @@ const char *zv_store_col_text(sqlite3_stmt *st, int i);
 /* A count(*) query with up to two text parameters (NULL: not bound). */
 int64_t zv_store_count_sql(zv_store *s, const char *sql, const char *a, const char *b);
 
+/* Stores made before client keys existed get the audit.clients column. */
+int zv_store_migrate_clients(zv_store *s);
+/* Disclosure rows of a new outbox row, from the zv_outbox_new's
+ * disclosure_json ([{"client":..,"record":..,"values":{..}}]). */
+int zv_store_disclosure_put(zv_store *s, int64_t outbox_id, const char *disclosure_json);
+/* The same as zv_store_audit_append_locked, about these clients: clients is
+ * the chained JSON [{"client":key,"fields":[..]},..] or NULL. */
+int zv_store_audit_append_clients_locked(zv_store *s, int64_t at, const char *kind,
+                                         const char *destination, const char *idem_key,
+                                         const char *message, const char *fields,
+                                         const char *sha256, const char *detail,
+                                         const char *clients);
 int zv_store_audit_append_locked(zv_store *s, int64_t at, const char *kind, const char *destination,
                                  const char *idem_key, const char *message, const char *fields,
                                  const char *sha256, const char *detail);

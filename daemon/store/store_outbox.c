@@ -2,6 +2,7 @@
 #include "store_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zinvol/json.h>
 #include <zinvol/util.h>
@@ -31,7 +32,11 @@ int zv_store_enqueue(zv_store *s, const zv_outbox_new *o)
     sqlite3_bind_int64(st, 9, now_ms);
     sqlite3_bind_int64(st, 10, now_ms / 1000);
     if (sqlite3_step(st) != SQLITE_DONE) return zv_store_fail(s, "enqueue");
-    return sqlite3_changes(s->db) == 0 ? 1 : 0;
+    if (sqlite3_changes(s->db) == 0) return 1;
+    if (o->disclosure_json &&
+        zv_store_disclosure_put(s, sqlite3_last_insert_rowid(s->db), o->disclosure_json) < 0)
+        return -1;
+    return 0;
 }
 
 int64_t zv_store_outbox_count(zv_store *s, const char *destination, const char *state)
@@ -217,6 +222,43 @@ struct delivered_ctx {
     int rc;
 };
 
+/* The chained clients array: per carried record with a client key, the key
+ * and the fields that record had in the payload (never values). */
+static char *clients_of(const char *records_json)
+{
+    char err[64];
+    zv_json_doc *d =
+        records_json ? zv_json_parse(records_json, strlen(records_json), 0, err, sizeof(err)) : NULL;
+    if (!d) return NULL;
+    zv_jw *w = zv_jw_new(0);
+    zv_jw_arr_open(w);
+    size_t n = 0;
+    const zv_json *a = zv_json_root(d);
+    for (size_t i = 0; i < zv_json_len(a); i++) {
+        const zv_json *e = zv_json_at(a, i);
+        const char *k = zv_json_str(zv_json_get(e, "client"), NULL);
+        if (!k) continue;
+        zv_jw_obj_open(w);
+        zv_jw_key(w, "client");
+        zv_jw_str(w, k);
+        zv_jw_key(w, "fields");
+        const zv_json *f = zv_json_get(e, "fields");
+        if (f)
+            zv_jw_value(w, f);
+        else
+            zv_jw_null(w);
+        zv_jw_obj_close(w);
+        n++;
+    }
+    zv_jw_arr_close(w);
+    const char *out;
+    size_t len;
+    char *res = n && zv_jw_result(w, &out, &len) == 0 ? strndup(out, len) : NULL;
+    zv_jw_free(w);
+    zv_json_free(d);
+    return res;
+}
+
 static int audit_delivered(const zv_outbox_row *r, void *arg)
 {
     struct delivered_ctx *c = arg;
@@ -225,8 +267,11 @@ static int audit_delivered(const zv_outbox_row *r, void *arg)
     zv_buf f;
     zv_buf_init(&f);
     fields_text(r->fields_json, &f);
-    c->rc = zv_store_audit_append_locked(c->s, c->now, "delivered", r->destination, r->idem_key,
-                                         r->message, f.data ? f.data : "", sha, NULL);
+    char *clients = clients_of(r->records_json);
+    c->rc = zv_store_audit_append_clients_locked(c->s, c->now, "delivered", r->destination,
+                                                 r->idem_key, r->message, f.data ? f.data : "",
+                                                 sha, NULL, clients);
+    free(clients);
     zv_buf_free(&f);
     return 0;
 }
@@ -343,6 +388,8 @@ int64_t zv_store_prune(zv_store *s, int64_t before, int limit)
     int64_t n =
         sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) : zv_store_fail(s, "prune");
     sqlite3_finalize(st);
+    /* The values kept for disclosure go with the payload they came from. */
+    if (n > 0 && zv_store_disclosure_prune(s) < 0) return -1;
     return n;
 }
 

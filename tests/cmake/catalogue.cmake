@@ -23,3 +23,6 @@ zv_add_script_test(catalogue/html_screenshot
 zv_add_script_test(catalogue/audit_cli
   ${CMAKE_CURRENT_SOURCE_DIR}/integration/catalogue_audit_cli.sh
   SKIP_RETURN_CODE 77)
+
+# Per-client disclosure through the real daemon and zinvolctl.
+zv_add_script_test(audit/disclose ${CMAKE_CURRENT_SOURCE_DIR}/integration/audit_disclose.sh)

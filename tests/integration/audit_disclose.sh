@@ -1,0 +1,115 @@
+#!/bin/bash
+# Disclosure (AVG art. 15) through the real zinvold and zinvolctl: three
+# clients' records go to two destinations; `zinvolctl disclose` answers for
+# each one exactly (which messages, to whom, which fields with values and
+# levels), the trail holds pseudonymous client keys and no BSN, and after
+# retention prunes the payloads the same messages and fields are still
+# disclosed, without values.
+set -euo pipefail
+B=${ZV_BUILD_DIR:?}
+S=${ZV_SOURCE_DIR:?}
+T=$(mktemp -d /tmp/zv-disclose-XXXXXX)
+DPID=
+cleanup() { [ -n "$DPID" ] && kill "$DPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT
+mkdir -p "$T/in" "$T/out-a" "$T/out-b"
+
+write_conf() { # $1: retention
+cat > "$T/z.conf" <<CONF
+{
+  "state_dir": "$T/state", "catalogue_dir": "$S/conf/catalogue", "plugin_dir": "${ZV_PLUGIN_DIR:?}",
+  "log_level": "info", "organisation": {"agb": "12345678", "name": "Zorg Test"},
+  "retention": "$1",
+  "sources": [{"name": "ecd", "type": "filedrop",
+    "options": {"directory": "$T/in", "delimiter": ";", "settle": "0s"},
+    "mapping": {"record_id": "id", "records": [{"kind": "delivery", "fields": {
+      "client.bsn": "bsn", "client.birth_date": "geboren", "client.phone": "telefoon",
+      "entitlement.funder": "financier", "entitlement.law": {"value": "wlz"},
+      "delivery.start": "start", "delivery.end": "eind"}}]}}],
+  "destinations": [
+    {"name": "monitor-a", "format": "json", "transport": "filedrop",
+     "match": {"entitlement.funder": "5501"}, "catalogue": {"file": "json-example.json"},
+     "transport_options": {"dir": "$T/out-a"}, "policy": {"batch_window": "1s"}},
+    {"name": "monitor-b", "format": "json", "transport": "filedrop",
+     "match": {"entitlement.funder": "5502"}, "catalogue": {"file": "json-example.json"},
+     "transport_options": {"dir": "$T/out-b"},
+     "policy": {"batch_window": "1s", "threshold": "standard"}}
+  ]
+}
+CONF
+}
+write_conf 30d
+cat > "$T/in/export.csv" <<'CSV'
+id;bsn;geboren;telefoon;financier;start;eind
+R1;999900043;1947-12-19;06-05262308;5501;2025-03-13;
+R2;999900043;1947-12-19;06-05262308;5502;2025-04-13;2025-05-01
+R3;999900006;1954-03-14;06-68106871;5502;2025-04-11;2025-04-14
+R4;999900055;1954-12-30;06-07912728;5501;2025-10-25;
+CSV
+"$B/zinvold" --config "$T/z.conf" --once 2>"$T/run1.log" || { cat "$T/run1.log"; exit 1; }
+ctl() { "$B/zinvolctl" -c "$T/z.conf" "$@"; }
+
+# No BSN anywhere in the trail, but a client key on every delivery.
+! sqlite3 "$T/state/zinvol.db" "SELECT * FROM audit" | grep -Eq '9999000(43|06|55)'
+[ "$(stat -c %a "$T/state/client-key.secret")" = 600 ]
+
+check() { # $1 BSN, $2 expected "dest:field=level=value|..." lines (sorted), $3 label
+    ctl disclose "$1" --format json > "$T/d.json"
+    python3 - "$T/d.json" "$2" "$3" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = sorted("%s %s %s:%s" % (m["destination"], m["message"], m["state"],
+             ",".join("%s=%s=%s" % (f["field"], f["level"], f["value"]) for f in m["fields"]))
+             for m in d["messages"])
+want = sorted(l for l in sys.argv[2].strip().split("\n") if l)
+if got != want:
+    print("%s: disclosure differs\n got: %s\nwant: %s" % (sys.argv[3], got, want)); sys.exit(1)
+assert d["client"].startswith("*****"), d["client"]
+PY
+}
+# monitor-a (threshold contract): bsn (law), birth date (contract), start/end (standard);
+# phone is internal -> never sent. monitor-b (threshold standard): no birth date.
+check 999900043 "
+monitor-a JSON delivered:client.bsn=law=999900043,client.birth_date=contract=1947-12-19,delivery.start=standard=2025-03-13
+monitor-b JSON delivered:client.bsn=law=999900043,delivery.start=standard=2025-04-13,delivery.end=standard=2025-05-01" A
+check 999900006 "
+monitor-b JSON delivered:client.bsn=law=999900006,delivery.start=standard=2025-04-11,delivery.end=standard=2025-04-14" B
+check 9999.00.055 "
+monitor-a JSON delivered:client.bsn=law=999900055,client.birth_date=contract=1954-12-30,delivery.start=standard=2025-10-25" C
+# A client nobody sent anything about.
+ctl disclose 999900067 --format json | python3 -c 'import json,sys; assert json.load(sys.stdin)["messages"] == []'
+# Plain Dutch text and HTML name the reasons.
+ctl disclose 999900043 | grep -q 'Wettelijk verplicht'
+ctl disclose 999900043 | grep -q 'bericht JSON aan monitor-a: afgeleverd'
+ctl disclose 999900043 --format html | grep -q '<html lang="nl">'
+# A period that ends before today shows nothing.
+ctl disclose 999900043 --to 2001-01-01 --format json | python3 -c 'import json,sys; assert json.load(sys.stdin)["messages"] == []'
+! ctl disclose 12 2>/dev/null
+
+# Retention: the daemon prunes the payloads (and the values kept beside them);
+# the trail still discloses every message and field, without values.
+write_conf 1s
+sleep 2
+"$B/zinvold" --config "$T/z.conf" 2>"$T/run2.log" &
+DPID=$!
+for _ in $(seq 100); do
+    n=$(sqlite3 "$T/state/zinvol.db" "SELECT count(*) FROM outbox WHERE payload IS NOT NULL")
+    v=$(sqlite3 "$T/state/zinvol.db" "SELECT count(*) FROM disclosure")
+    [ "$n" = 0 ] && [ "$v" = 0 ] && break
+    sleep 0.1
+done
+kill "$DPID"; wait "$DPID" || true; DPID=
+[ "$n" = 0 ] && [ "$v" = 0 ] || { echo "retention did not prune (payloads $n, values $v)"; exit 1; }
+check 999900043 "
+monitor-a JSON delivered:client.bsn=law=None,client.birth_date=contract=None,delivery.start=standard=None
+monitor-b JSON delivered:client.bsn=law=None,delivery.start=standard=None,delivery.end=standard=None" A-after
+check 999900006 "
+monitor-b JSON delivered:client.bsn=law=None,delivery.start=standard=None,delivery.end=standard=None" B-after
+ctl disclose 999900043 | grep -q 'niet meer bewaard'
+ctl audit verify | grep -q 'intact'
+
+# The index is not believed on its own: a forged index row adds nothing.
+sqlite3 "$T/state/zinvol.db" "INSERT INTO audit_client SELECT client_key, 1 FROM audit_client LIMIT 1" 2>/dev/null || true
+K6=$(ctl disclose 999900006 --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["messages"]))')
+[ "$K6" = 1 ]
+echo "disclosure: 3 clients exact, before and after retention"
