@@ -1,38 +1,61 @@
 /*
  * Transport "filedrop": write each payload as a file into a directory, for
  * upload through a funder's portal or a sync tool.  The file appears whole
- * or not at all: written to a hidden temp name, fsync'd, renamed, and the
- * directory fsync'd so the rename survives a crash.  The file name carries
+ * or not at all: written to a hidden temp name, synced, renamed, and the
+ * directory synced so the rename survives a crash.  The file name carries
  * the idempotency key, so a repeat overwrites the same file.
  *
- * The writes are small and local, so they run on the loop; the result is
- * reported from a timer, never from inside send().
+ * The disk work runs on a worker thread, off the loop, in batches: every
+ * payload handed over while the worker was busy is written in the next
+ * batch, whose files are synced together (one syncfs of the directory's
+ * file system; fsync per file where that fails), then renamed, then the
+ * directory synced once.  Only then are the sends reported, on the loop
+ * (an eventfd the host watches), so "delivered" always means "on disk".
+ * A host without fd watching gets the same work done on the loop.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zinvol/plugin.h>
 #include <zinvol/util.h>
+
+typedef struct job job;
 
 typedef struct fd_tr {
     zv_ctx *ctx;
     const zv_host *host;
     const char *dir;
     const char *prefix;
+    /* Worker, started at the first send.  todo and done are guarded by mu. */
+    int started, stop;
+    pthread_t worker;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    job *todo, *todo_tail, *done, *done_tail;
+    int efd;
+    zv_watch *watch;
+    zv_timer *sync_timer; /* on-loop fallback */
 } fd_tr;
 
-typedef struct pending {
-    fd_tr *t;
-    zv_timer *timer;
+/* One send, owned by the transport from send() until its callback. */
+struct job {
+    job *next;
+    char name[256];
+    unsigned char *data;
+    size_t len;
     zv_send_cb cb;
     void *arg;
+    int fd; /* temp file while the batch is written */
     int ok;
     char detail[512];
-} pending;
+};
 
 static const zv_option options[] = {
     {"dir", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED | ZV_OPT_PATH, "directory the files go into"},
@@ -51,6 +74,9 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
     t->dir = host->cfg_str(ctx, "dir");
     t->prefix = host->cfg_str(ctx, "prefix");
     if (!t->prefix) t->prefix = "";
+    t->efd = -1;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
     /* Made when missing, so the default configuration works on a fresh
      * install; a file in the way is an error. */
     if (!t->dir || zv_mkdir_p(t->dir, 0750) < 0) {
@@ -61,11 +87,6 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
     }
     *state = t;
     return 0;
-}
-
-static void destroy(void *state)
-{
-    free(state);
 }
 
 /* Keys come from formats and are safe in practice; still, a file name must
@@ -101,67 +122,209 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-static int drop_file(fd_tr *t, const zv_delivery *d, char *detail, size_t dlen)
+static void fail(job *j, const char *what, const char *path)
 {
-    char name[256], final[4096], tmp[4096];
-    safe_name(name, sizeof(name), t->prefix, d->idem_key, d->extension ? d->extension : "dat");
-    snprintf(final, sizeof(final), "%s/%s", t->dir, name);
-    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", t->dir, name);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        snprintf(detail, dlen, "%s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    if (write_all(fd, d->payload, d->len) < 0 || fsync(fd) < 0) {
-        snprintf(detail, dlen, "%s: %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    close(fd);
-    if (rename(tmp, final) < 0) {
-        snprintf(detail, dlen, "%s: %s", final, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    int dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) < 0) {
-        snprintf(detail, dlen, "%s: fsync: %s", t->dir, strerror(errno));
-        if (dfd >= 0) close(dfd);
-        return -1;
-    }
-    close(dfd);
-    snprintf(detail, dlen, "written %s", name);
-    return 0;
+    if (!j->detail[0]) snprintf(j->detail, sizeof(j->detail), "%s: %s: %s", path, what,
+                                strerror(errno));
+    j->ok = 0;
 }
 
-static void report(void *arg)
+/* Write the batch's temp files, sync them together, rename them into place,
+ * sync the directory once.  Runs on the worker (or the loop, as fallback). */
+static void write_batch(fd_tr *t, job *list)
 {
-    pending *p = arg;
-    zv_send_result r = {
-        .status = p->ok ? ZV_SEND_OK : ZV_SEND_RETRY, .detail = p->detail, .retry_after_s = -1};
-    p->t->host->timer_free(p->timer);
-    p->cb(&r, p->arg);
-    free(p);
+    char tmp[4096], final[4096];
+    int n = 0, dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    for (job *j = list; j; j = j->next) {
+        j->ok = 1;
+        j->fd = -1;
+        snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", t->dir, j->name);
+        j->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (j->fd < 0) {
+            fail(j, "open", tmp);
+        } else if (write_all(j->fd, j->data, j->len) < 0) {
+            fail(j, "write", tmp);
+        } else {
+            n++;
+            continue;
+        }
+        if (j->fd >= 0) close(j->fd);
+        j->fd = -1;
+        unlink(tmp);
+    }
+    /* One sync for the whole batch; fsync each file if that is refused. */
+    int synced = n > 1 && dfd >= 0 && syncfs(dfd) == 0;
+    for (job *j = list; j; j = j->next) {
+        if (j->fd < 0) continue;
+        snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", t->dir, j->name);
+        snprintf(final, sizeof(final), "%s/%s", t->dir, j->name);
+        if (!synced && fsync(j->fd) < 0) fail(j, "fsync", tmp);
+        close(j->fd);
+        j->fd = -1;
+        if (j->ok && rename(tmp, final) < 0) fail(j, "rename", final);
+        if (!j->ok) unlink(tmp);
+    }
+    int dir_ok = dfd >= 0 && fsync(dfd) == 0;
+    for (job *j = list; j; j = j->next) {
+        if (j->ok && !dir_ok) fail(j, dfd < 0 ? "open" : "fsync", t->dir);
+        if (j->ok) snprintf(j->detail, sizeof(j->detail), "written %s", j->name);
+    }
+    if (dfd >= 0) close(dfd);
+}
+
+static void report_list(job *list)
+{
+    while (list) {
+        job *j = list;
+        list = j->next;
+        /* A full disk or a missing directory is temporary: retried until max_age. */
+        zv_send_result r = {.status = j->ok ? ZV_SEND_OK : ZV_SEND_RETRY,
+                            .detail = j->detail,
+                            .retry_after_s = -1};
+        j->cb(&r, j->arg);
+        free(j->data);
+        free(j);
+    }
+}
+
+static job *take(job **head, job **tail)
+{
+    job *l = *head;
+    *head = *tail = NULL;
+    return l;
+}
+
+static void append(job **head, job **tail, job *l)
+{
+    if (!l) return;
+    if (*tail)
+        (*tail)->next = l;
+    else
+        *head = l;
+    while (l->next)
+        l = l->next;
+    *tail = l;
+}
+
+static void *worker_main(void *arg)
+{
+    fd_tr *t = arg;
+    pthread_mutex_lock(&t->mu);
+    for (;;) {
+        while (!t->todo && !t->stop)
+            pthread_cond_wait(&t->cv, &t->mu);
+        if (!t->todo) break; /* stopping, nothing left */
+        job *batch = take(&t->todo, &t->todo_tail);
+        pthread_mutex_unlock(&t->mu);
+        write_batch(t, batch);
+        pthread_mutex_lock(&t->mu);
+        append(&t->done, &t->done_tail, batch);
+        uint64_t one = 1;
+        if (write(t->efd, &one, sizeof(one)) < 0) { /* counter full: already signalled */
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+static void on_done(int fd, int what, void *arg)
+{
+    (void)what;
+    fd_tr *t = arg;
+    uint64_t n;
+    if (read(fd, &n, sizeof(n)) < 0) { /* spurious wakeup: nothing to read */
+    }
+    pthread_mutex_lock(&t->mu);
+    job *l = take(&t->done, &t->done_tail);
+    pthread_mutex_unlock(&t->mu);
+    report_list(l);
+}
+
+/* Fallback without a worker: what was handed over in this loop turn is
+ * written as one batch from a timer, never from inside send(). */
+static void on_sync_timer(void *arg)
+{
+    fd_tr *t = arg;
+    job *l = take(&t->todo, &t->todo_tail);
+    write_batch(t, l);
+    report_list(l);
+}
+
+static int start_worker(fd_tr *t)
+{
+    t->started = -1;
+    if (t->host->watch_fd) {
+        t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (t->efd >= 0) t->watch = t->host->watch_fd(t->ctx, t->efd, ZV_FD_READ, on_done, t);
+        if (t->watch && pthread_create(&t->worker, NULL, worker_main, t) == 0) {
+            t->started = 1;
+            return 0;
+        }
+        if (t->watch) t->host->unwatch_fd(t->watch);
+        t->watch = NULL;
+        if (t->efd >= 0) close(t->efd);
+        t->efd = -1;
+    }
+    t->sync_timer = t->host->timer_new(t->ctx, on_sync_timer, t);
+    if (!t->sync_timer) return -1;
+    t->host->log(t->ctx, ZV_LOG_INFO, "writing files on the loop (no worker thread)");
+    return 0;
 }
 
 static int send_payload(void *state, const zv_delivery *d, zv_send_cb cb, void *arg)
 {
     fd_tr *t = state;
-    pending *p = calloc(1, sizeof(*p));
-    if (!p) return -1;
-    p->t = t;
-    p->cb = cb;
-    p->arg = arg;
-    p->timer = t->host->timer_new(t->ctx, report, p);
-    if (!p->timer) {
-        free(p);
+    if (!t->started && start_worker(t) < 0) return -1;
+    job *j = calloc(1, sizeof(*j));
+    if (!j) return -1;
+    j->data = malloc(d->len ? d->len : 1);
+    if (!j->data) {
+        free(j);
         return -1;
     }
-    /* A full disk or a missing directory is temporary: retried until max_age. */
-    p->ok = drop_file(t, d, p->detail, sizeof(p->detail)) == 0;
-    t->host->timer_arm(p->timer, 0);
+    memcpy(j->data, d->payload, d->len);
+    j->len = d->len;
+    j->cb = cb;
+    j->arg = arg;
+    j->fd = -1;
+    safe_name(j->name, sizeof(j->name), t->prefix, d->idem_key,
+              d->extension ? d->extension : "dat");
+    if (t->started == 1) {
+        pthread_mutex_lock(&t->mu);
+        append(&t->todo, &t->todo_tail, j);
+        pthread_cond_signal(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+    } else {
+        append(&t->todo, &t->todo_tail, j);
+        t->host->timer_arm(t->sync_timer, 0);
+    }
     return 0;
+}
+
+static void destroy(void *state)
+{
+    fd_tr *t = state;
+    if (t->started == 1) {
+        /* The worker finishes what it was given; those sends are reported
+         * here, so each callback still runs exactly once. */
+        pthread_mutex_lock(&t->mu);
+        t->stop = 1;
+        pthread_cond_signal(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+        pthread_join(t->worker, NULL);
+        t->host->unwatch_fd(t->watch);
+        close(t->efd);
+        report_list(take(&t->done, &t->done_tail));
+    }
+    if (t->sync_timer) {
+        job *l = take(&t->todo, &t->todo_tail);
+        write_batch(t, l);
+        report_list(l);
+        t->host->timer_free(t->sync_timer);
+    }
+    pthread_cond_destroy(&t->cv);
+    pthread_mutex_destroy(&t->mu);
+    free(t);
 }
 
 static const zv_transport_ops ops = {.send = send_payload};
@@ -169,7 +332,8 @@ static const zv_transport_ops ops = {.send = send_payload};
 ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_TRANSPORT, "filedrop"),
     .version = "1.0",
-    .description = "write payloads into a directory (temp file, fsync, rename, fsync dir)",
+    .description = "write payloads into a directory (temp file, sync, rename, sync dir; batched "
+                   "on a worker thread)",
     .options = options,
     .create = create,
     .destroy = destroy,

@@ -155,6 +155,38 @@ static void th_timer_free(zv_timer *t)
     free(t);
 }
 
+struct zv_watch {
+    struct event *ev;
+    zv_fd_cb cb;
+    void *arg;
+};
+
+static void th_watch_fire(evutil_socket_t fd, short what, void *arg)
+{
+    zv_watch *w = arg;
+    w->cb((int)fd, (what & EV_READ ? ZV_FD_READ : 0) | (what & EV_WRITE ? ZV_FD_WRITE : 0),
+          w->arg);
+}
+
+static zv_watch *th_watch_fd(zv_ctx *ctx, int fd, int what, zv_fd_cb cb, void *arg)
+{
+    (void)ctx;
+    zv_watch *w = calloc(1, sizeof(*w));
+    w->cb = cb;
+    w->arg = arg;
+    short ev = EV_PERSIST | (what & ZV_FD_READ ? EV_READ : 0) | (what & ZV_FD_WRITE ? EV_WRITE : 0);
+    w->ev = event_new(th_base, fd, ev, th_watch_fire, w);
+    event_add(w->ev, NULL);
+    return w;
+}
+
+static void th_unwatch_fd(zv_watch *w)
+{
+    if (!w) return;
+    event_free(w->ev);
+    free(w);
+}
+
 static int th_http_request(zv_ctx *ctx, const zv_http_request *req, zv_http_cb cb, void *arg)
 {
     (void)ctx;
@@ -183,6 +215,8 @@ static const zv_host th_host = {
     .timer_arm = th_timer_arm,
     .timer_cancel = th_timer_cancel,
     .timer_free = th_timer_free,
+    .watch_fd = th_watch_fd,
+    .unwatch_fd = th_unwatch_fd,
     .http_request = th_http_request,
     .verdict = th_verdict,
 };
