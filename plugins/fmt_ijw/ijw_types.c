@@ -36,7 +36,7 @@ typedef enum ldt {
 } ldt;
 
 static const char *const ldt_name[] = {
-    "LDT_Nummer (an integer 0..999999999)",
+    "LDT_Nummer (a non-negative integer of at most 9 digits)",
     "LDT_Datum (a date YYYY-MM-DD)",
     "LDT_Geslacht (0, 1 or 2)",
     "LDT_DatumGebruik (1, 2 or 3)",

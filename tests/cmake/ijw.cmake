@@ -16,3 +16,5 @@ zv_add_script_test(ijw/json_schema ${CMAKE_CURRENT_SOURCE_DIR}/integration/ijw_j
 if(TEST unit/test_ijw_xsd)
   set_tests_properties(unit/test_ijw_xsd PROPERTIES SKIP_RETURN_CODE 77)
 endif()
+zv_add_script_test(ijw/demo_xsd ${CMAKE_CURRENT_SOURCE_DIR}/integration/ijw_demo_xsd.sh
+  SKIP_RETURN_CODE 77)

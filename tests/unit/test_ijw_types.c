@@ -114,8 +114,9 @@ START_TEST(toewijzingnummer_named)
     ck_assert_uint_eq(out->nrejects, 1);
     ck_assert_str_eq(out->rejects[0].rule, "ZV-IJW-TYPE");
     ck_assert_str_eq(out->rejects[0].field, "entitlement.number");
-    ck_assert_str_eq(out->rejects[0].reason, "ToewijzingNummer 'TW-51801' is not a valid "
-                                             "LDT_Nummer (an integer 0..999999999) of iJw 3.2");
+    ck_assert_str_eq(out->rejects[0].reason,
+                     "ToewijzingNummer 'TW-51801' is not a valid "
+                     "LDT_Nummer (a non-negative integer of at most 9 digits) of iJw 3.2");
     zvt_out_free(out);
     zv_record_free(r);
     /* leading zeros and the largest value are integers 0..999999999 */

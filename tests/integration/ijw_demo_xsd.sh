@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The demo through the real daemon with the ijw destinations validating
+# against the iJw/iWmo 3.2 XSDs (schema_dir -> ../shared, tests only):
+# every JW305/JW307/WMO305/WMO307 that leaves passes xmllint with the
+# official schema; a bad ToewijzingNummer and a start before its toewijzing
+# are quarantined naming field and value while the rest is sent; a second
+# export row with status_aanlevering "annulering" becomes a cancellation
+# (StatusAanlevering 3) that passes the XSD too.  Skips (77) without ../shared.
+set -euo pipefail
+: "${ZV_SOURCE_DIR:?}" "${ZV_BUILD_DIR:?}" "${ZV_PLUGIN_DIR:?}"
+shared=${ZV_SHARED_DIR:-$ZV_SOURCE_DIR/../shared}
+for s in ijw-3.2 iwmo-3.2; do
+    if [ ! -f "$shared/schemas/$s/basisschema.xsd" ]; then
+        echo "SKIP: $shared/schemas/$s not found (the iJw/iWmo XSDs are not in the project)"
+        exit 77
+    fi
+done
+tmp=$(mktemp -d /tmp/zv-ijw-demo-XXXXXX)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/inbox" "$tmp/state"
+fail() { echo "FAIL: $*"; echo "--- log"; tail -30 "$tmp/zinvold.log"; exit 1; }
+
+python3 "$ZV_SOURCE_DIR/conf/demo/generate-ecd" --clients 200 --seed 7 --format csv \
+    --out "$tmp" --name ecd-export 2>/dev/null
+# Two broken Jeugdwet rows: an ECD-style ToewijzingNummer, a start before the toewijzing.
+python3 - "$tmp/ecd-export.csv" "$tmp/inbox/ecd-export.csv" "$tmp/cancel.csv" <<'PY'
+import csv, datetime, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline=""), delimiter=";"))
+jw = [r for r in rows if r["wet"] == "JW" and not r["zorg_eind"] and r["bsn"].startswith("9999")]
+jw[0]["besluitnummer"] = "TW-51801"
+d = datetime.date.fromisoformat(jw[1]["toewijzing_start"]) - datetime.timedelta(days=3)
+jw[1]["zorg_start"] = d.strftime("%d-%m-%Y")
+cols = list(rows[0].keys())
+def write(path, rs, extra=None):
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols + ([extra] if extra else []), delimiter=";")
+        w.writeheader()
+        w.writerows(rs)
+write(sys.argv[2], rows)
+cancel = dict(jw[2]); cancel["status_aanlevering"] = "annulering"
+write(sys.argv[3], [cancel], "status_aanlevering")
+print(jw[0]["leveringsnummer"], jw[1]["leveringsnummer"], jw[2]["leveringsnummer"],
+      file=open(sys.argv[3] + ".ids", "w"))
+PY
+read -r bad_nr bad_begin cancelled <"$tmp/cancel.csv.ids"
+
+python3 - "$ZV_SOURCE_DIR" "$tmp" "$shared" <<'PY'
+import json, re, sys
+src, tmp, shared = sys.argv[1:4]
+text = open(src + "/conf/demo/zinvol-demo.conf").read()
+conf = json.loads(re.sub(r"(?m)^\s*//.*$", "", text))
+conf["state_dir"] = tmp + "/state"
+conf["catalogue_dir"] = src + "/conf/catalogue"
+conf["sources"][0]["options"]["directory"] = tmp + "/inbox"
+for d in conf["destinations"]:
+    d["transport_options"]["dir"] = tmp + "/out/" + d["name"]
+    fo = d.setdefault("format_options", {})
+    if d["format"] == "iwlz":
+        fo["schema_dir"] = src + "/plugins/fmt_iwlz/schemas"
+    if d["format"] == "ijw":
+        fo["schema_dir"] = shared + "/schemas/" + ("iwmo-3.2" if fo.get("standard") == "wmo" else "ijw-3.2")
+json.dump(conf, open(tmp + "/zinvol.conf", "w"), indent=1)
+for d in conf["destinations"]:
+    print(d["transport_options"]["dir"])
+PY
+for d in $(python3 -c "import json,sys; [print(d['transport_options']['dir']) for d in json.load(open('$tmp/zinvol.conf'))['destinations']]"); do
+    mkdir -p "$d"
+done
+
+run() { "$ZV_BUILD_DIR/zinvold" --once --config "$tmp/zinvol.conf" --plugin-dir "$ZV_PLUGIN_DIR" \
+            >>"$tmp/zinvold.out" 2>>"$tmp/zinvold.log"; }
+run || fail "zinvold --once exited with $?"
+grep -q "validated against .*/JW305.xsd" "$tmp/zinvold.log" || fail "no XSD validation announced"
+
+validate() { # all iJw/iWmo payloads in the outboxes against the official XSDs
+    local n=0 f m x
+    for f in "$tmp"/out/gem-*/*.xml; do
+        m=$(basename "$f" | cut -d- -f1)
+        case $m in
+            jw*) x=$shared/schemas/ijw-3.2/JW${m#jw}.xsd ;;
+            wmo*) x=$shared/schemas/iwmo-3.2/WMO${m#wmo}.xsd ;;
+            *) fail "unexpected payload $f" ;;
+        esac
+        xmllint --noout --schema "$x" "$f" 2>"$tmp/xmllint.err" ||
+            { cat "$tmp/xmllint.err"; fail "$f fails $(basename "$x")"; }
+        n=$((n + 1))
+    done
+    echo "$n"
+}
+n=$(validate)
+jw=$(ls "$tmp"/out/gem-0*/jw30*.xml | wc -l)
+wmo=$(ls "$tmp"/out/gem-wmo/wmo30*.xml | wc -l)
+[ "$jw" -ge 40 ] && [ "$wmo" -ge 5 ] || fail "expected JW and WMO messages, got $jw JW, $wmo WMO"
+
+db=$tmp/state/zinvol.db
+q() { sqlite3 "$db" "$1"; }
+r=$(q "SELECT rule || '|' || field || '|' || reason FROM quarantine WHERE record_id = '$bad_nr'")
+case $r in
+    "ZV-IJW-TYPE|entitlement.number|ToewijzingNummer 'TW-51801' is not a valid LDT_Nummer"*) ;;
+    *) fail "bad ToewijzingNummer: quarantine says '$r'" ;;
+esac
+r=$(q "SELECT rule || '|' || field FROM quarantine WHERE record_id = '$bad_begin'")
+[ "$r" = "ZV-IJW-BEGIN|delivery.start" ] || fail "start before toewijzing: quarantine says '$r'"
+if q "SELECT reason FROM quarantine" | grep -Eq '9999[0-9]{5}'; then fail "a BSN in clear"; fi
+
+# Cancel a start that went out: a 305 with StatusAanlevering 3.
+before=$(ls "$tmp"/out/gem-0*/jw305*.xml | wc -l)
+cp "$tmp/cancel.csv" "$tmp/inbox/ecd-cancel.csv"
+run || fail "second zinvold --once exited with $?"
+n2=$(validate)
+after=$(ls "$tmp"/out/gem-0*/jw305*.xml | wc -l)
+[ "$after" -eq $((before + 1)) ] || fail "expected one new JW305 (the cancellation), got $((after - before))"
+grep -l "<jw305:StatusAanlevering>3<" "$tmp"/out/gem-0*/jw305*.xml >/dev/null ||
+    fail "no JW305 with StatusAanlevering 3"
+r=$(q "SELECT count(*) FROM quarantine WHERE record_id = '$cancelled'")
+[ "$r" = 0 ] || fail "the cancellation was quarantined"
+echo "ok: $n then $n2 iJw/iWmo messages ($jw JW, $wmo WMO first) pass the XSDs; bad values quarantined"
