@@ -18,3 +18,8 @@ if(TEST unit/test_ijw_xsd)
 endif()
 zv_add_script_test(ijw/demo_xsd ${CMAKE_CURRENT_SOURCE_DIR}/integration/ijw_demo_xsd.sh
   SKIP_RETURN_CODE 77)
+
+# Benchmark, built but not registered: time per record at 10k..200k.
+add_executable(ijw_render_bench bench/ijw_render_bench.c)
+target_link_libraries(ijw_render_bench PRIVATE zvutil ${CMAKE_DL_LIBS})
+add_dependencies(ijw_render_bench fmt_ijw)
