@@ -55,6 +55,11 @@ static zv_audit_counts counts_of(const zv_audit_input *in, const char *dest, int
         n.not_applicable += c->n.not_applicable;
         n.missing += c->n.missing;
         n.delivered += c->n.delivered;
+        /* flows come as one slot per destination and field */
+        n.clients += c->n.clients;
+        n.sends += c->n.sends;
+        n.dup_clients += c->n.dup_clients;
+        if (c->n.max_per_client > n.max_per_client) n.max_per_client = c->n.max_per_client;
     }
     return n;
 }
@@ -150,6 +155,104 @@ static void duplicate_detail(const zv_audit_report *r, size_t self, int field, z
                       (long long)c.delivered, r->in->period_days);
         first = 0;
     }
+    zv_buf_puts(b, "; judged from the catalogues: the trail has no per-client flows for the "
+                   "period");
+}
+
+/* Measured: how many of this destination's clients had the same field's
+ * value sent to which other destinations. */
+static void duplicate_measured(const zv_audit_report *r, const zv_audit_row *row, zv_buf *b)
+{
+    const char *self = r->in->dests[row->dest].name;
+    zv_buf_printf(b, "for %lld of %lld clients the value also went to ", (long long)row->n.dup_clients,
+                  (long long)row->n.clients);
+    int first = 1;
+    for (size_t i = 0; i < r->in->npairs; i++) {
+        const zv_audit_pair *p = &r->in->pairs[i];
+        if (p->field != row->entry->field || strcmp(p->destination, self) != 0) continue;
+        zv_buf_printf(b, "%s%s (%lld clients)", first ? "" : ", ", p->other, (long long)p->clients);
+        first = 0;
+    }
+    zv_buf_printf(b, " in the last %d days", r->in->period_days);
+}
+
+/* How many messages about one client the basis allows in the period. */
+static int64_t allowed_per_client(const char *frequency, int period_days)
+{
+    static const struct {
+        const char *name;
+        int days;
+    } F[] = {{"daily", 1},      {"weekly", 7},      {"monthly", 30}, {"quarterly", 91},
+             {"half-yearly", 182}, {"yearly", 365}, {"2-yearly", 730}, {"3-yearly", 1095}};
+    for (size_t i = 0; frequency && i < sizeof(F) / sizeof(F[0]); i++)
+        if (strcmp(F[i].name, frequency) == 0)
+            return period_days <= F[i].days ? 1 : (period_days + F[i].days - 1) / F[i].days;
+    return 0; /* event, or unknown: no bound */
+}
+
+static int flag_duplicate(zv_audit_report *r, size_t i, zv_buf *b)
+{
+    zv_audit_row *row = &r->rows[i];
+    size_t idx[1];
+    if (!row->sent) return 0;
+    if (r->in->have_flows) {
+        /* only a client's value that really went to two parties counts */
+        if (row->n.dup_clients <= 0) return 0;
+        duplicate_measured(r, row, b);
+    } else {
+        if (zv_audit_senders(r, row->entry->field, idx, 1) < 2) return 0;
+        duplicate_detail(r, row->dest, row->entry->field, b);
+    }
+    return add_flag(r, ZV_FLAG_DUPLICATE, i, SIZE_MAX, row->entry->field, b);
+}
+
+static int flag_derivable(zv_audit_report *r, size_t i, zv_buf *b)
+{
+    zv_audit_row *row = &r->rows[i];
+    const zv_cat_entry *e = row->entry;
+    if (!row->sent || e->nderivable == 0) return 0;
+    zv_buf_puts(b, "the recipient can derive it from ");
+    for (size_t k = 0; k < e->nderivable; k++)
+        zv_buf_printf(b, "%s%s", k ? "; " : "", e->derivable_from[k]);
+    /* Who can act: a field the standard demands cannot be left out by the
+     * provider; the finding is then for the standard's owner. */
+    if (e->level <= ZV_LEVEL_STANDARD && !e->optional)
+        zv_buf_puts(b, "; the message standard makes it mandatory, so the provider cannot leave "
+                       "it out: a finding for the standard's owner");
+    else
+        zv_buf_puts(b, "; not mandatory in the message: the provider can agree with the "
+                       "recipient to leave it out");
+    return add_flag(r, ZV_FLAG_DERIVABLE, i, SIZE_MAX, e->field, b);
+}
+
+static int flag_frequency(zv_audit_report *r, size_t i, zv_buf *b)
+{
+    zv_audit_row *row = &r->rows[i];
+    const zv_audit_dest *dest = &r->in->dests[row->dest];
+    const zv_cat_entry *e = row->entry;
+    if (!row->sent) return 0;
+    const char *sched = dest->schedule ? dest->schedule : "event";
+    int srank = zv_frequency_rank(sched), frank = zv_frequency_rank(e->frequency);
+    int by_schedule = srank >= 0 && frank >= 0 && srank < frank;
+    int64_t allowed = allowed_per_client(e->frequency, r->in->period_days);
+    int by_flow = r->in->have_flows && allowed > 0 && row->n.max_per_client > allowed;
+    if (!by_schedule && !by_flow) return 0;
+    if (by_schedule)
+        zv_buf_printf(b, "sent %s (schedule) although the basis requires %s", sched, e->frequency);
+    if (by_flow)
+        zv_buf_printf(b, "%sup to %lld messages about one client in %d days where the basis "
+                         "(%s) needs %lld",
+                      by_schedule ? "; " : "", (long long)row->n.max_per_client,
+                      r->in->period_days, e->frequency, (long long)allowed);
+    return add_flag(r, ZV_FLAG_OVER_FREQUENT, i, SIZE_MAX, e->field, b);
+}
+
+/* "; 12 clients, 14 messages in 30 days" when flows were measured. */
+static void flow_note(const zv_audit_report *r, const zv_audit_row *row, zv_buf *b)
+{
+    if (r->in->have_flows && row->sent)
+        zv_buf_printf(b, "; %lld clients, %lld messages in %d days", (long long)row->n.clients,
+                      (long long)row->n.sends, r->in->period_days);
 }
 
 static int row_flags(zv_audit_report *r, size_t i)
@@ -165,28 +268,16 @@ static int row_flags(zv_audit_report *r, size_t i)
         zv_buf_printf(&b, "requested at level %s, not required by law or standard",
                       zv_level_name(e->level));
         sent_note(&b, row, dest);
+        flow_note(r, row, &b);
         rc |= add_flag(r, ZV_FLAG_NO_LEGAL_BASIS, i, SIZE_MAX, e->field, &b);
     }
-    size_t idx[1];
-    if (row->sent && zv_audit_senders(r, e->field, idx, 1) >= 2) {
-        duplicate_detail(r, row->dest, e->field, &b);
-        rc |= add_flag(r, ZV_FLAG_DUPLICATE, i, SIZE_MAX, e->field, &b);
-    }
-    if (row->sent && e->nderivable > 0) {
-        zv_buf_puts(&b, "the recipient can derive it from ");
-        for (size_t k = 0; k < e->nderivable; k++)
-            zv_buf_printf(&b, "%s%s", k ? "; " : "", e->derivable_from[k]);
-        rc |= add_flag(r, ZV_FLAG_DERIVABLE, i, SIZE_MAX, e->field, &b);
-    }
-    const char *sched = dest->schedule ? dest->schedule : "event";
-    int srank = zv_frequency_rank(sched), frank = zv_frequency_rank(e->frequency);
-    if (row->sent && srank >= 0 && frank >= 0 && srank < frank) {
-        zv_buf_printf(&b, "sent %s (schedule) although the basis requires %s", sched, e->frequency);
-        rc |= add_flag(r, ZV_FLAG_OVER_FREQUENT, i, SIZE_MAX, e->field, &b);
-    }
+    rc |= flag_duplicate(r, i, &b);
+    rc |= flag_derivable(r, i, &b);
+    rc |= flag_frequency(r, i, &b);
     if (!zv_catalogue_max_allows(cat, e->field)) {
         zv_buf_printf(&b, "not in the legal maximum (%s)", zv_catalogue_max_citation(cat));
         sent_note(&b, row, dest);
+        flow_note(r, row, &b);
         rc |= add_flag(r, ZV_FLAG_BEYOND_LEGAL_MAXIMUM, i, SIZE_MAX, e->field, &b);
     }
     zv_buf_free(&b);

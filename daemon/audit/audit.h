@@ -59,7 +59,20 @@ typedef struct zv_audit_source {
 
 typedef struct zv_audit_counts {
     int64_t kept, dropped, not_applicable, missing, delivered;
+    /* Measured on the flows of the period (audit trail, per client): */
+    int64_t clients;        /* distinct clients whose value of the field went here */
+    int64_t sends;          /* client-messages with the field */
+    int64_t max_per_client; /* the most messages with the field about one client */
+    int64_t dup_clients;    /* of clients: whose value also went to another destination */
 } zv_audit_counts;
+
+/* Clients whose value of field went to both destination and other. */
+typedef struct zv_audit_pair {
+    const char *destination;
+    const char *other;
+    int field;
+    int64_t clients;
+} zv_audit_pair;
 
 typedef struct zv_audit_count {
     const char *destination;
@@ -78,6 +91,12 @@ typedef struct zv_audit_input {
     size_t nsources;
     const zv_audit_count *counts;
     size_t ncounts;
+    /* Flows from the trail: when have_flows is 0 (no store, or a trail from
+     * before client keys) duplicates and frequency are judged from the
+     * catalogues and schedules alone, and the report says so. */
+    int have_flows;
+    const zv_audit_pair *pairs;
+    size_t npairs;
 } zv_audit_input;
 
 /* ---- result ---- */

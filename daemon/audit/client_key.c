@@ -68,6 +68,35 @@ int zv_client_secret_load(const char *state_dir, int create, unsigned char *secr
     return rc;
 }
 
+static void hex_out(const unsigned char *mac, int bytes, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < bytes; i++) {
+        out[2 * i] = hex[mac[i] >> 4];
+        out[2 * i + 1] = hex[mac[i] & 15];
+    }
+    out[2 * bytes] = '\0';
+}
+
+void zv_record_ref(const unsigned char *secret, const char *source, const char *record_id,
+                   char out[ZV_RECORD_REF_HEX])
+{
+    size_t a = source ? strlen(source) : 0, b = record_id ? strlen(record_id) : 0;
+    unsigned char buf[1024];
+    size_t n = 0;
+    if (a + b + 1 <= sizeof(buf)) {
+        memcpy(buf, source ? source : "", a);
+        buf[a] = 0;
+        memcpy(buf + a + 1, record_id ? record_id : "", b);
+        n = a + b + 1;
+    }
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    if (!HMAC(EVP_sha256(), secret, ZV_CLIENT_SECRET_LEN, buf, n, mac, &maclen))
+        memset(mac, 0, 8);
+    hex_out(mac, 8, out);
+}
+
 int zv_client_key(const unsigned char *secret, const char *bsn, size_t len,
                   char out[ZV_CLIENT_KEY_HEX])
 {
@@ -92,11 +121,6 @@ int zv_client_key(const unsigned char *secret, const char *bsn, size_t len,
     if (!HMAC(EVP_sha256(), secret, ZV_CLIENT_SECRET_LEN, (const unsigned char *)norm, 9, mac,
               &maclen))
         return -1;
-    static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = hex[mac[i] >> 4];
-        out[2 * i + 1] = hex[mac[i] & 15];
-    }
-    out[32] = '\0';
+    hex_out(mac, 16, out);
     return 0;
 }

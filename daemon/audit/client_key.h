@@ -29,4 +29,12 @@ int zv_client_secret_load(const char *state_dir, int create, unsigned char *secr
 int zv_client_key(const unsigned char *secret, const char *bsn, size_t len,
                   char out[ZV_CLIENT_KEY_HEX]);
 
+/* A pseudonymous reference to one source record (source, NUL, record id),
+ * 64 bits as 16 hex digits: lets the analysis tell "the same delivery went
+ * to two parties" from "two deliveries of one client" without an ECD id in
+ * the trail. */
+#define ZV_RECORD_REF_HEX 17
+void zv_record_ref(const unsigned char *secret, const char *source, const char *record_id,
+                   char out[ZV_RECORD_REF_HEX]);
+
 #endif

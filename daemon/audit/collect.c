@@ -18,6 +18,8 @@ struct zv_audit_collected {
     int **source_fields;
     zv_audit_count *counts;
     size_t ncounts, capcounts;
+    zv_audit_pair *pairs;
+    size_t npairs, cappairs;
     char generated[21];
 };
 
@@ -36,6 +38,7 @@ void zv_audit_collected_free(zv_audit_collected *c)
     free(c->sources);
     free(c->source_fields);
     free(c->counts);
+    free(c->pairs);
     free(c);
 }
 
@@ -191,6 +194,41 @@ static int on_audit(const zv_audit_entry *e, void *arg)
     return 0;
 }
 
+static const char *dest_name(zv_audit_collected *c, const char *name)
+{
+    for (size_t d = 0; name && d < c->in.ndests; d++)
+        if (strcmp(c->dests[d].name, name) == 0) return c->dests[d].name;
+    return NULL;
+}
+
+static int on_flow(const zv_flow_row *r, void *arg)
+{
+    zv_audit_collected *c = arg;
+    int field = zv_field_by_name(r->field ? r->field : "");
+    c->in.have_flows = 1;
+    if (!r->other) {
+        zv_audit_count *slot = r->destination ? count_slot(c, r->destination, field) : NULL;
+        if (slot) {
+            slot->n.clients = r->clients;
+            slot->n.sends = r->sends;
+            slot->n.max_per_client = r->max_per_client;
+            slot->n.dup_clients = r->dup_clients;
+        }
+        return 0;
+    }
+    const char *d = dest_name(c, r->destination), *o = dest_name(c, r->other);
+    if (!d || !o || field < 0) return 0; /* a destination no longer configured */
+    if (c->npairs == c->cappairs) {
+        size_t cap = c->cappairs ? c->cappairs * 2 : 32;
+        zv_audit_pair *n = realloc(c->pairs, cap * sizeof(*n));
+        if (!n) return 1;
+        c->pairs = n;
+        c->cappairs = cap;
+    }
+    c->pairs[c->npairs++] = (zv_audit_pair){d, o, field, r->clients};
+    return 0;
+}
+
 int zv_audit_collect(const zv_config *cfg, zv_store *store, int period_days, int64_t now,
                      zv_audit_collected **out, zv_errors *errs)
 {
@@ -215,7 +253,8 @@ int zv_audit_collect(const zv_config *cfg, zv_store *store, int period_days, int
     zv_audit_counted ctx = {c, now - (int64_t)period_days * 86400};
     if (rc == 0 && store &&
         (zv_store_count_each(store, on_count, &ctx) < 0 ||
-         zv_store_audit_each(store, on_audit, &ctx) < 0)) {
+         zv_store_audit_each(store, on_audit, &ctx) < 0 ||
+         zv_store_flows(store, ctx.since, on_flow, c) < 0)) {
         zv_errors_add(errs, cfg->store_path, "", "%s", zv_store_errmsg(store));
         rc = -1;
     }
@@ -232,6 +271,8 @@ int zv_audit_collect(const zv_config *cfg, zv_store *store, int period_days, int
     c->in.sources = c->sources;
     c->in.counts = c->counts;
     c->in.ncounts = c->ncounts;
+    c->in.pairs = c->pairs;
+    c->in.npairs = c->npairs;
     *out = c;
     return 0;
 }

@@ -27,6 +27,14 @@ static void counts_obj(zv_jw *w, const zv_audit_counts *n)
     zv_jw_int(w, n->missing);
     zv_jw_key(w, "delivered");
     zv_jw_int(w, n->delivered);
+    zv_jw_key(w, "clients");
+    zv_jw_int(w, n->clients);
+    zv_jw_key(w, "client_messages");
+    zv_jw_int(w, n->sends);
+    zv_jw_key(w, "max_per_client");
+    zv_jw_int(w, n->max_per_client);
+    zv_jw_key(w, "duplicate_clients");
+    zv_jw_int(w, n->dup_clients);
     zv_jw_obj_close(w);
 }
 
@@ -172,6 +180,15 @@ static void flag_obj(zv_jw *w, const zv_audit_report *r, const zv_audit_flag *f)
                     strcmp(r->in->counts[k].destination, name) == 0)
                     del += r->in->counts[k].n.delivered;
             zv_jw_int(w, del);
+            /* measured: clients whose value went both here and to the flagged row's destination */
+            int64_t both = 0;
+            const char *self = r->in->dests[r->rows[f->row].dest].name;
+            for (size_t k = 0; k < r->in->npairs; k++)
+                if (r->in->pairs[k].field == f->field && !strcmp(r->in->pairs[k].destination, self) &&
+                    !strcmp(r->in->pairs[k].other, name))
+                    both += r->in->pairs[k].clients;
+            zv_jw_key(w, "shared_clients");
+            zv_jw_int(w, both);
             zv_jw_obj_close(w);
         }
         zv_jw_arr_close(w);
@@ -261,6 +278,8 @@ int zv_audit_render_json(const zv_audit_report *r, zv_buf *out)
     zv_jw_str(w, in->generated);
     zv_jw_key(w, "period_days");
     zv_jw_int(w, in->period_days);
+    zv_jw_key(w, "measured_flows");
+    zv_jw_bool(w, in->have_flows);
     zv_jw_key(w, "organisation");
     zv_jw_obj_open(w);
     zv_jw_key(w, "agb");

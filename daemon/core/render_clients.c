@@ -47,6 +47,10 @@ char *zv_render_records_json(const zv_runtime *rt, const zv_batch *b, const size
         if (key_of(rt, r, ck) == 0) {
             zv_jw_key(w, "client");
             zv_jw_str(w, ck);
+            char ref[ZV_RECORD_REF_HEX];
+            zv_record_ref(rt->client_secret, r->prov.source, r->prov.record_id, ref);
+            zv_jw_key(w, "record");
+            zv_jw_str(w, ref);
             zv_jw_key(w, "fields");
             zv_jw_arr_open(w);
             for (int f = 0; f < ZV_FIELD_COUNT; f++)

@@ -246,6 +246,20 @@ int zv_store_disclose(zv_store *s, const char *client_key, int64_t from, int64_t
 /* Disclosure values of payloads that retention has pruned; number removed. */
 int64_t zv_store_disclosure_prune(zv_store *s);
 
+/* ---- flows: what went to whom, counted per client (from the audit trail) ---- */
+typedef struct zv_flow_row {
+    const char *destination;
+    const char *field;
+    const char *other;      /* pair rows: the other destination; NULL in per-destination rows */
+    int64_t clients;        /* distinct clients (pair rows: whose value went to both) */
+    int64_t sends;          /* client-messages carrying the field */
+    int64_t max_per_client; /* the most messages with the field about one client */
+    int64_t dup_clients;    /* of clients: how many also had the value sent elsewhere */
+} zv_flow_row;
+typedef int (*zv_flow_cb)(const zv_flow_row *r, void *arg);
+/* Per-destination rows first, then pair rows; deliveries from since on. */
+int zv_store_flows(zv_store *s, int64_t since, zv_flow_cb cb, void *arg);
+
 /* ---- retention ---- */
 /* Discard up to limit payload bodies delivered before `before`; the row (its
  * idempotency key and record keys, for late retours) and the audit trail stay.  Returns the number

@@ -241,6 +241,11 @@ static char *clients_of(const char *records_json)
         zv_jw_obj_open(w);
         zv_jw_key(w, "client");
         zv_jw_str(w, k);
+        const char *ref = zv_json_str(zv_json_get(e, "record"), NULL);
+        if (ref) {
+            zv_jw_key(w, "record");
+            zv_jw_str(w, ref);
+        }
         zv_jw_key(w, "fields");
         const zv_json *f = zv_json_get(e, "fields");
         if (f)

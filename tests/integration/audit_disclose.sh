@@ -12,7 +12,7 @@ T=$(mktemp -d /tmp/zv-disclose-XXXXXX)
 DPID=
 cleanup() { [ -n "$DPID" ] && kill "$DPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-mkdir -p "$T/in" "$T/out-a" "$T/out-b"
+mkdir -p "$T/in" "$T/out-a" "$T/out-b" "$T/out-c"
 
 write_conf() { # $1: retention
 cat > "$T/z.conf" <<CONF
@@ -33,6 +33,10 @@ cat > "$T/z.conf" <<CONF
     {"name": "monitor-b", "format": "json", "transport": "filedrop",
      "match": {"entitlement.funder": "5502"}, "catalogue": {"file": "json-example.json"},
      "transport_options": {"dir": "$T/out-b"},
+     "policy": {"batch_window": "1s", "threshold": "standard"}},
+    {"name": "monitor-c", "format": "json", "transport": "filedrop",
+     "match": {"entitlement.funder": "5501"}, "catalogue": {"file": "json-example.json"},
+     "transport_options": {"dir": "$T/out-c"},
      "policy": {"batch_window": "1s", "threshold": "standard"}}
   ]
 }
@@ -71,11 +75,48 @@ PY
 # phone is internal -> never sent. monitor-b (threshold standard): no birth date.
 check 999900043 "
 monitor-a JSON delivered:client.bsn=law=999900043,client.birth_date=contract=1947-12-19,delivery.start=standard=2025-03-13
+monitor-c JSON delivered:client.bsn=law=999900043,delivery.start=standard=2025-03-13
 monitor-b JSON delivered:client.bsn=law=999900043,delivery.start=standard=2025-04-13,delivery.end=standard=2025-05-01" A
 check 999900006 "
 monitor-b JSON delivered:client.bsn=law=999900006,delivery.start=standard=2025-04-11,delivery.end=standard=2025-04-14" B
 check 9999.00.055 "
-monitor-a JSON delivered:client.bsn=law=999900055,client.birth_date=contract=1954-12-30,delivery.start=standard=2025-10-25" C
+monitor-a JSON delivered:client.bsn=law=999900055,client.birth_date=contract=1954-12-30,delivery.start=standard=2025-10-25
+monitor-c JSON delivered:client.bsn=law=999900055,delivery.start=standard=2025-10-25" C
+
+# Redundancy measured on these flows, counted by hand from the export:
+# client.bsn went for A to a, b and c; for C to a and c; B only to b.
+# delivery.start: R1 and R4 each went to a and c (the same delivery twice);
+# A's R2 start is another delivery, so not a duplicate of R1's.
+ctl audit --format json --period-days 30 > "$T/audit.json"
+python3 - "$T/audit.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["measured_flows"] is True
+got = {}
+for d in r["destinations"]:
+    for m in d["messages"]:
+        for f in m["fields"]:
+            c = f["counts"]
+            if c["clients"]:
+                got[(d["name"], f["field"])] = (c["clients"], c["client_messages"], c["max_per_client"], c["duplicate_clients"])
+want = {
+  ("monitor-a", "client.bsn"): (2, 2, 1, 2), ("monitor-a", "client.birth_date"): (2, 2, 1, 0),
+  ("monitor-a", "delivery.start"): (2, 2, 1, 2),
+  ("monitor-b", "client.bsn"): (2, 2, 1, 1), ("monitor-b", "delivery.start"): (2, 2, 1, 0),
+  ("monitor-b", "delivery.end"): (2, 2, 1, 0),
+  ("monitor-c", "client.bsn"): (2, 2, 1, 2), ("monitor-c", "delivery.start"): (2, 2, 1, 2),
+}
+assert got == want, "flows differ:\n got %s\nwant %s" % (sorted(got.items()), sorted(want.items()))
+dups = {(f["destination"], f["field"]): {x["name"]: x["shared_clients"] for x in f["destinations"]}
+        for f in r["flags"] if f["id"] == "duplicate"}
+assert set(dups) == {("monitor-a", "client.bsn"), ("monitor-a", "delivery.start"),
+                     ("monitor-b", "client.bsn"), ("monitor-c", "client.bsn"),
+                     ("monitor-c", "delivery.start")}, sorted(dups)
+assert dups[("monitor-a", "client.bsn")] == {"monitor-a": 0, "monitor-b": 1, "monitor-c": 2}, dups
+assert dups[("monitor-b", "client.bsn")]["monitor-a"] == 1
+assert dups[("monitor-a", "delivery.start")]["monitor-c"] == 2
+assert dups[("monitor-a", "delivery.start")].get("monitor-b", 0) == 0
+PY
 # A client nobody sent anything about.
 ctl disclose 999900067 --format json | python3 -c 'import json,sys; assert json.load(sys.stdin)["messages"] == []'
 # Plain Dutch text and HTML name the reasons.
@@ -102,6 +143,7 @@ kill "$DPID"; wait "$DPID" || true; DPID=
 [ "$n" = 0 ] && [ "$v" = 0 ] || { echo "retention did not prune (payloads $n, values $v)"; exit 1; }
 check 999900043 "
 monitor-a JSON delivered:client.bsn=law=None,client.birth_date=contract=None,delivery.start=standard=None
+monitor-c JSON delivered:client.bsn=law=None,delivery.start=standard=None
 monitor-b JSON delivered:client.bsn=law=None,delivery.start=standard=None,delivery.end=standard=None" A-after
 check 999900006 "
 monitor-b JSON delivered:client.bsn=law=None,delivery.start=standard=None,delivery.end=standard=None" B-after

@@ -70,12 +70,12 @@ static void scenario_init(scenario *s)
                ZV_F_DEL_START,  ZV_F_DEL_CARE_FORM,     ZV_F_CLIENT_POSTCODE};
     memcpy(s->ons_fields, f, sizeof(f));
     s->sources[0] = (zv_audit_source){"ons", s->ons_fields, 7};
-    s->counts[0] = (zv_audit_count){"zk-5501", ZV_F_CLIENT_BSN, {12, 0, 0, 1, 10}};
-    s->counts[1] = (zv_audit_count){"zk-5501", ZV_F_CLIENT_BIRTH_DATE, {12, 0, 0, 0, 10}};
-    s->counts[2] = (zv_audit_count){"zk-5501", ZV_F_CLIENT_EMAIL, {0, 7, 0, 0, 0}};
-    s->counts[3] = (zv_audit_count){"zk-5501", ZV_F_DEL_KLASSE, {3, 0, 9, 0, 2}};
-    s->counts[4] = (zv_audit_count){"cbs", ZV_F_CLIENT_BSN, {4, 0, 0, 0, 4}};
-    s->counts[5] = (zv_audit_count){"cbs", ZV_F_CLIENT_BSN, {1, 0, 0, 0, 0}};
+    s->counts[0] = (zv_audit_count){"zk-5501", ZV_F_CLIENT_BSN, {.kept = 12, .dropped = 0, .not_applicable = 0, .missing = 1, .delivered = 10}};
+    s->counts[1] = (zv_audit_count){"zk-5501", ZV_F_CLIENT_BIRTH_DATE, {.kept = 12, .dropped = 0, .not_applicable = 0, .missing = 0, .delivered = 10}};
+    s->counts[2] = (zv_audit_count){"zk-5501", ZV_F_CLIENT_EMAIL, {.kept = 0, .dropped = 7, .not_applicable = 0, .missing = 0, .delivered = 0}};
+    s->counts[3] = (zv_audit_count){"zk-5501", ZV_F_DEL_KLASSE, {.kept = 3, .dropped = 0, .not_applicable = 9, .missing = 0, .delivered = 2}};
+    s->counts[4] = (zv_audit_count){"cbs", ZV_F_CLIENT_BSN, {.kept = 4, .dropped = 0, .not_applicable = 0, .missing = 0, .delivered = 4}};
+    s->counts[5] = (zv_audit_count){"cbs", ZV_F_CLIENT_BSN, {.kept = 1, .dropped = 0, .not_applicable = 0, .missing = 0, .delivered = 0}};
     s->in = (zv_audit_input){.generated = "2026-11-23T12:00:00Z",
                              .org_agb = "12345678",
                              .org_name = "Zorggroep <Test> & Co",
