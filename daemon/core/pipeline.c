@@ -117,6 +117,20 @@ static int route_record(zv_runtime *rt, const zv_record *rec, const char *only)
     return 0;
 }
 
+/* An optional field the mapping dropped: logged with its reason and counted. */
+struct drop_ctx {
+    zv_ctx *ctx;
+    const char *rid;
+};
+
+static void on_dropped(void *arg, const char *field, const char *reason)
+{
+    struct drop_ctx *dc = arg;
+    zv_log(ZV_LOG_WARN, dc->ctx->component, "record %s: optional field %s left out: %s", dc->rid,
+           field, reason);
+    zv_store_count_add(dc->ctx->rt->store, dc->ctx->name, "-", "fields_dropped", 1);
+}
+
 int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item)
 {
     zv_runtime *rt = ctx->rt;
@@ -149,10 +163,12 @@ int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item)
         return ZV_EMIT_DUPLICATE;
     }
     char field[128] = "", reason[512] = "";
-    zv_record *rec = zv_mapping_apply(src->mapping, item, zv_now(), field, sizeof(field), reason,
-                                      sizeof(reason));
+    struct drop_ctx dc = {ctx, rid};
+    zv_record *rec = zv_mapping_apply_ex(src->mapping, item, zv_now(), field, sizeof(field),
+                                         reason, sizeof(reason), on_dropped, &dc);
     if (!rec) {
-        char *json = zv_item_to_json(item);
+        /* Only what the mapping reads is kept (no narratives, no other persons). */
+        char *json = zv_mapping_item_json(src->mapping, item);
         if (!json) return -1;
         zv_quarantine_entry q = {.source = ctx->name,
                                  .record_id = rid,

@@ -24,6 +24,15 @@ void zv_mapping_free(zv_mapping *m);
 zv_record *zv_mapping_apply(const zv_mapping *m, const zv_item *item, int64_t received, char *field,
                             size_t fieldlen, char *reason, size_t reasonlen);
 
+/* The same, reporting optional fields that were dropped: a field whose
+ * rule says "on_error": "drop" (or the mapping's) and that is not required
+ * is left out of the record when its value is bad, and dropped() gets the
+ * model field and the (BSN-free) reason.  Required fields still fail. */
+typedef void (*zv_map_drop_cb)(void *arg, const char *field, const char *reason);
+zv_record *zv_mapping_apply_ex(const zv_mapping *m, const zv_item *item, int64_t received,
+                               char *field, size_t fieldlen, char *reason, size_t reasonlen,
+                               zv_map_drop_cb dropped, void *arg);
+
 /* The record id the mapping's "record_id" setting gives this item (parts
  * joined by '/', absent parts left out).  1 and the id in out, or 0 when
  * the mapping has no record_id or none of its parts is present: then the
@@ -39,6 +48,11 @@ size_t zv_mapping_fields(const zv_mapping *m, int *ids, size_t max);
 /* Items are kept in quarantine as JSON {"type":..,"record_id":..,
  * "fields":{path:value}} so a fixed mapping can process them again. */
 char *zv_item_to_json(const zv_item *item);
+/* The same JSON holding only what this mapping reads from the item: the
+ * paths its rules, conditions, selectors and record id use (for the
+ * quarantine, so narratives and unrelated persons are not kept).  An item
+ * the source could not read (ZV_ITEM_ERROR) is kept whole. */
+char *zv_mapping_item_json(const zv_mapping *m, const zv_item *item);
 /* Parse that JSON back; free with zv_item_free_parsed. */
 zv_item *zv_item_from_json(const char *json, size_t len);
 void zv_item_free_parsed(zv_item *item);

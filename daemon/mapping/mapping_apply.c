@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <zinvol/util.h>
 
@@ -87,16 +88,91 @@ static void record_id(const zv_mapping *m, const zv_item *item, const slot *slot
     snprintf(out, outlen, "h:%.24s", hex);
 }
 
+/* Selectors need the item and an index of its paths; built on first use. */
+typedef struct sel_ctx {
+    const zv_item *item;
+    zv_sel_item ix;
+    int ready;
+    zv_buf val, country;
+} sel_ctx;
+
+static const char *ref_name(const zv_mapping *m, const zv_src_ref *r)
+{
+    return r->path >= 0 ? m->paths[r->path] : m->sels[r->sel].text;
+}
+
+/* The first non-empty of the alternatives, into out (or a slot's value). */
+static int resolve(const zv_mapping *m, const zv_src_ref *refs, int n, const char *join,
+                   const slot *slots, sel_ctx *sx, zv_buf *out, const char **v, size_t *len)
+{
+    *v = NULL;
+    *len = 0;
+    for (int i = 0; i < n; i++) {
+        if (refs[i].path >= 0) {
+            const slot *s = &slots[refs[i].path];
+            if (s->v && s->len) {
+                *v = s->v, *len = s->len;
+                return 0;
+            }
+            continue;
+        }
+        if (!sx->ready) {
+            if (zv_sel_item_init(&sx->ix, sx->item) < 0) return -1;
+            sx->ready = 1;
+        }
+        zv_buf_reset(out);
+        if (zv_sel_eval(&m->sels[refs[i].sel], &sx->ix, join, out, NULL) > 0 && out->len) {
+            if (out->oom) return -1;
+            *v = out->data, *len = out->len;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int is_nl(const char *s, size_t n)
+{
+    static const char *const nl[] = {"NL",          "NLD", "Nederland", "The Netherlands",
+                                     "Netherlands", "528", "6030",      NULL};
+    for (int i = 0; nl[i]; i++)
+        if (strlen(nl[i]) == n && strncasecmp(nl[i], s, n) == 0) return 1;
+    return 0;
+}
+
 static int map_field(const zv_mapping *m, const zv_field_rule *fr, const slot *slots,
-                     zv_map_ctx *cx, zv_record *rec, char *scratch, size_t scratchlen, char *reason,
-                     size_t reasonlen)
+                     sel_ctx *sx, zv_map_ctx *cx, zv_record *rec, char *scratch, size_t scratchlen,
+                     char *reason, size_t reasonlen)
 {
     const char *v = fr->constant;
     size_t len = v ? strlen(v) : 0;
-    const char *from = fr->src >= 0 ? m->paths[fr->src] : "value";
+    const char *from = fr->src >= 0  ? m->paths[fr->src]
+                       : fr->nalts ? ref_name(m, &fr->alts[0])
+                                   : "value";
     if (fr->src >= 0) {
         v = slots[fr->src].v;
         len = slots[fr->src].len;
+    } else if (fr->nalts &&
+               resolve(m, fr->alts, fr->nalts, fr->join, slots, sx, &sx->val, &v, &len) < 0) {
+        snprintf(reason, reasonlen, "out of memory");
+        return -1;
+    }
+    if (len && fr->ncountry) {
+        const char *cv;
+        size_t cl;
+        if (resolve(m, fr->country, fr->ncountry, NULL, slots, sx, &sx->country, &cv, &cl) < 0) {
+            snprintf(reason, reasonlen, "out of memory");
+            return -1;
+        }
+        while (cl && (*cv == ' ' || *cv == '\t'))
+            cv++, cl--;
+        while (cl && (cv[cl - 1] == ' ' || cv[cl - 1] == '\t'))
+            cl--;
+        /* A foreign address has a postcode of its own kind: not a Dutch one. */
+        if (cl && !is_nl(cv, cl)) {
+            snprintf(reason, reasonlen, "foreign address (country '%.*s'): the postcode is not "
+                     "a Dutch postcode (from %s)", (int)(cl > 40 ? 40 : cl), cv, from);
+            return -1;
+        }
     }
     char *heap = NULL, *buf = scratch;
     size_t need = (len > fr->maxlit ? len : fr->maxlit) + 32;
@@ -180,6 +256,16 @@ int zv_mapping_record_id(const zv_mapping *m, const zv_item *item, char *out, si
 zv_record *zv_mapping_apply(const zv_mapping *m, const zv_item *item, int64_t received, char *field,
                             size_t fieldlen, char *reason, size_t reasonlen)
 {
+    return zv_mapping_apply_ex(m, item, received, field, fieldlen, reason, reasonlen, NULL, NULL);
+}
+
+zv_record *zv_mapping_apply_ex(const zv_mapping *m, const zv_item *item, int64_t received,
+                               char *field, size_t fieldlen, char *reason, size_t reasonlen,
+                               zv_map_drop_cb dropped, void *arg)
+{
+    sel_ctx sx = {.item = item};
+    zv_buf_init(&sx.val);
+    zv_buf_init(&sx.country);
     slot stack_slots[STACK_PATHS];
     slot *slots = m->npaths <= STACK_PATHS ? stack_slots : calloc(m->npaths, sizeof(slot));
     char why[512];
@@ -222,7 +308,15 @@ zv_record *zv_mapping_apply(const zv_mapping *m, const zv_item *item, int64_t re
     char scratch[STACK_SCRATCH];
     for (size_t i = 0; i < rr->nfields; i++) {
         const zv_field_rule *fr = &rr->fields[i];
-        if (map_field(m, fr, slots, &cx, rec, scratch, sizeof(scratch), why, sizeof(why)) < 0) {
+        if (map_field(m, fr, slots, &sx, &cx, rec, scratch, sizeof(scratch), why, sizeof(why)) <
+            0) {
+            /* An optional field the mapping lets go: the record goes on
+             * without it, and the reason is reported, not lost. */
+            if (fr->on_error_drop && !rr->required[fr->field] && strcmp(why, "out of memory")) {
+                zv_bsn_scrub(why);
+                if (dropped) dropped(arg, zv_field_def_of(fr->field)->name, why);
+                continue;
+            }
             fail(field, fieldlen, zv_field_def_of(fr->field)->name, reason, reasonlen, why);
             zv_record_free(rec);
             rec = NULL;
@@ -235,6 +329,8 @@ zv_record *zv_mapping_apply(const zv_mapping *m, const zv_item *item, int64_t re
         for (size_t i = 0; i < rr->nfields; i++)
             if (rr->fields[i].field == id && rr->fields[i].src >= 0)
                 from = m->paths[rr->fields[i].src];
+            else if (rr->fields[i].field == id && rr->fields[i].nalts)
+                from = ref_name(m, &rr->fields[i].alts[0]);
         snprintf(why, sizeof(why), "required field is missing or empty (source %s)", from);
         fail(field, fieldlen, zv_field_def_of(id)->name, reason, reasonlen, why);
         zv_record_free(rec);
@@ -243,5 +339,8 @@ zv_record *zv_mapping_apply(const zv_mapping *m, const zv_item *item, int64_t re
     }
 out:
     if (slots != stack_slots) free(slots);
+    if (sx.ready) zv_sel_item_free(&sx.ix);
+    zv_buf_free(&sx.val);
+    zv_buf_free(&sx.country);
     return rec;
 }

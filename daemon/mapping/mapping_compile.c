@@ -19,6 +19,7 @@
  */
 #include "mapping_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +101,7 @@ struct cc {
     const char *file;
     zv_errors *errs;
     int bad;
+    int on_error_drop; /* the mapping's "on_error" */
 };
 
 static void err(struct cc *c, const char *path, const char *fmt, const char *a)
@@ -121,7 +123,8 @@ static const struct {
 } convs[] = {{"trim", ZV_CONV_TRIM},         {"upper", ZV_CONV_UPPER},
              {"lower", ZV_CONV_LOWER},       {"digits", ZV_CONV_DIGITS},
              {"collapse", ZV_CONV_COLLAPSE}, {"nospace", ZV_CONV_NOSPACE},
-             {"euro", ZV_CONV_EURO},         {"letters", ZV_CONV_LETTERS}};
+             {"euro", ZV_CONV_EURO},         {"letters", ZV_CONV_LETTERS},
+             {"initials", ZV_CONV_INITIALS}};
 
 static void compile_convert(struct cc *c, zv_field_rule *fr, const zv_json *v, const char *path)
 {
@@ -140,7 +143,7 @@ static void compile_convert(struct cc *c, zv_field_rule *fr, const zv_json *v, c
         if (k == sizeof(convs) / sizeof(convs[0]))
             err(c, p,
                 "unknown converter '%s' (trim, upper, lower, digits, collapse, nospace, "
-                "euro)",
+                "euro, letters, initials)",
                 s);
         else if (fr->nconv == ZV_MAP_MAX_CONV)
             err(c, p, "too many converters%s", NULL);
@@ -189,8 +192,89 @@ static void compile_formats(struct cc *c, zv_field_rule *fr, const zv_json *v, c
     }
 }
 
-static const char *const field_keys[] = {
-    "from", "value", "convert", "map", "map_default", "default", "date_format", "not_future", NULL};
+static const char *const field_keys[] = {"from",        "value",      "convert", "map",
+                                         "map_default", "default",    "date_format",
+                                         "not_future",  "join",       "country",
+                                         "on_error",    NULL};
+
+static int sel_intern(struct cc *c, zv_selector *sel)
+{
+    zv_mapping *m = c->m;
+    if (m->nsels == m->selcap) {
+        size_t cap = m->selcap ? m->selcap * 2 : 8;
+        zv_selector *n = realloc(m->sels, cap * sizeof(*n));
+        if (!n) {
+            zv_sel_free(sel);
+            return -1;
+        }
+        m->sels = n;
+        m->selcap = cap;
+    }
+    m->sels[m->nsels] = *sel;
+    return (int)m->nsels++;
+}
+
+/* One source path: literal (through the path hash) or a selector; with
+ * "join" every path is evaluated as a selector so repeats are collected. */
+static int compile_ref(struct cc *c, const char *s, int join, zv_src_ref *ref, const char *path)
+{
+    zv_selector sel;
+    char why[160];
+    ref->path = ref->sel = -1;
+    int rc = zv_sel_compile(s, &sel, why, sizeof(why));
+    if (rc < 0) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "bad selector in '%.100s': %s", s, why);
+        err(c, path, "%s", msg);
+        return -1;
+    }
+    if (rc == 0 && !join) {
+        ref->path = path_intern(c->m, s);
+        return ref->path < 0 ? -1 : 0;
+    }
+    if (rc == 0 && zv_sel_literal(s, &sel) < 0) return -1;
+    ref->sel = sel_intern(c, &sel);
+    return ref->sel < 0 ? -1 : 0;
+}
+
+/* "from" / "country": one path or an array of alternatives (first
+ * non-empty wins). */
+static int compile_refs(struct cc *c, const zv_json *v, int join, zv_src_ref *refs,
+                        const char *path)
+{
+    int arr = zv_json_type_of(v) == ZV_JSON_ARRAY;
+    size_t n = arr ? zv_json_len(v) : 1;
+    if (n == 0 || n > ZV_MAP_MAX_ALTS) {
+        err(c, path, "must be a source path or an array of 1 to 4 alternatives%s", NULL);
+        return 0;
+    }
+    int got = 0;
+    for (size_t i = 0; i < n; i++) {
+        char p[256];
+        zv_path_index(p, sizeof(p), path, i);
+        const char *s = str_of(c, arr ? zv_json_at(v, i) : v, arr ? p : path, "a source path");
+        if (s && compile_ref(c, s, join, &refs[got], arr ? p : path) == 0) got++;
+    }
+    return got;
+}
+
+static void compile_from(struct cc *c, zv_field_rule *fr, const zv_json *v, const char *path)
+{
+    fr->nalts = compile_refs(c, v, fr->join != NULL, fr->alts, path);
+    /* One literal path: the hot path reads it straight from its slot. */
+    if (fr->nalts == 1 && fr->alts[0].path >= 0) {
+        fr->src = fr->alts[0].path;
+        fr->nalts = 0;
+    }
+}
+
+static int compile_on_error(struct cc *c, const zv_json *v, const char *path)
+{
+    const char *s = str_of(c, v, path, "\"on_error\"");
+    if (s && strcmp(s, "drop") && strcmp(s, "quarantine"))
+        err(c, path, "must be \"quarantine\" or \"drop\", not '%s'", s);
+    return s && strcmp(s, "drop") == 0;
+}
 
 static void compile_field(struct cc *c, zv_record_rule *rr, const char *name, const zv_json *v,
                           const char *path)
@@ -206,8 +290,9 @@ static void compile_field(struct cc *c, zv_record_rule *rr, const char *name, co
     fr->field = id;
     fr->src = -1;
     fr->not_future = id == ZV_F_CLIENT_BIRTH_DATE;
+    fr->on_error_drop = c->on_error_drop;
     if (zv_json_type_of(v) == ZV_JSON_STRING) {
-        fr->src = path_intern(c->m, zv_json_str(v, NULL));
+        compile_from(c, fr, v, path);
         rr->nfields++;
         return;
     }
@@ -229,9 +314,25 @@ static void compile_field(struct cc *c, zv_record_rule *rr, const char *name, co
     char p[256];
     if ((from != NULL) == (val != NULL))
         err(c, path, "needs exactly one of \"from\" (source path) or \"value\" (constant)%s", NULL);
+    const char *s;
+    if (zv_json_get(v, "join")) {
+        zv_path_key(p, sizeof(p), path, "join");
+        s = str_of(c, zv_json_get(v, "join"), p, "\"join\" (the separator)");
+        if (s) fr->join = strdup(s);
+        if (!from) err(c, p, "only makes sense with \"from\"%s", NULL);
+    }
+    if (zv_json_get(v, "on_error")) {
+        zv_path_key(p, sizeof(p), path, "on_error");
+        fr->on_error_drop = compile_on_error(c, zv_json_get(v, "on_error"), p);
+    }
+    if (zv_json_get(v, "country")) {
+        zv_path_key(p, sizeof(p), path, "country");
+        if (def->type != ZV_T_POSTCODE)
+            err(c, p, "only for postcode fields (%s is not a postcode)", name);
+        fr->ncountry = compile_refs(c, zv_json_get(v, "country"), 0, fr->country, p);
+    }
     zv_path_key(p, sizeof(p), path, "from");
-    const char *s = from ? str_of(c, from, p, "\"from\"") : NULL;
-    if (s) fr->src = path_intern(c->m, s);
+    if (from) compile_from(c, fr, from, p);
     zv_path_key(p, sizeof(p), path, "value");
     s = val ? str_of(c, val, p, "\"value\"") : NULL;
     if (s) fr->constant = strdup(s);
@@ -434,8 +535,12 @@ zv_mapping *zv_mapping_compile(const zv_json *spec, const char *source, const ch
     for (size_t i = 0; i < zv_json_len(spec); i++) {
         const char *k = zv_json_key_at(spec, i);
         zv_path_key(p, sizeof(p), path, k);
-        if (strcmp(k, "records") && strcmp(k, "record_id"))
-            err(&c, p, "unknown key '%s' (records, record_id)", k);
+        if (strcmp(k, "records") && strcmp(k, "record_id") && strcmp(k, "on_error"))
+            err(&c, p, "unknown key '%s' (records, record_id, on_error)", k);
+    }
+    if (zv_json_get(spec, "on_error")) {
+        zv_path_key(p, sizeof(p), path, "on_error");
+        c.on_error_drop = compile_on_error(&c, zv_json_get(spec, "on_error"), p);
     }
     if (zv_json_get(spec, "record_id")) {
         zv_path_key(p, sizeof(p), path, "record_id");
@@ -465,6 +570,7 @@ static void free_rule(zv_record_rule *rr)
 {
     for (size_t i = 0; i < rr->nfields; i++) {
         zv_field_rule *f = &rr->fields[i];
+        free(f->join);
         free(f->constant);
         free(f->deflt);
         free(f->map_other);
@@ -489,6 +595,9 @@ void zv_mapping_free(zv_mapping *m)
     for (size_t i = 0; i < m->nrules; i++)
         free_rule(&m->rules[i]);
     free(m->rules);
+    for (size_t i = 0; i < m->nsels; i++)
+        zv_sel_free(&m->sels[i]);
+    free(m->sels);
     for (size_t i = 0; i < m->npaths; i++)
         free(m->paths[i]);
     free(m->paths);

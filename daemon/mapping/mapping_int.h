@@ -3,9 +3,11 @@
 #define ZV_MAPPING_INT_H
 
 #include "mapping.h"
+#include "mapping_select.h"
 
 #define ZV_MAP_MAX_CONV 8
 #define ZV_MAP_MAX_FORMATS 4
+#define ZV_MAP_MAX_ALTS 4
 
 enum zv_conv {
     ZV_CONV_TRIM = 1, /* strip leading/trailing white space */
@@ -15,8 +17,16 @@ enum zv_conv {
     ZV_CONV_COLLAPSE, /* runs of white space -> one space */
     ZV_CONV_NOSPACE,  /* drop all white space */
     ZV_CONV_EURO,     /* "12,34" / "12.34" / "1.234,56" euro -> cents */
-    ZV_CONV_LETTERS   /* keep letters only: initials "J.P." -> "JP" (iStandaarden) */
+    ZV_CONV_LETTERS,  /* keep letters only: initials "J.P." -> "JP" (iStandaarden) */
+    ZV_CONV_INITIALS  /* first letter of every name part: "Johanna Maria", "J.M." -> "JM" */
 };
+
+/* One place a value may come from: a literal path (fast, through the
+ * path hash) or a selector (mapping_select.h). */
+typedef struct zv_src_ref {
+    int path; /* index into zv_mapping.paths, -1 */
+    int sel;  /* index into zv_mapping.sels, -1 */
+} zv_src_ref;
 
 typedef struct zv_map_pair {
     char *from;
@@ -25,7 +35,13 @@ typedef struct zv_map_pair {
 
 typedef struct zv_field_rule {
     int field;      /* zv_field_id */
-    int src;        /* index into zv_mapping.paths; -1: constant */
+    int src;        /* index into zv_mapping.paths; -1: constant or alternatives */
+    zv_src_ref alts[ZV_MAP_MAX_ALTS]; /* "from" as selectors or alternatives: first non-empty */
+    int nalts;
+    char *join;                          /* "join": every matching value, joined with this */
+    zv_src_ref country[ZV_MAP_MAX_ALTS]; /* "country": the address's country */
+    int ncountry;
+    int on_error_drop; /* 1: a bad value drops the field (with a reason), unless required */
     char *constant; /* "value" */
     char *deflt;    /* "default": used when the source is absent or empty */
     unsigned char conv[ZV_MAP_MAX_CONV];
@@ -62,6 +78,8 @@ struct zv_mapping {
     int nid;
     zv_record_rule *rules;
     size_t nrules;
+    zv_selector *sels;
+    size_t nsels, selcap;
     unsigned char fills[ZV_FIELD_COUNT];
 };
 

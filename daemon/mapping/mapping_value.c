@@ -94,6 +94,30 @@ int zv_map_convert(const zv_field_rule *fr, char **s, size_t *len)
                     p[o++] = p[k];
             *len = o;
             break;
+        case ZV_CONV_INITIALS: {
+            /* The first letter of every part; parts end at white space,
+             * '.' or '-'.  A UTF-8 letter is kept whole, and the Dutch
+             * digraph IJ counts as one letter ("IJsbrand" -> "IJ"). */
+            int start = 1;
+            for (size_t k = 0; k < n; k++) {
+                unsigned char ch = (unsigned char)p[k];
+                if (is_ws(p[k]) || p[k] == '.' || p[k] == '-') {
+                    start = 1;
+                    continue;
+                }
+                if (!start) continue;
+                start = 0;
+                size_t cl = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC0 ? 2 : 1;
+                if (k + cl > n) cl = n - k;
+                if (cl == 1 && !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))) continue;
+                for (size_t b = 0; b < cl; b++)
+                    p[o++] = (cl == 1 && ch >= 'a') ? (char)(ch - 32) : p[k + b];
+                if (ch == 'I' && k + 1 < n && p[k + 1] == 'J') p[o++] = 'J';
+                k += cl - 1;
+            }
+            *len = o;
+            break;
+        }
         case ZV_CONV_NOSPACE:
             for (size_t k = 0; k < n; k++)
                 if (!is_ws(p[k])) p[o++] = p[k];
@@ -204,6 +228,8 @@ static const char *const *allowed_codes(int field)
         return allowed_sex;
     case ZV_F_DEL_TREATMENT:
     case ZV_F_DEL_CRISIS:
+    case ZV_F_CLIENT_DECEASED:
+    case ZV_F_CLIENT_ACTIVE:
         return allowed_jn;
     case ZV_F_DEL_STATUS:
         return allowed_status;
@@ -247,6 +273,18 @@ int zv_map_check(const zv_field_rule *fr, const zv_map_ctx *cx, char **s, size_t
         if (fr->nformats == 0) ok = zv_map_parse_date(p, n, NULL, out);
         for (int i = 0; i < fr->nformats && ok < 0; i++)
             ok = zv_map_parse_date(p, n, fr->formats[i], out);
+        /* FHIR dates may be partial: "1934" or "1934-04". */
+        if (ok < 0 && (n == 4 || (n == 7 && p[4] == '-'))) {
+            int digits_only = 1;
+            for (size_t i = 0; i < n; i++)
+                if (i != 4 && (p[i] < '0' || p[i] > '9')) digits_only = 0;
+            if (digits_only) {
+                snprintf(reason, reasonlen, "partial date %s (only the %s is known; a full date "
+                         "is needed)", shown(def, p, n, show, sizeof(show)),
+                         n == 4 ? "year" : "year and month");
+                return -1;
+            }
+        }
         if (ok < 0) {
             snprintf(reason, reasonlen, "not a real date in the expected format (%s): %s",
                      fr->nformats ? fr->formats[0] : "YYYY-MM-DD",

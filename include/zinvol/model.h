@@ -114,7 +114,16 @@ typedef enum zv_type {
       "ProductReferentie: referentienummer van de prestatie")                                      \
     X(DECL_PREVIOUS_REFERENCE, "declaration.previous_reference", DECLARATION, STRING,              \
       "Vorig referentienummer (bij creditering of correctie)")                                     \
-    X(DECL_TARIFF, "declaration.tariff", DECLARATION, AMOUNT, "Producttarief (eurocent)")
+    X(DECL_TARIFF, "declaration.tariff", DECLARATION, AMOUNT, "Producttarief (eurocent)")          \
+    X(CLIENT_PARTNER_NAME, "client.partner_name", CLIENT, STRING, "Geslachtsnaam partner")         \
+    X(CLIENT_PARTNER_PREFIX, "client.partner_name_prefix", CLIENT, STRING,                         \
+      "Voorvoegsel geslachtsnaam partner")                                                         \
+    X(CLIENT_DECEASED, "client.deceased", CLIENT, CODE, "Overleden (J/N)")                         \
+    X(CLIENT_DEATH_DATE, "client.death_date", CLIENT, DATE, "Overlijdensdatum")                    \
+    X(CLIENT_ACTIVE, "client.active", CLIENT, CODE,                                                \
+      "Dossier in gebruik (J/N): N voor een inactief of samengevoegd dossier")                     \
+    X(CLIENT_REPLACED_BY, "client.replaced_by", CLIENT, STRING,                                    \
+      "Samengevoegd: verwijzing naar het dossier dat dit dossier vervangt")
 
 typedef enum zv_field_id {
 #define ZV_FIELD_ENUM(id, name, kind, type, desc) ZV_F_##id,
