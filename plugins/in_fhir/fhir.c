@@ -17,6 +17,7 @@
  * fails or leaves the server, ends this poll for the type (logged and
  * counted as "fhir_errors"); the next poll starts again from the committed
  * lastUpdated, and the core's de-duplication absorbs what is seen twice.
+ * Origins are compared parsed (fhir_url.c), never as text.
  */
 #include "fhir.h"
 
@@ -46,7 +47,7 @@ typedef struct fh_src {
     zv_ctx *ctx;
     const zv_host *host;
     char base[1024];
-    char origin[512]; /* scheme://host:port of base: next links must stay there */
+    char origin[512]; /* scheme://host[:port] of base: every request goes there */
     char types[MAX_TYPES][32];
     int ntypes, cur;
     int64_t poll_ms, page_size, timeout_ms, backoff0_ms, backoff_max_ms, max_retries;
@@ -57,6 +58,9 @@ typedef struct fh_src {
     int retries;
     int busy, draining, stopped, dying, inflight;
     char max[64]; /* highest meta.lastUpdated of this type's paging so far */
+    char searched[64]; /* the first page's Bundle.meta.lastUpdated */
+    int missing_lu;    /* resources of this paging without meta.lastUpdated */
+    int rebased_logged;
     fh_flat flat;
 } fh_src;
 
@@ -134,17 +138,80 @@ static void outcome_text(const zv_json *oo, char *out, size_t len)
     zv_bsn_scrub(out);
 }
 
-static const zv_json *find_included(const zv_json *entries, const char *ref)
+/* Length of a reference without its "/_history/<version>". */
+static size_t unversioned(const char *ref)
 {
-    for (size_t i = 0; ref && i < zv_json_len(entries); i++) {
-        const zv_json *r = zv_json_get(zv_json_at(entries, i), "resource");
-        const char *t = zv_json_str(zv_json_get(r, "resourceType"), NULL);
-        const char *id = zv_json_str(zv_json_get(r, "id"), NULL);
-        size_t tl = t ? strlen(t) : 0;
-        if (t && id && strncmp(ref, t, tl) == 0 && ref[tl] == '/' && strcmp(ref + tl + 1, id) == 0)
-            return r;
+    const char *h = strstr(ref, "/_history/");
+    return h ? (size_t)(h - ref) : strlen(ref);
+}
+
+/* "Type/id" at the end of ref[0..len) names resource r. */
+static int names_resource(const char *ref, size_t len, const zv_json *r)
+{
+    const char *t = zv_json_str(zv_json_get(r, "resourceType"), NULL);
+    const char *id = zv_json_str(zv_json_get(r, "id"), NULL);
+    if (!t || !id) return 0;
+    size_t tl = strlen(t), il = strlen(id);
+    if (len < tl + 1 + il || memcmp(ref + len - il, id, il) != 0) return 0;
+    const char *tp = ref + len - il - 1 - tl;
+    return tp[tl] == '/' && memcmp(tp, t, tl) == 0 && (tp == ref || tp[-1] == '/');
+}
+
+/* The resource a reference points to: contained ("#p"), an entry by
+ * fullUrl (absolute or urn:uuid), a relative "Patient/1" or one below the
+ * server's base, each with or without "/_history/<version>". */
+static const zv_json *resolve_ref(const fh_src *s, const zv_json *entries, const zv_json *from,
+                                  const char *ref)
+{
+    if (!ref || !ref[0]) return NULL;
+    if (ref[0] == '#') {
+        const zv_json *c = zv_json_get(from, "contained");
+        for (size_t i = 0; i < zv_json_len(c); i++) {
+            const char *id = zv_json_str(zv_json_get(zv_json_at(c, i), "id"), NULL);
+            if (id && strcmp(id, ref + 1) == 0) return zv_json_at(c, i);
+        }
+        return NULL;
+    }
+    size_t len = unversioned(ref);
+    int absolute = strstr(ref, "://") != NULL || strncmp(ref, "urn:", 4) == 0;
+    size_t bl = strlen(s->base);
+    /* An absolute reference below our own base is a relative one. */
+    int ours = absolute && fh_same_origin(ref, s->base) && len > bl &&
+               strncmp(ref + fh_origin_len(ref), s->base + fh_origin_len(s->base),
+                       bl - fh_origin_len(s->base)) == 0;
+    for (size_t i = 0; i < zv_json_len(entries); i++) {
+        const zv_json *e = zv_json_at(entries, i);
+        const zv_json *r = zv_json_get(e, "resource");
+        const char *full = zv_json_str(zv_json_get(e, "fullUrl"), NULL);
+        if (full && unversioned(full) == len && strncmp(full, ref, len) == 0) return r;
+        if ((!absolute || ours) && names_resource(ref, len, r)) return r;
     }
     return NULL;
+}
+
+/* What a Patient says about itself that a destination must know: it died,
+ * its record is no longer in use, or it was merged into another one.  The
+ * mapping turns these into model fields; here they are logged and counted
+ * so they never pass as ordinary clients unseen. */
+static void patient_facts(fh_src *s, const zv_json *p, const char *rid)
+{
+    const zv_json *db = zv_json_get(p, "deceasedBoolean");
+    int dead = 0, active = 1;
+    if (db) zv_json_bool(db, &dead);
+    if (zv_json_get(p, "deceasedDateTime")) dead = 1;
+    if (zv_json_get(p, "active")) zv_json_bool(zv_json_get(p, "active"), &active);
+    const zv_json *links = zv_json_get(p, "link");
+    int merged = 0;
+    for (size_t i = 0; i < zv_json_len(links); i++) {
+        const char *t = zv_json_str(zv_json_get(zv_json_at(links, i), "type"), NULL);
+        merged |= t && strcmp(t, "replaced-by") == 0;
+    }
+    if (dead) s->host->count(s->ctx, "patients_deceased", 1);
+    if (!active) s->host->count(s->ctx, "patients_inactive", 1);
+    if (merged) s->host->count(s->ctx, "patients_merged", 1);
+    if (dead || !active || merged)
+        s->host->log(s->ctx, ZV_LOG_NOTICE, "fhir: %s is %s%s%s", rid, dead ? "deceased " : "",
+                     !active ? "inactive " : "", merged ? "merged (replaced-by)" : "");
 }
 
 /* Emit every "match" entry of the page; -1 when the store failed. */
@@ -161,18 +228,28 @@ static int emit_page(fh_src *s, const zv_json *bundle)
         if (!t || strcmp(t, want) != 0) continue;
         const char *id = zv_json_str(zv_json_get(r, "id"), NULL);
         const char *lu = zv_json_str(zv_json_pointer(r, "/meta/lastUpdated"), NULL);
+        if (!lu) { /* see no_last_updated() */
+            s->missing_lu++;
+            lu = s->searched[0] ? s->searched : NULL;
+        }
         if (lu && strlen(lu) < sizeof(s->max) && strcmp(lu, s->max) > 0)
             snprintf(s->max, sizeof(s->max), "%s", lu);
-        fh_flat_reset(&s->flat);
-        fh_flatten(&s->flat, r, NULL);
-        if (strcmp(t, "EpisodeOfCare") == 0) {
-            const char *ref = zv_json_str(zv_json_pointer(r, "/patient/reference"), NULL);
-            const zv_json *p = find_included(entries, ref);
-            if (p) fh_flatten(&s->flat, p, "Patient");
-        }
-        if (fh_flat_finish(&s->flat) < 0) return -1;
         char rid[200];
         snprintf(rid, sizeof(rid), "%s/%s", t, id ? id : "?");
+        fh_flat_reset(&s->flat);
+        fh_flatten(&s->flat, r, NULL);
+        if (strcmp(t, "Patient") == 0) patient_facts(s, r, rid);
+        if (strcmp(t, "EpisodeOfCare") == 0) {
+            const char *ref = zv_json_str(zv_json_pointer(r, "/patient/reference"), NULL);
+            const zv_json *p = resolve_ref(s, entries, r, ref);
+            if (p) fh_flatten(&s->flat, p, "Patient");
+            else if (ref) {
+                s->host->log(s->ctx, ZV_LOG_WARN, "fhir: %s: patient %.200s is not in the Bundle",
+                             rid, ref);
+                s->host->count(s->ctx, "unresolved_patients", 1);
+            }
+        }
+        if (fh_flat_finish(&s->flat) < 0) return -1;
         zv_item it = {t, rid, s->flat.fields, s->flat.n};
         if (s->host->emit(s->ctx, &it) < 0) return -1;
     }
@@ -188,6 +265,26 @@ static const char *next_link(const zv_json *bundle)
         if (rel && strcmp(rel, "next") == 0) return zv_json_str(zv_json_get(l, "url"), NULL);
     }
     return NULL;
+}
+
+/* Resources without meta.lastUpdated (as the Nictiz examples are
+ * published) cannot move the watermark themselves: they count as changed at
+ * the search's time, the first page's Bundle.meta.lastUpdated.  Without
+ * that either, the watermark stays where it was and every poll reads them
+ * again (the core's de-duplication absorbs the repeats). */
+static void no_last_updated(fh_src *s)
+{
+    s->host->count(s->ctx, "missing_last_updated", s->missing_lu);
+    if (s->searched[0])
+        s->host->log(s->ctx, ZV_LOG_WARN,
+                     "fhir: %s: %d resources without meta.lastUpdated; the watermark is the "
+                     "search time %s (Bundle.meta.lastUpdated)",
+                     s->types[s->cur], s->missing_lu, s->searched);
+    else
+        s->host->log(s->ctx, ZV_LOG_WARN,
+                     "fhir: %s: %d resources without meta.lastUpdated and a Bundle without "
+                     "meta.lastUpdated: the watermark cannot advance, every poll reads them again",
+                     s->types[s->cur], s->missing_lu);
 }
 
 static void on_response(const zv_http_response *resp, void *arg)
@@ -229,6 +326,11 @@ static void on_response(const zv_http_response *resp, void *arg)
         }
     }
     s->retries = 0;
+    if (!s->is_next) { /* the search's own time, for resources without lastUpdated */
+        const char *b = zv_json_str(zv_json_pointer(root, "/meta/lastUpdated"), NULL);
+        snprintf(s->searched, sizeof(s->searched), "%s", b && strlen(b) < 64 ? b : "");
+        s->missing_lu = 0;
+    }
     if (emit_page(s, root) < 0) {
         zv_json_free(doc);
         {
@@ -236,19 +338,35 @@ static void on_response(const zv_http_response *resp, void *arg)
             return;
         }
     }
+    char nextbuf[4096];
     const char *next = next_link(root);
-    if (next && strncmp(next, s->origin, strlen(s->origin)) != 0) {
-        zv_json_free(doc);
-        /* Never follow (and send credentials) to another server. */
-        {
+    if (next) {
+        /* Next links are always requested from base_url's own origin, so
+         * credentials never go elsewhere; a link on another origin is
+         * accepted only when its path lies below base_url's (a reverse
+         * proxy or a server that names itself differently). */
+        int how = fh_next_url(s->base, next, nextbuf, sizeof(nextbuf));
+        if (how < 0) {
+            zv_json_free(doc);
             fail_type(s, "next link points to another server");
             return;
         }
+        if (how == 1 && !s->rebased_logged) {
+            s->rebased_logged = 1;
+            s->host->log(s->ctx, ZV_LOG_NOTICE,
+                         "fhir: %s: next links name another origin (%.100s); following them on "
+                         "%s",
+                         s->types[s->cur], next, s->origin);
+        }
+        next = nextbuf;
     }
     wm_key(s, "next", k, sizeof(k));
     s->host->watermark_set(s->ctx, k, next ? next : "");
     wm_key(s, "max", k, sizeof(k));
     s->host->watermark_set(s->ctx, k, s->max);
+    wm_key(s, "searched", k, sizeof(k));
+    s->host->watermark_set(s->ctx, k, s->searched);
+    if (!next && s->missing_lu) no_last_updated(s);
     if (!next && s->max[0]) {
         wm_key(s, "lastUpdated", k, sizeof(k));
         s->host->watermark_set(s->ctx, k, s->max);
@@ -308,6 +426,9 @@ static void poll_type(fh_src *s)
     if (next[0]) { /* resume paging where a restart interrupted it */
         wm_key(s, "max", k, sizeof(k));
         s->host->watermark_get(s->ctx, k, s->max, sizeof(s->max));
+        wm_key(s, "searched", k, sizeof(k));
+        s->searched[0] = '\0';
+        s->host->watermark_get(s->ctx, k, s->searched, sizeof(s->searched));
         snprintf(s->url, sizeof(s->url), "%s", next);
         s->is_next = 1;
         {
@@ -352,10 +473,7 @@ static int fh_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, 
     size_t bl = strlen(s->base);
     while (bl && s->base[bl - 1] == '/')
         s->base[--bl] = '\0';
-    const char *scheme_end = strstr(s->base, "://");
-    const char *host_end = scheme_end ? strchr(scheme_end + 3, '/') : NULL;
-    size_t ol = host_end ? (size_t)(host_end - s->base) : bl;
-    snprintf(s->origin, sizeof(s->origin), "%.*s/", (int)ol, s->base);
+    snprintf(s->origin, sizeof(s->origin), "%.*s", (int)fh_origin_len(s->base), s->base);
     char list[256];
     snprintf(list, sizeof(list), "%s", host->cfg_str(ctx, "resources"));
     for (char *save, *t = strtok_r(list, ", ", &save); t && s->ntypes < MAX_TYPES;

@@ -21,4 +21,14 @@ int fh_flatten(fh_flat *f, const zv_json *resource, const char *root);
 /* Make f->fields point into f->buf (after all appends). */
 int fh_flat_finish(fh_flat *f);
 
+/* URLs (fhir_url.c).  Origins are compared parsed: scheme and host without
+ * regard to case, the default port (80, 443) the same as none, and
+ * localhost, 127.0.0.1 and [::1] as one host. */
+size_t fh_origin_len(const char *url); /* "scheme://authority" */
+int fh_same_origin(const char *a, const char *b);
+/* The URL to request for a next link: its path and query on base's origin.
+ * 0: same origin; 1: another origin but a path below base's (rebased);
+ * -1: refused (another server, or too long). */
+int fh_next_url(const char *base, const char *next, char *out, size_t outlen);
+
 #endif

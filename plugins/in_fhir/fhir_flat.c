@@ -7,11 +7,19 @@
  *   - an array's first element has no index, later ones "[i]":
  *     "Patient.name.given" (first given name), "Patient.name.given[1]";
  *   - identifiers with a known system are selected by name instead of index:
- *     "Patient.identifier[bsn].value" (http://fhir.nl/fhir/NamingSystem/bsn),
- *     "[agb]" (.../agb-z), "[uzi]" (.../uzi-nr-pers);
+ *     "Patient.identifier[bsn].value" (http://fhir.nl/fhir/NamingSystem/bsn
+ *     and its OID urn:oid:2.16.840.1.113883.2.4.6.3), "[agb]" (.../agb-z),
+ *     "[uzi]" (.../uzi-nr-pers);
  *   - extensions are selected by the last segment of their URL, their
  *     value[x] is ".value": "Patient.name.family.extension[humanname-own-prefix].value";
  *     primitive extensions ("_family") merge into their element ("family");
+ *   - a name used again in the same array gets the occurrence after it:
+ *     "extension[patient-proficiency]", "extension[patient-proficiency][1]",
+ *     "identifier[bsn][1]", so every value has a path of its own;
+ *   - choice elements outside extensions appear under their plain name and
+ *     under the typed one: "Patient.deceased" and "Patient.deceasedDateTime";
+ *   - contained resources keep their "resourceType"; narratives (text.div)
+ *     are left out (they repeat the data, BSN included, as XHTML);
  *   - an EpisodeOfCare carries its patient's fields (from _include) under
  *     "Patient.": a delivery mapping reads "Patient.identifier[bsn].value".
  */
@@ -48,30 +56,82 @@ static void add(fh_flat *f, const char *path, size_t plen, const char *v, size_t
 static const struct {
     const char *system, *alias;
 } systems[] = {{"http://fhir.nl/fhir/NamingSystem/bsn", "bsn"},
+               {"urn:oid:2.16.840.1.113883.2.4.6.3", "bsn"},
                {"http://fhir.nl/fhir/NamingSystem/agb-z", "agb"},
                {"http://fhir.nl/fhir/NamingSystem/uzi-nr-pers", "uzi"}};
 
-/* The "[...]" selector of array element i, "" for the first plain one. */
-static void selector(const char *key, const zv_json *el, size_t i, char *out, size_t outlen)
+/* Names already used in one array, to number their repeats. */
+#define MAX_NAMES 16
+typedef struct names {
+    char name[MAX_NAMES][104];
+    int count[MAX_NAMES];
+    int n;
+} names;
+
+/* The element's name within its array: a known identifier system's alias
+ * or the last URL segment of an extension ('.', '[' and ']' made '_' so
+ * the path stays parseable); "" when it has none. */
+static void alias_of(const char *key, const zv_json *el, char *out, size_t outlen)
 {
     out[0] = '\0';
     if (strcmp(key, "identifier") == 0) {
         const char *sys = zv_json_str(zv_json_get(el, "system"), NULL);
         for (size_t k = 0; sys && k < sizeof(systems) / sizeof(systems[0]); k++)
             if (strcmp(sys, systems[k].system) == 0) {
-                snprintf(out, outlen, "[%s]", systems[k].alias);
+                snprintf(out, outlen, "%s", systems[k].alias);
                 return;
             }
     }
     if (strcmp(key, "extension") == 0 || strcmp(key, "modifierExtension") == 0) {
         const char *url = zv_json_str(zv_json_get(el, "url"), NULL);
         const char *last = url ? strrchr(url, '/') : NULL;
-        if (last && last[1]) {
-            snprintf(out, outlen, "[%.100s]", last + 1);
-            return;
-        }
+        last = last ? last + 1 : url;
+        if (last && last[0]) snprintf(out, outlen, "%.100s", last);
+        for (char *c = out; *c; c++)
+            if (*c == '.' || *c == '[' || *c == ']') *c = '_';
     }
-    if (i) snprintf(out, outlen, "[%zu]", i);
+}
+
+/* The "[...]" selector of array element i, "" for the first plain one. */
+static void selector(const char *key, const zv_json *el, size_t i, names *used, char *out,
+                     size_t outlen)
+{
+    char alias[104];
+    out[0] = '\0';
+    alias_of(key, el, alias, sizeof(alias));
+    if (!alias[0]) {
+        if (i) snprintf(out, outlen, "[%zu]", i);
+        return;
+    }
+    int k = 0;
+    while (k < used->n && strcmp(used->name[k], alias) != 0)
+        k++;
+    if (k == used->n && used->n < MAX_NAMES) {
+        snprintf(used->name[used->n], sizeof(used->name[0]), "%s", alias);
+        used->count[used->n++] = 0;
+    }
+    if (k == MAX_NAMES) { /* too many different names: position only */
+        snprintf(out, outlen, "[%s][i%zu]", alias, i);
+        return;
+    }
+    int rep = used->count[k]++;
+    if (rep)
+        snprintf(out, outlen, "[%s][%d]", alias, rep);
+    else
+        snprintf(out, outlen, "[%s]", alias);
+}
+
+/* Choice elements [x] of Patient, EpisodeOfCare and what they contain:
+ * "deceasedDateTime" -> "deceased". */
+static size_t choice_base(const char *key)
+{
+    static const char *const bases[] = {"deceased", "multipleBirth", "onset", "abatement",
+                                        "effective", "occurrence", "performed", "value", NULL};
+    for (int i = 0; bases[i]; i++) {
+        size_t n = strlen(bases[i]);
+        if (strncmp(key, bases[i], n) == 0 && key[n] >= 'A' && key[n] <= 'Z') return n;
+    }
+    return 0;
 }
 
 static void walk(fh_flat *f, const zv_json *v, char *path, size_t plen, size_t cap, int in_ext);
@@ -84,16 +144,28 @@ static void member(fh_flat *f, const char *key, const zv_json *v, char *path, si
     /* Inside an extension, valueString / valueCode / ... is ".value". */
     if (in_ext && strncmp(key, "value", 5) == 0 && key[5] >= 'A' && key[5] <= 'Z') key = "value";
     if (in_ext && strcmp(key, "url") == 0) return;
+    /* A narrative: XHTML repeating the resource (BSN included). */
+    if (strcmp(key, "text") == 0 && zv_json_type_of(v) == ZV_JSON_OBJECT) return;
+    size_t base = in_ext ? 0 : choice_base(key);
+    if (base) { /* under the plain name as well as the typed one */
+        char plain[64];
+        snprintf(plain, sizeof(plain), "%.*s", (int)(base < 63 ? base : 63), key);
+        int m = snprintf(path + plen, cap - plen, ".%s", plain);
+        if (m > 0 && (size_t)m < cap - plen) walk(f, v, path, plen + (size_t)m, cap, 0);
+        path[plen] = '\0';
+    }
     size_t o = plen;
     int n = snprintf(path + o, cap - o, ".%s", key);
     if (n < 0 || (size_t)n >= cap - o) return;
     o += (size_t)n;
     int ext = strcmp(key, "extension") == 0 || strcmp(key, "modifierExtension") == 0;
     if (zv_json_type_of(v) == ZV_JSON_ARRAY) {
+        names used;
+        used.n = 0;
         for (size_t i = 0; i < zv_json_len(v); i++) {
-            char sel[128];
+            char sel[160];
             const zv_json *el = zv_json_at(v, i);
-            selector(key, el, i, sel, sizeof(sel));
+            selector(key, el, i, &used, sel, sizeof(sel));
             size_t sl = strlen(sel);
             if (o + sl + 1 >= cap) continue;
             memcpy(path + o, sel, sl + 1);
@@ -111,9 +183,8 @@ static void walk(fh_flat *f, const zv_json *v, char *path, size_t plen, size_t c
     switch (zv_json_type_of(v)) {
     case ZV_JSON_OBJECT:
         for (size_t i = 0; i < zv_json_len(v); i++) {
-            const char *k = zv_json_key_at(v, i);
-            if (plen == 0 || strcmp(k, "resourceType") == 0) continue;
-            member(f, k, zv_json_at(v, i), path, plen, cap, in_ext);
+            /* resourceType too: a contained resource says what it is. */
+            member(f, zv_json_key_at(v, i), zv_json_at(v, i), path, plen, cap, in_ext);
         }
         break;
     case ZV_JSON_STRING: {
