@@ -139,15 +139,15 @@ static int is_nl(const char *s, size_t n)
     return 0;
 }
 
-static int map_field(const zv_mapping *m, const zv_field_rule *fr, const slot *slots,
-                     sel_ctx *sx, zv_map_ctx *cx, zv_record *rec, char *scratch, size_t scratchlen,
-                     char *reason, size_t reasonlen)
+static int map_field(const zv_mapping *m, const zv_field_rule *fr, const slot *slots, sel_ctx *sx,
+                     zv_map_ctx *cx, zv_record *rec, char *scratch, size_t scratchlen, char *reason,
+                     size_t reasonlen)
 {
     const char *v = fr->constant;
     size_t len = v ? strlen(v) : 0;
-    const char *from = fr->src >= 0  ? m->paths[fr->src]
-                       : fr->nalts ? ref_name(m, &fr->alts[0])
-                                   : "value";
+    const char *from = fr->src >= 0 ? m->paths[fr->src]
+                       : fr->nalts  ? ref_name(m, &fr->alts[0])
+                                    : "value";
     if (fr->src >= 0) {
         v = slots[fr->src].v;
         len = slots[fr->src].len;
@@ -169,8 +169,10 @@ static int map_field(const zv_mapping *m, const zv_field_rule *fr, const slot *s
             cl--;
         /* A foreign address has a postcode of its own kind: not a Dutch one. */
         if (cl && !is_nl(cv, cl)) {
-            snprintf(reason, reasonlen, "foreign address (country '%.*s'): the postcode is not "
-                     "a Dutch postcode (from %s)", (int)(cl > 40 ? 40 : cl), cv, from);
+            snprintf(reason, reasonlen,
+                     "foreign address (country '%.*s'): the postcode is not "
+                     "a Dutch postcode (from %s)",
+                     (int)(cl > 40 ? 40 : cl), cv, from);
             return -1;
         }
     }

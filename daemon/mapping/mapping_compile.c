@@ -120,11 +120,10 @@ static const char *str_of(struct cc *c, const zv_json *v, const char *path, cons
 static const struct {
     const char *name;
     int conv;
-} convs[] = {{"trim", ZV_CONV_TRIM},         {"upper", ZV_CONV_UPPER},
-             {"lower", ZV_CONV_LOWER},       {"digits", ZV_CONV_DIGITS},
-             {"collapse", ZV_CONV_COLLAPSE}, {"nospace", ZV_CONV_NOSPACE},
-             {"euro", ZV_CONV_EURO},         {"letters", ZV_CONV_LETTERS},
-             {"initials", ZV_CONV_INITIALS}};
+} convs[] = {
+    {"trim", ZV_CONV_TRIM},     {"upper", ZV_CONV_UPPER},       {"lower", ZV_CONV_LOWER},
+    {"digits", ZV_CONV_DIGITS}, {"collapse", ZV_CONV_COLLAPSE}, {"nospace", ZV_CONV_NOSPACE},
+    {"euro", ZV_CONV_EURO},     {"letters", ZV_CONV_LETTERS},   {"initials", ZV_CONV_INITIALS}};
 
 static void compile_convert(struct cc *c, zv_field_rule *fr, const zv_json *v, const char *path)
 {
@@ -192,10 +191,9 @@ static void compile_formats(struct cc *c, zv_field_rule *fr, const zv_json *v, c
     }
 }
 
-static const char *const field_keys[] = {"from",        "value",      "convert", "map",
-                                         "map_default", "default",    "date_format",
-                                         "not_future",  "join",       "country",
-                                         "on_error",    NULL};
+static const char *const field_keys[] = {"from",        "value",   "convert",     "map",
+                                         "map_default", "default", "date_format", "not_future",
+                                         "join",        "country", "on_error",    NULL};
 
 static int sel_intern(struct cc *c, zv_selector *sel)
 {

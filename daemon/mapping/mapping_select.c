@@ -108,16 +108,16 @@ int zv_sel_compile(const char *text, zv_selector *out, char *err, size_t errlen)
         }
         if (!out->steps && !(out->steps = calloc(MAX_STEPS, sizeof(*out->steps)))) return -1;
         if (out->nsteps == MAX_STEPS || i == lit) {
-            snprintf(err, errlen, "%s", i == lit ? "a selector needs an element name before it"
-                                                 : "at most 8 selectors in one path");
+            snprintf(err, errlen, "%s",
+                     i == lit ? "a selector needs an element name before it"
+                              : "at most 8 selectors in one path");
             zv_sel_free(out);
             return -1;
         }
         zv_sel_step *st = &out->steps[out->nsteps++];
         st->lit = dup_trim(text + lit, i - lit);
         st->litlen = st->lit ? strlen(st->lit) : 0;
-        if (!st->lit ||
-            parse_preds(text + i + 1, (size_t)c - i - 1, st, err, errlen) < 0) {
+        if (!st->lit || parse_preds(text + i + 1, (size_t)c - i - 1, st, err, errlen) < 0) {
             zv_sel_free(out);
             return -1;
         }

@@ -57,7 +57,7 @@ typedef struct fh_src {
     int is_next;    /* url is a next link */
     int retries;
     int busy, draining, stopped, dying, inflight;
-    char max[64]; /* highest meta.lastUpdated of this type's paging so far */
+    char max[64];      /* highest meta.lastUpdated of this type's paging so far */
     char searched[64]; /* the first page's Bundle.meta.lastUpdated */
     int missing_lu;    /* resources of this paging without meta.lastUpdated */
     int rebased_logged;
@@ -210,8 +210,8 @@ static void patient_facts(fh_src *s, const zv_json *p, const char *rid)
     if (!active) s->host->count(s->ctx, "patients_inactive", 1);
     if (merged) s->host->count(s->ctx, "patients_merged", 1);
     if (dead || !active || merged)
-        s->host->log(s->ctx, ZV_LOG_NOTICE, "fhir: %s is %s%s%s", rid, dead ? "deceased " : "",
-                     !active ? "inactive " : "", merged ? "merged (replaced-by)" : "");
+        s->host->log(s->ctx, ZV_LOG_NOTICE, "fhir: %s is%s%s%s", rid, dead ? " deceased" : "",
+                     !active ? " inactive" : "", merged ? " merged (replaced-by)" : "");
 }
 
 /* Emit every "match" entry of the page; -1 when the store failed. */
@@ -242,7 +242,8 @@ static int emit_page(fh_src *s, const zv_json *bundle)
         if (strcmp(t, "EpisodeOfCare") == 0) {
             const char *ref = zv_json_str(zv_json_pointer(r, "/patient/reference"), NULL);
             const zv_json *p = resolve_ref(s, entries, r, ref);
-            if (p) fh_flatten(&s->flat, p, "Patient");
+            if (p)
+                fh_flatten(&s->flat, p, "Patient");
             else if (ref) {
                 s->host->log(s->ctx, ZV_LOG_WARN, "fhir: %s: patient %.200s is not in the Bundle",
                              rid, ref);

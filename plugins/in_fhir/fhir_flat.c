@@ -125,8 +125,9 @@ static void selector(const char *key, const zv_json *el, size_t i, names *used, 
  * "deceasedDateTime" -> "deceased". */
 static size_t choice_base(const char *key)
 {
-    static const char *const bases[] = {"deceased", "multipleBirth", "onset", "abatement",
-                                        "effective", "occurrence", "performed", "value", NULL};
+    static const char *const bases[] = {"deceased",  "multipleBirth", "onset",
+                                        "abatement", "effective",     "occurrence",
+                                        "performed", "value",         NULL};
     for (int i = 0; bases[i]; i++) {
         size_t n = strlen(bases[i]);
         if (strncmp(key, bases[i], n) == 0 && key[n] >= 'A' && key[n] <= 'Z') return n;

@@ -46,8 +46,7 @@ static int parse_origin(const char *url, origin *o)
         o->host[i] = (char)tolower((unsigned char)a[i]);
     o->host[hl] = '\0';
     if (hl > 1 && o->host[hl - 1] == '.') o->host[hl - 1] = '\0'; /* "host." */
-    if (!strcmp(o->host, "localhost") || !strcmp(o->host, "[::1]") ||
-        !strcmp(o->host, "127.0.0.1"))
+    if (!strcmp(o->host, "localhost") || !strcmp(o->host, "[::1]") || !strcmp(o->host, "127.0.0.1"))
         strcpy(o->host, "loopback");
     o->port = !strcmp(o->scheme, "https") ? 443 : !strcmp(o->scheme, "http") ? 80 : -1;
     if (colon && colon + 1 < end) {

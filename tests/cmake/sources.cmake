@@ -34,3 +34,5 @@ zv_add_script_test(sources_filedrop ${CMAKE_CURRENT_SOURCE_DIR}/integration/sour
 zv_add_script_test(sources_webhook ${CMAKE_CURRENT_SOURCE_DIR}/integration/sources_webhook.sh)
 zv_add_script_test(sources_fhir ${CMAKE_CURRENT_SOURCE_DIR}/integration/sources_fhir.sh)
 zv_add_script_test(sources_webhook_mtls ${CMAKE_CURRENT_SOURCE_DIR}/integration/sources_webhook_mtls.sh)
+
+zv_add_script_test(sources_fhir_nl ${CMAKE_CURRENT_SOURCE_DIR}/integration/sources_fhir_nl.sh)

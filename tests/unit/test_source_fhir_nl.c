@@ -118,7 +118,7 @@ static const char *str(const zvs_rec *r, zv_field_id id)
     do {                                                                                           \
         const char *got_ = str(rec, id), *want_ = (want);                                          \
         if (want_)                                                                                 \
-            ck_assert_msg(got_ && strcmp(got_, want_) == 0, "%s %s: '%s', expected '%s'",          \
+            ck_assert_msg(got_ &&strcmp(got_, want_) == 0, "%s %s: '%s', expected '%s'",           \
                           (rec)->record_id, zv_field_def_of(id)->name, got_ ? got_ : "(none)",     \
                           want_);                                                                  \
         else                                                                                       \
@@ -307,7 +307,8 @@ START_TEST(repeated_extensions_and_identifiers)
     zv_buf r;
     zv_buf_init(&r);
     zv_buf_append(&r, b.data, (size_t)(at - b.data) + 15);
-    zv_buf_puts(&r, "{\"system\": \"urn:oid:2.16.840.1.113883.2.4.6.3\", \"value\": \"999900006\"},");
+    zv_buf_puts(&r,
+                "{\"system\": \"urn:oid:2.16.840.1.113883.2.4.6.3\", \"value\": \"999900006\"},");
     zv_buf_puts(&r, at + 15);
     zvs_host *h = serve(r.data, map);
     const zvs_rec *p = zvs_find(h, "Patient/nl-core-Patient-01");
@@ -389,11 +390,12 @@ static void patients(int n)
     zv_buf_puts(&b, "[");
     const char *bsns[] = {"999900006", "999900018", "999900031", "999900043", "999900055"};
     for (int i = 0; i < n; i++)
-        zv_buf_printf(&b,
-                      "%s{\"resourceType\": \"Patient\", \"id\": \"p%d\", \"meta\": {\"lastUpdated\":"
-                      " \"2026-01-01T10:00:0%dZ\"}, \"identifier\": [{\"system\": \"%s\","
-                      " \"value\": \"%s\"}]}",
-                      i ? ", " : "", i, i, BSN_SYS, bsns[i % 5]);
+        zv_buf_printf(
+            &b,
+            "%s{\"resourceType\": \"Patient\", \"id\": \"p%d\", \"meta\": {\"lastUpdated\":"
+            " \"2026-01-01T10:00:0%dZ\"}, \"identifier\": [{\"system\": \"%s\","
+            " \"value\": \"%s\"}]}",
+            i ? ", " : "", i, i, BSN_SYS, bsns[i % 5]);
     zv_buf_puts(&b, "]");
     admin("load", b.data);
     zv_buf_free(&b);
@@ -431,25 +433,26 @@ END_TEST
 START_TEST(optional_fields_drop)
 {
     char res[4096];
-    snprintf(res, sizeof(res),
-             "[{\"resourceType\": \"Patient\", \"id\": \"be\", \"meta\": {\"lastUpdated\":"
-             " \"2026-01-01T10:00:00Z\"}, \"identifier\": [{\"system\": \"%s\", \"value\":"
-             " \"999900006\"}], \"birthDate\": \"1934-04\", \"gender\": \"male\","
-             " \"address\": [{\"use\": \"home\", \"line\": [\"Meir 1\"], \"_line\": [{\"extension\":"
-             " [{\"url\": \"http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-houseNumber\","
-             " \"valueString\": \"1\"}]}], \"city\": \"Antwerpen\", \"postalCode\": \"2000\","
-             " \"country\": \"Belgie\", \"_country\": {\"extension\": [{\"url\":"
-             " \"http://nictiz.nl/fhir/StructureDefinition/ext-CodeSpecification\","
-             " \"valueCodeableConcept\": {\"coding\": [{\"system\": \"urn:iso:std:iso:3166\","
-             " \"code\": \"BE\"}]}}]}}]},"
-             " {\"resourceType\": \"Patient\", \"id\": \"nl\", \"meta\": {\"lastUpdated\":"
-             " \"2026-01-01T10:00:01Z\"}, \"identifier\": [{\"system\": \"%s\", \"value\":"
-             " \"999900018\"}], \"address\": [{\"use\": \"home\", \"postalCode\": \"12345\","
-             " \"country\": \"Nederland\"}]},"
-             " {\"resourceType\": \"Patient\", \"id\": \"nobsn\", \"meta\": {\"lastUpdated\":"
-             " \"2026-01-01T10:00:02Z\"}, \"identifier\": [{\"system\": \"%s\", \"value\":"
-             " \"123456789\"}], \"birthDate\": \"1950-01-01\"}]",
-             BSN_SYS, BSN_SYS, BSN_SYS);
+    snprintf(
+        res, sizeof(res),
+        "[{\"resourceType\": \"Patient\", \"id\": \"be\", \"meta\": {\"lastUpdated\":"
+        " \"2026-01-01T10:00:00Z\"}, \"identifier\": [{\"system\": \"%s\", \"value\":"
+        " \"999900006\"}], \"birthDate\": \"1934-04\", \"gender\": \"male\","
+        " \"address\": [{\"use\": \"home\", \"line\": [\"Meir 1\"], \"_line\": [{\"extension\":"
+        " [{\"url\": \"http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-houseNumber\","
+        " \"valueString\": \"1\"}]}], \"city\": \"Antwerpen\", \"postalCode\": \"2000\","
+        " \"country\": \"Belgie\", \"_country\": {\"extension\": [{\"url\":"
+        " \"http://nictiz.nl/fhir/StructureDefinition/ext-CodeSpecification\","
+        " \"valueCodeableConcept\": {\"coding\": [{\"system\": \"urn:iso:std:iso:3166\","
+        " \"code\": \"BE\"}]}}]}}]},"
+        " {\"resourceType\": \"Patient\", \"id\": \"nl\", \"meta\": {\"lastUpdated\":"
+        " \"2026-01-01T10:00:01Z\"}, \"identifier\": [{\"system\": \"%s\", \"value\":"
+        " \"999900018\"}], \"address\": [{\"use\": \"home\", \"postalCode\": \"12345\","
+        " \"country\": \"Nederland\"}]},"
+        " {\"resourceType\": \"Patient\", \"id\": \"nobsn\", \"meta\": {\"lastUpdated\":"
+        " \"2026-01-01T10:00:02Z\"}, \"identifier\": [{\"system\": \"%s\", \"value\":"
+        " \"123456789\"}], \"birthDate\": \"1950-01-01\"}]",
+        BSN_SYS, BSN_SYS, BSN_SYS);
     zvs_host *h = serve(res, NULL);
     const zvs_rec *be = zvs_find(h, "Patient/be");
     ck_assert_ptr_nonnull(be);
@@ -478,16 +481,17 @@ END_TEST
 START_TEST(deceased_inactive_merged_oid)
 {
     char res[4096];
-    snprintf(res, sizeof(res),
-             "[{\"resourceType\": \"Patient\", \"id\": \"dead\", \"meta\": {\"lastUpdated\":"
-             " \"2026-01-01T10:00:00Z\"}, \"identifier\": [{\"system\":"
-             " \"urn:oid:2.16.840.1.113883.2.4.6.3\", \"value\": \"999900006\"}],"
-             " \"deceasedDateTime\": \"2025-11-02T10:00:00+01:00\"},"
-             " {\"resourceType\": \"Patient\", \"id\": \"old\", \"meta\": {\"lastUpdated\":"
-             " \"2026-01-01T10:00:01Z\"}, \"identifier\": [{\"system\": \"%s\", \"value\":"
-             " \"999900018\"}], \"active\": false, \"deceasedBoolean\": true,"
-             " \"link\": [{\"other\": {\"reference\": \"Patient/new\"}, \"type\": \"replaced-by\"}]}]",
-             BSN_SYS);
+    snprintf(
+        res, sizeof(res),
+        "[{\"resourceType\": \"Patient\", \"id\": \"dead\", \"meta\": {\"lastUpdated\":"
+        " \"2026-01-01T10:00:00Z\"}, \"identifier\": [{\"system\":"
+        " \"urn:oid:2.16.840.1.113883.2.4.6.3\", \"value\": \"999900006\"}],"
+        " \"deceasedDateTime\": \"2025-11-02T10:00:00+01:00\"},"
+        " {\"resourceType\": \"Patient\", \"id\": \"old\", \"meta\": {\"lastUpdated\":"
+        " \"2026-01-01T10:00:01Z\"}, \"identifier\": [{\"system\": \"%s\", \"value\":"
+        " \"999900018\"}], \"active\": false, \"deceasedBoolean\": true,"
+        " \"link\": [{\"other\": {\"reference\": \"Patient/new\"}, \"type\": \"replaced-by\"}]}]",
+        BSN_SYS);
     zvs_host *h = serve(res, NULL);
     const zvs_rec *d = zvs_find(h, "Patient/dead");
     ck_assert_msg(d != NULL, "%s", zvs_nquarantine(h) ? zvs_quarantine(h, 0)->reason : "");
