@@ -49,6 +49,9 @@ static void usage(FILE *f)
                "  -V, --version         print the version and plugin ABI\n"
                "  -h, --help            this text\n"
                "\n"
+               "Compiled-in defaults: config " ZV_DEFAULT_CONFIG ", state_dir " ZV_DEFAULT_STATE_DIR
+               ",\nplugin_dir " ZV_PLUGIN_DIR ".\n"
+               "\n"
                "Signals: SIGHUP reloads (the old config keeps running if the new one is\n"
                "invalid); SIGTERM stops taking input, finishes what is in flight, exits 0.\n");
 }

@@ -360,7 +360,7 @@ static void load_top(struct loader *L, zv_config *cfg, const zv_json *root,
 {
     check_keys(L, root, "", top_keys);
     const char *sd = ov && ov->state_dir ? ov->state_dir : get_str(root, "state_dir");
-    cfg->state_dir = zv_config_path(cfg, sd ? sd : "/var/lib/zinvol");
+    cfg->state_dir = zv_config_path(cfg, sd ? sd : ZV_DEFAULT_STATE_DIR);
     const char *store = get_str(root, "store");
     store = store ? store : "zinvol.db";
     if (store[0] == '/') {

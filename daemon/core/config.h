@@ -13,7 +13,13 @@
 #include "errors.h"
 #include "../catalogue/catalogue.h"
 
+/* Both come from the install prefix (CMakeLists.txt); these are fallbacks. */
+#ifndef ZV_DEFAULT_CONFIG
 #define ZV_DEFAULT_CONFIG "/etc/zinvol/zinvol.conf"
+#endif
+#ifndef ZV_DEFAULT_STATE_DIR
+#define ZV_DEFAULT_STATE_DIR "/var/lib/zinvol"
+#endif
 
 /* Per-destination delivery policy. */
 typedef struct zv_policy {

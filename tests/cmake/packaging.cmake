@@ -1,0 +1,9 @@
+# Install layout, the generated systemd unit and the Debian package.
+zv_add_script_test(packaging/layout ${CMAKE_CURRENT_SOURCE_DIR}/integration/packaging_layout.sh
+                   LABELS "packaging" SKIP_RETURN_CODE 77)
+# Builds the .deb (about a minute on two cores), runs lintian and the
+# installed daemon in a clean root.
+zv_add_script_test(packaging/deb ${CMAKE_CURRENT_SOURCE_DIR}/integration/packaging_deb.sh
+                   LABELS packaging SKIP_RETURN_CODE 77 TIMEOUT 600)
+# Nothing in it is built with the sanitizers: the sanitizer run skips it.
+set_property(TEST packaging/deb APPEND PROPERTY LABELS nosanitize)
