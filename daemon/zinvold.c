@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/plugin_loader.h"
 #include "core/runtime.h"
+#include "dryrun/dryrun.h"
 
 typedef struct daemon_state {
     struct event_base *base;
@@ -24,6 +25,9 @@ typedef struct daemon_state {
     zv_config_overrides ov;
     int log_level_override; /* -1: use the config's */
     zv_rt_mode mode;
+    int dry_run;             /* --dry-run INPUT */
+    const char *dry_source;  /* --source NAME */
+    const char *dry_input;
     zv_runtime *rt;
     zv_runtime *next;   /* validated, waiting for rt to stop (reload) */
     int reloading;      /* a reload is in progress */
@@ -38,11 +42,16 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: zinvold [--config FILE] [--once] [options]\n"
                "       zinvold --check-config FILE\n"
+               "       zinvold --dry-run [--config FILE] [--source NAME] INPUT\n"
                "\n"
                "  -c, --config FILE     configuration (default " ZV_DEFAULT_CONFIG ")\n"
                "      --check-config F  validate F completely (plugins, catalogues, mappings)\n"
                "                        and exit: 0 when valid, 1 with 'file: key: reason' lines\n"
                "      --once            process what the sources have now, deliver, exit\n"
+               "      --dry-run INPUT   map, minimise and render the sample export INPUT\n"
+               "                        (.csv, .json, .jsonl) and print what would be sent\n"
+               "                        and quarantined; stores, writes and sends nothing\n"
+               "      --source NAME     with --dry-run: the source whose mapping applies\n"
                "      --state-dir DIR   override state_dir (also $ZINVOL_STATE_DIR)\n"
                "      --plugin-dir DIR  override plugin_dir (also $ZINVOL_PLUGIN_DIR)\n"
                "      --log-level L     error, warning, notice, info or debug\n"
@@ -209,6 +218,8 @@ static int parse_args(daemon_state *d, int argc, char **argv, int *check)
     static const struct option opts[] = {{"config", required_argument, 0, 'c'},
                                          {"check-config", required_argument, 0, 'C'},
                                          {"once", no_argument, 0, 'o'},
+                                         {"dry-run", no_argument, 0, 'D'},
+                                         {"source", required_argument, 0, 'S'},
                                          {"state-dir", required_argument, 0, 's'},
                                          {"plugin-dir", required_argument, 0, 'p'},
                                          {"log-level", required_argument, 0, 'l'},
@@ -227,6 +238,12 @@ static int parse_args(daemon_state *d, int argc, char **argv, int *check)
             break;
         case 'o':
             d->mode = ZV_RT_ONCE;
+            break;
+        case 'D':
+            d->dry_run = 1;
+            break;
+        case 'S':
+            d->dry_source = optarg;
             break;
         case 's':
             d->ov.state_dir = optarg;
@@ -251,6 +268,19 @@ static int parse_args(daemon_state *d, int argc, char **argv, int *check)
             usage(stderr);
             return 2;
         }
+    }
+    if (d->dry_run && (*check || d->mode == ZV_RT_ONCE)) {
+        fprintf(stderr, "zinvold: --dry-run goes with neither --check-config nor --once\n");
+        return 2;
+    }
+    if (d->dry_source && !d->dry_run) {
+        fprintf(stderr, "zinvold: --source is for --dry-run\n");
+        return 2;
+    }
+    if (d->dry_run && optind < argc) d->dry_input = argv[optind++];
+    if (d->dry_run && !d->dry_input) {
+        fprintf(stderr, "zinvold: --dry-run needs an INPUT file\n");
+        return 2;
     }
     if (optind < argc) {
         fprintf(stderr, "zinvold: unexpected argument '%s'\n", argv[optind]);
@@ -316,7 +346,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "zinvold: cannot create the event loop\n");
         return 1;
     }
-    int status = check ? check_config(&d) : run(&d);
+    int status = d.dry_run ? zv_dry_run(d.config_file, &d.ov, d.log_level_override, d.dry_source,
+                                        d.dry_input, d.base, stdout)
+                 : check ? check_config(&d)
+                         : run(&d);
     zv_runtime_free(d.rt);
     zv_runtime_free(d.next);
     struct event *evs[] = {d.sig_term, d.sig_int, d.sig_hup, d.reload_ev, d.watchdog_ev};

@@ -25,7 +25,7 @@ static int ensure_txn(zv_runtime *rt)
     return 0;
 }
 
-static int matches(const zv_dest_rt *d, const zv_record *rec)
+int zv_dest_matches(const zv_dest_rt *d, const zv_record *rec)
 {
     for (size_t i = 0; i < d->nmatch; i++) {
         const char *v = zv_rec_str(rec, (zv_field_id)d->match[i].field);
@@ -88,7 +88,7 @@ static int route_record(zv_runtime *rt, const zv_record *rec, const char *only)
     for (size_t i = 0; i < rt->ndests; i++) {
         zv_dest_rt *d = &rt->dests[i];
         if (only && strcmp(only, d->conf->name) != 0) continue;
-        if (!matches(d, rec)) continue;
+        if (!zv_dest_matches(d, rec)) continue;
         int m = d->fmt.desc->format->classify(d->fmt.state, rec);
         if (m < 0 || (size_t)m >= d->nmsg) continue;
         zv_record *min = NULL;

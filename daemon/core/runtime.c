@@ -53,8 +53,11 @@ static int make_instance(zv_runtime *rt, zv_instance *inst, zv_plugin_kind kind,
     if (zv_options_resolve(inst->ctx, inst->desc->options, options, inst->desc->name, sub, errs) <
         0)
         return -1;
+    /* A dry run creates formats only: a source or transport would start
+     * watching, make its folders or connect. */
+    if (rt->mode == ZV_RT_DRY && kind != ZV_PLUGIN_FORMAT) return 0;
     err[0] = '\0';
-    if (inst->desc->create(inst->ctx, &zv_core_host, &inst->state, err, sizeof(err)) != 0) {
+    if (inst->desc->create(inst->ctx, rt->host, &inst->state, err, sizeof(err)) != 0) {
         zv_errors_add(errs, rt->cfg->file, optpath, "plugin '%s': %s", inst->desc->name,
                       err[0] ? err : "refused its configuration");
         inst->state = NULL;
@@ -180,6 +183,12 @@ static void build_dest(zv_runtime *rt, zv_dest_rt *d, const zv_dest_conf *c, zv_
 zv_runtime *zv_runtime_build(zv_config *cfg, struct event_base *base, zv_rt_mode mode,
                              zv_errors *errs)
 {
+    return zv_runtime_build_host(cfg, base, mode, NULL, errs);
+}
+
+zv_runtime *zv_runtime_build_host(zv_config *cfg, struct event_base *base, zv_rt_mode mode,
+                                  const zv_host *host, zv_errors *errs)
+{
     zv_runtime *rt = calloc(1, sizeof(*rt));
     if (!rt) {
         zv_config_free(cfg);
@@ -187,6 +196,7 @@ zv_runtime *zv_runtime_build(zv_config *cfg, struct event_base *base, zv_rt_mode
     }
     rt->cfg = cfg;
     rt->mode = mode;
+    rt->host = host ? host : &zv_core_host;
     rt->base = base;
     size_t before = errs->n;
     rt->sources = calloc(cfg->nsources ? cfg->nsources : 1, sizeof(*rt->sources));

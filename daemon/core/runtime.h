@@ -18,7 +18,10 @@ typedef struct zv_runtime zv_runtime;
 typedef enum zv_rt_mode {
     ZV_RT_CHECK = 0, /* build and validate only */
     ZV_RT_RUN,       /* run until stopped */
-    ZV_RT_ONCE       /* drain sources, deliver, finish */
+    ZV_RT_ONCE,      /* drain sources, deliver, finish */
+    ZV_RT_DRY        /* zinvold --dry-run: formats are created (with the host given to
+                        zv_runtime_build_host); sources and transports are loaded and
+                        their options checked, but never created, so they touch nothing */
 } zv_rt_mode;
 
 /* Build and validate.  Takes ownership of cfg (also on failure). */

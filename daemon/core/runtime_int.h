@@ -79,6 +79,7 @@ typedef struct zv_route {
 struct zv_runtime {
     zv_config *cfg;
     zv_rt_mode mode;
+    const zv_host *host; /* handed to create(); &zv_core_host unless a dry run's */
     struct event_base *base;
     zv_store *store;
     zv_http_client *http;
@@ -114,6 +115,13 @@ static inline int64_t zv_mono_ns(void)
 }
 
 extern const zv_host zv_core_host;
+
+/* As zv_runtime_build, with the host table handed to the plugins' create()
+ * (NULL: zv_core_host); the dry run passes its own.  host must outlive rt. */
+zv_runtime *zv_runtime_build_host(zv_config *cfg, struct event_base *base, zv_rt_mode mode,
+                                  const zv_host *host, zv_errors *errs);
+/* Whether a destination's "match" takes the record (pipeline.c). */
+int zv_dest_matches(const zv_dest_rt *d, const zv_record *rec);
 
 /* options.c */
 int zv_options_resolve(zv_ctx *ctx, const zv_option *decl, const zv_json *given,
