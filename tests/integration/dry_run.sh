@@ -50,8 +50,9 @@ grep -q "^  -> zk-5501: not for this destination (match)" "$out" || fail "routin
 grep -q "^== zk-5501: AW35, 7 records" "$out" || fail "AW35 batch"
 grep -q "^  message dry-run: application/xml, [0-9]* bytes, 7 records" "$out" || fail "AW35 message"
 grep -q "<BerichtCode>354</BerichtCode>" "$out" || fail "AW35 content"
-grep -q "^== gem-0363: JW305, 3 records" "$out" || fail "JW305 batch"
-grep -q "9 messages would be queued. Nothing was stored or sent." "$out" || fail "message count"
+grep -q "^== gem-0363: JW305, [0-9]* records" "$out" || fail "JW305 batch"
+msgs=$(sed -n 's/.* \([0-9][0-9]*\) messages would be queued\. Nothing was stored or sent\.$/\1/p' "$out")
+[ -n "$msgs" ] && [ "$msgs" -gt 5 ] || fail "message count: $(grep summary "$out")"
 # No BSN in clear anywhere: not one of the export's BSNs appears.
 cut -d';' -f3 "$input" | tail -n +2 | sort -u | grep -E '^[0-9]{9}$' >"$work/bsns"
 [ -s "$work/bsns" ] || fail "no BSNs in the export?"
@@ -63,6 +64,9 @@ mkdir -p "$work/inbox"
 cp "$input" "$work/inbox/"
 "$zinvold" --once --config "$work/conf/demo.conf" >/dev/null 2>"$work/once.err" || [ $? = 75 ] \
   || { cat "$work/once.err"; fail "--once"; }
+# The daemon wrote as many messages as the dry run announced.
+files=$(find "$work/outbox" -type f -not -name '.*' | wc -l)
+[ "$files" = "$msgs" ] || fail "dry run announced $msgs messages, the daemon wrote $files"
 snapshot() { (cd "$work" && find state inbox outbox -printf '%p %s %T@ %m\n' | sort && \
               find state inbox outbox -type f -exec sha256sum {} + | sort); }
 snapshot >"$work/before"
