@@ -250,7 +250,12 @@ static int emit_page(fh_src *s, const zv_json *bundle)
                 s->host->count(s->ctx, "unresolved_patients", 1);
             }
         }
-        if (fh_flat_finish(&s->flat) < 0) return -1;
+        if (s->flat.bad[0]) {
+            s->host->count(s->ctx, "bad_text", 1);
+            if (fh_flat_error(&s->flat, t, id ? id : "?") < 0) return -1;
+        } else if (fh_flat_finish(&s->flat) < 0) {
+            return -1;
+        }
         zv_item it = {t, rid, s->flat.fields, s->flat.n};
         if (s->host->emit(s->ctx, &it) < 0) return -1;
     }

@@ -11,6 +11,7 @@ typedef struct fh_flat {
     zv_buf buf; /* path \0 value \0 ... */
     zv_item_field *fields;
     size_t n, cap;
+    char bad[320]; /* the first value that is not strict UTF-8 or holds U+0000 */
 } fh_flat;
 
 void fh_flat_init(fh_flat *f);
@@ -20,6 +21,10 @@ void fh_flat_reset(fh_flat *f);
 int fh_flatten(fh_flat *f, const zv_json *resource, const char *root);
 /* Make f->fields point into f->buf (after all appends). */
 int fh_flat_finish(fh_flat *f);
+/* Replace what was flattened by "<type>.id" and a ZV_ITEM_ERROR field
+ * with f->bad: a resource with broken text is quarantined on its own,
+ * holding nothing of its content. */
+int fh_flat_error(fh_flat *f, const char *type, const char *id);
 
 /* URLs (fhir_url.c).  Origins are compared parsed: scheme and host without
  * regard to case, the default port (80, 443) the same as none, and

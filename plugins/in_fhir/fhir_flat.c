@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zinvol/utf8.h>
 
 void fh_flat_init(fh_flat *f)
 {
@@ -38,14 +39,37 @@ void fh_flat_free(fh_flat *f)
     zv_buf_free(&f->buf);
     free(f->fields);
 }
+static void add(fh_flat *f, const char *path, size_t plen, const char *v, size_t vlen);
+
 void fh_flat_reset(fh_flat *f)
 {
     zv_buf_reset(&f->buf);
     f->n = 0;
+    f->bad[0] = '\0';
+}
+
+int fh_flat_error(fh_flat *f, const char *type, const char *id)
+{
+    char bad[sizeof(f->bad)], path[80];
+    snprintf(bad, sizeof(bad), "%s", f->bad);
+    fh_flat_reset(f);
+    int n = snprintf(path, sizeof(path), "%.40s.id", type);
+    add(f, path, (size_t)n, id, strlen(id));
+    add(f, ZV_ITEM_ERROR, strlen(ZV_ITEM_ERROR), bad, strlen(bad));
+    return fh_flat_finish(f);
 }
 
 static void add(fh_flat *f, const char *path, size_t plen, const char *v, size_t vlen)
 {
+    /* yajl lets surrogates and overlong forms through, and "\u0000" would
+     * cut the value short below: both make the resource unreadable. */
+    size_t at = 0;
+    zv_utf8_err e = zv_utf8_check(v, vlen, &at);
+    const char *nul = e == ZV_UTF8_OK ? memchr(v, 0, vlen) : NULL;
+    if ((e != ZV_UTF8_OK || nul) && !f->bad[0])
+        snprintf(f->bad, sizeof(f->bad), "%.*s: %s at byte %zu of the value", (int)plen, path,
+                 nul ? "U+0000 (NUL) in a string" : zv_utf8_strerror(e),
+                 nul ? (size_t)(nul - v) : at);
     zv_buf_append(&f->buf, path, plen);
     zv_buf_append(&f->buf, "", 1);
     zv_buf_append(&f->buf, v, vlen);

@@ -544,6 +544,38 @@ START_TEST(quarantine_keeps_only_what_is_read)
 }
 END_TEST
 
+/* Text that is not strict UTF-8 (a lone surrogate, which the JSON parser
+ * lets through) or holds U+0000 quarantines that resource alone. */
+START_TEST(bad_text_quarantines_one_resource)
+{
+    char res[2048];
+    snprintf(res, sizeof(res),
+             "[{\"resourceType\": \"Patient\", \"id\": \"sur\", \"meta\": {\"lastUpdated\":"
+             " \"2026-01-01T10:00:00Z\"}, \"identifier\": [{\"system\": \"%s\", \"value\":"
+             " \"999900006\"}], \"name\": [{\"use\": \"official\", \"family\": \"Dijk\\udc80\"}]},"
+             " {\"resourceType\": \"Patient\", \"id\": \"nul\", \"meta\": {\"lastUpdated\":"
+             " \"2026-01-01T10:00:01Z\"}, \"identifier\": [{\"system\": \"%s\", \"value\":"
+             " \"999900018\"}], \"birthDate\": \"1950-01-01\\u0000x\"},"
+             " {\"resourceType\": \"Patient\", \"id\": \"ok\", \"meta\": {\"lastUpdated\":"
+             " \"2026-01-01T10:00:02Z\"}, \"identifier\": [{\"system\": \"%s\", \"value\":"
+             " \"999900031\"}], \"name\": [{\"use\": \"official\", \"family\": \"Dijk\"}]}]",
+             BSN_SYS, BSN_SYS, BSN_SYS);
+    zvs_host *h = serve(res, NULL);
+    EXPECT(zvs_find(h, "Patient/ok"), ZV_F_CLIENT_FAMILY_NAME, "Dijk");
+    ck_assert_uint_eq(zvs_nrecords(h), 1);
+    ck_assert_uint_eq(zvs_nquarantine(h), 2);
+    const zvs_quar *a = zvs_quarantine(h, 0), *b = zvs_quarantine(h, 1);
+    ck_assert_str_eq(a->record_id, "Patient/sur");
+    ck_assert_str_eq(a->field, "record");
+    ck_assert_msg(strstr(a->reason, "Patient.name.family: UTF-16 surrogate"), "%s", a->reason);
+    ck_assert_ptr_null(strstr(a->item_json, "Dijk"));
+    ck_assert_str_eq(b->record_id, "Patient/nul");
+    ck_assert_msg(strstr(b->reason, "Patient.birthDate: U+0000"), "%s", b->reason);
+    ck_assert_int_eq(zvs_counter(h, "bad_text"), 2);
+    zvs_free(h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("source_fhir_nl");
@@ -559,6 +591,7 @@ int main(void)
     tcase_add_test(tc, optional_fields_drop);
     tcase_add_test(tc, deceased_inactive_merged_oid);
     tcase_add_test(tc, quarantine_keeps_only_what_is_read);
+    tcase_add_test(tc, bad_text_quarantines_one_resource);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
