@@ -207,9 +207,12 @@ static int preds_hold(const zv_sel_step *st, const zv_sel_item *ix, const char *
     for (int i = 0; i < st->npreds && (ok || mark); i++) {
         const zv_sel_pred *pr = &st->preds[i];
         char key[1024];
-        int n = snprintf(key, sizeof(key), "%.*s.%s", (int)plen, p, pr->key);
-        if (n < 0 || (size_t)n >= sizeof(key)) return 0;
-        long k = lookup(ix, key, (size_t)n);
+        size_t kl = strlen(pr->key);
+        if (plen + 1 + kl >= sizeof(key)) return 0;
+        memcpy(key, p, plen);
+        key[plen] = '.';
+        memcpy(key + plen + 1, pr->key, kl);
+        long k = lookup(ix, key, plen + 1 + kl);
         if (k >= 0 && mark) mark[k] = 1;
         const zv_item_field *f = k >= 0 ? &ix->item->fields[k] : NULL;
         int eq = f && strlen(pr->value) == f->len && memcmp(pr->value, f->value, f->len) == 0;
@@ -220,6 +223,10 @@ static int preds_hold(const zv_sel_step *st, const zv_sel_item *ix, const char *
 
 static int matches(const zv_selector *s, const zv_sel_item *ix, const char *p, unsigned char *mark)
 {
+    /* Most item paths differ in the first literal: no strlen() for them. */
+    const char *first = s->nsteps ? s->steps[0].lit : s->tail;
+    size_t firstlen = s->nsteps ? s->steps[0].litlen : s->taillen;
+    if (strncmp(p, first, firstlen) != 0) return 0;
     size_t plen = strlen(p), pos = 0;
     for (int i = 0; i < s->nsteps; i++) {
         const zv_sel_step *st = &s->steps[i];

@@ -36,3 +36,10 @@ zv_add_script_test(sources_fhir ${CMAKE_CURRENT_SOURCE_DIR}/integration/sources_
 zv_add_script_test(sources_webhook_mtls ${CMAKE_CURRENT_SOURCE_DIR}/integration/sources_webhook_mtls.sh)
 
 zv_add_script_test(sources_fhir_nl ${CMAKE_CURRENT_SOURCE_DIR}/integration/sources_fhir_nl.sh)
+
+# FHIR benchmark: the fhir source's flattener and the bundled nl-core mapping.
+add_executable(fhir_mapping_bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/fhir_mapping_bench.c
+               ${CMAKE_SOURCE_DIR}/plugins/in_fhir/fhir_flat.c)
+target_include_directories(fhir_mapping_bench PRIVATE ${CMAKE_SOURCE_DIR}/plugins/in_fhir)
+target_link_libraries(fhir_mapping_bench PRIVATE zvcore)
+target_compile_definitions(fhir_mapping_bench PRIVATE ZV_SRC_DIR="${CMAKE_SOURCE_DIR}")
