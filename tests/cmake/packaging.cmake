@@ -7,3 +7,6 @@ zv_add_script_test(packaging/deb ${CMAKE_CURRENT_SOURCE_DIR}/integration/packagi
                    LABELS packaging SKIP_RETURN_CODE 77 TIMEOUT 600)
 # Nothing in it is built with the sanitizers: the sanitizer run skips it.
 set_property(TEST packaging/deb APPEND PROPERTY LABELS nosanitize)
+# -Werror only when ZV_WERROR is on (CI), never for a packager's default build.
+zv_add_script_test(packaging/werror ${CMAKE_CURRENT_SOURCE_DIR}/integration/packaging_werror.sh
+                   LABELS packaging)

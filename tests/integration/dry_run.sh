@@ -78,6 +78,13 @@ grep -q "quarantined ecd/L00000027 at rule: TR069 delivery.end" "$work/once.err"
 grep -q "QUARANTINE ecd-export.csv:28 (record L00000027) at rule (gem-0599): TR069 delivery.end" "$work/out2.txt" \
   || fail "second dry run differs"
 
+# Naming the source gives the same report.
+"$zinvold" --dry-run --config "$work/conf/demo.conf" --source ecd "$input" >"$work/out3.txt" 2>&1 \
+  || fail "--source ecd"
+diff <(grep -v '^  message \|Dagtekening\|Identificatie\|"created"\|"generated"' "$work/out2.txt") \
+     <(grep -v '^  message \|Dagtekening\|Identificatie\|"created"\|"generated"' "$work/out3.txt") >/dev/null \
+  || fail "--source ecd differs from the default source"
+
 # Usage errors.
 set +e
 "$zinvold" --dry-run --config "$work/conf/demo.conf" --source nope "$input" >/dev/null 2>"$work/e1"; r1=$?
