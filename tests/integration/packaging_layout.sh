@@ -30,7 +30,8 @@ if command -v pandoc >/dev/null; then
   done
   # The pages are valid roff that man can format.
   if command -v man >/dev/null; then
-    man -l "$root/share/man/man8/zinvold.8" 2>&1 | grep -q -- "--dry-run" || fail "zinvold(8) does not format"
+    man -l "$root/share/man/man8/zinvold.8" >"$work/man.txt" 2>&1 || true
+  grep -q -- "--dry-run" "$work/man.txt" || fail "zinvold(8) does not format"
   fi
 fi
 # Nothing was installed outside the prefix (and /etc, /var for prefix /usr; the unit dir).
@@ -40,9 +41,9 @@ stray=$(cd "$work/root" && find . -type f | sed 's|^\.||' | grep -v "^$prefix/" 
 
 # Compiled-in defaults.
 help=$("$work/root$prefix/bin/zinvold" --help)
-echo "$help" | grep -q "config $etc/zinvol/zinvol.conf" || fail "default config: $help"
-echo "$help" | grep -q "state_dir $var/lib/zinvol" || fail "default state dir: $help"
-echo "$help" | grep -q "plugin_dir $prefix/lib/zinvol/plugins" || fail "default plugin dir: $help"
+grep -q "config $etc/zinvol/zinvol.conf" <<<"$help" || fail "default config: $help"
+grep -q "state_dir $var/lib/zinvol" <<<"$help" || fail "default state dir: $help"
+grep -q "plugin_dir $prefix/lib/zinvol/plugins" <<<"$help" || fail "default plugin dir: $help"
 strings "$work/root$prefix/lib/zinvol/plugins/fmt_iwlz.so" | grep -x "$prefix/share/zinvol/schemas/iwlz-2.2" >/dev/null \
   || fail "fmt_iwlz's schema_dir default is not below the prefix"
 
