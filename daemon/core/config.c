@@ -31,7 +31,14 @@ static const keyspec top_keys[] = {{"state_dir", ZV_JSON_STRING},
                                    {"destinations", ZV_JSON_ARRAY},
                                    {NULL, 0}};
 static const keyspec org_keys[] = {{"agb", ZV_JSON_STRING}, {"name", ZV_JSON_STRING}, {NULL, 0}};
-static const keyspec http_keys[] = {{"listen", ZV_JSON_STRING}, {NULL, 0}};
+static const keyspec http_keys[] = {
+    {"listen", ZV_JSON_STRING}, {"limits", ZV_JSON_OBJECT}, {NULL, 0}};
+static const keyspec limit_keys[] = {{"max_connections", ZV_JSON_NUMBER},
+                                     {"max_header_size", ZV_JSON_NUMBER},
+                                     {"max_body_size", ZV_JSON_NUMBER},
+                                     {"request_timeout", DURATION},
+                                     {"idle_timeout", DURATION},
+                                     {NULL, 0}};
 static const keyspec source_keys[] = {{"name", ZV_JSON_STRING},
                                       {"type", ZV_JSON_STRING},
                                       {"options", ZV_JSON_OBJECT},
@@ -68,14 +75,18 @@ struct loader {
     zv_errors *errs;
 };
 
-/* Reject unknown keys and wrong types; returns 0 when the object is clean. */
+/* Reject unknown keys and wrong types; returns 0 when the object is clean.
+ * Callers hand in whatever the file holds under a key: anything but an
+ * object has no keys to check (its type was reported one level up). */
 static int check_keys(struct loader *L, const zv_json *obj, const char *path, const keyspec *spec)
 {
+    if (zv_json_type_of(obj) != ZV_JSON_OBJECT) return 1;
     int bad = 0;
     char sub[256];
     for (size_t i = 0; i < zv_json_len(obj); i++) {
         const char *key = zv_json_key_at(obj, i);
         const zv_json *v = zv_json_at(obj, i);
+        if (!key) continue;
         zv_path_key(sub, sizeof(sub), path, key);
         const keyspec *k = spec;
         while (k->name && strcmp(k->name, key) != 0)
@@ -183,10 +194,28 @@ static void policy_defaults(zv_policy *p)
     p->max_bytes = 8 << 20;
 }
 
+/* Bounds of the HTTP listener against hostile clients (see httpd.c). */
+static void load_limits(struct loader *L, const zv_json *lim, zv_http_limits *l)
+{
+    l->max_connections = 256;
+    l->max_header_size = 16 * 1024;
+    l->max_body_size = 1024 * 1024;
+    l->request_timeout_ms = 20000;
+    l->idle_timeout_ms = 30000;
+    if (zv_json_type_of(lim) != ZV_JSON_OBJECT) return;
+    const char *path = "http.limits";
+    check_keys(L, lim, path, limit_keys);
+    get_int(L, lim, path, "max_connections", &l->max_connections, 1, 65536);
+    get_int(L, lim, path, "max_header_size", &l->max_header_size, 1024, 1024 * 1024);
+    get_int(L, lim, path, "max_body_size", &l->max_body_size, 1, 256 * 1024 * 1024);
+    get_duration(L, lim, path, "request_timeout", &l->request_timeout_ms, 100);
+    get_duration(L, lim, path, "idle_timeout", &l->idle_timeout_ms, 100);
+}
+
 static void load_policy(struct loader *L, const zv_json *pol, const char *path, zv_policy *p)
 {
     policy_defaults(p);
-    if (!pol) return;
+    if (zv_json_type_of(pol) != ZV_JSON_OBJECT) return;
     check_keys(L, pol, path, policy_keys);
     char sub[256];
     const char *th = get_str(pol, "threshold");
@@ -386,7 +415,7 @@ static void load_top(struct loader *L, zv_config *cfg, const zv_json *root,
             cfg->log_level = (zv_log_level)lvl;
     }
     const zv_json *org = zv_json_get(root, "organisation");
-    if (org) {
+    if (zv_json_type_of(org) == ZV_JSON_OBJECT) {
         check_keys(L, org, "organisation", org_keys);
         cfg->org_agb = get_str(org, "agb");
         cfg->org_name = get_str(org, "name");
@@ -394,10 +423,9 @@ static void load_top(struct loader *L, zv_config *cfg, const zv_json *root,
             zv_errors_add(L->errs, L->file, "organisation.agb", "an AGB code has 8 digits");
     }
     const zv_json *http = zv_json_get(root, "http");
-    if (http) {
-        check_keys(L, http, "http", http_keys);
-        cfg->listen = get_str(http, "listen");
-    }
+    check_keys(L, http, "http", http_keys);
+    cfg->listen = get_str(http, "listen");
+    load_limits(L, zv_json_get(http, "limits"), &cfg->http_limits);
     int64_t ms = 30LL * 86400 * 1000;
     get_duration(L, root, "", "retention", &ms, 1000);
     cfg->retention_s = ms / 1000;

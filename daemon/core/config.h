@@ -38,6 +38,17 @@ typedef struct zv_policy {
     int max_bytes;              /* largest message sent; bigger ones are split; 8 MiB */
 } zv_policy;
 
+/* Bounds of the HTTP listener ("http": {"limits": {...}}); every one has a
+ * default that is safe on a host with the usual 1,024 file descriptors. */
+typedef struct zv_http_limits {
+    int max_connections;        /* open connections at once; 256 (then accept waits) */
+    int max_header_size;        /* request line + headers, bytes; 16 KiB (then 400) */
+    int max_body_size;          /* bytes, refused before reading (413); 1 MiB; a route
+                                   may lower it for itself (webhook max_body) */
+    int64_t request_timeout_ms; /* a whole request must arrive within this; 20 s */
+    int64_t idle_timeout_ms;    /* silence on a connection; 30 s */
+} zv_http_limits;
+
 typedef struct zv_source_conf {
     const char *name;
     const char *type;
@@ -70,6 +81,7 @@ typedef struct zv_config {
     const char *org_agb;
     const char *org_name;
     const char *listen;  /* "127.0.0.1:8480"; NULL: no HTTP listener */
+    zv_http_limits http_limits;
     int64_t retention_s; /* delivered payloads are pruned after this; 30d */
     zv_source_conf *sources;
     size_t nsources;

@@ -1,0 +1,4 @@
+# Hostile input (issue 10): the real zinvold against wrong-typed configs,
+# abusive HTTP clients and outside text in logs.
+zv_add_script_test(integration/hostile_config
+                   ${CMAKE_CURRENT_SOURCE_DIR}/integration/hostile_config.sh TIMEOUT 120)
