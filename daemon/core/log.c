@@ -37,8 +37,11 @@ void zv_vlog(zv_log_level level, const char *component, const char *fmt, va_list
 {
     if (level > current) return;
     if (journal < 0) journal = getenv("JOURNAL_STREAM") != NULL;
-    char msg[2048];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    char raw[2048], msg[4096];
+    int n = vsnprintf(raw, sizeof(raw), fmt, ap);
+    size_t len = n < 0 ? 0 : (size_t)n >= sizeof(raw) ? sizeof(raw) - 1 : (size_t)n;
+    /* One event, one line: ids and reasons from outside cannot forge lines. */
+    zv_escape_ctrl(raw, len, msg, sizeof(msg));
     zv_bsn_scrub(msg);
     if (journal) {
         fprintf(stderr, "<%d>[%s] %s\n", syslog_prio[level], component ? component : "core", msg);

@@ -24,8 +24,10 @@ static int print_entry(const zv_dlq_entry *e, void *arg)
     if (e->codes) zv_buf_printf(&b, " codes %s", e->codes);
     zv_buf_printf(&b, " attempts=%d  %s", e->attempts, e->reason ? e->reason : "");
     if (b.data) {
-        zv_bsn_scrub(b.data); /* record keys may hold a BSN */
-        printf("%s\n", b.data);
+        char safe[4096];
+        zv_escape_ctrl(b.data, b.len, safe, sizeof(safe)); /* keys from outside: one line */
+        zv_bsn_scrub(safe); /* record keys may hold a BSN */
+        printf("%s\n", safe);
     }
     zv_buf_free(&b);
     return 0;

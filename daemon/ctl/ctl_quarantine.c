@@ -22,8 +22,10 @@ static int print_entry(const zv_quarantine_entry *e, void *arg)
              e->stage, e->destination ? e->destination : "-", e->source, e->record_id,
              e->rule ? e->rule : "", e->rule ? " " : "", e->field ? e->field : "",
              e->field ? ": " : "", e->reason ? e->reason : "");
-    zv_bsn_scrub(line);
-    printf("%s\n", line);
+    char safe[4096];
+    zv_escape_ctrl(line, strlen(line), safe, sizeof(safe)); /* ids from outside: one line */
+    zv_bsn_scrub(safe);
+    printf("%s\n", safe);
     return 0;
 }
 

@@ -39,9 +39,19 @@ int zv_bsn_valid(const char *s, size_t len);
 /* Writes a masked form ("*****6782" style: only the last 4 digits) into
  * out (at least 16 bytes).  Safe for any input, also invalid ones. */
 const char *zv_bsn_mask(const char *s, char *out, size_t outlen);
-/* Mask, in place, every run of exactly 9 digits in text that passes the
- * elfproef.  Used by the log sink as a last line of defence. */
+/* Mask, in place, every BSN written in text: a whole token (letters and
+ * digits) of 9 digits passing the elfproef, of 8 digits that passes with its
+ * leading zero back, or the grouped forms "9999.00.006" / "999 996 708".
+ * Digits inside a longer token (a hash, an id) are left alone.  Used by the
+ * log sink as a last line of defence. */
 void zv_bsn_scrub(char *text);
+
+/* ---- one-line output ---- */
+/* Copy in[0..inlen) to out with control characters written as \n, \r,
+ * \t or \xNN, so outside text (ids, reasons) can never start a line of its
+ * own in a log or a listing.  Truncates at whole escapes; out is always
+ * NUL-terminated.  Returns the length written. */
+size_t zv_escape_ctrl(const char *in, size_t inlen, char *out, size_t outlen);
 
 /* ---- dates ---- */
 /* 1 when s is a real calendar date YYYY-MM-DD. */
