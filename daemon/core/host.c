@@ -176,6 +176,11 @@ static int h_http_route(zv_ctx *ctx, const char *path, zv_route_cb cb, void *arg
     return zv_httpd_route(ctx, path, cb, arg);
 }
 
+static int h_http_route_limit(zv_ctx *ctx, const char *path, size_t max_body)
+{
+    return zv_httpd_route_limit(ctx, path, max_body);
+}
+
 static int h_watermark_get(zv_ctx *ctx, const char *key, char *buf, size_t buflen)
 {
     if (!ctx->rt->store) return -1;
@@ -291,4 +296,5 @@ const zv_host zv_core_host = {
     .reject_record = zv_render_reject,
     .verdict = zv_verdict_add,
     .state_dir = h_state_dir,
+    .http_route_limit = h_http_route_limit,
 };

@@ -3,6 +3,7 @@
  * (webhooks) plus /healthz.  Bound only when http.listen is configured.
  */
 #include "runtime_int.h"
+#include "httpd_conn.h"
 #include "log.h"
 
 #include <event2/buffer.h>
@@ -11,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_BODY (16u * 1024 * 1024)
 
 struct zv_http_exchange {
     struct evhttp_request *req;
@@ -55,6 +54,7 @@ void zv_httpd_ex_reply(zv_http_exchange *ex, int status, const char *ctype, cons
     struct evbuffer *out = evbuffer_new();
     if (out && body && len) evbuffer_add(out, body, len);
     if (ctype) evhttp_add_header(evhttp_request_get_output_headers(ex->req), "Content-Type", ctype);
+    zv_httpd_conns_replying(ex->req);
     evhttp_send_reply(ex->req, status, NULL, out);
     if (out) evbuffer_free(out);
     free(ex->body);
@@ -64,11 +64,13 @@ void zv_httpd_ex_reply(zv_http_exchange *ex, int status, const char *ctype, cons
 static void route_cb(struct evhttp_request *req, void *arg)
 {
     zv_route *r = arg;
+    zv_httpd_conns_request_read(req);
     zv_http_exchange *ex = calloc(1, sizeof(*ex));
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
     if (!ex || !(ex->body = malloc(len + 1))) {
         free(ex);
+        zv_httpd_conns_replying(req);
         evhttp_send_error(req, 503, "out of memory");
         return;
     }
@@ -87,10 +89,47 @@ static void route_cb(struct evhttp_request *req, void *arg)
 static void healthz(struct evhttp_request *req, void *arg)
 {
     zv_runtime *rt = arg;
+    zv_httpd_conns_request_read(req);
     struct evbuffer *out = evbuffer_new();
     if (out) evbuffer_add_printf(out, "%s\n", rt->stopping ? "stopping" : "ok");
+    zv_httpd_conns_replying(req);
     evhttp_send_reply(req, rt->stopping ? 503 : 200, NULL, out);
     if (out) evbuffer_free(out);
+}
+
+/* Any other path: 404, through here so the connection's deadline is kept. */
+static void not_found(struct evhttp_request *req, void *arg)
+{
+    (void)arg;
+    zv_httpd_conns_request_read(req);
+    zv_httpd_conns_replying(req);
+    evhttp_send_error(req, 404, NULL);
+}
+
+/* evhttp has one body limit for all paths: the largest any route takes,
+ * never more than http.limits.max_body_size.  Bodies over it are refused
+ * (413) from their Content-Length, or as soon as a chunked body passes it,
+ * before they are read; a route checks its own smaller limit itself. */
+static size_t body_limit(const zv_runtime *rt)
+{
+    size_t lim = (size_t)rt->cfg->http_limits.max_body_size, eff = 0;
+    for (const zv_route *r = rt->routes; r; r = r->next) {
+        size_t m = r->max_body && r->max_body < lim ? r->max_body : lim;
+        if (m > eff) eff = m;
+    }
+    return rt->routes ? eff : lim;
+}
+
+int zv_httpd_route_limit(zv_ctx *ctx, const char *path, size_t max_body)
+{
+    zv_runtime *rt = ctx->rt;
+    zv_route *r = rt->routes;
+    while (r && (r->ctx != ctx || strcmp(r->path, path) != 0))
+        r = r->next;
+    if (!r) return -1;
+    r->max_body = max_body;
+    if (rt->httpd) evhttp_set_max_body_size(rt->httpd, (ev_ssize_t)body_limit(rt));
+    return 0;
 }
 
 int zv_httpd_route(zv_ctx *ctx, const char *path, zv_route_cb cb, void *arg)
@@ -113,6 +152,7 @@ int zv_httpd_route(zv_ctx *ctx, const char *path, zv_route_cb cb, void *arg)
     r->next = rt->routes;
     rt->routes = r;
     if (rt->httpd && evhttp_set_cb(rt->httpd, path, route_cb, r) != 0) return -1;
+    if (rt->httpd) evhttp_set_max_body_size(rt->httpd, (ev_ssize_t)body_limit(rt));
     return 0;
 }
 
@@ -157,15 +197,25 @@ int zv_httpd_start(zv_runtime *rt, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create HTTP listener");
         return -1;
     }
-    evhttp_set_max_body_size(rt->httpd, MAX_BODY);
-    evhttp_set_timeout(rt->httpd, 30);
+    const zv_http_limits *lim = &rt->cfg->http_limits;
+    evhttp_set_max_body_size(rt->httpd, (ev_ssize_t)body_limit(rt));
+    evhttp_set_max_headers_size(rt->httpd, lim->max_header_size);
+    struct timeval idle = {(time_t)(lim->idle_timeout_ms / 1000),
+                           (suseconds_t)(lim->idle_timeout_ms % 1000) * 1000};
+    evhttp_set_timeout_tv(rt->httpd, &idle);
     evhttp_set_allowed_methods(rt->httpd, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
-    if (!evhttp_bind_socket_with_handle(rt->httpd, host, (ev_uint16_t)port)) {
+    struct evhttp_bound_socket *bound =
+        evhttp_bind_socket_with_handle(rt->httpd, host, (ev_uint16_t)port);
+    rt->conns = bound ? zv_httpd_conns_new(rt->base, rt->httpd,
+                                           evhttp_bound_socket_get_listener(bound), lim)
+                      : NULL;
+    if (!rt->conns) {
         snprintf(err, errlen, "%s: http.listen: cannot listen on %s", rt->cfg->file, listen);
         evhttp_free(rt->httpd);
         rt->httpd = NULL;
         return -1;
     }
+    evhttp_set_gencb(rt->httpd, not_found, NULL);
     evhttp_set_cb(rt->httpd, "/healthz", healthz, rt);
     for (zv_route *r = rt->routes; r; r = r->next)
         evhttp_set_cb(rt->httpd, r->path, route_cb, r);
@@ -177,6 +227,9 @@ void zv_httpd_free(zv_runtime *rt)
 {
     if (rt->httpd) evhttp_free(rt->httpd);
     rt->httpd = NULL;
+    /* After evhttp_free: its connections are finalised later by libevent. */
+    zv_httpd_conns_release(rt->conns);
+    rt->conns = NULL;
     zv_route *r = rt->routes;
     while (r) {
         zv_route *n = r->next;

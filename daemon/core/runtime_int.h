@@ -73,6 +73,7 @@ typedef struct zv_route {
     zv_ctx *ctx;
     zv_route_cb cb;
     void *arg;
+    size_t max_body; /* the route's own body limit; 0: the listener's */
     struct zv_route *next;
 } zv_route;
 
@@ -84,6 +85,7 @@ struct zv_runtime {
     zv_store *store;
     zv_http_client *http;
     struct evhttp *httpd;
+    struct zv_httpd_conns *conns; /* bounds of httpd's connections */
     zv_route *routes;
     zv_source_rt *sources;
     size_t nsources;
@@ -153,5 +155,6 @@ int zv_pipeline_quarantine(zv_runtime *rt, const zv_record *rec, const char *sta
 int zv_httpd_start(zv_runtime *rt, char *err, size_t errlen);
 void zv_httpd_free(zv_runtime *rt);
 int zv_httpd_route(zv_ctx *ctx, const char *path, zv_route_cb cb, void *arg);
+int zv_httpd_route_limit(zv_ctx *ctx, const char *path, size_t max_body);
 
 #endif

@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define ZV_ABI_MAJOR 1
-#define ZV_ABI_MINOR 0
+#define ZV_ABI_MINOR 1
 #define ZV_PLUGIN_SYMBOL "zv_plugin"
 
 #if defined(__GNUC__)
@@ -236,7 +236,16 @@ typedef struct zv_host {
 
     /* State directory private to this instance (created on demand). */
     const char *(*state_dir)(zv_ctx *ctx);
+
+    /* ---- ABI 1.1 (check size before use) ---- */
+    /* The route registered with http_route takes bodies of at most max_body
+     * bytes: the listener refuses larger ones (413) before reading them
+     * (it cannot go above http.limits.max_body_size).  -1: no such route. */
+    int (*http_route_limit)(zv_ctx *ctx, const char *path, size_t max_body);
 } zv_host;
+
+/* 1 when the host table h has member m (appended in a later minor). */
+#define ZV_HOST_HAS(h, m) ((h)->size >= offsetof(zv_host, m) + sizeof((h)->m) && (h)->m)
 
 /* ---- source plugins ---------------------------------------------------- */
 

@@ -389,6 +389,10 @@ static int wh_start(void *state)
         s->host->log(s->ctx, ZV_LOG_ERROR, "webhook: cannot register route %s", s->path);
         return -1;
     }
+    /* The listener refuses bodies over max_body before reading them; an
+     * older core without the call reads them and on_request says 413. */
+    if (ZV_HOST_HAS(s->host, http_route_limit))
+        s->host->http_route_limit(s->ctx, s->path, (size_t)s->max_body);
     return 0;
 }
 

@@ -2,3 +2,5 @@
 # abusive HTTP clients and outside text in logs.
 zv_add_script_test(integration/hostile_config
                    ${CMAKE_CURRENT_SOURCE_DIR}/integration/hostile_config.sh TIMEOUT 120)
+zv_add_script_test(integration/hostile_http
+                   ${CMAKE_CURRENT_SOURCE_DIR}/integration/hostile_http.sh TIMEOUT 180)
