@@ -49,6 +49,7 @@ typedef struct zv_audit_dest {
     const char *schedule; /* policy schedule; NULL: "event" */
     const zv_audit_msg *msgs;
     size_t nmsgs;
+    const zv_json *format_options; /* may be NULL; decides e.g. whether iJw is prescribed */
 } zv_audit_dest;
 
 typedef struct zv_audit_source {
@@ -65,6 +66,13 @@ typedef struct zv_audit_counts {
     int64_t max_per_client; /* the most messages with the field about one client */
     int64_t dup_clients;    /* of clients: whose value also went to another destination */
 } zv_audit_counts;
+
+/* Messages delivered and records quarantined in one week of the period. */
+typedef struct zv_audit_week {
+    int64_t start; /* unix seconds */
+    int64_t sends;
+    int64_t quarantined; /* entries still in quarantine, by the week they arrived */
+} zv_audit_week;
 
 /* Clients whose value of field went to both destination and other. */
 typedef struct zv_audit_pair {
@@ -97,6 +105,8 @@ typedef struct zv_audit_input {
     int have_flows;
     const zv_audit_pair *pairs;
     size_t npairs;
+    const zv_audit_week *weeks; /* oldest first; may be empty */
+    size_t nweeks;
 } zv_audit_input;
 
 /* ---- result ---- */
@@ -133,6 +143,33 @@ void zv_audit_report_free(zv_audit_report *r);
 size_t zv_audit_senders(const zv_audit_report *r, int field, size_t *out, size_t max);
 /* Number of flags of a kind for destination d (SIZE_MAX: all). */
 size_t zv_audit_flag_count(const zv_audit_report *r, size_t d, zv_flag_kind k);
+
+/* ---- legally required or not (legal.c) ---- */
+typedef enum zv_route {
+    ZV_ROUTE_LISTED_IN_LAW = 0,     /* level law: an instrument lists the field */
+    ZV_ROUTE_PRESCRIBED_STANDARD,   /* the standard demands it and a regulation prescribes it */
+    ZV_ROUTE_STANDARD_BY_AGREEMENT, /* the standard demands it; its use is agreed, not prescribed */
+    ZV_ROUTE_STANDARD_UNKNOWN,      /* the catalogue does not say whether it is prescribed */
+    ZV_ROUTE_REGULATOR,
+    ZV_ROUTE_CONTRACT,
+    ZV_ROUTE_SECTOR,
+    ZV_ROUTE_INTERNAL,
+    ZV_ROUTE_NONE
+} zv_route;
+
+#define ZV_AUDIT_MAX_LINKS 8
+typedef struct zv_audit_legal {
+    int required;   /* legally required (routes listed_in_law, standard_prescribed) */
+    zv_route route;
+    const zv_link *links[ZV_AUDIT_MAX_LINKS]; /* borrowed from the catalogue */
+    size_t nlinks;
+    int unverified; /* a link of the chain is not verified, or there is no chain */
+    const char *note; /* the catalogue's note on (not) being prescribed; may be NULL */
+} zv_audit_legal;
+
+void zv_audit_legal_of(const zv_audit_report *r, size_t row, zv_audit_legal *out);
+const char *zv_route_id(zv_route r);
+const char *zv_route_label_nl(zv_route r);
 
 /* Renderers append to out; 0 or -1 (out of memory). */
 int zv_audit_render_json(const zv_audit_report *r, zv_buf *out);

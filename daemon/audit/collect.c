@@ -20,6 +20,8 @@ struct zv_audit_collected {
     size_t ncounts, capcounts;
     zv_audit_pair *pairs;
     size_t npairs, cappairs;
+    zv_audit_week *weeks;
+    size_t nweeks;
     char generated[21];
 };
 
@@ -39,6 +41,7 @@ void zv_audit_collected_free(zv_audit_collected *c)
     free(c->source_fields);
     free(c->counts);
     free(c->pairs);
+    free(c->weeks);
     free(c);
 }
 
@@ -85,6 +88,7 @@ static int collect_dest(zv_audit_collected *c, const zv_config *cfg, size_t d, z
     zv_audit_dest *ad = &c->dests[d];
     ad->name = dc->name;
     ad->format = dc->format;
+    ad->format_options = dc->format_options;
     ad->threshold = dc->policy.threshold;
     ad->schedule = dc->policy.schedule;
     char err[512], path[128];
@@ -177,7 +181,10 @@ static int on_count(const char *dest, const char *field, const char *what, int64
 static int on_audit(const zv_audit_entry *e, void *arg)
 {
     zv_audit_counted *ctx = arg;
-    if (!e->kind || strcmp(e->kind, "delivered") != 0 || e->at < ctx->since || !e->fields) return 0;
+    if (!e->kind || strcmp(e->kind, "delivered") != 0 || e->at < ctx->since) return 0;
+    size_t w = (size_t)((e->at - ctx->since) / (7 * 86400));
+    if (w < ctx->c->nweeks) ctx->c->weeks[w].sends++;
+    if (!e->fields) return 0;
     const char *p = e->fields;
     while (*p) {
         size_t len = strcspn(p, "=,");
@@ -191,6 +198,15 @@ static int on_audit(const zv_audit_entry *e, void *arg)
         p += strcspn(p, ",");
         if (*p == ',') p++;
     }
+    return 0;
+}
+
+static int on_quarantine(const zv_quarantine_entry *q, void *arg)
+{
+    zv_audit_counted *ctx = arg;
+    if (q->created < ctx->since) return 0;
+    size_t w = (size_t)((q->created - ctx->since) / (7 * 86400));
+    if (w < ctx->c->nweeks) ctx->c->weeks[w].quarantined++;
     return 0;
 }
 
@@ -251,10 +267,17 @@ int zv_audit_collect(const zv_config *cfg, zv_store *store, int period_days, int
     for (size_t s = 0; s < cfg->nsources; s++)
         rc |= collect_source(c, cfg, s, errs);
     zv_audit_counted ctx = {c, now - (int64_t)period_days * 86400};
+    c->nweeks = period_days > 0 ? (size_t)(period_days + 6) / 7 : 0;
+    if (c->nweeks > 106) c->nweeks = 106; /* two years of bars is the most a page can show */
+    c->weeks = calloc(c->nweeks ? c->nweeks : 1, sizeof(*c->weeks));
+    if (!c->weeks) rc = -1;
+    for (size_t w = 0; w < c->nweeks; w++)
+        c->weeks[w].start = ctx.since + (int64_t)w * 7 * 86400;
     if (rc == 0 && store &&
         (zv_store_count_each(store, on_count, &ctx) < 0 ||
          zv_store_audit_each(store, on_audit, &ctx) < 0 ||
-         zv_store_flows(store, ctx.since, on_flow, c) < 0)) {
+         zv_store_flows(store, ctx.since, on_flow, c) < 0 ||
+         zv_store_quarantine_each(store, on_quarantine, &ctx) < 0)) {
         zv_errors_add(errs, cfg->store_path, "", "%s", zv_store_errmsg(store));
         rc = -1;
     }
@@ -273,6 +296,8 @@ int zv_audit_collect(const zv_config *cfg, zv_store *store, int period_days, int
     c->in.ncounts = c->ncounts;
     c->in.pairs = c->pairs;
     c->in.npairs = c->npairs;
+    c->in.weeks = c->weeks;
+    c->in.nweeks = c->nweeks;
     *out = c;
     return 0;
 }

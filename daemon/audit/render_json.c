@@ -46,8 +46,38 @@ static void flag_ids(zv_jw *w, unsigned flags)
     zv_jw_arr_close(w);
 }
 
-static void field_obj(zv_jw *w, const zv_audit_row *row)
+static void legal_obj(zv_jw *w, const zv_audit_report *r, size_t row)
 {
+    zv_audit_legal lg;
+    zv_audit_legal_of(r, row, &lg);
+    zv_jw_obj_open(w);
+    zv_jw_key(w, "required");
+    zv_jw_bool(w, lg.required);
+    zv_jw_key(w, "route");
+    zv_jw_str(w, zv_route_id(lg.route));
+    zv_jw_key(w, "chain");
+    zv_jw_arr_open(w);
+    for (size_t i = 0; i < lg.nlinks; i++) {
+        zv_jw_obj_open(w);
+        zv_jw_key(w, "instrument");
+        zv_jw_str(w, lg.links[i]->instrument);
+        zv_jw_key(w, "verified");
+        zv_jw_str(w, zv_verified_name(lg.links[i]->verified));
+        zv_jw_key(w, "source");
+        zv_jw_str(w, lg.links[i]->source);
+        zv_jw_obj_close(w);
+    }
+    zv_jw_arr_close(w);
+    zv_jw_key(w, "unverified");
+    zv_jw_bool(w, lg.unverified);
+    zv_jw_key(w, "note");
+    zv_jw_str(w, lg.note);
+    zv_jw_obj_close(w);
+}
+
+static void field_obj(zv_jw *w, const zv_audit_report *r, size_t ri)
+{
+    const zv_audit_row *row = &r->rows[ri];
     const zv_cat_entry *e = row->entry;
     zv_jw_obj_open(w);
     zv_jw_key(w, "field");
@@ -87,6 +117,8 @@ static void field_obj(zv_jw *w, const zv_audit_row *row)
     counts_obj(w, &row->n);
     zv_jw_key(w, "flags");
     flag_ids(w, row->flags);
+    zv_jw_key(w, "legal");
+    legal_obj(w, r, ri);
     zv_jw_obj_close(w);
 }
 
@@ -118,7 +150,7 @@ static void message_obj(zv_jw *w, const zv_audit_report *r, size_t d, size_t m)
     zv_jw_key(w, "fields");
     zv_jw_arr_open(w);
     for (size_t i = 0; i < r->nrows; i++)
-        if (r->rows[i].dest == d && r->rows[i].msg == m) field_obj(w, &r->rows[i]);
+        if (r->rows[i].dest == d && r->rows[i].msg == m) field_obj(w, r, i);
     zv_jw_arr_close(w);
     zv_jw_obj_close(w);
 }
@@ -135,6 +167,33 @@ static void dest_obj(zv_jw *w, const zv_audit_report *r, size_t d)
     zv_jw_str(w, zv_level_name(dest->threshold));
     zv_jw_key(w, "schedule");
     zv_jw_str(w, dest->schedule ? dest->schedule : "event");
+    /* The answer users ask for first: of the fields this destination gets,
+     * how many are legally required, and by which route the rest is asked. */
+    int64_t req = 0, notreq = 0, unver = 0, by_route[ZV_ROUTE_NONE + 1] = {0};
+    for (size_t i = 0; i < r->nrows; i++) {
+        if (r->rows[i].dest != d || !r->rows[i].sent) continue;
+        zv_audit_legal lg;
+        zv_audit_legal_of(r, i, &lg);
+        if (lg.required) req++; else notreq++;
+        if (lg.required && lg.unverified) unver++;
+        by_route[lg.route]++;
+    }
+    zv_jw_key(w, "legal_split");
+    zv_jw_obj_open(w);
+    zv_jw_key(w, "legally_required");
+    zv_jw_int(w, req);
+    zv_jw_key(w, "legally_required_unverified");
+    zv_jw_int(w, unver);
+    zv_jw_key(w, "not_legally_required");
+    zv_jw_int(w, notreq);
+    zv_jw_key(w, "by_route");
+    zv_jw_obj_open(w);
+    for (int k = 0; k <= ZV_ROUTE_NONE; k++) {
+        zv_jw_key(w, zv_route_id((zv_route)k));
+        zv_jw_int(w, by_route[k]);
+    }
+    zv_jw_obj_close(w);
+    zv_jw_obj_close(w);
     zv_jw_key(w, "messages");
     zv_jw_arr_open(w);
     for (size_t m = 0; m < dest->nmsgs; m++)

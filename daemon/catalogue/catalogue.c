@@ -8,6 +8,7 @@
 struct zv_catalogue {
     char *file, *id, *format, *message, *standard, *description, *frequency;
     char *max_citation; /* NULL: no legal maximum stated */
+    zv_prescribed prescribed;
     unsigned char max_allows[ZV_FIELD_COUNT];
     zv_cat_entry *entries;
     size_t n, cap;
@@ -15,7 +16,7 @@ struct zv_catalogue {
 
 static const char *const TOP_KEYS[] = {"$schema",  "catalogue",   "format",  "message",
                                        "standard", "description", "maximum", "frequency",
-                                       "fields",   NULL};
+                                       "fields",   "prescribed", NULL};
 
 void zv_catalogue_free(zv_catalogue *cat)
 {
@@ -31,6 +32,7 @@ void zv_catalogue_free(zv_catalogue *cat)
     free(cat->description);
     free(cat->frequency);
     free(cat->max_citation);
+    zv_prescribed_clear(&cat->prescribed);
     free(cat);
 }
 
@@ -223,6 +225,8 @@ zv_catalogue *zv_catalogue_from_json(const zv_json *root, const char *file, zv_e
     free(want);
     const zv_json *m = zv_json_get(root, "maximum");
     if (m && parse_maximum(cat, m, file, "maximum", errs) < 0) rc = -1;
+    const zv_json *pr = zv_json_get(root, "prescribed");
+    if (pr && zv_prescribed_parse(pr, file, &cat->prescribed, errs) < 0) rc = -1;
     const zv_json *fields = zv_json_get(root, "fields");
     if (!fields) {
         zv_errors_add(errs, file, "fields", "missing (required)");
@@ -359,6 +363,11 @@ const zv_cat_entry *zv_catalogue_find(const zv_catalogue *cat, int field)
 {
     ssize_t i = find_index(cat, field);
     return i >= 0 ? &cat->entries[i] : NULL;
+}
+
+const zv_prescribed *zv_catalogue_prescribed(const zv_catalogue *cat)
+{
+    return &cat->prescribed;
 }
 
 const char *zv_catalogue_max_citation(const zv_catalogue *cat)

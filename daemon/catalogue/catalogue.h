@@ -15,6 +15,7 @@
 #include <zinvol/json.h>
 #include <zinvol/model.h>
 #include "../core/errors.h"
+#include "chain.h"
 
 /* Strongest first: a threshold T keeps every field with level <= T. */
 typedef enum zv_level {
@@ -71,6 +72,7 @@ typedef struct zv_cat_entry {
     const char *purpose;   /* may be NULL */
     const char *note;      /* may be NULL */
     int overridden;        /* added or replaced by a destination override */
+    zv_chain chain;        /* instruments that list this field (level law); may be empty */
 } zv_cat_entry;
 
 /* Parse from an already parsed document; file is used in messages and must
@@ -85,6 +87,9 @@ size_t zv_catalogue_count(const zv_catalogue *cat);
 const zv_cat_entry *zv_catalogue_entry(const zv_catalogue *cat, size_t i);
 /* The entry for a model field, or NULL. */
 const zv_cat_entry *zv_catalogue_find(const zv_catalogue *cat, int field);
+/* Whether (and for which format options) a regulation prescribes the
+ * catalogue's standard; present 0 when the catalogue does not say. */
+const zv_prescribed *zv_catalogue_prescribed(const zv_catalogue *cat);
 /* Legal maximum: NULL citation when the catalogue states none. */
 const char *zv_catalogue_max_citation(const zv_catalogue *cat);
 /* 1 when the maximum lists field (or when there is no maximum). */

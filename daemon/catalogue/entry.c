@@ -50,12 +50,13 @@ void zv_cat_entry_clear(zv_cat_entry *e)
         free((char *)e->derivable_from[i]);
     free((void *)e->derivable_from);
     zv_cond_free((zv_cond *)e->condition);
+    zv_chain_clear(&e->chain);
     memset(e, 0, sizeof(*e));
 }
 
 static const char *const ENTRY_KEYS[] = {
     "field",          "element",   "level",   "citation", "optional", "condition",
-    "derivable_from", "frequency", "purpose", "note",     NULL};
+    "derivable_from", "frequency", "purpose", "note",     "chain", NULL};
 
 static int known_key(const char *k, int allow_message)
 {
@@ -193,6 +194,11 @@ int zv_cat_entry_parse(const zv_json *j, const char *file, const char *path, con
     if (get_text(j, "purpose", 0, file, path, &purpose, errs) < 0) rc = -1;
     if (get_text(j, "note", 0, file, path, &note, errs) < 0) rc = -1;
     if (parse_frequency(j, file, path, deffreq, e, errs) < 0) rc = -1;
+    const zv_json *ch = zv_json_get(j, "chain");
+    if (ch) {
+        zv_path_key(p, sizeof(p), path, "chain");
+        if (zv_chain_parse(ch, file, p, &e->chain, errs) < 0) rc = -1;
+    }
     const zv_json *v = zv_json_get(j, "optional");
     if (v && zv_json_bool(v, &e->optional) < 0) {
         zv_path_key(p, sizeof(p), path, "optional");

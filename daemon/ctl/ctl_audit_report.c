@@ -1,4 +1,4 @@
-/* zinvolctl audit [--format json|csv|html] [--output FILE] [--period-days N]:
+/* zinvolctl audit [--format json|csv|html|pdf] [--output FILE] [--period-days N]:
  * the redundancy report for the configured installation. */
 #include <errno.h>
 #include <getopt.h>
@@ -9,11 +9,12 @@
 #include "audit/audit.h"
 #include "audit/collect.h"
 #include "ctl.h"
+#include "ctl_pdf.h"
 
 static int usage(zv_ctl *c)
 {
     fprintf(stderr,
-            "usage: %s [-c CONFIG] audit [--format json|csv|html] [--output FILE] "
+            "usage: %s [-c CONFIG] audit [--format json|csv|html|pdf] [--output FILE] "
             "[--period-days N]\n",
             c->prog);
     return 2;
@@ -83,8 +84,14 @@ static int parse_args(zv_ctl *c, int argc, char **argv, const char **format, con
         fprintf(stderr, "%s: audit: unexpected argument '%s'\n", c->prog, args[optind]);
         rc = -1;
     }
-    if (rc == 0 && strcmp(*format, "json") && strcmp(*format, "csv") && strcmp(*format, "html")) {
-        fprintf(stderr, "%s: audit: unknown format '%s' (json, csv or html)\n", c->prog, *format);
+    if (rc == 0 && strcmp(*format, "json") && strcmp(*format, "csv") && strcmp(*format, "html") &&
+        strcmp(*format, "pdf")) {
+        fprintf(stderr, "%s: audit: unknown format '%s' (json, csv, html or pdf)\n", c->prog,
+                *format);
+        rc = -1;
+    }
+    if (rc == 0 && !strcmp(*format, "pdf") && !*output) {
+        fprintf(stderr, "%s: audit: --format pdf needs --output FILE\n", c->prog);
         rc = -1;
     }
     free(args);
@@ -94,7 +101,7 @@ static int parse_args(zv_ctl *c, int argc, char **argv, const char **format, con
 static int render(const char *format, const zv_audit_report *r, zv_buf *b)
 {
     if (!strcmp(format, "csv")) return zv_audit_render_csv(r, b);
-    if (!strcmp(format, "html")) return zv_audit_render_html(r, b);
+    if (!strcmp(format, "html") || !strcmp(format, "pdf")) return zv_audit_render_html(r, b);
     return zv_audit_render_json(r, b);
 }
 
@@ -121,6 +128,11 @@ int zv_ctl_audit_report(zv_ctl *c, int argc, char **argv)
     rc = r ? render(format, r, &b) : -1;
     if (rc < 0) {
         fprintf(stderr, "%s: audit: out of memory\n", c->prog);
+    } else if (!strcmp(format, "pdf")) {
+        rc = zv_ctl_print_pdf(c->prog, "audit", &b, output);
+        if (rc == 0)
+            fprintf(stderr, "%s: audit: %zu fields, %zu flags -> %s\n", c->prog, r->nrows,
+                    r->nflags, output);
     } else if (output) {
         rc = write_file(c->prog, output, &b);
         if (rc == 0)

@@ -15,6 +15,7 @@
 #include <zinvol/util.h>
 
 #include "ctl_disclose.h"
+#include "ctl_pdf.h"
 
 typedef struct dfield {
     char *name, *label, *level, *citation, *value; /* value NULL: not retained */
@@ -387,47 +388,6 @@ static int write_out(const char *prog, const char *path, const zv_buf *b)
     return ok ? 0 : -1;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-/* Headless Chromium prints the HTML; ZV_CHROMIUM names another binary. */
-static int print_pdf(const char *prog, const zv_buf *html, const char *out)
-{
-    char dir[] = "/tmp/zv-disclose-XXXXXX";
-    if (!mkdtemp(dir)) return -1;
-    char page[64], profile[64], arg_pdf[4200], arg_prof[96];
-    snprintf(page, sizeof(page), "%s/page.html", dir);
-    snprintf(profile, sizeof(profile), "%s/profile", dir);
-    int rc = write_out(prog, page, html);
-    const char *chrome = getenv("ZV_CHROMIUM") ? getenv("ZV_CHROMIUM") : "chromium";
-    snprintf(arg_pdf, sizeof(arg_pdf), "--print-to-pdf=%s", out);
-    snprintf(arg_prof, sizeof(arg_prof), "--user-data-dir=%s", profile);
-    pid_t pid = rc == 0 ? fork() : -1;
-    if (pid == 0) {
-        /* Chromium talks a lot on both streams; the exit status is enough. */
-        if (!freopen("/dev/null", "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(127);
-        execlp(chrome, chrome, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-               "--no-first-run", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-pdf-header-footer", arg_prof, arg_pdf, page, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0;
-    if (pid > 0) waitpid(pid, &status, 0);
-    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || access(out, R_OK) != 0) {
-        fprintf(stderr, "%s: disclose: %s could not print the PDF (exit %d)\n", prog, chrome,
-                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        rc = -1;
-    }
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return rc;
-}
-
 int zv_disclose_write(zv_disclosure *d, const char *prog)
 {
     zv_buf b;
@@ -439,7 +399,7 @@ int zv_disclose_write(zv_disclosure *d, const char *prog)
         render_text(d, &b);
     else
         render_html(d, &b);
-    int rc = !strcmp(f, "pdf") ? print_pdf(prog, &b, d->o->output) : write_out(prog, d->o->output, &b);
+    int rc = !strcmp(f, "pdf") ? zv_ctl_print_pdf(prog, "disclose", &b, d->o->output) : write_out(prog, d->o->output, &b);
     zv_buf_free(&b);
     return rc;
 }

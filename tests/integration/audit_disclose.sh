@@ -155,3 +155,74 @@ sqlite3 "$T/state/zinvol.db" "INSERT INTO audit_client SELECT client_key, 1 FROM
 K6=$(ctl disclose 999900006 --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["messages"]))')
 [ "$K6" = 1 ]
 echo "disclosure: 3 clients exact, before and after retention"
+
+# The auditor's report and the disclosure in a real browser and on paper:
+# nothing cut off at 1280 and 390 px, the filters work, PDFs render.
+chrome=$(command -v chromium || true)
+# Debian's python3-selenium belongs to /usr/bin/python3, which a pyenv on PATH may hide.
+SELPY=
+for p in /usr/bin/python3 python3; do "$p" -c 'import selenium' 2>/dev/null && { SELPY=$p; break; }; done
+if [ -z "$chrome" ] || [ -z "$SELPY" ] || ! command -v pdftoppm >/dev/null; then
+    echo "SKIP browser part: chromium, python3-selenium or poppler-utils missing"; exit 77
+fi
+SHOTS="$B/screenshots"; mkdir -p "$SHOTS"
+ctl audit --format html --period-days 30 --output "$T/audit.html" 2>/dev/null
+ctl disclose 999900043 --format html --output "$T/disclose.html"
+"$SELPY" - "$T" "$SHOTS" <<'PY'
+import sys, os
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+T, shots = sys.argv[1], sys.argv[2]
+o = Options()
+for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+          "--hide-scrollbars", "--user-data-dir=" + T + "/sel-profile"]:
+    o.add_argument(a)
+o.binary_location = "/usr/bin/chromium"
+d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+try:
+    for page in ("audit", "disclose"):
+        for w in (1280, 390):
+            d.set_window_size(w, 900)
+            d.get("file://%s/%s.html" % (T, page))
+            inner = d.execute_script("return document.documentElement.clientWidth")
+            sw = d.execute_script("return document.documentElement.scrollWidth")
+            assert sw <= inner + 1, "%s at %d px: content %d px wide, cut off" % (page, w, sw)
+            h = d.execute_script("return document.documentElement.scrollHeight")
+            d.set_window_size(w, min(h, 4000))
+            path = os.path.join(shots, "%s-%d.png" % (page, w))
+            d.save_screenshot(path)
+            print("screenshot", path)
+    # the filter: choose monitor-b, every detail row of another destination hides
+    d.set_window_size(1280, 900)
+    d.get("file://%s/audit.html" % T)
+    d.find_element(By.CSS_SELECTOR, "label[for=fd1]").click()
+    rows = d.find_elements(By.CSS_SELECTOR, ".rep .row")
+    shown = [r for r in rows if r.is_displayed()]
+    assert shown and all("d1" in r.get_attribute("class").split() for r in shown), "filter"
+    assert len(shown) < len(rows)
+    d.find_element(By.CSS_SELECTOR, "label[for=ff1]").click()   # duplicates only
+    shown = [r for r in rows if r.is_displayed()]
+    assert shown and all("f1" in r.get_attribute("class").split() for r in shown), "signal filter"
+    # the answer is at the top
+    first = d.find_element(By.CSS_SELECTOR, "main h2").text
+    assert first == "Wettelijk verplicht of niet?", first
+finally:
+    d.quit()
+PY
+ctl audit --format pdf --period-days 30 --output "$T/audit.pdf" 2>/dev/null
+ctl disclose 999900043 --format pdf --output "$T/disclose.pdf"
+for f in audit disclose; do
+    pdftoppm -r 60 -png -f 1 -l 1 "$T/$f.pdf" "$SHOTS/$f-pdf"
+    png=$(ls "$SHOTS/$f-pdf"*.png | head -1)
+    python3 - "$png" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n"
+w, h = struct.unpack(">II", data[16:24])
+assert w > 400 and h > 400 and len(data) > 15000, (w, h, len(data))
+print("pdf page", sys.argv[1], w, h)
+PY
+done

@@ -64,8 +64,8 @@ static void scenario_init(scenario *s)
                   "destinations[1].catalogue");
     s->zk_msgs[0] = (zv_audit_msg){"AW35", s->zk};
     s->cbs_msgs[0] = (zv_audit_msg){"JSON", s->cbs};
-    s->dests[0] = (zv_audit_dest){"zk-5501", "iwlz", ZV_LEVEL_CONTRACT, "event", s->zk_msgs, 1};
-    s->dests[1] = (zv_audit_dest){"cbs", "json", ZV_LEVEL_CONTRACT, "monthly", s->cbs_msgs, 1};
+    s->dests[0] = (zv_audit_dest){"zk-5501", "iwlz", ZV_LEVEL_CONTRACT, "event", s->zk_msgs, 1, NULL};
+    s->dests[1] = (zv_audit_dest){"cbs", "json", ZV_LEVEL_CONTRACT, "monthly", s->cbs_msgs, 1, NULL};
     int f[] = {ZV_F_CLIENT_BSN, ZV_F_CLIENT_BIRTH_DATE, ZV_F_CLIENT_SEX,     ZV_F_CLIENT_EMAIL,
                ZV_F_DEL_START,  ZV_F_DEL_CARE_FORM,     ZV_F_CLIENT_POSTCODE};
     memcpy(s->ons_fields, f, sizeof(f));
