@@ -10,3 +10,6 @@ set_property(TEST packaging/deb APPEND PROPERTY LABELS nosanitize)
 # -Werror only when ZV_WERROR is on (CI), never for a packager's default build.
 zv_add_script_test(packaging/werror ${CMAKE_CURRENT_SOURCE_DIR}/integration/packaging_werror.sh
                    LABELS packaging)
+# The exchange folders for an SFTP or portal-upload account (README).
+zv_add_script_test(packaging/exchange ${CMAKE_CURRENT_SOURCE_DIR}/integration/packaging_exchange.sh
+                   LABELS packaging SKIP_RETURN_CODE 77)
