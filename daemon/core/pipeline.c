@@ -259,6 +259,12 @@ static void free_qcopy(struct qcopy *q)
     free(q->record);
 }
 
+static void on_dropped_retry(void *arg, const char *field, const char *reason)
+{
+    zv_log(ZV_LOG_WARN, "pipeline", "retry of %s: optional field %s left out: %s",
+           (const char *)arg, field, reason);
+}
+
 /* Map the kept item again with the source's current mapping. */
 static zv_record *remap(zv_runtime *rt, struct qcopy *q, char *err, size_t errlen)
 {
@@ -275,8 +281,8 @@ static zv_record *remap(zv_runtime *rt, struct qcopy *q, char *err, size_t errle
         return NULL;
     }
     char field[128] = "", reason[512] = "";
-    zv_record *rec = zv_mapping_apply(src->mapping, item, zv_now(), field, sizeof(field), reason,
-                                      sizeof(reason));
+    zv_record *rec = zv_mapping_apply_ex(src->mapping, item, zv_now(), field, sizeof(field),
+                                         reason, sizeof(reason), on_dropped_retry, q->record_id);
     zv_item_free_parsed(item);
     if (!rec) snprintf(err, errlen, "still fails: %s%s%s", field, field[0] ? ": " : "", reason);
     return rec;
