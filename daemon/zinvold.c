@@ -13,6 +13,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "admin/admin.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/plugin_loader.h"
@@ -36,6 +37,7 @@ typedef struct daemon_state {
     int exit_status;
     struct event *reload_ev, *watchdog_ev;
     struct event *sig_term, *sig_int, *sig_hup;
+    zv_admin_server *admin; /* admin API, metrics, console: lives across reloads */
 } daemon_state;
 
 static void usage(FILE *f)
@@ -302,6 +304,19 @@ static int check_config(daemon_state *d)
     return ok ? 0 : 1;
 }
 
+/* ---- admin API ---- */
+
+static zv_runtime *current_rt(void *arg)
+{
+    return ((daemon_state *)arg)->rt;
+}
+
+static void admin_reload(void *arg)
+{
+    daemon_state *d = arg;
+    if (d->reload_ev) event_active(d->reload_ev, 0, 0);
+}
+
 static int run(daemon_state *d)
 {
     zv_errors errs;
@@ -323,6 +338,14 @@ static int run(daemon_state *d)
     event_add(d->sig_int, NULL);
     if (d->mode == ZV_RT_RUN) event_add(d->sig_hup, NULL);
     if (d->mode == ZV_RT_ONCE) zv_runtime_on_finished(d->rt, once_finished, d);
+    if (d->mode == ZV_RT_RUN) {
+        d->admin = zv_admin_server_start(d->base, zv_runtime_config(d->rt), current_rt,
+                                         admin_reload, d, err, sizeof(err));
+        if (!d->admin) {
+            fprintf(stderr, "zinvold: %s\n", err);
+            return 1;
+        }
+    }
     setup_watchdog(d);
     zv_log(ZV_LOG_NOTICE, "core", "zinvold %s started (%s)", ZV_VERSION,
            d->mode == ZV_RT_ONCE ? "once" : "running");
@@ -350,6 +373,7 @@ int main(int argc, char **argv)
                                         d.dry_input, d.base, stdout)
                  : check ? check_config(&d)
                          : run(&d);
+    zv_admin_server_free(d.admin);
     zv_runtime_free(d.rt);
     zv_runtime_free(d.next);
     struct event *evs[] = {d.sig_term, d.sig_int, d.sig_hup, d.reload_ev, d.watchdog_ev};

@@ -29,6 +29,10 @@ static const keyspec top_keys[] = {{"state_dir", ZV_JSON_STRING},
                                    {"retention", DURATION},
                                    {"sources", ZV_JSON_ARRAY},
                                    {"destinations", ZV_JSON_ARRAY},
+                                   /* daemon/admin/admin_conf.c checks inside these */
+                                   {"admin", ZV_JSON_OBJECT},
+                                   {"metrics", ZV_JSON_OBJECT},
+                                   {"health", ZV_JSON_OBJECT},
                                    {NULL, 0}};
 static const keyspec org_keys[] = {{"agb", ZV_JSON_STRING}, {"name", ZV_JSON_STRING}, {NULL, 0}};
 static const keyspec http_keys[] = {
@@ -455,6 +459,7 @@ zv_config *zv_config_load(const char *file, const zv_config_overrides *ov, zv_er
     load_top(&L, cfg, root, ov);
     load_sources(&L, cfg, zv_json_get(root, "sources"));
     load_dests(&L, cfg, zv_json_get(root, "destinations"));
+    zv_admin_conf_load(cfg, root, errs);
     if (cfg->ndests == 0 && errs->n == before)
         zv_log(ZV_LOG_WARN, "config", "%s: no destinations: nothing will be sent", file);
     if (errs->n != before) {
@@ -475,6 +480,7 @@ void zv_config_free(zv_config *cfg)
     free(cfg->catalogue_dir);
     free(cfg->sources);
     free(cfg->dests);
+    zv_admin_conf_free(&cfg->admin);
     zv_json_free(cfg->doc);
     free(cfg);
 }

@@ -69,6 +69,26 @@ typedef struct zv_dest_conf {
     char path[32]; /* "destinations[0]" */
 } zv_dest_conf;
 
+/* ---- admin API, metrics and health: keys admin.*, metrics.*, health.*
+ * (loaded by daemon/admin/admin_conf.c) ---- */
+typedef struct zv_admin_token {
+    const char *name;  /* written to the audit trail as "token NAME" */
+    const char *token; /* the bearer secret */
+} zv_admin_token;
+
+typedef struct zv_admin_conf {
+    char *socket;               /* absolute; default <state_dir>/admin.sock */
+    int socket_mode;            /* the socket's file mode is its access control; 0660 */
+    const char *socket_group;   /* group of the socket; NULL: the daemon's own */
+    const char *listen;         /* optional TCP host:port; only with TLS and tokens */
+    char *tls_cert, *tls_key;   /* absolute; required with listen */
+    zv_admin_token *tokens;     /* required with listen */
+    size_t ntokens;
+    const char *metrics_listen; /* optional plain-HTTP listener for /metrics and /healthz */
+    int64_t max_pending_age_s;  /* /healthz is degraded when a payload waits longer; 1h */
+    char config_sha256[65];     /* of the file as loaded ("" when unreadable) */
+} zv_admin_conf;
+
 typedef struct zv_config {
     char *file; /* as given */
     char *dir;  /* folder of the file: relative paths resolve here */
@@ -87,6 +107,7 @@ typedef struct zv_config {
     size_t nsources;
     zv_dest_conf *dests;
     size_t ndests;
+    zv_admin_conf admin;
 } zv_config;
 
 /* Overrides from the command line or environment, applied while loading. */
@@ -99,5 +120,8 @@ zv_config *zv_config_load(const char *file, const zv_config_overrides *ov, zv_er
 void zv_config_free(zv_config *cfg);
 /* Resolve a path from the config against the config's folder; malloc'd. */
 char *zv_config_path(const zv_config *cfg, const char *p);
+/* daemon/admin/admin_conf.c: the admin.*, metrics.* and health.* keys. */
+void zv_admin_conf_load(zv_config *cfg, const zv_json *root, zv_errors *errs);
+void zv_admin_conf_free(zv_admin_conf *a);
 
 #endif

@@ -3,6 +3,7 @@
  * the loop thread; nothing blocks except the store's own commits.
  */
 #include "runtime_int.h"
+#include "admin/metrics.h"
 #include "delivery/delivery.h"
 #include "log.h"
 
@@ -224,6 +225,7 @@ static int h_commit(zv_ctx *ctx)
 
 static void h_count(zv_ctx *ctx, const char *counter, int64_t delta)
 {
+    zv_metrics_plugin_count(ctx->name, counter, delta);
     if (!ctx->rt->store) return;
     /* Counters ride along in the next source transaction when one is open,
      * otherwise they are their own small transaction. */

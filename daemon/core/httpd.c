@@ -4,6 +4,7 @@
  */
 #include "runtime_int.h"
 #include "httpd_conn.h"
+#include "admin/admin.h"
 #include "log.h"
 
 #include <event2/buffer.h>
@@ -86,15 +87,20 @@ static void route_cb(struct evhttp_request *req, void *arg)
     r->cb(ex, r->arg);
 }
 
+/* "ok", or "degraded: why" (admin/health.c); nothing administrative here. */
 static void healthz(struct evhttp_request *req, void *arg)
 {
     zv_runtime *rt = arg;
     zv_httpd_conns_request_read(req);
+    zv_buf body;
+    zv_buf_init(&body);
+    int status = zv_health_text(rt, &body);
     struct evbuffer *out = evbuffer_new();
-    if (out) evbuffer_add_printf(out, "%s\n", rt->stopping ? "stopping" : "ok");
+    if (out && body.data) evbuffer_add(out, body.data, body.len);
     zv_httpd_conns_replying(req);
-    evhttp_send_reply(req, rt->stopping ? 503 : 200, NULL, out);
+    evhttp_send_reply(req, status, NULL, out);
     if (out) evbuffer_free(out);
+    zv_buf_free(&body);
 }
 
 /* Any other path: 404, through here so the connection's deadline is kept. */

@@ -9,6 +9,7 @@
  * rule violations go to quarantine with the field and reason.
  */
 #include "runtime_int.h"
+#include "admin/metrics.h"
 #include "delivery/delivery.h"
 #include "log.h"
 
@@ -63,6 +64,7 @@ int zv_pipeline_quarantine(zv_runtime *rt, const zv_record *rec, const char *sta
     };
     int r = zv_store_quarantine_add(rt->store, &q, NULL);
     free(enc);
+    zv_metrics_quarantined(q.source, stage);
     zv_log(ZV_LOG_WARN, dest ? dest : "pipeline", "quarantined %s/%s at %s: %s%s%s%s%s", q.source,
            q.record_id, stage, rule ? rule : "", rule ? " " : "", field ? field : "",
            field ? ": " : "", reason);
@@ -112,6 +114,7 @@ static int route_record(zv_runtime *rt, const zv_record *rec, const char *only)
         free(enc);
         if (rc < 0) return -1;
         d->staged++;
+        zv_metrics_staged(d->conf->name);
         arm_window(rt, d);
     }
     return 0;
@@ -138,6 +141,7 @@ int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item)
     if (!src || !rt->store || rt->stopping) return -1;
     if (ensure_txn(rt) < 0) return -1;
     src->items++;
+    zv_metrics_record(ctx->name, ZV_MREC_IN);
     /* The content hash leaves out the item's own id (a file name and row),
      * so the same record arriving in another file hashes the same.  The
      * full item JSON is only built when the item goes to quarantine. */
@@ -160,6 +164,7 @@ int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item)
     if (seen != 0) {
         if (seen < 0) return -1;
         src->duplicates++;
+        zv_metrics_record(ctx->name, ZV_MREC_DUPLICATE);
         return ZV_EMIT_DUPLICATE;
     }
     char field[128] = "", reason[512] = "";
@@ -181,12 +186,14 @@ int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item)
                field[0] ? field : "", field[0] ? ": " : "", q.reason);
         free(json);
         src->quarantined++;
+        zv_metrics_quarantined(ctx->name, "mapping");
         return r < 0 ? -1 : ZV_EMIT_QUARANTINED;
     }
     int r = route_record(rt, rec, NULL);
     zv_record_free(rec);
     if (r < 0) return -1;
     src->staged++;
+    zv_metrics_record(ctx->name, ZV_MREC_MAPPED);
     return ZV_EMIT_STAGED;
 }
 

@@ -1,28 +1,36 @@
-/* zinvolctl dlq list|retry ID|--all|drop ID */
+/* zinvolctl dlq list|show ID|retry ID|--all|drop ID - through the admin API. */
 #include "ctl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zinvol/util.h>
 
-#include "core/log.h"
-
-static int print_entry(const zv_dlq_entry *e, void *arg)
+static const char *S(const zv_json *o, const char *k)
 {
-    (void)arg;
-    char ts[21];
-    zv_time_iso(e->created, ts);
+    return zv_json_str(zv_json_get(o, k), NULL);
+}
+
+static int64_t I(const zv_json *o, const char *k)
+{
+    int64_t v = 0;
+    zv_json_int(zv_json_get(o, k), &v);
+    return v;
+}
+
+static void print_entry(const zv_json *e)
+{
     zv_buf b;
     zv_buf_init(&b);
-    zv_buf_printf(&b, "%-6lld %s  %-14s %-6s %-28s", (long long)e->id, ts,
-                  e->destination ? e->destination : "-", e->message ? e->message : "-",
-                  e->idem_key ? e->idem_key : "-");
-    if (e->record_key) zv_buf_printf(&b, " record %s", e->record_key);
-    if (e->record_ref) zv_buf_printf(&b, " (%s)", e->record_ref);
-    if (e->http_status) zv_buf_printf(&b, " HTTP %d", e->http_status);
-    if (e->codes) zv_buf_printf(&b, " codes %s", e->codes);
-    zv_buf_printf(&b, " attempts=%d  %s", e->attempts, e->reason ? e->reason : "");
+    zv_buf_printf(
+        &b, "%-6lld %s  %-14s %-6s %-28s", (long long)I(e, "id"),
+        S(e, "created") ? S(e, "created") : "-", S(e, "destination") ? S(e, "destination") : "-",
+        S(e, "message") ? S(e, "message") : "-", S(e, "idem_key") ? S(e, "idem_key") : "-");
+    if (S(e, "record_key")) zv_buf_printf(&b, " record %s", S(e, "record_key"));
+    if (S(e, "record_ref")) zv_buf_printf(&b, " (%s)", S(e, "record_ref"));
+    if (I(e, "http_status")) zv_buf_printf(&b, " HTTP %lld", (long long)I(e, "http_status"));
+    if (S(e, "codes")) zv_buf_printf(&b, " codes %s", S(e, "codes"));
+    zv_buf_printf(&b, " attempts=%lld  %s", (long long)I(e, "attempts"),
+                  S(e, "reason") ? S(e, "reason") : "");
     if (b.data) {
         char safe[4096];
         zv_escape_ctrl(b.data, b.len, safe, sizeof(safe)); /* keys from outside: one line */
@@ -30,7 +38,6 @@ static int print_entry(const zv_dlq_entry *e, void *arg)
         printf("%s\n", safe);
     }
     zv_buf_free(&b);
-    return 0;
 }
 
 static int parse_id(const char *s, int64_t *id)
@@ -42,100 +49,115 @@ static int parse_id(const char *s, int64_t *id)
     return 0;
 }
 
-struct ids {
-    int64_t *v;
-    size_t n;
-};
-
-static int collect(const zv_dlq_entry *e, void *arg)
+static zv_json_doc *list_doc(zv_ctl *c)
 {
-    struct ids *x = arg;
-    int64_t *nv = realloc(x->v, (x->n + 1) * sizeof(*nv));
-    if (!nv) return 1;
-    x->v = nv;
-    x->v[x->n++] = e->record_key ? -e->id : e->id; /* negative: per-record, not retryable */
-    return 0;
+    int st;
+    zv_json_doc *d = zv_ctl_call_json(c, "GET", "/api/dlq", NULL, &st);
+    if (d && st == 200) return d;
+    if (d) fprintf(stderr, "zinvolctl: %s\n", zv_ctl_error_of(d));
+    zv_json_free(d);
+    return NULL;
+}
+
+static int act(zv_ctl *c, int64_t id, const char *action)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/api/dlq/%lld/%s", (long long)id, action);
+    int st;
+    zv_json_doc *d = zv_ctl_call_json(c, "POST", path, NULL, &st);
+    int rc = 1;
+    if (d && st == 200) {
+        printf("%lld: %s\n", (long long)id,
+               zv_json_str(zv_json_get(zv_json_root(d), "result"), NULL));
+        rc = 0;
+    } else if (d) {
+        if (strcmp(action, "retry") == 0)
+            fprintf(stderr, "%lld: %s\n", (long long)id, zv_ctl_error_of(d));
+        else
+            fprintf(stderr, "zinvolctl: %s\n", zv_ctl_error_of(d));
+    }
+    zv_json_free(d);
+    return rc;
 }
 
 static int retry(zv_ctl *c, const char *arg)
 {
-    struct ids x = {0};
-    int all = strcmp(arg, "--all") == 0;
     int64_t one = 0;
-    if (!all && parse_id(arg, &one) < 0) {
-        fprintf(stderr, "zinvolctl: '%s' is not a dead letter id\n", arg);
-        return 2;
+    if (strcmp(arg, "--all") != 0) {
+        if (parse_id(arg, &one) < 0) {
+            fprintf(stderr, "zinvolctl: '%s' is not a dead letter id\n", arg);
+            return 2;
+        }
+        return act(c, one, "retry");
     }
-    if (all && zv_store_dlq_each(c->store, collect, &x) < 0) {
-        fprintf(stderr, "zinvolctl: %s\n", zv_store_errmsg(c->store));
-        free(x.v);
-        return 1;
-    }
+    zv_json_doc *d = list_doc(c);
+    if (!d) return 1;
+    const zv_json *a = zv_json_root(d);
     int rc = 0, skipped = 0;
-    size_t n = all ? x.n : 1;
-    for (size_t i = 0; i < n; i++) {
-        int64_t id = all ? x.v[i] : one;
-        if (all && id < 0) {
+    for (size_t i = 0; i < zv_json_len(a); i++) {
+        const zv_json *e = zv_json_at(a, i);
+        int retryable = 1;
+        zv_json_bool(zv_json_get(e, "retryable"), &retryable);
+        if (!retryable) {
             skipped++;
             continue;
         }
-        int r = zv_store_dlq_retry(c->store, id, zv_now());
-        if (r == 0) {
-            printf("%lld: queued again (same idempotency key)\n", (long long)id);
-            zv_log(ZV_LOG_NOTICE, "ctl", "dead letter entry %lld queued again by operator",
-                   (long long)id);
-        } else {
-            fprintf(stderr, "%lld: %s\n", (long long)id, zv_store_errmsg(c->store));
-            rc = 1;
-        }
+        rc |= act(c, I(e, "id"), "retry");
     }
     if (skipped)
         printf("%d per-record rejections left alone: correct those records at their source, "
                "then drop the entries\n",
                skipped);
-    free(x.v);
+    zv_json_free(d);
     return rc;
 }
 
-static int drop(zv_ctl *c, const char *arg)
+static void usage(void)
 {
-    int64_t id;
-    if (parse_id(arg, &id) < 0) {
-        fprintf(stderr, "zinvolctl: '%s' is not a dead letter id\n", arg);
-        return 2;
-    }
-    int r = zv_store_dlq_drop(c->store, id, zv_now(), "dropped with zinvolctl dlq drop");
-    if (r != 0) {
-        fprintf(stderr, "zinvolctl: %s\n", zv_store_errmsg(c->store));
-        return 1;
-    }
-    zv_log(ZV_LOG_NOTICE, "ctl", "dead letter entry %lld dropped by operator (audited)",
-           (long long)id);
-    printf("%lld: dropped (recorded in the audit trail)\n", (long long)id);
-    return 0;
+    fprintf(stderr, "usage: zinvolctl dlq list | show ID | retry ID|--all | drop ID\n");
 }
 
 int zv_ctl_dlq(zv_ctl *c, int argc, char **argv)
 {
     if (argc < 1) {
-        fprintf(stderr, "usage: zinvolctl dlq list|retry ID|--all|drop ID\n");
+        usage();
         return 2;
     }
-    int list = strcmp(argv[0], "list") == 0;
-    int is_retry = strcmp(argv[0], "retry") == 0, is_drop = strcmp(argv[0], "drop") == 0;
-    if (!list && !is_retry && !is_drop) {
+    int list = !strcmp(argv[0], "list"), is_show = !strcmp(argv[0], "show");
+    int is_retry = !strcmp(argv[0], "retry"), is_drop = !strcmp(argv[0], "drop");
+    if (!list && !is_retry && !is_drop && !is_show) {
         fprintf(stderr, "zinvolctl: unknown dlq command '%s'\n", argv[0]);
+        usage();
         return 2;
     }
     if ((list && argc != 1) || (!list && argc != 2)) {
-        fprintf(stderr, "usage: zinvolctl dlq list|retry ID|--all|drop ID\n");
+        usage();
         return 2;
     }
-    if (zv_ctl_need_store(c) < 0) return 1;
     if (list) {
+        zv_json_doc *d = list_doc(c);
+        if (!d) return 1;
         printf("%-6s %-20s  %-14s %-6s %-28s %s\n", "ID", "WHEN", "DESTINATION", "MSG",
                "IDEMPOTENCY KEY", "DETAIL");
-        return zv_store_dlq_each(c->store, print_entry, NULL) < 0 ? 1 : 0;
+        const zv_json *a = zv_json_root(d);
+        for (size_t i = 0; i < zv_json_len(a); i++)
+            print_entry(zv_json_at(a, i));
+        zv_json_free(d);
+        return 0;
     }
-    return is_retry ? retry(c, argv[1]) : drop(c, argv[1]);
+    if (is_retry) return retry(c, argv[1]);
+    int64_t id;
+    if (parse_id(argv[1], &id) < 0) {
+        fprintf(stderr, "zinvolctl: '%s' is not a dead letter id\n", argv[1]);
+        return 2;
+    }
+    if (is_drop) return act(c, id, "drop");
+    char path[64];
+    snprintf(path, sizeof(path), "/api/dlq/%lld", (long long)id);
+    zv_buf out;
+    zv_buf_init(&out);
+    int st = zv_ctl_call(c, "GET", path, NULL, &out);
+    if (st > 0) fputs(out.data ? out.data : "", st == 200 ? stdout : stderr);
+    zv_buf_free(&out);
+    return st == 200 ? 0 : 1;
 }

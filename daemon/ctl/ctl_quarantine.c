@@ -1,43 +1,101 @@
-/* zinvolctl quarantine list|retry|drop */
+/* zinvolctl quarantine list [filters]|show ID|retry ID|--all|drop ID - through the admin API. */
 #include "ctl.h"
 
-#include <event2/event.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zinvol/util.h>
 
-#include "core/log.h"
-#include "core/runtime.h"
-
-static int print_entry(const zv_quarantine_entry *e, void *arg)
+static const char *S(const zv_json *o, const char *k)
 {
-    (void)arg;
-    char ts[21];
-    zv_time_iso(e->created, ts);
-    /* Reasons are written without BSNs; scrub anyway in case a source id
-     * happens to be one. */
+    return zv_json_str(zv_json_get(o, k), NULL);
+}
+
+static int64_t I(const zv_json *o, const char *k)
+{
+    int64_t v = 0;
+    zv_json_int(zv_json_get(o, k), &v);
+    return v;
+}
+
+static void print_entry(const zv_json *e)
+{
+    const char *rule = S(e, "rule"), *field = S(e, "field"), *reason = S(e, "reason");
     char line[2048];
-    snprintf(line, sizeof(line), "%-6lld %s  %-9s %-14s %s/%s  %s%s%s%s%s", (long long)e->id, ts,
-             e->stage, e->destination ? e->destination : "-", e->source, e->record_id,
-             e->rule ? e->rule : "", e->rule ? " " : "", e->field ? e->field : "",
-             e->field ? ": " : "", e->reason ? e->reason : "");
+    snprintf(line, sizeof(line), "%-6lld %s  %-9s %-14s %s/%s  %s%s%s%s%s", (long long)I(e, "id"),
+             S(e, "created") ? S(e, "created") : "-", S(e, "stage") ? S(e, "stage") : "-",
+             S(e, "destination") ? S(e, "destination") : "-", S(e, "source") ? S(e, "source") : "",
+             S(e, "record_id") ? S(e, "record_id") : "", rule ? rule : "", rule ? " " : "",
+             field ? field : "", field ? ": " : "", reason ? reason : "");
     char safe[4096];
     zv_escape_ctrl(line, strlen(line), safe, sizeof(safe)); /* ids from outside: one line */
     zv_bsn_scrub(safe);
     printf("%s\n", safe);
-    return 0;
 }
 
-static int collect_ids(const zv_quarantine_entry *e, void *arg)
+static void usage(void)
 {
-    int64_t **v = arg;
-    size_t n = (size_t)(*v)[0];
-    int64_t *nv = realloc(*v, (n + 2) * sizeof(int64_t));
-    if (!nv) return 1;
-    nv[n + 1] = e->id;
-    nv[0] = (int64_t)(n + 1);
-    *v = nv;
+    fprintf(stderr, "usage: zinvolctl quarantine list [--source S] [--stage S] [--destination D] "
+                    "[--reason TEXT]\n"
+                    "       zinvolctl quarantine show ID | retry ID|--all | drop ID\n");
+}
+
+static void add_q(zv_buf *q, const char *k, const char *v)
+{
+    zv_buf_printf(q, "%s%s=", q->len ? "&" : "", k);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.')
+            zv_buf_append(q, p, 1);
+        else
+            zv_buf_printf(q, "%%%02X", *p);
+}
+
+static int list(zv_ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"source", required_argument, 0, 's'},
+                                         {"stage", required_argument, 0, 't'},
+                                         {"destination", required_argument, 0, 'd'},
+                                         {"reason", required_argument, 0, 'r'},
+                                         {0, 0, 0, 0}};
+    static const char *const keys[] = {"source", "stage", "destination", "q"};
+    zv_buf q;
+    zv_buf_init(&q);
+    optind = 1;
+    int o;
+    while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        const char *k = o == 's'   ? keys[0]
+                        : o == 't' ? keys[1]
+                        : o == 'd' ? keys[2]
+                        : o == 'r' ? keys[3]
+                                   : NULL;
+        if (!k) {
+            usage();
+            zv_buf_free(&q);
+            return 2;
+        }
+        add_q(&q, k, optarg);
+    }
+    if (optind < argc) {
+        fprintf(stderr, "zinvolctl: quarantine list: unexpected argument '%s'\n", argv[optind]);
+        usage();
+        zv_buf_free(&q);
+        return 2;
+    }
+    int st;
+    zv_json_doc *d = zv_ctl_call_json(c, "GET", "/api/quarantine", q.data, &st);
+    zv_buf_free(&q);
+    if (!d || st != 200) {
+        if (d) fprintf(stderr, "zinvolctl: %s\n", zv_ctl_error_of(d));
+        zv_json_free(d);
+        return 1;
+    }
+    const zv_json *a = zv_json_root(d);
+    printf("%-6s %-20s  %-9s %-14s %s  %s\n", "ID", "WHEN", "STAGE", "DESTINATION", "SOURCE/RECORD",
+           "REASON");
+    for (size_t i = 0; i < zv_json_len(a); i++)
+        print_entry(zv_json_at(a, i));
+    zv_json_free(d);
     return 0;
 }
 
@@ -45,88 +103,82 @@ static int parse_id(const char *s, int64_t *id)
 {
     char *end;
     long long v = strtoll(s, &end, 10);
-    if (*end || v <= 0) return -1;
+    if (!*s || *end || v <= 0) return -1;
     *id = v;
     return 0;
 }
 
-/* Retry needs the pipeline: build the runtime (plugins, mappings,
- * catalogues) without starting sources or delivery. */
-static int retry(zv_ctl *c, int argc, char **argv)
+static int act(zv_ctl *c, int64_t id, const char *action)
 {
-    if (argc != 1) {
-        fprintf(stderr, "usage: zinvolctl quarantine retry ID|--all\n");
-        return 2;
-    }
-    int64_t one = 0;
-    if (strcmp(argv[0], "--all") != 0 && parse_id(argv[0], &one) < 0) {
-        fprintf(stderr, "zinvolctl: '%s' is not an entry id\n", argv[0]);
-        return 2;
-    }
-    zv_config *cfg = c->cfg;
-    c->cfg = NULL; /* the runtime takes it over */
-    struct event_base *base = event_base_new();
-    zv_errors errs;
-    zv_errors_init(&errs);
-    zv_runtime *rt = base ? zv_runtime_build(cfg, base, ZV_RT_CHECK, &errs) : NULL;
-    for (size_t i = 0; i < errs.n; i++)
-        fprintf(stderr, "%s\n", errs.lines[i]);
-    zv_errors_free(&errs);
-    char err[1024];
+    char path[96];
+    snprintf(path, sizeof(path), "/api/quarantine/%lld/%s", (long long)id, action);
+    int st;
+    zv_json_doc *d = zv_ctl_call_json(c, "POST", path, NULL, &st);
     int rc = 1;
-    if (rt && zv_runtime_open_store(rt, err, sizeof(err)) < 0) {
-        fprintf(stderr, "zinvolctl: %s\n", err);
-    } else if (rt) {
-        int64_t *ids = calloc(1, sizeof(int64_t));
-        if (one)
-            ids = realloc(ids, 2 * sizeof(int64_t)), ids[0] = 1, ids[1] = one;
-        else
-            zv_store_quarantine_each(c->store, collect_ids, &ids);
-        int failed = 0;
-        for (int64_t i = 1; i <= ids[0]; i++) {
-            err[0] = '\0';
-            int r = zv_pipeline_quarantine_retry(rt, ids[i], err, sizeof(err));
-            if (r == 0)
-                printf("%lld: processed again\n", (long long)ids[i]);
-            else
-                printf("%lld: %s\n", (long long)ids[i], err), failed = 1;
-        }
-        free(ids);
-        if (zv_runtime_flush(rt) < 0) failed = 1;
-        rc = failed;
+    if (d && st == 200) {
+        printf("%lld: %s\n", (long long)id,
+               zv_json_str(zv_json_get(zv_json_root(d), "result"), NULL));
+        rc = 0;
+    } else if (d) {
+        printf("%lld: %s\n", (long long)id, zv_ctl_error_of(d));
     }
-    zv_runtime_free(rt);
-    if (base) event_base_free(base);
+    zv_json_free(d);
     return rc;
+}
+
+static int retry_all(zv_ctl *c)
+{
+    int st;
+    zv_json_doc *d = zv_ctl_call_json(c, "GET", "/api/quarantine", NULL, &st);
+    if (!d || st != 200) {
+        if (d) fprintf(stderr, "zinvolctl: %s\n", zv_ctl_error_of(d));
+        zv_json_free(d);
+        return 1;
+    }
+    const zv_json *a = zv_json_root(d);
+    int failed = 0;
+    for (size_t i = 0; i < zv_json_len(a); i++)
+        failed |= act(c, I(zv_json_at(a, i), "id"), "retry");
+    zv_json_free(d);
+    return failed;
+}
+
+static int show(zv_ctl *c, int64_t id)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/api/quarantine/%lld", (long long)id);
+    zv_buf out;
+    zv_buf_init(&out);
+    int st = zv_ctl_call(c, "GET", path, NULL, &out);
+    if (st > 0) fputs(out.data ? out.data : "", st == 200 ? stdout : stderr);
+    zv_buf_free(&out);
+    return st == 200 ? 0 : 1;
 }
 
 int zv_ctl_quarantine(zv_ctl *c, int argc, char **argv)
 {
     if (argc < 1) {
-        fprintf(stderr, "usage: zinvolctl quarantine list|retry ID|--all|drop ID\n");
+        usage();
         return 2;
     }
-    if (zv_ctl_need_store(c) < 0) return 1;
-    if (strcmp(argv[0], "list") == 0) {
-        printf("%-6s %-20s  %-9s %-14s %s  %s\n", "ID", "WHEN", "STAGE", "DESTINATION",
-               "SOURCE/RECORD", "REASON");
-        return zv_store_quarantine_each(c->store, print_entry, NULL) < 0 ? 1 : 0;
+    if (strcmp(argv[0], "list") == 0) return list(c, argc, argv);
+    int64_t id = 0;
+    int is_retry = !strcmp(argv[0], "retry"), is_drop = !strcmp(argv[0], "drop"),
+        is_show = !strcmp(argv[0], "show");
+    if (!is_retry && !is_drop && !is_show) {
+        fprintf(stderr, "zinvolctl: unknown quarantine command '%s'\n", argv[0]);
+        usage();
+        return 2;
     }
-    if (strcmp(argv[0], "retry") == 0) return retry(c, argc - 1, argv + 1);
-    if (strcmp(argv[0], "drop") == 0) {
-        int64_t id;
-        if (argc != 2 || parse_id(argv[1], &id) < 0) {
-            fprintf(stderr, "usage: zinvolctl quarantine drop ID\n");
-            return 2;
-        }
-        if (zv_store_quarantine_delete(c->store, id) < 0) {
-            fprintf(stderr, "zinvolctl: %s\n", zv_store_errmsg(c->store));
-            return 1;
-        }
-        zv_log(ZV_LOG_NOTICE, "ctl", "quarantine entry %lld dropped by operator", (long long)id);
-        printf("%lld: dropped\n", (long long)id);
-        return 0;
+    if (argc != 2) {
+        usage();
+        return 2;
     }
-    fprintf(stderr, "zinvolctl: unknown quarantine command '%s'\n", argv[0]);
-    return 2;
+    if (is_retry && strcmp(argv[1], "--all") == 0) return retry_all(c);
+    if (parse_id(argv[1], &id) < 0) {
+        fprintf(stderr, "zinvolctl: '%s' is not an entry id\n", argv[1]);
+        return 2;
+    }
+    if (is_show) return show(c, id);
+    return act(c, id, is_retry ? "retry" : "drop");
 }

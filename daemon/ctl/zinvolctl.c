@@ -12,13 +12,27 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: zinvolctl [-c CONFIG] [--state-dir DIR] [--plugin-dir DIR] COMMAND ...\n"
+            "usage: zinvolctl [-c CONFIG] [--state-dir DIR] [--plugin-dir DIR] [--socket PATH]\n"
+            "                 [--offline] [--json] COMMAND ...\n"
+            "       zinvolctl --version | --help\n"
+            "\n"
+            "With a daemon running, commands go through its admin socket (admin.socket,\n"
+            "default <state_dir>/admin.sock); without one they work on the store directly.\n"
             "\n"
             "commands:\n"
-            "  quarantine list              records that failed mapping, the minimiser or a rule\n"
+            "  status [--json]              the daemon, health, sources, destinations (backlog,\n"
+            "                               oldest pending, circuit, last success/failure);\n"
+            "                               exit 3 when degraded\n"
+            "  outbox list [--destination D] [--state S] [--limit N]\n"
+            "  outbox show ID|retry ID|drop ID  one payload; retry: try a pending one now;\n"
+            "                               drop: discard a pending one (audited)\n"
+            "  reload                       ask the running daemon to reload its config\n"
+            "  quarantine list [--source S] [--stage S] [--destination D] [--reason TEXT]\n"
+            "                               records that failed mapping, the minimiser or a rule\n"
+            "  quarantine show ID           one entry with its kept input (BSNs masked)\n"
             "  quarantine retry ID|--all    process them again with the current config\n"
-            "  quarantine drop ID           discard one (the drop is logged)\n"
-            "  dlq list                     payloads a funder rejected or that expired\n"
+            "  quarantine drop ID           discard one (written to the audit trail)\n"
+            "  dlq list | show ID           payloads a funder rejected or that expired\n"
             "  dlq retry ID|--all           queue them again (same idempotency key)\n"
             "  dlq drop ID                  discard one (written to the audit trail)\n"
             "  retour DESTINATION FILE      hand a retour message (AW36, AW310, ...) to the\n"
@@ -65,6 +79,23 @@ static int dispatch(zv_ctl *c, int argc, char **argv)
     if (strcmp(cmd, "dlq") == 0) return zv_ctl_dlq(c, argc - 1, argv + 1);
     if (strcmp(cmd, "retour") == 0) return zv_ctl_retour(c, argc - 1, argv + 1);
     if (strcmp(cmd, "disclose") == 0) return zv_ctl_disclose(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "status") == 0) return zv_ctl_status(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "outbox") == 0) return zv_ctl_outbox(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "reload") == 0) {
+        if (argc != 1) {
+            fprintf(stderr, "usage: zinvolctl reload\n");
+            return 2;
+        }
+        int st;
+        zv_json_doc *d = zv_ctl_call_json(c, "POST", "/api/reload", NULL, &st);
+        const zv_json *r = d ? zv_json_root(d) : NULL;
+        if (st == 202)
+            printf("%s\n", zv_json_str(zv_json_get(r, "result"), NULL));
+        else if (d)
+            fprintf(stderr, "%s: %s\n", c->prog, zv_ctl_error_of(d));
+        zv_json_free(d);
+        return st == 202 ? 0 : 1;
+    }
     if (strcmp(cmd, "audit") == 0) {
         if (argc > 1 && strcmp(argv[1], "verify") == 0)
             return zv_ctl_audit_verify(c, argc - 2, argv + 2);
@@ -87,11 +118,15 @@ int main(int argc, char **argv)
     static const struct option opts[] = {{"config", required_argument, 0, 'c'},
                                          {"state-dir", required_argument, 0, 's'},
                                          {"plugin-dir", required_argument, 0, 'p'},
+                                         {"socket", required_argument, 0, 'S'},
+                                         {"offline", no_argument, 0, 'O'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"version", no_argument, 0, 'V'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int o;
     /* '+' stops at the command so that its own options are left for it. */
-    while ((o = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
         switch (o) {
         case 'c':
             c.config_file = optarg;
@@ -102,6 +137,18 @@ int main(int argc, char **argv)
         case 'p':
             c.ov.plugin_dir = optarg;
             break;
+        case 'S':
+            c.socket = optarg;
+            break;
+        case 'O':
+            c.offline = 1;
+            break;
+        case 'j':
+            c.json = 1;
+            break;
+        case 'V':
+            printf("zinvolctl %s\n", ZV_VERSION);
+            return 0;
         case 'h':
             usage(stdout);
             return 0;
@@ -116,6 +163,7 @@ int main(int argc, char **argv)
     }
     zv_log_set_level(ZV_LOG_WARN);
     int rc = dispatch(&c, argc - optind, argv + optind);
+    zv_ctl_finish(&c);
     if (c.store) zv_store_close(c.store);
     zv_config_free(c.cfg);
     zv_plugins_unload_all();

@@ -252,6 +252,7 @@ static void start_send(dest *d, zv_sending *s)
                       .attempt = s->attempt};
     d->inflight++;
     d->m.sent++;
+    s->started_ms = zv_now_ms();
     e->outstanding++;
     s->next_out = e->out_head;
     if (e->out_head) e->out_head->prev_out = s;

@@ -34,6 +34,7 @@ struct zv_sending {
     unsigned char *payload;
     size_t len;
     int attempt; /* this one, 1-based */
+    int64_t started_ms; /* monotonic; for the duration histogram (admin/metrics) */
     int64_t first_enqueued;
     int probe;
     int called_back, queued, recorded;

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <zinvol/util.h>
 
+#include "admin/metrics.h"
 #include "core/log.h"
 
 int64_t zv_engine_wall_ms(void)
@@ -121,6 +122,7 @@ static void record_retry(zv_delivery_engine *e, dest *d, zv_sending *s)
 void zv_engine_record(zv_delivery_engine *e, zv_sending *s)
 {
     dest *d = s->d;
+    int64_t delivered0 = d->m.delivered, dead0 = d->m.dead;
     switch (s->status) {
     case ZV_SEND_OK:
         record_ok(e, d, s);
@@ -139,6 +141,10 @@ void zv_engine_record(zv_delivery_engine *e, zv_sending *s)
         record_retry(e, d, s);
         break;
     }
+    zv_metric_out o = d->m.delivered > delivered0 ? ZV_MOUT_DELIVERED
+                      : d->m.dead > dead0          ? ZV_MOUT_DEAD
+                                                   : ZV_MOUT_RETRIED;
+    zv_metrics_delivery(d->name, o, (double)(zv_now_ms() - s->started_ms) / 1000.0, s->detail);
 }
 
 /* When may this destination try again: earliest due payload, or the end of

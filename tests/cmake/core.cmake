@@ -16,3 +16,6 @@ zv_add_script_test(integration/core_daemon ${CMAKE_CURRENT_SOURCE_DIR}/integrati
                    TIMEOUT 120)
 zv_add_script_test(integration/core_install ${CMAKE_CURRENT_SOURCE_DIR}/integration/core_install.sh
                    TIMEOUT 120)
+# Admin API, metrics, health and the console (daemon/admin).
+zv_add_script_test(integration/admin_api ${CMAKE_CURRENT_SOURCE_DIR}/integration/admin_api.sh
+                   TIMEOUT 180 SKIP_RETURN_CODE 77)

@@ -1,0 +1,65 @@
+/* /healthz: "ok", or "degraded" with every reason an operator should act on. */
+#include "admin.h"
+#include "core/runtime_int.h"
+#include "delivery/delivery.h"
+#include "store/store_admin.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A health probe must not stall the loop behind another writer for long. */
+#define PROBE_WAIT_MS 200
+
+static void __attribute__((format(printf, 3, 4))) reason(zv_buf *out, int *n, const char *fmt, ...)
+{
+    if ((*n)++) zv_buf_puts(out, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    zv_buf_vprintf(out, fmt, ap);
+    va_end(ap);
+}
+
+int zv_health_check(zv_runtime *rt, zv_buf *out)
+{
+    if (!rt || rt->stopping) return 2;
+    int n = 0;
+    int64_t now = zv_now(), limit = rt->cfg->admin.max_pending_age_s;
+    for (size_t i = 0; i < rt->ndests; i++) {
+        const char *name = rt->dests[i].conf->name;
+        zv_delivery_metrics m;
+        if (rt->delivery && zv_delivery_metrics_get(rt->delivery, name, &m) == 0) {
+            if (m.circuit_open == 1)
+                reason(out, &n, "circuit open for %s", name);
+            else if (m.circuit_open == 2)
+                reason(out, &n, "circuit half-open for %s (probing)", name);
+        }
+        int64_t first;
+        if (rt->store && zv_store_outbox_oldest_pending(rt->store, name, &first) == 0 &&
+            now - first > limit)
+            reason(out, &n, "oldest pending payload for %s is %llds old (limit %llds)", name,
+                   (long long)(now - first), (long long)limit);
+    }
+    char err[512];
+    if (!rt->store) {
+        reason(out, &n, "store not open");
+    } else if (zv_store_write_probe(rt->store, PROBE_WAIT_MS, err, sizeof(err)) < 0) {
+        reason(out, &n, "store not writable: %s", err);
+    }
+    return n ? 1 : 0;
+}
+
+int zv_health_text(zv_runtime *rt, zv_buf *body)
+{
+    zv_buf r;
+    zv_buf_init(&r);
+    int h = zv_health_check(rt, &r);
+    if (h == 0)
+        zv_buf_puts(body, "ok\n");
+    else if (h == 2)
+        zv_buf_puts(body, "stopping\n");
+    else
+        zv_buf_printf(body, "degraded: %s\n", r.data ? r.data : "");
+    zv_buf_free(&r);
+    return h == 0 ? 200 : 503;
+}
