@@ -44,7 +44,7 @@ const char zv_console_css[] =
     "label{display:block;font-weight:600}input,select{font:inherit;padding:.3rem;"
     "min-height:44px;border:2px solid #5c5c5c;border-radius:.3rem}\n"
     ".login{max-width:24rem;margin:3rem auto}.login input{width:100%;margin:.25rem 0 1rem}\n"
-    ".muted{color:var(--muted)}code{word-break:break-all}\n"
+    ".muted{color:var(--muted)}code{word-break:break-all}header .who{color:#dfe6ee}\n"
     "@media (max-width:700px){table.cards thead{position:absolute;left:-9999px}"
     "table.cards tr{display:block;border:1px solid var(--line);margin:0 0 .75rem;"
     "padding:.25rem}table.cards td{display:block;border:0;padding:.2rem .4rem}"
@@ -151,7 +151,7 @@ static void page_open(const zv_console_req *r, zv_buf *b, const char *title, con
         zv_buf_printf(b, "<li><a href=\"%s\"%s>%s</a></li>", links[i][0],
                       strcmp(links[i][0], current) == 0 ? " aria-current=\"page\"" : "",
                       links[i][1]);
-    zv_buf_puts(b, "</ul></nav><span class=\"muted\" style=\"color:#dfe6ee\">");
+    zv_buf_puts(b, "</ul></nav><span class=\"who\">Signed in: ");
     zv_html_esc(b, r->who);
     zv_buf_printf(b, "</span></header><main id=\"main\"><h1>%s</h1>", title);
     char notice[512];

@@ -19,3 +19,6 @@ zv_add_script_test(integration/core_install ${CMAKE_CURRENT_SOURCE_DIR}/integrat
 # Admin API, metrics, health and the console (daemon/admin).
 zv_add_script_test(integration/admin_api ${CMAKE_CURRENT_SOURCE_DIR}/integration/admin_api.sh
                    TIMEOUT 180 SKIP_RETURN_CODE 77)
+zv_add_script_test(integration/admin_console
+                   ${CMAKE_CURRENT_SOURCE_DIR}/integration/admin_console.sh
+                   TIMEOUT 240 SKIP_RETURN_CODE 77)
