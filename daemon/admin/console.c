@@ -51,7 +51,7 @@ const char zv_console_css[] =
     "table.cards td::before{content:attr(data-label) \": \";font-weight:600}"
     "td.num{text-align:left}}\n";
 
-void zv_html_esc(zv_buf *b, const char *s)
+void zv_console_esc(zv_buf *b, const char *s)
 {
     for (const char *p = s ? s : ""; *p; p++) {
         switch (*p) {
@@ -117,10 +117,10 @@ static int64_t i_of(const zv_json *o, const char *key)
 static void cell(zv_buf *b, const char *label, const char *v)
 {
     zv_buf_puts(b, "<td data-label=\"");
-    zv_html_esc(b, label);
+    zv_console_esc(b, label);
     zv_buf_puts(b, "\">");
     if (v && *v)
-        zv_html_esc(b, v);
+        zv_console_esc(b, v);
     else
         zv_buf_puts(b, "<span class=\"muted\">-</span>");
     zv_buf_puts(b, "</td>");
@@ -152,7 +152,7 @@ static void page_open(const zv_console_req *r, zv_buf *b, const char *title, con
                       strcmp(links[i][0], current) == 0 ? " aria-current=\"page\"" : "",
                       links[i][1]);
     zv_buf_puts(b, "</ul></nav><span class=\"who\">Signed in: ");
-    zv_html_esc(b, r->who);
+    zv_console_esc(b, r->who);
     zv_buf_printf(b, "</span></header><main id=\"main\"><h1>%s</h1>", title);
     char notice[512];
     const char *n = zv_admin_query(r->query, "notice", notice, sizeof(notice));
@@ -160,7 +160,7 @@ static void page_open(const zv_console_req *r, zv_buf *b, const char *title, con
     const char *isbad = zv_admin_query(r->query, "bad", bad, sizeof(bad));
     if (n) {
         zv_buf_printf(b, "<p class=\"notice%s\" role=\"status\">", isbad ? " bad" : "");
-        zv_html_esc(b, n);
+        zv_console_esc(b, n);
         zv_buf_puts(b, "</p>");
     }
 }
@@ -190,7 +190,7 @@ static void circuit_badge(zv_buf *b, const char *c)
                       : !strcmp(c, "open")   ? "bad"
                                              : "warn";
     zv_buf_printf(b, "<span class=\"badge %s\">", cls);
-    zv_html_esc(b, c ? c : "unknown");
+    zv_console_esc(b, c ? c : "unknown");
     zv_buf_puts(b, "</span>");
 }
 
@@ -211,16 +211,16 @@ static int overview(const zv_console_req *r, zv_buf *b)
     const char *hs = s_of(h, "status");
     int ok = hs && strcmp(hs, "ok") == 0;
     zv_buf_printf(b, "<p class=\"notice%s\" role=\"status\">Health: <strong>", ok ? "" : " bad");
-    zv_html_esc(b, hs);
+    zv_console_esc(b, hs);
     zv_buf_puts(b, "</strong>");
     if (!ok && s_of(h, "reasons")) {
         zv_buf_puts(b, " - ");
-        zv_html_esc(b, s_of(h, "reasons"));
+        zv_console_esc(b, s_of(h, "reasons"));
     }
     const zv_json *dm = zv_json_get(s, "daemon"), *cf = zv_json_get(s, "config");
     zv_buf_printf(b, "</p><p>zinvold %s, up %llds. Config <code>", s_of(s, "version"),
                   (long long)i_of(dm, "uptime_s"));
-    zv_html_esc(b, s_of(cf, "file"));
+    zv_console_esc(b, s_of(cf, "file"));
     zv_buf_printf(b,
                   "</code> (sha256 <code>%.12s</code>). In quarantine: "
                   "<a href=\"/quarantine\">%lld</a>.</p>",
@@ -284,7 +284,7 @@ static void filter_input(zv_buf *b, const char *id, const char *label, const cha
 {
     zv_buf_printf(b, "<div><label for=\"%s\">%s</label><input id=\"%s\" name=\"%s\" value=\"", id,
                   label, id, id);
-    zv_html_esc(b, value);
+    zv_console_esc(b, value);
     zv_buf_puts(b, "\"></div>");
 }
 
@@ -489,7 +489,7 @@ static int audit(const zv_console_req *r, zv_buf *b)
                       "<p class=\"notice bad\" role=\"alert\">Audit trail BROKEN at entry "
                       "%lld: ",
                       (long long)i_of(v, "broken_at"));
-        zv_html_esc(b, s_of(v, "why"));
+        zv_console_esc(b, s_of(v, "why"));
         zv_buf_puts(b, "</p>");
     }
     zv_json_free(d);

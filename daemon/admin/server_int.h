@@ -19,6 +19,6 @@ int zv_console_handle(const zv_console_req *r, zv_buf *out, char *location, size
 /* The stylesheet, served as /console.css. */
 extern const char zv_console_css[];
 /* HTML-escape s into b. */
-void zv_html_esc(zv_buf *b, const char *s);
+void zv_console_esc(zv_buf *b, const char *s);
 
 #endif
