@@ -237,14 +237,14 @@ static int emit_page(fh_src *s, const zv_json *bundle)
         char rid[200];
         snprintf(rid, sizeof(rid), "%s/%s", t, id ? id : "?");
         fh_flat_reset(&s->flat);
-        fh_flatten(&s->flat, r, NULL);
+        if (fh_flatten(&s->flat, r, NULL) < 0) return -1; /* out of memory */
         if (strcmp(t, "Patient") == 0) patient_facts(s, r, rid);
         if (strcmp(t, "EpisodeOfCare") == 0) {
             const char *ref = zv_json_str(zv_json_pointer(r, "/patient/reference"), NULL);
             const zv_json *p = resolve_ref(s, entries, r, ref);
-            if (p)
-                fh_flatten(&s->flat, p, "Patient");
-            else if (ref) {
+            if (p) {
+                if (fh_flatten(&s->flat, p, "Patient") < 0) return -1;
+            } else if (ref) {
                 s->host->log(s->ctx, ZV_LOG_WARN, "fhir: %s: patient %.200s is not in the Bundle",
                              rid, ref);
                 s->host->count(s->ctx, "unresolved_patients", 1);

@@ -44,6 +44,7 @@ static void add(fh_flat *f, const char *path, size_t plen, const char *v, size_t
 void fh_flat_reset(fh_flat *f)
 {
     zv_buf_reset(&f->buf);
+    f->buf.oom = 0; /* what failed was one resource; the buffer is intact */
     f->n = 0;
     f->bad[0] = '\0';
 }
@@ -85,7 +86,7 @@ static const struct {
                {"http://fhir.nl/fhir/NamingSystem/uzi-nr-pers", "uzi"}};
 
 /* Names already used in one array, to number their repeats. */
-#define MAX_NAMES 16
+#define MAX_NAMES 32
 typedef struct names {
     char name[MAX_NAMES][104];
     int count[MAX_NAMES];
@@ -185,17 +186,26 @@ static void member(fh_flat *f, const char *key, const zv_json *v, char *path, si
     o += (size_t)n;
     int ext = strcmp(key, "extension") == 0 || strcmp(key, "modifierExtension") == 0;
     if (zv_json_type_of(v) == ZV_JSON_ARRAY) {
-        names used;
-        used.n = 0;
+        /* Only identifiers and extensions have names to number; on the
+         * heap, as resources nest deeply. */
+        names *used = NULL;
+        if (ext || strcmp(key, "identifier") == 0) {
+            if (!(used = malloc(sizeof(*used)))) {
+                f->buf.oom = 1;
+                return;
+            }
+            used->n = 0;
+        }
         for (size_t i = 0; i < zv_json_len(v); i++) {
             char sel[160];
             const zv_json *el = zv_json_at(v, i);
-            selector(key, el, i, &used, sel, sizeof(sel));
+            selector(key, el, i, used, sel, sizeof(sel));
             size_t sl = strlen(sel);
             if (o + sl + 1 >= cap) continue;
             memcpy(path + o, sel, sl + 1);
             walk(f, el, path, o + sl, cap, ext);
         }
+        free(used);
         path[o] = '\0';
         return;
     }
