@@ -1,4 +1,4 @@
-/* Store: the outbox (enqueue, claim, outcome of each attempt) and retention. */
+/* Store: the outbox (enqueue, claim, outcome of each attempt); retention is store_retention.c. */
 #include "store_int.h"
 
 #include <stdio.h>
@@ -377,25 +377,6 @@ int zv_store_record_verdict(zv_store *s, int64_t outbox_id, int accepted, const 
         if (!accepted) dlq_insert(s, outbox_id, d, dlq_id);
     }
     return zv_store_commit(s);
-}
-
-int64_t zv_store_prune(zv_store *s, int64_t before, int limit)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE outbox SET payload = NULL WHERE id IN "
-                           "(SELECT id FROM outbox WHERE state = 'delivered' AND payload IS NOT "
-                           "NULL AND delivered_at < ? ORDER BY delivered_at LIMIT ?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return zv_store_fail(s, "prune");
-    sqlite3_bind_int64(st, 1, before);
-    sqlite3_bind_int(st, 2, limit > 0 ? limit : 500);
-    int64_t n =
-        sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) : zv_store_fail(s, "prune");
-    sqlite3_finalize(st);
-    /* The values kept for disclosure go with the payload they came from. */
-    if (n > 0 && zv_store_disclosure_prune(s) < 0) return -1;
-    return n;
 }
 
 struct find_rec {
