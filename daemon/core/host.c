@@ -239,15 +239,15 @@ static const char *h_state_dir(zv_ctx *ctx)
     char *p = malloc(len);
     if (!p) return NULL;
     snprintf(p, len, "%s/plugins", ctx->rt->cfg->state_dir);
-    mkdir(ctx->rt->cfg->state_dir, 0750);
-    mkdir(p, 0750);
+    mkdir(ctx->rt->cfg->state_dir, 0700);
+    mkdir(p, 0700);
     snprintf(p, len, "%s/plugins/%s", ctx->rt->cfg->state_dir, ctx->component);
     /* component is "kind/name": make both levels. */
     char *slash = strrchr(p, '/');
     *slash = '\0';
-    mkdir(p, 0750);
+    mkdir(p, 0700);
     *slash = '/';
-    if (mkdir(p, 0750) < 0 && errno != EEXIST) {
+    if (mkdir(p, 0700) < 0 && errno != EEXIST) {
         zv_log(ZV_LOG_ERROR, ctx->component, "cannot create state directory %s: %s", p,
                strerror(errno));
         free(p);

@@ -235,9 +235,8 @@ static void batch_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 static int ensure_state_dir(const char *dir, char *err, size_t errlen)
 {
-    if (mkdir(dir, 0750) == 0 || errno == EEXIST) return 0;
-    snprintf(err, errlen, "cannot create state directory %s: %s", dir, strerror(errno));
-    return -1;
+    /* The store under it holds BSNs: its mode is ours, not the umask's. */
+    return zv_store_state_dir(dir, err, errlen);
 }
 
 int zv_runtime_open_store(zv_runtime *rt, char *err, size_t errlen)

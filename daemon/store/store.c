@@ -114,6 +114,11 @@ zv_store *zv_store_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    /* Before SQLite creates anything: its -wal/-shm take the file's mode. */
+    if (zv_store_file_modes(path, err, errlen) < 0) {
+        zv_store_close(s);
+        return NULL;
+    }
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");

@@ -17,7 +17,15 @@
 
 typedef struct zv_store zv_store;
 
+/* Creates the file (mode 0600, see zv_store_file_modes) if it is absent. */
 zv_store *zv_store_open(const char *path, char *err, size_t errlen);
+/* The state directory: created 0700, or made so whatever it was (under a
+ * systemd unit whose StateDirectory= it is, the unit's group bits stay);
+ * never any access for others.  -1 when that cannot be done. */
+int zv_store_state_dir(const char *dir, char *err, size_t errlen);
+/* The store file and its -wal/-shm: 0600 (0640 when the folder gives its
+ * group access and others none), created if the database is absent. */
+int zv_store_file_modes(const char *path, char *err, size_t errlen);
 void zv_store_close(zv_store *s);
 const char *zv_store_errmsg(zv_store *s);
 
