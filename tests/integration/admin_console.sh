@@ -112,6 +112,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 port, token, shots, qid, keep, did, dleft, dbpath = sys.argv[1:9]
 base = f"https://127.0.0.1:{port}"
@@ -125,6 +127,12 @@ for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no
 drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 drv.set_page_load_timeout(60)
 saved = []
+# A click that submits a form returns before the next page is there (more so
+# on a loaded machine): wait for what the next page must show.
+wait = WebDriverWait(drv, 60)
+
+def notice():
+    return wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.notice"))).text
 
 def shot(name, phone_width_checked=True):
     for w, h in ((1280, 900), (390, 844)):
@@ -174,6 +182,7 @@ try:
     shot("login")
     drv.find_element(By.ID, "token").send_keys(token)
     drv.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait.until(EC.title_contains("Overview"))
     assert drv.find_element(By.TAG_NAME, "h1").text == "Overview", drv.page_source[:500]
     ck = drv.get_cookie("zv_session")
     assert ck and ck["httpOnly"] and ck["secure"] and ck.get("sameSite") == "Strict", ck
@@ -188,13 +197,14 @@ try:
     # The filter: only entry 3's reason mentions 'Q'.
     drv.find_element(By.ID, "q").send_keys("'Q'")
     drv.find_element(By.CSS_SELECTOR, "form[role=search] button").click()
+    wait.until(EC.url_contains("q="))
     rows = drv.find_elements(By.CSS_SELECTOR, "tbody tr")
     assert len(rows) == 1 and f"ecd/3" in rows[0].text, [r.text for r in rows]
     drv.get(base + "/quarantine")
     shot("quarantine")
     drv.find_element(By.CSS_SELECTOR, f"form[action='/ui/quarantine/{qid}/retry'] button").click()
-    notice = drv.find_element(By.CSS_SELECTOR, "p.notice").text
-    assert f"{qid}: processed again" in notice, notice
+    text = notice()
+    assert f"{qid}: processed again" in text, text
     shot("quarantine-after-retry")
 
     drv.get(base + "/dlq")
@@ -209,8 +219,8 @@ try:
             break
     assert focused() == want, "the Drop button is not reachable by Tab"
     drv.switch_to.active_element.send_keys(Keys.ENTER)
-    notice = drv.find_element(By.CSS_SELECTOR, "p.notice").text
-    assert f"{did}: dropped (recorded in the audit trail)" in notice, notice
+    text = notice()
+    assert f"{did}: dropped (recorded in the audit trail)" in text, text
     shot("dlq-after-drop")
 
     drv.get(base + "/outbox")
