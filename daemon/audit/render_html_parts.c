@@ -21,8 +21,8 @@ static const char *const LEVEL_ABBR[ZV_LEVEL_COUNT] = {"W", "S", "T", "C", "SA",
 
 static const char *const LEVEL_EXPLAIN[ZV_LEVEL_COUNT] = {
     "een wet of regeling noemt het gegeven",
-    "de berichtstandaard vraagt het; wettelijk verplicht alleen als een regeling de standaard "
-    "voor deze bestemming voorschrijft",
+    ("de berichtstandaard vraagt het; wettelijk verplicht alleen als een regeling de standaard "
+     "voor deze bestemming voorschrijft"),
     "beleid van een toezichthouder of uitvoerder, zonder wettelijke grondslag",
     "gevraagd in een contract of overeenkomst",
     "gevraagd in een sectorafspraak of kwaliteitskader",

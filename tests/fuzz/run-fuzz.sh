@@ -23,6 +23,7 @@ for bin in "${all[@]}"; do
   [ -f "tests/fuzz/$h.dict" ] && dict=(-dict="tests/fuzz/$h.dict")
   log="$B/fuzz-$h.log"
   set +e
+  ZV_PLUGIN_DIR="$PWD/$B/plugins" ZV_SOURCE_DIR="$PWD" \
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$B/tests/$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
