@@ -106,6 +106,8 @@ static int collect_dest(zv_audit_collected *c, const zv_config *cfg, size_t d, z
     if (!c->msgs[d]) return -1;
     int rc = 0;
     for (size_t m = 0; m < n; m++) {
+        /* Only what this destination really receives (ABI 1.2). */
+        if (!zv_plugin_message_active(desc, dc->format_options, (int)m)) continue;
         const zv_message_decl *decl = &desc->format->messages[m];
         zv_catalogue *cat = load_catalogue(cfg, dc, decl, errs);
         if (!cat) {

@@ -93,6 +93,16 @@ static int route_record(zv_runtime *rt, const zv_record *rec, const char *only)
         if (!zv_dest_matches(d, rec)) continue;
         int m = d->fmt.desc->format->classify(d->fmt.state, rec);
         if (m < 0 || (size_t)m >= d->nmsg) continue;
+        if (!d->mins[m]) { /* the format broke its own message_active() */
+            d->quarantined++;
+            snprintf(reason, sizeof(reason),
+                     "the format classified the record as %s, which is "
+                     "not active with this destination's format_options",
+                     d->fmt.desc->format->messages[m].name);
+            if (zv_pipeline_quarantine(rt, rec, "format", d->conf->name, NULL, NULL, reason) < 0)
+                return -1;
+            continue;
+        }
         zv_record *min = NULL;
         field[0] = reason[0] = '\0';
         zv_min_result r =

@@ -66,6 +66,18 @@ static int remember(const char *path, void *handle, const zv_plugin_descriptor *
     return 0;
 }
 
+/* The descriptor of a 1.0 or 1.1 plugin ends at transport: appended
+ * members are read only when the plugin says it has them. */
+#define HAS_MEMBER(d, member)                                                                      \
+    ((d)->abi_minor >= 2 &&                                                                        \
+     (d)->size >= offsetof(zv_plugin_descriptor, member) + sizeof((d)->member))
+
+int zv_plugin_message_active(const zv_plugin_descriptor *d, const zv_json *options, int m)
+{
+    if (!HAS_MEMBER(d, message_active) || !d->message_active) return 1;
+    return d->message_active(options, m) != 0;
+}
+
 static const char *check_ops(const zv_plugin_descriptor *d)
 {
     if (!d->name || !*d->name) return "descriptor has no name";

@@ -36,7 +36,8 @@ extern "C" {
 #endif
 
 #define ZV_ABI_MAJOR 1
-#define ZV_ABI_MINOR 1
+/* 1.1: zv_host.http_route_limit; 1.2: zv_plugin_descriptor.message_active */
+#define ZV_ABI_MINOR 2
 #define ZV_PLUGIN_SYMBOL "zv_plugin"
 
 #if defined(__GNUC__)
@@ -351,6 +352,17 @@ typedef struct zv_plugin_descriptor {
     const zv_source_ops *source;       /* kind == ZV_PLUGIN_SOURCE */
     const zv_format_ops *format;       /* kind == ZV_PLUGIN_FORMAT */
     const zv_transport_ops *transport; /* kind == ZV_PLUGIN_TRANSPORT */
+
+    /* ---- ABI 1.2 ---- */
+    /* Formats, optional: whether an instance with these options can ever
+     * produce messages[message] (1) or never does (0), e.g. an iJw-only
+     * instance never sends WMO305.  options is the destination's
+     * format_options object as configured (NULL when absent; defaults not
+     * applied).  A pure function of the options: the core calls it without
+     * an instance (catalogue checks, the audit report).  NULL, or a plugin
+     * of ABI 1.0 or 1.1: every message is active.  Read it with
+     * zv_plugin_message_active() in the core. */
+    int (*message_active)(const zv_json *options, int message);
 } zv_plugin_descriptor;
 
 #define ZV_DESCRIPTOR_HEAD(kind_, name_)                                                           \

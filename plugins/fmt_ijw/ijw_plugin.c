@@ -210,6 +210,17 @@ static int interpret_cb(void *state, const zv_answer *a, zv_verdict_out *out)
     return ijw_interpret(state, a, out);
 }
 
+/* ABI 1.2: an instance sends the messages of its own standard only, so a
+ * Jeugdwet destination's catalogue checks and audit rows leave WMO out. */
+static int ijw_message_active(const zv_json *options, int message)
+{
+    const zv_json *v = options ? zv_json_get(options, "standard") : NULL;
+    const char *std = v ? zv_json_str(v, NULL) : NULL;
+    int wmo, want = std && strcmp(std, "wmo") == 0;
+    ijw_msg m;
+    return ijw_message_of(message, &wmo, &m) == 0 && wmo == want;
+}
+
 static const zv_format_ops format_ops = {
     .messages = messages,
     .classify = ijw_classify,
@@ -226,4 +237,5 @@ ZV_PLUGIN_DEFINE = {
     .create = ijw_create,
     .destroy = ijw_destroy,
     .format = &format_ops,
+    .message_active = ijw_message_active,
 };

@@ -108,7 +108,12 @@ START_TEST(collect_from_config_and_store)
     ck_assert_msg(rc == 0, "%s", errs.n ? errs.lines[0] : "?");
     const zv_audit_input *in = zv_audit_collected_input(col);
     ck_assert_uint_eq(in->ndests, 2);
-    ck_assert_uint_eq(in->dests[0].nmsgs, 6); /* JW305, JW307, WMO305, WMO307, JW323, WMO323 */
+    /* A Jeugdwet-only ijw destination (standard jw by default): only the
+     * messages it really receives (ABI 1.2 message_active). */
+    ck_assert_uint_eq(in->dests[0].nmsgs, 3);
+    ck_assert_str_eq(in->dests[0].msgs[0].message, "JW305");
+    ck_assert_str_eq(in->dests[0].msgs[1].message, "JW307");
+    ck_assert_str_eq(in->dests[0].msgs[2].message, "JW323");
     ck_assert_uint_eq(in->dests[1].nmsgs, 1);
     ck_assert_str_eq(zv_catalogue_id(in->dests[1].msgs[0].cat), "cbs-jeugd");
     ck_assert_uint_eq(in->sources[0].nfields, 6);

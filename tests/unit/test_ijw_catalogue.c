@@ -2,6 +2,8 @@
  * messages, and together with the real minimiser yield messages without the
  * fields nobody requires (Voornamen, Voorletters, free text). */
 #include <check.h>
+#include <stddef.h>
+#include "core/plugin_loader.h"
 #include <stdlib.h>
 #include <string.h>
 #include <zinvol/plugin.h>
@@ -99,11 +101,44 @@ START_TEST(catalogues_match_messages_and_minimise)
 }
 END_TEST
 
+/* ABI 1.2: an instance sends its own standard's messages only, and the
+ * core reads message_active only from a plugin that has it. */
+START_TEST(active_messages_follow_the_standard)
+{
+    void *handle;
+    char err[512];
+    const zv_plugin_descriptor *d = zvt_load("fmt_ijw.so", &handle, err, sizeof(err));
+    ck_assert_msg(d != NULL, "%s", err);
+    ck_assert_uint_ge(d->abi_minor, 2);
+    const char *opts[] = {NULL, "{\"standard\": \"jw\"}", "{\"standard\": \"wmo\"}"};
+    const char *want[] = {"JW305,JW307,JW323", "JW305,JW307,JW323", "WMO305,WMO307,WMO323"};
+    for (int k = 0; k < 3; k++) {
+        zv_json_doc *doc =
+            opts[k] ? zv_json_parse(opts[k], strlen(opts[k]), 0, err, sizeof(err)) : NULL;
+        char got[128] = "";
+        for (int m = 0; d->format->messages[m].name; m++)
+            if (zv_plugin_message_active(d, doc ? zv_json_root(doc) : NULL, m)) {
+                size_t l = strlen(got);
+                snprintf(got + l, sizeof(got) - l, "%s%s", l ? "," : "",
+                         d->format->messages[m].name);
+            }
+        ck_assert_str_eq(got, want[k]);
+        zv_json_free(doc);
+    }
+    /* A descriptor of ABI 1.1 ends before message_active: never read. */
+    zv_plugin_descriptor old = *d;
+    old.abi_minor = 1;
+    old.size = (uint32_t)offsetof(zv_plugin_descriptor, message_active);
+    ck_assert_int_eq(zv_plugin_message_active(&old, NULL, 2), 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ijw_catalogue");
     TCase *tc = tcase_create("catalogue");
     tcase_add_test(tc, catalogues_match_messages_and_minimise);
+    tcase_add_test(tc, active_messages_follow_the_standard);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
