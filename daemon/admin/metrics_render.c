@@ -149,24 +149,52 @@ static void dest_counters(zv_runtime *rt, zv_buf *b)
     }
 }
 
+static const char *const states[] = {"pending", "inflight", "delivered", "dead", "dropped"};
+
+struct summary {
+    zv_runtime *rt;
+    int64_t (*n)[5];
+    int64_t *oldest; /* of pending and inflight; 0 none */
+};
+
+static int sum_cb(const char *dest, const char *state, int64_t n, int64_t oldest, void *arg)
+{
+    struct summary *x = arg;
+    for (size_t i = 0; i < x->rt->ndests; i++) {
+        if (strcmp(x->rt->dests[i].conf->name, dest) != 0) continue;
+        for (int k = 0; k < 5; k++)
+            if (strcmp(states[k], state) == 0) x->n[i][k] = n;
+        if ((!strcmp(state, "pending") || !strcmp(state, "inflight")) &&
+            (!x->oldest[i] || oldest < x->oldest[i]))
+            x->oldest[i] = oldest;
+    }
+    return 0;
+}
+
 static void dest_gauges(zv_runtime *rt, zv_buf *b)
 {
     int64_t now = zv_now();
-    static const char *const states[] = {"pending", "inflight", "delivered", "dead", "dropped"};
+    size_t nd = rt->ndests ? rt->ndests : 1;
+    struct summary x = {rt, calloc(nd, sizeof(*x.n)), calloc(nd, sizeof(int64_t))};
+    if (!x.n || !x.oldest) {
+        free(x.n);
+        free(x.oldest);
+        return;
+    }
+    /* One pass over the outbox, not one query per destination and state. */
+    zv_store_outbox_summary(rt->store, sum_cb, &x);
     head(b, "zinvol_outbox_payloads", "gauge", "Payloads in the outbox, per state.");
     for (size_t i = 0; i < rt->ndests; i++)
         for (size_t k = 0; k < 5; k++)
             sample2(b, "zinvol_outbox_payloads", "destination", rt->dests[i].conf->name, "state",
-                    states[k],
-                    (double)zv_store_outbox_count(rt->store, rt->dests[i].conf->name, states[k]));
+                    states[k], (double)x.n[i][k]);
     head(b, "zinvol_outbox_oldest_pending_age_seconds", "gauge",
          "Age of the oldest payload not yet delivered (0: none waiting).");
-    for (size_t i = 0; i < rt->ndests; i++) {
-        int64_t first = 0;
-        int r = zv_store_outbox_oldest_pending(rt->store, rt->dests[i].conf->name, &first);
+    for (size_t i = 0; i < rt->ndests; i++)
         sample1(b, "zinvol_outbox_oldest_pending_age_seconds", "destination",
-                rt->dests[i].conf->name, r == 0 ? (double)(now - first) : 0);
-    }
+                rt->dests[i].conf->name, x.oldest[i] ? (double)(now - x.oldest[i]) : 0);
+    free(x.n);
+    free(x.oldest);
     head(b, "zinvol_staged_records", "gauge",
          "Records waiting for their destination's batch window.");
     for (size_t i = 0; i < rt->ndests; i++)

@@ -54,6 +54,28 @@ int zv_store_outbox_list(zv_store *s, const char *destination, const char *state
     return ret;
 }
 
+int zv_store_outbox_summary(zv_store *s, zv_outbox_sum_cb cb, void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT destination, state, count(*), min(first_enqueued) FROM outbox "
+                           "GROUP BY destination, state",
+                           -1, &st, NULL) != SQLITE_OK)
+        return zv_store_fail(s, "outbox summary");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *d = zv_store_col_text(st, 0), *state = zv_store_col_text(st, 1);
+        if (cb(d ? d : "", state ? state : "", sqlite3_column_int64(st, 2),
+               sqlite3_column_int64(st, 3), arg)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    int ret = rc == SQLITE_DONE ? 0 : zv_store_fail(s, "outbox summary");
+    sqlite3_finalize(st);
+    return ret;
+}
+
 /* One integer from a query with one text parameter: 0 found, 1 NULL/none. */
 static int one_int(zv_store *s, const char *sql, const char *a, int64_t *out)
 {

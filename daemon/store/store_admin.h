@@ -12,6 +12,11 @@
 /* Outbox rows, newest first; destination/state NULL: any; limit 0: 100. */
 int zv_store_outbox_list(zv_store *s, const char *destination, const char *state, int64_t limit,
                          zv_outbox_cb cb, void *arg);
+/* Per destination and state: count and the oldest first_enqueued, in one
+ * pass over the outbox (for /metrics and status on a large backlog). */
+typedef int (*zv_outbox_sum_cb)(const char *destination, const char *state, int64_t n,
+                                int64_t oldest, void *arg);
+int zv_store_outbox_summary(zv_store *s, zv_outbox_sum_cb cb, void *arg);
 /* Oldest first_enqueued of the destination's pending/inflight rows: 0 found, 1 none. */
 int zv_store_outbox_oldest_pending(zv_store *s, const char *destination, int64_t *first_enqueued);
 /* Newest delivered_at of the destination: 0 found, 1 none. */
