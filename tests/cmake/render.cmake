@@ -13,3 +13,7 @@ zv_add_script_test(bench/e2e_bench_smoke ${CMAKE_CURRENT_SOURCE_DIR}/bench/e2e_b
                    TIMEOUT 600)
 set_property(TEST bench/e2e_bench_smoke PROPERTY
              ENVIRONMENT "${ZV_TEST_ENV};ZV_E2E_ARGS=--clients 2000 --build ${CMAKE_BINARY_DIR}")
+zv_add_script_test(integration/render_units_daemon
+                   ${CMAKE_CURRENT_SOURCE_DIR}/integration/render_units_daemon.sh TIMEOUT 300)
+set_property(TEST integration/render_units_daemon APPEND PROPERTY ENVIRONMENT
+             "ZV_TEST_PLUGIN_DIR=${CMAKE_BINARY_DIR}/test-plugins")
