@@ -361,12 +361,22 @@ static int render_unit(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
     return rc;
 }
 
+static int flush_unit(zv_runtime *rt, zv_dest_rt *d);
+
 int zv_pipeline_flush_step(zv_runtime *rt, zv_dest_rt *d)
 {
     if (!d->fmt.desc || !rt->store) {
         d->dirty = 0;
         return 0;
     }
+    int64_t t0 = zv_mono_ns();
+    int r = flush_unit(rt, d);
+    d->unit_ns += zv_mono_ns() - t0;
+    return r;
+}
+
+static int flush_unit(zv_runtime *rt, zv_dest_rt *d)
+{
     const zv_policy *p = &d->conf->policy;
     staged_list l = {.max_n = p->max_records > 0 ? (size_t)p->max_records : 5000,
                      .max_bytes = p->max_bytes > 0 ? (size_t)p->max_bytes : (8u << 20),

@@ -319,21 +319,23 @@ static void log_stage_times(zv_runtime *rt)
     int64_t drained = rt->t_drained ? rt->t_drained : now;
     int64_t rendered = rt->t_rendered ? rt->t_rendered : now;
     double read = (double)(drained - rt->t_start - rt->emit_ns) / 1e9;
-    double render = 0;
+    double render = 0, units = 0;
     for (size_t i = 0; i < rt->ndests; i++) {
         zv_dest_rt *d = &rt->dests[i];
         double s = (double)d->render_ns / 1e9;
         render += s;
         zv_log(ZV_LOG_INFO, d->fmt.ctx->component,
-               "timing: render+validate %.3f s for %lld records (%.0f records/s), %lld payloads",
+               "timing: render+validate %.3f s for %lld records (%.0f records/s), %lld payloads; "
+               "work units in all %.3f s",
                s, (long long)d->render_records, s > 0 ? (double)d->render_records / s : 0.0,
-               (long long)d->payloads);
+               (long long)d->payloads, (double)d->unit_ns / 1e9);
+        units += (double)d->unit_ns / 1e9;
     }
     zv_log(ZV_LOG_INFO, "core",
-           "timing: wall %.3f s; read %.3f s, map %.3f s, render+validate %.3f s, deliver %.3f s, "
-           "after the last render %.3f s",
+           "timing: wall %.3f s; read %.3f s, map %.3f s, render+validate %.3f s (work units "
+           "%.3f s), deliver %.3f s, after the last render %.3f s",
            (double)(now - rt->t_start) / 1e9, read < 0 ? 0 : read, (double)rt->emit_ns / 1e9,
-           render, rt->delivery ? (double)zv_delivery_busy_ns(rt->delivery) / 1e9 : 0.0,
+           render, units, rt->delivery ? (double)zv_delivery_busy_ns(rt->delivery) / 1e9 : 0.0,
            (double)(now - rendered) / 1e9);
 }
 

@@ -66,6 +66,7 @@ struct zv_dest_rt {
     int64_t flush_after;    /* staged id cursor of the flush in progress */
     int64_t render_ns;      /* time in the format's render (with its validation) */
     int64_t render_records; /* records handed to render */
+    int64_t unit_ns;        /* whole work units: read staged, render, outbox, commit */
 };
 
 typedef struct zv_route {
