@@ -239,9 +239,10 @@ static int render_try(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, s
     int rc = TRY_STORE;
     if (!out.rejected) goto done;
     d->fmt.ctx->last_error[0] = '\0';
-    int64_t t0 = zv_mono_ns();
+    int64_t t0 = zv_mono_ns(), c0 = zv_thread_cpu_ns();
     int r = d->fmt.desc->format->render(d->fmt.state, &b, &out);
     d->render_ns += zv_mono_ns() - t0;
+    d->render_cpu_ns += zv_thread_cpu_ns() - c0;
     d->render_records += (int64_t)n;
     if (r != 0 || out.bad) {
         rc = TRY_FAILED;

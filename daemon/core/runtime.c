@@ -324,11 +324,13 @@ static void log_stage_times(zv_runtime *rt)
         zv_dest_rt *d = &rt->dests[i];
         double s = (double)d->render_ns / 1e9;
         render += s;
+        double cpu = (double)d->render_cpu_ns / 1e9;
         zv_log(ZV_LOG_INFO, d->fmt.ctx->component,
                "timing: render+validate %.3f s for %lld records (%.0f records/s), %lld payloads; "
-               "work units in all %.3f s",
+               "work units in all %.3f s; render CPU %.3f s (%.0f records/s per core)",
                s, (long long)d->render_records, s > 0 ? (double)d->render_records / s : 0.0,
-               (long long)d->payloads, (double)d->unit_ns / 1e9);
+               (long long)d->payloads, (double)d->unit_ns / 1e9, cpu,
+               cpu > 0 ? (double)d->render_records / cpu : 0.0);
         units += (double)d->unit_ns / 1e9;
     }
     zv_log(ZV_LOG_INFO, "core",

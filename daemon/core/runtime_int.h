@@ -67,6 +67,7 @@ struct zv_dest_rt {
     int64_t render_ns;      /* time in the format's render (with its validation) */
     int64_t render_records; /* records handed to render */
     int64_t unit_ns;        /* whole work units: read staged, render, outbox, commit */
+    int64_t render_cpu_ns;  /* render's CPU time on the loop thread (per core, load aside) */
 };
 
 typedef struct zv_route {
@@ -114,6 +115,13 @@ static inline int64_t zv_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline int64_t zv_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
