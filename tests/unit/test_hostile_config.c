@@ -98,12 +98,18 @@ START_TEST(every_key_every_type)
     for (int t = 0; templates[t]; t++)
         for (int v = 0; values[v]; v++) {
             char text[2048] = "";
-            for (const char *p = templates[t]; *p; p++) {
-                if (*p == '@')
-                    strcat(text, values[v]);
-                else
-                    strncat(text, p, 1);
+            size_t n = 0;
+            for (const char *p = templates[t]; *p && n + 1 < sizeof(text); p++) {
+                if (*p == '@') {
+                    size_t l = strlen(values[v]);
+                    ck_assert_uint_lt(n + l, sizeof(text));
+                    memcpy(text + n, values[v], l);
+                    n += l;
+                } else {
+                    text[n++] = *p;
+                }
             }
+            text[n] = '\0';
             char path[512];
             zv_errors e;
             zv_config *cfg = load(text, &e, path, sizeof(path));
