@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zinvol/plugin.h>
+#include <zinvol/utf8.h>
 #include <zinvol/util.h>
 
 static const zv_option options[] = {
@@ -131,13 +132,60 @@ static int store(wh_src *s, const zv_item *it, const char *event_id)
     return s->host->commit(s->ctx);
 }
 
+/* Outside bytes as text that can always be kept (written as JSON): valid
+ * UTF-8 as it is, any other byte as \xNN; at most max bytes, never ending
+ * inside a character or an escape.  Returns the length written to out. */
+static size_t raw_text(const char *raw, size_t len, char *out, size_t max)
+{
+    size_t o = 0, i = 0;
+    while (i < len && o < max) {
+        size_t bad = 0;
+        size_t run = zv_utf8_valid(raw + i, len - i, &bad) ? len - i : bad;
+        size_t take = run <= max - o ? run : zv_utf8_cut(raw + i, run, max - o);
+        memcpy(out + o, raw + i, take);
+        o += take;
+        i += take;
+        if (take < run || i >= len || max - o < 4) break;
+        snprintf(out + o, 5, "\\x%02x", (unsigned char)raw[i]);
+        o += 4;
+        i++;
+    }
+    return o;
+}
+
+#define RAW_MAX 4096
+
 static int store_failure(wh_src *s, const char *record_id, const char *type, const char *why,
                          const char *raw, size_t rawlen, const char *event_id)
 {
-    zv_item_field f[2] = {{ZV_ITEM_ERROR, why, strlen(why)},
-                          {"!raw", raw ? raw : "", raw ? (rawlen > 4096 ? 4096 : rawlen) : 0}};
+    char text[RAW_MAX];
+    size_t n = raw ? raw_text(raw, rawlen, text, sizeof(text)) : 0;
+    zv_item_field f[2] = {{ZV_ITEM_ERROR, why, strlen(why)}, {"!raw", text, n}};
     zv_item it = {type[0] ? type : NULL, record_id, f, raw ? 2 : 1};
+    s->host->log(s->ctx, ZV_LOG_WARN, "webhook %s: event %s kept in quarantine: %s", s->path,
+                 event_id, why);
     return store(s, &it, event_id);
+}
+
+/* The first value or key of the event that is not strict UTF-8: no JSON,
+ * XML or log can carry it, so the event goes to quarantine saying where. */
+static int utf8_problem(const zv_json_pair *p, size_t cnt, char *why, size_t whylen,
+                        const char *record_id)
+{
+    for (size_t i = 0; i < cnt; i++) {
+        size_t bad = 0, plen = strlen(p[i].path);
+        int in_key = !zv_utf8_valid(p[i].path, plen, &bad);
+        if (!in_key && zv_utf8_valid(p[i].value, p[i].len, &bad)) continue;
+        const char *v = in_key ? p[i].path : p[i].value;
+        size_t vlen = in_key ? plen : p[i].len;
+        char shown[200];
+        shown[raw_text(p[i].path, plen, shown, sizeof(shown) - 1)] = '\0';
+        snprintf(why, whylen, "record %s: %s of %s is not valid UTF-8 (%s at byte %zu)", record_id,
+                 in_key ? "the key" : "the value", shown,
+                 zv_utf8_strerror(zv_utf8_check(v, vlen, NULL)), bad);
+        return 1;
+    }
+    return 0;
 }
 
 /* The record's own fields; the event id is delivery metadata, left out so
@@ -153,6 +201,8 @@ static int store_json(wh_src *s, const char *json, size_t len, const char *recor
     }
     size_t cnt;
     const zv_json_pair *p = zv_json_flat_pairs(s->flat, &cnt);
+    if (utf8_problem(p, cnt, why, whylen, record_id))
+        return store_failure(s, record_id, type, why, json, len, event_id);
     zv_item_field *f = calloc(cnt ? cnt : 1, sizeof(*f));
     if (!f) return -1;
     size_t nf = 0;
@@ -161,7 +211,7 @@ static int store_json(wh_src *s, const char *json, size_t len, const char *recor
         if (s->event_ptr && strcmp(p[i].path, s->event_ptr) == 0) continue;
         if (!s->item_type && s->type_ptr && strcmp(p[i].path, s->type_ptr) == 0 &&
             p[i].len < sizeof(rtype))
-            memcpy(rtype, p[i].value, p[i].len), rtype[p[i].len] = '\0';
+            rtype[raw_text(p[i].value, p[i].len, rtype, sizeof(rtype) - 1)] = '\0';
         f[nf++] = (zv_item_field){p[i].path, p[i].value, p[i].len};
     }
     if (!type[0]) type = rtype;
@@ -203,6 +253,10 @@ static void fetched(const zv_http_response *resp, void *arg)
         return;
     }
     if (rc != 0) {
+        s->host->log(s->ctx, ZV_LOG_ERROR,
+                     "webhook %s: event %s (record %s) could not be stored; answered 503, the "
+                     "sender retries",
+                     s->path, p->event_id, p->record_id);
         reply(s, p->ex, 503, "could not store the event; retry later");
     } else {
         s->host->count(s->ctx, "accepted", 1);
@@ -218,7 +272,8 @@ static void ptr_value(const zv_json *root, const char *ptr, char *out, size_t ou
     size_t len = 0;
     const char *s = zv_json_str(v, &len);
     if (!s && zv_json_type_of(v) == ZV_JSON_NUMBER) s = zv_json_number_text(v), len = strlen(s);
-    if (s && len < outlen) memcpy(out, s, len), out[len] = '\0';
+    /* Ids and types end up in logs, quarantine and JSON: valid UTF-8 only. */
+    if (s && len < outlen) out[raw_text(s, len, out, outlen - 1)] = '\0';
 }
 
 static int start_fetch(wh_src *s, zv_http_exchange *ex, wh_pending *p)
@@ -309,7 +364,13 @@ static void on_request(zv_http_exchange *ex, void *arg)
     if (!s->fetch_url) {
         int rc = store_json(s, body, len, p->record_id[0] ? p->record_id : p->event_id, p->type,
                             p->event_id, why, sizeof(why));
-        if (rc == 0) s->host->count(s->ctx, "accepted", 1);
+        if (rc == 0)
+            s->host->count(s->ctx, "accepted", 1);
+        else
+            s->host->log(s->ctx, ZV_LOG_ERROR,
+                         "webhook %s: event %s could not be stored; answered 503, the sender "
+                         "retries",
+                         s->path, p->event_id);
         reply(s, ex, rc == 0 ? 202 : 503, rc == 0 ? "accepted" : "could not store; retry later");
         goto done;
     }

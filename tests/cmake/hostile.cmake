@@ -6,3 +6,5 @@ zv_add_script_test(integration/hostile_http
                    ${CMAKE_CURRENT_SOURCE_DIR}/integration/hostile_http.sh TIMEOUT 180)
 zv_add_script_test(integration/hostile_modes
                    ${CMAKE_CURRENT_SOURCE_DIR}/integration/hostile_modes.sh TIMEOUT 120)
+zv_add_script_test(integration/hostile_webhook
+                   ${CMAKE_CURRENT_SOURCE_DIR}/integration/hostile_webhook.sh TIMEOUT 120)
