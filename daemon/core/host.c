@@ -92,6 +92,10 @@ static const char *h_org(zv_ctx *ctx, const char *key)
     const zv_config *cfg = ctx->rt->cfg;
     if (strcmp(key, "agb") == 0) return cfg->org_agb;
     if (strcmp(key, "name") == 0) return cfg->org_name;
+    if (strcmp(key, "retention") == 0) {
+        snprintf(ctx->org_buf, sizeof(ctx->org_buf), "%lld", (long long)cfg->retention_s);
+        return ctx->org_buf;
+    }
     return NULL;
 }
 

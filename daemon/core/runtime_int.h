@@ -37,6 +37,7 @@ struct zv_ctx {
     zv_source_rt *src; /* set for source instances */
     char *state_dir;   /* created on demand */
     char last_error[256]; /* the instance's last error log line (BSNs masked) */
+    char org_buf[32];  /* org("retention") as text, valid until the next call */
 };
 
 struct zv_source_rt {

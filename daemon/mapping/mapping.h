@@ -57,4 +57,14 @@ char *zv_mapping_item_json(const zv_mapping *m, const zv_item *item);
 zv_item *zv_item_from_json(const char *json, size_t len);
 void zv_item_free_parsed(zv_item *item);
 
+/* Outside text must be strict UTF-8 (zv_utf8_check) to be kept as JSON and
+ * rendered as XML.  0 when every path, value, type and record id of item
+ * is; -1 out of memory; 1 with *fixed a copy (free with zv_item_free_parsed)
+ * in which each byte that is not UTF-8 is spelled "\xNN" and whose first
+ * field is ZV_ITEM_ERROR naming the first bad field, its byte offset and
+ * the problem.  The mapping refuses such a copy with that reason, so it is
+ * quarantined - and a retry fails the same way - instead of being cut,
+ * guessed at or failing the store. */
+int zv_item_text_check(const zv_item *item, zv_item **fixed);
+
 #endif

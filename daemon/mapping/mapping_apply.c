@@ -58,10 +58,19 @@ static void fail(char *field, size_t fieldlen, const char *f, char *reason, size
     }
 }
 
+static int has_control(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F) return 1;
+    return 0;
+}
+
 /* The record id: configured parts joined by '/', else the item's own, else
- * a hash of the item so the same content gets the same id. */
-static void record_id(const zv_mapping *m, const zv_item *item, const slot *slots, char *out,
-                      size_t outlen)
+ * a hash of the item so the same content gets the same id.  -1 (and the
+ * part's index in *badpart) when a part holds a control character: ids are
+ * text, and "12\u0000x" must not pass for "12". */
+static int record_id(const zv_mapping *m, const zv_item *item, const slot *slots, char *out,
+                     size_t outlen, int *badpart)
 {
     if (m->nid) {
         /* Parts that are absent are left out, so ["id", "/id"] also works
@@ -71,21 +80,26 @@ static void record_id(const zv_mapping *m, const zv_item *item, const slot *slot
         for (int i = 0; i < m->nid; i++) {
             const slot *s = &slots[m->id_src[i]];
             if (!s->v || !s->len) continue;
+            if (has_control(s->v, s->len)) {
+                if (badpart) *badpart = i;
+                return -1;
+            }
             int w = snprintf(out + o, outlen - o, "%s%.*s", o ? "/" : "", (int)s->len, s->v);
             if (w < 0 || (size_t)w >= outlen - o) break;
             o += (size_t)w;
         }
-        if (o) return;
+        if (o) return 0;
     }
     if (item->record_id && *item->record_id) {
         snprintf(out, outlen, "%s", item->record_id);
-        return;
+        return 0;
     }
     char *j = zv_item_to_json(item);
     char hex[65];
     zv_sha256_hex(j ? j : "", j ? strlen(j) : 0, hex);
     free(j);
     snprintf(out, outlen, "h:%.24s", hex);
+    return 0;
 }
 
 /* Selectors need the item and an index of its paths; built on first use. */
@@ -249,10 +263,12 @@ int zv_mapping_record_id(const zv_mapping *m, const zv_item *item, char *out, si
         if (k >= 0 && !slots[k].v) slots[k] = (slot){f->value, f->len};
     }
     zv_item none = {item->type, NULL, NULL, 0};
-    record_id(m, &none, slots, out, outlen);
+    int rc = record_id(m, &none, slots, out, outlen, NULL);
     if (slots != stack_slots) free(slots);
-    /* record_id() falls back to a hash when no part is present. */
-    return strncmp(out, "h:", 2) != 0;
+    /* record_id() falls back to a hash when no part is present; a part with
+     * a control character leaves the item to its own id (the mapping then
+     * quarantines it with the reason). */
+    return rc == 0 && strncmp(out, "h:", 2) != 0;
 }
 
 zv_record *zv_mapping_apply(const zv_mapping *m, const zv_item *item, int64_t received, char *field,
@@ -299,7 +315,13 @@ zv_record *zv_mapping_apply_ex(const zv_mapping *m, const zv_item *item, int64_t
         goto out;
     }
     char rid[256];
-    record_id(m, item, slots, rid, sizeof(rid));
+    int badpart = 0;
+    if (record_id(m, item, slots, rid, sizeof(rid), &badpart) < 0) {
+        snprintf(why, sizeof(why), "record id part %s contains a control character",
+                 m->paths[m->id_src[badpart]]);
+        fail(field, fieldlen, "record", reason, reasonlen, why);
+        goto out;
+    }
     rec = zv_record_new(rr->kind, m->source, rid, received);
     if (!rec) {
         fail(field, fieldlen, "record", reason, reasonlen, "out of memory");

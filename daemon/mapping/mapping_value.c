@@ -249,9 +249,12 @@ int zv_map_check(const zv_field_rule *fr, const zv_map_ctx *cx, char **s, size_t
     size_t n = *len;
     switch (def->type) {
     case ZV_T_STRING:
+        /* U+0000 included: model values are NUL-terminated text, so a value
+         * holding one is refused here rather than cut later. */
         for (size_t i = 0; i < n; i++)
             if ((unsigned char)p[i] < 0x20 && !is_ws(p[i])) {
-                snprintf(reason, reasonlen, "contains control characters");
+                snprintf(reason, reasonlen, "contains a control character (0x%02X at byte %zu)",
+                         (unsigned char)p[i], i);
                 return -1;
             }
         return 0;
@@ -374,8 +377,9 @@ int zv_map_check(const zv_field_rule *fr, const zv_map_ctx *cx, char **s, size_t
 int zv_map_lookup(const zv_field_rule *fr, const char *s, size_t len, const char **out,
                   size_t *outlen)
 {
+    /* By length: a value may hold U+0000 and must not match a shorter code. */
     for (size_t i = 0; i < fr->nmap; i++)
-        if (strncmp(fr->map[i].from, s, len) == 0 && fr->map[i].from[len] == '\0') {
+        if (strlen(fr->map[i].from) == len && memcmp(fr->map[i].from, s, len) == 0) {
             *out = fr->map[i].to;
             *outlen = strlen(*out);
             return 0;

@@ -50,6 +50,7 @@ struct builder {
     struct frame *stack;
     size_t depth, cap;
     int oom;
+    int nul_key; /* an object key held U+0000 */
 };
 
 #define MAX_DEPTH 512
@@ -178,6 +179,12 @@ static int cb_string(void *ctx, const unsigned char *s, size_t len)
 static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
 {
     struct builder *b = ctx;
+    /* Keys are C strings: "bsn\u0000x" would silently become "bsn" and
+     * could stand in for another member.  No key of ours holds U+0000. */
+    if (memchr(s, 0, len)) {
+        b->nul_key = 1;
+        return 0;
+    }
     const char *k = zv_arena_strndup(b->doc->arena, (const char *)s, len);
     if (!k) {
         b->oom = 1;
@@ -235,6 +242,10 @@ static void parse_error(yajl_handle h, const char *text, size_t len, struct buil
     if (off > len) off = len;
     size_t line, col;
     position(text, off, &line, &col);
+    if (b->nul_key) {
+        snprintf(err, errlen, "line %zu, column %zu: object key contains \\u0000", line, col);
+        return;
+    }
     unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)text, len);
     /* yajl says "parse error: <why>\n"; keep only the why. */
     const char *why = msg ? (const char *)msg : "invalid JSON";

@@ -25,12 +25,21 @@ struct zv_json_flat {
     size_t depth;
     size_t plens[FLAT_MAX_DEPTH + 2]; /* path length at each depth (+1: the open segment) */
     long index[FLAT_MAX_DEPTH + 2];   /* next array index, -1 in objects */
+    size_t max_depth;                 /* <= FLAT_MAX_DEPTH */
     int oom;
+    char why[64]; /* why a callback stopped the parse; "": yajl's own error */
 };
 
 zv_json_flat *zv_json_flat_new(void)
 {
-    return calloc(1, sizeof(zv_json_flat));
+    zv_json_flat *f = calloc(1, sizeof(zv_json_flat));
+    if (f) f->max_depth = FLAT_MAX_DEPTH;
+    return f;
+}
+
+void zv_json_flat_max_depth(zv_json_flat *f, size_t depth)
+{
+    f->max_depth = depth && depth < FLAT_MAX_DEPTH ? depth : FLAT_MAX_DEPTH;
 }
 
 void zv_json_flat_free(zv_json_flat *f)
@@ -67,7 +76,11 @@ static size_t pool_add(zv_json_flat *f, const char *s, size_t len)
 static int segment(zv_json_flat *f, const char *s, size_t len)
 {
     size_t o = f->plens[f->depth];
-    if (o + 1 + 2 * len >= sizeof(f->path)) return 0;
+    if (o + 1 + 2 * len >= sizeof(f->path)) {
+        snprintf(f->why, sizeof(f->why), "a member's path is longer than %zu bytes",
+                 sizeof(f->path) - 1);
+        return 0;
+    }
     f->path[o++] = '/';
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '~' || s[i] == '/') {
@@ -138,7 +151,11 @@ static int cb_string(void *ctx, const unsigned char *s, size_t len)
 
 static int open_container(zv_json_flat *f, int array)
 {
-    if (!value_begins(f) || f->depth == FLAT_MAX_DEPTH) return 0;
+    if (!value_begins(f)) return 0;
+    if (f->depth == f->max_depth) {
+        snprintf(f->why, sizeof(f->why), "nested deeper than %zu levels", f->max_depth);
+        return 0;
+    }
     f->depth++;
     f->index[f->depth] = array ? 0 : -1;
     return 1;
@@ -155,6 +172,11 @@ static int cb_start_array(void *ctx)
 static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
 {
     zv_json_flat *f = ctx;
+    /* Paths are C strings: a key "bsn\u0000x" would become "/bsn". */
+    if (memchr(s, 0, len)) {
+        snprintf(f->why, sizeof(f->why), "object key contains \\u0000");
+        return 0;
+    }
     return segment(f, (const char *)s, len);
 }
 static int cb_end(void *ctx)
@@ -174,6 +196,7 @@ int zv_json_flatten(zv_json_flat *f, const char *text, size_t len, char *err, si
     f->plens[0] = 0;
     f->index[0] = -1;
     f->oom = 0;
+    f->why[0] = '\0';
     yajl_handle h = yajl_alloc(&flat_callbacks, NULL, f);
     if (!h) {
         snprintf(err, errlen, "out of memory");
@@ -184,6 +207,8 @@ int zv_json_flatten(zv_json_flat *f, const char *text, size_t len, char *err, si
     if (st != yajl_status_ok) {
         if (f->oom) {
             snprintf(err, errlen, "out of memory");
+        } else if (f->why[0]) {
+            snprintf(err, errlen, "offset %zu: %s", yajl_get_bytes_consumed(h), f->why);
         } else {
             size_t off = yajl_get_bytes_consumed(h);
             unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)text, len);

@@ -92,7 +92,12 @@ typedef struct zv_json_pair {
 
 zv_json_flat *zv_json_flat_new(void);
 void zv_json_flat_free(zv_json_flat *f);
-/* Number of pairs, or -1 with "offset N: why" in err. */
+/* Containers nested deeper than this fail the document (default and
+ * ceiling 64). */
+void zv_json_flat_max_depth(zv_json_flat *f, size_t depth);
+/* Number of pairs, or -1 with "offset N: why" in err.  Values carry their
+ * length (a string may hold U+0000); a key holding U+0000 fails the
+ * document, since paths are C strings. */
 int zv_json_flatten(zv_json_flat *f, const char *text, size_t len, char *err, size_t errlen);
 const zv_json_pair *zv_json_flat_pairs(const zv_json_flat *f, size_t *n);
 

@@ -191,7 +191,8 @@ typedef struct zv_host {
     double (*cfg_number)(zv_ctx *ctx, const char *name);
     const zv_json *(*cfg_json)(zv_ctx *ctx, const char *name);
     const char *(*instance_name)(zv_ctx *ctx);
-    /* Organisation-wide settings: "agb", "name". */
+    /* Organisation-wide settings: "agb", "name", "retention" (how long
+     * delivered data is kept, in seconds as decimal text). */
     const char *(*org)(zv_ctx *ctx, const char *key);
 
     zv_timer *(*timer_new)(zv_ctx *ctx, zv_timer_cb cb, void *arg);

@@ -26,6 +26,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zinvol/utf8.h>
 
 static const zv_option options[] = {
     {"directory", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED | ZV_OPT_PATH,
@@ -34,10 +35,19 @@ static const zv_option options[] = {
     {"encoding", ZV_OPT_STRING, "utf-8", 0, "CSV encoding: utf-8 or windows-1252"},
     {"settle", ZV_OPT_STRING, "2s", 0,
      "A file is complete once it has not been written to for this long"},
+    {"settle_wait", ZV_OPT_STRING, "10m", 0,
+     "--once: how long to wait for files that are still being written"},
     {"batch_rows", ZV_OPT_INT, "500", 0, "Records per commit (and per turn of the loop)"},
     {"item_type", ZV_OPT_STRING, NULL, 0,
      "Item type for the mapping's \"when\"; default: the file name up to the first _ - or ."},
-    {"max_json_size", ZV_OPT_INT, "268435456", 0, "Largest .json file read as one document"},
+    {"max_file_size", ZV_OPT_INT, "4294967296", 0, "Largest file read at all (bytes)"},
+    {"max_json_size", ZV_OPT_INT, "67108864", 0, "Largest .json file read as one document"},
+    {"max_json_depth", ZV_OPT_INT, "32", 0, "Deepest nesting of a JSON record (at most 64)"},
+    {"max_line_length", ZV_OPT_INT, "1048576", 0,
+     "Longest CSV row or JSON line (bytes); a CSV row with quoted line breaks counts as one"},
+    {"max_columns", ZV_OPT_INT, "2000", 0, "Most columns a CSV header may have"},
+    {"done_retention", ZV_OPT_STRING, NULL, 0,
+     "Processed files in done/ are removed after this; default: the daemon's retention"},
     {NULL, 0, NULL, 0, NULL}};
 
 static int wanted(const char *name)
@@ -59,50 +69,41 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Move name into sub/, adding .1, .2 ... rather than overwrite. */
-static int move_to(fd_src *s, const char *name, const char *sub, char *dest, size_t destlen)
+static const char *base_of(const char *dest)
 {
-    char from[4096], dir[4096];
-    snprintf(from, sizeof(from), "%s/%s", s->dir, name);
-    snprintf(dir, sizeof(dir), "%s/%s", s->dir, sub);
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST) return -1;
-    for (int i = 0; i < 1000; i++) {
-        if (i == 0)
-            snprintf(dest, destlen, "%s/%s", dir, name);
-        else
-            snprintf(dest, destlen, "%s/%s.%d", dir, name, i);
-        if (access(dest, F_OK) != 0) return rename(from, dest);
-    }
-    return -1;
+    const char *b = strrchr(dest, '/');
+    return b ? b + 1 : dest;
 }
 
 static void reject(fd_src *s, const char *name, const char *why)
 {
-    char dest[4096 + 16];
+    char dest[1200];
     s->host->log(s->ctx, ZV_LOG_WARN, "filedrop: %s rejected: %s", name, why);
     s->host->count(s->ctx, "files_rejected", 1);
-    if (move_to(s, name, "rejected", dest, sizeof(dest) - 8) != 0) {
+    if (fd_move_to(s, name, "rejected", dest, sizeof(dest)) != 0) {
         s->host->log(s->ctx, ZV_LOG_ERROR, "filedrop: cannot move %s to rejected/: %s", name,
                      strerror(errno));
         return;
     }
-    strcat(dest, ".reason");
-    FILE *f = fopen(dest, "w");
-    if (f) {
-        fprintf(f, "%s\n", why);
-        fclose(f);
-    }
+    fd_write_reason(s, "rejected", base_of(dest), why);
 }
 
 static void finish(fd_src *s, fd_reader *r)
 {
-    char dest[4096 + 16];
+    char dest[1200];
     /* Mark the file finished in the same commit as its last records. */
     s->host->watermark_set(s->ctx, "finished", fd_reader_sig(r));
     s->host->watermark_set(s->ctx, "file", "");
     s->host->watermark_set(s->ctx, "offset", "0");
     if (s->host->commit(s->ctx) != 0) return; /* retried from the watermark */
-    if (move_to(s, fd_reader_name(r), "done", dest, sizeof(dest)) != 0)
+    const fd_tally *t = fd_reader_tally(r);
+    /* The one line an administrator looks for: the file was taken, and
+     * what became of its records. */
+    s->host->log(s->ctx, ZV_LOG_INFO,
+                 "filedrop: %s processed: %lld rows, %lld new, %lld unchanged, %lld quarantined",
+                 fd_reader_name(r), (long long)t->rows, (long long)t->fresh,
+                 (long long)t->unchanged, (long long)t->quarantined);
+    if (fd_move_to(s, fd_reader_name(r), "done", dest, sizeof(dest)) != 0)
         s->host->log(s->ctx, ZV_LOG_ERROR, "filedrop: cannot move %s to done/: %s",
                      fd_reader_name(r), strerror(errno));
     s->host->count(s->ctx, "files_done", 1);
@@ -156,61 +157,103 @@ static void work(void *arg)
     scan(s);
 }
 
-/* Start on the first complete file, if any.  In drain mode, report drained
- * when nothing complete is left. */
-static void scan(fd_src *s)
+/* File names become record ids and log text: they must be plain text. */
+static int name_is_text(const char *name)
 {
-    if (s->cur || s->stopped) return;
-    DIR *d = opendir(s->dir);
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7F) return 0;
+    return zv_utf8_valid(name, strlen(name), NULL);
+}
+
+/* The wanted names in the folder, sorted; NULL with *n 0 on failure. */
+static char **list_names(fd_src *s, size_t *n)
+{
+    *n = 0;
+    int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
+        if (fd >= 0) close(fd);
         s->host->log(s->ctx, ZV_LOG_ERROR, "filedrop: cannot read %s: %s", s->dir, strerror(errno));
-        if (s->draining) s->draining = 0, s->host->drained(s->ctx);
-        return;
+        return NULL;
     }
     char **names = NULL;
-    size_t n = 0, cap = 0;
+    size_t cap = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!wanted(e->d_name)) continue;
-        if (n == cap) {
+        if (*n == cap) {
             cap = cap ? cap * 2 : 16;
             char **nn = realloc(names, cap * sizeof(*nn));
             if (!nn) break;
             names = nn;
         }
-        names[n++] = strdup(e->d_name);
+        if ((names[*n] = strdup(e->d_name))) (*n)++;
     }
     closedir(d);
-    if (n) qsort(names, n, sizeof(*names), cmp_names);
+    if (*n) qsort(names, *n, sizeof(*names), cmp_names);
+    return names;
+}
+
+static void maybe_prune(fd_src *s, int64_t now)
+{
+    int64_t every = s->retention_s < 3600 ? s->retention_s : 3600;
+    if (s->retention_s <= 0 || now - s->pruned_at < every) return;
+    s->pruned_at = now;
+    int n = fd_prune_done(s, now);
+    if (n > 0)
+        s->host->log(s->ctx, ZV_LOG_INFO,
+                     "filedrop: removed %d processed files from done/ (older than retention)", n);
+}
+
+/* Try one directory entry: finish a lost move, reject what is not a file
+ * we read, skip what is still being written, else open it.  1 when the
+ * entry is still settling. */
+static int try_entry(fd_src *s, const char *name, int64_t now, const char *wm_file,
+                     const char *wm_off, const char *wm_fin)
+{
+    char sig[1200], why[512] = "";
+    struct stat st;
+    if (fstatat(s->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return 0; /* gone meanwhile */
+    const char *bad = fd_not_regular(&st);
+    if (!bad && !name_is_text(name))
+        bad = "the file name is not plain UTF-8 text (control characters or invalid bytes); "
+              "rename the file";
+    if (bad) {
+        reject(s, name, bad);
+        return 0;
+    }
+    make_sig(name, &st, sig, sizeof(sig));
+    if (strcmp(sig, wm_fin) == 0) { /* finished, but the move did not happen */
+        char dest[1200];
+        fd_move_to(s, name, "done", dest, sizeof(dest));
+        return 0;
+    }
+    if ((int64_t)st.st_mtim.tv_sec + s->settle_s > now) return 1;
+    long long off = 0, row = 0;
+    if (strcmp(sig, wm_file) == 0) sscanf(wm_off, "%lld:%lld", &off, &row);
+    if (off) s->host->log(s->ctx, ZV_LOG_NOTICE, "filedrop: resuming %s at byte %lld", name, off);
+    s->cur = fd_reader_open(s, name, sig, (off_t)off, row, why, sizeof(why));
+    if (!s->cur) reject(s, name, why[0] ? why : "cannot be read");
+    return 0;
+}
+
+/* Start on the first complete file, if any.  In drain mode, report drained
+ * when nothing complete is left - after waiting (up to settle_wait) for
+ * files still being written, so a cron run right after the export takes it. */
+static void scan(fd_src *s)
+{
+    if (s->cur || s->stopped) return;
+    int64_t now = (int64_t)time(NULL);
+    maybe_prune(s, now);
+    size_t n;
+    char **names = list_names(s, &n);
     char wm_file[1200] = "", wm_off[64] = "", wm_fin[1200] = "";
     s->host->watermark_get(s->ctx, "file", wm_file, sizeof(wm_file));
     s->host->watermark_get(s->ctx, "offset", wm_off, sizeof(wm_off));
     s->host->watermark_get(s->ctx, "finished", wm_fin, sizeof(wm_fin));
-    int64_t now = (int64_t)time(NULL);
     int waiting = 0;
-    for (size_t i = 0; i < n && !s->cur; i++) {
-        char path[4096], sig[1200], why[512] = "";
-        struct stat st;
-        snprintf(path, sizeof(path), "%s/%s", s->dir, names[i]);
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        make_sig(names[i], &st, sig, sizeof(sig));
-        if (strcmp(sig, wm_fin) == 0) { /* finished, but the move did not happen */
-            char dest[4096 + 16];
-            move_to(s, names[i], "done", dest, sizeof(dest));
-            continue;
-        }
-        if ((int64_t)st.st_mtim.tv_sec + s->settle_s > now) {
-            waiting = 1;
-            continue;
-        }
-        long long off = 0, row = 0;
-        if (strcmp(sig, wm_file) == 0) sscanf(wm_off, "%lld:%lld", &off, &row);
-        if (off)
-            s->host->log(s->ctx, ZV_LOG_NOTICE, "filedrop: resuming %s at byte %lld", names[i],
-                         off);
-        s->cur = fd_reader_open(s, names[i], sig, (off_t)off, row, why, sizeof(why));
-        if (!s->cur) reject(s, names[i], why[0] ? why : "cannot be read");
-    }
+    for (size_t i = 0; i < n && !s->cur; i++)
+        waiting += try_entry(s, names[i], now, wm_file, wm_off, wm_fin);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -218,10 +261,22 @@ static void scan(fd_src *s)
         s->host->timer_arm(s->work, 0);
         return;
     }
+    if (s->draining && waiting && now - s->drain_started < s->settle_wait_s) {
+        if (!s->wait_logged)
+            s->host->log(s->ctx, ZV_LOG_NOTICE,
+                         "filedrop: waiting for %d file(s) still being written (settle %llds, "
+                         "at most settle_wait %llds)",
+                         waiting, (long long)s->settle_s, (long long)s->settle_wait_s);
+        s->wait_logged = 1;
+        s->host->timer_arm(s->tick, 250);
+        return;
+    }
     if (s->draining) {
         if (waiting)
-            s->host->log(s->ctx, ZV_LOG_NOTICE,
-                         "filedrop: files still being written are left for the next run");
+            s->host->log(s->ctx, ZV_LOG_WARN,
+                         "filedrop: %d file(s) still being written after settle_wait (%llds) "
+                         "are left for the next run",
+                         waiting, (long long)s->settle_wait_s);
         s->draining = 0;
         s->host->drained(s->ctx);
         return;
@@ -245,6 +300,35 @@ static void on_inotify(int fd, int what, void *arg)
     if (!s->cur) s->host->timer_arm(s->tick, 200);
 }
 
+/* The resource bounds: every one positive; retention from done_retention,
+ * else the daemon's own (host org "retention", in seconds). */
+static int read_bounds(fd_src *s, char *err, size_t errlen)
+{
+    static const char *const names[] = {"max_file_size", "max_json_size", "max_json_depth",
+                                        "max_line_length", "max_columns"};
+    int64_t *vals[] = {&s->max_file, &s->max_json, &s->max_json_depth, &s->max_line,
+                       &s->max_columns};
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        *vals[i] = s->host->cfg_int(s->ctx, names[i]);
+        if (*vals[i] < 1) {
+            snprintf(err, errlen, "%s: at least 1", names[i]);
+            return -1;
+        }
+    }
+    if (s->max_json_depth > 64) {
+        snprintf(err, errlen, "max_json_depth: at most 64");
+        return -1;
+    }
+    const char *ret = s->host->cfg_str(s->ctx, "done_retention");
+    const char *org = ret ? NULL : s->host->org(s->ctx, "retention");
+    s->retention_s = ret ? zv_duration_parse(ret) : org ? zv_duration_parse(org) : 30 * 86400;
+    if (s->retention_s < 0) {
+        snprintf(err, errlen, "done_retention: a duration such as \"30d\"");
+        return -1;
+    }
+    return 0;
+}
+
 static int fd_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, size_t errlen)
 {
     fd_src *s = calloc(1, sizeof(*s));
@@ -255,10 +339,12 @@ static int fd_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, 
     s->dir = strdup(host->cfg_str(ctx, "directory"));
     const char *d = host->cfg_str(ctx, "delimiter");
     const char *enc = host->cfg_str(ctx, "encoding");
+    s->dirfd = -1;
     s->settle_s = zv_duration_parse(host->cfg_str(ctx, "settle"));
+    s->settle_wait_s = zv_duration_parse(host->cfg_str(ctx, "settle_wait"));
     s->batch = host->cfg_int(ctx, "batch_rows");
-    s->max_json = host->cfg_int(ctx, "max_json_size");
     s->item_type = zv_strdup0(host->cfg_str(ctx, "item_type"));
+    if (read_bounds(s, err, errlen) < 0) goto fail;
     if (d && strcmp(d, "tab") == 0) d = "\t";
     if (!d || strlen(d) != 1 || d[0] == '"' || d[0] == '\n') {
         snprintf(err, errlen, "delimiter: one character (not a quote or newline), or \"tab\"");
@@ -271,8 +357,9 @@ static int fd_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, 
         snprintf(err, errlen, "encoding: utf-8 or windows-1252, not '%s'", enc ? enc : "");
         goto fail;
     }
-    if (s->settle_s < 0) {
-        snprintf(err, errlen, "settle: a duration such as \"2s\"");
+    if (s->settle_s < 0 || s->settle_wait_s < 0) {
+        snprintf(err, errlen, "%s: a duration such as \"2s\"",
+                 s->settle_s < 0 ? "settle" : "settle_wait");
         goto fail;
     }
     if (s->batch < 1) {
@@ -284,6 +371,11 @@ static int fd_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, 
     if (zv_mkdir_p(s->dir, 0750) < 0) {
         snprintf(err, errlen, "directory: %s cannot be used as a folder: %s", s->dir,
                  strerror(errno));
+        goto fail;
+    }
+    s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->dirfd < 0) {
+        snprintf(err, errlen, "directory: cannot open %s: %s", s->dir, strerror(errno));
         goto fail;
     }
     s->tick = host->timer_new(ctx, on_tick, s);
@@ -315,6 +407,8 @@ static int fd_drain(void *state)
 {
     fd_src *s = state;
     s->draining = 1;
+    s->drain_started = (int64_t)time(NULL);
+    s->wait_logged = 0;
     if (!s->cur) s->host->timer_arm(s->tick, 0);
     return 0;
 }
@@ -333,6 +427,7 @@ static void fd_destroy(void *state)
     if (!s) return;
     if (s->watch) s->host->unwatch_fd(s->watch);
     if (s->inotify_fd >= 0) close(s->inotify_fd);
+    if (s->dirfd >= 0) close(s->dirfd);
     s->host->timer_free(s->tick);
     s->host->timer_free(s->work);
     /* Records after the last commit are dropped: the watermark brings us

@@ -3,6 +3,7 @@
 #define ZV_IN_FILEDROP_H
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <zinvol/plugin.h>
 #include <zinvol/util.h>
@@ -11,27 +12,44 @@ typedef enum fd_fmt { FD_CSV = 1, FD_JSONL, FD_JSON } fd_fmt;
 
 typedef struct fd_reader fd_reader;
 
+/* What happened to the records of the file being processed (since it was
+ * opened: after a restart, since the resume point). */
+typedef struct fd_tally {
+    int64_t rows, fresh, unchanged, quarantined;
+} fd_tally;
+
 typedef struct fd_src {
     zv_ctx *ctx;
     const zv_host *host;
     char *dir;
+    int dirfd; /* the drop folder; every file is opened relative to it */
     char delim;
     int cp1252;
     int64_t settle_s;
+    int64_t settle_wait_s; /* --once: how long to wait for files still settling */
     int64_t batch;
-    int64_t max_json;
+    /* Resource bounds (options, see README.md). */
+    int64_t max_json;       /* max_json_size: largest .json read as one document */
+    int64_t max_json_depth; /* containers nested deeper fail the record */
+    int64_t max_file;       /* max_file_size */
+    int64_t max_line;       /* max_line_length: a CSV row or a JSON line */
+    int64_t max_columns;    /* columns in a CSV header */
+    int64_t retention_s;    /* done/ files older than this are removed; 0: never */
     char *item_type;
     int inotify_fd;
     zv_watch *watch;
     zv_timer *tick; /* rescan */
     zv_timer *work; /* next batch of the current file */
     int draining;
+    int64_t drain_started;
+    int wait_logged;
+    int64_t pruned_at; /* last look at done/ for files past retention */
     int stopped;
     fd_reader *cur; /* the file being processed, NULL when idle */
 } fd_src;
 
-/* Open name (in s->dir) for reading from the committed offset.  NULL with a
- * reason when the file must be rejected. */
+/* Open name (in s->dir, never through a symbolic link) for reading from the
+ * committed offset.  NULL with a reason when the file must be rejected. */
 fd_reader *fd_reader_open(fd_src *s, const char *name, const char *sig, off_t offset, int64_t row,
                           char *why, size_t whylen);
 /* Emit up to s->batch records.  1 more to come, 0 at end of file, -1 when
@@ -42,10 +60,33 @@ int fd_reader_step(fd_src *s, fd_reader *r, char *why, size_t whylen);
 void fd_reader_pos(const fd_reader *r, off_t *offset, int64_t *row);
 const char *fd_reader_name(const fd_reader *r);
 const char *fd_reader_sig(const fd_reader *r);
+const fd_tally *fd_reader_tally(const fd_reader *r);
 void fd_reader_close(fd_reader *r);
 
-/* Text helpers. */
+/* Files in the drop folder (filedrop_fs.c). */
+/* Open a directory entry for reading: relative to s->dirfd, O_NOFOLLOW,
+ * only a regular file with one link and at most max_file_size bytes.  The
+ * descriptor, or -1 with the reason in why. */
+int fd_open_entry(fd_src *s, const char *name, struct stat *st, char *why, size_t whylen);
+/* Why an entry (lstat'ed) is not a file we read, or NULL when it is one. */
+const char *fd_not_regular(const struct stat *st);
+/* Move name into sub/ (done, rejected), adding .1, .2 ... rather than
+ * overwrite.  The final name into dest.  0 or -1 with errno. */
+int fd_move_to(fd_src *s, const char *name, const char *sub, char *dest, size_t destlen);
+/* Write sub/<file>.reason next to a moved file. */
+void fd_write_reason(fd_src *s, const char *sub, const char *file, const char *why);
+/* Remove regular files in done/ older than retention; how many. */
+int fd_prune_done(fd_src *s, int64_t now);
+
+/* Text helpers (filedrop_text.c). */
 /* Windows-1252 -> UTF-8 into out (3 * len + 1 bytes). */
 size_t fd_cp1252_to_utf8(const char *in, size_t len, char *out);
+
+/* One line (with its '\n') of at most max bytes into *buf (grown as needed,
+ * NUL-terminated for convenience; the line may hold NUL bytes itself).
+ * Returns the bytes consumed from f, 0 at end of file, -1 on a read error.
+ * A longer line is consumed to its end but only max bytes are kept: then
+ * *kept < the return value. */
+ssize_t fd_getline(FILE *f, char **buf, size_t *cap, size_t max, size_t *kept);
 
 #endif

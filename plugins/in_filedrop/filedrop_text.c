@@ -1,5 +1,7 @@
-/* Encodings for the filedrop source. */
+/* Text for the filedrop source: encodings and bounded lines. */
 #include "filedrop.h"
+
+#include <stdlib.h>
 
 /* 0x80-0x9F of Windows-1252; 0 where the code page has no character. */
 static const unsigned short cp1252_hi[32] = {
@@ -26,4 +28,33 @@ size_t fd_cp1252_to_utf8(const char *in, size_t len, char *out)
     }
     out[o] = '\0';
     return o;
+}
+
+ssize_t fd_getline(FILE *f, char **buf, size_t *cap, size_t max, size_t *kept)
+{
+    size_t n = 0, used = 0;
+    int c;
+    /* getc_unlocked: one reader per FILE, and no line is ever held beyond
+     * max, whatever the file holds (getline() would grow without bound). */
+    while ((c = getc_unlocked(f)) != EOF) {
+        used++;
+        if (n < max) {
+            if (n + 2 > *cap) {
+                size_t nc = *cap ? *cap * 2 : 4096;
+                while (nc < n + 2)
+                    nc *= 2;
+                if (nc > max + 2) nc = max + 2;
+                char *p = realloc(*buf, nc);
+                if (!p) return -1;
+                *buf = p;
+                *cap = nc;
+            }
+            (*buf)[n++] = (char)c;
+        }
+        if (c == '\n') break;
+    }
+    if (ferror(f)) return -1;
+    if (*buf) (*buf)[n] = '\0';
+    *kept = n;
+    return (ssize_t)used;
 }

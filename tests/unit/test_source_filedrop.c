@@ -7,6 +7,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <zinvol/utf8.h>
+
 #include "src_host.h"
 
 static const char *MAPPING =
@@ -45,6 +47,24 @@ static void put(const char *name, const char *text, int age)
     FILE *f = fopen(path, "wb");
     ck_assert_ptr_nonnull(f);
     fputs(text, f);
+    fclose(f);
+    if (age) {
+        struct timeval tv[2];
+        gettimeofday(&tv[0], NULL);
+        tv[0].tv_sec -= age;
+        tv[1] = tv[0];
+        ck_assert_int_eq(utimes(path, tv), 0);
+    }
+}
+
+/* Like put(), for content with NUL bytes. */
+static void put_n(const char *name, const char *data, size_t len, int age)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
     fclose(f);
     if (age) {
         struct timeval tv[2];
@@ -261,10 +281,12 @@ START_TEST(half_written_file_waits)
     put("late.csv", "id,bsn,naam,geboortedatum,geslacht\n1,999900006,A,03-07-1941,M\n2,9999", 0);
     put("ignored.csv.part", "id,bsn\n", 7200);
     put(".hidden.csv", "id,bsn\n", 7200);
-    zvs_host *h = host(NULL);
+    /* settle_wait 0: drain does not wait for it. */
+    zvs_host *h = host(", \"settle_wait\": \"0s\"");
     ck_assert_int_eq(zvs_drain(h, 10000), 0);
     ck_assert_uint_eq(zvs_nemits(h), 0);
     ck_assert(exists("late.csv"));
+    ck_assert_msg(strstr(zvs_last_warning(h), "left for the next run"), "%s", zvs_last_warning(h));
     /* The writer finishes; an hour later (settle) it is taken. */
     put("late.csv",
         "id,bsn,naam,geboortedatum,geslacht\n1,999900006,A,03-07-1941,M\n2,999900018,B,"
@@ -275,6 +297,236 @@ START_TEST(half_written_file_waits)
     ck_assert(exists("done/late.csv"));
     ck_assert(exists("ignored.csv.part"));
     ck_assert(exists(".hidden.csv"));
+    zvs_free(h);
+}
+END_TEST
+
+/* D14: a NUL byte inside a CSV field is part of the value (not the end of
+ * it): the mapping refuses it by name instead of sending "Bakker". */
+START_TEST(csv_nul_in_field_is_kept_and_refused)
+{
+    static const char csv[] = "id,bsn,naam,geboortedatum,geslacht\n"
+                              "1,999900006,Bakker\0-Jansen,03-07-1941,M\n"
+                              "2,999900018,Jansen,03-07-1941,V\n";
+    put_n("nul.csv", csv, sizeof(csv) - 1, 7200);
+    put_n("nulhdr.csv", "id,bsn,na\0am\n1,999900006,X\n", 27, 7200);
+    zvs_host *h = host(NULL);
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert_uint_eq(zvs_nrecords(h), 1);
+    ck_assert_ptr_nonnull(zvs_find(h, "2"));
+    ck_assert_uint_eq(zvs_nquarantine(h), 1);
+    const zvs_quar *q = zvs_quarantine(h, 0);
+    ck_assert_str_eq(q->field, "client.family_name");
+    ck_assert_msg(strstr(q->reason, "control character (0x00 at byte 6)"), "%s", q->reason);
+    /* Kept exactly, NUL and all, for the retry. */
+    ck_assert_msg(strstr(q->item_json, "\"Bakker\\u0000-Jansen\""), "%s", q->item_json);
+    char *why = slurp("rejected/nulhdr.csv.reason");
+    ck_assert_msg(why && strstr(why, "column 3 contains a NUL byte"), "%s", why ? why : "-");
+    zvs_free(h);
+}
+END_TEST
+
+/* D1: "\u0000" in a string of a .json drop.  The old flattening stored
+ * path\0value\0 and split it with strlen: the note's tail became a field
+ * "/bsn" of its own and replaced the client's BSN. */
+START_TEST(json_nul_in_string_cannot_replace_a_field)
+{
+    put("d1.json",
+        "[{\"id\": \"n1\", \"naam\": {\"family\": \"Note\\u0000/bsn\\u0000999900018\"},"
+        " \"bsn\": \"999900006\"},"
+        " {\"id\": \"n2\", \"bsn\": \"999900031\", \"naam\": {\"family\": \"Goed\"}}]",
+        7200);
+    put("d1.jsonl",
+        "{\"id\": \"l1\", \"naam\": {\"family\": \"A\\u0000/bsn\\u0000999900018\"}, "
+        "\"bsn\": \"999900043\"}\n"
+        "{\"id\": \"l2\", \"bs\\u0000n\": \"999900018\", \"bsn\": \"999900055\"}\n",
+        7200);
+    put("d1key.json", "[{\"id\": \"x\", \"/bsn\\u0000\": \"999900018\"}]", 7200);
+    zvs_host *h = host(NULL);
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert_uint_eq(zvs_nrecords(h), 1);
+    ck_assert_str_eq(zv_rec_str(zvs_find(h, "n2")->rec, ZV_F_CLIENT_BSN), "999900031");
+    ck_assert_uint_eq(zvs_nquarantine(h), 3);
+    for (size_t i = 0; i < zvs_nquarantine(h); i++) {
+        const zvs_quar *q = zvs_quarantine(h, i);
+        ck_assert_msg(strstr(q->item_json, "\"999900018\"") || strstr(q->item_json, "\\u0000"),
+                      "%s", q->item_json);
+        if (strcmp(q->record_id, "l2") == 0 || strstr(q->record_id, "line2")) {
+            ck_assert_msg(strstr(q->reason, "object key contains \\u0000"), "%s", q->reason);
+        } else {
+            ck_assert_str_eq(q->field, "client.family_name");
+            ck_assert_msg(strstr(q->reason, "control character (0x00 at byte 4)") ||
+                              strstr(q->reason, "control character (0x00 at byte 1)"),
+                          "%s", q->reason);
+        }
+    }
+    char *why = slurp("rejected/d1key.json.reason");
+    ck_assert_msg(why && strstr(why, "object key contains \\u0000"), "%s", why ? why : "-");
+    zvs_free(h);
+}
+END_TEST
+
+static int is_utf8(const char *s)
+{
+    size_t bad;
+    return zv_utf8_valid(s, strlen(s), &bad);
+}
+
+/* D2/D3: text that is not UTF-8 inside a JSON line (yajl lets surrogates
+ * and overlong forms through, and "\udc00" decodes to a surrogate), and a
+ * broken line longer than the 4096-byte raw cut with a character across
+ * the cut.  Each is one quarantined record naming the field; the file goes
+ * on and the kept item is valid JSON. */
+START_TEST(jsonl_invalid_utf8_is_quarantined_per_record)
+{
+    char big[6000];
+    int o = snprintf(big, sizeof(big), "{\"id\": \"b1\", \"naam\": \"");
+    memset(big + o, 'x', 4095 - (size_t)o);
+    o = 4095;
+    o += snprintf(big + o, sizeof(big) - (size_t)o, "\xc3\xa9 and no closing brace\n");
+    char text[8000];
+    snprintf(text, sizeof(text),
+             "{\"id\": \"u1\", \"bsn\": \"999900006\", \"naam\": {\"family\": "
+             "\"Bak\xed\xa0\x80ker\"}}\n"
+             "{\"id\": \"u2\", \"bsn\": \"999900018\", \"naam\": {\"family\": \"\\udc00\"}}\n"
+             "%s"
+             "{\"id\": \"u4\", \"bsn\": \"999900031\", \"naam\": {\"family\": \"Goed\"}}\n",
+             big);
+    put("u.jsonl", text, 7200);
+    zvs_host *h = host(NULL);
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert_uint_eq(zvs_nrecords(h), 1);
+    ck_assert_ptr_nonnull(zvs_find(h, "u4"));
+    ck_assert_uint_eq(zvs_nquarantine(h), 3);
+    const zvs_quar *q = zvs_quarantine(h, 0);
+    ck_assert_str_eq(q->field, "record");
+    ck_assert_msg(strstr(q->reason, "value of field '/naam/family' is not valid UTF-8 at byte 3 "
+                                    "(UTF-16 surrogate"),
+                  "%s", q->reason);
+    ck_assert_msg(strstr(q->item_json, "Bak\\\\xED\\\\xA0\\\\x80ker"), "%s", q->item_json);
+    q = zvs_quarantine(h, 1);
+    ck_assert_msg(strstr(q->reason, "'/naam/family' is not valid UTF-8 at byte 0"), "%s",
+                  q->reason);
+    q = zvs_quarantine(h, 2);
+    ck_assert_msg(strstr(q->reason, "line 3: "), "%s", q->reason);
+    ck_assert(is_utf8(q->item_json));
+    for (size_t i = 0; i < 3; i++)
+        ck_assert(is_utf8(zvs_quarantine(h, i)->item_json));
+    ck_assert(exists("done/u.jsonl"));
+    zvs_free(h);
+}
+END_TEST
+
+/* A CSV header of 200,000 columns (D7): refused by max_columns at once; with
+ * the bound raised the duplicate check is linear, not pairwise. */
+START_TEST(csv_many_columns_bounded_and_linear)
+{
+    size_t n = 200000;
+    char *hdr = malloc(n * 12 + 64);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)sprintf(hdr + o, "%sc%zu", i ? "," : "", i);
+    o += (size_t)sprintf(hdr + o, ",c7\n1\n");
+    put_n("wide.csv", hdr, o, 7200);
+    zvs_host *h = host(NULL);
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    char *why = slurp("rejected/wide.csv.reason");
+    ck_assert_msg(why && strstr(why, "longer than max_line_length"), "%s", why ? why : "-");
+    zvs_free(h);
+    put_n("wide.csv", hdr, o, 7200);
+    h = host(", \"max_line_length\": 4000000");
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    why = slurp("rejected/wide.csv.1.reason");
+    ck_assert_msg(why && strstr(why, "more than max_columns (2000)"), "%s", why ? why : "-");
+    zvs_free(h);
+    put_n("wide.csv", hdr, o, 7200);
+    h = host(", \"max_line_length\": 4000000, \"max_columns\": 300000");
+    ck_assert_int_eq(zvs_drain(h, 60000), 0);
+    why = slurp("rejected/wide.csv.2.reason");
+    ck_assert_msg(why && strstr(why, "column name 'c7' appears twice"), "%s", why ? why : "-");
+    zvs_free(h);
+    free(hdr);
+}
+END_TEST
+
+/* D8: a symbolic link, a FIFO, a directory and a second hard link in the
+ * drop folder are refused by name into rejected/ with a reason; the link's
+ * target is never read. */
+START_TEST(non_regular_entries_are_rejected)
+{
+    char secret[300], path[512];
+    snprintf(secret, sizeof(secret), "%s-secret.csv", dir);
+    FILE *f = fopen(secret, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("id,bsn,naam\n1,999900006,GEHEIM\n", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/link.csv", dir);
+    ck_assert_int_eq(symlink(secret, path), 0);
+    snprintf(path, sizeof(path), "%s/pipe.csv", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    snprintf(path, sizeof(path), "%s/folder.json", dir);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    put("own.csv", "id,bsn,naam\n2,999900018,Jansen\n", 7200);
+    char hard[512];
+    snprintf(path, sizeof(path), "%s/own.csv", dir);
+    snprintf(hard, sizeof(hard), "%s/hard.csv", dir);
+    ck_assert_int_eq(link(path, hard), 0);
+    zvs_host *h = host(NULL);
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert_uint_eq(zvs_nemits(h), 0); /* own.csv has two links as well */
+    const char *want[][2] = {{"link.csv", "symbolic link"},
+                             {"pipe.csv", "named pipe"},
+                             {"folder.json", "directory"},
+                             {"hard.csv", "more than one hard link"}};
+    for (size_t i = 0; i < 4; i++) {
+        char rel[128];
+        snprintf(rel, sizeof(rel), "rejected/%s.reason", want[i][0]);
+        char *why = slurp(rel);
+        ck_assert_msg(why && strstr(why, want[i][1]), "%s: %s", rel, why ? why : "(none)");
+    }
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/rejected/link.csv", dir);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISLNK(st.st_mode)); /* the link itself was moved */
+    ck_assert_int_eq(access(secret, F_OK), 0);
+    unlink(secret);
+    zvs_free(h);
+}
+END_TEST
+
+/* Issue 12, 8b: processed files in done/ are removed after the retention. */
+START_TEST(done_files_pruned_after_retention)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/done", dir);
+    ck_assert_int_eq(mkdir(path, 0750), 0);
+    put("done/old.csv", "id\n", 3 * 86400);
+    put("done/recent.csv", "id\n", 3600);
+    put("new.csv", "id,bsn,naam\n1,999900006,A\n", 7200 * 24 * 5);
+    zvs_host *h = host(", \"done_retention\": \"2d\"");
+    ck_assert_int_eq(zvs_drain(h, 10000), 0);
+    ck_assert(!exists("done/old.csv"));
+    ck_assert(exists("done/recent.csv"));
+    /* Counted from the move, not from the export's own (old) mtime. */
+    ck_assert(exists("done/new.csv"));
+    zvs_free(h);
+}
+END_TEST
+
+/* Issue 12, 7b: --once right after the export waits for the file to settle
+ * (up to settle_wait) instead of reporting drained with nothing done. */
+START_TEST(drain_waits_for_settling_file)
+{
+    put("fresh.csv", "id,bsn,naam,geboortedatum,geslacht\n1,999900006,A,03-07-1941,M\n", 0);
+    char opts[512], err[256];
+    snprintf(opts, sizeof(opts),
+             "{\"directory\": \"%s\", \"settle\": \"1s\", \"settle_wait\": \"1m\"}", dir);
+    zvs_host *h = zvs_new(opts, MAPPING, err, sizeof(err));
+    ck_assert_msg(h != NULL, "%s", err);
+    ck_assert_msg(zvs_start(h, "in_filedrop.so", err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(zvs_drain(h, 30000), 0);
+    ck_assert_uint_eq(zvs_nrecords(h), 1);
+    ck_assert(exists("done/fresh.csv"));
     zvs_free(h);
 }
 END_TEST
@@ -394,6 +646,13 @@ int main(void)
     tcase_add_test(tc, csv_wrong_column_is_quarantined);
     tcase_add_test(tc, broken_files_are_rejected_with_reason);
     tcase_add_test(tc, half_written_file_waits);
+    tcase_add_test(tc, drain_waits_for_settling_file);
+    tcase_add_test(tc, csv_nul_in_field_is_kept_and_refused);
+    tcase_add_test(tc, json_nul_in_string_cannot_replace_a_field);
+    tcase_add_test(tc, jsonl_invalid_utf8_is_quarantined_per_record);
+    tcase_add_test(tc, csv_many_columns_bounded_and_linear);
+    tcase_add_test(tc, non_regular_entries_are_rejected);
+    tcase_add_test(tc, done_files_pruned_after_retention);
     tcase_add_test(tc, restart_mid_file_resumes_exactly);
     tcase_add_test(tc, jsonl_and_json);
     tcase_add_test(tc, inotify_picks_up_renamed_file);
