@@ -6,30 +6,20 @@
 #include "dryrun_int.h"
 #include "filedrop.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
-/* The file-drop source's options as its create() reads them; other source
- * types get the file-drop defaults. */
+/* The file-drop source's options as its create() reads them (bounds
+ * included); other source types get the file-drop defaults. */
 static int source_options(dry_run *dr, fd_src *s, char *why, size_t whylen)
 {
-    zv_ctx *ctx = dr->src->inst.ctx;
-    int filedrop = strcmp(dr->src->conf->type, "filedrop") == 0;
-    const char *d = filedrop ? dr->host.cfg_str(ctx, "delimiter") : ",";
-    const char *enc = filedrop ? dr->host.cfg_str(ctx, "encoding") : "utf-8";
-    s->batch = filedrop ? dr->host.cfg_int(ctx, "batch_rows") : 500;
-    s->max_json = filedrop ? dr->host.cfg_int(ctx, "max_json_size") : 268435456;
-    s->item_type = filedrop ? zv_strdup0(dr->host.cfg_str(ctx, "item_type")) : NULL;
-    if (d && strcmp(d, "tab") == 0) d = "\t";
-    if (!d || strlen(d) != 1) {
-        snprintf(why, whylen, "delimiter: one character or \"tab\"");
-        return -1;
-    }
-    s->delim = d[0];
-    s->cp1252 = enc && (strcasecmp(enc, "windows-1252") == 0 || strcasecmp(enc, "cp1252") == 0);
-    if (s->batch < 1) s->batch = 500;
+    if (strcmp(dr->src->conf->type, "filedrop") == 0) return fd_read_options(s, why, whylen);
+    fd_default_options(s);
     return 0;
 }
 
@@ -40,12 +30,17 @@ int zv_dry_read_input(dry_run *dr, const char *input, char *why, size_t whylen)
         snprintf(why, whylen, "the file-drop source reads .csv, .json and .jsonl files only");
         return -1;
     }
-    fd_src s = {.ctx = dr->src->inst.ctx, .host = &dr->host, .inotify_fd = -1};
+    fd_src s = {.ctx = dr->src->inst.ctx, .host = &dr->host, .inotify_fd = -1, .dirfd = -1};
     char *dcopy = strdup(input), *bcopy = strdup(input);
     int rc = -1;
     if (!dcopy || !bcopy) goto done;
     s.dir = dirname(dcopy);
     if (source_options(dr, &s, why, whylen) < 0) goto done;
+    /* The reader opens its file relative to the folder, as the source does. */
+    if ((s.dirfd = open(s.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        snprintf(why, whylen, "cannot open %s: %s", s.dir, strerror(errno));
+        goto done;
+    }
     fd_reader *r = fd_reader_open(&s, basename(bcopy), "dry-run", 0, 0, why, whylen);
     if (!r) goto done;
     int step;
@@ -55,6 +50,7 @@ int zv_dry_read_input(dry_run *dr, const char *input, char *why, size_t whylen)
     if (step == -2) snprintf(why, whylen, "out of memory");
     rc = step == 0 ? 0 : -1;
 done:
+    if (s.dirfd >= 0) close(s.dirfd);
     free(s.item_type);
     free(dcopy);
     free(bcopy);

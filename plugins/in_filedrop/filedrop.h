@@ -48,6 +48,12 @@ typedef struct fd_src {
     fd_reader *cur; /* the file being processed, NULL when idle */
 } fd_src;
 
+/* Options (filedrop_opts.c): the table, reading it into s (s->host and
+ * s->ctx set), and the defaults for a reader without a configuration. */
+extern const zv_option fd_options[];
+int fd_read_options(fd_src *s, char *err, size_t errlen);
+void fd_default_options(fd_src *s);
+
 /* Open name (in s->dir, never through a symbolic link) for reading from the
  * committed offset.  NULL with a reason when the file must be rejected. */
 fd_reader *fd_reader_open(fd_src *s, const char *name, const char *sig, off_t offset, int64_t row,
