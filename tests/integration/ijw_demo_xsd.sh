@@ -5,7 +5,8 @@
 # official schema; a bad ToewijzingNummer and a start before its toewijzing
 # are quarantined naming field and value while the rest is sent; a second
 # export row with status_aanlevering "annulering" becomes a cancellation
-# (StatusAanlevering 3) that passes the XSD too.  Skips (77) without ../shared.
+# (StatusAanlevering 3, with DatumGebruik from geboortedatum_gebruik) that
+# passes the XSD too.  Skips (77) without ../shared.
 set -euo pipefail
 : "${ZV_SOURCE_DIR:?}" "${ZV_BUILD_DIR:?}" "${ZV_PLUGIN_DIR:?}"
 shared=${ZV_SHARED_DIR:-$ZV_SOURCE_DIR/../shared}
@@ -31,14 +32,15 @@ jw[0]["besluitnummer"] = "TW-51801"
 d = datetime.date.fromisoformat(jw[1]["toewijzing_start"]) - datetime.timedelta(days=3)
 jw[1]["zorg_start"] = d.strftime("%d-%m-%Y")
 cols = list(rows[0].keys())
-def write(path, rs, extra=None):
+def write(path, rs, extra=()):
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=cols + ([extra] if extra else []), delimiter=";")
+        w = csv.DictWriter(f, fieldnames=cols + list(extra), delimiter=";")
         w.writeheader()
         w.writerows(rs)
 write(sys.argv[2], rows)
 cancel = dict(jw[2]); cancel["status_aanlevering"] = "annulering"
-write(sys.argv[3], [cancel], "status_aanlevering")
+cancel["geboortedatum_gebruik"] = "1"  # DatumGebruik: only month and year are real
+write(sys.argv[3], [cancel], ("status_aanlevering", "geboortedatum_gebruik"))
 print(jw[0]["leveringsnummer"], jw[1]["leveringsnummer"], jw[2]["leveringsnummer"],
       file=open(sys.argv[3] + ".ids", "w"))
 PY
@@ -60,8 +62,6 @@ for d in conf["destinations"]:
     if d["format"] == "ijw":
         fo["schema_dir"] = shared + "/schemas/" + ("iwmo-3.2" if fo.get("standard") == "wmo" else "ijw-3.2")
 json.dump(conf, open(tmp + "/zinvol.conf", "w"), indent=1)
-for d in conf["destinations"]:
-    print(d["transport_options"]["dir"])
 PY
 for d in $(python3 -c "import json,sys; [print(d['transport_options']['dir']) for d in json.load(open('$tmp/zinvol.conf'))['destinations']]"); do
     mkdir -p "$d"
@@ -110,8 +110,9 @@ run || fail "second zinvold --once exited with $?"
 n2=$(validate)
 after=$(ls "$tmp"/out/gem-0*/jw305*.xml | wc -l)
 [ "$after" -eq $((before + 1)) ] || fail "expected one new JW305 (the cancellation), got $((after - before))"
-grep -l "<jw305:StatusAanlevering>3<" "$tmp"/out/gem-0*/jw305*.xml >/dev/null ||
+c=$(grep -l "<jw305:StatusAanlevering>3<" "$tmp"/out/gem-0*/jw305*.xml) ||
     fail "no JW305 with StatusAanlevering 3"
+grep -q "<ijw:DatumGebruik>1</ijw:DatumGebruik>" $c || fail "geboortedatum_gebruik not mapped to DatumGebruik"
 r=$(q "SELECT count(*) FROM quarantine WHERE record_id = '$cancelled'")
 [ "$r" = 0 ] || fail "the cancellation was quarantined"
 echo "ok: $n then $n2 iJw/iWmo messages ($jw JW, $wmo WMO first) pass the XSDs; bad values quarantined"
