@@ -37,12 +37,10 @@ static const keyspec top_keys[] = {{"state_dir", ZV_JSON_STRING},
 static const keyspec org_keys[] = {{"agb", ZV_JSON_STRING}, {"name", ZV_JSON_STRING}, {NULL, 0}};
 static const keyspec http_keys[] = {
     {"listen", ZV_JSON_STRING}, {"limits", ZV_JSON_OBJECT}, {NULL, 0}};
-static const keyspec limit_keys[] = {{"max_connections", ZV_JSON_NUMBER},
-                                     {"max_header_size", ZV_JSON_NUMBER},
-                                     {"max_body_size", ZV_JSON_NUMBER},
-                                     {"request_timeout", DURATION},
-                                     {"idle_timeout", DURATION},
-                                     {NULL, 0}};
+static const keyspec limit_keys[] = {
+    {"max_connections", ZV_JSON_NUMBER}, {"max_header_size", ZV_JSON_NUMBER},
+    {"max_body_size", ZV_JSON_NUMBER},   {"request_timeout", DURATION},
+    {"idle_timeout", DURATION},          {NULL, 0}};
 static const keyspec source_keys[] = {{"name", ZV_JSON_STRING},
                                       {"type", ZV_JSON_STRING},
                                       {"options", ZV_JSON_OBJECT},

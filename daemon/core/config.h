@@ -77,12 +77,12 @@ typedef struct zv_admin_token {
 } zv_admin_token;
 
 typedef struct zv_admin_conf {
-    char *socket;               /* absolute; default <state_dir>/admin.sock */
-    int socket_mode;            /* the socket's file mode is its access control; 0660 */
-    const char *socket_group;   /* group of the socket; NULL: the daemon's own */
-    const char *listen;         /* optional TCP host:port; only with TLS and tokens */
-    char *tls_cert, *tls_key;   /* absolute; required with listen */
-    zv_admin_token *tokens;     /* required with listen */
+    char *socket;             /* absolute; default <state_dir>/admin.sock */
+    int socket_mode;          /* the socket's file mode is its access control; 0660 */
+    const char *socket_group; /* group of the socket; NULL: the daemon's own */
+    const char *listen;       /* optional TCP host:port; only with TLS and tokens */
+    char *tls_cert, *tls_key; /* absolute; required with listen */
+    zv_admin_token *tokens;   /* required with listen */
     size_t ntokens;
     const char *metrics_listen; /* optional plain-HTTP listener for /metrics and /healthz */
     int64_t max_pending_age_s;  /* /healthz is degraded when a payload waits longer; 1h */
@@ -100,7 +100,7 @@ typedef struct zv_config {
     zv_log_level log_level;
     const char *org_agb;
     const char *org_name;
-    const char *listen;  /* "127.0.0.1:8480"; NULL: no HTTP listener */
+    const char *listen; /* "127.0.0.1:8480"; NULL: no HTTP listener */
     zv_http_limits http_limits;
     int64_t retention_s; /* delivered payloads are pruned after this; 30d */
     zv_source_conf *sources;

@@ -166,9 +166,8 @@ static struct bufferevent *new_conn(struct event_base *base, void *arg)
     bufferevent_incref(bev);
     /* A freed connection's bufferevent may still read until the next
      * sweep drops it: bounded to one request's worth. */
-    bufferevent_setwatermark(bev, EV_READ, 0,
-                             (size_t)c->lim.max_body_size + (size_t)c->lim.max_header_size +
-                                 64 * 1024);
+    bufferevent_setwatermark(
+        bev, EV_READ, 0, (size_t)c->lim.max_body_size + (size_t)c->lim.max_header_size + 64 * 1024);
     k->owner = c;
     k->bev = bev;
     k->next = all;

@@ -22,8 +22,8 @@ static int64_t run(zv_store *s, const char *sql, int64_t before, int limit)
         return zv_store_fail(s, "retention");
     sqlite3_bind_int64(st, 1, before);
     if (limit > 0) sqlite3_bind_int(st, 2, limit);
-    int64_t n = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db)
-                                                : zv_store_fail(s, "retention");
+    int64_t n =
+        sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) : zv_store_fail(s, "retention");
     sqlite3_finalize(st);
     return n;
 }
@@ -45,13 +45,14 @@ int64_t zv_store_prune(zv_store *s, int64_t before, int limit)
             "(records_json IS NOT NULL OR last_error IS NOT NULL) AND delivered_at < ? LIMIT ?)",
             before, limit) < 0)
         return -1;
-    if (run(s, "DELETE FROM verdict WHERE rowid IN (SELECT rowid FROM verdict WHERE at < ? LIMIT ?)",
+    if (run(s,
+            "DELETE FROM verdict WHERE rowid IN (SELECT rowid FROM verdict WHERE at < ? LIMIT ?)",
             before, limit) < 0)
         return -1;
     if (run(s,
             "UPDATE dead_letter SET record_key = '" PRUNED_KEY "' WHERE id IN (SELECT id FROM "
-            "dead_letter WHERE created < ? AND record_key IS NOT NULL AND record_key != '" PRUNED_KEY
-            "' LIMIT ?)",
+            "dead_letter WHERE created < ? AND record_key IS NOT NULL AND record_key != "
+            "'" PRUNED_KEY "' LIMIT ?)",
             before, limit) < 0)
         return -1;
     /* The values kept for disclosure go with the payload they came from. */

@@ -78,8 +78,10 @@ static size_t grouped_bsn(const char *p)
                 at++;
             }
             size_t n = ok ? digit_run(p + at) : 0;
-            if (!ok || (int)n != layouts[l][g]) ok = 0;
-            else memcpy(digits + nd, p + at, n), nd += n, at += n;
+            if (!ok || (int)n != layouts[l][g])
+                ok = 0;
+            else
+                memcpy(digits + nd, p + at, n), nd += n, at += n;
         }
         /* Not part of a longer number such as "123.456.789.1" or "1234.56.7890". */
         if (!ok || alnum(p[at]) || (p[at] == sep && isdigit((unsigned char)p[at + 1]))) continue;
@@ -106,8 +108,8 @@ void zv_bsn_scrub(char *text)
         size_t n = (size_t)(p - start);
         if (digit_run(start) != n) continue; /* letters in it: not a number */
         /* Digits that continue a number before them ("1.234 567 890"). */
-        int continues = start - text >= 2 && (start[-1] == '.' || start[-1] == ' ' ||
-                                              start[-1] == '-') &&
+        int continues = start - text >= 2 &&
+                        (start[-1] == '.' || start[-1] == ' ' || start[-1] == '-') &&
                         isdigit((unsigned char)start[-2]);
         if (n == 9 && zv_bsn_valid(start, 9))
             mask_digits(start, 5);

@@ -88,9 +88,9 @@ static const char *const templates[] = {
     " \"circuit_failures\": @, \"circuit_cooldown\": @}}]}",
     NULL};
 
-static const char *const values[] = {
-    "[1]", "[]", "{}", "{\"x\": [1]}", "[{\"a\": 1}]", "[[]]", "null", "true", "5", "-1", "1e300",
-    "\"\"", "\"x\"", NULL};
+static const char *const values[] = {"[1]",   "[]",   "{}", "{\"x\": [1]}", "[{\"a\": 1}]", "[[]]",
+                                     "null",  "true", "5",  "-1",           "1e300",        "\"\"",
+                                     "\"x\"", NULL};
 
 START_TEST(every_key_every_type)
 {
@@ -154,10 +154,14 @@ START_TEST(limits_defaults_and_bounds)
                " \"max_bodysize\": 1, \"request_timeout\": \"soon\"}}}",
                &e, path, sizeof(path));
     ck_assert_ptr_null(cfg);
-    ck_assert(has_error(&e, path, "http.limits.max_connections: expected a whole number from 1 to 65536"));
-    ck_assert(has_error(&e, path, "http.limits.max_header_size: expected a whole number from 1024 to 1048576"));
+    ck_assert(has_error(&e, path,
+                        "http.limits.max_connections: expected a whole number from 1 to 65536"));
+    ck_assert(has_error(
+        &e, path, "http.limits.max_header_size: expected a whole number from 1024 to 1048576"));
     ck_assert(has_error(&e, path, "http.limits.max_bodysize: unknown key"));
-    ck_assert(has_error(&e, path, "http.limits.request_timeout: malformed duration (use e.g. \"30s\", \"5m\", \"7d\")"));
+    ck_assert(has_error(
+        &e, path,
+        "http.limits.request_timeout: malformed duration (use e.g. \"30s\", \"5m\", \"7d\")"));
     zv_errors_free(&e);
 }
 END_TEST

@@ -120,9 +120,15 @@ START_TEST(keys_go_with_the_payload)
     ck_assert_int_eq(zv_store_audit_verify(s, &audit_after, NULL, why, sizeof(why)), 0);
     ck_assert_int_eq(audit_after, audit_before);
     /* The idempotency key stays: the same payload is not sent again. */
-    zv_outbox_new again = {.destination = "zk", .message = "AW35", .idem_key = "A",
-                           .payload = "<a/>", .len = 4, .content_type = "text/xml",
-                           .extension = "xml", .fields_json = "[]", .records_json = "[]"};
+    zv_outbox_new again = {.destination = "zk",
+                           .message = "AW35",
+                           .idem_key = "A",
+                           .payload = "<a/>",
+                           .len = 4,
+                           .content_type = "text/xml",
+                           .extension = "xml",
+                           .fields_json = "[]",
+                           .records_json = "[]"};
     ck_assert_int_eq(zv_store_enqueue(s, &again), 1);
     /* And a second run finds nothing more to do. */
     ck_assert_int_eq(zv_store_prune(s, now + 10, 500), 0);
