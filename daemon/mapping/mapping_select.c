@@ -215,7 +215,10 @@ static int preds_hold(const zv_sel_step *st, const zv_sel_item *ix, const char *
         long k = lookup(ix, key, plen + 1 + kl);
         if (k >= 0 && mark) mark[k] = 1;
         const zv_item_field *f = k >= 0 ? &ix->item->fields[k] : NULL;
-        int eq = f && strlen(pr->value) == f->len && memcmp(pr->value, f->value, f->len) == 0;
+        /* "key=*": present with a value; "key!=*": absent or empty. */
+        int eq = strcmp(pr->value, "*") == 0
+                     ? f && f->len > 0
+                     : f && strlen(pr->value) == f->len && memcmp(pr->value, f->value, f->len) == 0;
         if (eq == pr->neg) ok = 0;
     }
     return ok;

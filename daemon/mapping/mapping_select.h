@@ -14,7 +14,8 @@
  * brackets; other groups ("[bsn]", "[1]", "[humanname-own-name]") are
  * literal parts of the path.  Conditions are separated by ',' and are all
  * required; "key=value" needs the element's field <element>.<key> to equal
- * value, "key!=value" needs it absent or different.  Values cannot hold ','
+ * value, "key!=value" needs it absent or different; the value "*" stands
+ * for any value ("family=*": present, "family!=*": absent).  Values cannot hold ','
  * or ']'.  An element in an item path is the part after the literal: nothing
  * (the first element) or one or more "[...]" groups.
  */

@@ -19,7 +19,7 @@ static const char *SPEC =
     "[humanname-own-name].value\", \"Patient.name[use=official].family\"]},"
     " \"client.given_names\": {\"from\": \"Patient.name[use=official].given[extension"
     "[iso21090-EN-qualifier].value!=IN]\", \"join\": \" \"},"
-    " \"client.initials\": {\"from\": [\"Patient.name[use=official].given[extension"
+    " \"client.initials\": {\"from\": [\"Patient.name[use=official,family!=*].given[extension"
     "[iso21090-EN-qualifier].value=IN]\", \"Patient.name[*].given[*]\"], \"join\": \" \","
     " \"convert\": [\"initials\"]},"
     " \"client.postcode\": {\"from\": \"Patient.address[use=home,type!=postal].postalCode\","

@@ -149,6 +149,17 @@ static const expect PATIENTS[] = {
      NULL, NULL, NULL, NULL, "Bakker", "4"},
     {"zinvol-NameInformation-givenname-only", "999900067", NULL, NULL, "Zwart", NULL, NULL, NULL,
      NULL, NULL, NULL, NULL},
+    {"nl-core-NameInformation-firstNames", "999900079", "Hendrik Johan Willem", "HJW", "Schemer",
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    /* "Hendrik" (BR) "J." "W." (IN): an initial only for a name not known
+     * in full, so the initials are of all three. */
+    {"nl-core-NameInformation-firstNamesAndInitials", "999900080", "Hendrik", "HJW", "Schemer",
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    /* First names "Hendrik Willem" in the official name, the unrelated
+     * initials "H. J. W." in a second official name of initials only
+     * (receivers may ignore it; zinvol takes the initials from it). */
+    {"nl-core-NameInformation-firstNamesAndInitialsSeparate", "999900092", "Hendrik Willem", "HJW",
+     "Schemer", NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 static void load_examples(const char *search_time)
@@ -183,7 +194,7 @@ START_TEST(nictiz_examples)
                   zvs_nquarantine(h) ? zvs_quarantine(h, 0)->record_id : "",
                   zvs_nquarantine(h) ? zvs_quarantine(h, 0)->field : "",
                   zvs_nquarantine(h) ? zvs_quarantine(h, 0)->reason : "");
-    ck_assert_uint_eq(zvs_nrecords(h), 12);
+    ck_assert_uint_eq(zvs_nrecords(h), 15);
     for (size_t i = 0; i < sizeof(PATIENTS) / sizeof(PATIENTS[0]); i++) {
         const expect *x = &PATIENTS[i];
         char rid[128];
@@ -220,7 +231,7 @@ START_TEST(nictiz_examples)
     /* Case 10: no meta.lastUpdated in the examples: the search time. */
     ck_assert_str_eq(zvs_watermark(h, "Patient.lastUpdated"), "2026-02-02T08:00:00Z");
     ck_assert_str_eq(zvs_watermark(h, "EpisodeOfCare.lastUpdated"), "2026-02-02T08:00:00Z");
-    ck_assert_int_eq(zvs_counter(h, "missing_last_updated"), 12);
+    ck_assert_int_eq(zvs_counter(h, "missing_last_updated"), 15);
     ck_assert_msg(strstr(zvs_last_warning(h), "without meta.lastUpdated"), "%s",
                   zvs_last_warning(h));
     zvs_free(h);
@@ -232,7 +243,7 @@ START_TEST(no_search_time_warns)
     load_examples(NULL);
     zvs_host *h = host_with(mapping, 5);
     ck_assert_int_eq(zvs_drain(h, 20000), 0);
-    ck_assert_uint_eq(zvs_nrecords(h), 12);
+    ck_assert_uint_eq(zvs_nrecords(h), 15);
     ck_assert_ptr_null(zvs_watermark(h, "Patient.lastUpdated"));
     ck_assert_msg(strstr(zvs_last_warning(h), "cannot advance"), "%s", zvs_last_warning(h));
     zvs_free(h);
