@@ -124,6 +124,39 @@ START_TEST(selects_by_meaning)
 }
 END_TEST
 
+/* "key=*" needs the field present with a value, "key!=*" absent. */
+START_TEST(any_value_condition)
+{
+    zv_errors e;
+    zv_mapping *m =
+        compile("{\"records\": [{\"kind\": \"client\", \"fields\": {"
+                " \"client.bsn\": \"P.bsn\","
+                " \"client.family_name\": \"P.name[family=*].text\","
+                " \"client.initials\": {\"from\": \"P.name[use=official,family!=*].given[*]\","
+                "                      \"join\": \" \", \"convert\": [\"initials\"]}}}]}",
+                &e);
+    ck_assert_msg(m != NULL, "%s", e.n ? e.lines[0] : "");
+    zv_item_field f[] = {
+        F("P.bsn", "999900006"),          F("P.name.use", "official"),
+        F("P.name.text", "no family"),    F("P.name.family", ""),
+        F("P.name.given", "Hendrik"),     F("P.name[1].use", "official"),
+        F("P.name[1].family", "Schemer"), F("P.name[1].text", "Hendrik Schemer"),
+        F("P.name[1].given", "Willem"),   F("P.name[2].use", "official"),
+        F("P.name[2].given", "J."),
+    };
+    zv_item it = {"Patient", "Patient/1", f, sizeof(f) / sizeof(f[0])};
+    char field[64], reason[256];
+    zv_record *r = zv_mapping_apply(m, &it, 1, field, sizeof(field), reason, sizeof(reason));
+    ck_assert_msg(r != NULL, "%s: %s", field, reason);
+    /* An empty family counts as absent for both. */
+    ck_assert_str_eq(zv_rec_str(r, ZV_F_CLIENT_FAMILY_NAME), "Hendrik Schemer");
+    ck_assert_str_eq(zv_rec_str(r, ZV_F_CLIENT_INITIALS), "HJ");
+    zv_record_free(r);
+    zv_mapping_free(m);
+    zv_errors_free(&e);
+}
+END_TEST
+
 START_TEST(quarantine_json_keeps_what_is_read)
 {
     zv_errors e;
@@ -186,6 +219,7 @@ int main(void)
     Suite *s = suite_create("mapping_select");
     TCase *tc = tcase_create("select");
     tcase_add_test(tc, selects_by_meaning);
+    tcase_add_test(tc, any_value_condition);
     tcase_add_test(tc, quarantine_json_keeps_what_is_read);
     tcase_add_test(tc, bad_selectors_are_config_errors);
     suite_add_tcase(s, tc);
