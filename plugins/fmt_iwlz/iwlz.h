@@ -7,13 +7,62 @@
 #include <libxml/tree.h>
 #include <libxml/xmlschemas.h>
 
-#define IWLZ_NS_BASIS "http://www.istandaarden.nl/iwlz/2_2/basisschema/schema"
-#define IWLZ_NS_AW35 "http://www.istandaarden.nl/iwlz/2_2/aw35/schema"
-#define IWLZ_NS_AW36 "http://www.istandaarden.nl/iwlz/2_2/aw36/schema"
-#define IWLZ_NS_AW39 "http://www.istandaarden.nl/iwlz/2_2/aw39/schema"
-#define IWLZ_NS_AW310 "http://www.istandaarden.nl/iwlz/2_2/aw310/schema"
+/* Messages of a release; AW35/AW39 are also the plugin's message indexes. */
+enum { IWLZ_AW35 = 0, IWLZ_AW39 = 1, IWLZ_AW36 = 2, IWLZ_AW310 = 3, IWLZ_NMSG = 4 };
 
-enum { IWLZ_AW35 = 0, IWLZ_AW39 = 1 };
+#define IWLZ_PATH_MAX 4096
+
+/* release.c: one release directory, as its release.json describes it. */
+typedef struct iwlz_release_msg {
+    char name[8];      /* "AW35" */
+    char ns[160];      /* target namespace */
+    char code[8];      /* BerichtCode */
+    char versie[8];    /* BerichtVersie */
+    char subversie[8]; /* BerichtSubversie */
+    char xsd[IWLZ_PATH_MAX];
+    char xslt[IWLZ_PATH_MAX]; /* AW35/AW39 only: the official rule set */
+} iwlz_release_msg;
+
+typedef struct iwlz_release {
+    char dir[IWLZ_PATH_MAX];
+    char name[32]; /* "2.2" */
+    char basis_ns[160];
+    char basis_xsd[IWLZ_PATH_MAX];
+    char code_lists[IWLZ_PATH_MAX];
+    iwlz_release_msg msg[IWLZ_NMSG];
+} iwlz_release;
+
+/* 0, or -1 with err naming the release directory and what is wrong.
+ * xsd_dir (legacy option schema_dir, may be NULL): take the message XSDs
+ * of the same names from there. */
+int iwlz_release_load(iwlz_release *rel, const char *dir, const char *xsd_dir, char *err,
+                      size_t errlen);
+
+/* xslt.c: the official rule set, compiled once per process. */
+typedef struct iwlz_rules iwlz_rules;
+
+#define IWLZ_MAX_RULE_ERRORS 256
+#define IWLZ_MAX_LOCATIES 4
+
+typedef struct iwlz_rule_error {
+    char code[16];     /* r:Code, e.g. "TR046" */
+    char details[400]; /* r:Details */
+    char locatie[512]; /* the first r:Locatie */
+    size_t nloc;
+    xmlNodePtr nodes[IWLZ_MAX_LOCATIES]; /* each r:Locatie resolved in the message (or NULL) */
+} iwlz_rule_error;
+
+typedef struct iwlz_rule_result {
+    size_t n, dropped;
+    iwlz_rule_error errors[IWLZ_MAX_RULE_ERRORS];
+} iwlz_rule_result;
+
+/* Shared compiled stylesheet for path; NULL with err when it does not compile. */
+iwlz_rules *iwlz_rules_acquire(const char *path, char *err, size_t errlen);
+void iwlz_rules_release(iwlz_rules *r);
+/* 0: no r:Fout; 1: errors in res; -1: the transformation failed. */
+int iwlz_rules_apply(iwlz_rules *r, xmlDocPtr doc, iwlz_rule_result *res);
+xmlNodePtr iwlz_locate(xmlDocPtr doc, const char *path);
 
 /* One compiled message schema plus the versions its appinfo declares. */
 typedef struct iwlz_schema {
@@ -34,8 +83,11 @@ typedef struct iwlz_state {
     const zv_host *host;
     char *afzender;    /* option; NULL: organisation AGB */
     char *zorgkantoor; /* option; NULL: entitlement.funder per record */
+    int own_rules;     /* option own_rules (default 1) */
+    iwlz_release rel;
     iwlz_schema aw35, aw39, aw36, aw310;
-    iwlz_code *codes; /* retourcodes from basisschema.xsd, sorted */
+    iwlz_rules *rules[2]; /* AW35, AW39: the release's official rule set */
+    iwlz_code *codes;     /* retourcodes from basisschema.xsd, sorted */
     size_t ncodes;
 } iwlz_state;
 
@@ -54,11 +106,12 @@ typedef struct iwlz_xsd_result {
 } iwlz_xsd_result;
 
 /* xsd.c */
-int iwlz_schema_load(iwlz_schema *s, const char *dir, const char *file, char *err, size_t errlen);
+/* path: the XSD; file: its short name for messages ("AW35.xsd"). */
+int iwlz_schema_load(iwlz_schema *s, const char *path, const char *file, char *err, size_t errlen);
 void iwlz_schema_free(iwlz_schema *s);
 /* 0: valid; 1: invalid (res filled); -1: validator failure. */
 int iwlz_schema_validate(iwlz_schema *s, xmlDocPtr doc, iwlz_xsd_result *res);
-int iwlz_codes_load(iwlz_state *st, const char *dir, char *err, size_t errlen);
+int iwlz_codes_load(iwlz_state *st, const char *basisschema, char *err, size_t errlen);
 void iwlz_codes_free(iwlz_state *st);
 const char *iwlz_code_text(const iwlz_state *st, const char *code);
 
@@ -73,6 +126,7 @@ typedef struct iwlz_rule_ctx {
     int message;          /* IWLZ_AW35 / IWLZ_AW39 */
     const char *afzender; /* header Afzender */
     int64_t dagtekening;  /* days since epoch of the header's Dagtekening */
+    int own_rules;        /* 0: only what rendering needs; the official set judges */
 } iwlz_rule_ctx;
 
 /* 1 and *v filled when the record breaks a rule or lacks a required field. */

@@ -3,22 +3,35 @@
 
 #include <zinvol/util.h>
 
+#include <dlfcn.h>
+#include <libgen.h>
 #include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#ifndef ZV_IWLZ_SCHEMA_DIR
-#define ZV_IWLZ_SCHEMA_DIR "/usr/share/zinvol/schemas/iwlz-2.2"
+#ifndef ZV_IWLZ_RELEASES_DIR
+#define ZV_IWLZ_RELEASES_DIR "/usr/share/zinvol/iwlz/releases"
 #endif
+/* The releases folder seen from the installed plugin (lib/zinvol/plugins),
+ * so that an install under another prefix finds its own copy. */
+#define IWLZ_RELEASES_FROM_PLUGIN "../../../share/zinvol/iwlz/releases"
 
 static const zv_option options[] = {
-    {"schema_dir", ZV_OPT_STRING, ZV_IWLZ_SCHEMA_DIR, ZV_OPT_PATH,
-     "Folder with the official iWlz 2.2 XSDs (AW35, AW36, AW39, AW310, basisschema)"},
+    {"release", ZV_OPT_STRING, "2.2", 0,
+     "Bundled iStandaarden release to use (a folder under share/zinvol/iwlz/releases)"},
+    {"release_dir", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
+     "Release directory you supply (release.json, XSDs, XSLT rule set); overrides release"},
+    {"schema_dir", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
+     "Legacy: folder with the message XSDs to use instead of the release's own copies"},
     {"afzender", ZV_OPT_STRING, NULL, 0,
      "Header Afzender (8-digit iWlz contract AGB); default: organisation.agb"},
     {"zorgkantoor", ZV_OPT_STRING, NULL, 0,
      "Header Ontvanger (4-digit zorgkantoor code); default: entitlement.funder per record"},
+    {"own_rules", ZV_OPT_BOOL, "true", 0,
+     "Check zinvol's own record-level rules before the official rule set (clearer, earlier "
+     "reasons); false leaves the verdict to the official set alone"},
     {NULL, 0, NULL, 0, NULL}};
 
 static const zv_message_decl messages[] = {
@@ -34,20 +47,61 @@ static void destroy(void *state)
     iwlz_schema_free(&st->aw39);
     iwlz_schema_free(&st->aw36);
     iwlz_schema_free(&st->aw310);
+    iwlz_rules_release(st->rules[0]);
+    iwlz_rules_release(st->rules[1]);
     iwlz_codes_free(st);
     free(st->afzender);
     free(st->zorgkantoor);
     free(st);
 }
 
-static int load_all(iwlz_state *st, const char *dir, char *err, size_t errlen)
+static int is_dir(const char *path)
 {
-    if (iwlz_schema_load(&st->aw35, dir, "AW35.xsd", err, errlen) < 0 ||
-        iwlz_schema_load(&st->aw39, dir, "AW39.xsd", err, errlen) < 0 ||
-        iwlz_schema_load(&st->aw36, dir, "AW36.xsd", err, errlen) < 0 ||
-        iwlz_schema_load(&st->aw310, dir, "AW310.xsd", err, errlen) < 0)
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* The directory of a bundled release: next to the installed plugin first,
+ * then under the prefix the plugin was built for. */
+static int find_release(const char *name, char *dir, size_t len, char *err, size_t errlen)
+{
+    if (!name[0] || strchr(name, '/') || strstr(name, "..")) {
+        snprintf(err, errlen, "option release: '%s' is not a release name (e.g. \"2.2\")", name);
         return -1;
-    return iwlz_codes_load(st, dir, err, errlen);
+    }
+    Dl_info info;
+    if (dladdr((void *)find_release, &info) && info.dli_fname) {
+        char so[IWLZ_PATH_MAX];
+        snprintf(so, sizeof(so), "%s", info.dli_fname);
+        snprintf(dir, len, "%s/%s/%s", dirname(so), IWLZ_RELEASES_FROM_PLUGIN, name);
+        if (is_dir(dir)) return 0;
+    }
+    snprintf(dir, len, "%s/%s", ZV_IWLZ_RELEASES_DIR, name);
+    if (is_dir(dir)) return 0;
+    snprintf(err, errlen,
+             "option release: no bundled release '%s' (looked in %s); use release_dir for a "
+             "release you supply",
+             name, ZV_IWLZ_RELEASES_DIR);
+    return -1;
+}
+
+static const char *base(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+static int load_all(iwlz_state *st, const char *dir, const char *xsd_dir, char *err, size_t errlen)
+{
+    if (iwlz_release_load(&st->rel, dir, xsd_dir, err, errlen) < 0) return -1;
+    iwlz_schema *s[IWLZ_NMSG] = {&st->aw35, &st->aw39, &st->aw36, &st->aw310};
+    for (int k = 0; k < IWLZ_NMSG; k++) {
+        const char *x = st->rel.msg[k].xsd;
+        if (iwlz_schema_load(s[k], x, base(x), err, errlen) < 0) return -1;
+    }
+    for (int k = IWLZ_AW35; k <= IWLZ_AW39; k++)
+        if (!(st->rules[k] = iwlz_rules_acquire(st->rel.msg[k].xslt, err, errlen))) return -1;
+    return iwlz_codes_load(st, st->rel.code_lists, err, errlen);
 }
 
 static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, size_t errlen)
@@ -60,7 +114,10 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
     }
     st->ctx = ctx;
     st->host = host;
-    const char *dir = host->cfg_str(ctx, "schema_dir");
+    const char *rel_dir = host->cfg_str(ctx, "release_dir");
+    const char *rel_name = host->cfg_str(ctx, "release");
+    const char *xsd_dir = host->cfg_str(ctx, "schema_dir");
+    char dir[IWLZ_PATH_MAX];
     const char *afz = host->cfg_str(ctx, "afzender");
     const char *zk = host->cfg_str(ctx, "zorgkantoor");
     if (afz && !zv_agb_valid(afz, strlen(afz))) {
@@ -71,17 +128,23 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
         snprintf(err, errlen, "option zorgkantoor: '%s' is not a 4-digit zorgkantoor code", zk);
         goto fail;
     }
+    st->own_rules = host->cfg_bool ? host->cfg_bool(ctx, "own_rules") : 1;
     st->afzender = zv_strdup0(afz);
     st->zorgkantoor = zv_strdup0(zk);
     if ((afz && !st->afzender) || (zk && !st->zorgkantoor)) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (!dir) dir = ZV_IWLZ_SCHEMA_DIR;
-    if (load_all(st, dir, err, errlen) < 0) goto fail;
+    if (rel_dir)
+        snprintf(dir, sizeof(dir), "%s", rel_dir);
+    else if (find_release(rel_name ? rel_name : "2.2", dir, sizeof(dir), err, errlen) < 0)
+        goto fail;
+    if (load_all(st, dir, xsd_dir, err, errlen) < 0) goto fail;
     host->log(ctx, ZV_LOG_INFO,
-              "iwlz: schemas from %s (AW35 %s, AW39 %s, basisschema %s), %zu retourcodes", dir,
-              st->aw35.bericht_versie, st->aw39.bericht_versie, st->aw35.basis_versie, st->ncodes);
+              "iwlz: release %s from %s (AW35 %s, AW39 %s, basisschema %s, official rules %s), "
+              "%zu retourcodes",
+              st->rel.name, dir, st->aw35.bericht_versie, st->aw39.bericht_versie,
+              st->aw35.basis_versie, base(st->rel.msg[IWLZ_AW39].xslt), st->ncodes);
     *state = st;
     return 0;
 fail:

@@ -27,6 +27,7 @@ typedef struct job {
     unsigned char *gone; /* per record: rejected */
     size_t rejected;
     iwlz_xsd_result xsd;
+    iwlz_rule_result official;
 } job;
 
 static const char *get(const zv_record *r, zv_field_id id)
@@ -51,6 +52,12 @@ xmlNodePtr iwlz_container(xmlNodePtr client, xmlNsPtr ns, const char *name, cons
     xmlNodePtr n = xmlNewNode(ns, BAD_CAST name);
     if (!n) return NULL;
     return after ? xmlAddPrevSibling(after, n) : xmlAddChild(client, n);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
 }
 
 static void reject(job *j, size_t i, const char *rule, const char *field, const char *reason)
@@ -95,7 +102,8 @@ static const char *client_conflict(const zv_record *a, const zv_record *b)
 
 static int check_records(job *j)
 {
-    iwlz_rule_ctx rctx = {.message = j->b->message, .afzender = j->afzender};
+    iwlz_rule_ctx rctx = {
+        .message = j->b->message, .afzender = j->afzender, .own_rules = j->st->own_rules};
     zv_date_days(j->dagtekening, &rctx.dagtekening);
     iwlz_strmap seen, clients;
     if (iwlz_strmap_init(&seen, j->b->n) < 0) return -1;
@@ -127,7 +135,7 @@ static int check_records(job *j)
             reject(j, i, "ZV-C01", field,
                    "Clientgegevens wijken af van een ander record van dezelfde client in dit "
                    "bericht (een Client heeft een set persoonsgegevens)");
-        else if (!inserted)
+        else if (!inserted && j->st->own_rules)
             reject(j, i, "TR101", "entitlement.number",
                    "Dezelfde zorgeenheid (Besluitnummer, code, data, Instelling) komt twee keer "
                    "voor bij deze client in het bericht");
@@ -187,7 +195,7 @@ static xmlDocPtr build(job *j, const char *ontvanger, const char *id, size_t *co
     if (!root) goto fail;
     xmlDocSetRootElement(doc, root);
     xmlNsPtr ns = xmlNewNs(root, BAD_CAST j->ns_uri, NULL);
-    xmlNsPtr bns = xmlNewNs(root, BAD_CAST IWLZ_NS_BASIS, BAD_CAST "iwlz");
+    xmlNsPtr bns = xmlNewNs(root, BAD_CAST j->st->rel.basis_ns, BAD_CAST "iwlz");
     xmlSetNs(root, ns);
     xmlNodePtr clienten = NULL;
     if (!add_header(j, root, ns, bns, ontvanger, id) ||
@@ -262,15 +270,34 @@ static const char *field_of_element(const xmlChar *name)
     return NULL;
 }
 
-static void reject_products_below(job *j, xmlNodePtr n, const char *field, const char *reason)
+static void reject_products_below(job *j, xmlNodePtr n, const char *rule, const char *field,
+                                  const char *reason)
 {
     for (xmlNodePtr c = n->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE) continue;
         if (c->_private)
-            reject(j, (size_t)(uintptr_t)c->_private - 1, "XSD", field, reason);
+            reject(j, (size_t)(uintptr_t)c->_private - 1, rule, field, reason);
         else
-            reject_products_below(j, c, field, reason);
+            reject_products_below(j, c, rule, field, reason);
     }
+}
+
+/* The records a node of the message belongs to: its product's record; all
+ * products of its Client; or, for the header (or no node), the message. */
+static void reject_at(job *j, xmlDocPtr doc, xmlNodePtr node, const char *rule, const char *field,
+                      const char *reason)
+{
+    for (xmlNodePtr n = node; n; n = n->parent) {
+        if (n->type == XML_ELEMENT_NODE && n->_private) {
+            reject(j, (size_t)(uintptr_t)n->_private - 1, rule, field, reason);
+            return;
+        }
+        if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "Client")) {
+            reject_products_below(j, n, rule, field, reason);
+            return;
+        }
+    }
+    reject_products_below(j, xmlDocGetRootElement(doc), rule, field, reason);
 }
 
 static void reject_for_error(job *j, xmlDocPtr doc, const iwlz_xsd_error *e)
@@ -284,19 +311,52 @@ static void reject_for_error(job *j, xmlDocPtr doc, const iwlz_xsd_error *e)
         snprintf(reason, sizeof(reason), "%s: %s", j->schema->file, e->message);
         zv_bsn_scrub(reason);
     }
-    const char *field = field_of_element(elem);
-    for (xmlNodePtr n = e->node; n; n = n->parent) {
-        if (n->type == XML_ELEMENT_NODE && n->_private) {
-            reject(j, (size_t)(uintptr_t)n->_private - 1, "XSD", field, reason);
-            return;
-        }
-        if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "Client")) {
-            reject_products_below(j, n, field, reason);
-            return;
-        }
+    reject_at(j, doc, e->node, "XSD", field_of_element(elem), reason);
+}
+
+static int below_client(xmlNodePtr n)
+{
+    for (; n; n = n->parent)
+        if (n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST "Client")) return 1;
+    return 0;
+}
+
+/* An r:Fout of the official rule set: its code is the rule, its Details
+ * the reason, each r:Locatie the record (or client, or message) it hits. */
+static void reject_for_rule(job *j, xmlDocPtr doc, const iwlz_rule_error *e)
+{
+    char reason[700], where[200] = "";
+    size_t w = 0;
+    for (size_t k = 0; k < e->nloc && k < IWLZ_MAX_LOCATIES; k++) {
+        const xmlNodePtr n = e->nodes[k];
+        if (n && w < sizeof(where))
+            w += (size_t)snprintf(where + w, sizeof(where) - w, "%s%s", w ? ", " : "",
+                                  (const char *)n->name);
     }
-    /* A header error (or one without a node) spoils the whole message. */
-    reject_products_below(j, xmlDocGetRootElement(doc), field, reason);
+    const char *set = strrchr(j->st->rel.msg[j->b->message].xslt, '/');
+    snprintf(reason, sizeof(reason), "%s (officiele regels %s, release %s%s%s)",
+             e->details[0] ? e->details : "overtreding van de regel", set ? set + 1 : "",
+             j->st->rel.name, where[0] ? "; element " : "", where);
+    zv_bsn_scrub(reason);
+    /* The rule's own element comes last among its locations (Etmalen after
+     * Leveringsvorm, Leveringsstatus after Mutatiecode, Sleuteldatum after
+     * Begindatum): that is the field to name. */
+    const char *field = NULL;
+    for (size_t k = e->nloc < IWLZ_MAX_LOCATIES ? e->nloc : IWLZ_MAX_LOCATIES; !field && k > 0; k--)
+        if (e->nodes[k - 1]) field = field_of_element(e->nodes[k - 1]->name);
+    /* A rule that compares a product with the header (TR064 Instelling vs
+     * Afzender, CS023 a date vs Dagtekening) names both: the product is the
+     * one at fault.  Only a rule on the header alone spoils the message. */
+    int in_client = 0;
+    for (size_t k = 0; k < e->nloc && k < IWLZ_MAX_LOCATIES; k++)
+        if (below_client(e->nodes[k])) in_client = 1;
+    int any = 0;
+    for (size_t k = 0; k < e->nloc && k < IWLZ_MAX_LOCATIES; k++)
+        if (e->nodes[k] && (!in_client || below_client(e->nodes[k]))) {
+            reject_at(j, doc, e->nodes[k], e->code, field, reason);
+            any = 1;
+        }
+    if (!any) reject_at(j, doc, NULL, e->code, field, reason);
 }
 
 /* ---- handing over ---- */
@@ -359,9 +419,25 @@ static int render_one(job *j, const char *ontvanger, const char *id)
         }
         int v = iwlz_schema_validate(j->schema, doc, &j->xsd);
         if (v == 0) {
-            int rc = emit(j, doc, id, count);
+            /* Valid against the XSD: now the official rule set has its say. */
+            int o = iwlz_rules_apply(j->st->rules[j->b->message], doc, &j->official);
+            if (o == 0) {
+                int rc = emit(j, doc, id, count);
+                xmlFreeDoc(doc);
+                return rc;
+            }
+            if (o < 0) {
+                j->st->host->log(j->st->ctx, ZV_LOG_ERROR, "%s: the official rule set failed",
+                                 base_name(j->st->rel.msg[j->b->message].xslt));
+                xmlFreeDoc(doc);
+                return -1;
+            }
+            size_t before = j->rejected;
+            for (size_t e = 0; e < j->official.n; e++)
+                reject_for_rule(j, doc, &j->official.errors[e]);
             xmlFreeDoc(doc);
-            return rc;
+            if (j->rejected == before) return -1;
+            continue;
         }
         if (v < 0 || j->xsd.n == 0) {
             j->st->host->log(j->st->ctx, ZV_LOG_ERROR, "%s: schema validator failed",
@@ -434,10 +510,11 @@ int iwlz_render(iwlz_state *st, const zv_batch *b, zv_render_out *out)
     j->out = out;
     int aw35 = b->message == IWLZ_AW35;
     j->schema = aw35 ? &st->aw35 : &st->aw39;
-    j->code = aw35 ? "354" : "358";
-    j->versie = "5";
-    j->subversie = "2";
-    j->ns_uri = aw35 ? IWLZ_NS_AW35 : IWLZ_NS_AW39;
+    const iwlz_release_msg *m = &st->rel.msg[aw35 ? IWLZ_AW35 : IWLZ_AW39];
+    j->code = m->code;
+    j->versie = m->versie;
+    j->subversie = m->subversie;
+    j->ns_uri = m->ns;
     j->afzender = st->afzender ? st->afzender : st->host->org(st->ctx, "agb");
     if (!j->afzender || !zv_agb_valid(j->afzender, strlen(j->afzender))) {
         st->host->log(st->ctx, ZV_LOG_ERROR,

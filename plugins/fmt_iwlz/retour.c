@@ -296,6 +296,10 @@ static int interpret_doc(retour *r, xmlDocPtr doc, const zv_answer *a, const cha
 
 int iwlz_interpret(iwlz_state *st, const zv_answer *a, zv_verdict_out *out)
 {
+    /* A delivery that brings no answer (a file drop, an HTTP 2xx without a
+     * body) is not a retour: the AW36/AW310 comes later, through zinvolctl
+     * retour.  Nothing to read, nothing wrong. */
+    if (a->len == 0 && a->payload) return 0;
     xmlDocPtr doc = parse(a->body, a->len);
     if (!doc) {
         st->host->log(st->ctx, ZV_LOG_ERROR, "iwlz: answer is not XML (%zu bytes, status %d)",
@@ -306,9 +310,9 @@ int iwlz_interpret(iwlz_state *st, const zv_answer *a, zv_verdict_out *out)
     const xmlChar *ns = root && root->ns ? root->ns->href : NULL;
     iwlz_schema *schema = NULL;
     const char *msg = NULL;
-    if (ns && xmlStrEqual(ns, BAD_CAST IWLZ_NS_AW36))
+    if (ns && xmlStrEqual(ns, BAD_CAST st->rel.msg[IWLZ_AW36].ns))
         schema = &st->aw36, msg = "AW36";
-    else if (ns && xmlStrEqual(ns, BAD_CAST IWLZ_NS_AW310))
+    else if (ns && xmlStrEqual(ns, BAD_CAST st->rel.msg[IWLZ_AW310].ns))
         schema = &st->aw310, msg = "AW310";
     if (!schema) {
         st->host->log(st->ctx, ZV_LOG_ERROR,

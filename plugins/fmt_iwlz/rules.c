@@ -135,6 +135,13 @@ static int before(const char *a, const char *b)
     return a && b && zv_date_days(a, &da) == 0 && zv_date_days(b, &db) == 0 && da < db;
 }
 
+/* 1 when both dates parse and a <= b. */
+static int before_or_same(const char *a, const char *b)
+{
+    int64_t da, db;
+    return a && b && zv_date_days(a, &da) == 0 && zv_date_days(b, &db) == 0 && da <= db;
+}
+
 static int check_dates(const iwlz_rule_ctx *rc, const zv_record *r, iwlz_violation *v)
 {
     const char *birth = get(r, ZV_F_CLIENT_BIRTH_DATE);
@@ -156,7 +163,7 @@ static int check_dates(const iwlz_rule_ctx *rc, const zv_record *r, iwlz_violati
         return fail(v, "ZV-D01", "delivery.start",
                     "Begindatum (%s) ligt voor ToewijzingIngangsdatum (%s)", start, toew);
     if (before(mut, start))
-        return fail(v, "ZV-D02",
+        return fail(v, "TR018",
                     get(r, ZV_F_DEL_MUTATION_DATE) ? "delivery.mutation_date" : "delivery.end",
                     "Mutatiedatum (%s) ligt voor Begindatum (%s)", mut, start);
     if (before(end, start))
@@ -170,7 +177,6 @@ static int check_zzp(const iwlz_rule_ctx *rc, const zv_record *r, iwlz_violation
 {
     static const char *const lv_pgb_vkb[] = {"2", "9", NULL};
     static const char *const lv_klasse_req[] = {"4", "5", NULL};
-    static const char *const lv_klasse_none[] = {"2", "7", NULL};
     static const char *const klasse_ok[] = {"KE4", "KE5", "KE6", "KE7", NULL};
     const char *lv = get(r, ZV_F_DEL_LEVERINGSVORM);
     const char *ls = get(r, ZV_F_DEL_LEVERINGSSTATUS);
@@ -187,12 +193,15 @@ static int check_zzp(const iwlz_rule_ctx *rc, const zv_record *r, iwlz_violation
     if (get(r, ZV_F_DEL_SLEUTELDATUM) && (!lv || strcmp(lv, "4") != 0))
         return fail(v, "CD004", "delivery.sleuteldatum",
                     "Sleuteldatum alleen vullen als Leveringsvorm 4 (verblijf) is (is %s)", lv);
+    if (before_or_same(get(r, ZV_F_DEL_START), get(r, ZV_F_DEL_SLEUTELDATUM)))
+        return fail(v, "CS088", "delivery.sleuteldatum",
+                    "Sleuteldatum moet voor de Begindatum liggen");
     if (in_list(lv, lv_klasse_req) && !klasse)
         return fail(v, "CD051", "delivery.klasse",
                     "Klasse is verplicht als Leveringsvorm 4 of 5 is (is %s)", lv);
-    if (in_list(lv, lv_klasse_none) && klasse)
+    if (!in_list(lv, lv_klasse_req) && klasse)
         return fail(v, "CD051", "delivery.klasse",
-                    "Klasse niet vullen als Leveringsvorm 2 of 7 is (is %s)", lv);
+                    "Klasse alleen vullen als Leveringsvorm 4 of 5 is (is %s)", lv);
     if (klasse && !in_list(klasse, klasse_ok))
         return fail(v, "CS074", "delivery.klasse",
                     "Klasse van een zorgzwaartepakket moet KE4, KE5, KE6 of KE7 zijn (is %s)",
@@ -205,6 +214,29 @@ static int check_zzp(const iwlz_rule_ctx *rc, const zv_record *r, iwlz_violation
     if (!dtv && etm)
         return fail(v, "CD072", "delivery.etmalen",
                     "Etmalen alleen vullen als Leveringsvorm 8 (deeltijdverblijf) is (is %s)", lv);
+    return 0;
+}
+
+/* Rules on a GeleverdeFunctie (AW35): Opslag only with the highest Klasse of
+ * the function (TR010), never for 71 verblijf tijdelijk (TR034). */
+static int check_functie(const iwlz_rule_ctx *rc, const zv_record *r, iwlz_violation *v)
+{
+    static const char *const max_klasse[][2] = {{"21", "K8"}, {"31", "K8"},   {"81", "K8"},
+                                                {"41", "K7"}, {"64", "KD09"}, {"82", "KD09"},
+                                                {"71", "KE7"}};
+    const char *fc = get(r, ZV_F_ENT_FUNCTION_CODE);
+    const char *klasse = get(r, ZV_F_DEL_KLASSE);
+    if (rc->message != IWLZ_AW35 || !get(r, ZV_F_DEL_OPSLAG)) return 0;
+    if (fc && !strcmp(fc, "71"))
+        return fail(v, "TR034", "delivery.opslag",
+                    "Opslag niet vullen bij FunctieCode 71 (verblijf tijdelijk)");
+    const char *max = NULL;
+    for (size_t i = 0; fc && i < sizeof(max_klasse) / sizeof(max_klasse[0]); i++)
+        if (!strcmp(fc, max_klasse[i][0])) max = max_klasse[i][1];
+    if (!klasse || !strcmp(klasse, "99") || (max && strcmp(klasse, max) != 0))
+        return fail(v, "TR010", "delivery.opslag",
+                    "Opslag alleen vullen bij de hoogste Klasse van FunctieCode %s (%s; is %s)",
+                    fc ? fc : "?", max ? max : "?", klasse ? klasse : "leeg");
     return 0;
 }
 
@@ -225,6 +257,7 @@ int iwlz_check_record(const iwlz_rule_ctx *rc, const zv_record *r, const char *o
                     "het record heeft geen functiecode en geen ZZP-code");
     }
     if (check_required(rc, r, ontvanger, v)) return 1;
+    if (!rc->own_rules) return 0;
     if (!zv_bsn_valid(bsn, strlen(bsn)))
         return fail(v, "CS002", "client.bsn", "BSN voldoet niet aan de elfproef");
     const char *status = get(r, ZV_F_DEL_STATUS);
@@ -238,6 +271,6 @@ int iwlz_check_record(const iwlz_rule_ctx *rc, const zv_record *r, const char *o
                     "Instelling (%s) moet gelijk zijn aan de Afzender in de header (%s)", inst,
                     rc->afzender);
     if (check_dates(rc, r, v)) return 1;
-    if (iwlz_is_zzp(r) && check_zzp(rc, r, v)) return 1;
+    if (iwlz_is_zzp(r) ? check_zzp(rc, r, v) : check_functie(rc, r, v)) return 1;
     return 0;
 }

@@ -58,12 +58,10 @@ static void read_versions(iwlz_schema *s, const char *path)
     xmlFreeDoc(doc);
 }
 
-int iwlz_schema_load(iwlz_schema *s, const char *dir, const char *file, char *err, size_t errlen)
+int iwlz_schema_load(iwlz_schema *s, const char *path, const char *file, char *err, size_t errlen)
 {
-    char path[4096];
     memset(s, 0, sizeof(*s));
     s->file = file;
-    snprintf(path, sizeof(path), "%s/%s", dir, file);
     if (err && errlen) err[0] = 0;
     load_errors le = {err, errlen};
     xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(path);
@@ -170,10 +168,8 @@ static int add_code(iwlz_state *st, size_t *cap, xmlNodePtr en)
     return 0;
 }
 
-int iwlz_codes_load(iwlz_state *st, const char *dir, char *err, size_t errlen)
+int iwlz_codes_load(iwlz_state *st, const char *path, char *err, size_t errlen)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/basisschema.xsd", dir);
     xmlDocPtr doc =
         xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
     if (!doc) {

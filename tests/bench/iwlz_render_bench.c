@@ -33,7 +33,7 @@ static void b_log(zv_ctx *c, zv_log_level l, const char *fmt, ...)
 }
 static const char *b_cfg(zv_ctx *c, const char *n)
 {
-    return strcmp(n, "schema_dir") == 0 ? c->schema_dir : NULL;
+    return strcmp(n, "release_dir") == 0 ? c->schema_dir : NULL;
 }
 static const char *b_org(zv_ctx *c, const char *k)
 {
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
         return 2;
     }
     zv_ctx ctx;
-    snprintf(ctx.schema_dir, sizeof(ctx.schema_dir), "%s/plugins/fmt_iwlz/schemas", src);
+    snprintf(ctx.schema_dir, sizeof(ctx.schema_dir), "%s/plugins/fmt_iwlz/releases/2.2", src);
     zv_host host = {.size = sizeof(host),
                     .abi_major = ZV_ABI_MAJOR,
                     .abi_minor = ZV_ABI_MINOR,

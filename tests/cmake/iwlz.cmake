@@ -4,6 +4,7 @@
 foreach(t test_iwlz_render test_iwlz_rules test_iwlz_retour test_iwlz_catalogue)
   if(TARGET ${t})
     add_dependencies(${t} fmt_iwlz)
+    target_link_libraries(${t} PRIVATE PkgConfig::XSLT)
   endif()
 endforeach()
 
@@ -11,5 +12,8 @@ add_executable(iwlz_render_bench bench/iwlz_render_bench.c)
 target_link_libraries(iwlz_render_bench PRIVATE zvutil ${CMAKE_DL_LIBS})
 add_dependencies(iwlz_render_bench fmt_iwlz)
 
-# The plugin's copy of the XSDs must stay byte-identical to the official ones.
+# The bundled release (XSDs, XSLT rule set) must stay identical to the official files.
 zv_add_script_test(iwlz/schemas_unchanged ${CMAKE_CURRENT_SOURCE_DIR}/integration/iwlz_schemas.sh)
+
+# A release directory is checked for completeness and consistency.
+zv_add_script_test(iwlz/release_dir ${CMAKE_CURRENT_SOURCE_DIR}/integration/iwlz_release.sh)

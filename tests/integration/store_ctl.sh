@@ -35,7 +35,7 @@ cat > "$T/z.conf" <<CONF
      "transport_options": {"url": "http://127.0.0.1:$(cat "$T/port")/in"},
      "policy": {"max_age": "1h", "backoff_initial": "1s", "backoff_max": "2s"}},
     {"name": "zk-iwlz", "format": "iwlz", "transport": "filedrop",
-     "format_options": {"schema_dir": "$S/plugins/fmt_iwlz/schemas"},
+     "format_options": {"release_dir": "$S/plugins/fmt_iwlz/releases/2.2"},
      "transport_options": {"dir": "$T/drop"}}
   ]
 }

@@ -1,8 +1,11 @@
 /*
  * Test harness for the iWlz format plugin: loads the built fmt_iwlz.so
  * through its descriptor, offers a minimal zv_host (log, org, cfg_*,
- * add_payload, reject_record, verdict) and validates payloads against the
- * OFFICIAL XSDs in $ZV_SHARED_DIR independently of the plugin.
+ * add_payload, reject_record, verdict) and judges payloads independently of
+ * the plugin's code: against the official XSDs and the official XSLT rule
+ * set of the bundled release (plugins/fmt_iwlz/releases/2.2, whose files
+ * test iwlz/release_unchanged holds to their checksums), run here with
+ * libxml2/libxslt directly.  Needs nothing outside the source tree.
  * Header-only so that each test program stays one file.
  */
 #ifndef TEST_IWLZ_HOST_H
@@ -15,6 +18,9 @@
 #include <dlfcn.h>
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
+#include <libxslt/transform.h>
+#include <libxslt/xsltInternals.h>
+#include <libxslt/xsltutils.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +32,8 @@
 #pragma GCC diagnostic ignored "-Wunused-variable"
 
 struct zv_ctx {
-    const char *schema_dir, *afzender, *zorgkantoor, *agb;
+    const char *release_dir, *release, *schema_dir, *afzender, *zorgkantoor, *agb;
+    int own_rules_off; /* option own_rules = false */
 };
 
 typedef struct th_payload {
@@ -64,6 +71,8 @@ struct zv_verdict_out {
 };
 
 static char th_log_last[1024];
+static char th_log_worst[1024]; /* last line at WARN or worse */
+static int th_log_problems;     /* lines at WARN or worse */
 
 static void th_log(zv_ctx *ctx, zv_log_level level, const char *fmt, ...)
 {
@@ -72,15 +81,26 @@ static void th_log(zv_ctx *ctx, zv_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(th_log_last, sizeof(th_log_last), fmt, ap);
     va_end(ap);
+    if (level <= ZV_LOG_WARN) {
+        th_log_problems++;
+        snprintf(th_log_worst, sizeof(th_log_worst), "%s", th_log_last);
+    }
     if (getenv("TH_VERBOSE")) fprintf(stderr, "[%d] %s\n", (int)level, th_log_last);
 }
 
 static const char *th_cfg_str(zv_ctx *ctx, const char *name)
 {
+    if (!strcmp(name, "release_dir")) return ctx->release_dir;
+    if (!strcmp(name, "release")) return ctx->release;
     if (!strcmp(name, "schema_dir")) return ctx->schema_dir;
     if (!strcmp(name, "afzender")) return ctx->afzender;
     if (!strcmp(name, "zorgkantoor")) return ctx->zorgkantoor;
     return NULL;
+}
+
+static int th_cfg_bool(zv_ctx *ctx, const char *name)
+{
+    return !strcmp(name, "own_rules") ? !ctx->own_rules_off : 0;
 }
 
 static const char *th_org(zv_ctx *ctx, const char *key)
@@ -138,6 +158,7 @@ static const zv_host th_host = {
     .abi_minor = ZV_ABI_MINOR,
     .log = th_log,
     .cfg_str = th_cfg_str,
+    .cfg_bool = th_cfg_bool,
     .org = th_org,
     .add_payload = th_add_payload,
     .reject_record = th_reject_record,
@@ -155,30 +176,29 @@ static void th_out_free(zv_render_out *out)
 
 static void *th_dl;
 static const zv_plugin_descriptor *th_desc;
-static char th_plugin_schemas[1024], th_shared_schemas[1024];
+static char th_release[1024], th_schemas[1100];
 
 static const zv_plugin_descriptor *th_load(void)
 {
     if (th_desc) return th_desc;
     const char *pd = getenv("ZV_PLUGIN_DIR");
     const char *src = getenv("ZV_SOURCE_DIR");
-    const char *sh = getenv("ZV_SHARED_DIR");
-    ck_assert_msg(pd && src && sh, "ZV_PLUGIN_DIR, ZV_SOURCE_DIR and ZV_SHARED_DIR must be set");
+    ck_assert_msg(pd && src, "ZV_PLUGIN_DIR and ZV_SOURCE_DIR must be set");
     char path[1024];
     snprintf(path, sizeof(path), "%s/fmt_iwlz.so", pd);
     th_dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     ck_assert_msg(th_dl != NULL, "dlopen %s: %s", path, dlerror());
     th_desc = dlsym(th_dl, ZV_PLUGIN_SYMBOL);
     ck_assert_ptr_nonnull(th_desc);
-    snprintf(th_plugin_schemas, sizeof(th_plugin_schemas), "%s/plugins/fmt_iwlz/schemas", src);
-    snprintf(th_shared_schemas, sizeof(th_shared_schemas), "%s/schemas/iwlz-2.2", sh);
+    snprintf(th_release, sizeof(th_release), "%s/plugins/fmt_iwlz/releases/2.2", src);
+    snprintf(th_schemas, sizeof(th_schemas), "%s/xsd", th_release);
     return th_desc;
 }
 
 static struct zv_ctx th_ctx_default(void)
 {
     th_load();
-    struct zv_ctx c = {.schema_dir = th_plugin_schemas, .agb = "12345678"};
+    struct zv_ctx c = {.release_dir = th_release, .agb = "12345678"};
     return c;
 }
 
@@ -250,7 +270,7 @@ static zv_record *th_zzp(const char *bsn, const char *besluit)
                         "delivery.start",
                         "2026-10-05",
                         "delivery.sleuteldatum",
-                        "2026-10-05",
+                        "2026-10-01",
                         "delivery.leveringsvorm",
                         "4",
                         "delivery.leveringsstatus",
@@ -291,7 +311,7 @@ static zv_record *th_func(const char *bsn, const char *besluit)
                         "delivery.start",
                         "2026-10-05",
                         "delivery.klasse",
-                        "K3",
+                        "K8", /* Opslag only with the highest Klasse (TR010) */
                         "delivery.opslag",
                         "1",
                         "delivery.status",
@@ -344,12 +364,12 @@ static void th_xsd_err(void *arg, xmlErrorPtr e)
     if (!th_xsd_error[0]) snprintf(th_xsd_error, sizeof(th_xsd_error), "%s", e->message);
 }
 
-/* 0 when data validates against $ZV_SHARED_DIR/schemas/iwlz-2.2/<xsd>. */
+/* 0 when data validates against the bundled release's <xsd>. */
 static int th_validate(const char *xsd, const char *data, size_t len)
 {
     th_load();
     char path[1200];
-    snprintf(path, sizeof(path), "%s/%s", th_shared_schemas, xsd);
+    snprintf(path, sizeof(path), "%s/%s", th_schemas, xsd);
     th_xsd_error[0] = 0;
     xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(path);
     xmlSchemaPtr s = xmlSchemaParse(pc);
@@ -363,6 +383,65 @@ static int th_validate(const char *xsd, const char *data, size_t len)
     xmlSchemaFreeValidCtxt(vc);
     xmlSchemaFree(s);
     return rc;
+}
+
+/* ---- independent judgement by the official rule set (XSLT) ---- */
+
+typedef struct th_official {
+    int n;              /* r:Fout elements */
+    char codes[512];    /* their r:Code, comma separated */
+    char details[1024]; /* the first r:Details */
+    char locatie[512];  /* the first r:Locatie */
+} th_official;
+
+static xsltStylesheetPtr th_sheets[2];
+
+/* Runs data through the bundled rule set for msg ("AW35"/"AW39") with
+ * libxslt, as xsltproc would; fills o.  Returns o->n. */
+static int th_official_check(const char *msg, const char *data, size_t len, th_official *o)
+{
+    th_load();
+    int k = strcmp(msg, "AW35") == 0 ? 0 : 1;
+    if (!th_sheets[k]) {
+        char path[1200];
+        snprintf(path, sizeof(path), "%s/xslt/wlz/2_2/%s.xsl", th_release, msg);
+        th_sheets[k] = xsltParseStylesheetFile(BAD_CAST path);
+        ck_assert_msg(th_sheets[k] != NULL, "cannot compile %s", path);
+    }
+    memset(o, 0, sizeof(*o));
+    xmlDocPtr doc = xmlReadMemory(data, (int)len, "payload.xml", NULL, XML_PARSE_NONET);
+    ck_assert_ptr_nonnull(doc);
+    xmlDocPtr out = xsltApplyStylesheet(th_sheets[k], doc, NULL);
+    ck_assert_ptr_nonnull(out);
+    xmlNodePtr root = xmlDocGetRootElement(out);
+    for (xmlNodePtr f = root ? root->children : NULL; f; f = f->next)
+        for (xmlNodePtr e = f->children; e; e = e->next) {
+            if (e->type != XML_ELEMENT_NODE || !xmlStrEqual(e->name, BAD_CAST "Fout")) continue;
+            o->n++;
+            for (xmlNodePtr c = e->children; c; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE) continue;
+                xmlChar *t = xmlNodeGetContent(c);
+                char buf[512];
+                snprintf(buf, sizeof(buf), "%s", t ? (char *)t : "");
+                xmlFree(t);
+                char *p = buf;
+                while (*p == ' ' || *p == '\n' || *p == '\t')
+                    p++;
+                size_t l = strlen(p);
+                while (l && (p[l - 1] == ' ' || p[l - 1] == '\n' || p[l - 1] == '\t'))
+                    p[--l] = 0;
+                if (xmlStrEqual(c->name, BAD_CAST "Code")) {
+                    size_t cl = strlen(o->codes);
+                    snprintf(o->codes + cl, sizeof(o->codes) - cl, "%s%s", cl ? "," : "", p);
+                } else if (xmlStrEqual(c->name, BAD_CAST "Details") && !o->details[0])
+                    snprintf(o->details, sizeof(o->details), "%s", p);
+                else if (xmlStrEqual(c->name, BAD_CAST "Locatie") && !o->locatie[0])
+                    snprintf(o->locatie, sizeof(o->locatie), "%s", p);
+            }
+        }
+    xmlFreeDoc(out);
+    xmlFreeDoc(doc);
+    return o->n;
 }
 
 static char *th_read_fixture(const char *name, size_t *len)

@@ -148,6 +148,35 @@ START_TEST(invalid_answers)
 }
 END_TEST
 
+/* Issue 10 D13: a delivery through the file-drop transport brings no answer
+ * (status 0, 0 bytes, the payload it was about).  That is no retour and
+ * nothing wrong: no verdicts, no error or warning in the log.  An empty
+ * file handed to zinvolctl retour (no payload) is still refused. */
+START_TEST(empty_answer_after_delivery)
+{
+    zv_record *recs[1] = {th_zzp("111222333", "100001")};
+    zv_render_out ro;
+    ck_assert_int_eq(th_render(state, 0, "b-d13", recs, 1, &ro), 0);
+    ck_assert_int_eq(ro.np, 1);
+    zv_verdict_out out;
+    memset(&out, 0, sizeof(out));
+    th_log_problems = 0;
+    zv_answer a = {
+        .status = 0, .body = "", .len = 0, .payload = ro.p[0].data, .payload_len = ro.p[0].len};
+    ck_assert_int_eq(th_load()->format->interpret(state, &a, &out), 0);
+    ck_assert_int_eq(out.nv, 0);
+    ck_assert_msg(th_log_problems == 0, "logged: %s", th_log_worst);
+    zv_answer http = {
+        .status = 204, .body = "", .len = 0, .payload = ro.p[0].data, .payload_len = ro.p[0].len};
+    ck_assert_int_eq(th_load()->format->interpret(state, &http, &out), 0);
+    ck_assert_int_eq(th_log_problems, 0);
+    zv_answer cli = {.status = 0, .body = "", .len = 0};
+    ck_assert_int_eq(th_load()->format->interpret(state, &cli, &out), -1);
+    th_out_free(&ro);
+    th_free_recs(recs, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("iwlz_retour");
@@ -158,6 +187,7 @@ int main(void)
     tcase_add_test(tc, aw36_header_rejection_uses_payload);
     tcase_add_test(tc, aw36_partial_uses_client_codes);
     tcase_add_test(tc, invalid_answers);
+    tcase_add_test(tc, empty_answer_after_delivery);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
