@@ -382,7 +382,9 @@ static void compile_field(struct cc *c, zv_record_rule *rr, const char *name, co
 static const int required_by_kind[ZV_KIND_COUNT][5] = {
     [ZV_KIND_CLIENT] = {ZV_F_CLIENT_BSN, -1},
     [ZV_KIND_ENTITLEMENT] = {ZV_F_CLIENT_BSN, ZV_F_ENT_LAW, ZV_F_ENT_FUNDER, -1},
-    [ZV_KIND_DELIVERY] = {ZV_F_CLIENT_BSN, ZV_F_ENT_LAW, ZV_F_ENT_FUNDER, ZV_F_DEL_START, -1},
+    /* No delivery.start: a Wlz delivery that has not begun (Mutatiecode 12,
+     * 18, 21) has none; the format's catalogue demands it where it must be. */
+    [ZV_KIND_DELIVERY] = {ZV_F_CLIENT_BSN, ZV_F_ENT_LAW, ZV_F_ENT_FUNDER, -1},
     [ZV_KIND_DECLARATION] = {ZV_F_CLIENT_BSN, ZV_F_ENT_LAW, ZV_F_ENT_FUNDER, ZV_F_DECL_PERIOD_START,
                              -1},
 };

@@ -84,7 +84,8 @@ typedef enum zv_type {
     X(DEL_LEVERINGSVORM, "delivery.leveringsvorm", DELIVERY, CODE, "Leveringsvorm")                \
     X(DEL_LEVERINGSSTATUS, "delivery.leveringsstatus", DELIVERY, CODE, "Leveringsstatus")          \
     X(DEL_KLASSE, "delivery.klasse", DELIVERY, CODE, "Klasse")                                     \
-    X(DEL_ETMALEN, "delivery.etmalen", DELIVERY, INT, "Etmalen")                                   \
+    X(DEL_ETMALEN, "delivery.etmalen", DELIVERY, CODE,                                             \
+      "Etmalen verblijf per week (3,5 / 4,0 / 4,5)")                                               \
     X(DEL_SLEUTELDATUM, "delivery.sleuteldatum", DELIVERY, DATE, "Sleuteldatum")                   \
     X(DEL_OPSLAG, "delivery.opslag", DELIVERY, CODE, "Opslag")                                     \
     X(DEL_TREATMENT, "delivery.treatment", DELIVERY, CODE, "Behandeling (J/N)")                    \
@@ -123,7 +124,12 @@ typedef enum zv_type {
     X(CLIENT_ACTIVE, "client.active", CLIENT, CODE,                                                \
       "Dossier in gebruik (J/N): N voor een inactief of samengevoegd dossier")                     \
     X(CLIENT_REPLACED_BY, "client.replaced_by", CLIENT, STRING,                                    \
-      "Samengevoegd: verwijzing naar het dossier dat dit dossier vervangt")
+      "Samengevoegd: verwijzing naar het dossier dat dit dossier vervangt")                        \
+    X(DEL_DESTINATION_AGB, "delivery.destination_agb", DELIVERY, AGB,                              \
+      "InstellingBestemming: AGB van de instelling die de zorg overneemt (Wlz overplaatsing 17, "  \
+      "overdracht 21)")                                                                            \
+    X(DEL_LEVERINGSSTATUS_CLASS, "delivery.leveringsstatus_class", DELIVERY, CODE,                 \
+      "LeveringsstatusClassificatie: nadere reden bij Leveringsstatus 2, 3, 6 of 7 (Wlz)")
 
 typedef enum zv_field_id {
 #define ZV_FIELD_ENUM(id, name, kind, type, desc) ZV_F_##id,

@@ -57,8 +57,9 @@ typedef struct iwlz_rule_result {
     iwlz_rule_error errors[IWLZ_MAX_RULE_ERRORS];
 } iwlz_rule_result;
 
-/* Shared compiled stylesheet for path; NULL with err when it does not compile. */
-iwlz_rules *iwlz_rules_acquire(const char *path, char *err, size_t errlen);
+/* Shared compiled stylesheet for path; NULL with err when it does not
+ * compile.  *compiled: 1 when this call compiled it, 0 when it was shared. */
+iwlz_rules *iwlz_rules_acquire(const char *path, int *compiled, char *err, size_t errlen);
 void iwlz_rules_release(iwlz_rules *r);
 /* 0: no r:Fout; 1: errors in res; -1: the transformation failed. */
 int iwlz_rules_apply(iwlz_rules *r, xmlDocPtr doc, iwlz_rule_result *res);
@@ -139,6 +140,15 @@ const char *iwlz_etmalen(const char *v);
 const char *iwlz_janee(const char *v);
 /* AW39 Mutatiedatum: mutation date, else the end date. */
 const char *iwlz_mutatiedatum(const zv_record *r);
+
+/* rules_aw39.c: what each Mutatiecode demands. */
+/* 1: Begindatum required (17, 19, 20); 0: must be empty (12, 18, 21); -1: unknown code. */
+int iwlz_aw39_begindatum_required(const char *mutatiecode);
+/* The Leveringsstatus to send: the record's, or 5 for Mutatiecode 17/19/21
+ * when the record has none (the only value TR046 allows there). */
+const char *iwlz_aw39_leveringsstatus(const zv_record *r);
+/* TR066, CD020, CS133, TR046, CD090, CS131 on an AW39 record. */
+int iwlz_check_aw39(const zv_record *r, iwlz_violation *v);
 
 /* render.c / render_aw35.c / render_aw39.c */
 int iwlz_render(iwlz_state *st, const zv_batch *batch, zv_render_out *out);

@@ -61,8 +61,9 @@ static int is_dir(const char *path)
     return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-/* The directory of a bundled release: next to the installed plugin first,
- * then under the prefix the plugin was built for. */
+/* The directory of a bundled release: in a build tree, the link next to the
+ * plugin; installed, share/ of the plugin's own prefix; last, share/ of the
+ * prefix the plugin was built for. */
 static int find_release(const char *name, char *dir, size_t len, char *err, size_t errlen)
 {
     if (!name[0] || strchr(name, '/') || strstr(name, "..")) {
@@ -73,7 +74,11 @@ static int find_release(const char *name, char *dir, size_t len, char *err, size
     if (dladdr((void *)find_release, &info) && info.dli_fname) {
         char so[IWLZ_PATH_MAX];
         snprintf(so, sizeof(so), "%s", info.dli_fname);
-        snprintf(dir, len, "%s/%s/%s", dirname(so), IWLZ_RELEASES_FROM_PLUGIN, name);
+        char *sodir = dirname(so);
+        /* A build tree links the source's releases next to the plugins. */
+        snprintf(dir, len, "%s/iwlz-releases/%s", sodir, name);
+        if (is_dir(dir)) return 0;
+        snprintf(dir, len, "%s/%s/%s", sodir, IWLZ_RELEASES_FROM_PLUGIN, name);
         if (is_dir(dir)) return 0;
     }
     snprintf(dir, len, "%s/%s", ZV_IWLZ_RELEASES_DIR, name);
@@ -99,8 +104,13 @@ static int load_all(iwlz_state *st, const char *dir, const char *xsd_dir, char *
         const char *x = st->rel.msg[k].xsd;
         if (iwlz_schema_load(s[k], x, base(x), err, errlen) < 0) return -1;
     }
-    for (int k = IWLZ_AW35; k <= IWLZ_AW39; k++)
-        if (!(st->rules[k] = iwlz_rules_acquire(st->rel.msg[k].xslt, err, errlen))) return -1;
+    for (int k = IWLZ_AW35; k <= IWLZ_AW39; k++) {
+        int compiled;
+        st->rules[k] = iwlz_rules_acquire(st->rel.msg[k].xslt, &compiled, err, errlen);
+        if (!st->rules[k]) return -1;
+        st->host->log(st->ctx, ZV_LOG_DEBUG, "iwlz: official rule set %s %s", st->rel.msg[k].xslt,
+                      compiled ? "compiled" : "shared with another instance");
+    }
     return iwlz_codes_load(st, st->rel.code_lists, err, errlen);
 }
 

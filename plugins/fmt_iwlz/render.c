@@ -92,9 +92,10 @@ static int same(const char *a, const char *b)
  * message must agree on it: the first record's block is the one sent. */
 static const char *client_conflict(const zv_record *a, const zv_record *b)
 {
-    static const zv_field_id ids[] = {ZV_F_CLIENT_BIRTH_DATE,  ZV_F_CLIENT_SEX,
-                                      ZV_F_CLIENT_FAMILY_NAME, ZV_F_CLIENT_NAME_PREFIX,
-                                      ZV_F_CLIENT_GIVEN_NAMES, ZV_F_CLIENT_INITIALS};
+    static const zv_field_id ids[] = {ZV_F_CLIENT_BIRTH_DATE,  ZV_F_CLIENT_BIRTH_DATE_USAGE,
+                                      ZV_F_CLIENT_SEX,         ZV_F_CLIENT_FAMILY_NAME,
+                                      ZV_F_CLIENT_NAME_PREFIX, ZV_F_CLIENT_GIVEN_NAMES,
+                                      ZV_F_CLIENT_INITIALS};
     for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++)
         if (!same(get(a, ids[k]), get(b, ids[k]))) return zv_field_def_of(ids[k])->name;
     return NULL;
@@ -154,6 +155,7 @@ static xmlNodePtr add_client(xmlNodePtr clienten, xmlNsPtr ns, xmlNsPtr bns, con
     iwlz_text(c, ns, "Bsn", get(r, ZV_F_CLIENT_BSN));
     xmlNodePtr gb = xmlNewChild(c, ns, BAD_CAST "Geboortedatum", NULL);
     if (gb) iwlz_text(gb, bns, "Datum", get(r, ZV_F_CLIENT_BIRTH_DATE));
+    if (gb) iwlz_text(gb, bns, "DatumGebruik", get(r, ZV_F_CLIENT_BIRTH_DATE_USAGE));
     iwlz_text(c, ns, "Geslacht", get(r, ZV_F_CLIENT_SEX));
     xmlNodePtr naam = xmlNewChild(c, ns, BAD_CAST "Naam", NULL);
     xmlNodePtr gn = naam ? xmlNewChild(naam, bns, BAD_CAST "Geslachtsnaam", NULL) : NULL;
@@ -263,6 +265,10 @@ static const char *field_of_element(const xmlChar *name)
         {"StatusAanlevering", "delivery.status"},
         {"Mutatiecode", "delivery.mutation_code"},
         {"Mutatiedatum", "delivery.mutation_date"},
+        {"InstellingBestemming", "delivery.destination_agb"},
+        {"LeveringsstatusClassificatie", "delivery.leveringsstatus_class"},
+        {"DatumGebruik", "client.birth_date_usage"},
+        {"Afzender", "delivery.provider_agb"},
         {"Ontvanger", "entitlement.funder"},
     };
     for (size_t i = 0; name && i < sizeof(map) / sizeof(map[0]); i++)

@@ -113,7 +113,9 @@ static int check_required(const iwlz_rule_ctx *rc, const zv_record *r, const cha
             return fail(v, "XSD", "delivery.mutation_date",
                         "AW39.xsd: Mutatiedatum is verplicht (mutatiedatum of einddatum)");
     }
-    if (zzp && !get(r, ZV_F_DEL_LEVERINGSSTATUS))
+    const char *ls =
+        rc->message == IWLZ_AW39 ? iwlz_aw39_leveringsstatus(r) : get(r, ZV_F_DEL_LEVERINGSSTATUS);
+    if (zzp && !ls)
         return fail(v, "XSD", "delivery.leveringsstatus", "%s.xsd: Leveringsstatus is verplicht",
                     msg);
     if (zzp && !get(r, ZV_F_DEL_LEVERINGSVORM))
@@ -149,6 +151,16 @@ static int check_dates(const iwlz_rule_ctx *rc, const zv_record *r, iwlz_violati
     const char *toew = get(r, ZV_F_ENT_START);
     const char *end = get(r, ZV_F_DEL_END);
     const char *mut = rc->message == IWLZ_AW39 ? iwlz_mutatiedatum(r) : NULL;
+    const char *usage = get(r, ZV_F_CLIENT_BIRTH_DATE_USAGE);
+    /* TR097: an unknown day, month or date is written as 01 / 01-01 / 1900-01-01. */
+    if (birth && usage && strlen(birth) == 10 &&
+        ((!strcmp(usage, "1") && strcmp(birth + 8, "01") != 0) ||
+         (!strcmp(usage, "2") && strcmp(birth + 5, "01-01") != 0) ||
+         (!strcmp(usage, "3") && strcmp(birth, "1900-01-01") != 0)))
+        return fail(v, "TR097", "client.birth_date_usage",
+                    "DatumGebruik %s past niet bij de Geboortedatum (1: dag 01, 2: 01-01, 3: "
+                    "1900-01-01)",
+                    usage);
     if (after_dagtekening(rc, birth))
         return fail(v, "CS023", "client.birth_date",
                     "Geboortedatum mag niet na de Dagtekening van het bericht liggen");
@@ -271,6 +283,7 @@ int iwlz_check_record(const iwlz_rule_ctx *rc, const zv_record *r, const char *o
                     "Instelling (%s) moet gelijk zijn aan de Afzender in de header (%s)", inst,
                     rc->afzender);
     if (check_dates(rc, r, v)) return 1;
+    if (rc->message == IWLZ_AW39 && iwlz_check_aw39(r, v)) return 1;
     if (iwlz_is_zzp(r) ? check_zzp(rc, r, v) : check_functie(rc, r, v)) return 1;
     return 0;
 }

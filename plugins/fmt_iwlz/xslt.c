@@ -53,8 +53,9 @@ static void on_xslt_error(void *arg, const char *fmt, ...)
         le->buf[--l] = 0;
 }
 
-iwlz_rules *iwlz_rules_acquire(const char *path, char *err, size_t errlen)
+iwlz_rules *iwlz_rules_acquire(const char *path, int *compiled, char *err, size_t errlen)
 {
+    *compiled = 0;
     pthread_mutex_lock(&cache_lock);
     if (!exslt_done) {
         exsltRegisterAll(); /* a later release's rule set may use EXSLT */
@@ -84,6 +85,7 @@ iwlz_rules *iwlz_rules_acquire(const char *path, char *err, size_t errlen)
         return NULL;
     }
     r->refs = 1;
+    *compiled = 1;
     r->next = cache;
     cache = r;
     pthread_mutex_unlock(&cache_lock);

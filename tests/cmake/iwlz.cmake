@@ -17,3 +17,6 @@ zv_add_script_test(iwlz/schemas_unchanged ${CMAKE_CURRENT_SOURCE_DIR}/integratio
 
 # A release directory is checked for completeness and consistency.
 zv_add_script_test(iwlz/release_dir ${CMAKE_CURRENT_SOURCE_DIR}/integration/iwlz_release.sh)
+
+# The scenario corpus through the daemon: 0 XSD and 0 official-rule errors.
+zv_add_script_test(iwlz/corpus ${CMAKE_CURRENT_SOURCE_DIR}/integration/iwlz_corpus.sh)

@@ -99,7 +99,7 @@ conf = {
     "destinations": [
         {"name": "zk-5501", "format": "iwlz", "transport": "filedrop",
          "match": {"entitlement.funder": "5501"},
-         "format_options": {"schema_dir": S + "/plugins/fmt_iwlz/schemas", "zorgkantoor": "5501"},
+         "format_options": {"release_dir": S + "/plugins/fmt_iwlz/releases/2.2", "zorgkantoor": "5501"},
          "transport_options": {"dir": T + "/out/zk"},
          "policy": {"max_bytes": 20000}},
         {"name": "refuser", "format": "refuse", "transport": "filedrop",

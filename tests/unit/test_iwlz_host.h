@@ -73,6 +73,14 @@ struct zv_verdict_out {
 static char th_log_last[1024];
 static char th_log_worst[1024]; /* last line at WARN or worse */
 static int th_log_problems;     /* lines at WARN or worse */
+static char th_log_needle[64];  /* lines containing it are counted */
+static int th_log_count;
+
+static void th_log_count_reset(const char *needle)
+{
+    snprintf(th_log_needle, sizeof(th_log_needle), "%s", needle);
+    th_log_count = 0;
+}
 
 static void th_log(zv_ctx *ctx, zv_log_level level, const char *fmt, ...)
 {
@@ -81,6 +89,7 @@ static void th_log(zv_ctx *ctx, zv_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(th_log_last, sizeof(th_log_last), fmt, ap);
     va_end(ap);
+    if (th_log_needle[0] && strstr(th_log_last, th_log_needle)) th_log_count++;
     if (level <= ZV_LOG_WARN) {
         th_log_problems++;
         snprintf(th_log_worst, sizeof(th_log_worst), "%s", th_log_last);

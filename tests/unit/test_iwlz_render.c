@@ -253,6 +253,26 @@ START_TEST(test_create_errors)
 }
 END_TEST
 
+/* The official rule set is compiled once per process: a second instance
+ * shares the first one's stylesheets. */
+START_TEST(test_rules_compiled_once)
+{
+    struct zv_ctx ctx = th_ctx_default();
+    th_log_count_reset("compiled");
+    void *a = th_create(&ctx);
+    ck_assert_int_eq(th_log_count, 2); /* AW35.xsl, AW39.xsl */
+    th_log_count_reset("compiled");
+    void *b = th_create(&ctx);
+    ck_assert_int_eq(th_log_count, 0);
+    th_load()->destroy(b);
+    th_load()->destroy(a);
+    th_log_count_reset("compiled");
+    void *c = th_create(&ctx); /* the last instance gone: compiled again */
+    ck_assert_int_eq(th_log_count, 2);
+    th_load()->destroy(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("iwlz_render");
@@ -265,6 +285,7 @@ int main(void)
     tcase_add_test(tc, test_one_message_per_zorgkantoor);
     tcase_add_test(tc, test_header_error_rejects_message);
     tcase_add_test(tc, test_create_errors);
+    tcase_add_test(tc, test_rules_compiled_once);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -218,6 +218,59 @@ RULE_TEST(d03_fail, 1, th_func,
 RULE_TEST(xsd_required_fail, 1, th_func, th_set(r, "delivery.mutation_code", NULL), "XSD",
           "delivery.mutation_code")
 
+/* AW39 mutation semantics: what each Mutatiecode demands. */
+static void mutation(zv_record *r, const char *code, const char *status, const char *cls)
+{
+    th_set(r, "delivery.mutation_code", code);
+    th_set(r, "delivery.leveringsstatus", status);
+    th_set(r, "delivery.leveringsstatus_class", cls);
+    if (!strcmp(code, "12") || !strcmp(code, "18") || !strcmp(code, "17") || !strcmp(code, "21")) {
+        th_set(r, "delivery.end", NULL);
+        th_set(r, "delivery.mutation_date", "2026-11-01");
+    }
+    if (!strcmp(code, "12") || !strcmp(code, "18") || !strcmp(code, "21"))
+        th_set(r, "delivery.start", NULL);
+}
+/* TR066: Begindatum for 17/19/20, none for 12/18/21. */
+RULE_TEST(tr066_pass_12, 1, th_zzp, mutation(r, "12", "3", "13"), NULL, NULL)
+RULE_TEST(tr066_fail_12_start, 1, th_zzp,
+          (mutation(r, "12", "5", NULL), th_set(r, "delivery.start", "2026-10-05")), "TR066",
+          "delivery.start")
+RULE_TEST(tr066_fail_19_no_start, 1, th_func, th_set(r, "delivery.start", NULL), "TR066",
+          "delivery.start")
+/* CD020: InstellingBestemming for 17/21 only. */
+RULE_TEST(cd020_pass_17, 1, th_zzp,
+          (mutation(r, "17", NULL, NULL), th_set(r, "delivery.destination_agb", "87654321")), NULL,
+          NULL)
+RULE_TEST(cd020_pass_21_func, 1, th_func,
+          (mutation(r, "21", NULL, NULL), th_set(r, "delivery.destination_agb", "87654321")), NULL,
+          NULL)
+RULE_TEST(cd020_fail_17, 1, th_zzp, mutation(r, "17", NULL, NULL), "CD020",
+          "delivery.destination_agb")
+RULE_TEST(cd020_fail_19, 1, th_func, th_set(r, "delivery.destination_agb", "87654321"), "CD020",
+          "delivery.destination_agb")
+/* TR046: the Leveringsstatus of each Mutatiecode; 5 written for 17/19/21. */
+RULE_TEST(tr046_pass_derived, 1, th_zzp, th_set(r, "delivery.leveringsstatus", NULL), NULL, NULL)
+RULE_TEST(tr046_pass_18, 1, th_zzp, mutation(r, "18", "7", "10"), NULL, NULL)
+RULE_TEST(tr046_pass_20, 1, th_zzp, mutation(r, "20", "6", "02"), NULL, NULL)
+RULE_TEST(tr046_fail_20, 1, th_zzp, mutation(r, "20", "5", NULL), "TR046",
+          "delivery.leveringsstatus")
+RULE_TEST(tr046_fail_19, 1, th_zzp, mutation(r, "19", "4", NULL), "TR046",
+          "delivery.leveringsstatus")
+/* CS133: never 1 in AW39. */
+RULE_TEST(cs133_fail, 1, th_zzp, mutation(r, "20", "1", NULL), "CS133", "delivery.leveringsstatus")
+/* CD090 / CS131: a classification for 2/3/6/7, one of that status. */
+RULE_TEST(cd090_fail_missing, 1, th_zzp, mutation(r, "20", "2", NULL), "CD090",
+          "delivery.leveringsstatus_class")
+RULE_TEST(cd090_fail_extra, 1, th_zzp, mutation(r, "19", "5", "01"), "CD090",
+          "delivery.leveringsstatus_class")
+RULE_TEST(cs131_fail, 1, th_zzp, mutation(r, "18", "6", "13"), "CS131",
+          "delivery.leveringsstatus_class")
+/* TR097: DatumGebruik agrees with the Geboortedatum. */
+RULE_TEST(tr097_pass, 0, th_zzp, th_set(r, "client.birth_date_usage", "1"), NULL, NULL)
+RULE_TEST(tr097_fail, 0, th_zzp, th_set(r, "client.birth_date_usage", "2"), "TR097",
+          "client.birth_date_usage")
+
 /* TR101: the same product twice for one client in one message. */
 START_TEST(tr101_duplicate)
 {
@@ -262,27 +315,66 @@ int main(void)
     Suite *s = suite_create("iwlz_rules");
     TCase *tc = tcase_create("rules");
     tcase_add_unchecked_fixture(tc, setup, teardown);
-    const TTest *const tests[] = {cs002_pass,         cs002_fail,
-                                  tr039_pass,         tr039_fail,
-                                  tr040_fail,         cs062_pass,
-                                  cs062_fail,         cs127_pass,
-                                  cs127_fail_pgb,     cs127_fail_vkb_aw39,
-                                  cs127_pass_aw39,    tr064_pass,
-                                  tr064_fail,         cd004_pass,
-                                  cd004_fail,         cd051_pass_mpt,
-                                  cd051_fail_missing, cd051_fail_mpt,
-                                  cd051_fail_dtv,     cs088_fail,
-                                  tr010_fail,         tr010_pass_no_opslag,
-                                  tr034_fail,         cs074_pass,
-                                  cs074_fail,         cd072_pass,
-                                  cd072_fail_extra,   cd072_fail_missing,
-                                  cs058_pass,         cs058_fail,
-                                  cs023_pass,         cs023_fail_start,
-                                  cs023_fail_birth,   cs023_fail_mutation,
-                                  d01_pass,           d01_fail,
-                                  d02_pass,           d02_fail,
-                                  d03_fail,           xsd_required_fail,
-                                  tr101_duplicate,    c01_client_conflict};
+    const TTest *const tests[] = {cs002_pass,
+                                  cs002_fail,
+                                  tr039_pass,
+                                  tr039_fail,
+                                  tr040_fail,
+                                  cs062_pass,
+                                  cs062_fail,
+                                  cs127_pass,
+                                  cs127_fail_pgb,
+                                  cs127_fail_vkb_aw39,
+                                  cs127_pass_aw39,
+                                  tr064_pass,
+                                  tr064_fail,
+                                  cd004_pass,
+                                  cd004_fail,
+                                  cd051_pass_mpt,
+                                  cd051_fail_missing,
+                                  cd051_fail_mpt,
+                                  cd051_fail_dtv,
+                                  cs088_fail,
+                                  tr010_fail,
+                                  tr010_pass_no_opslag,
+                                  tr034_fail,
+                                  cs074_pass,
+                                  cs074_fail,
+                                  cd072_pass,
+                                  cd072_fail_extra,
+                                  cd072_fail_missing,
+                                  cs058_pass,
+                                  cs058_fail,
+                                  cs023_pass,
+                                  cs023_fail_start,
+                                  cs023_fail_birth,
+                                  cs023_fail_mutation,
+                                  d01_pass,
+                                  d01_fail,
+                                  d02_pass,
+                                  d02_fail,
+                                  d03_fail,
+                                  xsd_required_fail,
+                                  tr066_pass_12,
+                                  tr066_fail_12_start,
+                                  tr066_fail_19_no_start,
+                                  cd020_pass_17,
+                                  cd020_pass_21_func,
+                                  cd020_fail_17,
+                                  cd020_fail_19,
+                                  tr046_pass_derived,
+                                  tr046_pass_18,
+                                  tr046_pass_20,
+                                  tr046_fail_20,
+                                  tr046_fail_19,
+                                  cs133_fail,
+                                  cd090_fail_missing,
+                                  cd090_fail_extra,
+                                  cs131_fail,
+                                  tr097_pass,
+                                  tr097_fail,
+                                  tr101_duplicate,
+                                  c01_client_conflict};
     for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
         tcase_add_test(tc, tests[i]);
     suite_add_tcase(s, tc);

@@ -21,7 +21,7 @@ static const char *SPEC =
     "   \"entitlement.funder\": {\"from\": \"/zk\", \"default\": \"5501\"},"
     "   \"delivery.start\": {\"from\": \"/start\", \"date_format\": [\"%d-%m-%Y\", \"%Y%m%d\"]},"
     "   \"delivery.provider_agb\": \"/agb\","
-    "   \"delivery.etmalen\": \"/etmalen\","
+    "   \"declaration.volume\": \"/volume\","
     "   \"declaration.amount\": {\"from\": \"/bedrag\", \"convert\": [\"euro\"]}}}]}";
 
 static zv_mapping *compile(const char *text, zv_errors *errs)
@@ -114,9 +114,9 @@ START_TEST(failures_name_the_field)
     it = (zv_item){"Delivery", "d1", del2, 2};
     expect_fail(m, &it, "delivery.start", "%d-%m-%Y");
     zv_item_field del3[] = {F("/bsn", "999900006"), F("/start", "01-01-2024"),
-                            F("/agb", "12345678"), F("/etmalen", "1x")};
+                            F("/agb", "12345678"), F("/volume", "1x")};
     it = (zv_item){"Delivery", "d1", del3, 4};
-    expect_fail(m, &it, "delivery.etmalen", "whole number");
+    expect_fail(m, &it, "declaration.volume", "whole number");
     zv_mapping_free(m);
     zv_errors_free(&e);
 }
@@ -127,7 +127,7 @@ START_TEST(delivery_defaults_and_amounts)
     zv_errors e;
     zv_mapping *m = compile(SPEC, &e);
     zv_item_field del[] = {F("/bsn", "99990006"), F("/start", "20990101"), F("/agb", "12345678"),
-                           F("/etmalen", "007"), F("/bedrag", "1.234,5")};
+                           F("/volume", "007"), F("/bedrag", "1.234,5")};
     zv_item it = {"Delivery", "d1", del, 5};
     char field[64], reason[256];
     zv_record *r = zv_mapping_apply(m, &it, 1, field, sizeof(field), reason, sizeof(reason));
@@ -141,7 +141,7 @@ START_TEST(delivery_defaults_and_amounts)
     ck_assert_str_eq(zv_rec_str(r, ZV_F_ENT_LAW), "wlz");
     ck_assert_str_eq(zv_rec_str(r, ZV_F_ENT_FUNDER), "5501");
     ck_assert_str_eq(zv_rec_str(r, ZV_F_DEL_START), "2099-01-01");
-    ck_assert_str_eq(zv_rec_str(r, ZV_F_DEL_ETMALEN), "7");
+    ck_assert_str_eq(zv_rec_str(r, ZV_F_DECL_VOLUME), "7");
     ck_assert_str_eq(zv_rec_str(r, ZV_F_DECL_AMOUNT), "123450");
     ck_assert_str_eq(r->prov.record_id, "d1"); /* "/id" absent: the item's own id */
     zv_record_free(r);
