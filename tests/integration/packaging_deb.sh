@@ -31,7 +31,7 @@ grep -q "^E: " "$work/lintian.txt" && fail "lintian reports errors"
 root=$work/root
 dpkg -x "$deb" "$root"
 for f in usr/bin/zinvold usr/bin/zinvolctl usr/lib/zinvol/plugins/in_filedrop.so \
-         usr/lib/zinvol/plugins/fmt_iwlz.so usr/share/zinvol/schemas/iwlz-2.2/AW35.xsd \
+         usr/lib/zinvol/plugins/fmt_iwlz.so usr/share/zinvol/iwlz/releases/2.2/xsd/AW35.xsd \
          etc/zinvol/zinvol.conf etc/zinvol/catalogue/iwlz-aw35.json lib/systemd/system/zinvol.service \
          usr/share/man/man8/zinvold.8.gz usr/share/man/man8/zinvolctl.8.gz \
          usr/share/man/man5/zinvol.conf.5.gz usr/share/doc/zinvol/README.md usr/share/doc/zinvol/copyright; do

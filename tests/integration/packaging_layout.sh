@@ -19,7 +19,7 @@ unitdir=$(cache ZV_SYSTEMD_UNIT_DIR)
 case $unitdir in /*) ;; *) unitdir=$prefix/$unitdir ;; esac
 
 for f in "$prefix/bin/zinvold" "$prefix/bin/zinvolctl" "$prefix/lib/zinvol/plugins/in_filedrop.so" \
-         "$prefix/share/zinvol/schemas/iwlz-2.2/AW35.xsd" "$etc/zinvol/zinvol.conf" \
+         "$prefix/share/zinvol/iwlz/releases/2.2/xsd/AW35.xsd" "$etc/zinvol/zinvol.conf" \
          "$etc/zinvol/catalogue/json-example.json" "$unitdir/zinvol.service" \
          "$prefix/share/doc/zinvol/README.md" "$prefix/share/doc/zinvol/LICENSE"; do
   [ -e "$work/root$f" ] || fail "missing $f"
@@ -44,8 +44,8 @@ help=$("$work/root$prefix/bin/zinvold" --help)
 grep -q "config $etc/zinvol/zinvol.conf" <<<"$help" || fail "default config: $help"
 grep -q "state_dir $var/lib/zinvol" <<<"$help" || fail "default state dir: $help"
 grep -q "plugin_dir $prefix/lib/zinvol/plugins" <<<"$help" || fail "default plugin dir: $help"
-strings "$work/root$prefix/lib/zinvol/plugins/fmt_iwlz.so" | grep -x "$prefix/share/zinvol/schemas/iwlz-2.2" >/dev/null \
-  || fail "fmt_iwlz's schema_dir default is not below the prefix"
+strings "$work/root$prefix/lib/zinvol/plugins/fmt_iwlz.so" | grep -x "$prefix/share/zinvol/iwlz/releases" >/dev/null \
+  || fail "fmt_iwlz's bundled releases folder is not below the prefix"
 
 # The generated unit and config.
 unit=$work/root$unitdir/zinvol.service
