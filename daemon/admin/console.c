@@ -139,7 +139,8 @@ static void page_open(const zv_console_req *r, zv_buf *b, const char *title, con
                                            {"/quarantine", "Quarantine"},
                                            {"/dlq", "Dead letter"},
                                            {"/outbox", "Outbox"},
-                                           {"/audit", "Audit"}};
+                                           {"/audit", "Audit"},
+                                           {"/disclose", "Disclosure"}};
     zv_buf_printf(b,
                   "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -525,6 +526,75 @@ static int audit_report(const zv_console_req *r, zv_buf *b)
     return zv_admin_call(r->env, &ar, b, &ctype);
 }
 
+/* ---- disclosure (AVG art. 15): a form, answered with the client's page ---- */
+
+static int disclose_form(const zv_console_req *r, zv_buf *b)
+{
+    page_open(r, b, "Disclosure", "/disclose");
+    zv_buf_printf(b,
+                  "<p>What was sent about one client, and why: the page to hand to a client "
+                  "who asks for access (AVG art. 15). The BSN is sent in the form body, never "
+                  "in the address, and is not logged; each disclosure is written to the audit "
+                  "trail with who asked.</p><form class=\"filters\" method=\"post\" "
+                  "action=\"/disclose\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                  "<div><label for=\"bsn\">BSN</label><input id=\"bsn\" name=\"bsn\" required "
+                  "inputmode=\"numeric\" autocomplete=\"off\" pattern=\"[0-9 .]{8,11}\"></div>"
+                  "<div><label for=\"from\">From (optional)</label><input id=\"from\" "
+                  "name=\"from\" type=\"date\"></div><div><label for=\"to\">To (optional)"
+                  "</label><input id=\"to\" name=\"to\" type=\"date\"></div>"
+                  "<div><button type=\"submit\">Show disclosure</button></div></form>",
+                  r->csrf);
+    page_close(b);
+    return 200;
+}
+
+static void query_param(zv_buf *q, const char *body, const char *name)
+{
+    char v[64];
+    const char *x = zv_admin_query(body, name, v, sizeof(v));
+    if (!x || !*x) return;
+    zv_buf_printf(q, "%s%s=", q->len ? "&" : "", name);
+    url_esc(q, x);
+}
+
+static int disclose_answer(const zv_console_req *r, zv_buf *b)
+{
+    if (!r->csrf_ok) {
+        page_open(r, b, "Disclosure", "/disclose");
+        zv_buf_puts(b, "<p class=\"notice bad\" role=\"status\">Refused: the form is stale or "
+                       "came from another site. <a href=\"/disclose\">Try again</a>.</p>");
+        page_close(b);
+        return 403;
+    }
+    zv_buf q;
+    zv_buf_init(&q);
+    zv_buf_puts(&q, "format=html");
+    query_param(&q, r->body, "bsn");
+    query_param(&q, r->body, "from");
+    query_param(&q, r->body, "to");
+    zv_admin_req ar = {.method = "GET", .path = "/api/disclose", .query = q.data, .who = r->who};
+    zv_buf out;
+    zv_buf_init(&out);
+    const char *ctype;
+    int st = zv_admin_call(r->env, &ar, &out, &ctype);
+    zv_buf_free(&q);
+    if (st == 200) {
+        zv_buf_append(b, out.data, out.len);
+    } else {
+        char err[256];
+        zv_json_doc *d = out.data ? zv_json_parse(out.data, out.len, 0, err, sizeof(err)) : NULL;
+        page_open(r, b, "Disclosure", "/disclose");
+        zv_buf_puts(b, "<p class=\"notice bad\" role=\"status\">");
+        zv_console_esc(b, d && s_of(zv_json_root(d), "error") ? s_of(zv_json_root(d), "error")
+                                                               : "the disclosure failed");
+        zv_buf_puts(b, " <a href=\"/disclose\">Try again</a>.</p>");
+        page_close(b);
+        zv_json_free(d);
+    }
+    zv_buf_free(&out);
+    return st;
+}
+
 /* ---- actions ---- */
 
 static int action(const zv_console_req *r, char *location, size_t loclen)
@@ -570,6 +640,7 @@ int zv_console_handle(const zv_console_req *r, zv_buf *out, char *location, size
 {
     int post = strcmp(r->method, "POST") == 0;
     if (post) {
+        if (strcmp(r->path, "/disclose") == 0) return disclose_answer(r, out);
         if (strncmp(r->path, "/ui/", 4) == 0) {
             int st = action(r, location, loclen);
             if (st != 404) return st;
@@ -583,6 +654,7 @@ int zv_console_handle(const zv_console_req *r, zv_buf *out, char *location, size
     if (strcmp(r->path, "/outbox") == 0) return outbox(r, out);
     if (strcmp(r->path, "/audit") == 0) return audit(r, out);
     if (strcmp(r->path, "/audit/report") == 0) return audit_report(r, out);
+    if (strcmp(r->path, "/disclose") == 0) return disclose_form(r, out);
     zv_buf_puts(out, "<!DOCTYPE html><title>Not found</title><p>No such page. "
                      "<a href=\"/\">Overview</a></p>\n");
     return 404;

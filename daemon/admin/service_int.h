@@ -37,5 +37,6 @@ int svc_quarantine_action(svc *c, int64_t id, const char *action);
 int svc_reload(svc *c);
 int svc_audit_report(svc *c);
 int svc_audit_verify(svc *c);
+int svc_disclose(svc *c);
 
 #endif

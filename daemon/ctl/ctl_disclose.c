@@ -17,7 +17,8 @@
 #include "audit/client_key.h"
 #include "audit/collect.h"
 #include "ctl.h"
-#include "ctl_disclose.h"
+#include "audit/disclose.h"
+#include "ctl_pdf.h"
 
 static int usage(zv_ctl *c)
 {
@@ -90,27 +91,11 @@ static int parse_args(zv_ctl *c, int argc, char **argv, zv_disclose_opts *o)
     return rc;
 }
 
-static int collect_cb(const zv_disclosed *d, void *arg)
-{
-    return zv_disclose_add(arg, d) < 0;
-}
-
 int zv_ctl_disclose(zv_ctl *c, int argc, char **argv)
 {
     zv_disclose_opts o = {.format = "text"};
     if (parse_args(c, argc, argv, &o) < 0) return usage(c);
     if (zv_ctl_need_store(c) < 0) return 1;
-    unsigned char secret[ZV_CLIENT_SECRET_LEN];
-    char err[512];
-    if (zv_client_secret_load(c->cfg->state_dir, 0, secret, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s: disclose: client-key secret: %s\n", c->prog, err);
-        return 1;
-    }
-    char key[ZV_CLIENT_KEY_HEX];
-    if (zv_client_key(secret, o.bsn, strlen(o.bsn), key) < 0) {
-        fprintf(stderr, "%s: disclose: not a BSN (8 or 9 digits expected)\n", c->prog);
-        return 2;
-    }
     zv_errors errs;
     zv_errors_init(&errs);
     zv_audit_collected *col = NULL;
@@ -120,14 +105,26 @@ int zv_ctl_disclose(zv_ctl *c, int argc, char **argv)
         for (size_t i = 0; i < errs.n; i++)
             fprintf(stderr, "%s: disclose: %s\n", c->prog, errs.lines[i]);
     zv_errors_free(&errs);
-    zv_disclosure *dis = zv_disclose_new(c->cfg, col ? zv_audit_collected_input(col) : NULL, &o);
-    int rc = dis ? zv_store_disclose(c->store, key, o.from, o.to, collect_cb, dis) : -1;
+    zv_buf out;
+    zv_buf_init(&out);
+    char err[512];
+    int rc = zv_disclose_build(c->cfg, col ? zv_audit_collected_input(col) : NULL, c->store, &o,
+                               &out, err, sizeof(err));
     if (rc < 0) {
-        fprintf(stderr, "%s: disclose: %s\n", c->prog, dis ? zv_store_errmsg(c->store) : "no memory");
+        fprintf(stderr, "%s: disclose: %s\n", c->prog, err);
+    } else if (!strcmp(o.format, "pdf")) {
+        rc = zv_ctl_print_pdf(c->prog, "disclose", &out, o.output);
+    } else if (o.output) {
+        FILE *f = fopen(o.output, "wb");
+        int ok = f && fwrite(out.data, 1, out.len, f) == out.len;
+        if (f && fclose(f) != 0) ok = 0;
+        if (!ok) fprintf(stderr, "%s: disclose: cannot write %s: %s\n", c->prog, o.output,
+                         strerror(errno));
+        rc = ok ? 0 : -1;
     } else {
-        rc = zv_disclose_write(dis, c->prog) < 0 ? -1 : 0;
+        rc = fwrite(out.data, 1, out.len, stdout) == out.len ? 0 : -1;
     }
-    zv_disclose_free(dis);
+    zv_buf_free(&out);
     zv_audit_collected_free(col);
     return rc < 0 ? 1 : 0;
 }

@@ -139,6 +139,19 @@ for _ in $(seq 100); do
     [ "$n" = 0 ] && [ "$v" = 0 ] && break
     sleep 0.1
 done
+# The same disclosure through the running daemon's admin API (Unix socket):
+# identical to zinvolctl's, and itself written to the audit trail.
+for _ in $(seq 50); do [ -S "$T/state/admin.sock" ] && break; sleep 0.1; done
+curl -sf --unix-socket "$T/state/admin.sock" "http://zinvol/api/disclose?bsn=999900006&format=json" > "$T/api.json"
+ctl --offline disclose 999900006 --format json > "$T/ctl.json" 2>/dev/null || ctl disclose 999900006 --format json > "$T/ctl.json"
+python3 - "$T/api.json" "$T/ctl.json" <<'PY'
+import json, sys
+a, c = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert a["messages"] == c["messages"] and len(a["messages"]) == 1, (a, c)
+PY
+[ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$T/state/admin.sock" "http://zinvol/api/disclose?bsn=12")" = 400 ]
+sqlite3 "$T/state/zinvol.db" "SELECT detail FROM audit WHERE kind='disclosed'" | grep -q "disclosure asked by uid 0"
+! sqlite3 "$T/state/zinvol.db" "SELECT * FROM audit WHERE kind='disclosed'" | grep -q 999900006
 kill "$DPID"; wait "$DPID" || true; DPID=
 [ "$n" = 0 ] && [ "$v" = 0 ] || { echo "retention did not prune (payloads $n, values $v)"; exit 1; }
 check 999900043 "

@@ -8,14 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zinvol/json.h>
 #include <zinvol/util.h>
 
-#include "ctl_disclose.h"
-#include "ctl_pdf.h"
+#include "client_key.h"
+#include "disclose.h"
 
 typedef struct dfield {
     char *name, *label, *level, *citation, *value; /* value NULL: not retained */
@@ -378,28 +377,45 @@ static void render_html(const zv_disclosure *d, zv_buf *b)
     zv_buf_puts(b, "</dl></main></body></html>\n");
 }
 
-static int write_out(const char *prog, const char *path, const zv_buf *b)
+int zv_disclose_render(const zv_disclosure *d, zv_buf *b)
 {
-    if (!path) return fwrite(b->data, 1, b->len, stdout) == b->len ? 0 : -1;
-    FILE *f = fopen(path, "wb");
-    int ok = f && fwrite(b->data, 1, b->len, f) == b->len;
-    if (f) ok &= fclose(f) == 0;
-    if (!ok) fprintf(stderr, "%s: disclose: cannot write %s: %s\n", prog, path, strerror(errno));
-    return ok ? 0 : -1;
-}
-
-int zv_disclose_write(zv_disclosure *d, const char *prog)
-{
-    zv_buf b;
-    zv_buf_init(&b);
     const char *f = d->o->format;
     if (!strcmp(f, "json"))
-        render_json(d, &b);
+        render_json(d, b);
     else if (!strcmp(f, "text"))
-        render_text(d, &b);
+        render_text(d, b);
     else
-        render_html(d, &b);
-    int rc = !strcmp(f, "pdf") ? zv_ctl_print_pdf(prog, "disclose", &b, d->o->output) : write_out(prog, d->o->output, &b);
-    zv_buf_free(&b);
+        render_html(d, b);
+    return b->oom ? -1 : 0;
+}
+
+static int collect_cb(const zv_disclosed *m, void *arg)
+{
+    return zv_disclose_add(arg, m) < 0;
+}
+
+int zv_disclose_build(const zv_config *cfg, const zv_audit_input *in, zv_store *store,
+                      const zv_disclose_opts *o, zv_buf *out, char *err, size_t errlen)
+{
+    unsigned char secret[ZV_CLIENT_SECRET_LEN];
+    char why[512];
+    if (zv_client_secret_load(cfg->state_dir, 0, secret, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "client-key secret: %s", why);
+        return -1;
+    }
+    char key[ZV_CLIENT_KEY_HEX];
+    if (!o->bsn || zv_client_key(secret, o->bsn, strlen(o->bsn), key) < 0) {
+        snprintf(err, errlen, "not a BSN (8 or 9 digits expected)");
+        return -1;
+    }
+    zv_disclosure *d = zv_disclose_new(cfg, in, o);
+    int rc = d ? zv_store_disclose(store, key, o->from, o->to, collect_cb, d) : -1;
+    if (rc < 0)
+        snprintf(err, errlen, "%s", d ? zv_store_errmsg(store) : "out of memory");
+    else if (zv_disclose_render(d, out) < 0) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    zv_disclose_free(d);
     return rc;
 }
