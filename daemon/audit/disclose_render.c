@@ -37,8 +37,8 @@ struct zv_disclosure {
 
 static const char *const LEVEL_EXPLAIN[ZV_LEVEL_COUNT] = {
     "een wet of regeling schrijft voor dat dit gegeven wordt verstrekt.",
-    "de landelijke berichtstandaard (iStandaarden) vraagt dit gegeven; of de standaard zelf "
-    "wettelijk is voorgeschreven, staat bij de grondslag.",
+    ("de landelijke berichtstandaard (iStandaarden) vraagt dit gegeven; of de standaard zelf "
+     "wettelijk is voorgeschreven, staat bij de grondslag."),
     "een toezichthouder of uitvoeringsorgaan vraagt dit, zonder dat een wet het voorschrijft.",
     "de overeenkomst tussen uw zorgaanbieder en de financier vraagt dit gegeven.",
     "een afspraak of kwaliteitskader in de zorgsector vraagt dit gegeven.",
