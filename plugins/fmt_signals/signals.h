@@ -1,0 +1,104 @@
+/* Internal to fmt_signals: the signal set, its conditions, the count state
+ * and the suppressed tables. */
+#ifndef ZV_SIGNALS_H
+#define ZV_SIGNALS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zinvol/json.h>
+#include <zinvol/model.h>
+
+#define SIG_MAX_DIMS 2
+#define SIG_MAX_BANDS 16
+/* Derived dimension: age in whole years on the period's last day. */
+#define SIG_AGE_BAND "client.age_band"
+#define SIG_DIM_AGE (-2)
+#define SIG_UNKNOWN "onbekend"
+
+typedef enum sig_period { SIG_MONTH = 0, SIG_QUARTER, SIG_HALF, SIG_YEAR } sig_period;
+
+/* A compiled condition, the catalogue's syntax:
+ * {"field": F, "in": [..]} | {"field": F, "equals": V} | {"field": F, "present": b}
+ * | {"all": [..]} | {"any": [..]} | {"not": C}. */
+typedef enum sig_cond_op { SC_IN, SC_PRESENT, SC_ALL, SC_ANY, SC_NOT } sig_cond_op;
+typedef struct sig_cond {
+    sig_cond_op op;
+    int field;      /* SC_IN, SC_PRESENT */
+    int present;    /* SC_PRESENT */
+    char **values;  /* SC_IN: owned */
+    size_t nvalues;
+    struct sig_cond **sub; /* SC_ALL, SC_ANY, SC_NOT: owned */
+    size_t nsub;
+} sig_cond;
+
+typedef struct sig_measure {
+    char *id, *title, *purpose, *citation; /* owned */
+    int date_field;                        /* which date places a record in a period */
+    int kind;                              /* record kind counted, -1: any */
+    sig_cond *where;                       /* NULL: every record */
+    int dims[SIG_MAX_DIMS];                /* field ids, or SIG_DIM_AGE */
+    size_t ndims;
+} sig_measure;
+
+typedef struct sig_set {
+    char *name, *description; /* owned */
+    sig_period period;
+    int bands[SIG_MAX_BANDS]; /* lower bounds of the age bands, ascending, first 0 */
+    size_t nbands;
+    sig_measure *measures;
+    size_t nmeasures;
+} sig_set;
+
+/* Load and validate; NULL with "file: path: reason" in err. */
+sig_set *sig_set_load(const char *file, char *err, size_t errlen);
+void sig_set_free(sig_set *s);
+const char *sig_dim_name(int dim);
+
+/* Conditions: compile (NULL with "path: reason" in err) and evaluate. */
+sig_cond *sig_cond_compile(const zv_json *j, const char *path, char *err, size_t errlen);
+void sig_cond_free(sig_cond *c);
+int sig_cond_eval(const sig_cond *c, const zv_record *r);
+
+/* Periods: the label ("2026-Q1") of a date and the period's first and last day. */
+int sig_period_of(sig_period p, const char *date, char label[16], char first[11], char last[11]);
+const char *sig_period_name(sig_period p);
+/* The age band label of a birth date on a reference day, e.g. "12-17". */
+void sig_age_band(const sig_set *s, const char *birth, const char *ref, char *out, size_t outlen);
+
+/* ---- state: per measure and period, one cell per distinct client ---- */
+typedef struct sig_state sig_state;
+sig_state *sig_state_open(const char *dir, const char *salt_opt, char *err, size_t errlen);
+void sig_state_close(sig_state *st);
+int sig_state_begin(sig_state *st);
+int sig_state_commit(sig_state *st);
+void sig_state_rollback(sig_state *st);
+/* The client's hashed key (hex SHA-256 of salt + BSN). */
+void sig_state_client_key(const sig_state *st, const char *bsn, char out[65]);
+/* Keep the cell of the client's latest record in the period: the greatest
+ * (date, cell), so the result does not depend on the order of arrival. */
+int sig_state_put(sig_state *st, const char *measure, const char *period, const char *client,
+                  const char *date, const char *cell);
+typedef int (*sig_cell_cb)(const char *cell, int64_t count, void *arg);
+int sig_state_cells(sig_state *st, const char *measure, const char *period, sig_cell_cb cb,
+                    void *arg);
+
+/* ---- tables with suppression ---- */
+#define SIG_CELL_SEP '\x1f'
+typedef enum sig_show { SIG_SHOWN = 0, SIG_PRIMARY, SIG_SECONDARY } sig_show;
+typedef struct sig_entry {
+    char *values[SIG_MAX_DIMS]; /* owned; NULL for a total over that dimension */
+    int64_t count;
+    sig_show show;
+} sig_entry;
+typedef struct sig_table {
+    size_t ndims;
+    sig_entry *e; /* cells first, then margins, then the grand total (last) */
+    size_t n, ncells;
+} sig_table;
+
+int sig_table_add_cell(sig_table *t, const char *cell, int64_t count);
+/* Margins and grand total, then primary (below k) and secondary suppression. */
+int sig_table_finish(sig_table *t, int64_t k);
+void sig_table_clear(sig_table *t);
+
+#endif

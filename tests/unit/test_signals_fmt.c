@@ -1,0 +1,409 @@
+/* fmt_signals through its descriptor: signal set validation, counts with
+ * suppression, no personal data in any payload byte, and incremental
+ * counting across restarts equal to one full computation.  With
+ * ZV_SIGNALS_OUT set, the payloads are written there for
+ * tests/integration/signals_payload.sh (schema and recovery attack). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zinvol/json.h>
+#include <zinvol/model.h>
+#include <zinvol/plugin.h>
+#include <zinvol/util.h>
+
+#include "../fixtures/ijw/zv_test_host.h"
+
+#define NCLIENTS 60
+
+static void *handle;
+static const zv_plugin_descriptor *desc;
+
+static void setup(void)
+{
+    char err[512];
+    desc = zvt_load("fmt_signals.so", &handle, err, sizeof(err));
+    ck_assert_msg(desc != NULL, "%s", err);
+}
+
+static void teardown(void)
+{
+    handle = NULL; /* not dlclose()d: ASan's leak report needs the symbols */
+}
+
+static char *set_path(const char *name)
+{
+    char *p = NULL;
+    ck_assert_int_ge(asprintf(&p, "%s/conf/signals/%s", getenv("ZV_SOURCE_DIR"), name), 0);
+    return p;
+}
+
+static int create(const char *opts, const char *dir, zv_ctx **ctx, void **st, char *err,
+                  size_t errlen)
+{
+    *ctx = zvt_ctx_new(desc, opts, "12345678", dir);
+    ck_assert_ptr_nonnull(*ctx);
+    *st = NULL;
+    return desc->create(*ctx, zvt_host(), st, err, errlen);
+}
+
+/* ---- fixture: 60 children, 1 or 2 deliveries each ---- */
+
+typedef struct person {
+    char bsn[10], birth[11], family[24], postcode[7];
+} person;
+static person people[NCLIENTS];
+static zv_record *recs[2 * NCLIENTS];
+static size_t nrecs;
+
+static void set(zv_record *r, zv_field_id id, const char *v)
+{
+    ck_assert_int_eq(zv_record_set(r, id, v, strlen(v), NULL), 0);
+}
+
+static void make_people(void)
+{
+    long n = 100000000;
+    for (int i = 0; i < NCLIENTS; i++) {
+        do
+            snprintf(people[i].bsn, sizeof(people[i].bsn), "%09ld", ++n);
+        while (!zv_bsn_valid(people[i].bsn, 9));
+        snprintf(people[i].birth, 11, "%04d-%02d-%02d", 2008 + i % 17, 1 + i % 12, 1 + i % 28);
+        snprintf(people[i].family, 24, "Achternaamq%02d", i);
+        snprintf(people[i].postcode, 7, "%04dZX", 1000 + i);
+    }
+}
+
+static const char *const REFERRERS[] = {"01", "01", "01", "04", "02", "01", "05", "04",
+                                        "01", "03", "01", "02"};
+static const char *const FORMS[] = {"ambulant", "ambulant", "verblijf", "ambulant", "dagbesteding"};
+
+static zv_record *delivery(int i, int second)
+{
+    char id[32], start[11], end[11];
+    snprintf(id, sizeof(id), "d-%d-%d", i, second);
+    zv_record *r = zv_record_new(ZV_KIND_DELIVERY, "ons", id, 1700000000);
+    set(r, ZV_F_CLIENT_BSN, people[i].bsn);
+    set(r, ZV_F_CLIENT_BIRTH_DATE, people[i].birth);
+    set(r, ZV_F_CLIENT_FAMILY_NAME, people[i].family);
+    set(r, ZV_F_CLIENT_POSTCODE, people[i].postcode);
+    set(r, ZV_F_ENT_LAW, i % 13 == 12 ? "wmo" : "jw");
+    /* The second delivery moves the child to another referrer later on. */
+    set(r, ZV_F_ENT_REFERRER, REFERRERS[(i / 2 + second * 5) % 12]);
+    set(r, ZV_F_DEL_CARE_FORM, FORMS[(i + second) % 5]);
+    if (i % 9 == 0) set(r, ZV_F_DEL_CRISIS, "J");
+    snprintf(start, sizeof(start), "2026-%02d-%02d", 1 + (i % 2) * 3 + second, 1 + i % 27);
+    set(r, ZV_F_DEL_START, start);
+    if (i % 4 == 0) {
+        snprintf(end, sizeof(end), "2026-%02d-28", 2 + (i % 2) * 3 + second);
+        set(r, ZV_F_DEL_END, end);
+        set(r, ZV_F_DEL_END_REASON, i % 8 == 0 ? "01" : "02");
+    }
+    return r;
+}
+
+static void make_records(void)
+{
+    make_people();
+    nrecs = 0;
+    for (int i = 0; i < NCLIENTS; i++) {
+        recs[nrecs++] = delivery(i, 0);
+        if (i % 3 == 0) recs[nrecs++] = delivery(i, 1);
+    }
+}
+
+static void free_records(void)
+{
+    for (size_t i = 0; i < nrecs; i++)
+        zv_record_free(recs[i]);
+    nrecs = 0;
+}
+
+static zv_render_out *render(void *st, const char *batch, const zv_record *const *r, size_t n)
+{
+    zv_batch b = {.destination = "regio-signalen",
+                  .batch_id = batch,
+                  .message = 0,
+                  .now = 1782864000, /* 2026-07-01 */
+                  .n = n,
+                  .records = r};
+    zv_render_out *out = zvt_out_new();
+    ck_assert_int_eq(desc->format->render(st, &b, out), 0);
+    ck_assert_uint_eq(out->nrejects, 0);
+    return out;
+}
+
+static char *opts_for(const char *set)
+{
+    char *path = set_path(set), *o = NULL;
+    ck_assert_int_ge(asprintf(&o, "{\"signal_set\": \"%s\"}", path), 0);
+    free(path);
+    return o;
+}
+
+/* ---- validation ---- */
+
+static void expect_refused(const char *json, const char *want)
+{
+    char *dir = zvt_tempdir(), *file = NULL, *opts = NULL, err[512] = "";
+    ck_assert_int_ge(asprintf(&file, "%s/set.json", dir), 0);
+    FILE *f = fopen(file, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(json, f);
+    fclose(f);
+    ck_assert_int_ge(asprintf(&opts, "{\"signal_set\": \"%s\"}", file), 0);
+    zv_ctx *ctx;
+    void *st;
+    ck_assert_int_ne(create(opts, dir, &ctx, &st, err, sizeof(err)), 0);
+    ck_assert_msg(strncmp(err, file, strlen(file)) == 0 && strstr(err, want),
+                  "error \"%s\" lacks \"%s\"", err, want);
+    zvt_ctx_free(ctx);
+    zvt_rmdir(dir);
+    free(dir);
+    free(file);
+    free(opts);
+}
+
+#define SET_HEAD "{\"signal_set\":\"t\",\"description\":\"d\",\"period\":\"quarter\",\"measures\":["
+#define M_HEAD "{\"id\":\"m\",\"title\":\"t\",\"purpose\":\"p\",\"citation\":\"c\""
+
+START_TEST(validation_refuses_identifying_dimensions)
+{
+    static const char *const refused[] = {"client.bsn", "client.family_name", "client.given_names",
+                                          "client.birth_date", "client.postcode", "client.phone",
+                                          "client.id", "delivery.notes"};
+    for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+        char json[512], want[128];
+        snprintf(json, sizeof(json), SET_HEAD M_HEAD ",\"by\":[\"delivery.care_form\",\"%s\"]}]}",
+                 refused[i]);
+        snprintf(want, sizeof(want), ": /measures/0/by/1: dimension %s refused", refused[i]);
+        expect_refused(json, want);
+    }
+    expect_refused(SET_HEAD M_HEAD ",\"by\":[\"client.nope\"]}]}", "/measures/0/by/0: \"client.nope\"");
+    expect_refused(SET_HEAD M_HEAD ",\"colour\":1}]}", "/measures/0/colour: unknown key");
+    expect_refused(SET_HEAD M_HEAD "},{\"id\":\"m\"}]}", "/measures/1/title: required");
+    expect_refused(SET_HEAD M_HEAD ",\"where\":{\"field\":\"x.y\",\"in\":[\"1\"]}}]}",
+                   "/measures/0/where: field: not a model field");
+    expect_refused(SET_HEAD M_HEAD ",\"date\":\"client.sex\"}]}", "/measures/0/date: expected a date");
+    expect_refused("{\"signal_set\":\"t\",\"description\":\"d\",\"period\":\"week\",\"measures\":[]}",
+                   "/period: required, one of");
+    expect_refused(SET_HEAD M_HEAD ",\"by\":[\"client.age_band\",\"client.age_band\"]}]}",
+                   "named twice");
+}
+END_TEST
+
+START_TEST(bundled_set_loads)
+{
+    char *opts = opts_for("gemeente-jeugd.json"), *dir = zvt_tempdir(), err[512] = "";
+    zv_ctx *ctx;
+    void *st;
+    ck_assert_msg(create(opts, dir, &ctx, &st, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_str_eq(desc->name, "signals");
+    ck_assert_ptr_null(desc->format->messages[0].catalogue);
+    desc->destroy(st);
+    zvt_ctx_free(ctx);
+    zvt_rmdir(dir);
+    free(dir);
+    free(opts);
+}
+END_TEST
+
+/* ---- counts ---- */
+
+static const zv_json *measure(const zv_json *root, const char *id)
+{
+    const zv_json *ms = zv_json_get(root, "measures");
+    for (size_t i = 0; i < zv_json_len(ms); i++)
+        if (strcmp(zv_json_str(zv_json_get(zv_json_at(ms, i), "id"), NULL), id) == 0)
+            return zv_json_at(ms, i);
+    return NULL;
+}
+
+/* The true distinct-client count per referrer in Q1, computed here from the
+ * fixture (latest record per client wins). */
+static int64_t truth_referrer(const char *ref)
+{
+    int64_t n = 0;
+    for (int i = 0; i < NCLIENTS; i++) {
+        const zv_record *best = NULL;
+        for (size_t j = 0; j < nrecs; j++) {
+            const zv_record *r = recs[j];
+            const char *s = zv_rec_str(r, ZV_F_DEL_START);
+            if (strcmp(zv_rec_str(r, ZV_F_CLIENT_BSN), people[i].bsn) != 0 ||
+                strcmp(zv_rec_str(r, ZV_F_ENT_LAW), "jw") != 0 || strncmp(s, "2026-0", 6) != 0 ||
+                s[6] > '3')
+                continue;
+            if (!best || strcmp(s, zv_rec_str(best, ZV_F_DEL_START)) > 0) best = r;
+        }
+        if (best && strcmp(zv_rec_str(best, ZV_F_ENT_REFERRER), ref) == 0) n++;
+    }
+    return n;
+}
+
+static void save(const zvt_payload *p, const char *name)
+{
+    const char *dir = getenv("ZV_SIGNALS_OUT");
+    if (!dir || !*dir) return;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.json", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(p->data, 1, p->len, f), p->len);
+    fclose(f);
+}
+
+START_TEST(counts_are_suppressed_and_carry_no_person)
+{
+    make_records();
+    char *opts = opts_for("gemeente-jeugd.json"), *dir = zvt_tempdir(), err[512] = "";
+    zv_ctx *ctx;
+    void *st;
+    ck_assert_msg(create(opts, dir, &ctx, &st, err, sizeof(err)) == 0, "%s", err);
+    zv_render_out *out = render(st, "b-1", (const zv_record *const *)recs, nrecs);
+    ck_assert_uint_eq(out->npayloads, 2); /* 2026-Q1, 2026-Q2 */
+    size_t carried = 0;
+    for (size_t p = 0; p < out->npayloads; p++) {
+        const zvt_payload *pl = &out->payloads[p];
+        carried += pl->nrecords;
+        save(pl, p == 0 ? "q1" : "q2");
+        /* No BSN, name, birth date or postcode of any input, nor the hashed key. */
+        for (int i = 0; i < NCLIENTS; i++) {
+            ck_assert_ptr_null(memmem(pl->data, pl->len, people[i].bsn, 9));
+            ck_assert_ptr_null(memmem(pl->data, pl->len, people[i].family, strlen(people[i].family)));
+            ck_assert_ptr_null(memmem(pl->data, pl->len, people[i].birth, 10));
+            ck_assert_ptr_null(memmem(pl->data, pl->len, people[i].postcode, 6));
+            ck_assert_ptr_null(memmem(pl->data, pl->len, "Achternaamq", 11));
+        }
+    }
+    ck_assert_uint_eq(carried, nrecs); /* every record in exactly one payload */
+    ck_assert_str_eq(out->payloads[0].idem_key, "regio-signalen/b-1/2026-Q1");
+
+    char perr[256];
+    zv_json_doc *d = zv_json_parse(out->payloads[0].data, out->payloads[0].len, 0, perr, sizeof(perr));
+    ck_assert_msg(d != NULL, "%s", perr);
+    const zv_json *root = zv_json_root(d);
+    ck_assert_str_eq(zv_json_str(zv_json_pointer(root, "/period/label"), NULL), "2026-Q1");
+    ck_assert_str_eq(zv_json_str(zv_json_pointer(root, "/period/end"), NULL), "2026-03-31");
+    const zv_json *m = measure(root, "kinderen_per_verwijzer");
+    ck_assert_ptr_nonnull(m);
+    int shown = 0, small = 0;
+    for (size_t i = 0; i < zv_json_len(zv_json_get(m, "cells")); i++) {
+        const zv_json *c = zv_json_at(zv_json_get(m, "cells"), i);
+        const char *ref = zv_json_str(zv_json_at(zv_json_get(c, "values"), 0), NULL);
+        int64_t want = truth_referrer(ref), got;
+        const zv_json *cnt = zv_json_get(c, "count");
+        if (zv_json_int(cnt, &got) == 0) {
+            ck_assert_int_eq(got, want);
+            ck_assert_int_ge(got, 5);
+            shown++;
+        } else if (strcmp(zv_json_str(cnt, NULL), "<5") == 0) {
+            ck_assert_int_lt(want, 5);
+            small++;
+        } else {
+            ck_assert_str_eq(zv_json_str(cnt, NULL), "x");
+        }
+    }
+    ck_assert_int_ge(shown, 1);
+    ck_assert_int_ge(small, 1); /* the fixture has small referrer groups */
+    zv_json_free(d);
+    zvt_out_free(out);
+    desc->destroy(st);
+    zvt_ctx_free(ctx);
+    zvt_rmdir(dir);
+    free(dir);
+    free(opts);
+    free_records();
+}
+END_TEST
+
+START_TEST(incremental_across_restarts_equals_full)
+{
+    make_records();
+    char *opts = opts_for("gemeente-jeugd.json"), *full = zvt_tempdir(), *inc = zvt_tempdir();
+    char err[512] = "";
+    /* The full run with a configured salt, the incremental one with its own
+     * random salt: the counts must not depend on it. */
+    char *o2 = NULL;
+    ck_assert_int_ge(asprintf(&o2, "%.*s, \"salt\": \"s3cr3t\"}", (int)strlen(opts) - 1, opts), 0);
+    zv_ctx *ctx;
+    void *st;
+    ck_assert_msg(create(o2, full, &ctx, &st, err, sizeof(err)) == 0, "%s", err);
+    zv_render_out *want = render(st, "final", (const zv_record *const *)recs, nrecs);
+    desc->destroy(st);
+    zvt_ctx_free(ctx);
+
+    /* Three batches, last records first, the plugin re-created between them;
+     * the first batch twice, as after a crash before the outbox commit. */
+    const zv_record *part[2 * NCLIENTS];
+    zv_render_out *got = NULL;
+    for (int b = 2; b >= 0; b--) {
+        size_t n = 0;
+        for (size_t i = 0; i < nrecs; i++)
+            if ((int)(i % 3) == b) part[n++] = recs[i];
+        for (int again = 0; again < (b == 2 ? 2 : 1); again++) {
+            ck_assert_msg(create(opts, inc, &ctx, &st, err, sizeof(err)) == 0, "%s", err);
+            zvt_out_free(got);
+            got = render(st, b == 0 ? "final" : "partial", part, n);
+            desc->destroy(st);
+            zvt_ctx_free(ctx);
+        }
+    }
+    ck_assert_uint_eq(got->npayloads, want->npayloads);
+    for (size_t p = 0; p < want->npayloads; p++) {
+        ck_assert_str_eq(got->payloads[p].idem_key, want->payloads[p].idem_key);
+        ck_assert_uint_eq(got->payloads[p].len, want->payloads[p].len);
+        ck_assert_msg(memcmp(got->payloads[p].data, want->payloads[p].data, want->payloads[p].len) == 0,
+                      "period %zu differs:\n%.*s\n---\n%.*s", p, (int)got->payloads[p].len,
+                      got->payloads[p].data, (int)want->payloads[p].len, want->payloads[p].data);
+    }
+    /* Control: the last batch alone, in a fresh state, gives other counts,
+     * so the comparison above can fail. */
+    char *alone = zvt_tempdir();
+    ck_assert_msg(create(opts, alone, &ctx, &st, err, sizeof(err)) == 0, "%s", err);
+    size_t n = 0;
+    for (size_t i = 0; i < nrecs; i++)
+        if (i % 3 == 0) part[n++] = recs[i];
+    zv_render_out *one = render(st, "final", part, n);
+    int differs = one->npayloads != want->npayloads;
+    for (size_t p = 0; !differs && p < want->npayloads; p++)
+        differs = one->payloads[p].len != want->payloads[p].len ||
+                  memcmp(one->payloads[p].data, want->payloads[p].data, want->payloads[p].len) != 0;
+    ck_assert(differs);
+    zvt_out_free(one);
+    desc->destroy(st);
+    zvt_ctx_free(ctx);
+    zvt_rmdir(alone);
+    free(alone);
+    zvt_out_free(got);
+    zvt_out_free(want);
+    free(o2);
+    free(opts);
+    zvt_rmdir(full);
+    zvt_rmdir(inc);
+    free(full);
+    free(inc);
+    free_records();
+}
+END_TEST
+
+Suite *signals_suite(void)
+{
+    Suite *s = suite_create("signals_fmt");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, validation_refuses_identifying_dimensions);
+    tcase_add_test(tc, bundled_set_loads);
+    tcase_add_test(tc, counts_are_suppressed_and_carry_no_person);
+    tcase_add_test(tc, incremental_across_restarts_equals_full);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(signals_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
