@@ -23,9 +23,9 @@ typedef enum sig_period { SIG_MONTH = 0, SIG_QUARTER, SIG_HALF, SIG_YEAR } sig_p
 typedef enum sig_cond_op { SC_IN, SC_PRESENT, SC_ALL, SC_ANY, SC_NOT } sig_cond_op;
 typedef struct sig_cond {
     sig_cond_op op;
-    int field;      /* SC_IN, SC_PRESENT */
-    int present;    /* SC_PRESENT */
-    char **values;  /* SC_IN: owned */
+    int field;     /* SC_IN, SC_PRESENT */
+    int present;   /* SC_PRESENT */
+    char **values; /* SC_IN: owned */
     size_t nvalues;
     struct sig_cond **sub; /* SC_ALL, SC_ANY, SC_NOT: owned */
     size_t nsub;

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const COND_KEYS[] = {"field", "in", "equals", "present", "all", "any", "not",
-                                        NULL};
+static const char *const COND_KEYS[] = {"field", "in",  "equals", "present",
+                                        "all",   "any", "not",    NULL};
 
 static int known_key(const char *k)
 {
@@ -81,7 +81,7 @@ sig_cond *sig_cond_compile(const zv_json *j, const char *path, char *err, size_t
             return fail(NULL, err, errlen, path, "unknown key ", zv_json_key_at(j, i));
     const zv_json *all = zv_json_get(j, "all"), *any = zv_json_get(j, "any"),
                   *not = zv_json_get(j, "not");
-    if (!all && !any && !not) return compile_field(j, path, err, errlen);
+    if (!all && !any && !not ) return compile_field(j, path, err, errlen);
     if (!!all + !!any + !!not != 1 || zv_json_get(j, "field"))
         return fail(NULL, err, errlen, path, "needs exactly one of field, all, any, not", NULL);
     sig_cond *c = calloc(1, sizeof(*c));
@@ -95,7 +95,7 @@ sig_cond *sig_cond_compile(const zv_json *j, const char *path, char *err, size_t
         return fail(c, err, errlen, path, "out of memory", NULL);
     for (size_t i = 0; i < n; i++) {
         char p[256];
-        if (not)
+        if (not )
             snprintf(p, sizeof(p), "%s/not", path);
         else
             snprintf(p, sizeof(p), "%s/%s/%zu", path, all ? "all" : "any", i);
@@ -166,14 +166,23 @@ static int days_in_month(int y, int m)
 int sig_period_of(sig_period p, const char *date, char label[16], char first[11], char last[11])
 {
     int y, m, d;
-    if (!date || !zv_date_valid(date, strlen(date)) || sscanf(date, "%4d-%2d-%2d", &y, &m, &d) != 3) return -1;
+    if (!date || !zv_date_valid(date, strlen(date)) || sscanf(date, "%4d-%2d-%2d", &y, &m, &d) != 3)
+        return -1;
     int span = p == SIG_MONTH ? 1 : p == SIG_QUARTER ? 3 : p == SIG_HALF ? 6 : 12;
     int m0 = (m - 1) / span * span + 1, m1 = m0 + span - 1;
     switch (p) {
-    case SIG_MONTH: snprintf(label, 16, "%04d-%02d", y, m); break;
-    case SIG_QUARTER: snprintf(label, 16, "%04d-Q%d", y, (m0 - 1) / 3 + 1); break;
-    case SIG_HALF: snprintf(label, 16, "%04d-H%d", y, (m0 - 1) / 6 + 1); break;
-    case SIG_YEAR: snprintf(label, 16, "%04d", y); break;
+    case SIG_MONTH:
+        snprintf(label, 16, "%04d-%02d", y, m);
+        break;
+    case SIG_QUARTER:
+        snprintf(label, 16, "%04d-Q%d", y, (m0 - 1) / 3 + 1);
+        break;
+    case SIG_HALF:
+        snprintf(label, 16, "%04d-H%d", y, (m0 - 1) / 6 + 1);
+        break;
+    case SIG_YEAR:
+        snprintf(label, 16, "%04d", y);
+        break;
     }
     snprintf(first, 11, "%04d-%02d-01", y % 10000, m0 % 100);
     snprintf(last, 11, "%04d-%02d-%02d", y % 10000, m1 % 100, days_in_month(y, m1) % 100);
@@ -183,7 +192,8 @@ int sig_period_of(sig_period p, const char *date, char label[16], char first[11]
 void sig_age_band(const sig_set *s, const char *birth, const char *ref, char *out, size_t outlen)
 {
     int by, bm, bd, ry, rm, rd;
-    if (!birth || !zv_date_valid(birth, strlen(birth)) || sscanf(birth, "%4d-%2d-%2d", &by, &bm, &bd) != 3 ||
+    if (!birth || !zv_date_valid(birth, strlen(birth)) ||
+        sscanf(birth, "%4d-%2d-%2d", &by, &bm, &bd) != 3 ||
         sscanf(ref, "%4d-%2d-%2d", &ry, &rm, &rd) != 3) {
         snprintf(out, outlen, SIG_UNKNOWN);
         return;

@@ -73,8 +73,7 @@ static int sig_create(zv_ctx *ctx, const zv_host *host, void **state, char *err,
         goto fail;
     }
     if (!(f->set = sig_set_load(file, err, errlen))) goto fail;
-    if (!(f->state = sig_state_open(host->state_dir(ctx), host->cfg_str(ctx, "salt"), err,
-                                    errlen)))
+    if (!(f->state = sig_state_open(host->state_dir(ctx), host->cfg_str(ctx, "salt"), err, errlen)))
         goto fail;
     *state = f;
     return 0;
@@ -146,8 +145,7 @@ static int count_record(sig_fmt *f, const zv_record *r, touched *t, int *first, 
         if (sig_period_of(f->set->period, date, label, p0, p1) != 0) continue;
         cell_of(f->set, m, r, p1, cell);
         int pi = touch(t, label, p0, p1);
-        if (pi < 0 || sig_state_put(f->state, m->id, label, key, date, cell->data) != 0)
-            return -1;
+        if (pi < 0 || sig_state_put(f->state, m->id, label, key, date, cell->data) != 0) return -1;
         if (*first < 0) *first = pi;
     }
     return 0;
@@ -170,8 +168,10 @@ static void write_values(zv_jw *w, const sig_entry *e, size_t ndims)
 {
     zv_jw_arr_open(w);
     for (size_t d = 0; d < ndims; d++)
-        if (e->values[d]) zv_jw_str(w, e->values[d]);
-        else zv_jw_null(w);
+        if (e->values[d])
+            zv_jw_str(w, e->values[d]);
+        else
+            zv_jw_null(w);
     zv_jw_arr_close(w);
 }
 

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const SET_KEYS[] = {"$schema", "signal_set", "description", "period",
-                                       "age_bands", "measures", NULL};
-static const char *const MEASURE_KEYS[] = {"id", "title", "purpose", "citation", "date",
-                                           "kind", "where", "by", NULL};
+static const char *const SET_KEYS[] = {"$schema",   "signal_set", "description", "period",
+                                       "age_bands", "measures",   NULL};
+static const char *const MEASURE_KEYS[] = {"id",   "title", "purpose", "citation", "date",
+                                           "kind", "where", "by",      NULL};
 
 static int check_keys(const zv_json *o, const char *const *keys, const char *path, char *err,
                       size_t errlen)
@@ -59,17 +59,16 @@ static int parse_dim(const char *name, const char *path, int *dim, char *err, si
     }
     zv_type t = zv_field_def_of((zv_field_id)f)->type;
     if (t != ZV_T_CODE && t != ZV_T_AGB) {
-        snprintf(err, errlen,
-                 "%s: dimension %s refused: a %s value would identify a person%s", path, name,
-                 zv_type_name(t), t == ZV_T_DATE ? " (use " SIG_AGE_BAND " for ages)" : "");
+        snprintf(err, errlen, "%s: dimension %s refused: a %s value would identify a person%s",
+                 path, name, zv_type_name(t),
+                 t == ZV_T_DATE ? " (use " SIG_AGE_BAND " for ages)" : "");
         return -1;
     }
     *dim = f;
     return 0;
 }
 
-static int parse_date_field(const zv_json *m, const char *path, int *out, char *err,
-                            size_t errlen)
+static int parse_date_field(const zv_json *m, const char *path, int *out, char *err, size_t errlen)
 {
     const zv_json *j = zv_json_get(m, "date");
     const char *name = j ? zv_json_str(j, NULL) : "delivery.start";
@@ -98,8 +97,8 @@ static int parse_measure(const zv_json *m, const char *path, sig_measure *out, c
         return -1;
     const zv_json *kind = zv_json_get(m, "kind");
     out->kind = -1;
-    if (kind && (out->kind = zv_kind_by_name(zv_json_str(kind, NULL) ? zv_json_str(kind, NULL)
-                                                                      : "")) < 0) {
+    if (kind &&
+        (out->kind = zv_kind_by_name(zv_json_str(kind, NULL) ? zv_json_str(kind, NULL) : "")) < 0) {
         snprintf(err, errlen, "%s/kind: not a record kind", path);
         return -1;
     }
@@ -161,8 +160,8 @@ static int parse_bands(const zv_json *root, sig_set *s, char *err, size_t errlen
     }
     for (size_t i = 0; i < zv_json_len(b); i++) {
         int64_t v;
-        if (zv_json_int(zv_json_at(b, i), &v) != 0 || v < 0 || v > 150 ||
-            (i == 0 && v != 0) || (i > 0 && v <= s->bands[i - 1])) {
+        if (zv_json_int(zv_json_at(b, i), &v) != 0 || v < 0 || v > 150 || (i == 0 && v != 0) ||
+            (i > 0 && v <= s->bands[i - 1])) {
             snprintf(err, errlen, "/age_bands/%zu: expected ascending ages starting at 0", i);
             return -1;
         }

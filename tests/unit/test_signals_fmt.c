@@ -74,8 +74,8 @@ static void make_people(void)
     }
 }
 
-static const char *const REFERRERS[] = {"01", "01", "01", "04", "02", "01", "05", "04",
-                                        "01", "03", "01", "02"};
+static const char *const REFERRERS[] = {"01", "01", "01", "04", "02", "01",
+                                        "05", "04", "01", "03", "01", "02"};
 static const char *const FORMS[] = {"ambulant", "ambulant", "verblijf", "ambulant", "dagbesteding"};
 
 static zv_record *delivery(int i, int second)
@@ -169,9 +169,9 @@ static void expect_refused(const char *json, const char *want)
 
 START_TEST(validation_refuses_identifying_dimensions)
 {
-    static const char *const refused[] = {"client.bsn", "client.family_name", "client.given_names",
-                                          "client.birth_date", "client.postcode", "client.phone",
-                                          "client.id", "delivery.notes"};
+    static const char *const refused[] = {
+        "client.bsn",      "client.family_name", "client.given_names", "client.birth_date",
+        "client.postcode", "client.phone",       "client.id",          "delivery.notes"};
     for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
         char json[512], want[128];
         snprintf(json, sizeof(json), SET_HEAD M_HEAD ",\"by\":[\"delivery.care_form\",\"%s\"]}]}",
@@ -179,14 +179,17 @@ START_TEST(validation_refuses_identifying_dimensions)
         snprintf(want, sizeof(want), ": /measures/0/by/1: dimension %s refused", refused[i]);
         expect_refused(json, want);
     }
-    expect_refused(SET_HEAD M_HEAD ",\"by\":[\"client.nope\"]}]}", "/measures/0/by/0: \"client.nope\"");
+    expect_refused(SET_HEAD M_HEAD ",\"by\":[\"client.nope\"]}]}",
+                   "/measures/0/by/0: \"client.nope\"");
     expect_refused(SET_HEAD M_HEAD ",\"colour\":1}]}", "/measures/0/colour: unknown key");
     expect_refused(SET_HEAD M_HEAD "},{\"id\":\"m\"}]}", "/measures/1/title: required");
     expect_refused(SET_HEAD M_HEAD ",\"where\":{\"field\":\"x.y\",\"in\":[\"1\"]}}]}",
                    "/measures/0/where: field: not a model field");
-    expect_refused(SET_HEAD M_HEAD ",\"date\":\"client.sex\"}]}", "/measures/0/date: expected a date");
-    expect_refused("{\"signal_set\":\"t\",\"description\":\"d\",\"period\":\"week\",\"measures\":[]}",
-                   "/period: required, one of");
+    expect_refused(SET_HEAD M_HEAD ",\"date\":\"client.sex\"}]}",
+                   "/measures/0/date: expected a date");
+    expect_refused(
+        "{\"signal_set\":\"t\",\"description\":\"d\",\"period\":\"week\",\"measures\":[]}",
+        "/period: required, one of");
     expect_refused(SET_HEAD M_HEAD ",\"by\":[\"client.age_band\",\"client.age_band\"]}]}",
                    "named twice");
 }
@@ -269,7 +272,8 @@ START_TEST(counts_are_suppressed_and_carry_no_person)
         /* No BSN, name, birth date or postcode of any input, nor the hashed key. */
         for (int i = 0; i < NCLIENTS; i++) {
             ck_assert_ptr_null(memmem(pl->data, pl->len, people[i].bsn, 9));
-            ck_assert_ptr_null(memmem(pl->data, pl->len, people[i].family, strlen(people[i].family)));
+            ck_assert_ptr_null(
+                memmem(pl->data, pl->len, people[i].family, strlen(people[i].family)));
             ck_assert_ptr_null(memmem(pl->data, pl->len, people[i].birth, 10));
             ck_assert_ptr_null(memmem(pl->data, pl->len, people[i].postcode, 6));
             ck_assert_ptr_null(memmem(pl->data, pl->len, "Achternaamq", 11));
@@ -279,7 +283,8 @@ START_TEST(counts_are_suppressed_and_carry_no_person)
     ck_assert_str_eq(out->payloads[0].idem_key, "regio-signalen/b-1/2026-Q1");
 
     char perr[256];
-    zv_json_doc *d = zv_json_parse(out->payloads[0].data, out->payloads[0].len, 0, perr, sizeof(perr));
+    zv_json_doc *d =
+        zv_json_parse(out->payloads[0].data, out->payloads[0].len, 0, perr, sizeof(perr));
     ck_assert_msg(d != NULL, "%s", perr);
     const zv_json *root = zv_json_root(d);
     ck_assert_str_eq(zv_json_str(zv_json_pointer(root, "/period/label"), NULL), "2026-Q1");
@@ -352,9 +357,10 @@ START_TEST(incremental_across_restarts_equals_full)
     for (size_t p = 0; p < want->npayloads; p++) {
         ck_assert_str_eq(got->payloads[p].idem_key, want->payloads[p].idem_key);
         ck_assert_uint_eq(got->payloads[p].len, want->payloads[p].len);
-        ck_assert_msg(memcmp(got->payloads[p].data, want->payloads[p].data, want->payloads[p].len) == 0,
-                      "period %zu differs:\n%.*s\n---\n%.*s", p, (int)got->payloads[p].len,
-                      got->payloads[p].data, (int)want->payloads[p].len, want->payloads[p].data);
+        ck_assert_msg(
+            memcmp(got->payloads[p].data, want->payloads[p].data, want->payloads[p].len) == 0,
+            "period %zu differs:\n%.*s\n---\n%.*s", p, (int)got->payloads[p].len,
+            got->payloads[p].data, (int)want->payloads[p].len, want->payloads[p].data);
     }
     /* Control: the last batch alone, in a fresh state, gives other counts,
      * so the comparison above can fail. */
