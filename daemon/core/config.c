@@ -122,10 +122,13 @@ static const char *get_str(const zv_json *obj, const char *key)
 
 /* Durations in the config: "500ms", "30s", "5m", "2h", "7d" or seconds.
  * Returns milliseconds, -1 when malformed. */
+/* Longer than any sane duration (about 292 years), and far from overflow. */
+#define DURATION_MAX_S (INT64_MAX / 1000 / 1000)
+
 static int64_t duration_ms(const zv_json *v)
 {
     int64_t n;
-    if (zv_json_int(v, &n) == 0) return n >= 0 ? n * 1000 : -1;
+    if (zv_json_int(v, &n) == 0) return n >= 0 && n <= DURATION_MAX_S ? n * 1000 : -1;
     const char *s = zv_json_str(v, NULL);
     if (!s) return -1;
     size_t len = strlen(s);
@@ -135,7 +138,7 @@ static int64_t duration_ms(const zv_json *v)
         return (end == s + len - 2 && ms >= 0) ? ms : -1;
     }
     int64_t sec = zv_duration_parse(s);
-    return sec < 0 ? -1 : sec * 1000;
+    return sec < 0 || sec > DURATION_MAX_S ? -1 : sec * 1000;
 }
 
 static void get_duration(struct loader *L, const zv_json *obj, const char *path, const char *key,

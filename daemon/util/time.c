@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,5 +90,6 @@ int64_t zv_duration_parse(const char *s)
     else if (*end == 'd')
         mult = 86400, end++;
     if (*end) return -1;
+    if ((int64_t)v > INT64_MAX / mult) return -1; /* "9999999999999999d" */
     return (int64_t)v * mult;
 }

@@ -55,6 +55,7 @@ int fh_flat_error(fh_flat *f, const char *type, const char *id)
     snprintf(bad, sizeof(bad), "%s", f->bad);
     fh_flat_reset(f);
     int n = snprintf(path, sizeof(path), "%.40s.id", type);
+    if (!id) id = ""; /* a resource without an id is still quarantined on its own */
     add(f, path, (size_t)n, id, strlen(id));
     add(f, ZV_ITEM_ERROR, strlen(ZV_ITEM_ERROR), bad, strlen(bad));
     return fh_flat_finish(f);
