@@ -4,6 +4,8 @@
 # reproducer is left in build-fuzz/crashes/<harness>/ (copy it into
 # tests/fuzz/corpus/<harness>/ with the fix, so the replay tests keep it).
 #   FUZZ_SECONDS=60 (per harness)  FUZZ_ONLY="json mapping"  FUZZ_BUILD=build-fuzz
+#   FUZZ_RUNS=N and FUZZ_SEED=S: at most N executions from seed S, so a run
+#   can be repeated exactly (CI uses both; FUZZ_SECONDS stays the cap).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${FUZZ_SECONDS:-60}
@@ -20,6 +22,9 @@ for bin in "${all[@]}"; do
   work="$B/corpus/$h"; crashes="$B/crashes/$h"
   mkdir -p "$work" "$crashes"
   dict=()
+  extra=()
+  [ -n "${FUZZ_RUNS:-}" ] && extra+=(-runs="$FUZZ_RUNS")
+  [ -n "${FUZZ_SEED:-}" ] && extra+=(-seed="$FUZZ_SEED")
   [ -f "tests/fuzz/$h.dict" ] && dict=(-dict="tests/fuzz/$h.dict")
   log="$B/fuzz-$h.log"
   set +e
@@ -27,7 +32,7 @@ for bin in "${all[@]}"; do
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$B/tests/$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-      -print_final_stats=1 -artifact_prefix="$crashes/" "${dict[@]}" \
+      -print_final_stats=1 -artifact_prefix="$crashes/" "${dict[@]}" "${extra[@]}" \
       "$work" "tests/fuzz/corpus/$h" >"$log" 2>&1
   rc=$?
   set -e
