@@ -21,13 +21,23 @@ as_svc() { setpriv --reuid=$svc --regid=$svc --clear-groups -- "$@"; }
 as_portal() { setpriv --reuid=$portal --regid=$portal --groups=$svc -- "$@"; }
 as_other() { setpriv --reuid=$other --regid=$other --clear-groups -- "$@"; }
 
+# The build and source trees may sit below a folder only root can enter (a
+# checkout in a mktemp -d folder, as CI's copy without ../shared is): the
+# service user runs copies of the daemon, its plugins and the catalogues.
+bin=$work/bin
+mkdir -p "$bin/plugins" "$bin/catalogue"
+cp "$BUILD/zinvold" "$bin/"
+cp "$BUILD"/plugins/*.so "$bin/plugins/"
+cp "$SRC"/conf/catalogue/*.json "$bin/catalogue/"
+chmod -R a+rX "$bin"
+
 # What the package's postinst (or the README's steps) set up.
 spool=$work/spool
 install -d -o $svc -g $svc -m 2770 "$spool" "$spool/inbox" "$spool/outbox" "$spool/outbox/example"
 install -d -o $svc -g $svc -m 0700 "$work/state"
 sed -e "s#\"/var/lib/zinvol\"#\"$work/state\"#" -e "s#/var/lib/zinvol/inbox#$spool/inbox#" \
     -e "s#/var/lib/zinvol/outbox/example#$spool/outbox/example#" \
-    -e "s#\"catalogue_dir\": \"catalogue\"#\"catalogue_dir\": \"$SRC/conf/catalogue\"#" \
+    -e "s#\"catalogue_dir\": \"catalogue\"#\"catalogue_dir\": \"$bin/catalogue\"#" \
     "$SRC/conf/zinvol.conf" >"$work/zinvol.conf"
 chmod 0644 "$work/zinvol.conf"
 
@@ -44,7 +54,7 @@ as_portal sh -c "umask 0027; cp '$work/export.csv' '$spool/inbox/export.csv'"
 touch -d '-1 min' "$spool/inbox/export.csv"
 
 # The service, as its own user with the unit's UMask.
-as_svc sh -c "umask 0027; ZINVOL_PLUGIN_DIR='$BUILD/plugins' '$BUILD/zinvold' --once --config '$work/zinvol.conf'" \
+as_svc sh -c "umask 0027; ZINVOL_PLUGIN_DIR='$bin/plugins' '$bin/zinvold' --once --config '$work/zinvol.conf'" \
   >"$work/once.out" 2>"$work/once.err" || { cat "$work/once.err"; fail "zinvold --once as the service user"; }
 [ -e "$spool/inbox/export.csv" ] && fail "the export was not picked up"
 ls "$spool/inbox/done/" | grep -q export || fail "the export is not in done/: $(ls -R "$spool/inbox")"
