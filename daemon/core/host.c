@@ -227,6 +227,11 @@ static int h_commit(zv_ctx *ctx)
     return r;
 }
 
+static int64_t h_staged_total(zv_ctx *ctx)
+{
+    return ctx->src ? ctx->src->dest_staged : 0;
+}
+
 static void h_count(zv_ctx *ctx, const char *counter, int64_t delta)
 {
     zv_metrics_plugin_count(ctx->name, counter, delta);
@@ -303,4 +308,5 @@ const zv_host zv_core_host = {
     .verdict = zv_verdict_add,
     .state_dir = h_state_dir,
     .http_route_limit = h_http_route_limit,
+    .staged_total = h_staged_total,
 };

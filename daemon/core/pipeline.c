@@ -83,10 +83,12 @@ static void arm_window(zv_runtime *rt, zv_dest_rt *d)
 }
 
 /* Route one mapped record to every destination that wants it (or only to
- * `only`, when a quarantined record is retried for one destination). */
+ * `only`, when a quarantined record is retried for one destination).
+ * Returns how many destinations it was staged for, or -1. */
 static int route_record(zv_runtime *rt, const zv_record *rec, const char *only)
 {
     char field[128], reason[512];
+    int staged = 0;
     for (size_t i = 0; i < rt->ndests; i++) {
         zv_dest_rt *d = &rt->dests[i];
         if (only && strcmp(only, d->conf->name) != 0) continue;
@@ -124,10 +126,11 @@ static int route_record(zv_runtime *rt, const zv_record *rec, const char *only)
         free(enc);
         if (rc < 0) return -1;
         d->staged++;
+        staged++;
         zv_metrics_staged(d->conf->name);
         arm_window(rt, d);
     }
-    return 0;
+    return staged;
 }
 
 /* An optional field the mapping dropped: logged with its reason and counted. */
@@ -198,8 +201,8 @@ static int emit_checked(zv_ctx *ctx, const zv_item *item)
     }
     char field[128] = "", reason[512] = "";
     struct drop_ctx dc = {ctx, rid};
-    zv_record *rec = zv_mapping_apply_ex(src->mapping, item, zv_now(), field, sizeof(field),
-                                         reason, sizeof(reason), on_dropped, &dc);
+    zv_record *rec = zv_mapping_apply_ex(src->mapping, item, zv_now(), field, sizeof(field), reason,
+                                         sizeof(reason), on_dropped, &dc);
     if (!rec) {
         /* Only what the mapping reads is kept (no narratives, no other persons). */
         char *json = zv_mapping_item_json(src->mapping, item);
@@ -222,6 +225,7 @@ static int emit_checked(zv_ctx *ctx, const zv_item *item)
     zv_record_free(rec);
     if (r < 0) return -1;
     src->staged++;
+    src->dest_staged += r;
     zv_metrics_record(ctx->name, ZV_MREC_MAPPED);
     return ZV_EMIT_STAGED;
 }
@@ -317,8 +321,8 @@ static zv_record *remap(zv_runtime *rt, struct qcopy *q, char *err, size_t errle
         return NULL;
     }
     char field[128] = "", reason[512] = "";
-    zv_record *rec = zv_mapping_apply_ex(src->mapping, item, zv_now(), field, sizeof(field),
-                                         reason, sizeof(reason), on_dropped_retry, q->record_id);
+    zv_record *rec = zv_mapping_apply_ex(src->mapping, item, zv_now(), field, sizeof(field), reason,
+                                         sizeof(reason), on_dropped_retry, q->record_id);
     zv_item_free_parsed(item);
     if (!rec) snprintf(err, errlen, "still fails: %s%s%s", field, field[0] ? ": " : "", reason);
     return rec;
@@ -348,7 +352,7 @@ int zv_pipeline_quarantine_retry(zv_runtime *rt, int64_t id, char *err, size_t e
         int64_t after = 0;
         for (size_t i = 0; i < rt->ndests; i++)
             after += rt->dests[i].quarantined;
-        if (rc == 0) rc = zv_store_quarantine_delete(rt->store, id);
+        if (rc >= 0) rc = zv_store_quarantine_delete(rt->store, id);
         save_counts(rt);
         if (rc == 0 && zv_store_commit(rt->store) == 0) {
             if (after > before) snprintf(err, errlen, "re-quarantined with a new reason");

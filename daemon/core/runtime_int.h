@@ -46,6 +46,7 @@ struct zv_source_rt {
     zv_mapping *mapping;
     int drained;
     int64_t items, staged, quarantined, duplicates;
+    int64_t dest_staged; /* (record, destination) pairs staged */
 };
 
 typedef struct zv_match {

@@ -37,7 +37,7 @@ extern "C" {
 
 #define ZV_ABI_MAJOR 1
 /* 1.1: zv_host.http_route_limit; 1.2: zv_plugin_descriptor.message_active */
-#define ZV_ABI_MINOR 2
+#define ZV_ABI_MINOR 3
 #define ZV_PLUGIN_SYMBOL "zv_plugin"
 
 #if defined(__GNUC__)
@@ -244,6 +244,13 @@ typedef struct zv_host {
      * bytes: the listener refuses larger ones (413) before reading them
      * (it cannot go above http.limits.max_body_size).  -1: no such route. */
     int (*http_route_limit)(zv_ctx *ctx, const char *path, size_t max_body);
+
+    /* ---- ABI 1.3 (check size before use) ---- */
+    /* Sources: how many (record, destination) pairs this instance's emits
+     * have staged since the daemon started: one record routed to three
+     * destinations counts three.  A source takes the difference over one
+     * input to say what became of it ("12 staged for destinations"). */
+    int64_t (*staged_total)(zv_ctx *ctx);
 } zv_host;
 
 /* 1 when the host table h has member m (appended in a later minor). */

@@ -60,6 +60,8 @@ typedef struct fh_src {
     char max[64];      /* highest meta.lastUpdated of this type's paging so far */
     char searched[64]; /* the first page's Bundle.meta.lastUpdated */
     int missing_lu;    /* resources of this paging without meta.lastUpdated */
+    /* What became of this paging's resources, for its one info line. */
+    int64_t t_rows, t_new, t_unchanged, t_quarantined, t_staged_base;
     int rebased_logged;
     fh_flat flat;
 } fh_src;
@@ -257,9 +259,34 @@ static int emit_page(fh_src *s, const zv_json *bundle)
             return -1;
         }
         zv_item it = {t, rid, s->flat.fields, s->flat.n};
-        if (s->host->emit(s->ctx, &it) < 0) return -1;
+        int rc = s->host->emit(s->ctx, &it);
+        if (rc < 0) return -1;
+        s->t_rows++;
+        s->t_new += rc == ZV_EMIT_STAGED;
+        s->t_unchanged += rc == ZV_EMIT_DUPLICATE;
+        s->t_quarantined += rc == ZV_EMIT_QUARANTINED;
     }
     return 0;
+}
+
+static int64_t staged_now(const fh_src *s)
+{
+    return ZV_HOST_HAS(s->host, staged_total) ? s->host->staged_total(s->ctx) : -1;
+}
+
+/* The one line an administrator looks for per search: what came in and
+ * what became of it (issue 14 item 5, like filedrop's per-file line). */
+static void log_paging(const fh_src *s)
+{
+    char staged[64] = "";
+    if (s->t_staged_base >= 0)
+        snprintf(staged, sizeof(staged), ", %lld staged for destinations",
+                 (long long)(staged_now(s) - s->t_staged_base));
+    s->host->log(s->ctx, ZV_LOG_INFO,
+                 "fhir: %s search processed: %lld resources, %lld new, %lld unchanged, %lld "
+                 "quarantined%s",
+                 s->types[s->cur], (long long)s->t_rows, (long long)s->t_new,
+                 (long long)s->t_unchanged, (long long)s->t_quarantined, staged);
 }
 
 static const char *next_link(const zv_json *bundle)
@@ -336,6 +363,8 @@ static void on_response(const zv_http_response *resp, void *arg)
         const char *b = zv_json_str(zv_json_pointer(root, "/meta/lastUpdated"), NULL);
         snprintf(s->searched, sizeof(s->searched), "%s", b && strlen(b) < 64 ? b : "");
         s->missing_lu = 0;
+        s->t_rows = s->t_new = s->t_unchanged = s->t_quarantined = 0;
+        s->t_staged_base = staged_now(s);
     }
     if (emit_page(s, root) < 0) {
         zv_json_free(doc);
@@ -384,6 +413,7 @@ static void on_response(const zv_http_response *resp, void *arg)
         return;
     }
     if (!next) {
+        log_paging(s);
         next_type(s);
         return;
     }

@@ -77,10 +77,14 @@ static void finish(fd_src *s, fd_reader *r)
     const fd_tally *t = fd_reader_tally(r);
     /* The one line an administrator looks for: the file was taken, and
      * what became of its records. */
+    char staged[64] = "";
+    if (t->staged_base >= 0)
+        snprintf(staged, sizeof(staged), ", %lld staged for destinations",
+                 (long long)(s->host->staged_total(s->ctx) - t->staged_base));
     s->host->log(s->ctx, ZV_LOG_INFO,
-                 "filedrop: %s processed: %lld rows, %lld new, %lld unchanged, %lld quarantined",
+                 "filedrop: %s processed: %lld rows, %lld new, %lld unchanged, %lld quarantined%s",
                  fd_reader_name(r), (long long)t->rows, (long long)t->fresh,
-                 (long long)t->unchanged, (long long)t->quarantined);
+                 (long long)t->unchanged, (long long)t->quarantined, staged);
     if (fd_move_to(s, fd_reader_name(r), "done", dest, sizeof(dest)) != 0)
         s->host->log(s->ctx, ZV_LOG_ERROR, "filedrop: cannot move %s to done/: %s",
                      fd_reader_name(r), strerror(errno));

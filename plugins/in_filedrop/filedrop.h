@@ -16,6 +16,7 @@ typedef struct fd_reader fd_reader;
  * opened: after a restart, since the resume point). */
 typedef struct fd_tally {
     int64_t rows, fresh, unchanged, quarantined;
+    int64_t staged_base; /* host staged_total() when the file was opened; -1: host too old */
 } fd_tally;
 
 typedef struct fd_src {

@@ -606,6 +606,7 @@ fd_reader *fd_reader_open(fd_src *s, const char *name, const char *sig, off_t of
     r->name = strdup(name);
     r->sig = strdup(sig);
     r->cp1252 = s->cp1252;
+    r->tally.staged_base = ZV_HOST_HAS(s->host, staged_total) ? s->host->staged_total(s->ctx) : -1;
     zv_buf_init(&r->vals);
     zv_buf_init(&r->paths);
     const char *ext = strrchr(name, '.');

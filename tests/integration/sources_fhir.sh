@@ -80,6 +80,11 @@ ls "$tmp/out" | grep -q . || fail "the two episodes did not reach the destinatio
 [ "$q" = 0 ] || fail "unexpected quarantine: $(sqlite3 "$db" 'SELECT field, reason FROM quarantine')"
 wm=$(sqlite3 "$db" "SELECT value FROM watermark WHERE source='fhir' AND key='Patient.lastUpdated'")
 [ "$wm" = "2026-03-01T08:00:04Z" ] || fail "Patient watermark is '$wm'"
+# One info line per search (issue 14 item 5).
+grep -q 'fhir: EpisodeOfCare search processed: 2 resources, 2 new, 0 unchanged, 0 quarantined, 2 staged for destinations' "$tmp/zinvold.log" ||
+    fail "no per-search line for EpisodeOfCare"
+grep -q 'fhir: Patient search processed: 5 resources, 5 new, 0 unchanged, 0 quarantined' "$tmp/zinvold.log" ||
+    fail "no per-search line for Patient"
 pages=$(curl -s "$fx/admin/stats" | python3 -c 'import json,sys; print(sum("/fhir/Patient?" in r for r in json.load(sys.stdin)["requests"]))')
 [ "$pages" = 3 ] || fail "expected 3 Patient pages, got $pages"
 # Second run: nothing changed, so only one (empty) search per type.

@@ -143,9 +143,9 @@ if q "SELECT item_json FROM quarantine" | grep -q GEHEIM; then fail "a link's ta
 if grep -q GEHEIM "$tmp/zinvold.log"; then fail "a link's target is in the log"; fi
 
 # One info line per processed file.
-grep -q 'json-b.jsonl processed: 5 rows, 2 new, 0 unchanged, 3 quarantined' "$tmp/zinvold.log" ||
+grep -q 'json-b.jsonl processed: 5 rows, 2 new, 0 unchanged, 3 quarantined, 2 staged for destinations' "$tmp/zinvold.log" ||
     fail "no per-file line for json-b.jsonl"
-grep -q 'csv-c.csv processed: 2 rows, 1 new, 0 unchanged, 1 quarantined' "$tmp/zinvold.log" ||
+grep -q 'csv-c.csv processed: 2 rows, 1 new, 0 unchanged, 1 quarantined, 1 staged for destinations' "$tmp/zinvold.log" ||
     fail "no per-file line for csv-c.csv"
 grep -q 'waiting for 1 file(s) still being written' "$tmp/zinvold.log" || fail "no wait notice"
 [ -f "$in/done/csv-h.csv" ] || fail "the file written just before the run was not processed"
@@ -156,7 +156,7 @@ cp "$in/done/csv-c.csv" "$in/csv-c2.csv"
 touch -d '-1 hour' "$in/csv-c2.csv"
 touch -d '-2 days' "$in/done/json-a.json"
 run || fail "second run exited with $?"
-grep -q 'csv-c2.csv processed: 2 rows, 0 new, 2 unchanged, 0 quarantined' "$tmp/zinvold.log" ||
+grep -q 'csv-c2.csv processed: 2 rows, 0 new, 2 unchanged, 0 quarantined, 0 staged for destinations' "$tmp/zinvold.log" ||
     fail "re-drop not reported as unchanged"
 [ ! -e "$in/done/json-a.json" ] || fail "done/json-a.json outlived the retention"
 [ -f "$in/done/json-b.jsonl" ] || fail "done/json-b.jsonl pruned too early"
