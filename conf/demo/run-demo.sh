@@ -14,10 +14,12 @@ rm -rf "$out"
 mkdir -p "$out/inbox" "$out/state"
 
 
-echo "== 1. a synthetic ECD export: 200 clients, Wlz and Jeugdwet, a few broken rows"
+echo "== 1. a synthetic ECD export: 200 clients, Wlz, Jeugdwet and Wmo, a few broken rows, and the billing export"
 python3 "$root/conf/demo/generate-ecd" --clients 200 --seed 7 --out "$out/inbox" --format csv \
-    --name ecd-export
+    --name ecd-export --declarations
 wc -l "$out/inbox/ecd-export.csv" | awk '{print "   " $1 - 1 " delivery rows in demo-out/inbox/ecd-export.csv"}'
+wc -l "$out/inbox/declaraties-ecd-export.csv" |
+    awk '{print "   " $1 - 1 " declaration lines (JW323/WMO323) in demo-out/inbox/declaraties-ecd-export.csv"}'
 
 echo "== 2. configuration check"
 "$zinvold" --check-config "$conf"

@@ -6,7 +6,10 @@
 # are quarantined naming field and value while the rest is sent; a second
 # export row with status_aanlevering "annulering" becomes a cancellation
 # (StatusAanlevering 3, with DatumGebruik from geboortedatum_gebruik) that
-# passes the XSD too.  Skips (77) without ../shared.
+# passes the XSD too.  The demo's billing export (generate-ecd --declarations,
+# mapped by the demo mapping's declaration rule) becomes JW323/WMO323
+# declarations that pass their XSDs and name the client by BSN only.
+# Skips (77) without ../shared.
 set -euo pipefail
 : "${ZV_SOURCE_DIR:?}" "${ZV_BUILD_DIR:?}" "${ZV_PLUGIN_DIR:?}"
 shared=${ZV_SHARED_DIR:-$ZV_SOURCE_DIR/../shared}
@@ -22,7 +25,8 @@ mkdir -p "$tmp/inbox" "$tmp/state"
 fail() { echo "FAIL: $*"; echo "--- log"; tail -30 "$tmp/zinvold.log"; exit 1; }
 
 python3 "$ZV_SOURCE_DIR/conf/demo/generate-ecd" --clients 200 --seed 7 --format csv \
-    --out "$tmp" --name ecd-export 2>/dev/null
+    --out "$tmp" --name ecd-export --declarations 2>/dev/null
+cp "$tmp/declaraties-ecd-export.csv" "$tmp/inbox/"
 # Two broken Jeugdwet rows: an ECD-style ToewijzingNummer, a start before the toewijzing.
 python3 - "$tmp/ecd-export.csv" "$tmp/inbox/ecd-export.csv" "$tmp/cancel.csv" <<'PY'
 import csv, datetime, sys
@@ -92,6 +96,38 @@ jw=$(ls "$tmp"/out/gem-0*/jw30*.xml | wc -l)
 wmo=$(ls "$tmp"/out/gem-wmo/wmo30*.xml | wc -l)
 [ "$jw" -ge 40 ] && [ "$wmo" -ge 5 ] || fail "expected JW and WMO messages, got $jw JW, $wmo WMO"
 
+# Declarations: one message per gemeente and DeclaratieNummer, every line of
+# the billing export in one of them (or quarantined with its reason).
+python3 - "$tmp" <<'PY' || fail "declarations do not match the billing export"
+import csv, glob, re, sqlite3, sys
+tmp = sys.argv[1]
+lines = list(csv.DictReader(open(tmp + "/declaraties-ecd-export.csv", newline=""), delimiter=";"))
+q = {r[0] for r in sqlite3.connect(tmp + "/state/zinvol.db").execute(
+    "SELECT record_id FROM quarantine")}
+want = {}
+for l in lines:
+    if l["referentienummer"] in q:
+        continue
+    want.setdefault((l["wet"], l["declaratienummer"]), set()).add(l["referentienummer"])
+got = {}
+for f in glob.glob(tmp + "/out/gem-*/*323*.xml"):
+    x = open(f).read()
+    law = "JW" if "/jw323/" in x or "jw323:" in x else "WMO"
+    nr = re.search(r"<[a-z0-9]+:DeclaratieNummer>([^<]+)<", x).group(1)
+    refs = set(re.findall(r"<[a-z]+:ReferentieNummer>([^<]+)<", x))
+    if re.search(r"Achternaam|Geboortedatum|Geslacht", x):
+        sys.exit(f + ": a declaration names more than the BSN")
+    got.setdefault((law, nr), set()).update(refs)
+if got != want:
+    sys.exit("want %d declarations (%d lines), got %d (%d lines)" % (
+        len(want), sum(map(len, want.values())), len(got), sum(map(len, got.values()))))
+print("declarations: %d messages, %d lines, %d lines quarantined" % (
+    len(got), sum(map(len, got.values())), sum(l["referentienummer"] in q for l in lines)))
+PY
+decl=$(ls "$tmp"/out/gem-*/*323*.xml | wc -l)
+[ "$decl" -ge 10 ] || fail "expected JW323/WMO323 declarations, got $decl"
+ls "$tmp"/out/gem-wmo/wmo323*.xml >/dev/null 2>&1 || fail "no WMO323 declaration"
+
 db=$tmp/state/zinvol.db
 q() { sqlite3 "$db" "$1"; }
 r=$(q "SELECT rule || '|' || field || '|' || reason FROM quarantine WHERE record_id = '$bad_nr'")
@@ -115,4 +151,4 @@ c=$(grep -l "<jw305:StatusAanlevering>3<" "$tmp"/out/gem-0*/jw305*.xml) ||
 grep -q "<ijw:DatumGebruik>1</ijw:DatumGebruik>" $c || fail "geboortedatum_gebruik not mapped to DatumGebruik"
 r=$(q "SELECT count(*) FROM quarantine WHERE record_id = '$cancelled'")
 [ "$r" = 0 ] || fail "the cancellation was quarantined"
-echo "ok: $n then $n2 iJw/iWmo messages ($jw JW, $wmo WMO first) pass the XSDs; bad values quarantined"
+echo "ok: $n then $n2 iJw/iWmo messages ($jw JW, $wmo WMO, $decl declarations first) pass the XSDs; bad values quarantined"
