@@ -129,7 +129,34 @@ typedef enum zv_type {
       "InstellingBestemming: AGB van de instelling die de zorg overneemt (Wlz overplaatsing 17, "  \
       "overdracht 21)")                                                                            \
     X(DEL_LEVERINGSSTATUS_CLASS, "delivery.leveringsstatus_class", DELIVERY, CODE,                 \
-      "LeveringsstatusClassificatie: nadere reden bij Leveringsstatus 2, 3, 6 of 7 (Wlz)")
+      "LeveringsstatusClassificatie: nadere reden bij Leveringsstatus 2, 3, 6 of 7 (Wlz)")         \
+    X(ENT_ISSUE_DATE, "entitlement.issue_date", ENTITLEMENT, DATE,                                 \
+      "Afgiftedatum van het indicatiebesluit (Wlz)")                                               \
+    X(DEL_REQUEST_KIND, "delivery.request_kind", DELIVERY, CODE,                                   \
+      "Aanvraag aangepaste zorgtoewijzing (Wlz AW39 Aanvraag), Soort toewijzing: 1 regulier, "     \
+      "3 overbrugging, 5 administratief")                                                          \
+    X(DEL_REQUEST_START, "delivery.request_start", DELIVERY, DATE,                                 \
+      "Aangevraagde ToewijzingIngangsdatum (Wlz Aanvraag)")                                        \
+    X(DEL_REQUEST_END, "delivery.request_end", DELIVERY, DATE,                                     \
+      "Aangevraagde ToewijzingEinddatum (Wlz Aanvraag)")                                           \
+    X(DEL_REQUEST_PERCENTAGE, "delivery.request_percentage", DELIVERY, INT,                        \
+      "Aangevraagd ToewijzingPercentage in honderdsten: 10000 is 100% (Wlz Aanvraag)")             \
+    X(DEL_ADMISSION, "delivery.admission", DELIVERY, CODE, "Opname (1 ja, 2 nee; Wlz Aanvraag)")   \
+    X(DEL_DOSSIERHOUDER_AGB, "delivery.dossierhouder_agb", DELIVERY, AGB,                          \
+      "Dossierhouder: voorkeuraanbieder voor verblijf of volledig pakket thuis (Wlz Aanvraag)")    \
+    X(DEL_COORDINATOR_AGB, "delivery.coordinator_agb", DELIVERY, AGB,                              \
+      "CoordinatorZorgThuis: aanbieder die het modulair pakket thuis coordineert (Wlz Aanvraag)")  \
+    X(DEL_DOELMATIG, "delivery.doelmatig", DELIVERY, CODE,                                         \
+      "Doelmatig: de aanvraag past binnen het budget (1 ja, 2 nee; Wlz Aanvraag)")                 \
+    X(DEL_VERANTWOORD, "delivery.verantwoord", DELIVERY, CODE,                                     \
+      "Verantwoord: de zorg thuis kan verantwoord geleverd worden (1 ja, 2 nee; Wlz Aanvraag)")    \
+    X(DEL_EXTRA_COSTS_HOME, "delivery.extra_costs_home", DELIVERY, CODE,                           \
+      "BijzondereSituatie ExtraKostenThuis (5; Wlz Aanvraag)")                                     \
+    X(DEL_VENTILATION, "delivery.ventilation_supplement", DELIVERY, CODE,                          \
+      "BijzondereSituatie ToeslagBeademing (1 non-invasief, 2 invasief; Wlz Aanvraag)")            \
+    X(DEL_OTHER_SUPPLEMENT, "delivery.other_supplement", DELIVERY, CODE,                           \
+      "BijzondereSituatie ToeslagOverig (code list LDT_ToeslagOverig, e.g. 2 PTZ, 3 "              \
+      "meerzorg; Wlz Aanvraag)")
 
 typedef enum zv_field_id {
 #define ZV_FIELD_ENUM(id, name, kind, type, desc) ZV_F_##id,

@@ -156,6 +156,11 @@ xmlNodePtr iwlz_text(xmlNodePtr parent, xmlNsPtr ns, const char *name, const cha
 /* The client's container element `name`, created when absent, kept in
  * front of a sibling named `next` (the XSD fixes the order). */
 xmlNodePtr iwlz_container(xmlNodePtr client, xmlNsPtr ns, const char *name, const char *next);
+/* The same, kept in front of the first sibling named in later[] (NULL-ended). */
+xmlNodePtr iwlz_container_before(xmlNodePtr client, xmlNsPtr ns, const char *name,
+                                 const char *const later[]);
+/* 1 when the record is an AW39 Aanvraag (delivery.request_kind is set). */
+int iwlz_is_aanvraag(const zv_record *r);
 /* Append the product element for record r to the client element. */
 xmlNodePtr iwlz_aw35_product(xmlNodePtr client, xmlNsPtr ns, const zv_record *r);
 xmlNodePtr iwlz_aw39_product(xmlNodePtr client, xmlNsPtr ns, const zv_record *r);

@@ -167,7 +167,9 @@ static int classify(void *state, const zv_record *rec)
     (void)state;
     const char *law = zv_rec_str(rec, ZV_F_ENT_LAW);
     if (rec->kind != ZV_KIND_DELIVERY || !law || strcmp(law, "wlz") != 0) return -1;
-    if (zv_rec_get(rec, ZV_F_DEL_END) || zv_rec_get(rec, ZV_F_DEL_MUTATION_CODE)) return IWLZ_AW39;
+    if (zv_rec_get(rec, ZV_F_DEL_END) || zv_rec_get(rec, ZV_F_DEL_MUTATION_CODE) ||
+        zv_rec_get(rec, ZV_F_DEL_REQUEST_KIND))
+        return IWLZ_AW39;
     return IWLZ_AW35;
 }
 

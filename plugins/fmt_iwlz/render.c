@@ -54,6 +54,21 @@ xmlNodePtr iwlz_container(xmlNodePtr client, xmlNsPtr ns, const char *name, cons
     return after ? xmlAddPrevSibling(after, n) : xmlAddChild(client, n);
 }
 
+xmlNodePtr iwlz_container_before(xmlNodePtr client, xmlNsPtr ns, const char *name,
+                                 const char *const later[])
+{
+    xmlNodePtr first_later = NULL;
+    for (xmlNodePtr c = client->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) continue;
+        if (xmlStrEqual(c->name, BAD_CAST name)) return c;
+        for (size_t k = 0; !first_later && later[k]; k++)
+            if (xmlStrEqual(c->name, BAD_CAST later[k])) first_later = c;
+    }
+    xmlNodePtr n = xmlNewNode(ns, BAD_CAST name);
+    if (!n) return NULL;
+    return first_later ? xmlAddPrevSibling(first_later, n) : xmlAddChild(client, n);
+}
+
 static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -72,6 +87,12 @@ static void reject(job *j, size_t i, const char *rule, const char *field, const 
 
 static void product_key(const job *j, const zv_record *r, size_t i, char *buf, size_t len)
 {
+    if (iwlz_is_aanvraag(r)) {
+        snprintf(buf, len, "A|%s|%s|%s|%s|%s|%s|%s", j->ontv[i], get(r, ZV_F_CLIENT_BSN),
+                 get(r, ZV_F_ENT_NUMBER), get(r, ZV_F_ENT_ZZP_CODE), get(r, ZV_F_DEL_REQUEST_KIND),
+                 get(r, ZV_F_DEL_REQUEST_START), get(r, ZV_F_DEL_PROVIDER_AGB));
+        return;
+    }
     int zzp = iwlz_is_zzp(r);
     const char *date = j->b->message == IWLZ_AW35 ? get(r, ZV_F_DEL_START) : iwlz_mutatiedatum(r);
     snprintf(buf, len, "%s|%s|%s|%s|%s|%s|%s|%s", j->ontv[i], get(r, ZV_F_CLIENT_BSN),
@@ -270,10 +291,33 @@ static const char *field_of_element(const xmlChar *name)
         {"DatumGebruik", "client.birth_date_usage"},
         {"Afzender", "delivery.provider_agb"},
         {"Ontvanger", "entitlement.funder"},
+        {"Afgiftedatum", "entitlement.issue_date"},
+        {"Dossierhouder", "delivery.dossierhouder_agb"},
+        {"CoordinatorZorgThuis", "delivery.coordinator_agb"},
+        {"Doelmatig", "delivery.doelmatig"},
+        {"Verantwoord", "delivery.verantwoord"},
+        {"ExtraKostenThuis", "delivery.extra_costs_home"},
+        {"ToeslagBeademing", "delivery.ventilation_supplement"},
+        {"ToeslagOverig", "delivery.other_supplement"},
+        {"Soort", "delivery.request_kind"},
+        {"ToewijzingEinddatum", "delivery.request_end"},
+        {"ToewijzingPercentage", "delivery.request_percentage"},
+        {"Opname", "delivery.admission"},
     };
     for (size_t i = 0; name && i < sizeof(map) / sizeof(map[0]); i++)
         if (xmlStrEqual(name, BAD_CAST map[i][0])) return map[i][1];
     return NULL;
+}
+
+/* The field of a node: by name, except where an Aanvraag reuses a name for
+ * another value (its requested ToewijzingIngangsdatum). */
+static const char *field_of_node(xmlNodePtr n)
+{
+    if (!n || n->type != XML_ELEMENT_NODE) return NULL;
+    if (xmlStrEqual(n->name, BAD_CAST "ToewijzingIngangsdatum") && n->parent &&
+        xmlStrEqual(n->parent->name, BAD_CAST "AanvraagInstelling"))
+        return "delivery.request_start";
+    return field_of_element(n->name);
 }
 
 static void reject_products_below(job *j, xmlNodePtr n, const char *rule, const char *field,
@@ -317,7 +361,7 @@ static void reject_for_error(job *j, xmlDocPtr doc, const iwlz_xsd_error *e)
         snprintf(reason, sizeof(reason), "%s: %s", j->schema->file, e->message);
         zv_bsn_scrub(reason);
     }
-    reject_at(j, doc, e->node, "XSD", field_of_element(elem), reason);
+    reject_at(j, doc, e->node, "XSD", field_of_node(e->node), reason);
 }
 
 static int below_client(xmlNodePtr n)
@@ -349,7 +393,7 @@ static void reject_for_rule(job *j, xmlDocPtr doc, const iwlz_rule_error *e)
      * Begindatum): that is the field to name. */
     const char *field = NULL;
     for (size_t k = e->nloc < IWLZ_MAX_LOCATIES ? e->nloc : IWLZ_MAX_LOCATIES; !field && k > 0; k--)
-        if (e->nodes[k - 1]) field = field_of_element(e->nodes[k - 1]->name);
+        if (e->nodes[k - 1]) field = field_of_node(e->nodes[k - 1]);
     /* A rule that compares a product with the header (TR064 Instelling vs
      * Afzender, CS023 a date vs Dagtekening) names both: the product is the
      * one at fault.  Only a rule on the header alone spoils the message. */

@@ -75,6 +75,30 @@ typedef struct required {
     const char *element;
 } required;
 
+/* An AW39 Aanvraag: what AW39.xsd demands of it.  Its conditions (CD047,
+ * CD048, CD074, TR041, TR106, TR120, TR127) are left to the official rule
+ * set, which runs on every message and names the record. */
+static int check_aanvraag(const zv_record *r, iwlz_violation *v)
+{
+    static const required need[] = {
+        {ZV_F_CLIENT_BSN, "Client/Bsn"},
+        {ZV_F_CLIENT_BIRTH_DATE, "Client/Geboortedatum/Datum"},
+        {ZV_F_CLIENT_SEX, "Client/Geslacht"},
+        {ZV_F_CLIENT_FAMILY_NAME, "Client/Naam/Geslachtsnaam/Achternaam"},
+        {ZV_F_ENT_NUMBER, "Aanvraag/Besluitnummer"},
+        {ZV_F_ENT_ISSUE_DATE, "Aanvraag/Afgiftedatum"},
+        {ZV_F_DEL_PROVIDER_AGB, "Aanvraag/Instelling"},
+        {ZV_F_ENT_ZZP_CODE, "Aanvraag/ZzpCode"},
+        {ZV_F_DEL_LEVERINGSVORM, "Aanvraag/Leveringsvorm"},
+        {ZV_F_DEL_REQUEST_START, "AanvraagInstelling/ToewijzingIngangsdatum"},
+    };
+    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+        if (!get(r, need[i].id))
+            return fail(v, "XSD", zv_field_def_of(need[i].id)->name, "AW39.xsd: %s is verplicht",
+                        need[i].element);
+    return 0;
+}
+
 /* Elements the XSD demands, in message order, per message and product. */
 static int check_required(const iwlz_rule_ctx *rc, const zv_record *r, const char *ontvanger,
                           iwlz_violation *v)
@@ -257,6 +281,16 @@ int iwlz_check_record(const iwlz_rule_ctx *rc, const zv_record *r, const char *o
 {
     static const char *const status_ok[] = {"1", "3", NULL};
     const char *bsn = get(r, ZV_F_CLIENT_BSN);
+    if (rc->message == IWLZ_AW39 && iwlz_is_aanvraag(r)) {
+        if (!ontvanger)
+            return fail(v, "XSD", "entitlement.funder",
+                        "AW39.xsd: Header/Ontvanger is verplicht; geen zorgkantoorcode (option "
+                        "zorgkantoor of entitlement.funder)");
+        if (check_aanvraag(r, v)) return 1;
+        if (rc->own_rules && !zv_bsn_valid(bsn, strlen(bsn)))
+            return fail(v, "CS002", "client.bsn", "BSN voldoet niet aan de elfproef");
+        return rc->own_rules ? check_dates(rc, r, v) : 0;
+    }
     /* The product kind decides which required elements apply, so TR039/TR040
      * comes first. */
     if (!iwlz_is_zzp(r) && !get(r, ZV_F_ENT_FUNCTION_CODE)) {

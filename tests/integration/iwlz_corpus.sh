@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The iWlz scenario corpus, end to end: tests/fixtures/iwlz/corpus/ecd-scenarios.csv
 # (ECD rows covering every Mutatiecode, every Leveringsvorm, ZZP/VPT/MPT/DTV and
-# functions, starts, ends, changes, cancellations, plus one deliberately broken
+# functions, starts, ends, changes, cancellations, Aanvragen (requests for an
+# adjusted zorgtoewijzing, every Soort and optional part), plus one deliberately broken
 # row per official rule) goes through zinvold --once with the demo's mapping
 # (conf/demo/mapping-ecd.json) and catalogues to two zorgkantoor destinations:
 # one with zinvol's own rules, one with own_rules off (the official rule set,
@@ -77,7 +78,7 @@ for d in ("zk-own", "zk-official"):
         errors = re.findall(r"<r:Code>\s*([A-Z0-9]+)\s*</r:Code>", r.stdout)
         if errors:
             problems.append(f"{d} {f}: official rules: {errors}")
-        n = len(re.findall(r"<(Geleverde?|Mutatie)(Functie|Zorgzwaartepakket)>", text))
+        n = len(re.findall(r"<((Geleverde?|Mutatie)(Functie|Zorgzwaartepakket)|Aanvraag)>", text))
         products += n
         total["messages"] += 1
         total["clients"] += text.count("<Client>")
@@ -96,7 +97,12 @@ for lv in ("4", "5", "7", "8"):
     if f"<Leveringsvorm>{lv}<" not in sent:
         problems.append(f"no Leveringsvorm {lv} sent")
 for element in ("InstellingBestemming", "LeveringsstatusClassificatie", "Etmalen", "DatumGebruik",
-                "<StatusAanlevering>3<", "Sleuteldatum", "Opslag", "Behandeling"):
+                "<StatusAanlevering>3<", "Sleuteldatum", "Opslag", "Behandeling",
+                # the Aanvraag (aanvraag aangepaste zorgtoewijzing) and its parts
+                "<Aanvraag>", "<Afgiftedatum>", "<Soort>3<", "ToewijzingEinddatum",
+                "ToewijzingPercentage", "<Opname>1<", "Dossierhouder", "CoordinatorZorgThuis",
+                "<Doelmatig>2<", "<Verantwoord>1<", "ExtraKostenThuis", "ToeslagBeademing",
+                "ToeslagOverig"):
     if element not in sent:
         problems.append(f"no {element} sent")
 if problems:
