@@ -17,15 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-static int date_of(const char *s, int end, int64_t *out)
-{
-    struct tm tm = {0};
-    char *rest = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
-    if (!rest || *rest) return -1;
-    *out = (int64_t)timegm(&tm) + (end ? 86399 : 0);
-    return 0;
-}
-
 static void audit_disclosure(svc *c, const char *bsn)
 {
     unsigned char secret[ZV_CLIENT_SECRET_LEN];
@@ -38,8 +29,8 @@ static void audit_disclosure(svc *c, const char *bsn)
     snprintf(clients, sizeof(clients), "[{\"client\":\"%s\",\"fields\":[]}]", key);
     zv_store *s = c->env->store;
     if (zv_store_begin(s) == 0) {
-        zv_store_audit_append_clients_locked(s, zv_now(), "disclosed", NULL, NULL, NULL, NULL,
-                                             NULL, detail, clients);
+        zv_store_audit_append_clients_locked(s, zv_now(), "disclosed", NULL, NULL, NULL, NULL, NULL,
+                                             detail, clients);
         zv_store_commit(s);
     }
 }
@@ -56,7 +47,8 @@ int svc_disclose(svc *c)
     if (!o.bsn) return svc_error(c, 400, "bsn is needed");
     const char *fr = zv_admin_query(c->req->query, "from", from, sizeof(from));
     const char *tt = zv_admin_query(c->req->query, "to", to, sizeof(to));
-    if ((fr && date_of(fr, 0, &o.from) < 0) || (tt && date_of(tt, 1, &o.to) < 0))
+    if ((fr && zv_disclose_date_bound(fr, 0, &o.from) < 0) ||
+        (tt && zv_disclose_date_bound(tt, 1, &o.to) < 0))
         return svc_error(c, 400, "from and to are dates (YYYY-MM-DD)");
     zv_errors errs;
     zv_errors_init(&errs);

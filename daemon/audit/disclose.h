@@ -32,5 +32,9 @@ int zv_disclose_render(const zv_disclosure *d, zv_buf *out);
 int zv_disclose_build(const zv_config *cfg, const zv_audit_input *in, zv_store *store,
                       const zv_disclose_opts *o, zv_buf *out, char *err, size_t errlen);
 void zv_disclose_free(zv_disclosure *d);
+/* A --from/--to bound: the first second of the calendar date s (YYYY-MM-DD),
+ * or with end_of_day its last second, in UTC.  -1 when s is not a real date
+ * (2026-02-30 is refused, not rolled over into March). */
+int zv_disclose_date_bound(const char *s, int end_of_day, int64_t *out);
 
 #endif

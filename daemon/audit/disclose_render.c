@@ -206,13 +206,14 @@ static void render_text(const zv_disclosure *d, zv_buf *b)
     for (size_t i = 0; i < d->n; i++) {
         const dmsg *m = &d->m[i];
         when(m->at, t, sizeof(t));
-        zv_buf_printf(b, "\n%zu. %s: bericht %s aan %s: %s\n", i + 1, t, m->message ? m->message : "?",
-                      m->destination, state_nl(m->state));
+        zv_buf_printf(b, "\n%zu. %s: bericht %s aan %s: %s\n", i + 1, t,
+                      m->message ? m->message : "?", m->destination, state_nl(m->state));
         if (m->reason) zv_buf_printf(b, "   Reden: %s\n", m->reason);
         for (size_t j = 0; j < m->nf; j++) {
             const dfield *f = &m->f[j];
             zv_buf_printf(b, "   - %s: %s\n", f->label,
-                          f->value ? f->value : "(waarde niet meer bewaard: bewaartermijn verstreken)");
+                          f->value ? f->value
+                                   : "(waarde niet meer bewaard: bewaartermijn verstreken)");
             zv_buf_printf(b, "     waarom: %s%s%s\n", zv_level_label_nl(level_of(f->level)),
                           f->citation ? ", " : "", f->citation ? f->citation : "");
         }
@@ -231,9 +232,15 @@ static void render_json(const zv_disclosure *d, zv_buf *b)
     zv_jw_key(w, "client");
     zv_jw_str(w, mb);
     zv_jw_key(w, "from");
-    if (d->o->from) zv_jw_int(w, d->o->from); else zv_jw_null(w);
+    if (d->o->from)
+        zv_jw_int(w, d->o->from);
+    else
+        zv_jw_null(w);
     zv_jw_key(w, "to");
-    if (d->o->to) zv_jw_int(w, d->o->to); else zv_jw_null(w);
+    if (d->o->to)
+        zv_jw_int(w, d->o->to);
+    else
+        zv_jw_null(w);
     zv_jw_key(w, "messages");
     zv_jw_arr_open(w);
     for (size_t i = 0; i < d->n; i++) {
@@ -291,11 +298,20 @@ static void esc(zv_buf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '<': zv_buf_puts(b, "&lt;"); break;
-        case '>': zv_buf_puts(b, "&gt;"); break;
-        case '&': zv_buf_puts(b, "&amp;"); break;
-        case '"': zv_buf_puts(b, "&quot;"); break;
-        default: zv_buf_append(b, s, 1);
+        case '<':
+            zv_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            zv_buf_puts(b, "&gt;");
+            break;
+        case '&':
+            zv_buf_puts(b, "&amp;");
+            break;
+        case '"':
+            zv_buf_puts(b, "&quot;");
+            break;
+        default:
+            zv_buf_append(b, s, 1);
         }
     }
 }
@@ -316,11 +332,12 @@ static void render_html(const zv_disclosure *d, zv_buf *b)
     char mb[64], per[96], t[32];
     masked(d->o, mb, sizeof(mb));
     period(d->o, per, sizeof(per));
-    zv_buf_printf(b, "<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\">"
-                     "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                     "<title>Welke gegevens over u zijn verstrekt</title><style>%s</style></head>"
-                     "<body><main><h1>Welke gegevens over u zijn verstrekt</h1><p class=\"meta\">"
-                     "Cliënt (BSN): ",
+    zv_buf_printf(b,
+                  "<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                  "<title>Welke gegevens over u zijn verstrekt</title><style>%s</style></head>"
+                  "<body><main><h1>Welke gegevens over u zijn verstrekt</h1><p class=\"meta\">"
+                  "Cliënt (BSN): ",
                   CSS);
     esc(b, mb);
     zv_buf_puts(b, "<br>Periode: ");
@@ -418,4 +435,12 @@ int zv_disclose_build(const zv_config *cfg, const zv_audit_input *in, zv_store *
     }
     zv_disclose_free(d);
     return rc;
+}
+
+int zv_disclose_date_bound(const char *s, int end_of_day, int64_t *out)
+{
+    int64_t days;
+    if (!s || strlen(s) != 10 || zv_date_days(s, &days) != 0) return -1;
+    *out = days * 86400 + (end_of_day ? 86399 : 0);
+    return 0;
 }

@@ -29,15 +29,6 @@ static int usage(zv_ctl *c)
     return 2;
 }
 
-static int parse_date(const char *s, int end_of_day, int64_t *out)
-{
-    struct tm tm = {0};
-    char *rest = strptime(s, "%Y-%m-%d", &tm);
-    if (!rest || *rest) return -1;
-    *out = (int64_t)timegm(&tm) + (end_of_day ? 86399 : 0);
-    return 0;
-}
-
 static int parse_args(zv_ctl *c, int argc, char **argv, zv_disclose_opts *o)
 {
     static const struct option opts[] = {{"from", required_argument, NULL, 'f'},
@@ -56,8 +47,8 @@ static int parse_args(zv_ctl *c, int argc, char **argv, zv_disclose_opts *o)
     opterr = 0;
     int ch, rc = 0;
     while (rc == 0 && (ch = getopt_long(argc + 1, args, "", opts, NULL)) != -1) {
-        if (ch == 'f' && parse_date(optarg, 0, &o->from) == 0) continue;
-        if (ch == 't' && parse_date(optarg, 1, &o->to) == 0) continue;
+        if (ch == 'f' && zv_disclose_date_bound(optarg, 0, &o->from) == 0) continue;
+        if (ch == 't' && zv_disclose_date_bound(optarg, 1, &o->to) == 0) continue;
         if (ch == 'F') {
             o->format = optarg;
             continue;
@@ -118,8 +109,9 @@ int zv_ctl_disclose(zv_ctl *c, int argc, char **argv)
         FILE *f = fopen(o.output, "wb");
         int ok = f && fwrite(out.data, 1, out.len, f) == out.len;
         if (f && fclose(f) != 0) ok = 0;
-        if (!ok) fprintf(stderr, "%s: disclose: cannot write %s: %s\n", c->prog, o.output,
-                         strerror(errno));
+        if (!ok)
+            fprintf(stderr, "%s: disclose: cannot write %s: %s\n", c->prog, o.output,
+                    strerror(errno));
         rc = ok ? 0 : -1;
     } else {
         rc = fwrite(out.data, 1, out.len, stdout) == out.len ? 0 : -1;

@@ -126,6 +126,10 @@ ctl disclose 999900043 --format html | grep -q '<html lang="nl">'
 # A period that ends before today shows nothing.
 ctl disclose 999900043 --to 2001-01-01 --format json | python3 -c 'import json,sys; assert json.load(sys.stdin)["messages"] == []'
 ! ctl disclose 12 2>/dev/null
+# A date that does not exist is refused, not rolled over into March.
+if out=$(ctl disclose 999900043 --from 2026-02-30 2>&1); then echo "FAIL: 2026-02-30 accepted"; exit 1; fi
+case $out in *"is not a date"*) ;; *) echo "FAIL: 2026-02-30: $out"; exit 1 ;; esac
+ctl disclose 999900043 --from 2026-02-28 --format json >/dev/null
 
 # Retention: the daemon prunes the payloads (and the values kept beside them);
 # the trail still discloses every message and field, without values.
