@@ -51,31 +51,6 @@ const char zv_console_css[] =
     "table.cards td::before{content:attr(data-label) \": \";font-weight:600}"
     "td.num{text-align:left}}\n";
 
-void zv_console_esc(zv_buf *b, const char *s)
-{
-    for (const char *p = s ? s : ""; *p; p++) {
-        switch (*p) {
-        case '<':
-            zv_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            zv_buf_puts(b, "&gt;");
-            break;
-        case '&':
-            zv_buf_puts(b, "&amp;");
-            break;
-        case '"':
-            zv_buf_puts(b, "&quot;");
-            break;
-        case '\'':
-            zv_buf_puts(b, "&#39;");
-            break;
-        default:
-            zv_buf_append(b, p, 1);
-        }
-    }
-}
-
 static void url_esc(zv_buf *b, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
@@ -135,12 +110,9 @@ static void cell_num(zv_buf *b, const char *label, int64_t v)
 
 static void page_open(const zv_console_req *r, zv_buf *b, const char *title, const char *current)
 {
-    static const char *const links[][2] = {{"/", "Overview"},
-                                           {"/quarantine", "Quarantine"},
-                                           {"/dlq", "Dead letter"},
-                                           {"/outbox", "Outbox"},
-                                           {"/audit", "Audit"},
-                                           {"/disclose", "Disclosure"}};
+    static const char *const links[][2] = {{"/", "Overview"},       {"/quarantine", "Quarantine"},
+                                           {"/dlq", "Dead letter"}, {"/outbox", "Outbox"},
+                                           {"/audit", "Audit"},     {"/disclose", "Disclosure"}};
     zv_buf_printf(b,
                   "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -586,7 +558,7 @@ static int disclose_answer(const zv_console_req *r, zv_buf *b)
         page_open(r, b, "Disclosure", "/disclose");
         zv_buf_puts(b, "<p class=\"notice bad\" role=\"status\">");
         zv_console_esc(b, d && s_of(zv_json_root(d), "error") ? s_of(zv_json_root(d), "error")
-                                                               : "the disclosure failed");
+                                                              : "the disclosure failed");
         zv_buf_puts(b, " <a href=\"/disclose\">Try again</a>.</p>");
         page_close(b);
         zv_json_free(d);

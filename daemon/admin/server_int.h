@@ -19,6 +19,10 @@ int zv_console_handle(const zv_console_req *r, zv_buf *out, char *location, size
 /* The stylesheet, served as /console.css. */
 extern const char zv_console_css[];
 /* HTML-escape s into b. */
-void zv_console_esc(zv_buf *b, const char *s);
+/* HTML text or attribute value (zv_html_esc, include/zinvol/util.h). */
+static inline void zv_console_esc(zv_buf *b, const char *s)
+{
+    zv_html_esc(b, s);
+}
 
 #endif

@@ -294,28 +294,6 @@ static void render_json(const zv_disclosure *d, zv_buf *b)
     zv_jw_free(w);
 }
 
-static void esc(zv_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            zv_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            zv_buf_puts(b, "&gt;");
-            break;
-        case '&':
-            zv_buf_puts(b, "&amp;");
-            break;
-        case '"':
-            zv_buf_puts(b, "&quot;");
-            break;
-        default:
-            zv_buf_append(b, s, 1);
-        }
-    }
-}
-
 static const char CSS[] =
     "body{font-family:system-ui,sans-serif;max-width:56rem;margin:1.5rem auto;padding:0 1rem;"
     "color:#1a1a1a;line-height:1.45}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}"
@@ -339,45 +317,45 @@ static void render_html(const zv_disclosure *d, zv_buf *b)
                   "<body><main><h1>Welke gegevens over u zijn verstrekt</h1><p class=\"meta\">"
                   "Cliënt (BSN): ",
                   CSS);
-    esc(b, mb);
+    zv_html_esc(b, mb);
     zv_buf_puts(b, "<br>Periode: ");
-    esc(b, per);
+    zv_html_esc(b, per);
     if (d->cfg->org_name) {
         zv_buf_puts(b, "<br>Zorgaanbieder: ");
-        esc(b, d->cfg->org_name);
+        zv_html_esc(b, d->cfg->org_name);
     }
     zv_buf_printf(b, "<br>Aantal berichten: %zu</p>", d->n);
     for (size_t i = 0; i < d->n; i++) {
         const dmsg *m = &d->m[i];
         when(m->at, t, sizeof(t));
         zv_buf_puts(b, "<section class=\"msg\"><h2>");
-        esc(b, t);
+        zv_html_esc(b, t);
         zv_buf_puts(b, ": bericht ");
-        esc(b, m->message);
+        zv_html_esc(b, m->message);
         zv_buf_puts(b, " aan ");
-        esc(b, m->destination);
+        zv_html_esc(b, m->destination);
         zv_buf_puts(b, "</h2><p class=\"state\">");
-        esc(b, state_nl(m->state));
+        zv_html_esc(b, state_nl(m->state));
         if (m->reason) {
             zv_buf_puts(b, ": ");
-            esc(b, m->reason);
+            zv_html_esc(b, m->reason);
         }
         zv_buf_puts(b, "</p><table><thead><tr><th scope=\"col\">Gegeven</th><th scope=\"col\">"
                        "Waarde</th><th scope=\"col\">Waarom</th></tr></thead><tbody>");
         for (size_t j = 0; j < m->nf; j++) {
             const dfield *f = &m->f[j];
             zv_buf_puts(b, "<tr><td>");
-            esc(b, f->label);
+            zv_html_esc(b, f->label);
             zv_buf_puts(b, "</td><td>");
             if (f->value)
-                esc(b, f->value);
+                zv_html_esc(b, f->value);
             else
                 zv_buf_puts(b, "<span class=\"gone\">niet meer bewaard</span>");
             zv_buf_puts(b, "</td><td>");
-            esc(b, zv_level_label_nl(level_of(f->level)));
+            zv_html_esc(b, zv_level_label_nl(level_of(f->level)));
             if (f->citation) {
                 zv_buf_puts(b, ": ");
-                esc(b, f->citation);
+                zv_html_esc(b, f->citation);
             }
             zv_buf_puts(b, "</td></tr>");
         }
@@ -386,9 +364,9 @@ static void render_html(const zv_disclosure *d, zv_buf *b)
     zv_buf_puts(b, "<h2>Wat de redenen betekenen</h2><dl>");
     for (int l = 0; l < ZV_LEVEL_COUNT; l++) {
         zv_buf_puts(b, "<dt>");
-        esc(b, zv_level_label_nl((zv_level)l));
+        zv_html_esc(b, zv_level_label_nl((zv_level)l));
         zv_buf_puts(b, "</dt><dd>");
-        esc(b, LEVEL_EXPLAIN[l]);
+        zv_html_esc(b, LEVEL_EXPLAIN[l]);
         zv_buf_puts(b, "</dd>");
     }
     zv_buf_puts(b, "</dl></main></body></html>\n");

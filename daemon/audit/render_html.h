@@ -7,7 +7,6 @@
 extern const char *const ZV_HTML_LEVEL_COLOUR[ZV_LEVEL_COUNT];
 extern const char *const ZV_HTML_FLAG_COLOUR[ZV_FLAG_COUNT];
 
-void zv_html_esc(zv_buf *b, const char *s);
 void zv_html_level_badge(zv_buf *b, zv_level l);
 void zv_html_flag_badge(zv_buf *b, zv_flag_kind k);
 void zv_html_verified_mark(zv_buf *b, zv_verified v);

@@ -11,9 +11,8 @@
 
 #include "render_html.h"
 
-const char *const ZV_HTML_LEVEL_COLOUR[ZV_LEVEL_COUNT] = {"#1b5e20", "#2e7d32", "#00695c",
-                                                          "#8d6e00", "#bf360c", "#b71c1c",
-                                                          "#4e342e"};
+const char *const ZV_HTML_LEVEL_COLOUR[ZV_LEVEL_COUNT] = {
+    "#1b5e20", "#2e7d32", "#00695c", "#8d6e00", "#bf360c", "#b71c1c", "#4e342e"};
 const char *const ZV_HTML_FLAG_COLOUR[ZV_FLAG_COUNT] = {"#b71c1c", "#6a1b9a", "#5d4037",
                                                         "#1565c0", "#bf360c", "#ad1457"};
 
@@ -36,20 +35,6 @@ static const char *const FLAG_EXPLAIN[ZV_FLAG_COUNT] = {
     "de ontvanger kan het afleiden uit wat hij al heeft",
     "vaker verzonden dan de grondslag vraagt",
     "buiten het wettelijk maximum van de bestemming"};
-
-void zv_html_esc(zv_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': zv_buf_puts(b, "&lt;"); break;
-        case '>': zv_buf_puts(b, "&gt;"); break;
-        case '&': zv_buf_puts(b, "&amp;"); break;
-        case '"': zv_buf_puts(b, "&quot;"); break;
-        case '\'': zv_buf_puts(b, "&#39;"); break;
-        default: zv_buf_append(b, s, 1);
-        }
-    }
-}
 
 void zv_html_level_badge(zv_buf *b, zv_level l)
 {
@@ -167,16 +152,17 @@ static void dest_routes(zv_buf *b, const zv_audit_report *r, size_t d, int requi
 
 void zv_html_legal_split(zv_buf *b, const zv_audit_report *r)
 {
-    zv_buf_puts(b, "<section id=\"wettelijk\"><h2>Wettelijk verplicht of niet?</h2>"
-                   "<p>Per bestemming: van de velden die worden verzonden, hoeveel een wet of "
-                   "regeling vereist (rechtstreeks, of doordat een regeling de berichtstandaard "
-                   "voor deze bestemming voorschrijft), en langs welke weg de rest wordt "
-                   "gevraagd. Schakels die niet zijn geverifieerd staan erbij.</p>"
-                   "<div class=\"scroll\"><table class=\"split\"><colgroup><col style=\"width:14%\"><col "
-                   "style=\"width:24%\"><col style=\"width:24%\"><col style=\"width:38%\">"
-                   "</colgroup><thead><tr><th scope=\"col\">"
-                   "Bestemming</th><th scope=\"col\">Wettelijk verplicht</th><th scope=\"col\">"
-                   "Niet wettelijk verplicht</th><th scope=\"col\">Keten</th></tr></thead><tbody>");
+    zv_buf_puts(
+        b, "<section id=\"wettelijk\"><h2>Wettelijk verplicht of niet?</h2>"
+           "<p>Per bestemming: van de velden die worden verzonden, hoeveel een wet of "
+           "regeling vereist (rechtstreeks, of doordat een regeling de berichtstandaard "
+           "voor deze bestemming voorschrijft), en langs welke weg de rest wordt "
+           "gevraagd. Schakels die niet zijn geverifieerd staan erbij.</p>"
+           "<div class=\"scroll\"><table class=\"split\"><colgroup><col style=\"width:14%\"><col "
+           "style=\"width:24%\"><col style=\"width:24%\"><col style=\"width:38%\">"
+           "</colgroup><thead><tr><th scope=\"col\">"
+           "Bestemming</th><th scope=\"col\">Wettelijk verplicht</th><th scope=\"col\">"
+           "Niet wettelijk verplicht</th><th scope=\"col\">Keten</th></tr></thead><tbody>");
     for (size_t d = 0; d < r->in->ndests; d++) {
         size_t req = 0, unv = 0, notreq = 0;
         const char *note = NULL;
@@ -194,12 +180,16 @@ void zv_html_legal_split(zv_buf *b, const zv_audit_report *r)
         }
         zv_buf_puts(b, "<tr><th scope=\"row\">");
         zv_html_esc(b, r->in->dests[d].name);
-        zv_buf_printf(b, "</th><td data-label=\"Wettelijk verplicht\"><b class=\"big\">%zu</b>", req);
-        if (unv) zv_buf_printf(b, "<br>waarvan %zu met een schakel die niet volledig is geverifieerd", unv);
+        zv_buf_printf(b, "</th><td data-label=\"Wettelijk verplicht\"><b class=\"big\">%zu</b>",
+                      req);
+        if (unv)
+            zv_buf_printf(b, "<br>waarvan %zu met een schakel die niet volledig is geverifieerd",
+                          unv);
         zv_buf_puts(b, "<br>");
         dest_routes(b, r, d, 1);
-        zv_buf_printf(b, "</td><td data-label=\"Niet wettelijk verplicht\"><b class=\"big\">%zu</b><br>",
-                      notreq);
+        zv_buf_printf(
+            b, "</td><td data-label=\"Niet wettelijk verplicht\"><b class=\"big\">%zu</b><br>",
+            notreq);
         dest_routes(b, r, d, 0);
         zv_buf_puts(b, "</td><td data-label=\"Keten\">");
         dest_chain(b, r, d);
@@ -275,8 +265,9 @@ void zv_html_grid(zv_buf *b, const zv_audit_report *r)
                 continue;
             }
             zv_level l = best->entry->level;
-            zv_buf_printf(b, "<td><span class=\"cell%s\" style=\"background:%s\" title=\"%s%s\">%s"
-                             "</span></td>",
+            zv_buf_printf(b,
+                          "<td><span class=\"cell%s\" style=\"background:%s\" title=\"%s%s\">%s"
+                          "</span></td>",
                           best->sent ? "" : " unsent", ZV_HTML_LEVEL_COLOUR[l], zv_level_name(l),
                           best->sent ? "" : ", not sent", LEVEL_ABBR[l]);
         }
@@ -299,8 +290,9 @@ void zv_html_trend(zv_buf *b, const zv_audit_report *r)
         if (in->weeks[w].quarantined > max) max = in->weeks[w].quarantined;
     }
     const double W = 800, H = 160, bw = W / (double)in->nweeks;
-    zv_buf_printf(b, "<svg class=\"trend\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-                     "aria-label=\"Verzonden berichten en quarantaine per week\">",
+    zv_buf_printf(b,
+                  "<svg class=\"trend\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+                  "aria-label=\"Verzonden berichten en quarantaine per week\">",
                   W, H + 20);
     for (size_t w = 0; w < in->nweeks; w++) {
         const zv_audit_week *wk = &in->weeks[w];

@@ -1,4 +1,5 @@
-/* Outside text made safe for one-line output (logs, zinvolctl listings). */
+/* Outside text made safe for one-line output (logs, zinvolctl listings)
+ * and for HTML. */
 #include <zinvol/util.h>
 
 #include <stdio.h>
@@ -28,4 +29,29 @@ size_t zv_escape_ctrl(const char *in, size_t inlen, char *out, size_t outlen)
     }
     out[o] = '\0';
     return o;
+}
+
+void zv_html_esc(zv_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            zv_buf_puts(b, "&lt;");
+            break;
+        case '>':
+            zv_buf_puts(b, "&gt;");
+            break;
+        case '&':
+            zv_buf_puts(b, "&amp;");
+            break;
+        case '"':
+            zv_buf_puts(b, "&quot;");
+            break;
+        case '\'':
+            zv_buf_puts(b, "&#39;");
+            break;
+        default:
+            zv_buf_append(b, s, 1);
+        }
+    }
 }

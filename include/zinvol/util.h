@@ -52,6 +52,9 @@ void zv_bsn_scrub(char *text);
  * own in a log or a listing.  Truncates at whole escapes; out is always
  * NUL-terminated.  Returns the length written. */
 size_t zv_escape_ctrl(const char *in, size_t inlen, char *out, size_t outlen);
+/* Appends s (NULL: nothing) to b as HTML text or a quoted attribute value:
+ * < > & " ' escaped, everything else as it is. */
+void zv_html_esc(zv_buf *b, const char *s);
 
 /* ---- dates ---- */
 /* 1 when s is a real calendar date YYYY-MM-DD. */
