@@ -26,8 +26,8 @@ typedef struct daemon_state {
     zv_config_overrides ov;
     int log_level_override; /* -1: use the config's */
     zv_rt_mode mode;
-    int dry_run;             /* --dry-run INPUT */
-    const char *dry_source;  /* --source NAME */
+    int dry_run;            /* --dry-run INPUT */
+    const char *dry_source; /* --source NAME */
     const char *dry_input;
     zv_runtime *rt;
     zv_runtime *next;   /* validated, waiting for rt to stop (reload) */
@@ -350,7 +350,13 @@ static int run(daemon_state *d)
     zv_log(ZV_LOG_NOTICE, "core", "zinvold %s started (%s)", ZV_VERSION,
            d->mode == ZV_RT_ONCE ? "once" : "running");
     notify_status("READY=1", d->mode == ZV_RT_ONCE ? "processing once" : "running");
-    event_base_dispatch(d->base);
+    /* Turn by turn, so that after each one the store is asserted idle: no
+     * unit of work may outlive the callback that opened it (core/unit.c). */
+    while (!event_base_got_exit(d->base) && !event_base_got_break(d->base)) {
+        if (event_base_loop(d->base, EVLOOP_ONCE) != 0) break;
+        zv_runtime_turn_check(d->rt);
+        if (d->next) zv_runtime_turn_check(d->next);
+    }
     return d->exit_status;
 }
 
@@ -371,8 +377,8 @@ int main(int argc, char **argv)
     }
     int status = d.dry_run ? zv_dry_run(d.config_file, &d.ov, d.log_level_override, d.dry_source,
                                         d.dry_input, d.base, stdout)
-                 : check ? check_config(&d)
-                         : run(&d);
+                 : check   ? check_config(&d)
+                           : run(&d);
     zv_admin_server_free(d.admin);
     zv_runtime_free(d.rt);
     zv_runtime_free(d.next);

@@ -1,6 +1,8 @@
 /*
  * The host table: what plugins may ask of the core.  Everything here runs on
- * the loop thread; nothing blocks except the store's own commits.
+ * the loop thread; nothing blocks except the store's own commits.  Every
+ * callback into a plugin goes through zv_unit_enter/leave (unit.c), so what
+ * a callback leaves uncommitted is rolled back when it returns.
  */
 #include "runtime_int.h"
 #include "admin/metrics.h"
@@ -16,12 +18,14 @@
 #include <zinvol/util.h>
 
 struct zv_timer {
+    zv_ctx *ctx;
     struct event *ev;
     zv_timer_cb cb;
     void *arg;
 };
 
 struct zv_watch {
+    zv_ctx *ctx;
     struct event *ev;
     zv_fd_cb cb;
     void *arg;
@@ -104,13 +108,17 @@ static void timer_fire(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     zv_timer *t = arg;
+    zv_ctx *ctx = t->ctx; /* the callback may free t */
+    zv_unit_enter(ctx);
     t->cb(t->arg);
+    zv_unit_leave(ctx);
 }
 
 static zv_timer *h_timer_new(zv_ctx *ctx, zv_timer_cb cb, void *arg)
 {
     zv_timer *t = calloc(1, sizeof(*t));
     if (!t) return NULL;
+    t->ctx = ctx;
     t->cb = cb;
     t->arg = arg;
     t->ev = evtimer_new(ctx->rt->base, timer_fire, t);
@@ -142,14 +150,18 @@ static void h_timer_free(zv_timer *t)
 static void watch_fire(evutil_socket_t fd, short what, void *arg)
 {
     zv_watch *w = arg;
+    zv_ctx *ctx = w->ctx; /* the callback may free w */
+    zv_unit_enter(ctx);
     w->cb((int)fd, ((what & EV_READ) ? ZV_FD_READ : 0) | ((what & EV_WRITE) ? ZV_FD_WRITE : 0),
           w->arg);
+    zv_unit_leave(ctx);
 }
 
 static zv_watch *h_watch_fd(zv_ctx *ctx, int fd, int what, zv_fd_cb cb, void *arg)
 {
     zv_watch *w = calloc(1, sizeof(*w));
     if (!w) return NULL;
+    w->ctx = ctx;
     w->cb = cb;
     w->arg = arg;
     short ev =
@@ -170,10 +182,31 @@ static void h_unwatch_fd(zv_watch *w)
     free(w);
 }
 
+/* The plugin's response callback, wrapped as a unit of its own. */
+struct http_call {
+    zv_ctx *ctx;
+    zv_http_cb cb;
+    void *arg;
+};
+
+static void http_done(const zv_http_response *resp, void *arg)
+{
+    struct http_call c = *(struct http_call *)arg;
+    free(arg);
+    zv_unit_enter(c.ctx);
+    c.cb(resp, c.arg);
+    zv_unit_leave(c.ctx);
+}
+
 static int h_http_request(zv_ctx *ctx, const zv_http_request *req, zv_http_cb cb, void *arg)
 {
     if (!ctx->rt->http) return -1;
-    return zv_http_client_request(ctx->rt->http, req, cb, arg);
+    struct http_call *c = malloc(sizeof(*c));
+    if (!c) return -1;
+    *c = (struct http_call){ctx, cb, arg};
+    int r = zv_http_client_request(ctx->rt->http, req, http_done, c);
+    if (r != 0) free(c);
+    return r;
 }
 
 static int h_http_route(zv_ctx *ctx, const char *path, zv_route_cb cb, void *arg)
@@ -196,11 +229,8 @@ static int h_watermark_set(zv_ctx *ctx, const char *key, const char *value)
 {
     zv_store *s = ctx->rt->store;
     if (!s) return -1;
-    /* Same transaction as the emits it belongs to (see zv_pipeline_emit). */
-    if (!ctx->rt->txn_open) {
-        if (zv_store_begin(s) < 0) return -1;
-        ctx->rt->txn_open = 1;
-    }
+    /* Same unit as the emits it belongs to (see zv_pipeline_emit). */
+    if (zv_unit_open(ctx) < 0) return -1;
     return zv_store_watermark_set(s, ctx->name, key, value);
 }
 
@@ -232,13 +262,21 @@ static int64_t h_staged_total(zv_ctx *ctx)
     return ctx->src ? ctx->src->dest_staged : 0;
 }
 
+static void h_rollback(zv_ctx *ctx)
+{
+    zv_pipeline_rollback(ctx);
+}
+
 static void h_count(zv_ctx *ctx, const char *counter, int64_t delta)
 {
     zv_metrics_plugin_count(ctx->name, counter, delta);
     if (!ctx->rt->store) return;
-    /* Counters ride along in the next source transaction when one is open,
-     * otherwise they are their own small transaction. */
-    zv_store_count_add(ctx->rt->store, ctx->name, "-", counter, delta);
+    /* Inside this instance's unit they are part of it; otherwise they wait
+     * in memory for the next unit that commits (one fsync less each). */
+    if (zv_unit_is_open(ctx))
+        zv_store_count_add(ctx->rt->store, ctx->name, "-", counter, delta);
+    else
+        zv_unit_count_later(ctx->rt, ctx->name, counter, delta);
 }
 
 static const char *h_state_dir(zv_ctx *ctx)
@@ -309,4 +347,5 @@ const zv_host zv_core_host = {
     .state_dir = h_state_dir,
     .http_route_limit = h_http_route_limit,
     .staged_total = h_staged_total,
+    .rollback = h_rollback,
 };

@@ -84,7 +84,10 @@ static void route_cb(struct evhttp_request *req, void *arg)
         zv_httpd_ex_reply(ex, 503, "text/plain", "stopping\n", 9);
         return;
     }
+    zv_ctx *ctx = r->ctx;
+    zv_unit_enter(ctx);
     r->cb(ex, r->arg);
+    zv_unit_leave(ctx);
 }
 
 /* "ok", or "degraded: why" (admin/health.c); nothing administrative here. */

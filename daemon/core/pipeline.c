@@ -18,14 +18,6 @@
 #include <string.h>
 #include <zinvol/util.h>
 
-static int ensure_txn(zv_runtime *rt)
-{
-    if (rt->txn_open) return 0;
-    if (zv_store_begin(rt->store) < 0) return -1;
-    rt->txn_open = 1;
-    return 0;
-}
-
 int zv_dest_matches(const zv_dest_rt *d, const zv_record *rec)
 {
     for (size_t i = 0; i < d->nmatch; i++) {
@@ -155,7 +147,8 @@ int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item)
     zv_runtime *rt = ctx->rt;
     zv_source_rt *src = ctx->src;
     if (!src || !rt->store || rt->stopping) return -1;
-    if (ensure_txn(rt) < 0) return -1;
+    if (zv_unit_open(ctx) < 0) return -1;
+    rt->unit_emits++;
     src->items++;
     zv_metrics_record(ctx->name, ZV_MREC_IN);
     /* The one gate for outside text: an item that is not strict UTF-8 can
@@ -255,15 +248,22 @@ static void save_counts(zv_runtime *rt)
 int zv_pipeline_commit(zv_ctx *ctx)
 {
     zv_runtime *rt = ctx->rt;
-    if (!rt->txn_open) return 0;
+    if (!zv_unit_is_open(ctx)) return 0; /* nothing emitted since the last commit */
     save_counts(rt);
-    rt->txn_open = 0;
+    zv_unit_write_counts(rt);
+    rt->unit = NULL;
+    rt->unit_emits = 0;
     if (zv_store_commit(rt->store) < 0) {
         zv_log(ZV_LOG_ERROR, ctx->component, "commit failed: %s", zv_store_errmsg(rt->store));
         zv_store_rollback(rt->store);
         return -1;
     }
     return 0;
+}
+
+void zv_pipeline_rollback(zv_ctx *ctx)
+{
+    zv_unit_rollback(ctx);
 }
 
 /* ---- quarantine retry (zinvolctl quarantine retry) ---- */
@@ -344,7 +344,7 @@ int zv_pipeline_quarantine_retry(zv_runtime *rt, int64_t id, char *err, size_t e
     else if (!q.record)
         snprintf(err, errlen, "entry keeps neither item nor record");
     int rc = -1;
-    if (rec && zv_store_begin(rt->store) == 0) {
+    if (rec && zv_store_begin_as(rt->store, "quarantine retry") == 0) {
         int64_t before = 0;
         for (size_t i = 0; i < rt->ndests; i++)
             before += rt->dests[i].quarantined;

@@ -251,8 +251,7 @@ int zv_runtime_open_store(zv_runtime *rt, char *err, size_t errlen)
         snprintf(err, errlen, "store %s: %s", rt->cfg->store_path, serr);
         return -1;
     }
-    if (zv_client_secret_load(rt->cfg->state_dir, 1, rt->client_secret, err, errlen) < 0)
-        return -1;
+    if (zv_client_secret_load(rt->cfg->state_dir, 1, rt->client_secret, err, errlen) < 0) return -1;
     rt->client_secret_ok = 1;
     return 0;
 }
@@ -296,8 +295,10 @@ int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
     rt->started = 1;
     for (size_t i = 0; i < rt->nsources; i++) {
         zv_source_rt *s = &rt->sources[i];
+        zv_unit_enter(s->inst.ctx);
         int r = rt->mode == ZV_RT_ONCE ? s->inst.desc->source->drain(s->inst.state)
                                        : s->inst.desc->source->start(s->inst.state);
+        zv_unit_leave(s->inst.ctx);
         if (r != 0) {
             snprintf(err, errlen, "source %s (%s) failed to start", s->conf->name,
                      s->inst.desc->name);
@@ -368,7 +369,7 @@ static void once_poll(evutil_socket_t fd, short what, void *arg)
             evtimer_add(rt->stop_poll, &tv);
             return;
         }
-    if (rt->txn_open) zv_pipeline_commit(rt->sources[0].inst.ctx);
+    zv_unit_flush_counts(rt);
     /* One work unit per destination per turn, so delivery runs in between. */
     int more = 0;
     for (size_t i = 0; i < rt->ndests; i++) {
@@ -419,11 +420,15 @@ void zv_runtime_stop(zv_runtime *rt, void (*done)(void *arg), void *arg)
     rt->stopping = 1;
     rt->stopped_cb = done;
     rt->stopped_arg = arg;
-    for (size_t i = 0; i < rt->nsources && rt->started; i++)
+    /* Each source commits what it handed over in its stop() (a unit like any
+     * callback); staged records wait in the store for the next window, so
+     * nothing is lost on stop. */
+    for (size_t i = 0; i < rt->nsources && rt->started; i++) {
+        zv_unit_enter(rt->sources[i].inst.ctx);
         rt->sources[i].inst.desc->source->stop(rt->sources[i].inst.state);
-    /* Whatever a source handed over is made durable; staged records wait
-     * in the store for the next window, so nothing is lost on stop. */
-    if (rt->txn_open && rt->nsources) zv_pipeline_commit(rt->sources[0].inst.ctx);
+        zv_unit_leave(rt->sources[i].inst.ctx);
+    }
+    zv_unit_flush_counts(rt);
     for (size_t i = 0; i < rt->ndests; i++)
         if (rt->dests[i].batch_timer) evtimer_del(rt->dests[i].batch_timer);
     if (rt->delivery) zv_delivery_stop(rt->delivery);
@@ -459,6 +464,8 @@ void zv_runtime_free(zv_runtime *rt)
     free(rt->dests);
     zv_httpd_free(rt);
     if (rt->http) zv_http_client_free(rt->http);
+    zv_unit_flush_counts(rt);
+    zv_unit_free_counts(rt);
     if (rt->store) zv_store_close(rt->store);
     zv_config_free(rt->cfg);
     free(rt);

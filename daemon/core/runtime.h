@@ -44,6 +44,10 @@ int zv_runtime_open_store(zv_runtime *rt, char *err, size_t errlen);
 int zv_pipeline_quarantine_retry(zv_runtime *rt, int64_t id, char *err, size_t errlen);
 int zv_runtime_flush(zv_runtime *rt);
 
+/* After every turn of the event loop: 0 when no transaction is open, as it
+ * must be; else it is rolled back, logged naming its owner, and -1. */
+int zv_runtime_turn_check(zv_runtime *rt);
+
 const zv_config *zv_runtime_config(const zv_runtime *rt);
 /* A one-line summary of what happened, for --once and logs. */
 void zv_runtime_summary(zv_runtime *rt, char *out, size_t outlen);

@@ -97,7 +97,13 @@ struct zv_runtime {
     size_t ndests;
     struct zv_delivery_engine *delivery;
     int started, stopping;
-    int txn_open; /* a source transaction awaits commit() */
+    /* The unit of work open now (unit.c): the instance whose emits and
+     * watermarks it holds, NULL when none is open; never across callbacks. */
+    zv_ctx *unit;
+    int64_t unit_emits;
+    int cb_depth;                          /* plugin callbacks on the stack */
+    int64_t units_dropped;                 /* units rolled back because left open */
+    struct zv_pending_count *pending_counts; /* count() outside a unit */
     void (*finished_cb)(void *arg, int status);
     void *finished_arg;
     void (*stopped_cb)(void *arg);
@@ -148,6 +154,7 @@ void zv_ctx_free(zv_ctx *ctx);
 /* pipeline.c */
 int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item);
 int zv_pipeline_commit(zv_ctx *ctx);
+void zv_pipeline_rollback(zv_ctx *ctx);
 /* Render what is staged for a destination into the outbox (batch window). */
 int zv_pipeline_flush(zv_runtime *rt, zv_dest_rt *d);
 int zv_pipeline_flush_all(zv_runtime *rt);
@@ -161,6 +168,21 @@ int zv_render_reject(zv_render_out *out, size_t index, const char *rule, const c
 int zv_pipeline_quarantine(zv_runtime *rt, const zv_record *rec, const char *stage,
                            const char *dest, const char *field, const char *rule,
                            const char *reason);
+
+/* unit.c: see there.  enter/leave wrap every call into a plugin. */
+void zv_unit_enter(zv_ctx *ctx);
+void zv_unit_leave(zv_ctx *ctx);
+/* Open ctx's unit if it has none (emit, watermark_set); -1 when the store refuses. */
+int zv_unit_open(zv_ctx *ctx);
+int zv_unit_is_open(const zv_ctx *ctx);
+/* Discard ctx's open unit (nothing when none is open). */
+void zv_unit_rollback(zv_ctx *ctx);
+void zv_unit_count_later(zv_runtime *rt, const char *name, const char *counter, int64_t delta);
+/* Pending counts into the open transaction. */
+void zv_unit_write_counts(zv_runtime *rt);
+/* Pending counts in a transaction of their own (nothing may be open). */
+void zv_unit_flush_counts(zv_runtime *rt);
+void zv_unit_free_counts(zv_runtime *rt);
 
 /* httpd.c */
 int zv_httpd_start(zv_runtime *rt, char *err, size_t errlen);

@@ -379,12 +379,19 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     zv_delivery_engine *e = arg;
     zv_sending *list = e->done_head;
-    e->done_head = e->done_tail = NULL;
     if (!list) return;
     int64_t t0 = zv_engine_mono_ns();
-    if (zv_store_begin(e->store) < 0) {
-        zv_log(ZV_LOG_ERROR, "delivery", "cannot record outcomes: %s", zv_store_errmsg(e->store));
+    /* The outcomes are one unit of their own: never joined to a
+     * transaction someone else left open (it could be rolled back after we
+     * reported success).  When the store refuses, they wait for a retry. */
+    if (zv_store_begin_as(e->store, "delivery") < 0) {
+        zv_log(ZV_LOG_ERROR, "delivery", "cannot record outcomes now, retrying in 1 s: %s",
+               zv_store_errmsg(e->store));
+        struct timeval tv = {1, 0};
+        event_add(e->flush_ev, &tv);
+        return;
     }
+    e->done_head = e->done_tail = NULL;
     for (zv_sending *s = list; s; s = s->next_done)
         zv_engine_record(e, s);
     if (zv_store_commit(e->store) < 0)

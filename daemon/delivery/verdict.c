@@ -70,7 +70,10 @@ int zv_delivery_apply_verdicts(zv_store *s, int64_t outbox_id, const char *recor
                            : NULL;
     const zv_json *recs = doc ? zv_json_root(doc) : NULL;
     int nrej = 0;
-    if (zv_store_begin(s) < 0) {
+    /* Part of the caller's transaction when it has one (the engine records
+     * a delivery and its verdicts together), else one of its own. */
+    int own = zv_store_txn_owner(s) == NULL;
+    if (own && zv_store_begin_as(s, "verdicts") < 0) {
         zv_json_free(doc);
         return -1;
     }
@@ -88,5 +91,5 @@ int zv_delivery_apply_verdicts(zv_store *s, int64_t outbox_id, const char *recor
     }
     zv_json_free(doc);
     if (rejected) *rejected = nrej;
-    return zv_store_commit(s);
+    return own ? zv_store_commit(s) : 0;
 }

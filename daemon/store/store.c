@@ -64,7 +64,7 @@ static const char *const schema =
 int zv_store_fail(zv_store *s, const char *what)
 {
     snprintf(s->err, sizeof(s->err), "%s: %s", what, sqlite3_errmsg(s->db));
-    if (s->depth > 0) s->failed = 1;
+    if (s->open) s->failed = 1;
     return -1;
 }
 
@@ -165,24 +165,35 @@ int64_t zv_store_outbox_recover(zv_store *s)
     return s->recovered;
 }
 
-int zv_store_begin(zv_store *s)
+int zv_store_begin_as(zv_store *s, const char *owner)
 {
-    if (s->depth++ > 0) return 0;
-    s->failed = 0;
-    if (zv_store_exec(s, "BEGIN IMMEDIATE") < 0) {
-        s->depth = 0;
+    if (s->open) {
+        /* No nesting: a second begin would silently join (and report the
+         * success of) whatever the first owner leaves open or rolls back. */
+        snprintf(s->err, sizeof(s->err),
+                 "a transaction is already open (opened by %s); refusing to nest one for %s",
+                 s->owner, owner ? owner : "?");
         return -1;
     }
+    s->failed = 0;
+    if (zv_store_exec(s, "BEGIN IMMEDIATE") < 0) return -1;
+    s->open = 1;
+    snprintf(s->owner, sizeof(s->owner), "%s", owner ? owner : "?");
     return 0;
+}
+
+int zv_store_begin(zv_store *s)
+{
+    return zv_store_begin_as(s, "?");
 }
 
 int zv_store_commit(zv_store *s)
 {
-    if (s->depth <= 0) {
+    if (!s->open) {
         snprintf(s->err, sizeof(s->err), "commit without begin");
         return -1;
     }
-    if (--s->depth > 0) return 0;
+    s->open = 0;
     if (s->failed) {
         zv_store_exec(s, "ROLLBACK");
         snprintf(s->err, sizeof(s->err), "transaction rolled back after an earlier failure");
@@ -200,16 +211,33 @@ int zv_store_commit(zv_store *s)
 
 void zv_store_rollback(zv_store *s)
 {
-    if (s->depth <= 0) return;
-    s->depth = 0;
+    if (!s->open) return;
+    s->open = 0;
     s->failed = 0;
     zv_store_exec(s, "ROLLBACK");
+}
+
+const char *zv_store_txn_owner(const zv_store *s)
+{
+    return s && s->open ? s->owner : NULL;
+}
+
+int zv_store_op_begin(zv_store *s, int *own)
+{
+    *own = !s->open;
+    return *own ? zv_store_begin_as(s, "store") : 0;
+}
+
+int zv_store_op_end(zv_store *s, int own)
+{
+    if (own) return zv_store_commit(s);
+    return s->failed ? -1 : 0;
 }
 
 int zv_store_savepoint(zv_store *s, int *mark)
 {
     *mark = s->failed;
-    if (s->depth <= 0) {
+    if (!s->open) {
         snprintf(s->err, sizeof(s->err), "savepoint outside a transaction");
         return -1;
     }

@@ -29,9 +29,16 @@ int zv_store_file_modes(const char *path, char *err, size_t errlen);
 void zv_store_close(zv_store *s);
 const char *zv_store_errmsg(zv_store *s);
 
-/* Nested begin/commit pairs are counted; only the outermost one commits.
- * rollback undoes the whole outermost transaction. */
-int zv_store_begin(zv_store *s);
+/* One transaction at a time, never nested: begin while one is open fails
+ * (naming the owner that opened it), so no caller can believe it committed
+ * what another one later rolls back.  owner names the caller in that error
+ * ("source/ons", "delivery").  The daemon opens a transaction only inside
+ * one callback of the loop and closes it before the callback returns
+ * (daemon/core/unit.c); zv_store_txn_owner() is NULL between callbacks. */
+int zv_store_begin_as(zv_store *s, const char *owner);
+int zv_store_begin(zv_store *s); /* owner "?" */
+/* Who holds the open transaction, or NULL when none is open. */
+const char *zv_store_txn_owner(const zv_store *s);
 int zv_store_commit(zv_store *s);
 void zv_store_rollback(zv_store *s);
 /* A savepoint inside an open transaction: undo() rolls back to it (and

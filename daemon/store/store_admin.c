@@ -232,7 +232,7 @@ int zv_store_quarantine_stats(zv_store *s, zv_qstat_cb cb, void *arg)
 
 int zv_store_write_probe(zv_store *s, int wait_ms, char *err, size_t errlen)
 {
-    if (s->depth > 0) return 0; /* a transaction of ours is open: we are writing */
+    if (s->open) return 0; /* a transaction of ours is open: we are writing */
     sqlite3_busy_timeout(s->db, wait_ms);
     int ok = zv_store_exec(s, "BEGIN IMMEDIATE") == 0;
     if (ok) {

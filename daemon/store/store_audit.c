@@ -244,7 +244,7 @@ int zv_store_audit_verify(zv_store *s, int64_t *count, int64_t *bad_seq, char *w
     memcpy(v.prev, zero_hash, sizeof(v.prev));
     if (why && whylen) why[0] = '\0';
     /* One read snapshot for the rows and the head. */
-    int own = s->depth == 0;
+    int own = !s->open;
     if (own && zv_store_exec(s, "BEGIN") < 0) return -1;
     int rc = audit_rows(s, verify_fn, &v);
     int64_t hseq = 0;

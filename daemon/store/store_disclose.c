@@ -32,7 +32,7 @@ int zv_store_disclosure_put(zv_store *s, int64_t outbox_id, const char *disclosu
     zv_json_doc *d = zv_json_parse(disclosure_json, strlen(disclosure_json), 0, err, sizeof(err));
     if (!d) {
         snprintf(s->err, sizeof(s->err), "disclosure: %s", err);
-        if (s->depth > 0) s->failed = 1;
+        if (s->open) s->failed = 1;
         return -1;
     }
     sqlite3_stmt *st = NULL;
@@ -234,7 +234,7 @@ static int undelivered(zv_store *s, const char *key, int64_t from, int64_t to, z
 int zv_store_disclose(zv_store *s, const char *client_key, int64_t from, int64_t to,
                       zv_disclosed_cb cb, void *arg)
 {
-    int own = s->depth == 0;
+    int own = !s->open;
     if (own && zv_store_exec(s, "BEGIN") < 0) return -1;
     int rc = delivered(s, client_key, from, to, cb, arg);
     if (rc == 0) rc = undelivered(s, client_key, from, to, cb, arg);

@@ -66,7 +66,7 @@ static int each(zv_store *s, const char *sql, int pair, zv_flow_cb cb, void *arg
 
 int zv_store_flows(zv_store *s, int64_t since, zv_flow_cb cb, void *arg)
 {
-    int own = s->depth == 0;
+    int own = !s->open;
     if (own && zv_store_exec(s, "BEGIN") < 0) return -1;
     int rc = fill(s, since);
     /* per destination and field: clients, client-messages, the most about one

@@ -33,8 +33,9 @@ enum zv_stmt_id {
 
 struct zv_store {
     sqlite3 *db;
-    int depth;         /* nesting of zv_store_begin */
-    int failed;        /* an inner step failed: the outermost commit rolls back */
+    int open;          /* a transaction of zv_store_begin_as is open (never nested) */
+    int failed;        /* a step inside it failed: its commit rolls back */
+    char owner[96];    /* who opened it, for the error of a second begin */
     int64_t recovered; /* inflight rows made pending at open */
     char err[512];
     sqlite3_stmt *st[ZV_ST__COUNT];
@@ -50,6 +51,14 @@ void zv_store_bind_text(sqlite3_stmt *st, int i, const char *v);
 const char *zv_store_col_text(sqlite3_stmt *st, int i);
 /* A count(*) query with up to two text parameters (NULL: not bound). */
 int64_t zv_store_count_sql(zv_store *s, const char *sql, const char *a, const char *b);
+
+/* Several statements that belong together (an enqueue with its disclosure
+ * rows, a delivery with its audit entry): inside the caller's open
+ * transaction they are part of it (a failure fails that transaction), else
+ * they get one of their own.  *own says which; pass it to op_end, which
+ * commits an own transaction and returns -1 when a step failed. */
+int zv_store_op_begin(zv_store *s, int *own);
+int zv_store_op_end(zv_store *s, int own);
 
 /* Stores made before client keys existed get the audit.clients column. */
 int zv_store_migrate_clients(zv_store *s);

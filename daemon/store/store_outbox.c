@@ -17,7 +17,7 @@ int zv_store_enqueue(zv_store *s, const zv_outbox_new *o)
     if (!st) return -1;
     if (!o->destination || !o->idem_key || !o->payload) {
         snprintf(s->err, sizeof(s->err), "enqueue: destination, idem_key and payload are needed");
-        if (s->depth > 0) s->failed = 1;
+        if (s->open) s->failed = 1;
         return -1;
     }
     zv_store_bind_text(st, 1, o->destination);
@@ -91,9 +91,10 @@ int zv_store_outbox_claim(zv_store *s, const char *destination, int64_t now_ms, 
     /* Claiming needs no fsync of its own: a claim lost to a power cut only
      * means the row is pending again, and the next FULL commit syncs these
      * WAL frames anyway. */
-    int cheap = s->depth == 0;
+    int cheap = !s->open;
     if (cheap) zv_store_exec(s, "PRAGMA synchronous=NORMAL");
-    if (zv_store_begin(s) < 0) {
+    int own;
+    if (zv_store_op_begin(s, &own) < 0) {
         if (cheap) zv_store_exec(s, "PRAGMA synchronous=FULL");
         return -1;
     }
@@ -118,7 +119,7 @@ int zv_store_outbox_claim(zv_store *s, const char *destination, int64_t now_ms, 
     }
     if (rc != SQLITE_DONE) zv_store_fail(s, "claim");
     sqlite3_reset(sel);
-    int rc2 = zv_store_commit(s);
+    int rc2 = zv_store_op_end(s, own);
     if (cheap) zv_store_exec(s, "PRAGMA synchronous=FULL");
     return rc2 < 0 ? -1 : n;
 }
@@ -288,7 +289,8 @@ int zv_store_outbox_delivered(zv_store *s, int64_t id, int64_t now)
                                      "attempts = attempts + 1, last_error = NULL "
                                      "WHERE id = ? AND state IN ('inflight', 'pending')");
     if (!st) return -1;
-    if (zv_store_begin(s) < 0) return -1;
+    int own;
+    if (zv_store_op_begin(s, &own) < 0) return -1;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, id);
     if (sqlite3_step(st) != SQLITE_DONE)
@@ -297,7 +299,7 @@ int zv_store_outbox_delivered(zv_store *s, int64_t id, int64_t now)
         struct delivered_ctx c = {s, now, -1};
         if (zv_store_outbox_get(s, id, audit_delivered, &c) != 0 || c.rc < 0) s->failed = 1;
     }
-    return zv_store_commit(s);
+    return zv_store_op_end(s, own);
 }
 
 int zv_store_outbox_retry(zv_store *s, int64_t id, int64_t next_attempt_ms, const char *error)
@@ -333,7 +335,7 @@ static int dlq_insert(zv_store *s, int64_t outbox_id, const zv_dead_info *d, int
     sqlite3_reset(st);
     if (!ok) {
         snprintf(s->err, sizeof(s->err), "dead letter: no outbox row %lld", (long long)outbox_id);
-        if (s->depth > 0) s->failed = 1;
+        if (s->open) s->failed = 1;
         return -1;
     }
     if (dlq_id) *dlq_id = sqlite3_last_insert_rowid(s->db);
@@ -342,7 +344,8 @@ static int dlq_insert(zv_store *s, int64_t outbox_id, const zv_dead_info *d, int
 
 int zv_store_outbox_dead(zv_store *s, int64_t id, const zv_dead_info *d, int64_t *dlq_id)
 {
-    if (zv_store_begin(s) < 0) return -1;
+    int own;
+    if (zv_store_op_begin(s, &own) < 0) return -1;
     sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_DEAD,
                                      "UPDATE outbox SET state = 'dead', attempts = attempts + 1, "
                                      "last_error = ? WHERE id = ?");
@@ -353,7 +356,7 @@ int zv_store_outbox_dead(zv_store *s, int64_t id, const zv_dead_info *d, int64_t
         sqlite3_reset(st);
         dlq_insert(s, id, d, dlq_id);
     }
-    return zv_store_commit(s);
+    return zv_store_op_end(s, own);
 }
 
 int zv_store_record_verdict(zv_store *s, int64_t outbox_id, int accepted, const zv_dead_info *d,
@@ -363,7 +366,8 @@ int zv_store_record_verdict(zv_store *s, int64_t outbox_id, int accepted, const 
         snprintf(s->err, sizeof(s->err), "verdict: a record key is needed");
         return -1;
     }
-    if (zv_store_begin(s) < 0) return -1;
+    int own;
+    if (zv_store_op_begin(s, &own) < 0) return -1;
     sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_VERDICT,
                                      "INSERT OR REPLACE INTO verdict(outbox_id, record_key, "
                                      "accepted, at) VALUES(?, ?, ?, ?)");
@@ -376,7 +380,7 @@ int zv_store_record_verdict(zv_store *s, int64_t outbox_id, int accepted, const 
         sqlite3_reset(st);
         if (!accepted) dlq_insert(s, outbox_id, d, dlq_id);
     }
-    return zv_store_commit(s);
+    return zv_store_op_end(s, own);
 }
 
 struct find_rec {

@@ -221,6 +221,10 @@ typedef struct zv_host {
     /* Make every emit and watermark since the last commit durable (one
      * transaction).  Acknowledge upstream only after this returns 0. */
     int (*commit)(zv_ctx *ctx);
+    /* Every callback the host invokes is one unit of work: what it emitted
+     * and watermarked since the last commit() is committed whole by
+     * commit() or discarded whole by rollback() (appended below); a unit
+     * still open when the callback returns is rolled back and logged. */
     /* Per-source resume points, written in the same transaction as emits. */
     int (*watermark_get)(zv_ctx *ctx, const char *key, char *buf, size_t buflen);
     int (*watermark_set)(zv_ctx *ctx, const char *key, const char *value);
@@ -251,6 +255,11 @@ typedef struct zv_host {
      * destinations counts three.  A source takes the difference over one
      * input to say what became of it ("12 staged for destinations"). */
     int64_t (*staged_total)(zv_ctx *ctx);
+
+    /* Sources: discard every emit and watermark since the last commit (the
+     * unit of this callback), e.g. when one emit of a page failed.  Nothing
+     * when none is open. */
+    void (*rollback)(zv_ctx *ctx);
 } zv_host;
 
 /* 1 when the host table h has member m (appended in a later minor). */

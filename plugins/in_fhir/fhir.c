@@ -367,11 +367,11 @@ static void on_response(const zv_http_response *resp, void *arg)
         s->t_staged_base = staged_now(s);
     }
     if (emit_page(s, root) < 0) {
+        /* The page is taken whole or not at all: the retry fetches it again. */
+        if (ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
         zv_json_free(doc);
-        {
-            retry_later(s, -1, "store unavailable");
-            return;
-        }
+        retry_later(s, -1, "store unavailable");
+        return;
     }
     char nextbuf[4096];
     const char *next = next_link(root);

@@ -113,7 +113,9 @@ static void work(void *arg)
     if (!r || s->stopped) return;
     int rc = fd_reader_step(s, r, why, sizeof(why));
     if (rc == -2 || (rc >= 0 && commit_pos(s, r) != 0)) {
-        /* Store trouble: forget what was not committed, retry later. */
+        /* Store trouble: forget what was not committed (the rows of this
+         * step are discarded whole), retry later from the watermark. */
+        if (ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
         s->host->log(s->ctx, ZV_LOG_WARN, "filedrop: %s: store unavailable, retrying",
                      fd_reader_name(r));
         fd_reader_close(r);
@@ -130,8 +132,8 @@ static void work(void *arg)
     if (rc == 0) {
         finish(s, r);
     } else {
-        /* Unreadable mid-way: what was committed stays, the file goes. */
-        commit_pos(s, r);
+        /* Unreadable mid-way: what was read before stays, the file goes. */
+        if (commit_pos(s, r) != 0 && ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
         reject(s, name, why);
     }
     fd_reader_close(r);

@@ -126,7 +126,11 @@ static int safe_id(const char *v, size_t len)
 static int store(wh_src *s, const zv_item *it, const char *event_id)
 {
     int rc = s->host->emit(s->ctx, it);
-    if (rc < 0) return -1;
+    if (rc < 0) {
+        /* Nothing of this event may stay half-kept: the sender retries it. */
+        if (ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
+        return -1;
+    }
     if (rc == ZV_EMIT_DUPLICATE) s->host->count(s->ctx, "duplicates", 1);
     remember_event(s, event_id);
     return s->host->commit(s->ctx);

@@ -1,0 +1,8 @@
+# Units of work (daemon/core/unit.c): a source fixture that leaves a unit open.
+add_library(in_leaky MODULE ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/plugins/leaky_source.c)
+set_target_properties(in_leaky PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY
+                                          ${CMAKE_BINARY_DIR}/test-plugins)
+target_include_directories(in_leaky PRIVATE ${CMAKE_SOURCE_DIR}/include)
+add_dependencies(test_core_units in_leaky)
+set_property(TEST unit/test_core_units APPEND PROPERTY ENVIRONMENT
+             "ZV_TEST_PLUGIN_DIR=${CMAKE_BINARY_DIR}/test-plugins")
