@@ -4,13 +4,16 @@
 #include "ctl.h"
 
 #include <event2/event.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/runtime.h"
 #include "core/runtime_int.h"
 #include "delivery/delivery.h"
+#include "store/store_admin.h"
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -42,6 +45,22 @@ static char *read_file(const char *path, size_t *len)
     buf[n] = '\0';
     *len = n;
     return buf;
+}
+
+/* Applying a retour changes the outbox and the dead letter: the trail says
+ * who did it, as the admin API does for its state changes. */
+static void audit_applied(zv_ctl *c, const char *dest, const char *file, size_t applied,
+                          int unmatched)
+{
+    struct passwd *pw = getpwuid(getuid());
+    const char *base = strrchr(file, '/');
+    char detail[700];
+    snprintf(detail, sizeof(detail),
+             "retour file %.300s applied (%zu verdicts%s) by uid %u (%s) with zinvolctl",
+             base ? base + 1 : file, applied, unmatched ? "; some records matched no payload" : "",
+             (unsigned)getuid(), pw ? pw->pw_name : "?");
+    if (zv_store_audit_note(c->store, zv_now(), dest, NULL, NULL, detail) < 0)
+        fprintf(stderr, "zinvolctl: audit trail: %s\n", zv_store_errmsg(c->store));
 }
 
 int zv_ctl_retour(zv_ctl *c, int argc, char **argv)
@@ -82,13 +101,15 @@ int zv_ctl_retour(zv_ctl *c, int argc, char **argv)
             rc = 2;
         } else {
             char err[512];
-            int r =
-                zv_delivery_retour(c->store, dest, &d->fmt, body, len, stdout, err, sizeof(err));
+            size_t applied = 0;
+            int r = zv_delivery_retour_ex(c->store, dest, &d->fmt, body, len, stdout, err,
+                                          sizeof(err), &applied);
             if (r < 0) fprintf(stderr, "zinvolctl: %s: %s\n", file, err);
             if (r == 1)
                 fprintf(stderr, "zinvolctl: %s: some records matched no payload; keep the file\n",
                         file);
             rc = r == 0 ? 0 : 1;
+            if (r >= 0 && applied) audit_applied(c, dest, file, applied, r);
         }
     }
     zv_runtime_free(rt);

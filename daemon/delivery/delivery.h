@@ -98,5 +98,9 @@ int zv_delivery_apply_verdicts(zv_store *s, int64_t outbox_id, const char *recor
  * are named in out; the file should be kept), -1 failure (err). */
 int zv_delivery_retour(zv_store *s, const char *destination, const zv_instance *fmt,
                        const char *body, size_t len, FILE *out, char *err, size_t errlen);
+/* The same; *applied (may be NULL) receives how many verdicts were applied. */
+int zv_delivery_retour_ex(zv_store *s, const char *destination, const zv_instance *fmt,
+                          const char *body, size_t len, FILE *out, char *err, size_t errlen,
+                          size_t *applied);
 
 #endif

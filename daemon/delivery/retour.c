@@ -27,6 +27,14 @@ static void print_line(FILE *out, const char *fmt, const char *key, const char *
 int zv_delivery_retour(zv_store *s, const char *destination, const zv_instance *fmt,
                        const char *body, size_t len, FILE *out, char *err, size_t errlen)
 {
+    return zv_delivery_retour_ex(s, destination, fmt, body, len, out, err, errlen, NULL);
+}
+
+int zv_delivery_retour_ex(zv_store *s, const char *destination, const zv_instance *fmt,
+                          const char *body, size_t len, FILE *out, char *err, size_t errlen,
+                          size_t *applied)
+{
+    if (applied) *applied = 0;
     if (!fmt || !fmt->desc || !fmt->desc->format || !fmt->desc->format->interpret) {
         snprintf(err, errlen, "%s: its format cannot read retour messages", destination);
         return -1;
@@ -63,8 +71,10 @@ int zv_delivery_retour(zv_store *s, const char *destination, const zv_instance *
             snprintf(err, errlen, "%s", zv_store_errmsg(s));
             failed = 1;
         } else if (v.v[i].accepted) {
+            if (applied) (*applied)++;
             print_line(out, "%s: accepted%s", v.v[i].record_key, NULL);
         } else {
+            if (applied) (*applied)++;
             char rest[600];
             snprintf(rest, sizeof(rest), " (codes %s) %s", v.v[i].codes ? v.v[i].codes : "-",
                      v.v[i].reason ? v.v[i].reason : "");

@@ -90,6 +90,10 @@ ctl retour zk-iwlz "$S/tests/fixtures/iwlz/aw36-mixed.xml" > "$T/retour.txt"
 grep -q 'REJECTED' "$T/retour.txt"
 [ "$(grep -c 'accepted' "$T/retour.txt")" = 2 ]
 ! grep -q '123456782' "$T/retour.txt"      # BSNs are masked on screen
+# ... and the trail says who applied it.
+sqlite3 "$T/state/zinvol.db" "SELECT detail FROM audit WHERE kind = 'admin'" |
+    grep -q "retour file aw36-mixed.xml applied (3 verdicts) by uid $(id -u) .*zinvolctl" ||
+    { echo "FAIL: no audit entry for the retour"; exit 1; }
 cat "$T/retour.txt"
 ctl dlq list > "$T/dlq2.txt"
 grep AW35-1 "$T/dlq2.txt"
@@ -97,7 +101,7 @@ grep -q 'zk-iwlz.*AW35-1.*record .*/200001 (ons/c2).*codes .*0448' "$T/dlq2.txt"
 ! ctl dlq retry "$(awk '/AW35-1/ {print $1}' "$T/dlq2.txt")" 2>/dev/null   # fix at the source
 # A record key no payload carried: named, non-zero exit, nothing recorded.
 if ctl retour zk 2>/dev/null "$S/tests/fixtures/iwlz/aw36-mixed.xml"; then exit 1; fi
-ctl audit verify | grep -q 'intact: 109 entries'
+ctl audit verify | grep -q 'intact: 110 entries'
 
 # Tampering: edit an entry, then delete the last one.
 python3 - "$T/state/zinvol.db" <<'PY'
@@ -127,5 +131,5 @@ db.execute("DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)")
 db.commit()
 PY
 if ctl audit verify > "$T/v2.txt"; then echo "deletion not detected"; exit 1; fi
-grep -q 'BROKEN at entry 109' "$T/v2.txt"
+grep -q 'BROKEN at entry 110' "$T/v2.txt"
 echo "store_ctl: ok"
