@@ -60,7 +60,14 @@ typedef struct wh_src {
     int stopped;
     int inflight;
     int dying; /* destroy() ran while fetches were in flight */
+    /* Events since the last summary line (one per SUMMARY_MS with traffic):
+     * a webhook's "input" is a stream, so it gets a periodic line where a
+     * file drop gets one per file. */
+    zv_timer *summary;
+    int64_t t_events, t_new, t_unchanged, t_quarantined, t_staged_base;
 } wh_src;
+
+#define SUMMARY_MS 60000
 
 /* One accepted event waiting for its fetch. */
 typedef struct wh_pending {
@@ -133,7 +140,42 @@ static int store(wh_src *s, const zv_item *it, const char *event_id)
     }
     if (rc == ZV_EMIT_DUPLICATE) s->host->count(s->ctx, "duplicates", 1);
     remember_event(s, event_id);
-    return s->host->commit(s->ctx);
+    if (s->host->commit(s->ctx) != 0) return -1;
+    s->t_events++;
+    s->t_new += rc == ZV_EMIT_STAGED;
+    s->t_unchanged += rc == ZV_EMIT_DUPLICATE;
+    s->t_quarantined += rc == ZV_EMIT_QUARANTINED;
+    return 0;
+}
+
+static int64_t staged_now(const wh_src *s)
+{
+    return ZV_HOST_HAS(s->host, staged_total) ? s->host->staged_total(s->ctx) : -1;
+}
+
+/* The info line an administrator looks for: what came in since the last one
+ * and what became of it (issue 14 item 5). */
+static void log_summary(wh_src *s)
+{
+    if (s->t_events == 0) return;
+    char staged[64] = "";
+    int64_t now = staged_now(s);
+    if (now >= 0 && s->t_staged_base >= 0)
+        snprintf(staged, sizeof(staged), ", %lld staged for destinations",
+                 (long long)(now - s->t_staged_base));
+    s->host->log(s->ctx, ZV_LOG_INFO,
+                 "webhook %s: %lld events kept, %lld new, %lld unchanged, %lld quarantined%s",
+                 s->path, (long long)s->t_events, (long long)s->t_new, (long long)s->t_unchanged,
+                 (long long)s->t_quarantined, staged);
+    s->t_events = s->t_new = s->t_unchanged = s->t_quarantined = 0;
+    s->t_staged_base = now;
+}
+
+static void on_summary(void *arg)
+{
+    wh_src *s = arg;
+    log_summary(s);
+    if (!s->stopped) s->host->timer_arm(s->summary, SUMMARY_MS);
 }
 
 /* Outside bytes as text that can always be kept (written as JSON): valid
@@ -458,6 +500,9 @@ static int wh_start(void *state)
      * older core without the call reads them and on_request says 413. */
     if (ZV_HOST_HAS(s->host, http_route_limit))
         s->host->http_route_limit(s->ctx, s->path, (size_t)s->max_body);
+    s->t_staged_base = staged_now(s);
+    if ((s->summary = s->host->timer_new(s->ctx, on_summary, s)))
+        s->host->timer_arm(s->summary, SUMMARY_MS);
     return 0;
 }
 
@@ -473,6 +518,8 @@ static void wh_stop(void *state)
 {
     wh_src *s = state;
     s->stopped = 1;
+    log_summary(s);
+    if (s->summary) s->host->timer_cancel(s->summary);
 }
 
 static void wh_destroy(void *state)
@@ -481,6 +528,8 @@ static void wh_destroy(void *state)
     if (!s) return;
     zv_json_flat_free(s->flat);
     s->flat = NULL;
+    if (s->summary) s->host->timer_free(s->summary);
+    s->summary = NULL;
     if (s->inflight) {
         s->dying = 1; /* freed by the last fetch callback */
         return;

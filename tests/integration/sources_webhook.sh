@@ -87,4 +87,9 @@ start_daemon
 [ "$(gets)" = 2 ] || fail "second event not fetched"
 [ "$(sqlite3 "$db" "SELECT count(*) FROM seen WHERE source='ons'")" = 1 ] || fail "duplicate stored"
 stop_daemon
+# One info line per minute with traffic and one at stop (issue 14 item 5).
+grep -q 'webhook /webhook/ons: 1 events kept, 1 new, 0 unchanged, 0 quarantined' "$tmp/zinvold.log" ||
+    fail "no summary line for the first run"
+grep -q 'webhook /webhook/ons: 1 events kept, 0 new, 1 unchanged, 0 quarantined' "$tmp/zinvold.log" ||
+    fail "no summary line for the second run"
 echo "ok: signatures, size limit, fetch, replay across restart"
