@@ -6,8 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The descriptor as ABI 1.0 defined it: the least a 1.x plugin provides. */
-#define DESCRIPTOR_SIZE_1_0 (offsetof(zv_plugin_descriptor, transport) + sizeof(void *))
+/* The descriptor as ABI 2.0 defined it: the least a 2.x plugin provides.
+ * Members appended in later minors are read only when size covers them. */
+#define DESCRIPTOR_SIZE_2_0 (offsetof(zv_plugin_descriptor, message_active) + sizeof(void *))
 
 struct loaded {
     char *path;
@@ -66,15 +67,9 @@ static int remember(const char *path, void *handle, const zv_plugin_descriptor *
     return 0;
 }
 
-/* The descriptor of a 1.0 or 1.1 plugin ends at transport: appended
- * members are read only when the plugin says it has them. */
-#define HAS_MEMBER(d, member)                                                                      \
-    ((d)->abi_minor >= 2 &&                                                                        \
-     (d)->size >= offsetof(zv_plugin_descriptor, member) + sizeof((d)->member))
-
 int zv_plugin_message_active(const zv_plugin_descriptor *d, const zv_json *options, int m)
 {
-    if (!HAS_MEMBER(d, message_active) || !d->message_active) return 1;
+    if (!d->message_active) return 1;
     return d->message_active(options, m) != 0;
 }
 
@@ -101,8 +96,20 @@ static const char *check_ops(const zv_plugin_descriptor *d)
     return NULL;
 }
 
+/* Only the three frozen members (abi_major, abi_minor, size) are read
+ * before the major is known to match: the rest of a 1.x descriptor has
+ * another layout. */
 static const char *check_abi(const zv_plugin_descriptor *d, char *why, size_t len)
 {
+    if (d->abi_major == 1) {
+        snprintf(why, len,
+                 "plugin built for zinvol plugin ABI 1 (%u.%u), which this zinvold no longer "
+                 "loads: it provides ABI %d.%d, where structs carry their size and arrays "
+                 "their element size; rebuild the plugin against this version's headers "
+                 "(see plugin.h and README \"Plugins\")",
+                 d->abi_major, d->abi_minor, ZV_ABI_MAJOR, ZV_ABI_MINOR);
+        return why;
+    }
     if (d->abi_major != ZV_ABI_MAJOR || d->abi_minor > ZV_ABI_MINOR) {
         snprintf(why, len,
                  "plugin ABI %u.%u is not supported: this zinvold provides ABI %d.%d "
@@ -112,9 +119,9 @@ static const char *check_abi(const zv_plugin_descriptor *d, char *why, size_t le
                  ZV_ABI_MINOR);
         return why;
     }
-    if (d->size < DESCRIPTOR_SIZE_1_0) {
+    if (d->size < DESCRIPTOR_SIZE_2_0) {
         snprintf(why, len, "descriptor is %u bytes, ABI %u.%u needs at least %zu: broken plugin",
-                 d->size, d->abi_major, d->abi_minor, (size_t)DESCRIPTOR_SIZE_1_0);
+                 d->size, d->abi_major, d->abi_minor, (size_t)DESCRIPTOR_SIZE_2_0);
         return why;
     }
     return NULL;

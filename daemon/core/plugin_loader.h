@@ -20,7 +20,7 @@ const zv_plugin_descriptor *zv_plugin_open(const char *dir, zv_plugin_kind kind,
                                            char *err, size_t errlen);
 const char *zv_plugin_kind_name(zv_plugin_kind kind);
 /* Whether message m of a format is active with these format_options: the
- * descriptor's message_active (ABI 1.2) when it has one, else 1. */
+ * descriptor's message_active when it has one, else 1. */
 int zv_plugin_message_active(const zv_plugin_descriptor *d, const zv_json *options, int m);
 /* dlclose everything loaded; only at exit, when no instance is left. */
 void zv_plugins_unload_all(void);

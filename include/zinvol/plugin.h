@@ -22,6 +22,20 @@
  * Compatibility rules: members are only appended to the structs below (a
  * minor bump); anything else is a major bump.  Both sides check `size`
  * before reading appended members.
+ *
+ * Changing the ABI: the test abi/snapshot compares this header's layout
+ * (abidw/abidiff from abigail-tools) with tests/abi/zv-abi-MAJOR.MINOR.abi
+ * and fails on any difference.  When you change a struct, a callback's
+ * signature or an enum here (or in model.h / json.h, which this includes):
+ *   1. bump ZV_ABI_MINOR when you only appended members at the end of
+ *      structs that carry a size, else bump ZV_ABI_MAJOR and reset the minor;
+ *   2. record the new layout: cmake --build build --target abi-baseline
+ *      (writes tests/abi/zv-abi-MAJOR.MINOR.abi) and commit it beside the
+ *      older baselines, which stay: the test also checks that a minor only
+ *      appended to the previous minor of the same major;
+ *   3. say in the ABI history below and in README.md ("Plugins") what changed.
+ * A version not yet in tests/abi/released may be re-recorded in place
+ * (step 2 alone) while it is being built; a released one never is.
  */
 #ifndef ZINVOL_PLUGIN_H
 #define ZINVOL_PLUGIN_H
@@ -35,9 +49,12 @@
 extern "C" {
 #endif
 
-#define ZV_ABI_MAJOR 1
-/* 1.1: zv_host.http_route_limit; 1.2: zv_plugin_descriptor.message_active */
-#define ZV_ABI_MINOR 3
+/* ABI history: 1.0 first; 1.1 zv_host.http_route_limit; 1.2
+ * zv_plugin_descriptor.message_active; 1.3 zv_host.staged_total; 2.0
+ * (this header) refuses every 1.x plugin.  Changing the ABI: see
+ * "Changing the ABI" above. */
+#define ZV_ABI_MAJOR 2
+#define ZV_ABI_MINOR 0
 #define ZV_PLUGIN_SYMBOL "zv_plugin"
 
 #if defined(__GNUC__)
@@ -243,13 +260,11 @@ typedef struct zv_host {
     /* State directory private to this instance (created on demand). */
     const char *(*state_dir)(zv_ctx *ctx);
 
-    /* ---- ABI 1.1 (check size before use) ---- */
     /* The route registered with http_route takes bodies of at most max_body
      * bytes: the listener refuses larger ones (413) before reading them
      * (it cannot go above http.limits.max_body_size).  -1: no such route. */
     int (*http_route_limit)(zv_ctx *ctx, const char *path, size_t max_body);
 
-    /* ---- ABI 1.3 (check size before use) ---- */
     /* Sources: how many (record, destination) pairs this instance's emits
      * have staged since the daemon started: one record routed to three
      * destinations counts three.  A source takes the difference over one
@@ -260,6 +275,7 @@ typedef struct zv_host {
      * unit of this callback), e.g. when one emit of a page failed.  Nothing
      * when none is open. */
     void (*rollback)(zv_ctx *ctx);
+    /* ---- members appended after 2.0: check with ZV_HOST_HAS before use ---- */
 } zv_host;
 
 /* 1 when the host table h has member m (appended in a later minor). */
@@ -354,6 +370,8 @@ typedef struct zv_transport_ops {
 /* ---- the descriptor ---------------------------------------------------- */
 
 typedef struct zv_plugin_descriptor {
+    /* Frozen for every ABI version, past and future: the core reads these
+     * three before anything else to refuse a plugin of another major. */
     uint32_t abi_major; /* must equal the core's ZV_ABI_MAJOR */
     uint32_t abi_minor; /* must not exceed the core's ZV_ABI_MINOR */
     uint32_t size;      /* sizeof(zv_plugin_descriptor) as the plugin saw it */
@@ -370,14 +388,13 @@ typedef struct zv_plugin_descriptor {
     const zv_format_ops *format;       /* kind == ZV_PLUGIN_FORMAT */
     const zv_transport_ops *transport; /* kind == ZV_PLUGIN_TRANSPORT */
 
-    /* ---- ABI 1.2 ---- */
     /* Formats, optional: whether an instance with these options can ever
      * produce messages[message] (1) or never does (0), e.g. an iJw-only
      * instance never sends WMO305.  options is the destination's
      * format_options object as configured (NULL when absent; defaults not
      * applied).  A pure function of the options: the core calls it without
-     * an instance (catalogue checks, the audit report).  NULL, or a plugin
-     * of ABI 1.0 or 1.1: every message is active.  Read it with
+     * an instance (catalogue checks, the audit report).  NULL: every
+     * message is active.  Read it with
      * zv_plugin_message_active() in the core. */
     int (*message_active)(const zv_json *options, int message);
 } zv_plugin_descriptor;

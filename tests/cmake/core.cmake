@@ -1,7 +1,7 @@
 # Core tests: plugin fixtures (built into build/test-plugins, not installed)
 # and the daemon integration scripts.
 set(ZV_TEST_PLUGIN_DIR ${CMAKE_BINARY_DIR}/test-plugins)
-foreach(p good_transport wrong_abi no_descriptor short_descriptor)
+foreach(p good_transport wrong_abi abi1_plugin no_descriptor short_descriptor)
   add_library(out_${p} MODULE ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/plugins/${p}.c)
   set_target_properties(out_${p} PROPERTIES PREFIX "" LIBRARY_OUTPUT_DIRECTORY ${ZV_TEST_PLUGIN_DIR})
   target_include_directories(out_${p} PRIVATE ${CMAKE_SOURCE_DIR}/include)

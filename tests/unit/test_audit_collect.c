@@ -109,7 +109,7 @@ START_TEST(collect_from_config_and_store)
     const zv_audit_input *in = zv_audit_collected_input(col);
     ck_assert_uint_eq(in->ndests, 2);
     /* A Jeugdwet-only ijw destination (standard jw by default): only the
-     * messages it really receives (ABI 1.2 message_active). */
+     * messages it really receives (message_active). */
     ck_assert_uint_eq(in->dests[0].nmsgs, 3);
     ck_assert_str_eq(in->dests[0].msgs[0].message, "JW305");
     ck_assert_str_eq(in->dests[0].msgs[1].message, "JW307");

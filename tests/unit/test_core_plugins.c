@@ -1,4 +1,4 @@
-/* Plugin loading: a good plugin, a wrong ABI, no descriptor, a short
+/* Plugin loading: a good plugin, a wrong ABI, an ABI-1 plugin, no descriptor, a short
  * descriptor, a file that is not a shared object, a missing file. */
 #include <check.h>
 #include <stdio.h>
@@ -37,6 +37,22 @@ START_TEST(wrong_abi_refused)
              "plugin ABI %d.0 is not supported: this zinvold provides ABI %d.%d", ZV_ABI_MAJOR + 1,
              ZV_ABI_MAJOR, ZV_ABI_MINOR);
     ck_assert_msg(strstr(err, "out_wrong_abi.so: ") && strstr(err, want), "%s", err);
+}
+END_TEST
+
+/* A plugin built for ABI 1 (fixture abi1_plugin.c carries a 1.2
+ * descriptor) is refused, and the message says it is ABI 1 and what to do. */
+START_TEST(abi1_plugin_refused)
+{
+    char err[1024] = "";
+    ck_assert_ptr_null(zv_plugin_open(dir(), ZV_PLUGIN_TRANSPORT, "abi1_plugin", err, sizeof(err)));
+    char want[160];
+    snprintf(want, sizeof(want),
+             "plugin built for zinvol plugin ABI 1 (1.2), which this zinvold no longer loads: "
+             "it provides ABI %d.%d",
+             ZV_ABI_MAJOR, ZV_ABI_MINOR);
+    ck_assert_msg(strstr(err, "out_abi1_plugin.so: ") && strstr(err, want), "%s", err);
+    ck_assert_msg(strstr(err, "rebuild the plugin against this version's headers"), "%s", err);
 }
 END_TEST
 
@@ -83,6 +99,7 @@ int main(void)
     TCase *tc = tcase_create("loader");
     tcase_add_test(tc, good_plugin_loads);
     tcase_add_test(tc, wrong_abi_refused);
+    tcase_add_test(tc, abi1_plugin_refused);
     tcase_add_test(tc, missing_descriptor_refused);
     tcase_add_test(tc, short_descriptor_refused);
     tcase_add_test(tc, not_a_shared_object_refused);
