@@ -55,7 +55,7 @@ conf good "$work/plugins"
 conf bad "$work/plugins2"
 "$prefix/bin/zinvold" --check-config "$work/good.conf" >/dev/null || fail "own plugin refused"
 if "$prefix/bin/zinvold" --check-config "$work/bad.conf" 2>"$work/bad.err"; then fail "ABI 99 accepted"; fi
-grep -Eq "out_mine.so: plugin ABI 99\.[0-9]+ is not supported: this zinvold provides ABI 1" "$work/bad.err" \
+grep -Eq "out_mine.so: plugin ABI 99\.[0-9]+ is not supported: this zinvold provides ABI 2" "$work/bad.err" \
   || fail "unclear refusal: $(cat "$work/bad.err")"
 
 # The bundled default configuration validates (plugins from the build).
