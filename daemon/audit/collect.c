@@ -94,21 +94,19 @@ static int collect_dest(zv_audit_collected *c, const zv_config *cfg, size_t d, z
     char err[512], path[128];
     const zv_plugin_descriptor *desc =
         zv_plugin_open(cfg->plugin_dir, ZV_PLUGIN_FORMAT, dc->format, err, sizeof(err));
-    if (!desc || !desc->format || !desc->format->messages) {
+    if (!desc || !zv_plugin_nmessages(desc)) {
         zv_path_key(path, sizeof(path), dc->path, "format");
         zv_errors_add(errs, cfg->file, path, "%s", desc ? "plugin declares no messages" : err);
         return -1;
     }
-    size_t n = 0;
-    while (desc->format->messages[n].name)
-        n++;
+    size_t n = zv_plugin_nmessages(desc);
     c->msgs[d] = calloc(n ? n : 1, sizeof(zv_audit_msg));
     if (!c->msgs[d]) return -1;
     int rc = 0;
     for (size_t m = 0; m < n; m++) {
-        /* Only what this destination really receives (ABI 1.2). */
+        /* Only what this destination really receives. */
         if (!zv_plugin_message_active(desc, dc->format_options, (int)m)) continue;
-        const zv_message_decl *decl = &desc->format->messages[m];
+        const zv_message_decl *decl = zv_plugin_message(desc, m);
         zv_catalogue *cat = load_catalogue(cfg, dc, decl, errs);
         if (!cat) {
             rc = -1;

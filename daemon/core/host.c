@@ -8,6 +8,7 @@
 #include "admin/metrics.h"
 #include "delivery/delivery.h"
 #include "log.h"
+#include "abi_check.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -244,7 +245,15 @@ static void h_drained(zv_ctx *ctx)
 static int h_emit(zv_ctx *ctx, const zv_item *item)
 {
     int64_t t0 = zv_mono_ns();
-    int r = zv_pipeline_emit(ctx, item);
+    zv_item it;
+    zv_item_field *copy;
+    char why[160];
+    if (zv_abi_item(item, &it, &copy, why, sizeof(why)) < 0) {
+        zv_log(ZV_LOG_ERROR, ctx->component, "emit refused: %s", why);
+        return -1;
+    }
+    int r = zv_pipeline_emit(ctx, &it);
+    free(copy);
     ctx->rt->emit_ns += zv_mono_ns() - t0;
     return r;
 }

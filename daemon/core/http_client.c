@@ -5,6 +5,7 @@
  * call it back, and completed transfers are reported from the loop.
  */
 #include "http_client.h"
+#include "abi_check.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -51,7 +52,8 @@ static void check_done(zv_http_client *c);
 
 static void finish(zv_http_client *c, xfer *x, CURLcode rc)
 {
-    zv_http_response r = {.status = 0, .retry_after_s = x->retry_after_s};
+    zv_http_response r = {ZV_SIZED(zv_http_response), .status = 0,
+                          .retry_after_s = x->retry_after_s};
     long code = 0;
     char *ctype = NULL;
     if (rc == CURLE_OK) {
@@ -238,7 +240,8 @@ void zv_http_client_free(zv_http_client *c)
         xfer *x = c->list;
         c->list = x->next;
         curl_multi_remove_handle(c->multi, x->easy);
-        zv_http_response r = {.status = 0, .error = "cancelled", .body = "", .retry_after_s = -1};
+        zv_http_response r = {ZV_SIZED(zv_http_response), .status = 0, .error = "cancelled",
+                              .body = "", .retry_after_s = -1};
         x->cb(&r, x->arg);
         curl_easy_cleanup(x->easy);
         curl_slist_free_all(x->headers);
@@ -296,7 +299,8 @@ static int setup_easy(xfer *x, const zv_http_request *req)
     x->headers = curl_slist_append(x->headers, "Expect:");
     for (size_t i = 0; i < req->nheaders; i++) {
         char *h = NULL;
-        if (asprintf(&h, "%s: %s", req->headers[i].name, req->headers[i].value) < 0) return -1;
+        const zv_http_header *hd = ZV_AT(zv_http_header, req->headers, req->header_size, i);
+        if (asprintf(&h, "%s: %s", hd->name, hd->value) < 0) return -1;
         struct curl_slist *n = curl_slist_append(x->headers, h);
         free(h);
         if (!n) return -1;
@@ -308,7 +312,9 @@ static int setup_easy(xfer *x, const zv_http_request *req)
 
 int zv_http_client_request(zv_http_client *c, const zv_http_request *req, zv_http_cb cb, void *arg)
 {
-    if (!c || !req || !req->url || !cb) return -1;
+    char why[160];
+    if (!c || !req || !cb || zv_abi_http_request_problem(req, why, sizeof(why)) || !req->url)
+        return -1;
     if (strncasecmp(req->url, "http://", 7) != 0 && strncasecmp(req->url, "https://", 8) != 0)
         return -1;
     xfer *x = calloc(1, sizeof(*x));

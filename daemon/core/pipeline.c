@@ -8,6 +8,7 @@
  * Every failure on the way is kept: mapping and minimiser failures and
  * rule violations go to quarantine with the field and reason.
  */
+#include "core/plugin_loader.h"
 #include "runtime_int.h"
 #include "admin/metrics.h"
 #include "delivery/delivery.h"
@@ -92,7 +93,7 @@ static int route_record(zv_runtime *rt, const zv_record *rec, const char *only)
             snprintf(reason, sizeof(reason),
                      "the format classified the record as %s, which is "
                      "not active with this destination's format_options",
-                     d->fmt.desc->format->messages[m].name);
+                     zv_plugin_message(d->fmt.desc, (size_t)m)->name);
             if (zv_pipeline_quarantine(rt, rec, "format", d->conf->name, NULL, NULL, reason) < 0)
                 return -1;
             continue;

@@ -73,22 +73,67 @@ int zv_plugin_message_active(const zv_plugin_descriptor *d, const zv_json *optio
     return d->message_active(options, m) != 0;
 }
 
-static const char *check_ops(const zv_plugin_descriptor *d)
+/* The least each ops table and array element of ABI 2.0 provides. */
+#define MIN_SIZE(type, last) (offsetof(type, last) + sizeof(((type *)0)->last))
+#define SOURCE_OPS_2_0 MIN_SIZE(zv_source_ops, stop)
+#define FORMAT_OPS_2_0 MIN_SIZE(zv_format_ops, interpret)
+#define TRANSPORT_OPS_2_0 MIN_SIZE(zv_transport_ops, send)
+#define MESSAGE_DECL_2_0 MIN_SIZE(zv_message_decl, description)
+
+size_t zv_plugin_nmessages(const zv_plugin_descriptor *d)
+{
+    return d && d->format ? d->format->nmessages : 0;
+}
+
+const zv_message_decl *zv_plugin_message(const zv_plugin_descriptor *d, size_t m)
+{
+    if (m >= zv_plugin_nmessages(d)) return NULL;
+    return ZV_AT(zv_message_decl, d->format->messages, d->format->message_size, m);
+}
+
+static const char *check_format(const zv_format_ops *f, char *why, size_t len)
+{
+    if (f->size < FORMAT_OPS_2_0) {
+        snprintf(why, len, "format ops are %zu bytes, ABI 2.0 needs at least %zu: broken plugin",
+                 f->size, (size_t)FORMAT_OPS_2_0);
+        return why;
+    }
+    if (!f->messages || !f->classify || !f->render)
+        return "format plugin lacks messages, classify() or render()";
+    if (!f->nmessages) return "format plugin declares no message";
+    if (f->message_size < MESSAGE_DECL_2_0) {
+        snprintf(why, len, "format declares messages of %zu bytes, ABI 2.0 needs at least %zu",
+                 f->message_size, (size_t)MESSAGE_DECL_2_0);
+        return why;
+    }
+    for (size_t m = 0; m < f->nmessages; m++)
+        if (!ZV_AT(zv_message_decl, f->messages, f->message_size, m)->name) {
+            snprintf(why, len, "format's message %zu has no name", m);
+            return why;
+        }
+    return NULL;
+}
+
+static const char *check_ops(const zv_plugin_descriptor *d, char *why, size_t len)
 {
     if (!d->name || !*d->name) return "descriptor has no name";
     if (!d->create || !d->destroy) return "descriptor lacks create() or destroy()";
     switch (d->kind) {
     case ZV_PLUGIN_SOURCE:
-        if (!d->source || !d->source->start || !d->source->drain || !d->source->stop)
+        if (!d->source) return "source plugin lacks source ops";
+        if (d->source->size < SOURCE_OPS_2_0)
+            return "source ops too small for ABI 2.0: broken plugin";
+        if (!d->source->start || !d->source->drain || !d->source->stop)
             return "source plugin lacks start(), drain() or stop()";
         break;
     case ZV_PLUGIN_FORMAT:
-        if (!d->format || !d->format->messages || !d->format->classify || !d->format->render)
-            return "format plugin lacks messages, classify() or render()";
-        if (!d->format->messages[0].name) return "format plugin declares no message";
-        break;
+        if (!d->format) return "format plugin lacks format ops";
+        return check_format(d->format, why, len);
     case ZV_PLUGIN_TRANSPORT:
-        if (!d->transport || !d->transport->send) return "transport plugin lacks send()";
+        if (!d->transport) return "transport plugin lacks transport ops";
+        if (d->transport->size < TRANSPORT_OPS_2_0)
+            return "transport ops too small for ABI 2.0: broken plugin";
+        if (!d->transport->send) return "transport plugin lacks send()";
         break;
     default:
         return "descriptor has an unknown plugin kind";
@@ -154,7 +199,7 @@ const zv_plugin_descriptor *zv_plugin_open_file(const char *path, zv_plugin_kind
     if (!d)
         problem = "exports no '" ZV_PLUGIN_SYMBOL "' descriptor: not a zinvol plugin";
     else if (!(problem = check_abi(d, why, sizeof(why))))
-        problem = check_ops(d);
+        problem = check_ops(d, why, sizeof(why));
     if (!problem && d->kind != expect) {
         snprintf(why, sizeof(why), "is a %s plugin, expected a %s plugin",
                  zv_plugin_kind_name(d->kind), zv_plugin_kind_name(expect));

@@ -22,6 +22,11 @@ const char *zv_plugin_kind_name(zv_plugin_kind kind);
 /* Whether message m of a format is active with these format_options: the
  * descriptor's message_active when it has one, else 1. */
 int zv_plugin_message_active(const zv_plugin_descriptor *d, const zv_json *options, int m);
+/* A format's messages (ABI 2: count + element size, read with ZV_AT).
+ * zv_plugin_message is NULL past the end; the declaration is the plugin's
+ * static data, valid while it is loaded. */
+size_t zv_plugin_nmessages(const zv_plugin_descriptor *d);
+const zv_message_decl *zv_plugin_message(const zv_plugin_descriptor *d, size_t m);
 /* dlclose everything loaded; only at exit, when no instance is left. */
 void zv_plugins_unload_all(void);
 

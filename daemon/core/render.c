@@ -12,6 +12,8 @@
  * when every record of a unit fails on its own is the failure taken as the
  * format's (a broken state file, ...): the unit stays staged for the next try.
  */
+#include "core/abi_check.h"
+#include "core/plugin_loader.h"
 #include "runtime_int.h"
 #include "render_clients.h"
 #include "delivery/delivery.h"
@@ -59,6 +61,12 @@ typedef struct staged_list {
 
 int zv_render_add_payload(zv_render_out *out, const zv_payload_spec *p)
 {
+    char why[160];
+    if (zv_abi_payload_problem(p, why, sizeof(why))) {
+        zv_log(ZV_LOG_ERROR, out->component, "payload refused: %s", why);
+        out->bad = 1;
+        return -1;
+    }
     if (!p->data || !p->idem_key || !*p->idem_key || !p->nrecords) {
         zv_log(ZV_LOG_ERROR, out->component, "payload without data, key or records refused");
         out->bad = 1;
@@ -198,7 +206,7 @@ static char *fields_json(const zv_dest_rt *d, int m, const zv_batch *b, const st
 static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch *b,
                             zv_render_out *out)
 {
-    const char *msg = d->fmt.desc->format->messages[m].name;
+    const char *msg = zv_plugin_message(d->fmt.desc, (size_t)m)->name;
     for (size_t i = 0; i < out->np; i++) {
         struct payload *q = &out->p[i];
         char *fj = fields_json(d, m, b, q);
@@ -233,7 +241,7 @@ static int render_try(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, s
     if (!rv) return TRY_STORE;
     for (size_t i = 0; i < n; i++)
         rv[i] = recs[i]->rec;
-    zv_batch b = {d->conf->name, batch_id, m, zv_now(), n, rv};
+    zv_batch b = {ZV_SIZED(zv_batch), d->conf->name, batch_id, m, zv_now(), n, rv};
     zv_render_out out = {.rt = rt, .dest = d, .batch = &b, .component = d->fmt.ctx->component};
     out.rejected = calloc(n, 1);
     int rc = TRY_STORE;

@@ -168,16 +168,14 @@ static void build_dest(zv_runtime *rt, zv_dest_rt *d, const zv_dest_conf *c, zv_
                   path, optpath, errs);
     build_match(rt, d, errs);
     if (!fmt_ok) return;
-    const zv_message_decl *msgs = d->fmt.desc->format->messages;
-    while (msgs[d->nmsg].name)
-        d->nmsg++;
+    d->nmsg = zv_plugin_nmessages(d->fmt.desc);
     d->cats = calloc(d->nmsg, sizeof(*d->cats));
     d->mins = calloc(d->nmsg, sizeof(*d->mins));
     if (!d->cats || !d->mins) return;
     for (size_t m = 0; m < d->nmsg; m++) {
         /* A message this destination never receives needs no catalogue. */
         if (!zv_plugin_message_active(d->fmt.desc, c->format_options, (int)m)) continue;
-        d->cats[m] = load_catalogue(rt, c, &msgs[m], errs);
+        d->cats[m] = load_catalogue(rt, c, zv_plugin_message(d->fmt.desc, m), errs);
         if (d->cats[m]) d->mins[m] = zv_minimiser_new(d->cats[m], c->policy.threshold);
     }
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <zinvol/util.h>
 
+#include "core/abi_check.h"
 #include "core/log.h"
 
 #define PRUNE_BATCH 500
@@ -179,7 +180,8 @@ static void interpret_answer(zv_sending *s, const zv_send_result *r)
     dest *d = s->d;
     if (!d->fmt || !d->fmt->desc || !d->fmt->desc->format || !d->fmt->desc->format->interpret)
         return;
-    zv_answer a = {.status = r->http_status,
+    zv_answer a = {ZV_SIZED(zv_answer),
+                   .status = r->http_status,
                    .content_type = r->answer_type,
                    .body = r->answer ? r->answer : "",
                    .len = r->answer ? r->answer_len : 0,
@@ -218,6 +220,15 @@ static void on_sent(const zv_send_result *r, void *arg)
         if (s->recorded) zv_engine_sending_free(s);
         return;
     }
+    char why[160];
+    if (zv_abi_send_result_problem(r, why, sizeof(why))) {
+        /* Nothing in it can be trusted: try again, and say why. */
+        s->status = ZV_SEND_RETRY;
+        s->detail = zv_strdup0(why);
+        s->retry_after_s = -1;
+        queue_outcome(s);
+        return;
+    }
     s->status = r->status;
     s->http_status = r->http_status;
     s->detail = zv_strdup0(r->detail);
@@ -243,13 +254,10 @@ static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
 static void start_send(dest *d, zv_sending *s)
 {
     zv_delivery_engine *e = d->e;
-    zv_delivery dl = {.destination = d->name,
-                      .idem_key = s->idem_key,
-                      .payload = s->payload,
-                      .len = s->len,
-                      .content_type = s->content_type,
-                      .extension = s->extension,
-                      .attempt = s->attempt};
+    zv_delivery dl = {
+        ZV_SIZED(zv_delivery),     .destination = d->name, .idem_key = s->idem_key,
+        .payload = s->payload,     .len = s->len,          .content_type = s->content_type,
+        .extension = s->extension, .attempt = s->attempt};
     d->inflight++;
     d->m.sent++;
     s->started_ms = zv_now_ms();

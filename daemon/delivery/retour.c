@@ -41,7 +41,7 @@ int zv_delivery_retour_ex(zv_store *s, const char *destination, const zv_instanc
     }
     zv_verdict_out v;
     zv_verdict_out_init(&v);
-    zv_answer a = {.status = 0, .body = body, .len = len};
+    zv_answer a = {ZV_SIZED(zv_answer), .status = 0, .body = body, .len = len};
     if (fmt->desc->format->interpret(fmt->state, &a, &v) < 0) {
         snprintf(err, errlen, "%s: the %s format could not read this retour message", destination,
                  fmt->desc->name);

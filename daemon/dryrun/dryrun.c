@@ -4,6 +4,7 @@
  * created with a host table whose render results are printed instead of
  * queued, sources and transports never created.  No store is opened.
  */
+#include "core/plugin_loader.h"
 #include "dryrun.h"
 #include "dryrun_int.h"
 #include "core/log.h"
@@ -105,7 +106,7 @@ static int route(dry_run *dr, const zv_record *rec, size_t row)
                     d->conf->name, field, field[0] ? ": " : "", reason);
             continue;
         }
-        fprintf(out, "  -> %s %s:", d->conf->name, d->fmt.desc->format->messages[m].name);
+        fprintf(out, "  -> %s %s:", d->conf->name, zv_plugin_message(d->fmt.desc, (size_t)m)->name);
         print_minimised(out, rec, min);
         if (stage(&dr->msgs[i][m], min, row) < 0) {
             zv_record_free(min);

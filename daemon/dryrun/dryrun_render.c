@@ -4,6 +4,7 @@
  * (BSNs masked) instead of queued, rejected records are reported as the
  * quarantine entries they would become.
  */
+#include "core/plugin_loader.h"
 #include "dryrun_int.h"
 
 #include <stdlib.h>
@@ -93,7 +94,7 @@ static int render(dry_run *dr, zv_dest_rt *d, int m, const dry_staged *const *re
     if (!rv || !rejected) goto done;
     for (size_t i = 0; i < n; i++)
         rv[i] = recs[i]->rec;
-    zv_batch b = {d->conf->name, "dry-run", m, zv_now(), n, rv};
+    zv_batch b = {ZV_SIZED(zv_batch), d->conf->name, "dry-run", m, zv_now(), n, rv};
     dry_out out = {dr, d, &b, recs, rejected, 0, 0, quiet};
     d->fmt.ctx->last_error[0] = '\0';
     rc = d->fmt.desc->format->render(d->fmt.state, &b, (zv_render_out *)&out) != 0 || out.bad
@@ -131,7 +132,7 @@ void zv_dry_render_all(dry_run *dr)
             dry_msg *q = &dr->msgs[i][m];
             if (!q->n) continue;
             fprintf(dr->out, "\n== %s: %s, %zu records\n", d->conf->name,
-                    d->fmt.desc->format->messages[m].name, q->n);
+                    zv_plugin_message(d->fmt.desc, (size_t)m)->name, q->n);
             const dry_staged **recs = malloc(q->n * sizeof(*recs));
             if (!recs) {
                 dr->failed = 1;

@@ -94,8 +94,10 @@ zv_item *zv_item_from_json(const char *json, size_t len)
         pi->fields[i].value = copy(&pool, v, sl);
         pi->fields[i].len = sl;
     }
+    pi->item.size = sizeof(pi->item);
     pi->item.fields = pi->fields;
     pi->item.nfields = n;
+    pi->item.field_size = sizeof(pi->fields[0]);
     zv_json_free(doc);
     return &pi->item;
 }
@@ -219,8 +221,10 @@ int zv_item_text_check(const zv_item *item, zv_item **fixed)
         pi->fields[k].value = spell_into(&pool, f->value, f->len, &pi->fields[k].len);
         k++;
     }
+    pi->item.size = sizeof(pi->item);
     pi->item.fields = pi->fields;
     pi->item.nfields = n;
+    pi->item.field_size = sizeof(pi->fields[0]);
     *fixed = &pi->item;
     return 1;
 }

@@ -262,7 +262,7 @@ int zv_mapping_record_id(const zv_mapping *m, const zv_item *item, char *out, si
         int k = zv_map_path_find(m, f->path, strlen(f->path));
         if (k >= 0 && !slots[k].v) slots[k] = (slot){f->value, f->len};
     }
-    zv_item none = {item->type, NULL, NULL, 0};
+    zv_item none = {ZV_SIZED(zv_item), item->type, NULL, NULL, 0, sizeof(zv_item_field)};
     int rc = record_id(m, &none, slots, out, outlen, NULL);
     if (slots != stack_slots) free(slots);
     /* record_id() falls back to a hash when no part is present; a part with

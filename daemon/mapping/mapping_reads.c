@@ -40,7 +40,8 @@ char *zv_mapping_item_json(const zv_mapping *m, const zv_item *item)
     size_t n = 0;
     for (size_t i = 0; i < item->nfields; i++)
         if (mark[i]) kept[n++] = item->fields[i];
-    zv_item pruned = {item->type, item->record_id, kept, n};
+    zv_item pruned = {ZV_SIZED(zv_item),    item->type, item->record_id, kept, n,
+                      sizeof(zv_item_field)};
     out = zv_item_to_json(&pruned);
 done:
     zv_sel_item_free(&ix);

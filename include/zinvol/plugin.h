@@ -20,8 +20,22 @@
  * the host table handed to create().  All callbacks run on the loop thread.
  *
  * Compatibility rules: members are only appended to the structs below (a
- * minor bump); anything else is a major bump.  Both sides check `size`
- * before reading appended members.
+ * minor bump); anything else is a major bump.  A plugin's minor is never
+ * newer than the core's (the loader refuses it), so:
+ *   - every struct that may grow starts with `size_t size` (the host table
+ *     and the descriptor: `uint32_t size`), set by whoever fills it to
+ *     sizeof as it was compiled (ZV_SIZED below);
+ *   - the core checks the size of every struct a plugin hands it and reads
+ *     members appended after the plugin's minor only when the size covers
+ *     them (ZV_HAS); a struct the core hands a plugin is always the core's
+ *     own, so it has every member the plugin knows;
+ *   - an array crossing the ABI travels as pointer + count + element size,
+ *     and is read with ZV_AT, so appending a member to its element type does
+ *     not change where element i starts;
+ *   - a struct that will never grow says "Frozen" next to it.
+ *
+ * Pointers: next to every pointer below is who owns it and how long it is
+ * valid.  "Borrowed for the call" means the receiver copies what it keeps.
  *
  * Changing the ABI: the test abi/snapshot compares this header's layout
  * (abidw/abidiff from abigail-tools) with tests/abi/zv-abi-MAJOR.MINOR.abi
@@ -115,16 +129,37 @@ typedef enum zv_log_level {
 typedef void (*zv_timer_cb)(void *arg);
 typedef void (*zv_fd_cb)(int fd, int what, void *arg);
 
+/* Set a sized struct's size in an initialiser: {ZV_SIZED(zv_delivery), ...}. */
+#define ZV_SIZED(type) .size = sizeof(type)
+/* 1 when the sized struct *p, of type `type`, was filled by someone who
+ * knew member m (it was appended in a later minor than the filler's). */
+#define ZV_HAS(p, type, m) ((p)->size >= offsetof(type, m) + sizeof(((type *)0)->m))
+/* Element i of an array crossing the ABI, whose elements are elem_size
+ * bytes apart (the sender's sizeof, which may exceed this header's). */
+#define ZV_AT(type, base, elem_size, i)                                                            \
+    ((const type *)(const void *)((const char *)(base) + (size_t)(i) * (elem_size)))
+/* Elements of a true array (not a pointer), for the count member:
+ * .headers = h, .nheaders = ZV_COUNT(h), .header_size = sizeof h[0]. */
+#define ZV_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* The three members describing a format's static messages array. */
+#define ZV_MESSAGES(a) .messages = (a), .nmessages = ZV_COUNT(a), .message_size = sizeof((a)[0])
+
+/* Frozen (an HTTP header is a name and a value; it will not grow), but
+ * still sent with an element size, like every array. */
 typedef struct zv_http_header {
-    const char *name;
-    const char *value;
+    const char *name;  /* borrowed for the call that receives the array */
+    const char *value; /* borrowed for the call that receives the array */
 } zv_http_header;
 
+/* Filled by the plugin; the host copies everything it needs during
+ * http_request(), so every pointer here is borrowed for that call only. */
 typedef struct zv_http_request {
-    const char *method; /* "GET", "POST", ... */
+    size_t size;        /* sizeof(zv_http_request) as the plugin compiled it */
+    const char *method; /* "GET", "POST", ...; NULL: GET */
     const char *url;
-    const zv_http_header *headers;
+    const zv_http_header *headers; /* nheaders elements, header_size bytes apart */
     size_t nheaders;
+    size_t header_size; /* sizeof(zv_http_header) as the plugin compiled it */
     const void *body;
     size_t body_len;
     long timeout_ms;       /* 0: 30 s */
@@ -135,13 +170,16 @@ typedef struct zv_http_request {
     size_t max_response; /* 0: 64 MiB */
 } zv_http_request;
 
+/* Filled by the host and handed to zv_http_cb; it and everything it
+ * points to are owned by the host and valid only during that call. */
 typedef struct zv_http_response {
+    size_t size;       /* sizeof(zv_http_response) of the core */
     int status;        /* HTTP status; 0 when no response arrived */
-    const char *error; /* transport error text when status is 0 */
-    const char *body;  /* NUL-terminated for convenience */
+    const char *error; /* transport error text when status is 0, else NULL */
+    const char *body;  /* NUL-terminated for convenience; never NULL */
     size_t body_len;
-    const char *content_type;
-    long retry_after_s; /* from Retry-After, -1 if absent */
+    const char *content_type; /* NULL when the response had none */
+    long retry_after_s;       /* from Retry-After, -1 if absent */
 } zv_http_response;
 
 /* Called exactly once, on the loop; resp is valid only during the call. */
@@ -151,18 +189,22 @@ typedef struct zv_http_exchange zv_http_exchange; /* an incoming request */
 typedef void (*zv_route_cb)(zv_http_exchange *ex, void *arg);
 
 /* A raw item from a source, before mapping.  Paths are the source's own:
- * JSON pointers for JSON, column names for CSV, element paths for FHIR. */
+ * JSON pointers for JSON, column names for CSV, element paths for FHIR.
+ * Filled by the source and handed to emit(); the core copies what it keeps,
+ * so every pointer is borrowed for the emit() call only. */
 typedef struct zv_item_field {
     const char *path;
-    const char *value;
+    const char *value; /* len bytes, not necessarily NUL-terminated */
     size_t len;
 } zv_item_field;
 
 typedef struct zv_item {
+    size_t size;           /* sizeof(zv_item) as the source compiled it */
     const char *type;      /* e.g. "Patient", a file's base name; may be NULL */
     const char *record_id; /* id at the source; NULL: the core derives one */
-    const zv_item_field *fields;
+    const zv_item_field *fields; /* nfields elements, field_size bytes apart */
     size_t nfields;
+    size_t field_size; /* sizeof(zv_item_field) as the source compiled it */
 } zv_item;
 
 /* Reserved item path: a source that could not read a record (a CSV row
@@ -180,19 +222,28 @@ typedef struct zv_item {
 typedef struct zv_render_out zv_render_out;
 typedef struct zv_verdict_out zv_verdict_out;
 
+/* Filled by a format and handed to add_payload(), which copies all of it:
+ * every pointer is borrowed for that call only. */
 typedef struct zv_payload_spec {
+    size_t size; /* sizeof(zv_payload_spec) as the format compiled it */
     const void *data;
     size_t len;
     const char *content_type;
     const char *idem_key;  /* unique per destination, e.g. BerichtIdentificatie */
     const char *extension; /* for file names: "xml", "json" */
-    const size_t *records; /* indexes into the batch this payload carries */
+    /* Indexes into the batch this payload carries: nrecords of them (an
+     * array of size_t, whose element never changes). */
+    const size_t *records;
     size_t nrecords;
-    /* Per carried record, the key the format's interpret() will use in its
-     * verdicts (e.g. "<bsn>/<besluitnummer>"); NULL: no per-record verdicts. */
+    /* Per carried record (nrecords of them, parallel to records), the key
+     * the format's interpret() will use in its verdicts (e.g.
+     * "<bsn>/<besluitnummer>"); NULL: no per-record verdicts. */
     const char *const *record_keys;
 } zv_payload_spec;
 
+/* The host table: owned by the core, valid from create() until destroy()
+ * returns (keep the pointer, never copy the table).  Every zv_ctx pointer
+ * is the one create() got; it is valid for the same time. */
 typedef struct zv_host {
     uint32_t size; /* sizeof(zv_host) of the core */
     uint32_t abi_major, abi_minor;
@@ -201,17 +252,23 @@ typedef struct zv_host {
         __attribute__((format(printf, 3, 4)));
 
     /* The instance's own options, validated against the plugin's table.
-     * Absent optional options without default: NULL / 0 / NULL. */
+     * Absent optional options without default: NULL / 0 / NULL.  Returned
+     * strings and JSON are owned by the core and valid until destroy(). */
     const char *(*cfg_str)(zv_ctx *ctx, const char *name);
     int64_t (*cfg_int)(zv_ctx *ctx, const char *name);
     int (*cfg_bool)(zv_ctx *ctx, const char *name);
     double (*cfg_number)(zv_ctx *ctx, const char *name);
     const zv_json *(*cfg_json)(zv_ctx *ctx, const char *name);
-    const char *(*instance_name)(zv_ctx *ctx);
+    const char *(*instance_name)(zv_ctx *ctx); /* core's, valid until destroy() */
     /* Organisation-wide settings: "agb", "name", "retention" (how long
-     * delivered data is kept, in seconds as decimal text). */
+     * delivered data is kept, in seconds as decimal text).  Owned by the
+     * core; "agb" and "name" are valid until destroy(), "retention" until
+     * the next org() call of this instance; NULL for an unknown key. */
     const char *(*org)(zv_ctx *ctx, const char *key);
 
+    /* Timers and fd watches: the handle belongs to the plugin, which frees
+     * it with timer_free / unwatch_fd (before or in destroy()); arg is the
+     * plugin's and is only passed back. */
     zv_timer *(*timer_new)(zv_ctx *ctx, zv_timer_cb cb, void *arg);
     void (*timer_arm)(zv_timer *t, uint64_t ms);
     void (*timer_cancel)(zv_timer *t);
@@ -223,7 +280,11 @@ typedef struct zv_host {
     /* Asynchronous HTTP(S) through the core's libcurl multi handle. */
     int (*http_request)(zv_ctx *ctx, const zv_http_request *req, zv_http_cb cb, void *arg);
 
-    /* Routes on the daemon's HTTP listener, e.g. "/webhook/ons". */
+    /* Routes on the daemon's HTTP listener, e.g. "/webhook/ons" (path is
+     * copied).  An exchange handed to the route callback is owned by the
+     * core until the plugin calls ex_reply() exactly once (now or later, on
+     * the loop), which frees it; what ex_method/ex_header/ex_body return is
+     * the core's and valid until then. */
     int (*http_route)(zv_ctx *ctx, const char *path, zv_route_cb cb, void *arg);
     const char *(*ex_method)(zv_http_exchange *ex);
     const char *(*ex_header)(zv_http_exchange *ex, const char *name);
@@ -231,9 +292,11 @@ typedef struct zv_host {
     void (*ex_reply)(zv_http_exchange *ex, int status, const char *content_type, const void *body,
                      size_t len);
 
-    /* Sources: hand an item to the mapping layer.  Returns ZV_EMIT_* or a
-     * negative value when it could not be kept (store failure): then the
-     * source must not acknowledge and should retry later. */
+    /* Sources: hand an item to the mapping layer (item is borrowed for the
+     * call; its size and field_size are checked: a wrong one is refused
+     * with -1 and a log line).  Returns ZV_EMIT_* or a negative value when
+     * it could not be kept (store failure): then the source must not
+     * acknowledge and should retry later. */
     int (*emit)(zv_ctx *ctx, const zv_item *item);
     /* Make every emit and watermark since the last commit durable (one
      * transaction).  Acknowledge upstream only after this returns 0. */
@@ -242,7 +305,8 @@ typedef struct zv_host {
      * and watermarked since the last commit() is committed whole by
      * commit() or discarded whole by rollback() (appended below); a unit
      * still open when the callback returns is rolled back and logged. */
-    /* Per-source resume points, written in the same transaction as emits. */
+    /* Per-source resume points, written in the same transaction as emits;
+     * key and value are copied; get writes into the plugin's buf. */
     int (*watermark_get)(zv_ctx *ctx, const char *key, char *buf, size_t buflen);
     int (*watermark_set)(zv_ctx *ctx, const char *key, const char *value);
     /* Once mode: the source has handed over everything available now. */
@@ -250,14 +314,17 @@ typedef struct zv_host {
     /* Count an event for metrics ("rejected_signature", ...). */
     void (*count)(zv_ctx *ctx, const char *counter, int64_t delta);
 
-    /* Formats: results of render() and interpret(). */
+    /* Formats: results of render() and interpret().  out is the core's,
+     * valid during that render()/interpret() call; every argument is
+     * copied (p is checked like emit()'s item). */
     int (*add_payload)(zv_render_out *out, const zv_payload_spec *p);
     int (*reject_record)(zv_render_out *out, size_t index, const char *rule, const char *field,
                          const char *reason);
     int (*verdict)(zv_verdict_out *out, const char *record_key, int accepted, const char *codes,
                    const char *reason);
 
-    /* State directory private to this instance (created on demand). */
+    /* State directory private to this instance (created on demand); the
+     * string is the core's, valid until destroy(). */
     const char *(*state_dir)(zv_ctx *ctx);
 
     /* The route registered with http_route takes bodies of at most max_body
@@ -283,7 +350,10 @@ typedef struct zv_host {
 
 /* ---- source plugins ---------------------------------------------------- */
 
+/* The ops tables below are the plugin's (static data), read by the core
+ * while the plugin is loaded; size is sizeof as the plugin compiled it. */
 typedef struct zv_source_ops {
+    size_t size;
     /* Begin watching / listening / polling. */
     int (*start)(void *state);
     /* Once mode: hand over everything available now, then call
@@ -295,32 +365,47 @@ typedef struct zv_source_ops {
 
 /* ---- format plugins ---------------------------------------------------- */
 
+/* An element of zv_format_ops.messages: the plugin's static data, its
+ * strings too. */
 typedef struct zv_message_decl {
     const char *name;      /* "AW35" */
-    const char *catalogue; /* catalogue file, looked up in the catalogue dir */
+    const char *catalogue; /* catalogue file, looked up in the catalogue dir; NULL: none */
     const char *description;
 } zv_message_decl;
 
+/* Filled by the core for render(); it and all it points to (the records
+ * too) are the core's, valid during that render() call only. */
 typedef struct zv_batch {
+    size_t size; /* sizeof(zv_batch) of the core */
     const char *destination;
     const char *batch_id; /* unique per destination, stable across retries */
-    int message;          /* index into the plugin's messages[] */
+    int message;          /* index into the plugin's messages */
     int64_t now;          /* unix time of the batch window's close */
     size_t n;
-    const zv_record *const *records; /* minimised: only fields that may be sent */
+    /* n pointers (an array of pointers: its stride never changes);
+     * minimised: only fields that may be sent. */
+    const zv_record *const *records;
 } zv_batch;
 
+/* Filled by the core for interpret(); it and all it points to are the
+ * core's, valid during that interpret() call only. */
 typedef struct zv_answer {
-    int status; /* HTTP status or 0 for a retour that arrived as a file */
-    const char *content_type;
+    size_t size;              /* sizeof(zv_answer) of the core */
+    int status;               /* HTTP status or 0 for a retour that arrived as a file */
+    const char *content_type; /* NULL: unknown */
     const char *body;
     size_t len;
-    const char *payload; /* the payload the answer is about */
+    const char *payload; /* the payload the answer is about; NULL for a retour file */
     size_t payload_len;
 } zv_answer;
 
 typedef struct zv_format_ops {
-    const zv_message_decl *messages; /* terminated by {NULL} */
+    size_t size;
+    /* nmessages elements, message_size bytes apart (.message_size =
+     * sizeof(zv_message_decl)); read by the core with ZV_AT. */
+    const zv_message_decl *messages;
+    size_t nmessages;
+    size_t message_size;
     /* Which message a record becomes, or -1 when this format does not take it. */
     int (*classify)(void *state, const zv_record *rec);
     /* Render a batch: add_payload() for each message, reject_record() for
@@ -334,7 +419,12 @@ typedef struct zv_format_ops {
 
 /* ---- transport plugins ------------------------------------------------- */
 
+/* Filled by the core for send(): the struct itself is valid during send()
+ * only; the strings and the payload it points to are the core's and stay
+ * valid until the send's callback has been called, so an asynchronous
+ * transport may use them until it calls back without copying. */
 typedef struct zv_delivery {
+    size_t size; /* sizeof(zv_delivery) of the core */
     const char *destination;
     const char *idem_key;
     const void *payload;
@@ -350,7 +440,10 @@ typedef enum zv_send_status {
     ZV_SEND_REJECTED /* permanent: the receiver refused this payload */
 } zv_send_status;
 
+/* Filled by the transport and handed to zv_send_cb: borrowed for that
+ * call (the core copies detail and the answer). */
 typedef struct zv_send_result {
+    size_t size; /* sizeof(zv_send_result) as the transport compiled it */
     zv_send_status status;
     int http_status;    /* 0 when not HTTP */
     const char *detail; /* human-readable reason */
@@ -364,6 +457,7 @@ typedef struct zv_send_result {
 typedef void (*zv_send_cb)(const zv_send_result *res, void *arg);
 
 typedef struct zv_transport_ops {
+    size_t size;
     int (*send)(void *state, const zv_delivery *d, zv_send_cb cb, void *arg);
 } zv_transport_ops;
 
@@ -376,11 +470,15 @@ typedef struct zv_plugin_descriptor {
     uint32_t abi_minor; /* must not exceed the core's ZV_ABI_MINOR */
     uint32_t size;      /* sizeof(zv_plugin_descriptor) as the plugin saw it */
     zv_plugin_kind kind;
+    /* All pointers in the descriptor are the plugin's static data, read by
+     * the core while the plugin is loaded (until exit). */
     const char *name; /* type name used in the config: "iwlz", "http" */
     const char *version;
     const char *description;
     const zv_option *options; /* terminated by {NULL} */
 
+    /* *state is the plugin's: passed back to every op, freed by destroy().
+     * err is the core's buffer of errlen bytes, for the reason of a -1. */
     int (*create)(zv_ctx *ctx, const zv_host *host, void **state, char *err, size_t errlen);
     void (*destroy)(void *state);
 
@@ -396,7 +494,7 @@ typedef struct zv_plugin_descriptor {
      * an instance (catalogue checks, the audit report).  NULL: every
      * message is active.  Read it with
      * zv_plugin_message_active() in the core. */
-    int (*message_active)(const zv_json *options, int message);
+    int (*message_active)(const zv_json *options, int message); /* options borrowed */
 } zv_plugin_descriptor;
 
 #define ZV_DESCRIPTOR_HEAD(kind_, name_)                                                           \

@@ -265,7 +265,8 @@ static int emit(decl_job *j, size_t m, const char *dag)
     }
     if (ijw_doc_dump(j->f, &x, &mem, &size) != 0) goto done;
     snprintf(idem, sizeof(idem), "%s-%s", ijw_msg_prefix(j->f, IJW_DECL), ident);
-    zv_payload_spec p = {.data = mem,
+    zv_payload_spec p = {ZV_SIZED(zv_payload_spec),
+                         .data = mem,
                          .len = (size_t)size,
                          .content_type = "application/xml",
                          .idem_key = idem,

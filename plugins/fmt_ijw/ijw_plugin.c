@@ -48,8 +48,7 @@ static const zv_message_decl messages[] = {
     {"WMO305", "iwmo-305.json", "iWmo 3.2 start Wmo-ondersteuning"},
     {"WMO307", "iwmo-307.json", "iWmo 3.2 stop Wmo-ondersteuning"},
     {"JW323", "ijw-323.json", "iJw 3.2 declaratie jeugdhulp"},
-    {"WMO323", "iwmo-323.json", "iWmo 3.2 declaratie Wmo-ondersteuning"},
-    {NULL, NULL, NULL}};
+    {"WMO323", "iwmo-323.json", "iWmo 3.2 declaratie Wmo-ondersteuning"}};
 
 int ijw_message_index(int wmo, ijw_msg m)
 {
@@ -222,10 +221,8 @@ static int ijw_message_active(const zv_json *options, int message)
 }
 
 static const zv_format_ops format_ops = {
-    .messages = messages,
-    .classify = ijw_classify,
-    .render = render_cb,
-    .interpret = interpret_cb,
+    ZV_SIZED(zv_format_ops), ZV_MESSAGES(messages),     .classify = ijw_classify,
+    .render = render_cb,     .interpret = interpret_cb,
 };
 
 ZV_PLUGIN_DEFINE = {

@@ -335,7 +335,8 @@ static int add(ijw_fmt *f, ijw_msg m, item *items, size_t first, const char *ide
     if (ijw_doc_dump(f, x, &mem, &size) != 0) goto done;
     char idem[64];
     snprintf(idem, sizeof(idem), "%s-%s", ijw_msg_prefix(f, m), ident);
-    zv_payload_spec p = {.data = mem,
+    zv_payload_spec p = {ZV_SIZED(zv_payload_spec),
+                         .data = mem,
                          .len = (size_t)size,
                          .content_type = "application/xml",
                          .idem_key = idem,

@@ -36,8 +36,7 @@ static const zv_option options[] = {
 
 static const zv_message_decl messages[] = {
     {"AW35", "iwlz-aw35.json", "Aanvang zorglevering (iWlz 2.2)"},
-    {"AW39", "iwlz-aw39.json", "Mutaties zorglevering, einde zorg (iWlz 2.2)"},
-    {NULL, NULL, NULL}};
+    {"AW39", "iwlz-aw39.json", "Mutaties zorglevering, einde zorg (iWlz 2.2)"}};
 
 static void destroy(void *state)
 {
@@ -184,8 +183,9 @@ static int interpret(void *state, const zv_answer *answer, zv_verdict_out *out)
     return iwlz_interpret(state, answer, out);
 }
 
-static const zv_format_ops format_ops = {
-    .messages = messages, .classify = classify, .render = render, .interpret = interpret};
+static const zv_format_ops format_ops = {ZV_SIZED(zv_format_ops), ZV_MESSAGES(messages),
+                                         .classify = classify, .render = render,
+                                         .interpret = interpret};
 
 ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "iwlz"),

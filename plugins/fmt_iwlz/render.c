@@ -438,7 +438,8 @@ static int emit(job *j, xmlDocPtr doc, const char *id, size_t count)
                     idx[k++] = i;
                 }
     }
-    zv_payload_spec spec = {.data = mem,
+    zv_payload_spec spec = {ZV_SIZED(zv_payload_spec),
+                            .data = mem,
                             .len = (size_t)size,
                             .content_type = "application/xml",
                             .idem_key = id,

@@ -36,8 +36,7 @@ static const zv_option options[] = {
 
 static const zv_message_decl messages[] = {
     {"JSON", NULL /* the destination names its catalogue via catalogue.file */,
-     "Generic zinvol JSON document, one per batch"},
-    {NULL, NULL, NULL}};
+     "Generic zinvol JSON document, one per batch"}};
 
 static int read_kinds(json_fmt *f, char *err, size_t errlen)
 {
@@ -242,7 +241,8 @@ static int json_render(void *state, const zv_batch *b, zv_render_out *out)
         idem = NULL;
         goto done;
     }
-    zv_payload_spec p = {.data = data,
+    zv_payload_spec p = {ZV_SIZED(zv_payload_spec),
+                         .data = data,
                          .len = len,
                          .content_type = "application/json",
                          .idem_key = idem,
@@ -259,10 +259,8 @@ done:
 }
 
 static const zv_format_ops format_ops = {
-    .messages = messages,
-    .classify = json_classify,
-    .render = json_render,
-    .interpret = NULL, /* receivers answer with an HTTP status only */
+    ZV_SIZED(zv_format_ops), ZV_MESSAGES(messages), .classify = json_classify,
+    .render = json_render,   .interpret = NULL, /* receivers answer with an HTTP status only */
 };
 
 ZV_PLUGIN_DEFINE = {

@@ -40,8 +40,7 @@ static const zv_option options[] = {
 
 static const zv_message_decl messages[] = {
     {"SIGNALS", NULL /* the destination's catalogue.file names the fields counted */,
-     "Aggregate counts of a signal set, one document per period"},
-    {NULL, NULL, NULL}};
+     "Aggregate counts of a signal set, one document per period"}};
 
 static void sig_destroy(void *state)
 {
@@ -273,7 +272,8 @@ static int emit_period(sig_fmt *f, const zv_batch *b, zv_render_out *out, const 
         idem = NULL;
         goto done;
     }
-    zv_payload_spec p = {.data = data,
+    zv_payload_spec p = {ZV_SIZED(zv_payload_spec),
+                         .data = data,
                          .len = len,
                          .content_type = "application/json",
                          .idem_key = idem,
@@ -337,10 +337,8 @@ done:
 }
 
 static const zv_format_ops format_ops = {
-    .messages = messages,
-    .classify = sig_classify,
-    .render = sig_render,
-    .interpret = NULL,
+    ZV_SIZED(zv_format_ops), ZV_MESSAGES(messages), .classify = sig_classify,
+    .render = sig_render,    .interpret = NULL,
 };
 
 ZV_PLUGIN_DEFINE = {

@@ -258,7 +258,7 @@ static int emit_page(fh_src *s, const zv_json *bundle)
         } else if (fh_flat_finish(&s->flat) < 0) {
             return -1;
         }
-        zv_item it = {t, rid, s->flat.fields, s->flat.n};
+        zv_item it = {ZV_SIZED(zv_item), t, rid, s->flat.fields, s->flat.n, sizeof(zv_item_field)};
         int rc = s->host->emit(s->ctx, &it);
         if (rc < 0) return -1;
         s->t_rows++;
@@ -424,10 +424,12 @@ static void on_response(const zv_http_response *resp, void *arg)
 static void request(fh_src *s)
 {
     zv_http_header hdr[] = {{"Accept", "application/fhir+json"}};
-    zv_http_request req = {.method = "GET",
+    zv_http_request req = {ZV_SIZED(zv_http_request),
+                           .method = "GET",
                            .url = s->url,
                            .headers = hdr,
                            .nheaders = 1,
+                           .header_size = sizeof(zv_http_header),
                            .timeout_ms = s->timeout_ms,
                            .ca_file = s->ca,
                            .cert_file = s->cert,
@@ -591,7 +593,7 @@ static void fh_destroy(void *state)
     free(s);
 }
 
-static const zv_source_ops ops = {fh_start, fh_drain, fh_stop};
+static const zv_source_ops ops = {ZV_SIZED(zv_source_ops), fh_start, fh_drain, fh_stop};
 
 ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_SOURCE, "fhir"),

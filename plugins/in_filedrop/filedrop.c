@@ -366,7 +366,7 @@ static void fd_destroy(void *state)
     free(s);
 }
 
-static const zv_source_ops ops = {fd_start, fd_drain, fd_stop};
+static const zv_source_ops ops = {ZV_SIZED(zv_source_ops), fd_start, fd_drain, fd_stop};
 
 ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_SOURCE, "filedrop"),

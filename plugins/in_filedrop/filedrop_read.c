@@ -314,7 +314,7 @@ static int emit(fd_src *s, fd_reader *r, zv_item_field *fields, size_t n, const 
 {
     char rid[300];
     snprintf(rid, sizeof(rid), "%s:%s%lld", r->name, id_kind, (long long)r->row);
-    zv_item it = {r->type, rid, fields, n};
+    zv_item it = {ZV_SIZED(zv_item), r->type, rid, fields, n, sizeof(zv_item_field)};
     int rc = s->host->emit(s->ctx, &it);
     r->tally.rows++;
     if (rc == ZV_EMIT_STAGED) r->tally.fresh++;

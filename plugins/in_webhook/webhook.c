@@ -207,7 +207,8 @@ static int store_failure(wh_src *s, const char *record_id, const char *type, con
     char text[RAW_MAX];
     size_t n = raw ? raw_text(raw, rawlen, text, sizeof(text)) : 0;
     zv_item_field f[2] = {{ZV_ITEM_ERROR, why, strlen(why)}, {"!raw", text, n}};
-    zv_item it = {type[0] ? type : NULL, record_id, f, raw ? 2 : 1};
+    zv_item it = {ZV_SIZED(zv_item), type[0] ? type : NULL, record_id, f,
+                  raw ? 2 : 1,       sizeof(zv_item_field)};
     s->host->log(s->ctx, ZV_LOG_WARN, "webhook %s: event %s kept in quarantine: %s", s->path,
                  event_id, why);
     return store(s, &it, event_id);
@@ -261,7 +262,8 @@ static int store_json(wh_src *s, const char *json, size_t len, const char *recor
         f[nf++] = (zv_item_field){p[i].path, p[i].value, p[i].len};
     }
     if (!type[0]) type = rtype;
-    zv_item it = {type[0] ? type : NULL, record_id, f, nf};
+    zv_item it = {ZV_SIZED(zv_item),    type[0] ? type : NULL, record_id, f, nf,
+                  sizeof(zv_item_field)};
     int rc = store(s, &it, event_id);
     free(f);
     return rc;
@@ -332,10 +334,12 @@ static int start_fetch(wh_src *s, zv_http_exchange *ex, wh_pending *p)
     else
         snprintf(url, sizeof(url), "%s%s", s->fetch_url, p->record_id);
     zv_http_header hdr[] = {{"Accept", "application/json"}};
-    zv_http_request req = {.method = "GET",
+    zv_http_request req = {ZV_SIZED(zv_http_request),
+                           .method = "GET",
                            .url = url,
                            .headers = hdr,
                            .nheaders = 1,
+                           .header_size = sizeof(zv_http_header),
                            .timeout_ms = s->timeout_ms,
                            .ca_file = s->ca,
                            .cert_file = s->cert,
@@ -537,7 +541,7 @@ static void wh_destroy(void *state)
     free(s);
 }
 
-static const zv_source_ops ops = {wh_start, wh_drain, wh_stop};
+static const zv_source_ops ops = {ZV_SIZED(zv_source_ops), wh_start, wh_drain, wh_stop};
 
 ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_SOURCE, "webhook"),

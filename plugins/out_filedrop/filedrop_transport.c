@@ -178,9 +178,8 @@ static void report_list(job *list)
         job *j = list;
         list = j->next;
         /* A full disk or a missing directory is temporary: retried until max_age. */
-        zv_send_result r = {.status = j->ok ? ZV_SEND_OK : ZV_SEND_RETRY,
-                            .detail = j->detail,
-                            .retry_after_s = -1};
+        zv_send_result r = {ZV_SIZED(zv_send_result), .status = j->ok ? ZV_SEND_OK : ZV_SEND_RETRY,
+                            .detail = j->detail, .retry_after_s = -1};
         j->cb(&r, j->arg);
         free(j->data);
         free(j);
@@ -327,7 +326,7 @@ static void destroy(void *state)
     free(t);
 }
 
-static const zv_transport_ops ops = {.send = send_payload};
+static const zv_transport_ops ops = {ZV_SIZED(zv_transport_ops), .send = send_payload};
 
 ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_TRANSPORT, "filedrop"),

@@ -114,11 +114,9 @@ static int retryable(int status)
 static void on_response(const zv_http_response *r, void *arg)
 {
     pending *p = arg;
-    zv_send_result res = {.http_status = r->status,
-                          .retry_after_s = r->retry_after_s,
-                          .answer = r->body,
-                          .answer_len = r->body_len,
-                          .answer_type = r->content_type};
+    zv_send_result res = {ZV_SIZED(zv_send_result),          .http_status = r->status,
+                          .retry_after_s = r->retry_after_s, .answer = r->body,
+                          .answer_len = r->body_len,         .answer_type = r->content_type};
     char detail[SNIPPET + 64];
     if (r->status == 0) {
         res.status = ZV_SEND_RETRY;
@@ -158,10 +156,12 @@ static int send_payload(void *state, const zv_delivery *d, zv_send_cb cb, void *
     p->t = t;
     p->cb = cb;
     p->arg = arg;
-    zv_http_request req = {.method = "POST",
+    zv_http_request req = {ZV_SIZED(zv_http_request),
+                           .method = "POST",
                            .url = t->url,
                            .headers = hdr,
                            .nheaders = n,
+                           .header_size = sizeof(zv_http_header),
                            .body = d->payload,
                            .body_len = d->len,
                            .timeout_ms = t->timeout_ms,
@@ -177,7 +177,7 @@ static int send_payload(void *state, const zv_delivery *d, zv_send_cb cb, void *
     return 0;
 }
 
-static const zv_transport_ops ops = {.send = send_payload};
+static const zv_transport_ops ops = {ZV_SIZED(zv_transport_ops), .send = send_payload};
 
 ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_TRANSPORT, "http"),

@@ -61,7 +61,8 @@ static void run(const char *what, const zv_mapping *m, const zv_json *res, long 
         fh_flat_reset(&f);
         fh_flatten(&f, res, NULL);
         fh_flat_finish(&f);
-        zv_item it = {"Patient", "Patient/nl-core-Patient-01", f.fields, f.n};
+        zv_item it = {ZV_SIZED(zv_item), "Patient", "Patient/nl-core-Patient-01",
+                      f.fields,          f.n,       sizeof(zv_item_field)};
         zv_record *r = zv_mapping_apply(m, &it, 1, field, sizeof(field), reason, sizeof(reason));
         if (!r) {
             fprintf(stderr, "%s: %s: %s\n", what, field, reason);
@@ -71,7 +72,8 @@ static void run(const char *what, const zv_mapping *m, const zv_json *res, long 
         fields = f.n;
     }
     double t1 = cpu_s();
-    zv_item it = {"Patient", "Patient/nl-core-Patient-01", f.fields, f.n};
+    zv_item it = {ZV_SIZED(zv_item), "Patient", "Patient/nl-core-Patient-01",
+                  f.fields,          f.n,       sizeof(zv_item_field)};
     for (long i = 0; i < n; i++) {
         zv_record *r = zv_mapping_apply(m, &it, 1, field, sizeof(field), reason, sizeof(reason));
         zv_record_free(r);

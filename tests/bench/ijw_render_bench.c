@@ -146,7 +146,8 @@ static double run(const zv_plugin_descriptor *d, void *st, zv_record **recs, lon
                   zv_render_out *out, double *cpu)
 {
     struct tm tm = {.tm_year = 126, .tm_mon = 10, .tm_mday = 23, .tm_hour = 12, .tm_isdst = -1};
-    zv_batch b = {.destination = "gem-0363",
+    zv_batch b = {ZV_SIZED(zv_batch),
+                  .destination = "gem-0363",
                   .batch_id = m ? "stop-1" : "start-1",
                   .message = m,
                   .now = (int64_t)mktime(&tm),

@@ -140,7 +140,8 @@ int main(int argc, char **argv)
         set(r, ZV_F_DEL_STATUS, "1");
     }
     struct tm tm = {.tm_year = 126, .tm_mon = 10, .tm_mday = 23, .tm_hour = 12, .tm_isdst = -1};
-    zv_batch b = {.destination = "zk-5501",
+    zv_batch b = {ZV_SIZED(zv_batch),
+                  .destination = "zk-5501",
                   .batch_id = "bench-1",
                   .message = 0,
                   .now = (int64_t)mktime(&tm),

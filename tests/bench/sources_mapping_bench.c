@@ -130,7 +130,7 @@ int main(int argc, char **argv)
         }
         for (size_t i = 0; i < cnt; i++)
             fields[i] = (zv_item_field){pairs[i].path, pairs[i].value, pairs[i].len};
-        zv_item it = {NULL, NULL, fields, cnt};
+        zv_item it = {ZV_SIZED(zv_item), NULL, NULL, fields, cnt, sizeof(zv_item_field)};
         zv_record *rec = zv_mapping_apply(m, &it, 0, field, sizeof(field), reason, sizeof(reason));
         if (rec) {
             ok++;

@@ -64,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc < 0) abort();
         for (size_t i = 0; i < f.n; i++)
             if (strlen(f.fields[i].value) != f.fields[i].len) abort();
-        zv_item it = {"Patient", "Patient/x", f.fields, f.n};
+        zv_item it = {ZV_SIZED(zv_item), "Patient", "Patient/x",
+                      f.fields,          f.n,       sizeof(zv_item_field)};
         char field[128], reason[512];
         zv_record *r = zv_mapping_apply_ex(mapping(), &it, 1700000000, field, sizeof field, reason,
                                            sizeof reason, drop, NULL);

@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* the formats log every refused answer; ZV_FUZZ_LOG=1 shows them */
         if (!getenv("ZV_FUZZ_LOG")) zv_log_set_level((zv_log_level)-1);
     }
-    zv_answer a = {.status = 0, .body = (const char *)data, .len = size};
+    zv_answer a = {ZV_SIZED(zv_answer), .status = 0, .body = (const char *)data, .len = size};
     for (size_t i = 0; i < rt->ndests; i++) {
         const zv_instance *fmt = &rt->dests[i].fmt;
         zv_verdict_out v;

@@ -44,7 +44,7 @@ static void as_item(const uint8_t *body, size_t len)
     zv_item_field *f = calloc(n ? n : 1, sizeof(*f));
     for (size_t i = 0; i < n; i++)
         f[i] = (zv_item_field){p[i].path, p[i].value, p[i].len};
-    zv_item it = {"event", "fuzz-1", f, n};
+    zv_item it = {ZV_SIZED(zv_item), "event", "fuzz-1", f, n, sizeof(zv_item_field)};
     char *json = zv_item_to_json(&it);
     if (json) {
         zv_item *back = zv_item_from_json(json, strlen(json));

@@ -54,11 +54,8 @@ static char *render(const zv_record *rec, size_t *len)
     char err[256] = "";
     ck_assert_msg(desc->create(ctx, zvt_host(), &st, err, sizeof(err)) == 0, "%s", err);
     const zv_record *recs[] = {rec};
-    zv_batch b = {.destination = "example",
-                  .batch_id = "b-1",
-                  .message = 0,
-                  .now = 1767225600,
-                  .n = 1,
+    zv_batch b = {ZV_SIZED(zv_batch), .destination = "example", .batch_id = "b-1",
+                  .message = 0,       .now = 1767225600,        .n = 1,
                   .records = recs};
     zv_render_out *out = zvt_out_new();
     ck_assert_int_eq(desc->format->render(st, &b, out), 0);

@@ -310,8 +310,9 @@ static int t_interpret(void *state, const zv_answer *a, zv_verdict_out *out)
     return 0;
 }
 
-static const zv_message_decl t_msgs[] = {{NULL, NULL, NULL}};
-static const zv_format_ops t_fmt_ops = {.messages = t_msgs, .interpret = t_interpret};
+static const zv_message_decl t_msgs[] = {{"T", NULL, "test"}};
+static const zv_format_ops t_fmt_ops = {ZV_SIZED(zv_format_ops), ZV_MESSAGES(t_msgs),
+                                        .interpret = t_interpret};
 static const zv_plugin_descriptor t_fmt_desc = {ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "t"),
                                                 .format = &t_fmt_ops};
 

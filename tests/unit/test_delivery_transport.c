@@ -51,13 +51,9 @@ static void teardown(void)
 static struct outcome send_one(zv_instance *tr, const char *key, const char *body)
 {
     struct outcome o = {0};
-    zv_delivery d = {.destination = "zk",
-                     .idem_key = key,
-                     .payload = body,
-                     .len = strlen(body),
-                     .content_type = "text/xml",
-                     .extension = "xml",
-                     .attempt = 1};
+    zv_delivery d = {ZV_SIZED(zv_delivery), .destination = "zk", .idem_key = key,
+                     .payload = body,       .len = strlen(body), .content_type = "text/xml",
+                     .extension = "xml",    .attempt = 1};
     ck_assert_int_eq(tr->desc->transport->send(tr->state, &d, on_sent, &o), 0);
     ck_assert_int_eq(o.done, 0); /* never from inside send() */
     ck_assert_int_eq(th_run_until(is_done, &o, 60), 1);
@@ -265,7 +261,8 @@ START_TEST(http_client_limits)
     char url[128];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", rcv.port);
     zv_http_request req = {
-        .method = "POST", .url = url, .body = "a", .body_len = 1, .max_response = 4};
+        ZV_SIZED(zv_http_request), .method = "POST", .url = url, .body = "a", .body_len = 1,
+        .max_response = 4};
     struct resp x = {0};
     ck_assert_int_eq(zv_http_client_request(th_http, &req, on_resp, &x), 0);
     ck_assert_int_eq(zv_http_client_active(th_http), 1);

@@ -56,11 +56,8 @@ START_TEST(catalogues_match_messages_and_minimise)
                 zv_minimise(min, full, &trimmed, field, sizeof(field), reason, sizeof(reason)),
                 ZV_MIN_OK);
             const zv_record *recs[] = {trimmed};
-            zv_batch b = {.destination = "gem",
-                          .batch_id = m ? "c2" : "c1",
-                          .message = std * 2 + m,
-                          .now = NOW,
-                          .n = 1,
+            zv_batch b = {ZV_SIZED(zv_batch),     .destination = "gem", .batch_id = m ? "c2" : "c1",
+                          .message = std * 2 + m, .now = NOW,           .n = 1,
                           .records = recs};
             zv_render_out *out = zvt_out_new();
             /* m == 1: the stop refers to the start rendered in the m == 0 round. */

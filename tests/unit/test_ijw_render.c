@@ -72,7 +72,8 @@ static void check_message(const expect *e)
             zv_record_clear(started[i], ZV_F_DEL_END);
             zv_record_clear(started[i], ZV_F_DEL_END_REASON);
         }
-        zv_batch sb = {.destination = "gem",
+        zv_batch sb = {ZV_SIZED(zv_batch),
+                       .destination = "gem",
                        .batch_id = "s1",
                        .message = e->message - 1,
                        .now = NOW,
@@ -83,7 +84,8 @@ static void check_message(const expect *e)
     }
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(desc->format->classify(st, r[i]), e->message);
-    zv_batch b = {.destination = "gem",
+    zv_batch b = {ZV_SIZED(zv_batch),
+                  .destination = "gem",
                   .batch_id = "b1",
                   .message = e->message,
                   .now = NOW,

@@ -56,11 +56,8 @@ static zv_render_out *render1(inst *i, const char *batch, zv_record *r)
     int msg = desc->format->classify(i->st, r);
     ck_assert_int_ge(msg, 0);
     const zv_record *recs[] = {r};
-    zv_batch b = {.destination = "gem",
-                  .batch_id = batch,
-                  .message = msg,
-                  .now = NOW,
-                  .n = 1,
+    zv_batch b = {ZV_SIZED(zv_batch), .destination = "gem", .batch_id = batch,
+                  .message = msg,     .now = NOW,           .n = 1,
                   .records = recs};
     zv_render_out *out = zvt_out_new();
     ck_assert_int_eq(desc->format->render(i->st, &b, out), 0);
@@ -207,7 +204,8 @@ START_TEST(double_start_in_one_batch)
 {
     inst i = open_inst(NULL);
     zv_record *r[2] = {start("1", "100001", "2025-12-10"), start("2", "100001", "2025-12-10")};
-    zv_batch b = {.destination = "gem",
+    zv_batch b = {ZV_SIZED(zv_batch),
+                  .destination = "gem",
                   .batch_id = "b1",
                   .message = 0,
                   .now = NOW,
@@ -278,10 +276,8 @@ START_TEST(retour_verdicts_and_forget_rejected_start)
     inst i = open_inst(NULL);
     expect(&i, "b1", start("1", "200001", "2025-12-10"), NULL, NULL);
     expect(&i, "b2", start("2", "200002", "2025-12-10"), NULL, NULL);
-    zv_answer a = {.status = 200,
-                   .content_type = "application/xml",
-                   .body = retour_fmt,
-                   .len = strlen(retour_fmt)};
+    zv_answer a = {ZV_SIZED(zv_answer), .status = 200, .content_type = "application/xml",
+                   .body = retour_fmt, .len = strlen(retour_fmt)};
     zv_verdict_out *v = zvt_vout_new();
     ck_assert_int_eq(desc->format->interpret(i.st, &a, v), 0);
     ck_assert_uint_eq(v->n, 2);
@@ -295,11 +291,11 @@ START_TEST(retour_verdicts_and_forget_rejected_start)
     expect(&i, "b3", start("3", "200002", "2025-12-10"), NULL, NULL);
     expect(&i, "b4", start("4", "200001", "2025-12-10"), "TR326", NULL);
     /* HTTP status only / not XML. */
-    zv_answer empty = {.status = 200};
+    zv_answer empty = {ZV_SIZED(zv_answer), .status = 200};
     v = zvt_vout_new();
     ck_assert_int_eq(desc->format->interpret(i.st, &empty, v), 0);
     ck_assert_uint_eq(v->n, 0);
-    zv_answer junk = {.status = 200, .body = "not xml", .len = 7};
+    zv_answer junk = {ZV_SIZED(zv_answer), .status = 200, .body = "not xml", .len = 7};
     ck_assert_int_eq(desc->format->interpret(i.st, &junk, v), -1);
     zvt_vout_free(v);
     close_inst(&i);

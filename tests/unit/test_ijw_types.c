@@ -47,7 +47,8 @@ static zv_render_out *render(void *st, const char *batch, zv_record **r, size_t 
 {
     int msg = desc->format->classify(st, r[0]);
     ck_assert_int_ge(msg, 0);
-    zv_batch b = {.destination = "gem",
+    zv_batch b = {ZV_SIZED(zv_batch),
+                  .destination = "gem",
                   .batch_id = batch,
                   .message = msg,
                   .now = NOW,

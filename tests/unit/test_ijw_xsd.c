@@ -50,7 +50,8 @@ static void *create(zv_ctx **ctx, const char *opts)
 
 static zv_render_out *render(void *st, const char *batch, zv_record **r, size_t n)
 {
-    zv_batch b = {.destination = "gem",
+    zv_batch b = {ZV_SIZED(zv_batch),
+                  .destination = "gem",
                   .batch_id = batch,
                   .message = desc->format->classify(st, r[0]),
                   .now = NOW,

@@ -348,7 +348,8 @@ static int th_render(void *state, int message, const char *batch_id, zv_record *
                      zv_render_out *out)
 {
     memset(out, 0, sizeof(*out));
-    zv_batch b = {.destination = "zk-5501",
+    zv_batch b = {ZV_SIZED(zv_batch),
+                  .destination = "zk-5501",
                   .batch_id = batch_id,
                   .message = message,
                   .now = th_now(),

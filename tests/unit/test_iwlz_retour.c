@@ -31,11 +31,8 @@ static int interpret(const char *fixture, const char *payload, size_t plen, zv_v
     char *body = th_read_fixture(fixture, &len);
     if (xsd) ck_assert_msg(th_validate(xsd, body, len) == 0, "%s: %s", fixture, th_xsd_error);
     memset(out, 0, sizeof(*out));
-    zv_answer a = {.status = 0,
-                   .content_type = "application/xml",
-                   .body = body,
-                   .len = len,
-                   .payload = payload,
+    zv_answer a = {ZV_SIZED(zv_answer), .status = 0, .content_type = "application/xml",
+                   .body = body,        .len = len,  .payload = payload,
                    .payload_len = plen};
     int rc = th_load()->format->interpret(state, &a, out);
     free(body);
@@ -133,14 +130,14 @@ START_TEST(invalid_answers)
     ck_assert_int_eq(interpret("aw36-invalid.xml", NULL, 0, &out, NULL), -1);
     ck_assert_ptr_nonnull(strstr(th_log_last, "AW36.xsd"));
     ck_assert_int_eq(out.nv, 0);
-    zv_answer a = {.status = 200, .body = "not xml", .len = 7};
+    zv_answer a = {ZV_SIZED(zv_answer), .status = 200, .body = "not xml", .len = 7};
     ck_assert_int_eq(th_load()->format->interpret(state, &a, &out), -1);
     ck_assert_ptr_nonnull(strstr(th_log_last, "not XML"));
     /* An AW35 is not a retour. */
     zv_record *recs[1] = {th_zzp("111222333", "100001")};
     zv_render_out ro;
     ck_assert_int_eq(th_render(state, 0, "b-9", recs, 1, &ro), 0);
-    zv_answer b = {.status = 200, .body = ro.p[0].data, .len = ro.p[0].len};
+    zv_answer b = {ZV_SIZED(zv_answer), .status = 200, .body = ro.p[0].data, .len = ro.p[0].len};
     ck_assert_int_eq(th_load()->format->interpret(state, &b, &out), -1);
     ck_assert_ptr_nonnull(strstr(th_log_last, "neither an AW36 nor an AW310"));
     th_out_free(&ro);
@@ -162,15 +159,17 @@ START_TEST(empty_answer_after_delivery)
     memset(&out, 0, sizeof(out));
     th_log_problems = 0;
     zv_answer a = {
-        .status = 0, .body = "", .len = 0, .payload = ro.p[0].data, .payload_len = ro.p[0].len};
+        ZV_SIZED(zv_answer),       .status = 0, .body = "", .len = 0, .payload = ro.p[0].data,
+        .payload_len = ro.p[0].len};
     ck_assert_int_eq(th_load()->format->interpret(state, &a, &out), 0);
     ck_assert_int_eq(out.nv, 0);
     ck_assert_msg(th_log_problems == 0, "logged: %s", th_log_worst);
     zv_answer http = {
-        .status = 204, .body = "", .len = 0, .payload = ro.p[0].data, .payload_len = ro.p[0].len};
+        ZV_SIZED(zv_answer),       .status = 204, .body = "", .len = 0, .payload = ro.p[0].data,
+        .payload_len = ro.p[0].len};
     ck_assert_int_eq(th_load()->format->interpret(state, &http, &out), 0);
     ck_assert_int_eq(th_log_problems, 0);
-    zv_answer cli = {.status = 0, .body = "", .len = 0};
+    zv_answer cli = {ZV_SIZED(zv_answer), .status = 0, .body = "", .len = 0};
     ck_assert_int_eq(th_load()->format->interpret(state, &cli, &out), -1);
     th_out_free(&ro);
     th_free_recs(recs, 1);

@@ -98,7 +98,8 @@ START_TEST(renders_exactly_the_minimised_fields)
     zv_record *min = minimised(full);
     ck_assert_int_eq(desc->format->classify(st, min), 0);
     const zv_record *recs[] = {min};
-    zv_batch b = {.destination = "monitor",
+    zv_batch b = {ZV_SIZED(zv_batch),
+                  .destination = "monitor",
                   .batch_id = "b-42",
                   .message = 0,
                   .now = 1767225600, /* 2026-01-01T00:00:00Z */
@@ -168,7 +169,8 @@ START_TEST(nest_writes_objects_per_group)
     zv_record *full = full_record("r-9");
     zv_record *min = minimised(full);
     const zv_record *recs[] = {min, full};
-    zv_batch b = {.destination = "dash", .batch_id = "7", .now = 0, .n = 2, .records = recs};
+    zv_batch b = {ZV_SIZED(zv_batch), .destination = "dash", .batch_id = "7", .now = 0, .n = 2,
+                  .records = recs};
     zv_render_out *out = zvt_out_new();
     ck_assert_int_eq(desc->format->render(st, &b, out), 0);
     ck_assert_uint_eq(out->npayloads, 1);
@@ -224,7 +226,7 @@ START_TEST(empty_batch_no_payload_and_escaping)
 {
     zv_ctx *ctx;
     void *st = make_state(&ctx, NULL);
-    zv_batch b = {.destination = "d", .batch_id = "x", .n = 0, .records = NULL};
+    zv_batch b = {ZV_SIZED(zv_batch), .destination = "d", .batch_id = "x", .n = 0, .records = NULL};
     zv_render_out *out = zvt_out_new();
     ck_assert_int_eq(desc->format->render(st, &b, out), 0);
     ck_assert_uint_eq(out->npayloads, 0);

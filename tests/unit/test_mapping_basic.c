@@ -50,7 +50,7 @@ START_TEST(maps_client)
                          F("geslacht", " v"),      F("geboortedatum", "3-7-1941"),
                          F("postcode", "1234 ab"), F("naam", "  van   Dam "),
                          F("ignored", "x")};
-    zv_item it = {"Patient", NULL, f, 7};
+    zv_item it = {ZV_SIZED(zv_item), "Patient", NULL, f, 7, sizeof(zv_item_field)};
     char field[64], reason[256];
     zv_record *r = zv_mapping_apply(m, &it, 100, field, sizeof(field), reason, sizeof(reason));
     ck_assert_msg(r != NULL, "%s: %s", field, reason);
@@ -89,33 +89,33 @@ START_TEST(failures_name_the_field)
     zv_mapping *m = compile(SPEC, &e);
     ck_assert_ptr_nonnull(m);
     zv_item_field bad_bsn[] = {F("/bsn", "999900007")};
-    zv_item it = {"Patient", "x", bad_bsn, 1};
+    zv_item it = {ZV_SIZED(zv_item), "Patient", "x", bad_bsn, 1, sizeof(zv_item_field)};
     expect_fail(m, &it, "client.bsn", "elfproef");
     zv_item_field bad_date[] = {F("/bsn", "999900006"), F("geboortedatum", "31-02-1950")};
-    it = (zv_item){"Patient", "x", bad_date, 2};
+    it = (zv_item){ZV_SIZED(zv_item), "Patient", "x", bad_date, 2, sizeof(zv_item_field)};
     expect_fail(m, &it, "client.birth_date", "not a real date");
     zv_item_field future[] = {F("/bsn", "999900006"), F("geboortedatum", "01-01-2999")};
-    it = (zv_item){"Patient", "x", future, 2};
+    it = (zv_item){ZV_SIZED(zv_item), "Patient", "x", future, 2, sizeof(zv_item_field)};
     expect_fail(m, &it, "client.birth_date", "future");
     zv_item_field sex[] = {F("/bsn", "999900006"), F("geslacht", "X")};
-    it = (zv_item){"Patient", "x", sex, 2};
+    it = (zv_item){ZV_SIZED(zv_item), "Patient", "x", sex, 2, sizeof(zv_item_field)};
     expect_fail(m, &it, "client.sex", "not in the code map");
     zv_item_field pc[] = {F("/bsn", "999900006"), F("postcode", "0123AB")};
-    it = (zv_item){"Patient", "x", pc, 2};
+    it = (zv_item){ZV_SIZED(zv_item), "Patient", "x", pc, 2, sizeof(zv_item_field)};
     expect_fail(m, &it, "client.postcode", "postcode");
     zv_item_field nobsn[] = {F("naam", "999900018")}; /* a BSN in the wrong column */
-    it = (zv_item){"Patient", "x", nobsn, 1};
+    it = (zv_item){ZV_SIZED(zv_item), "Patient", "x", nobsn, 1, sizeof(zv_item_field)};
     expect_fail(m, &it, "client.bsn", "required");
     /* delivery rule: AGB required, future start allowed, formats tried in order */
     zv_item_field del[] = {F("/bsn", "999900006"), F("/start", "20990101"), F("/agb", "1234567")};
-    it = (zv_item){"Delivery", "d1", del, 3};
+    it = (zv_item){ZV_SIZED(zv_item), "Delivery", "d1", del, 3, sizeof(zv_item_field)};
     expect_fail(m, &it, "delivery.provider_agb", "AGB");
     zv_item_field del2[] = {F("/bsn", "999900006"), F("/start", "2024-01-01")};
-    it = (zv_item){"Delivery", "d1", del2, 2};
+    it = (zv_item){ZV_SIZED(zv_item), "Delivery", "d1", del2, 2, sizeof(zv_item_field)};
     expect_fail(m, &it, "delivery.start", "%d-%m-%Y");
     zv_item_field del3[] = {F("/bsn", "999900006"), F("/start", "01-01-2024"),
                             F("/agb", "12345678"), F("/volume", "1x")};
-    it = (zv_item){"Delivery", "d1", del3, 4};
+    it = (zv_item){ZV_SIZED(zv_item), "Delivery", "d1", del3, 4, sizeof(zv_item_field)};
     expect_fail(m, &it, "declaration.volume", "whole number");
     zv_mapping_free(m);
     zv_errors_free(&e);
@@ -128,7 +128,7 @@ START_TEST(delivery_defaults_and_amounts)
     zv_mapping *m = compile(SPEC, &e);
     zv_item_field del[] = {F("/bsn", "99990006"), F("/start", "20990101"), F("/agb", "12345678"),
                            F("/volume", "007"), F("/bedrag", "1.234,5")};
-    zv_item it = {"Delivery", "d1", del, 5};
+    zv_item it = {ZV_SIZED(zv_item), "Delivery", "d1", del, 5, sizeof(zv_item_field)};
     char field[64], reason[256];
     zv_record *r = zv_mapping_apply(m, &it, 1, field, sizeof(field), reason, sizeof(reason));
     /* 8 digits: a BSN that lost its leading zero; 099990006 fails the elfproef. */
@@ -196,7 +196,7 @@ START_TEST(no_rule_matches)
     zv_mapping *m = compile(spec, &e);
     ck_assert_ptr_nonnull(m);
     zv_item_field f[] = {F("/bsn", "999900006"), F("/soort", "c")};
-    zv_item it = {NULL, NULL, f, 2};
+    zv_item it = {ZV_SIZED(zv_item), NULL, NULL, f, 2, sizeof(zv_item_field)};
     expect_fail(m, &it, "record", "no mapping rule");
     f[1] = (zv_item_field)F("/soort", "b");
     char field[64], reason[256];
@@ -216,7 +216,7 @@ END_TEST
 START_TEST(item_json_round_trip)
 {
     zv_item_field f[] = {F("/a", "1"), F("name", "\"quoted\"\nline"), F("/a", "2")};
-    zv_item it = {"Patient", "p/1", f, 3};
+    zv_item it = {ZV_SIZED(zv_item), "Patient", "p/1", f, 3, sizeof(zv_item_field)};
     char *j = zv_item_to_json(&it);
     ck_assert_ptr_nonnull(j);
     zv_item *back = zv_item_from_json(j, strlen(j));

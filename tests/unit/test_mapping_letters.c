@@ -19,7 +19,7 @@ static zv_record *map_initials(const char *value)
     zv_mapping *m = zv_mapping_compile(zv_json_root(doc), "t", "t.conf", "mapping", &e);
     ck_assert_msg(m != NULL, "%s", e.n ? e.lines[0] : "?");
     zv_item_field f[] = {{"bsn", "999996708", 9}, {"vl", value, strlen(value)}};
-    zv_item item = {NULL, "r1", f, 2};
+    zv_item item = {ZV_SIZED(zv_item), NULL, "r1", f, 2, sizeof(zv_item_field)};
     char field[64], reason[256];
     zv_record *r = zv_mapping_apply(m, &item, 0, field, sizeof(field), reason, sizeof(reason));
     zv_mapping_free(m);

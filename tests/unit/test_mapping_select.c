@@ -81,7 +81,8 @@ START_TEST(selects_by_meaning)
         F("P.gender", "female"),
         F("P.text.div", "<div>999900006</div>"),
     };
-    zv_item it = {"Patient", "Patient/1", f, sizeof(f) / sizeof(f[0])};
+    zv_item it = {ZV_SIZED(zv_item),    "Patient", "Patient/1", f, sizeof(f) / sizeof(f[0]),
+                  sizeof(zv_item_field)};
     char field[64], reason[256];
     struct drops d = {0};
     zv_record *r =
@@ -109,7 +110,7 @@ START_TEST(selects_by_meaning)
     /* on_error quarantine on the field itself, and the BSN always. */
     zv_item_field bad[] = {F("P.identifier.system", "bsn"), F("P.identifier.value", "999900006"),
                            F("P.birthDate", "1934-04")};
-    zv_item it2 = {"Patient", "Patient/2", bad, 3};
+    zv_item it2 = {ZV_SIZED(zv_item), "Patient", "Patient/2", bad, 3, sizeof(zv_item_field)};
     r = zv_mapping_apply(m, &it2, 1, field, sizeof(field), reason, sizeof(reason));
     ck_assert_ptr_null(r);
     ck_assert_str_eq(field, "client.birth_date");
@@ -144,7 +145,8 @@ START_TEST(any_value_condition)
         F("P.name[1].given", "Willem"),   F("P.name[2].use", "official"),
         F("P.name[2].given", "J."),
     };
-    zv_item it = {"Patient", "Patient/1", f, sizeof(f) / sizeof(f[0])};
+    zv_item it = {ZV_SIZED(zv_item),    "Patient", "Patient/1", f, sizeof(f) / sizeof(f[0]),
+                  sizeof(zv_item_field)};
     char field[64], reason[256];
     zv_record *r = zv_mapping_apply(m, &it, 1, field, sizeof(field), reason, sizeof(reason));
     ck_assert_msg(r != NULL, "%s: %s", field, reason);
@@ -165,7 +167,7 @@ START_TEST(quarantine_json_keeps_what_is_read)
     zv_item_field f[] = {F("P.name.use", "official"), F("P.name.given", "Anna"),
                          F("P.name.given.q", "BR"),   F("P.contact.name.family", "Jansen"),
                          F("P.text.div", "<div/>"),   F("P.birthDate", "1950-01-01")};
-    zv_item it = {"Patient", "Patient/3", f, 6};
+    zv_item it = {ZV_SIZED(zv_item), "Patient", "Patient/3", f, 6, sizeof(zv_item_field)};
     char *j = zv_mapping_item_json(m, &it);
     ck_assert_ptr_nonnull(j);
     ck_assert_ptr_nonnull(strstr(j, "\"P.name.use\""));
@@ -176,7 +178,7 @@ START_TEST(quarantine_json_keeps_what_is_read)
     free(j);
     /* A record the source could not read is kept whole. */
     zv_item_field broken[] = {F(ZV_ITEM_ERROR, "bad row"), F("P.contact", "x")};
-    zv_item it2 = {"Patient", "row 3", broken, 2};
+    zv_item it2 = {ZV_SIZED(zv_item), "Patient", "row 3", broken, 2, sizeof(zv_item_field)};
     j = zv_mapping_item_json(m, &it2);
     ck_assert_ptr_nonnull(strstr(j, "P.contact"));
     free(j);

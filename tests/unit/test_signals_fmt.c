@@ -121,7 +121,8 @@ static void free_records(void)
 
 static zv_render_out *render(void *st, const char *batch, const zv_record *const *r, size_t n)
 {
-    zv_batch b = {.destination = "regio-signalen",
+    zv_batch b = {ZV_SIZED(zv_batch),
+                  .destination = "regio-signalen",
                   .batch_id = batch,
                   .message = 0,
                   .now = 1782864000, /* 2026-07-01 */
