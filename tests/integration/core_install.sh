@@ -28,7 +28,7 @@ static int create(zv_ctx *c, const zv_host *h, void **s, char *e, size_t n)
 static void destroy(void *s) { (void)s; }
 static int send_it(void *s, const zv_delivery *d, zv_send_cb cb, void *a)
 { (void)s; (void)d; (void)cb; (void)a; return -1; }
-static const zv_transport_ops ops = {send_it};
+static const zv_transport_ops ops = {ZV_SIZED(zv_transport_ops), send_it};
 #ifndef MAJOR
 #define MAJOR ZV_ABI_MAJOR
 #endif
