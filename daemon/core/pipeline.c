@@ -11,6 +11,7 @@
 #include "core/plugin_loader.h"
 #include "runtime_int.h"
 #include "admin/metrics.h"
+#include "change.h"
 #include "delivery/delivery.h"
 #include "log.h"
 
@@ -110,6 +111,14 @@ static int route_record(zv_runtime *rt, const zv_record *rec, const char *only)
                 return -1;
             continue;
         }
+        /* Nothing new for this destination: no message (core/change.h). */
+        int same = zv_change_unchanged(rt, d, m, min);
+        if (same != 0) {
+            zv_record_free(min);
+            if (same < 0) return -1;
+            d->unchanged++;
+            continue;
+        }
         unsigned char *enc;
         size_t len;
         int rc = zv_record_encode(min, &enc, &len);
@@ -142,6 +151,15 @@ static void on_dropped(void *arg, const char *field, const char *reason)
 
 /* One item, already strict UTF-8, through de-duplication and mapping. */
 static int emit_checked(zv_ctx *ctx, const zv_item *item);
+
+/* A record that changes nothing: counted, and a duplicate to the source. */
+static int unchanged(zv_ctx *ctx)
+{
+    ctx->src->duplicates++;
+    ctx->src->unchanged++;
+    zv_metrics_record(ctx->name, ZV_MREC_DUPLICATE);
+    return ZV_EMIT_DUPLICATE;
+}
 
 int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item)
 {
@@ -186,13 +204,11 @@ static int emit_checked(zv_ctx *ctx, const zv_item *item)
                           ? mapped_id
                       : item->record_id ? item->record_id
                                         : hash;
+    /* A row seen before is still mapped and routed: the mapping or the
+     * catalogues may have changed since, and change detection per
+     * destination decides whether anything goes out (core/change.h). */
     int seen = zv_store_seen(rt->store, ctx->name, rid, hash);
-    if (seen != 0) {
-        if (seen < 0) return -1;
-        src->duplicates++;
-        zv_metrics_record(ctx->name, ZV_MREC_DUPLICATE);
-        return ZV_EMIT_DUPLICATE;
-    }
+    if (seen < 0) return -1;
     char field[128] = "", reason[512] = "";
     struct drop_ctx dc = {ctx, rid};
     zv_record *rec = zv_mapping_apply_ex(src->mapping, item, zv_now(), field, sizeof(field), reason,
@@ -207,6 +223,14 @@ static int emit_checked(zv_ctx *ctx, const zv_item *item)
                                  .field = field[0] ? field : NULL,
                                  .reason = reason[0] ? reason : "mapping failed",
                                  .item_json = json};
+        /* The same row (content seen before) failing the same way is in
+         * quarantine already. */
+        int same = seen ? zv_store_quarantine_same(rt->store, &q) : 0;
+        if (same != 0) {
+            free(json);
+            if (same < 0) return -1;
+            return unchanged(ctx);
+        }
         int r = zv_store_quarantine_add(rt->store, &q, NULL);
         zv_log(ZV_LOG_WARN, ctx->component, "quarantined record %s: %s%s%s", rid,
                field[0] ? field : "", field[0] ? ": " : "", q.reason);
@@ -215,9 +239,17 @@ static int emit_checked(zv_ctx *ctx, const zv_item *item)
         zv_metrics_quarantined(ctx->name, "mapping");
         return r < 0 ? -1 : ZV_EMIT_QUARANTINED;
     }
+    int64_t same0 = 0, same1 = 0;
+    for (size_t i = 0; i < rt->ndests; i++)
+        same0 += rt->dests[i].unchanged;
     int r = route_record(rt, rec, NULL);
     zv_record_free(rec);
     if (r < 0) return -1;
+    for (size_t i = 0; i < rt->ndests; i++)
+        same1 += rt->dests[i].unchanged;
+    /* Seen before or nothing new for any destination: the source may treat
+     * it as a duplicate (a webhook's redelivered event). */
+    if (r == 0 && (same1 > same0 || seen)) return unchanged(ctx);
     src->staged++;
     src->dest_staged += r;
     zv_metrics_record(ctx->name, ZV_MREC_MAPPED);

@@ -15,6 +15,7 @@
 #include "core/abi_check.h"
 #include "core/plugin_loader.h"
 #include "runtime_int.h"
+#include "change.h"
 #include "render_clients.h"
 #include "delivery/delivery.h"
 #include "log.h"
@@ -218,6 +219,8 @@ static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch
         free(fj);
         free(rj);
         free(dj);
+        for (size_t k = 0; r >= 0 && k < q->n; k++)
+            if (zv_change_sent(rt, d, m, b->records[q->records[k]]) < 0) r = -1;
         if (r < 0) return -1;
         if (r == 1)
             zv_log(ZV_LOG_WARN, out->component, "payload %s was already in the outbox", q->idem);
@@ -355,8 +358,33 @@ static void free_list(staged_list *l)
     free(l->v);
 }
 
+/* Records of the unit that would send nothing new leave it (core/change.h). */
+static int drop_unchanged(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
+{
+    if (!l->n) return 0;
+    zv_change_item *v = calloc(l->n, sizeof(*v));
+    if (!v) return -1;
+    for (size_t i = 0; i < l->n; i++)
+        v[i] = (zv_change_item){l->v[i].id, l->v[i].message, l->v[i].rec, 0};
+    size_t same = 0, k = 0;
+    int rc = zv_change_filter(rt, d, v, l->n, &same);
+    for (size_t i = 0; rc == 0 && i < l->n; i++) {
+        if (v[i].drop)
+            zv_record_free(l->v[i].rec);
+        else
+            l->v[k++] = l->v[i];
+    }
+    if (rc == 0) {
+        l->n = k;
+        d->unchanged += (int64_t)same;
+    }
+    free(v);
+    return rc;
+}
+
 static int render_unit(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
 {
+    if (drop_unchanged(rt, d, l) < 0) return -1;
     staged_rec **group = l->n ? malloc(l->n * sizeof(*group)) : NULL;
     if (l->n && !group) return -1;
     int rc = 0;

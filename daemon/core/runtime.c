@@ -477,18 +477,21 @@ const zv_config *zv_runtime_config(const zv_runtime *rt)
 void zv_runtime_summary(zv_runtime *rt, char *out, size_t outlen)
 {
     size_t o = 0;
-    int64_t items = 0, quarantined = 0;
+    int64_t items = 0, quarantined = 0, same = 0;
     for (size_t i = 0; i < rt->nsources; i++) {
         items += rt->sources[i].items;
         quarantined += rt->sources[i].quarantined;
+        same += rt->sources[i].unchanged;
     }
-    o += (size_t)snprintf(out + o, outlen - o, "records in: %lld (quarantined at mapping: %lld)",
-                          (long long)items, (long long)quarantined);
+    o += (size_t)snprintf(out + o, outlen - o,
+                          "records in: %lld (quarantined at mapping: %lld, %lld unchanged)",
+                          (long long)items, (long long)quarantined, (long long)same);
     for (size_t i = 0; i < rt->ndests && o < outlen; i++) {
         zv_dest_rt *d = &rt->dests[i];
-        o += (size_t)snprintf(out + o, outlen - o,
-                              "; %s: %lld records staged, %lld messages out, %lld quarantined",
-                              d->conf->name, (long long)d->staged, (long long)d->payloads,
-                              (long long)(d->quarantined + d->rejected));
+        o += (size_t)snprintf(
+            out + o, outlen - o,
+            "; %s: %lld records staged, %lld messages out, %lld quarantined, %lld unchanged",
+            d->conf->name, (long long)d->staged, (long long)d->payloads,
+            (long long)(d->quarantined + d->rejected), (long long)d->unchanged);
     }
 }

@@ -47,6 +47,7 @@ struct zv_source_rt {
     int drained;
     int64_t items, staged, quarantined, duplicates;
     int64_t dest_staged; /* (record, destination) pairs staged */
+    int64_t unchanged; /* records that would have sent nothing new anywhere (core/change.h) */
 };
 
 typedef struct zv_match {
@@ -70,6 +71,7 @@ struct zv_dest_rt {
     int64_t render_records; /* records handed to render */
     int64_t unit_ns;        /* whole work units: read staged, render, outbox, commit */
     int64_t render_cpu_ns;  /* render's CPU time on the loop thread (per core, load aside) */
+    int64_t unchanged;      /* records not staged or not sent: equal to what was last sent */
 };
 
 typedef struct zv_route {

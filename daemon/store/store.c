@@ -21,6 +21,10 @@ static const char *const schema =
     " PRIMARY KEY(source, key));"
     "CREATE TABLE IF NOT EXISTS seen(source TEXT, record_id TEXT, hash TEXT,"
     " PRIMARY KEY(source, record_id, hash)) WITHOUT ROWID;"
+    /* What was last sent per destination and record key: a digest of the
+     * minimised content the format renders (core/change.h). */
+    "CREATE TABLE IF NOT EXISTS sent_digest(destination TEXT, record_key TEXT, digest TEXT,"
+    " message TEXT, at INTEGER, PRIMARY KEY(destination, record_key)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS quarantine(id INTEGER PRIMARY KEY, created INTEGER,"
     " source TEXT, record_id TEXT, stage TEXT, destination TEXT, field TEXT, rule TEXT,"
     " reason TEXT, item_json TEXT, record BLOB);"

@@ -81,6 +81,17 @@ int zv_store_quarantine_get(zv_store *s, int64_t id, zv_quarantine_cb cb, void *
 int zv_store_quarantine_delete(zv_store *s, int64_t id);
 int64_t zv_store_quarantine_count(zv_store *s);
 
+/* 1 when an entry like e (source, record id, stage, field and reason) is
+ * already in quarantine, 0 when not, -1 on error. */
+int zv_store_quarantine_same(zv_store *s, const zv_quarantine_entry *e);
+
+/* ---- change detection (core/change.h) ---- */
+/* 1 when digest is what was last sent to destination for key, else 0; -1 error. */
+int zv_store_sent_same(zv_store *s, const char *destination, const char *key, const char *digest);
+/* Remember digest as the last content sent to destination for key. */
+int zv_store_sent_put(zv_store *s, const char *destination, const char *key, const char *digest,
+                      const char *message);
+
 /* ---- staging ---- */
 int zv_store_stage(zv_store *s, const char *destination, int message, const unsigned char *rec,
                    size_t len);

@@ -28,6 +28,8 @@ enum zv_stmt_id {
     ZV_ST_DLQ_INS,
     ZV_ST_VERDICT,
     ZV_ST_OUTBOX_GET,
+    ZV_ST_SENT_GET,
+    ZV_ST_SENT_PUT,
     ZV_ST__COUNT
 };
 

@@ -1,0 +1,112 @@
+/* Change detection on what would be sent: see change.h. */
+#include "change.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zinvol/util.h>
+
+#include "format_fields.h"
+#include "store/store.h"
+
+int zv_change_key(const zv_record *r, char *buf, size_t len)
+{
+    size_t a = strlen(r->prov.source), b = strlen(r->prov.record_id);
+    if (a + b + 2 > len) return -1;
+    memcpy(buf, r->prov.source, a);
+    buf[a] = '\x1f';
+    memcpy(buf + a + 1, r->prov.record_id, b + 1);
+    return 0;
+}
+
+int zv_change_digest(const zv_dest_rt *d, int m, const zv_record *min,
+                     char digest[ZV_CHANGE_DIGEST_HEX])
+{
+    zv_buf b;
+    zv_buf_init(&b);
+    /* Name and value lengths first, so no two contents serialise alike. */
+    const char *msg = d->fmt.desc->format->messages[m].name;
+    int rc = zv_buf_printf(&b, "%zu:%s", strlen(msg), msg);
+    for (int f = 0; rc == 0 && f < ZV_FIELD_COUNT; f++) {
+        const zv_value *v = zv_rec_get(min, (zv_field_id)f);
+        if (!v || !zv_dest_renders(d, m, (zv_field_id)f)) continue;
+        rc = zv_buf_printf(&b, "|%d:%u:", f, (unsigned)v->len);
+        if (rc == 0) rc = zv_buf_append(&b, v->str, v->len);
+    }
+    if (rc == 0) zv_sha256_hex(b.data, b.len, digest);
+    zv_buf_free(&b);
+    return rc;
+}
+
+int zv_change_unchanged(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_record *min)
+{
+    char key[512], dg[ZV_CHANGE_DIGEST_HEX];
+    if (zv_change_key(min, key, sizeof(key)) < 0) return 0; /* no key: always new */
+    if (zv_change_digest(d, m, min, dg) < 0) return -1;
+    return zv_store_sent_same(rt->store, d->conf->name, key, dg);
+}
+
+int zv_change_sent(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_record *min)
+{
+    char key[512], dg[ZV_CHANGE_DIGEST_HEX];
+    if (zv_change_key(min, key, sizeof(key)) < 0) return 0;
+    if (zv_change_digest(d, m, min, dg) < 0) return -1;
+    return zv_store_sent_put(rt->store, d->conf->name, key, dg,
+                             d->fmt.desc->format->messages[m].name);
+}
+
+struct keyed {
+    char *key;
+    size_t i;
+};
+
+static int by_key_then_order(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+int zv_change_filter(zv_runtime *rt, zv_dest_rt *d, zv_change_item *v, size_t n,
+                     size_t *unchanged)
+{
+    *unchanged = 0;
+    if (!n) return 0;
+    struct keyed *k = calloc(n, sizeof(*k));
+    if (!k) return -1;
+    int rc = 0;
+    size_t nk = 0;
+    for (size_t i = 0; i < n; i++) {
+        char key[512];
+        if (zv_change_key(v[i].rec, key, sizeof(key)) < 0) continue;
+        if (!(k[nk].key = strdup(key))) {
+            rc = -1;
+            goto out;
+        }
+        k[nk++].i = i;
+    }
+    /* Staged in id order: of the same key only the last one counts. */
+    qsort(k, nk, sizeof(*k), by_key_then_order);
+    for (size_t j = 0; j + 1 < nk; j++)
+        if (strcmp(k[j].key, k[j + 1].key) == 0) v[k[j].i].drop = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].drop) {
+            int u = zv_change_unchanged(rt, d, v[i].message, v[i].rec);
+            if (u < 0) {
+                rc = -1;
+                goto out;
+            }
+            v[i].drop = u;
+        }
+        if (!v[i].drop) continue;
+        if (zv_store_staged_delete(rt->store, v[i].staged_id) < 0) {
+            rc = -1;
+            goto out;
+        }
+        (*unchanged)++;
+    }
+out:
+    for (size_t j = 0; j < nk; j++)
+        free(k[j].key);
+    free(k);
+    return rc;
+}

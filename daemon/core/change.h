@@ -1,0 +1,53 @@
+/*
+ * Change detection on what would be sent (issue 12 item 3).
+ *
+ * Per destination, a record makes a new message only when the content the
+ * format would render from it differs from what was last sent for the same
+ * record key (its source and record id).  The content is the minimised
+ * record's fields that the format can render for the message, with the
+ * message's name: a change in a column no destination receives leaves it
+ * equal, and so does the same export dropped again.  "Sent" means put in
+ * the outbox (from there on delivery is the outbox's business).
+ *
+ * It is checked twice: when a record is routed (so it is not staged at all)
+ * and again when a work unit is rendered (a record staged twice before its
+ * batch window closed, or sent meanwhile, goes out once: the newest
+ * content per key).
+ */
+#ifndef ZV_CHANGE_H
+#define ZV_CHANGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zinvol/model.h>
+
+#include "runtime_int.h"
+
+#define ZV_CHANGE_DIGEST_HEX 65
+
+/* The record key: "<source>\x1f<record id>" in buf; -1 when it does not fit. */
+int zv_change_key(const zv_record *r, char *buf, size_t len);
+/* Digest of what destination d's format renders from min as message m. */
+int zv_change_digest(const zv_dest_rt *d, int m, const zv_record *min,
+                     char digest[ZV_CHANGE_DIGEST_HEX]);
+/* 1 when min is what was last sent to d as message m for its key, 0 when it
+ * is new or changed, -1 on a store error. */
+int zv_change_unchanged(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_record *min);
+/* Remember min (message m) as sent to d. */
+int zv_change_sent(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_record *min);
+
+/* One staged record of a work unit. */
+typedef struct zv_change_item {
+    int64_t staged_id;
+    int message;
+    const zv_record *rec;
+    int drop; /* set by zv_change_filter: unchanged, or superseded in the unit */
+} zv_change_item;
+
+/* Mark (drop = 1) and unstage the records of a unit that would send
+ * nothing new: equal to what was last sent, or followed in the same unit by
+ * a newer staging of the same key.  *unchanged counts them.  -1: store error. */
+int zv_change_filter(zv_runtime *rt, zv_dest_rt *d, zv_change_item *v, size_t n,
+                     size_t *unchanged);
+
+#endif
