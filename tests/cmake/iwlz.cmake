@@ -20,3 +20,4 @@ zv_add_script_test(iwlz/release_dir ${CMAKE_CURRENT_SOURCE_DIR}/integration/iwlz
 
 # The scenario corpus through the daemon: 0 XSD and 0 official-rule errors.
 zv_add_script_test(iwlz/corpus ${CMAKE_CURRENT_SOURCE_DIR}/integration/iwlz_corpus.sh)
+zv_add_script_test(iwlz/rules_chunked ${CMAKE_CURRENT_SOURCE_DIR}/integration/iwlz_rules_chunked.sh)
