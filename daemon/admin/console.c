@@ -287,8 +287,8 @@ static int quarantine(const zv_console_req *r, zv_buf *b)
     filter_input(b, "source", "Source", src);
     zv_buf_puts(b, "<div><label for=\"stage\">Stage</label><select id=\"stage\" name=\"stage\">"
                    "<option value=\"\">any</option>");
-    static const char *const stages[] = {"mapping", "minimiser", "rule", "schema"};
-    for (int i = 0; i < 4; i++)
+    static const char *const stages[] = {"mapping", "minimiser", "rule", "schema", "render"};
+    for (int i = 0; i < 5; i++)
         zv_buf_printf(b, "<option%s>%s</option>",
                       stage && !strcmp(stage, stages[i]) ? " selected" : "", stages[i]);
     zv_buf_puts(b, "</select></div>");
@@ -315,7 +315,12 @@ static int quarantine(const zv_console_req *r, zv_buf *b)
         zv_buf_puts(b, "<tr>");
         cell_num(b, "ID", i_of(x, "id"));
         cell(b, "When", s_of(x, "created"));
-        cell(b, "Stage", s_of(x, "stage"));
+        char stage_s[64];
+        if (s_of(x, "due"))
+            snprintf(stage_s, sizeof(stage_s), "waiting until %s", s_of(x, "due"));
+        else
+            snprintf(stage_s, sizeof(stage_s), "%s", s_of(x, "stage") ? s_of(x, "stage") : "");
+        cell(b, "Stage", stage_s);
         cell(b, "Destination", s_of(x, "destination"));
         cell(b, "Source/record", sr);
         cell(b, "Reason", reason);
@@ -592,7 +597,10 @@ static int action(const zv_console_req *r, char *location, size_t loclen)
         zv_json_doc *d = call(r, "POST", path, NULL, &st, err, sizeof(err));
         const zv_json *o = d ? zv_json_root(d) : NULL;
         char msg[700];
-        if (st == 200)
+        if (st == 200 && s_of(o, "outcome")) /* quarantine: as zinvolctl prints it */
+            snprintf(msg, sizeof(msg), "%lld: %s: %s", id, s_of(o, "outcome"),
+                     s_of(o, "result") ? s_of(o, "result") : "done");
+        else if (st == 200)
             snprintf(msg, sizeof(msg), "%lld: %s", id,
                      s_of(o, "result") ? s_of(o, "result") : "done");
         else

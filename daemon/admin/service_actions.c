@@ -122,50 +122,6 @@ int svc_dlq_action(svc *c, int64_t id, const char *action)
     return done(c, id, "queued again (same idempotency key)");
 }
 
-struct qabout {
-    int found;
-    char what[512], dest[128];
-};
-
-static int about_quarantine(const zv_quarantine_entry *e, void *arg)
-{
-    struct qabout *q = arg;
-    q->found = 1;
-    snprintf(q->what, sizeof(q->what), " (%s/%s, %s%s%s)", e->source ? e->source : "",
-             e->record_id ? e->record_id : "", e->stage ? e->stage : "",
-             e->destination ? " for " : "", e->destination ? e->destination : "");
-    snprintf(q->dest, sizeof(q->dest), "%s", e->destination ? e->destination : "");
-    return 1;
-}
-
-int svc_quarantine_action(svc *c, int64_t id, const char *action)
-{
-    zv_store *s = c->env->store;
-    struct qabout q = {0};
-    if (zv_store_quarantine_get(s, id, about_quarantine, &q) < 0)
-        return svc_error(c, 500, "store: %s", zv_store_errmsg(s));
-    if (!q.found) return svc_error(c, 404, "no quarantine entry %lld", (long long)id);
-    const char *dest = q.dest[0] ? q.dest : NULL;
-    if (strcmp(action, "drop") == 0) {
-        if (zv_store_quarantine_delete(s, id) < 0)
-            return svc_error(c, 500, "store: %s", zv_store_errmsg(s));
-        note(c, dest, NULL, NULL, "quarantine entry %lld%s dropped", id, q.what);
-        return done(c, id, "dropped");
-    }
-    zv_runtime *rt = c->env->rt;
-    if (!rt && c->env->need_rt) rt = c->env->need_rt(c->env->need_rt_arg);
-    if (!rt) return svc_error(c, 500, "the configuration could not be built for a retry");
-    char err[1024] = "";
-    int r = zv_pipeline_quarantine_retry(rt, id, err, sizeof(err));
-    if (r == 1) return svc_error(c, 404, "%s", err);
-    if (r < 0) return svc_error(c, 500, "%s", err[0] ? err : "retry failed");
-    note(c, dest, NULL, NULL,
-         r == 0 ? "quarantine entry %lld%s processed again" : "quarantine entry %lld%s retried", id,
-         q.what);
-    if (r == 2) return svc_error(c, 422, "%s", err);
-    return done(c, id, "processed again");
-}
-
 int svc_reload(svc *c)
 {
     if (!c->env->reload) return svc_error(c, 409, "no daemon is running: nothing to reload");

@@ -10,6 +10,7 @@
  */
 #include "core/plugin_loader.h"
 #include "runtime_int.h"
+#include "lifecycle.h"
 #include "admin/metrics.h"
 #include "change.h"
 #include "delivery/delivery.h"
@@ -42,22 +43,44 @@ int zv_pipeline_quarantine(zv_runtime *rt, const zv_record *rec, const char *sta
                            const char *dest, const char *field, const char *rule,
                            const char *reason)
 {
+    const char *source = rec ? rec->prov.source : "", *rid = rec ? rec->prov.record_id : "";
+    /* A valid record that is only early (a start dated after today) waits
+     * for its day instead of counting as an error. */
+    char due[11];
+    if (rec && zv_lifecycle_not_due(rec, field, due))
+        return zv_lifecycle_hold(rt, rec, stage, dest, field, rule, reason, due);
+    /* The raw item the record was mapped from, so a retry maps it again. */
+    char *item = NULL, *mver = NULL;
+    if (rec && zv_store_item_get(rt->store, source, rid, &item, &mver) < 0) return -1;
     unsigned char *enc = NULL;
     size_t len = 0;
-    if (rec && zv_record_encode(rec, &enc, &len) < 0) return -1;
+    if (rec && !item && zv_record_encode(rec, &enc, &len) < 0) {
+        free(mver);
+        return -1;
+    }
+    char sver[96];
     zv_quarantine_entry q = {
-        .source = rec ? rec->prov.source : "",
-        .record_id = rec ? rec->prov.record_id : "",
+        .source = source,
+        .record_id = rid,
         .stage = stage,
         .destination = dest,
         .field = field,
         .rule = rule,
         .reason = reason,
+        .item_json = item,
         .record = enc,
         .record_len = len,
+        .mapping_version = mver,
+        .source_version = zv_lifecycle_source_version(rt, source, sver, sizeof(sver)),
     };
-    int r = zv_store_quarantine_add(rt->store, &q, NULL);
+    /* A record refused again exactly as its open entry says (an export
+     * dropped again): nothing new to keep. */
+    int r = zv_store_quarantine_like(rt->store, &q, rt->retrying);
+    if (r == 0) r = zv_store_quarantine_add(rt->store, &q, NULL);
+    else if (r > 0) r = 0;
     free(enc);
+    free(item);
+    free(mver);
     zv_metrics_quarantined(q.source, stage);
     zv_log(ZV_LOG_WARN, dest ? dest : "pipeline", "quarantined %s/%s at %s: %s%s%s%s%s", q.source,
            q.record_id, stage, rule ? rule : "", rule ? " " : "", field ? field : "",
@@ -76,13 +99,10 @@ static void arm_window(zv_runtime *rt, zv_dest_rt *d)
     evtimer_add(d->batch_timer, &tv);
 }
 
-/* Route one mapped record to every destination that wants it (or only to
- * `only`, when a quarantined record is retried for one destination).
- * Returns how many destinations it was staged for, or -1. */
-static int route_record(zv_runtime *rt, const zv_record *rec, const char *only)
+int zv_pipeline_route(zv_runtime *rt, const zv_record *rec, const char *only, int64_t item_id,
+                      zv_route_tally *t)
 {
     char field[128], reason[512];
-    int staged = 0;
     for (size_t i = 0; i < rt->ndests; i++) {
         zv_dest_rt *d = &rt->dests[i];
         if (only && strcmp(only, d->conf->name) != 0) continue;
@@ -91,6 +111,7 @@ static int route_record(zv_runtime *rt, const zv_record *rec, const char *only)
         if (m < 0 || (size_t)m >= d->nmsg) continue;
         if (!d->mins[m]) { /* the format broke its own message_active() */
             d->quarantined++;
+            if (t) t->quarantined++;
             snprintf(reason, sizeof(reason),
                      "the format classified the record as %s, which is "
                      "not active with this destination's format_options",
@@ -106,6 +127,7 @@ static int route_record(zv_runtime *rt, const zv_record *rec, const char *only)
         if (r == ZV_MIN_ERROR) return -1;
         if (r == ZV_MIN_MISSING) {
             d->quarantined++;
+            if (t) t->quarantined++;
             if (zv_pipeline_quarantine(rt, rec, "minimiser", d->conf->name, field, NULL, reason) <
                 0)
                 return -1;
@@ -124,29 +146,16 @@ static int route_record(zv_runtime *rt, const zv_record *rec, const char *only)
         int rc = zv_record_encode(min, &enc, &len);
         zv_record_free(min);
         if (rc < 0) return -1;
-        rc = zv_store_stage(rt->store, d->conf->name, m, enc, len);
+        rc = zv_store_stage_item(rt->store, d->conf->name, m, enc, len, item_id);
         free(enc);
         if (rc < 0) return -1;
         d->staged++;
-        staged++;
+        if (t) t->staged_n++;
+        if (t && t->nstaged < sizeof(t->staged) / sizeof(t->staged[0])) t->staged[t->nstaged++] = d;
         zv_metrics_staged(d->conf->name);
         arm_window(rt, d);
     }
-    return staged;
-}
-
-/* An optional field the mapping dropped: logged with its reason and counted. */
-struct drop_ctx {
-    zv_ctx *ctx;
-    const char *rid;
-};
-
-static void on_dropped(void *arg, const char *field, const char *reason)
-{
-    struct drop_ctx *dc = arg;
-    zv_log(ZV_LOG_WARN, dc->ctx->component, "record %s: optional field %s left out: %s", dc->rid,
-           field, reason);
-    zv_store_count_add(dc->ctx->rt->store, dc->ctx->name, "-", "fields_dropped", 1);
+    return 0;
 }
 
 /* One item, already strict UTF-8, through de-duplication and mapping. */
@@ -187,8 +196,7 @@ static int emit_checked(zv_ctx *ctx, const zv_item *item)
     zv_runtime *rt = ctx->rt;
     zv_source_rt *src = ctx->src;
     /* The content hash leaves out the item's own id (a file name and row),
-     * so the same record arriving in another file hashes the same.  The
-     * full item JSON is only built when the item goes to quarantine. */
+     * so the same record arriving in another file hashes the same. */
     zv_item bare = *item;
     bare.record_id = NULL;
     char *content = zv_item_to_json(&bare);
@@ -209,49 +217,25 @@ static int emit_checked(zv_ctx *ctx, const zv_item *item)
      * destination decides whether anything goes out (core/change.h). */
     int seen = zv_store_seen(rt->store, ctx->name, rid, hash);
     if (seen < 0) return -1;
-    char field[128] = "", reason[512] = "";
-    struct drop_ctx dc = {ctx, rid};
-    zv_record *rec = zv_mapping_apply_ex(src->mapping, item, zv_now(), field, sizeof(field), reason,
-                                         sizeof(reason), on_dropped, &dc);
-    if (!rec) {
-        /* Only what the mapping reads is kept (no narratives, no other persons). */
-        char *json = zv_mapping_item_json(src->mapping, item);
-        if (!json) return -1;
-        zv_quarantine_entry q = {.source = ctx->name,
-                                 .record_id = rid,
-                                 .stage = "mapping",
-                                 .field = field[0] ? field : NULL,
-                                 .reason = reason[0] ? reason : "mapping failed",
-                                 .item_json = json};
-        /* The same row (content seen before) failing the same way is in
-         * quarantine already. */
-        int same = seen ? zv_store_quarantine_same(rt->store, &q) : 0;
-        if (same != 0) {
-            free(json);
-            if (same < 0) return -1;
-            return unchanged(ctx);
-        }
-        int r = zv_store_quarantine_add(rt->store, &q, NULL);
-        zv_log(ZV_LOG_WARN, ctx->component, "quarantined record %s: %s%s%s", rid,
-               field[0] ? field : "", field[0] ? ": " : "", q.reason);
-        free(json);
-        src->quarantined++;
-        zv_metrics_quarantined(ctx->name, "mapping");
-        return r < 0 ? -1 : ZV_EMIT_QUARANTINED;
-    }
     int64_t same0 = 0, same1 = 0;
     for (size_t i = 0; i < rt->ndests; i++)
         same0 += rt->dests[i].unchanged;
-    int r = route_record(rt, rec, NULL);
-    zv_record_free(rec);
+    zv_lifecycle_outcome out;
+    int r = zv_lifecycle_process_seen(rt, src, item, rid, NULL, 0, seen, &out);
     if (r < 0) return -1;
+    /* The same row failing the same way is in quarantine already. */
+    if (out.same_quarantined) return unchanged(ctx);
+    if (out.mapping_failed) {
+        src->quarantined++;
+        return ZV_EMIT_QUARANTINED;
+    }
     for (size_t i = 0; i < rt->ndests; i++)
         same1 += rt->dests[i].unchanged;
     /* Seen before or nothing new for any destination: the source may treat
      * it as a duplicate (a webhook's redelivered event). */
-    if (r == 0 && (same1 > same0 || seen)) return unchanged(ctx);
+    if (out.route.staged_n == 0 && (same1 > same0 || seen)) return unchanged(ctx);
     src->staged++;
-    src->dest_staged += r;
+    src->dest_staged += out.route.staged_n;
     zv_metrics_record(ctx->name, ZV_MREC_MAPPED);
     return ZV_EMIT_STAGED;
 }
@@ -268,7 +252,7 @@ static void store_count(const char *field, int64_t kept, int64_t dropped, int64_
 }
 
 /* Minimiser tallies go into the same transaction as the records. */
-static void save_counts(zv_runtime *rt)
+void zv_pipeline_save_counts(zv_runtime *rt)
 {
     for (size_t i = 0; i < rt->ndests; i++) {
         void *args[2] = {&rt->dests[i], rt->store};
@@ -282,7 +266,7 @@ int zv_pipeline_commit(zv_ctx *ctx)
 {
     zv_runtime *rt = ctx->rt;
     if (!zv_unit_is_open(ctx)) return 0; /* nothing emitted since the last commit */
-    save_counts(rt);
+    zv_pipeline_save_counts(rt);
     zv_unit_write_counts(rt);
     rt->unit = NULL;
     rt->unit_emits = 0;
@@ -297,106 +281,4 @@ int zv_pipeline_commit(zv_ctx *ctx)
 void zv_pipeline_rollback(zv_ctx *ctx)
 {
     zv_unit_rollback(ctx);
-}
-
-/* ---- quarantine retry (zinvolctl quarantine retry) ---- */
-
-struct qcopy {
-    int found;
-    char *source, *record_id, *destination, *item_json;
-    unsigned char *record;
-    size_t record_len;
-};
-
-static int copy_entry(const zv_quarantine_entry *e, void *arg)
-{
-    struct qcopy *q = arg;
-    q->found = 1;
-    q->source = zv_strdup0(e->source);
-    q->record_id = zv_strdup0(e->record_id);
-    q->destination = zv_strdup0(e->destination);
-    q->item_json = zv_strdup0(e->item_json);
-    if (e->record && e->record_len && (q->record = malloc(e->record_len))) {
-        memcpy(q->record, e->record, e->record_len);
-        q->record_len = e->record_len;
-    }
-    return 1;
-}
-
-static void free_qcopy(struct qcopy *q)
-{
-    free(q->source);
-    free(q->record_id);
-    free(q->destination);
-    free(q->item_json);
-    free(q->record);
-}
-
-static void on_dropped_retry(void *arg, const char *field, const char *reason)
-{
-    zv_log(ZV_LOG_WARN, "pipeline", "retry of %s: optional field %s left out: %s",
-           (const char *)arg, field, reason);
-}
-
-/* Map the kept item again with the source's current mapping. */
-static zv_record *remap(zv_runtime *rt, struct qcopy *q, char *err, size_t errlen)
-{
-    zv_source_rt *src = NULL;
-    for (size_t i = 0; i < rt->nsources; i++)
-        if (strcmp(rt->sources[i].conf->name, q->source) == 0) src = &rt->sources[i];
-    if (!src) {
-        snprintf(err, errlen, "source '%s' is no longer configured", q->source);
-        return NULL;
-    }
-    zv_item *item = zv_item_from_json(q->item_json, strlen(q->item_json));
-    if (!item) {
-        snprintf(err, errlen, "kept item cannot be read back");
-        return NULL;
-    }
-    char field[128] = "", reason[512] = "";
-    zv_record *rec = zv_mapping_apply_ex(src->mapping, item, zv_now(), field, sizeof(field), reason,
-                                         sizeof(reason), on_dropped_retry, q->record_id);
-    zv_item_free_parsed(item);
-    if (!rec) snprintf(err, errlen, "still fails: %s%s%s", field, field[0] ? ": " : "", reason);
-    return rec;
-}
-
-int zv_pipeline_quarantine_retry(zv_runtime *rt, int64_t id, char *err, size_t errlen)
-{
-    struct qcopy q = {0};
-    if (zv_store_quarantine_get(rt->store, id, copy_entry, &q) < 0 || !q.found) {
-        snprintf(err, errlen, "no quarantine entry %lld", (long long)id);
-        free_qcopy(&q);
-        return 1;
-    }
-    zv_record *rec = NULL;
-    if (q.item_json)
-        rec = remap(rt, &q, err, errlen);
-    else if (q.record && !(rec = zv_record_decode(q.record, q.record_len)))
-        snprintf(err, errlen, "kept record cannot be read back");
-    else if (!q.record)
-        snprintf(err, errlen, "entry keeps neither item nor record");
-    int rc = -1;
-    if (rec && zv_store_begin_as(rt->store, "quarantine retry") == 0) {
-        int64_t before = 0;
-        for (size_t i = 0; i < rt->ndests; i++)
-            before += rt->dests[i].quarantined;
-        rc = route_record(rt, rec, q.destination);
-        int64_t after = 0;
-        for (size_t i = 0; i < rt->ndests; i++)
-            after += rt->dests[i].quarantined;
-        if (rc >= 0) rc = zv_store_quarantine_delete(rt->store, id);
-        save_counts(rt);
-        if (rc == 0 && zv_store_commit(rt->store) == 0) {
-            if (after > before) snprintf(err, errlen, "re-quarantined with a new reason");
-            rc = after > before ? 2 : 0;
-        } else {
-            zv_store_rollback(rt->store);
-            snprintf(err, errlen, "store: %s", zv_store_errmsg(rt->store));
-            rc = -1;
-        }
-    }
-    zv_record_free(rec);
-    free_qcopy(&q);
-    return rc;
 }

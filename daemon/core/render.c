@@ -16,6 +16,7 @@
 #include "core/plugin_loader.h"
 #include "runtime_int.h"
 #include "change.h"
+#include "lifecycle.h"
 #include "render_clients.h"
 #include "delivery/delivery.h"
 #include "log.h"
@@ -119,7 +120,10 @@ int zv_render_reject(zv_render_out *out, size_t index, const char *rule, const c
         out->bad = 1;
         return -1;
     }
-    if (out->rejected[index]) return 0; /* one quarantine entry per record and batch */
+    /* One quarantine entry per record and batch, with every reason. */
+    if (out->rejected[index])
+        return zv_lifecycle_more_reason(out->rt, out->batch->records[index], out->dest->conf->name,
+                                        field, rule, reason);
     out->rejected[index] = 1;
     /* Inside the flush transaction: rolled back with it if the render fails. */
     const char *stage = rule && strcmp(rule, "XSD") == 0 ? "schema" : "rule";

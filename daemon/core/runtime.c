@@ -1,5 +1,6 @@
 /* Building, starting and stopping a runtime; see runtime.h. */
 #include "runtime_int.h"
+#include "lifecycle.h"
 #include "../audit/client_key.h"
 #include "delivery/delivery.h"
 #include "log.h"
@@ -291,6 +292,12 @@ int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
     }
     zv_delivery_start(rt->delivery);
     rt->started = 1;
+    /* Records waiting for their day: the ones due now go first. */
+    if (zv_lifecycle_start(rt) < 0) {
+        snprintf(err, errlen, "waiting records could not be processed: %s",
+                 zv_store_errmsg(rt->store));
+        return -1;
+    }
     for (size_t i = 0; i < rt->nsources; i++) {
         zv_source_rt *s = &rt->sources[i];
         zv_unit_enter(s->inst.ctx);
@@ -431,6 +438,7 @@ void zv_runtime_stop(zv_runtime *rt, void (*done)(void *arg), void *arg)
         if (rt->dests[i].batch_timer) evtimer_del(rt->dests[i].batch_timer);
     if (rt->delivery) zv_delivery_stop(rt->delivery);
     if (rt->stop_poll) event_free(rt->stop_poll);
+    zv_lifecycle_stop(rt);
     rt->stop_poll = evtimer_new(rt->base, stop_poll_cb, rt);
     struct timeval tv = {0, 0};
     evtimer_add(rt->stop_poll, &tv);
@@ -492,6 +500,9 @@ void zv_runtime_summary(zv_runtime *rt, char *out, size_t outlen)
             out + o, outlen - o,
             "; %s: %lld records staged, %lld messages out, %lld quarantined, %lld unchanged",
             d->conf->name, (long long)d->staged, (long long)d->payloads,
-            (long long)(d->quarantined + d->rejected), (long long)d->unchanged);
+            (long long)(d->quarantined + d->rejected - d->waiting), (long long)d->unchanged);
+        if (d->waiting && o < outlen)
+            o += (size_t)snprintf(out + o, outlen - o, ", %lld waiting for their day",
+                                  (long long)d->waiting);
     }
 }

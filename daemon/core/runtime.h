@@ -37,11 +37,10 @@ void zv_runtime_free(zv_runtime *rt);
 /* Once mode: called when sources are drained and delivery has settled. */
 void zv_runtime_on_finished(zv_runtime *rt, void (*cb)(void *arg, int status), void *arg);
 
-/* For zinvolctl: open the store without starting anything else, process a
- * quarantined entry again (0 done, 1 absent, 2 re-quarantined, -1 error),
- * and render what is staged into the outbox. */
+/* For zinvolctl: open the store without starting anything else, and
+ * render what is staged into the outbox.  (Processing a quarantined entry
+ * again: lifecycle.h.) */
 int zv_runtime_open_store(zv_runtime *rt, char *err, size_t errlen);
-int zv_pipeline_quarantine_retry(zv_runtime *rt, int64_t id, char *err, size_t errlen);
 int zv_runtime_flush(zv_runtime *rt);
 
 /* After every turn of the event loop: 0 when no transaction is open, as it

@@ -48,6 +48,7 @@ struct zv_source_rt {
     int64_t items, staged, quarantined, duplicates;
     int64_t dest_staged; /* (record, destination) pairs staged */
     int64_t unchanged; /* records that would have sent nothing new anywhere (core/change.h) */
+    char mapping_version[17]; /* lifecycle.c: what quarantine entries name */
 };
 
 typedef struct zv_match {
@@ -66,6 +67,7 @@ struct zv_dest_rt {
     struct event *batch_timer;
     int dirty; /* staged records wait for the batch window */
     int64_t staged, quarantined, payloads, rejected;
+    int64_t waiting;        /* of rejected: held until their day (lifecycle.c) */
     int64_t flush_after;    /* staged id cursor of the flush in progress */
     int64_t render_ns;      /* time in the format's render (with its validation) */
     int64_t render_records; /* records handed to render */
@@ -118,6 +120,12 @@ struct zv_runtime {
      * the store; client_secret_ok 0 means records carry no client key. */
     unsigned char client_secret[32];
     int client_secret_ok;
+    /* lifecycle.c: a replay maps items again whatever was seen before;
+     * waiting records are looked at when the day changes. */
+    int replaying;
+    struct event *due_timer;
+    char due_day[11];
+    int64_t retrying; /* the entry a retry processes again (lifecycle.c) */
 };
 
 #include <time.h>

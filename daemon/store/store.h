@@ -57,28 +57,39 @@ int zv_store_watermark_set(zv_store *s, const char *source, const char *key, con
  * (and is now remembered), -1 on error. */
 int zv_store_seen(zv_store *s, const char *source, const char *record_id, const char *hash);
 
-/* ---- quarantine ---- */
+/* ---- quarantine (more in store_quarantine.h) ---- */
 typedef struct zv_quarantine_entry {
     int64_t id;
     int64_t created;
     const char *source;
     const char *record_id;
-    const char *stage;           /* "mapping", "minimiser", "rule", "schema" */
+    const char *stage;           /* "mapping", "minimiser", "rule", "schema", "render", ... */
     const char *destination;     /* NULL for mapping failures */
     const char *field;           /* model field or source path; may be NULL */
     const char *rule;            /* rule code (CS002, TR039, ...); may be NULL */
-    const char *reason;          /* no BSN in clear */
-    const char *item_json;       /* raw item (mapping) for retry; may be NULL */
-    const unsigned char *record; /* encoded record (later stages); may be NULL */
+    const char *reason;          /* the first reason; no BSN in clear */
+    const char *item_json;       /* the raw item as the mapping reads it, for a retry */
+    const unsigned char *record; /* encoded record (entries from before items were kept) */
     size_t record_len;
+    /* Added with the record lifecycle (issue 12); all may be NULL/0. */
+    const char *state;           /* open, waiting; closed entries: their outcome */
+    const char *reasons_json;    /* every reason: [{"field":..,"rule":..,"reason":..}] */
+    const char *mapping_version; /* of the mapping that made or refused the record */
+    const char *source_version;  /* "filedrop 1.0" */
+    const char *due;             /* waiting: the day it becomes due (YYYY-MM-DD) */
+    int64_t closed_at;           /* closed entries */
+    const char *outcome_detail;  /* closed entries: what became of it, by whom */
 } zv_quarantine_entry;
 
+/* A new open entry (or waiting, when e->state is "waiting"); reasons_json
+ * NULL: the one reason of field/rule/reason. */
 int zv_store_quarantine_add(zv_store *s, const zv_quarantine_entry *e, int64_t *id);
 typedef int (*zv_quarantine_cb)(const zv_quarantine_entry *e, void *arg);
-/* Calls cb per entry, oldest first; cb returning non-zero stops. */
+/* Calls cb per open entry, oldest first; cb returning non-zero stops. */
 int zv_store_quarantine_each(zv_store *s, zv_quarantine_cb cb, void *arg);
+/* An entry, open, waiting or closed; 1 when there is none. */
 int zv_store_quarantine_get(zv_store *s, int64_t id, zv_quarantine_cb cb, void *arg);
-int zv_store_quarantine_delete(zv_store *s, int64_t id);
+/* Open entries (waiting ones not counted). */
 int64_t zv_store_quarantine_count(zv_store *s);
 
 /* 1 when an entry like e (source, record id, stage, field and reason) is
@@ -95,6 +106,10 @@ int zv_store_sent_put(zv_store *s, const char *destination, const char *key, con
 /* ---- staging ---- */
 int zv_store_stage(zv_store *s, const char *destination, int message, const unsigned char *rec,
                    size_t len);
+/* The same, naming the kept source item (zv_store_item_put) the record was
+ * mapped from; the item goes when no staged row names it any more. */
+int zv_store_stage_item(zv_store *s, const char *destination, int message, const unsigned char *rec,
+                        size_t len, int64_t item_id);
 typedef struct zv_staged {
     int64_t id;
     int message;
@@ -291,5 +306,7 @@ int zv_store_flows(zv_store *s, int64_t since, zv_flow_cb cb, void *arg);
  * idempotency key and record keys, for late retours) and the audit trail stay.  Returns the number
  * pruned or -1. */
 int64_t zv_store_prune(zv_store *s, int64_t before, int limit);
+
+#include "store_quarantine.h"
 
 #endif

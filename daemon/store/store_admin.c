@@ -213,7 +213,8 @@ int zv_store_quarantine_stats(zv_store *s, zv_qstat_cb cb, void *arg)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT source, stage, count(*) FROM quarantine GROUP BY source, stage "
+                           "SELECT source, stage, count(*) FROM quarantine WHERE state = 'open' "
+                           "GROUP BY source, stage "
                            "ORDER BY source, stage",
                            -1, &st, NULL) != SQLITE_OK)
         return zv_store_fail(s, "quarantine stats");

@@ -30,6 +30,8 @@ enum zv_stmt_id {
     ZV_ST_OUTBOX_GET,
     ZV_ST_SENT_GET,
     ZV_ST_SENT_PUT,
+    ZV_ST_ITEM_PUT,
+    ZV_ST_ITEM_DEL,
     ZV_ST__COUNT
 };
 
@@ -62,6 +64,8 @@ int64_t zv_store_count_sql(zv_store *s, const char *sql, const char *a, const ch
 int zv_store_op_begin(zv_store *s, int *own);
 int zv_store_op_end(zv_store *s, int own);
 
+/* Quarantine lifecycle columns and tables, source items (store_quarantine.c). */
+int zv_store_migrate_lifecycle(zv_store *s);
 /* Stores made before client keys existed get the audit.clients column. */
 int zv_store_migrate_clients(zv_store *s);
 /* Disclosure rows of a new outbox row, from the zv_outbox_new's

@@ -1,4 +1,5 @@
-/* Store: source resume points, de-duplication, quarantine, staging, counters. */
+/* Store: source resume points, de-duplication, staging, counters (quarantine:
+ * store_quarantine.c). */
 #include "store_int.h"
 
 #include <stdio.h>
@@ -65,84 +66,6 @@ int zv_store_seen(zv_store *s, const char *source, const char *record_id, const 
     return sqlite3_changes(s->db) == 0 ? 1 : 0;
 }
 
-/* ---- quarantine ---- */
-
-int zv_store_quarantine_add(zv_store *s, const zv_quarantine_entry *e, int64_t *id)
-{
-    sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_QUARANTINE_ADD,
-                                     "INSERT INTO quarantine(created, source, record_id, stage, "
-                                     "destination, field, rule, reason, item_json, record) "
-                                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!st) return -1;
-    sqlite3_bind_int64(st, 1, e->created ? e->created : zv_now());
-    zv_store_bind_text(st, 2, e->source);
-    zv_store_bind_text(st, 3, e->record_id);
-    zv_store_bind_text(st, 4, e->stage);
-    zv_store_bind_text(st, 5, e->destination);
-    zv_store_bind_text(st, 6, e->field);
-    zv_store_bind_text(st, 7, e->rule);
-    zv_store_bind_text(st, 8, e->reason);
-    zv_store_bind_text(st, 9, e->item_json);
-    if (e->record) sqlite3_bind_blob(st, 10, e->record, (int)e->record_len, SQLITE_STATIC);
-    if (step_done(s, st, "quarantine", 0) < 0) return -1;
-    if (id) *id = sqlite3_last_insert_rowid(s->db);
-    return 0;
-}
-
-static int quarantine_rows(zv_store *s, sqlite3_stmt *st, zv_quarantine_cb cb, void *arg)
-{
-    int rc, n = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        zv_quarantine_entry e = {
-            .id = sqlite3_column_int64(st, 0),
-            .created = sqlite3_column_int64(st, 1),
-            .source = zv_store_col_text(st, 2),
-            .record_id = zv_store_col_text(st, 3),
-            .stage = zv_store_col_text(st, 4),
-            .destination = zv_store_col_text(st, 5),
-            .field = zv_store_col_text(st, 6),
-            .rule = zv_store_col_text(st, 7),
-            .reason = zv_store_col_text(st, 8),
-            .item_json = zv_store_col_text(st, 9),
-            .record = sqlite3_column_blob(st, 10),
-            .record_len = (size_t)sqlite3_column_bytes(st, 10),
-        };
-        n++;
-        if (cb(&e, arg)) break;
-    }
-    int ret = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? n : zv_store_fail(s, "quarantine");
-    sqlite3_finalize(st);
-    return ret;
-}
-
-#define Q_COLS                                                                                     \
-    "SELECT id, created, source, record_id, stage, destination, field, rule, reason, "             \
-    "item_json, record FROM quarantine "
-
-int zv_store_quarantine_each(zv_store *s, zv_quarantine_cb cb, void *arg)
-{
-    sqlite3_stmt *st = prep(s, Q_COLS "ORDER BY id");
-    if (!st) return -1;
-    return quarantine_rows(s, st, cb, arg) < 0 ? -1 : 0;
-}
-
-int zv_store_quarantine_get(zv_store *s, int64_t id, zv_quarantine_cb cb, void *arg)
-{
-    sqlite3_stmt *st = prep(s, Q_COLS "WHERE id = ?");
-    if (!st) return -1;
-    sqlite3_bind_int64(st, 1, id);
-    int n = quarantine_rows(s, st, cb, arg);
-    return n < 0 ? -1 : n == 0 ? 1 : 0;
-}
-
-int zv_store_quarantine_delete(zv_store *s, int64_t id)
-{
-    sqlite3_stmt *st = prep(s, "DELETE FROM quarantine WHERE id = ?");
-    if (!st) return -1;
-    sqlite3_bind_int64(st, 1, id);
-    return step_done(s, st, "quarantine", 1);
-}
-
 int64_t zv_store_count_sql(zv_store *s, const char *sql, const char *a, const char *b)
 {
     sqlite3_stmt *st = prep(s, sql);
@@ -156,23 +79,29 @@ int64_t zv_store_count_sql(zv_store *s, const char *sql, const char *a, const ch
     return n;
 }
 
-int64_t zv_store_quarantine_count(zv_store *s)
-{
-    return zv_store_count_sql(s, "SELECT count(*) FROM quarantine", NULL, NULL);
-}
-
 /* ---- staging ---- */
 
 int zv_store_stage(zv_store *s, const char *destination, int message, const unsigned char *rec,
                    size_t len)
 {
-    sqlite3_stmt *st = zv_store_stmt(
-        s, ZV_ST_STAGE, "INSERT INTO staged(destination, message, rec, created) VALUES(?,?,?,?)");
+    return zv_store_stage_item(s, destination, message, rec, len, 0);
+}
+
+int zv_store_stage_item(zv_store *s, const char *destination, int message, const unsigned char *rec,
+                        size_t len, int64_t item_id)
+{
+    sqlite3_stmt *st = zv_store_stmt(s, ZV_ST_STAGE,
+                                     "INSERT INTO staged(destination, message, rec, created, "
+                                     "item_id) VALUES(?,?,?,?,?)");
     if (!st) return -1;
     zv_store_bind_text(st, 1, destination);
     sqlite3_bind_int(st, 2, message);
     sqlite3_bind_blob(st, 3, rec, (int)len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, zv_now());
+    if (item_id > 0)
+        sqlite3_bind_int64(st, 5, item_id);
+    else
+        sqlite3_bind_null(st, 5);
     return step_done(s, st, "stage", 0);
 }
 

@@ -204,7 +204,7 @@ try:
     shot("quarantine")
     drv.find_element(By.CSS_SELECTOR, f"form[action='/ui/quarantine/{qid}/retry'] button").click()
     text = notice()
-    assert f"{qid}: processed again" in text, text
+    assert f"{qid}: unrouted: no destination takes the record" in text, text
     shot("quarantine-after-retry")
 
     drv.get(base + "/dlq")
@@ -302,7 +302,7 @@ PY
 # The store and the audit trail, as an operator would check them.
 sqlite3 "$DB" "SELECT detail FROM audit WHERE kind='dlq-drop'" | grep -q "dead letter $DID dropped.*dropped by token ops (console)" ||
     fail "the drop is not in the audit trail with the token's name"
-sqlite3 "$DB" "SELECT detail FROM audit WHERE kind='admin'" | grep -q "quarantine entry $QID (ecd/2, mapping) processed again by token ops (console)" ||
+sqlite3 "$DB" "SELECT detail FROM audit WHERE kind='quarantine'" | grep -q "quarantine entry $QID (ecd/2, mapping) unrouted: processed again by token ops (console)" ||
     fail "the retry is not in the audit trail"
 ctl quarantine list | grep -q "ecd/3" || fail "the other entry is gone"
 ! ctl quarantine list | grep -q "ecd/2" || fail "the retried entry is still quarantined"
