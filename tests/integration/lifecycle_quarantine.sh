@@ -38,7 +38,8 @@ funcs = sorted({r["functie"] for r in csv.DictReader(open(T + "/gen/export.csv")
 for rule in m["records"]:
     f = rule["fields"]
     if which == "broken":
-        del f["client.sex"]["map"]["V"]
+        if "client.sex" in f:
+            del f["client.sex"]["map"]["V"]
     elif "entitlement.function_code" in f:
         f["entitlement.function_code"] = {"from": "functie",
                                           "map": dict({x: x for x in funcs}, **{"99": "31"})}
