@@ -57,6 +57,9 @@ static void usage(FILE *f)
                "      --state-dir DIR   override state_dir (also $ZINVOL_STATE_DIR)\n"
                "      --plugin-dir DIR  override plugin_dir (also $ZINVOL_PLUGIN_DIR)\n"
                "      --log-level L     error, warning, notice, info or debug\n"
+               "      --today DATE      run as if today were DATE (YYYY-MM-DD; the clock goes\n"
+               "                        on from there): records waiting for their day and the\n"
+               "                        message dates follow it (tests, a missed run)\n"
                "  -V, --version         print the version and plugin ABI\n"
                "  -h, --help            this text\n"
                "\n"
@@ -225,6 +228,7 @@ static int parse_args(daemon_state *d, int argc, char **argv, int *check)
                                          {"state-dir", required_argument, 0, 's'},
                                          {"plugin-dir", required_argument, 0, 'p'},
                                          {"log-level", required_argument, 0, 'l'},
+                                         {"today", required_argument, 0, 'T'},
                                          {"version", no_argument, 0, 'V'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -260,6 +264,15 @@ static int parse_args(daemon_state *d, int argc, char **argv, int *check)
                 return 2;
             }
             break;
+        case 'T': {
+            int64_t days;
+            if (strlen(optarg) != 10 || zv_date_days(optarg, &days) != 0) {
+                fprintf(stderr, "zinvold: --today wants a date YYYY-MM-DD, not '%s'\n", optarg);
+                return 2;
+            }
+            zv_clock_set_today(days);
+            break;
+        }
         case 'V':
             printf("zinvold %s (plugin ABI %d.%d)\n", ZV_VERSION, ZV_ABI_MAJOR, ZV_ABI_MINOR);
             return 0;
@@ -295,7 +308,16 @@ static int check_config(daemon_state *d)
 {
     zv_errors errs;
     zv_errors_init(&errs);
-    zv_runtime *rt = build(d, ZV_RT_CHECK, &errs);
+    zv_runtime *rt = build(d, ZV_RT_VALIDATE, &errs);
+    /* The state directory is made at start (0700), not now; one that
+     * could not be made or written is a problem of this config. */
+    if (rt) {
+        const zv_config *cfg = zv_runtime_config(rt);
+        char why[600];
+        int u = zv_dir_usable(cfg->state_dir, why, sizeof(why));
+        if (u < 0) zv_errors_add(&errs, d->config_file, "state_dir", "%s", why);
+        if (u == 1) fprintf(stderr, "%s: state_dir: %s; zinvold makes it at start\n", d->config_file, why);
+    }
     print_errors(&errs);
     int ok = rt && errs.n == 0;
     zv_runtime_free(rt);

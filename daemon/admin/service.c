@@ -151,6 +151,8 @@ static int route(svc *c)
         if (strcmp(action, "verify") == 0) return svc_audit_verify(c);
         return svc_error(c, 404, "audit/report or audit/verify");
     }
+    if (strcmp(coll, "replay") == 0 && !id && !action[0])
+        return post ? svc_replay(c) : svc_error(c, 405, "replay is POST only");
     if (strcmp(coll, "disclose") == 0 && !id && !action[0])
         return get ? svc_disclose(c) : svc_error(c, 405, "disclose is GET only");
     int q = strcmp(coll, "quarantine") == 0, d = strcmp(coll, "dlq") == 0,

@@ -38,5 +38,6 @@ int svc_reload(svc *c);
 int svc_audit_report(svc *c);
 int svc_audit_verify(svc *c);
 int svc_disclose(svc *c);
+int svc_replay(svc *c); /* service_quarantine.c */
 
 #endif

@@ -297,3 +297,25 @@ int svc_quarantine_action(svc *c, int64_t id, const char *action)
                            : ZV_Q_UNROUTED,
                   result);
 }
+
+/* POST /api/replay?source=S&file=PATH: PATH as the daemon sees it. */
+int svc_replay(svc *c)
+{
+    char sbuf[128], fbuf[4096], result[1400] = "";
+    const char *source = zv_admin_query(c->req->query, "source", sbuf, sizeof(sbuf));
+    const char *file = zv_admin_query(c->req->query, "file", fbuf, sizeof(fbuf));
+    if (!source || !file || file[0] != '/')
+        return svc_error(c, 400, "replay wants source=NAME and file=/absolute/path");
+    zv_runtime *rt = c->env->rt;
+    if (!rt && c->env->need_rt) rt = c->env->need_rt(c->env->need_rt_arg);
+    if (!rt) return svc_error(c, 500, "the configuration could not be built for a replay");
+    int r = zv_lifecycle_replay(rt, source, file, who(c), result, sizeof(result));
+    if (r == 1) return svc_error(c, 404, "%s", result);
+    if (r == 2) return svc_error(c, 422, "%s", result);
+    if (r < 0) return svc_error(c, 500, "%s", result);
+    zv_jw_obj_open(c->w);
+    zv_jw_key(c->w, "result");
+    svc_str_scrubbed(c->w, result);
+    zv_jw_obj_close(c->w);
+    return 200;
+}

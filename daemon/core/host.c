@@ -291,6 +291,7 @@ static void h_count(zv_ctx *ctx, const char *counter, int64_t delta)
 static const char *h_state_dir(zv_ctx *ctx)
 {
     if (ctx->state_dir) return ctx->state_dir;
+    if (ctx->rt->mode == ZV_RT_VALIDATE) return zv_scratch_state_dir(ctx);
     size_t len = strlen(ctx->rt->cfg->state_dir) + strlen(ctx->component) + 16;
     char *p = malloc(len);
     if (!p) return NULL;

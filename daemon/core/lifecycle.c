@@ -465,7 +465,7 @@ int zv_lifecycle_retry(zv_runtime *rt, int64_t id, const char *who, char *result
         return 1;
     }
     int64_t old_newest = newest_entry(rt, q.source, q.record_id);
-    if (zv_store_begin(rt->store) < 0) {
+    if (zv_store_begin_as(rt->store, "quarantine retry") < 0) {
         snprintf(result, len, "store: %s", zv_store_errmsg(rt->store));
         free_qcopy(&q);
         return -1;

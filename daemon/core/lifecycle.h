@@ -73,6 +73,13 @@ int zv_lifecycle_more_reason(zv_runtime *rt, const zv_record *rec, const char *d
 int zv_lifecycle_retry(zv_runtime *rt, int64_t id, const char *who, char *result, size_t len);
 /* An operator drops an entry (audited).  0, 1 absent or closed, -1. */
 int zv_lifecycle_drop(zv_store *s, int64_t id, const char *who, char *result, size_t len);
+/* replay.c: a file read again by the source's file reader, every item
+ * through the current mapping whatever was seen, then rendered.  0 done
+ * (what happened in result), 1 no such source, 2 the file cannot be read
+ * (nothing of it staged), -1 store error.  Audited with who. */
+int zv_lifecycle_replay(zv_runtime *rt, const char *source, const char *path, const char *who,
+                        char *result, size_t len);
+
 /* Waiting entries whose day has come, processed again.  Number done or -1. */
 int zv_lifecycle_run_due(zv_runtime *rt);
 /* Daemon and once mode: run due entries now and whenever the day changes. */

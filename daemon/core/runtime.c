@@ -298,6 +298,10 @@ int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
                  zv_store_errmsg(rt->store));
         return -1;
     }
+    if (zv_retour_dirs_start(rt) < 0) {
+        snprintf(err, errlen, "cannot watch the retour folders");
+        return -1;
+    }
     for (size_t i = 0; i < rt->nsources; i++) {
         zv_source_rt *s = &rt->sources[i];
         zv_unit_enter(s->inst.ctx);
@@ -439,6 +443,7 @@ void zv_runtime_stop(zv_runtime *rt, void (*done)(void *arg), void *arg)
     if (rt->delivery) zv_delivery_stop(rt->delivery);
     if (rt->stop_poll) event_free(rt->stop_poll);
     zv_lifecycle_stop(rt);
+    zv_retour_dirs_stop(rt);
     rt->stop_poll = evtimer_new(rt->base, stop_poll_cb, rt);
     struct timeval tv = {0, 0};
     evtimer_add(rt->stop_poll, &tv);
@@ -474,6 +479,8 @@ void zv_runtime_free(zv_runtime *rt)
     zv_unit_free_counts(rt);
     if (rt->store) zv_store_close(rt->store);
     zv_config_free(rt->cfg);
+    /* Last: the plugins that used their scratch state are gone now. */
+    zv_scratch_free(rt);
     free(rt);
 }
 

@@ -19,9 +19,12 @@ typedef enum zv_rt_mode {
     ZV_RT_CHECK = 0, /* build and validate only */
     ZV_RT_RUN,       /* run until stopped */
     ZV_RT_ONCE,      /* drain sources, deliver, finish */
-    ZV_RT_DRY        /* zinvold --dry-run: formats are created (with the host given to
+    ZV_RT_DRY,       /* zinvold --dry-run: formats are created (with the host given to
                         zv_runtime_build_host); sources and transports are loaded and
                         their options checked, but never created, so they touch nothing */
+    ZV_RT_VALIDATE   /* zinvold --check-config: as ZV_RT_CHECK, but nothing on disk
+                        changes: plugins' state folders are scratch ones, removed with
+                        the runtime (plugins make their own folders only when started) */
 } zv_rt_mode;
 
 /* Build and validate.  Takes ownership of cfg (also on failure). */

@@ -126,6 +126,8 @@ struct zv_runtime {
     struct event *due_timer;
     char due_day[11];
     int64_t retrying; /* the entry a retry processes again (lifecycle.c) */
+    char *scratch_dir; /* ZV_RT_VALIDATE: plugin state folders (scratch.c) */
+    struct event *retour_timer; /* retour_dir.c */
 };
 
 #include <time.h>
@@ -193,6 +195,15 @@ void zv_unit_write_counts(zv_runtime *rt);
 /* Pending counts in a transaction of their own (nothing may be open). */
 void zv_unit_flush_counts(zv_runtime *rt);
 void zv_unit_free_counts(zv_runtime *rt);
+
+/* scratch.c: --check-config's plugin state folders, and their removal. */
+const char *zv_scratch_state_dir(zv_ctx *ctx);
+void zv_scratch_free(zv_runtime *rt);
+
+/* retour_dir.c: destinations' retour folders, applied as zinvolctl retour. */
+int zv_retour_dirs_start(zv_runtime *rt);
+int zv_retour_dirs_scan(zv_runtime *rt);
+void zv_retour_dirs_stop(zv_runtime *rt);
 
 /* httpd.c */
 int zv_httpd_start(zv_runtime *rt, char *err, size_t errlen);

@@ -45,6 +45,7 @@ int zv_ctl_audit_verify(zv_ctl *c, int argc, char **argv); /* audit verify */
 int zv_ctl_audit_report(zv_ctl *c, int argc, char **argv); /* audit [--format ..] */
 int zv_ctl_quarantine(zv_ctl *c, int argc, char **argv);   /* quarantine list|retry|drop */
 int zv_ctl_retour(zv_ctl *c, int argc, char **argv);       /* retour DEST FILE */
+int zv_ctl_source(zv_ctl *c, int argc, char **argv);       /* source replay SOURCE FILE */
 int zv_ctl_disclose(zv_ctl *c, int argc, char **argv);     /* disclose BSN [...] */
 int zv_ctl_status(zv_ctl *c, int argc, char **argv);       /* status */
 int zv_ctl_outbox(zv_ctl *c, int argc, char **argv);       /* outbox list|show|retry|drop */

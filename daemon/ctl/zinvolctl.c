@@ -28,10 +28,15 @@ static void usage(FILE *f)
             "                               drop: discard a pending one (audited)\n"
             "  reload                       ask the running daemon to reload its config\n"
             "  quarantine list [--source S] [--stage S] [--destination D] [--reason TEXT]\n"
-            "                               records that failed mapping, the minimiser or a rule\n"
-            "  quarantine show ID           one entry with its kept input (BSNs masked)\n"
-            "  quarantine retry ID|--all    process them again with the current config\n"
+            "                  [--since DATE|DURATION] [--state open|waiting|closed|all|OUTCOME]\n"
+            "                               records that failed mapping, the minimiser, a rule\n"
+            "                               or the XSD, and records waiting for their day\n"
+            "  quarantine show ID           one entry: raw item (BSNs masked), versions, reasons\n"
+            "  quarantine export --format csv [filters] [--output FILE]\n"
+            "                               the list for the team that fixes the ECD\n"
+            "  quarantine retry ID|--all    the raw item again through the current config\n"
             "  quarantine drop ID           discard one (written to the audit trail)\n"
+            "  source replay SOURCE FILE    process FILE again through the current config\n"
             "  dlq list | show ID           payloads a funder rejected or that expired\n"
             "  dlq retry ID|--all           queue them again (same idempotency key)\n"
             "  dlq drop ID                  discard one (written to the audit trail)\n"
@@ -77,6 +82,7 @@ static int dispatch(zv_ctl *c, int argc, char **argv)
     const char *cmd = argv[0];
     if (strcmp(cmd, "quarantine") == 0) return zv_ctl_quarantine(c, argc - 1, argv + 1);
     if (strcmp(cmd, "dlq") == 0) return zv_ctl_dlq(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "source") == 0) return zv_ctl_source(c, argc - 1, argv + 1);
     if (strcmp(cmd, "retour") == 0) return zv_ctl_retour(c, argc - 1, argv + 1);
     if (strcmp(cmd, "disclose") == 0) return zv_ctl_disclose(c, argc - 1, argv + 1);
     if (strcmp(cmd, "status") == 0) return zv_ctl_status(c, argc - 1, argv + 1);

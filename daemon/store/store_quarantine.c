@@ -101,7 +101,7 @@ int zv_store_quarantine_add(zv_store *s, const zv_quarantine_entry *e, int64_t *
     char *reasons = e->reasons_json ? NULL : one_reason(e->field, e->rule, e->reason);
     if (!e->reasons_json && !reasons) {
         snprintf(s->err, sizeof(s->err), "quarantine: out of memory");
-        if (s->depth > 0) s->failed = 1;
+        if (s->open) s->failed = 1;
         return -1;
     }
     /* Ids are never reused: closed entries keep theirs in quarantine_closed. */
@@ -309,11 +309,12 @@ static int run_id(zv_store *s, const char *sql, int64_t id, const char *a, const
 int zv_store_quarantine_close(zv_store *s, int64_t id, const char *outcome, const char *detail,
                               int64_t now)
 {
-    if (zv_store_begin(s) < 0) return -1;
+    int own;
+    if (zv_store_op_begin(s, &own) < 0) return -1;
     struct about a = {0};
     if (zv_store_quarantine_get(s, id, about_cb, &a) < 0) s->failed = 1;
     if (!s->failed && !a.found) {
-        zv_store_commit(s);
+        zv_store_op_end(s, own);
         snprintf(s->err, sizeof(s->err), "no open quarantine entry %" PRId64, id);
         return 1;
     }
@@ -334,7 +335,7 @@ int zv_store_quarantine_close(zv_store *s, int64_t id, const char *outcome, cons
                                      NULL, NULL, line) < 0)
         s->failed = 1;
     free(d);
-    return zv_store_commit(s);
+    return zv_store_op_end(s, own);
 }
 
 /* ---- source items in flight ---- */

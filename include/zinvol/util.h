@@ -64,8 +64,12 @@ int zv_date_days(const char *s, int64_t *days);
 /* Today's date (local) as YYYY-MM-DD into out[11]. */
 void zv_date_today(char out[11]);
 /* Current time. */
-int64_t zv_now(void);    /* unix seconds */
+int64_t zv_now(void);    /* unix seconds (moved by zv_clock_set_today) */
+/* Run as if today were this day (days since 1970-01-01, zv_date_days):
+ * zv_now and zv_date_today move by whole days, the clock goes on. */
+void zv_clock_set_today(int64_t days);
 int64_t zv_now_ms(void); /* monotonic milliseconds */
+int64_t zv_wall_ms(void); /* unix milliseconds, on the same clock as zv_now */
 /* ISO 8601 UTC, "2026-11-23T18:05:00Z", into out[21]. */
 void zv_time_iso(int64_t t, char out[21]);
 
@@ -83,6 +87,10 @@ int64_t zv_duration_parse(const char *s);
 /* mkdir -p: create path and missing parents with mode; 0 when it is (now)
  * a directory, -1 with errno otherwise (ENOTDIR when a file is in the way). */
 int zv_mkdir_p(const char *path, unsigned mode);
+/* Whether a folder a plugin needs can be used without making anything:
+ * 0 it exists and is writable, 1 it is missing but can be made (the nearest
+ * existing level is a writable folder), -1 neither; why says so. */
+int zv_dir_usable(const char *path, char *why, size_t whylen);
 
 /* strdup that returns NULL for NULL. */
 char *zv_strdup0(const char *s);

@@ -294,18 +294,19 @@ static int fd_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, 
     s->dirfd = -1;
     s->dir = strdup(host->cfg_str(ctx, "directory"));
     if (!s->dir || fd_read_options(s, err, errlen) < 0) goto fail;
-    /* A fresh install has no drop folder yet: make it, so the default
-     * configuration works out of the box.  A file in the way is an error. */
-    if (zv_mkdir_p(s->dir, 0750) < 0) {
-        snprintf(err, errlen, "directory: %s cannot be used as a folder: %s", s->dir,
-                 strerror(errno));
+    /* Nothing is made here (zinvold --check-config creates nothing): a
+     * missing folder is made when the source starts, so the default
+     * configuration works on a fresh install; one that cannot be made or
+     * written is an error now. */
+    char why[512];
+    int u = zv_dir_usable(s->dir, why, sizeof(why));
+    if (u < 0) {
+        snprintf(err, errlen, "directory: %s", why);
         goto fail;
     }
-    s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (s->dirfd < 0) {
-        snprintf(err, errlen, "directory: cannot open %s: %s", s->dir, strerror(errno));
-        goto fail;
-    }
+    if (u == 1)
+        host->log(ctx, ZV_LOG_NOTICE, "filedrop: directory %s; it is made when the source starts",
+                  why);
     s->tick = host->timer_new(ctx, on_tick, s);
     s->work = host->timer_new(ctx, work, s);
     *state = s;
@@ -317,9 +318,28 @@ fail:
     return -1;
 }
 
+/* The drop folder, made when missing, opened once. */
+static int open_dir(fd_src *s)
+{
+    if (s->dirfd >= 0) return 0;
+    if (zv_mkdir_p(s->dir, 0750) < 0) {
+        s->host->log(s->ctx, ZV_LOG_ERROR, "filedrop: directory %s cannot be used as a folder: %s",
+                     s->dir, strerror(errno));
+        return -1;
+    }
+    s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->dirfd < 0) {
+        s->host->log(s->ctx, ZV_LOG_ERROR, "filedrop: cannot open %s: %s", s->dir,
+                     strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int fd_start(void *state)
 {
     fd_src *s = state;
+    if (open_dir(s) < 0) return -1;
     s->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (s->inotify_fd >= 0 &&
         inotify_add_watch(s->inotify_fd, s->dir, IN_CLOSE_WRITE | IN_MOVED_TO) >= 0)
@@ -334,6 +354,7 @@ static int fd_start(void *state)
 static int fd_drain(void *state)
 {
     fd_src *s = state;
+    if (open_dir(s) < 0) return -1;
     s->draining = 1;
     s->drain_started = (int64_t)time(NULL);
     s->wait_logged = 0;

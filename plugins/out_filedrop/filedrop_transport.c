@@ -60,6 +60,9 @@ struct job {
 static const zv_option options[] = {
     {"dir", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED | ZV_OPT_PATH, "directory the files go into"},
     {"prefix", ZV_OPT_STRING, "", 0, "put before the idempotency key in file names"},
+    {"retour_dir", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
+     "folder where the funder's retours (AW36, AW310, JW306, ...) arrive: each file is applied "
+     "as zinvolctl retour does, then moved to done/ (or rejected/ with a .reason)"},
     {NULL, 0, NULL, 0, NULL}};
 
 static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, size_t errlen)
@@ -77,13 +80,30 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
     t->efd = -1;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
-    /* Made when missing, so the default configuration works on a fresh
-     * install; a file in the way is an error. */
-    if (!t->dir || zv_mkdir_p(t->dir, 0750) < 0) {
-        snprintf(err, errlen, "dir: %s cannot be used as a folder: %s", t->dir ? t->dir : "(none)",
-                 t->dir ? strerror(errno) : "not set");
+    /* Nothing is made here (zinvold --check-config creates nothing): a
+     * missing folder is made with the first message, so the default
+     * configuration works on a fresh install; one that cannot be made or
+     * written is an error now. */
+    char why[512] = "not set";
+    int u = t->dir ? zv_dir_usable(t->dir, why, sizeof(why)) : -1;
+    if (u < 0) {
+        snprintf(err, errlen, "dir: %s", why);
         free(t);
         return -1;
+    }
+    if (u == 1)
+        host->log(ctx, ZV_LOG_NOTICE, "filedrop: dir %s; it is made with the first message", why);
+    const char *rdir = host->cfg_str(ctx, "retour_dir");
+    if (rdir && *rdir) {
+        /* The core watches it (daemon/core/retour_dir.c); checked here. */
+        u = zv_dir_usable(rdir, why, sizeof(why));
+        if (u < 0) {
+            snprintf(err, errlen, "retour_dir: %s", why);
+            free(t);
+            return -1;
+        }
+        if (u == 1)
+            host->log(ctx, ZV_LOG_NOTICE, "filedrop: retour_dir %s; it is made at start", why);
     }
     *state = t;
     return 0;
@@ -134,7 +154,9 @@ static void fail(job *j, const char *what, const char *path)
 static void write_batch(fd_tr *t, job *list)
 {
     char tmp[4096], final[4096];
-    int n = 0, dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* Made when missing (see create); a file in the way fails the batch. */
+    int n = 0, dfd = zv_mkdir_p(t->dir, 0750) == 0 ? open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                                                   : -1;
     for (job *j = list; j; j = j->next) {
         j->ok = 1;
         j->fd = -1;
