@@ -33,6 +33,7 @@ typedef struct fd_tr {
     const zv_host *host;
     const char *dir;
     const char *prefix;
+    int dir_made; /* the folder is made once, at the first batch (writer only) */
     /* Worker, started at the first send.  todo and done are guarded by mu. */
     int started, stop;
     pthread_t worker;
@@ -154,9 +155,13 @@ static void fail(job *j, const char *what, const char *path)
 static void write_batch(fd_tr *t, job *list)
 {
     char tmp[4096], final[4096];
-    /* Made when missing (see create); a file in the way fails the batch. */
-    int n = 0, dfd = zv_mkdir_p(t->dir, 0750) == 0 ? open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                                                   : -1;
+    /* Made when missing, once (see create): a folder that disappears later
+     * (an unmounted share) is a failure to retry, not made again. */
+    if (!t->dir_made) {
+        zv_mkdir_p(t->dir, 0750);
+        t->dir_made = 1;
+    }
+    int n = 0, dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     for (job *j = list; j; j = j->next) {
         j->ok = 1;
         j->fd = -1;
