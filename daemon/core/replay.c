@@ -69,7 +69,8 @@ int zv_lifecycle_replay(zv_runtime *rt, const char *source, const char *path, co
         snprintf(result, len, "no source '%s' in the configuration", source ? source : "");
         return 1;
     }
-    int64_t items = src->items, staged = src->staged, quar = src->quarantined;
+    int64_t items = src->items, staged = src->staged, quar = src->quarantined,
+            same = src->unchanged;
     int64_t payloads = 0, dq = 0;
     for (size_t i = 0; i < rt->ndests; i++) {
         payloads -= rt->dests[i].payloads;
@@ -97,10 +98,12 @@ int zv_lifecycle_replay(zv_runtime *rt, const char *source, const char *path, co
         dq += rt->dests[i].quarantined + rt->dests[i].rejected - rt->dests[i].waiting;
     }
     snprintf(result, len,
-             "%s replayed through source %s: %lld records in, %lld mapped, %lld quarantined at "
-             "the mapping, %lld refused by a destination; %lld messages made",
+             "%s replayed through source %s: %lld records in, %lld new or changed, %lld "
+             "unchanged, %lld quarantined at the mapping, %lld refused by a destination; %lld "
+             "messages made",
              path, source, (long long)(src->items - items), (long long)(src->staged - staged),
-             (long long)(src->quarantined - quar), (long long)dq, (long long)payloads);
+             (long long)(src->unchanged - same), (long long)(src->quarantined - quar),
+             (long long)dq, (long long)payloads);
     char note[1200];
     snprintf(note, sizeof(note), "%s by %s", result, who ? who : "?");
     if (zv_store_audit_note(rt->store, zv_now(), NULL, NULL, NULL, note) < 0)
