@@ -199,15 +199,22 @@ static void http_done(const zv_http_response *resp, void *arg)
     zv_unit_leave(c.ctx);
 }
 
-static int h_http_request(zv_ctx *ctx, const zv_http_request *req, zv_http_cb cb, void *arg)
+static zv_http_call *h_http_request(zv_ctx *ctx, const zv_http_request *req, zv_http_cb cb,
+                                    void *arg)
 {
-    if (!ctx->rt->http) return -1;
+    if (!ctx->rt->http) return NULL;
     struct http_call *c = malloc(sizeof(*c));
-    if (!c) return -1;
+    if (!c) return NULL;
     *c = (struct http_call){ctx, cb, arg};
-    int r = zv_http_client_request(ctx->rt->http, req, http_done, c);
-    if (r != 0) free(c);
-    return r;
+    zv_http_call *call = zv_http_client_request(ctx->rt->http, req, http_done, c);
+    if (!call) free(c);
+    return call;
+}
+
+/* The wrapper http_done would have freed is the cancelled call's arg. */
+static void h_http_cancel(zv_http_call *call)
+{
+    free(zv_http_client_cancel(call));
 }
 
 static int h_http_route(zv_ctx *ctx, const char *path, zv_route_cb cb, void *arg)
@@ -340,6 +347,7 @@ const zv_host zv_core_host = {
     .watch_fd = h_watch_fd,
     .unwatch_fd = h_unwatch_fd,
     .http_request = h_http_request,
+    .http_cancel = h_http_cancel,
     .http_route = h_http_route,
     .ex_method = zv_httpd_ex_method,
     .ex_header = zv_httpd_ex_header,

@@ -18,7 +18,8 @@
 #define DEFAULT_TIMEOUT_MS 30000L
 #define DEFAULT_MAX_RESPONSE (64u << 20)
 
-typedef struct xfer {
+/* One call: the handle http_request returns (zv_http_call). */
+typedef struct zv_http_call {
     struct zv_http_client *c;
     CURL *easy;
     struct curl_slist *headers;
@@ -30,7 +31,8 @@ typedef struct xfer {
     zv_http_cb cb;
     void *arg;
     char errbuf[CURL_ERROR_SIZE];
-    struct xfer *prev, *next;
+    int finishing; /* its callback is running: cancel does nothing */
+    struct zv_http_call *prev, *next;
 } xfer;
 
 /* One per socket curl asked us to watch. */
@@ -49,6 +51,38 @@ struct zv_http_client {
 };
 
 static void check_done(zv_http_client *c);
+
+static void unlink_xfer(zv_http_client *c, xfer *x)
+{
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        c->list = x->next;
+    if (x->next) x->next->prev = x->prev;
+    x->prev = x->next = NULL;
+    c->active--;
+    /* Also drops a completion message curl may have queued for it, so
+     * check_done never sees a cancelled call. */
+    curl_multi_remove_handle(c->multi, x->easy);
+}
+
+static void free_xfer(xfer *x)
+{
+    curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->headers);
+    free(x->body);
+    zv_buf_free(&x->resp);
+    free(x);
+}
+
+void *zv_http_client_cancel(zv_http_call *x)
+{
+    if (!x || x->finishing) return NULL;
+    void *arg = x->arg;
+    unlink_xfer(x->c, x);
+    free_xfer(x);
+    return arg;
+}
 
 static void finish(zv_http_client *c, xfer *x, CURLcode rc)
 {
@@ -70,19 +104,10 @@ static void finish(zv_http_client *c, xfer *x, CURLcode rc)
     r.body_len = x->resp.len;
     r.content_type = ctype;
     /* Unlink first: the callback may start new requests. */
-    if (x->prev)
-        x->prev->next = x->next;
-    else
-        c->list = x->next;
-    if (x->next) x->next->prev = x->prev;
-    c->active--;
-    curl_multi_remove_handle(c->multi, x->easy);
+    unlink_xfer(c, x);
+    x->finishing = 1;
     x->cb(&r, x->arg);
-    curl_easy_cleanup(x->easy);
-    curl_slist_free_all(x->headers);
-    free(x->body);
-    zv_buf_free(&x->resp);
-    free(x);
+    free_xfer(x);
 }
 
 static void check_done(zv_http_client *c)
@@ -238,16 +263,12 @@ void zv_http_client_free(zv_http_client *c)
     if (!c) return;
     while (c->list) {
         xfer *x = c->list;
-        c->list = x->next;
-        curl_multi_remove_handle(c->multi, x->easy);
+        unlink_xfer(c, x);
         zv_http_response r = {ZV_SIZED(zv_http_response), .status = 0, .error = "cancelled",
                               .body = "", .retry_after_s = -1};
+        x->finishing = 1;
         x->cb(&r, x->arg);
-        curl_easy_cleanup(x->easy);
-        curl_slist_free_all(x->headers);
-        free(x->body);
-        zv_buf_free(&x->resp);
-        free(x);
+        free_xfer(x);
     }
     if (c->multi) curl_multi_cleanup(c->multi); /* removes the socket watches */
     if (c->timer) event_free(c->timer);
@@ -310,15 +331,16 @@ static int setup_easy(xfer *x, const zv_http_request *req)
     return bad ? -1 : 0;
 }
 
-int zv_http_client_request(zv_http_client *c, const zv_http_request *req, zv_http_cb cb, void *arg)
+zv_http_call *zv_http_client_request(zv_http_client *c, const zv_http_request *req, zv_http_cb cb,
+                                     void *arg)
 {
     char why[160];
     if (!c || !req || !cb || zv_abi_http_request_problem(req, why, sizeof(why)) || !req->url)
-        return -1;
+        return NULL;
     if (strncasecmp(req->url, "http://", 7) != 0 && strncasecmp(req->url, "https://", 8) != 0)
-        return -1;
+        return NULL;
     xfer *x = calloc(1, sizeof(*x));
-    if (!x) return -1;
+    if (!x) return NULL;
     x->c = c;
     x->cb = cb;
     x->arg = arg;
@@ -337,11 +359,11 @@ int zv_http_client_request(zv_http_client *c, const zv_http_request *req, zv_htt
     if (c->list) c->list->prev = x;
     c->list = x;
     c->active++;
-    return 0;
+    return x;
 fail:
     if (x->easy) curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->headers);
     free(x->body);
     free(x);
-    return -1;
+    return NULL;
 }

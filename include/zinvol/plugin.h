@@ -182,8 +182,12 @@ typedef struct zv_http_response {
     long retry_after_s;       /* from Retry-After, -1 if absent */
 } zv_http_response;
 
-/* Called exactly once, on the loop; resp is valid only during the call. */
+/* Called at most once per request, on the loop, never from inside
+ * http_request() and never after http_cancel(); resp is valid only during
+ * the call. */
 typedef void (*zv_http_cb)(const zv_http_response *resp, void *arg);
+/* A request in flight: the host's, returned by http_request(). */
+typedef struct zv_http_call zv_http_call;
 
 typedef struct zv_http_exchange zv_http_exchange; /* an incoming request */
 typedef void (*zv_route_cb)(zv_http_exchange *ex, void *arg);
@@ -277,8 +281,20 @@ typedef struct zv_host {
     zv_watch *(*watch_fd)(zv_ctx *ctx, int fd, int what, zv_fd_cb cb, void *arg);
     void (*unwatch_fd)(zv_watch *w);
 
-    /* Asynchronous HTTP(S) through the core's libcurl multi handle. */
-    int (*http_request)(zv_ctx *ctx, const zv_http_request *req, zv_http_cb cb, void *arg);
+    /* Asynchronous HTTP(S) through the core's libcurl multi handle.  Returns
+     * the call, or NULL when it could not be started (bad URL, req->size
+     * too small): then cb is never called.  The handle is the host's and
+     * valid until cb has returned or http_cancel() was called on it.  cb
+     * is called exactly once unless the call is cancelled; at shutdown a
+     * call still in flight is called back with status 0 and error
+     * "cancelled", which may be after destroy(): a plugin whose arg dies in
+     * destroy() cancels its calls there. */
+    zv_http_call *(*http_request)(zv_ctx *ctx, const zv_http_request *req, zv_http_cb cb,
+                                  void *arg);
+    /* Abandon a call in flight: its cb is never called, the transfer is
+     * aborted and the handle is freed (invalid after this).  Not for a call
+     * whose cb has run, nor from inside that call's own cb. */
+    void (*http_cancel)(zv_http_call *call);
 
     /* Routes on the daemon's HTTP listener, e.g. "/webhook/ons" (path is
      * copied).  An exchange handed to the route callback is owned by the

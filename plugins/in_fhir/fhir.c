@@ -56,7 +56,8 @@ typedef struct fh_src {
     char url[4096]; /* the request in progress / to retry */
     int is_next;    /* url is a next link */
     int retries;
-    int busy, draining, stopped, dying, inflight;
+    int busy, draining, stopped;
+    zv_http_call *call; /* the search page in flight (the host's), or NULL */
     char max[64];      /* highest meta.lastUpdated of this type's paging so far */
     char searched[64]; /* the first page's Bundle.meta.lastUpdated */
     int missing_lu;    /* resources of this paging without meta.lastUpdated */
@@ -324,11 +325,7 @@ static void on_response(const zv_http_response *resp, void *arg)
 {
     fh_src *s = arg;
     char why[512], err[200], k[64];
-    s->inflight = 0;
-    if (s->dying) {
-        free(s);
-        return;
-    }
+    s->call = NULL;
     if (s->stopped) return;
     if (resp->status == 0 || resp->status == 429 || resp->status >= 500) {
         snprintf(why, sizeof(why), "%s%d", resp->status ? "HTTP " : "", resp->status);
@@ -435,10 +432,8 @@ static void request(fh_src *s)
                            .cert_file = s->cert,
                            .key_file = s->key,
                            .bearer_token = s->token};
-    if (s->host->http_request(s->ctx, &req, on_response, s) != 0)
-        fail_type(s, "bad request URL");
-    else
-        s->inflight = 1;
+    s->call = s->host->http_request(s->ctx, &req, on_response, s);
+    if (!s->call) fail_type(s, "bad request URL");
 }
 
 /* Percent-encode what a FHIR instant can contain in a query. */
@@ -585,11 +580,8 @@ static void fh_destroy(void *state)
     if (!s) return;
     s->host->timer_free(s->timer);
     fh_flat_free(&s->flat);
-    /* A request in flight calls back once more: free there. */
-    if (s->inflight) {
-        s->dying = 1;
-        return;
-    }
+    /* A page in flight never calls back once cancelled. */
+    if (s->call) s->host->http_cancel(s->call);
     free(s);
 }
 

@@ -58,8 +58,7 @@ typedef struct wh_src {
     int64_t max_body, window, timeout_ms;
     zv_json_flat *flat;
     int stopped;
-    int inflight;
-    int dying; /* destroy() ran while fetches were in flight */
+    struct wh_pending *fetching; /* events waiting for their fetch */
     /* Events since the last summary line (one per SUMMARY_MS with traffic):
      * a webhook's "input" is a stream, so it gets a periodic line where a
      * file drop gets one per file. */
@@ -73,6 +72,8 @@ typedef struct wh_src {
 typedef struct wh_pending {
     wh_src *s;
     zv_http_exchange *ex;
+    zv_http_call *call; /* the host's, until fetched() runs or it is cancelled */
+    struct wh_pending *prev, *next;
     char event_id[80];
     char record_id[128];
     char type[64];
@@ -269,18 +270,22 @@ static int store_json(wh_src *s, const char *json, size_t len, const char *recor
     return rc;
 }
 
+static void unlink_fetch(wh_pending *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        p->s->fetching = p->next;
+    if (p->next) p->next->prev = p->prev;
+    p->prev = p->next = NULL;
+}
+
 static void fetched(const zv_http_response *resp, void *arg)
 {
     wh_pending *p = arg;
     wh_src *s = p->s;
     char why[512];
-    s->inflight--;
-    if (s->dying) {
-        s->host->ex_reply(p->ex, 503, "text/plain", "stopping\n", 9);
-        free(p);
-        if (s->inflight == 0) free(s);
-        return;
-    }
+    unlink_fetch(p);
     int rc;
     if (resp->status == 200) {
         rc = store_json(s, resp->body, resp->body_len, p->record_id, p->type, p->event_id, why,
@@ -347,8 +352,11 @@ static int start_fetch(wh_src *s, zv_http_exchange *ex, wh_pending *p)
                            .bearer_token = s->token};
     p->ex = ex;
     p->s = s;
-    if (s->host->http_request(s->ctx, &req, fetched, p) != 0) return -1;
-    s->inflight++;
+    p->call = s->host->http_request(s->ctx, &req, fetched, p);
+    if (!p->call) return -1;
+    p->next = s->fetching;
+    if (p->next) p->next->prev = p;
+    s->fetching = p;
     return 0;
 }
 
@@ -534,9 +542,14 @@ static void wh_destroy(void *state)
     s->flat = NULL;
     if (s->summary) s->host->timer_free(s->summary);
     s->summary = NULL;
-    if (s->inflight) {
-        s->dying = 1; /* freed by the last fetch callback */
-        return;
+    /* Fetches still in flight never call back once cancelled; their
+     * senders get 503 and retry. */
+    while (s->fetching) {
+        wh_pending *p = s->fetching;
+        unlink_fetch(p);
+        s->host->http_cancel(p->call);
+        s->host->ex_reply(p->ex, 503, "text/plain", "stopping\n", 9);
+        free(p);
     }
     free(s);
 }

@@ -170,7 +170,9 @@ static int send_payload(void *state, const zv_delivery *d, zv_send_cb cb, void *
                            .key_file = t->key_file,
                            .bearer_token = t->bearer,
                            .max_response = t->max_response};
-    if (t->host->http_request(t->ctx, &req, on_response, p) < 0) {
+    /* Not cancelled in destroy(): at shutdown the host calls back with
+     * "cancelled", which hands the attempt back to the engine. */
+    if (!t->host->http_request(t->ctx, &req, on_response, p)) {
         free(p);
         return -1;
     }

@@ -187,10 +187,16 @@ static void th_unwatch_fd(zv_watch *w)
     free(w);
 }
 
-static int th_http_request(zv_ctx *ctx, const zv_http_request *req, zv_http_cb cb, void *arg)
+static zv_http_call *th_http_request(zv_ctx *ctx, const zv_http_request *req, zv_http_cb cb,
+                                     void *arg)
 {
     (void)ctx;
     return zv_http_client_request(th_http, req, cb, arg);
+}
+
+static void th_http_cancel(zv_http_call *call)
+{
+    zv_http_client_cancel(call);
 }
 
 static int th_verdict(zv_verdict_out *out, const char *key, int accepted, const char *codes,
@@ -218,6 +224,7 @@ static const zv_host th_host = {
     .watch_fd = th_watch_fd,
     .unwatch_fd = th_unwatch_fd,
     .http_request = th_http_request,
+    .http_cancel = th_http_cancel,
     .verdict = th_verdict,
 };
 
