@@ -79,6 +79,12 @@ static int add_fields(zv_disclosure *d, dmsg *m, const zv_disclosed *x)
 {
     const zv_audit_dest *ad = dest_of(d, x->destination);
     char err[64];
+    /* The citations stored when the message was made; entries from before
+     * they were stored show the current catalogue's. */
+    zv_json_doc *cites =
+        x->citations ? zv_json_parse(x->citations, strlen(x->citations), 0, err, sizeof(err))
+                     : NULL;
+    const zv_json *croot = cites ? zv_json_root(cites) : NULL;
     zv_json_doc *vals =
         x->values_json ? zv_json_parse(x->values_json, strlen(x->values_json), 0, err, sizeof(err))
                        : NULL;
@@ -94,6 +100,7 @@ static int add_fields(zv_disclosure *d, dmsg *m, const zv_disclosed *x)
         dfield *nf = realloc(m->f, (m->nf + 1) * sizeof(*nf));
         if (!nf) {
             zv_json_free(vals);
+            zv_json_free(cites);
             return -1;
         }
         m->f = nf;
@@ -101,12 +108,15 @@ static int add_fields(zv_disclosure *d, dmsg *m, const zv_disclosed *x)
         const zv_field_def *def = id >= 0 ? zv_field_def_of((zv_field_id)id) : NULL;
         size_t vlen = 0;
         const char *v = vroot ? zv_json_str(zv_json_get(vroot, name), &vlen) : NULL;
+        const char *cite = croot ? zv_json_str(zv_json_get(croot, name), NULL)
+                           : id >= 0 ? citation_of(ad, x->message, id)
+                                     : NULL;
         m->f[m->nf++] = (dfield){sdup(name), sdup(def ? def->description : name), sdup(level),
-                                 sdup(id >= 0 ? citation_of(ad, x->message, id) : NULL),
-                                 v ? strndup(v, vlen) : NULL};
+                                 sdup(cite), v ? strndup(v, vlen) : NULL};
         p = end ? end + 1 : NULL;
     }
     zv_json_free(vals);
+    zv_json_free(cites);
     return 0;
 }
 

@@ -12,5 +12,9 @@
 
 /* 1 when destination d's format can render field f in message m. */
 int zv_dest_renders(const zv_dest_rt *d, int m, zv_field_id f);
+/* --check-config (and every load): an error per entry of d's catalogue for
+ * message m, from the file or a destination override, whose field the
+ * format cannot carry - "file: path: reason". */
+void zv_dest_check_fields(const zv_runtime *rt, const zv_dest_rt *d, int m, zv_errors *errs);
 
 #endif

@@ -366,4 +366,5 @@ const zv_host zv_core_host = {
     .http_route_limit = h_http_route_limit,
     .staged_total = h_staged_total,
     .rollback = h_rollback,
+    .rendered_fields = zv_render_fields,
 };

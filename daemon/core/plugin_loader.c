@@ -114,6 +114,15 @@ static const char *check_format(const zv_format_ops *f, char *why, size_t len)
     return NULL;
 }
 
+int zv_plugin_field_renderable(const zv_plugin_descriptor *d, const zv_json *options, int m,
+                               zv_field_id f)
+{
+    if (d->abi_minor < 1 || d->size < offsetof(zv_plugin_descriptor, field_renderable) + sizeof(void *) ||
+        !d->field_renderable)
+        return 1;
+    return d->field_renderable(options, m, f) != 0;
+}
+
 static const char *check_ops(const zv_plugin_descriptor *d, char *why, size_t len)
 {
     if (!d->name || !*d->name) return "descriptor has no name";

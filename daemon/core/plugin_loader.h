@@ -27,6 +27,10 @@ int zv_plugin_message_active(const zv_plugin_descriptor *d, const zv_json *optio
  * static data, valid while it is loaded. */
 size_t zv_plugin_nmessages(const zv_plugin_descriptor *d);
 const zv_message_decl *zv_plugin_message(const zv_plugin_descriptor *d, size_t m);
+/* Whether message m of a format with these format_options can carry model
+ * field f: the descriptor's field_renderable (ABI 2.1) when it has one, else 1. */
+int zv_plugin_field_renderable(const zv_plugin_descriptor *d, const zv_json *options, int m,
+                               zv_field_id f);
 /* dlclose everything loaded; only at exit, when no instance is left. */
 void zv_plugins_unload_all(void);
 

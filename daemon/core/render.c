@@ -17,6 +17,7 @@
 #include "runtime_int.h"
 #include "change.h"
 #include "lifecycle.h"
+#include "format_fields.h"
 #include "render_clients.h"
 #include "delivery/delivery.h"
 #include "log.h"
@@ -41,6 +42,11 @@ struct zv_render_out {
     const zv_batch *batch;
     const char *component;
     char *rejected; /* per batch record */
+    /* Per batch record, ZV_FIELD_COUNT flags: the fields its payload
+     * carries, as the format reported them (rendered_fields) or, when it
+     * did not, those it was given that it can carry (format_fields.h). */
+    unsigned char *fields;
+    char *reported; /* per batch record: rendered_fields was called */
     struct payload *p;
     size_t np, cap;
     int bad; /* the plugin broke the contract */
@@ -131,6 +137,42 @@ int zv_render_reject(zv_render_out *out, size_t index, const char *rule, const c
                                   field, rule, reason ? reason : "rejected by the format");
 }
 
+int zv_render_fields(zv_render_out *out, size_t index, const zv_field_id *fields, size_t n)
+{
+    if (index >= out->batch->n || (n && !fields)) {
+        out->bad = 1;
+        return -1;
+    }
+    const zv_record *r = out->batch->records[index];
+    unsigned char *mask = out->fields + index * ZV_FIELD_COUNT;
+    memset(mask, 0, ZV_FIELD_COUNT);
+    for (size_t i = 0; i < n; i++) {
+        if ((int)fields[i] < 0 || fields[i] >= ZV_FIELD_COUNT || !zv_rec_get(r, fields[i])) {
+            /* A format cannot claim to carry what it was not given. */
+            zv_log(ZV_LOG_ERROR, out->component,
+                   "record %zu: rendered_fields names field %d, which the record does not have",
+                   index, (int)fields[i]);
+            out->bad = 1;
+            return -1;
+        }
+        mask[fields[i]] = 1;
+    }
+    out->reported[index] = 1;
+    return 0;
+}
+
+/* Records the format reported nothing for: the fields it can carry. */
+static void fields_fallback(const zv_dest_rt *d, int m, zv_render_out *out)
+{
+    for (size_t i = 0; i < out->batch->n; i++) {
+        if (out->reported[i]) continue;
+        unsigned char *mask = out->fields + i * ZV_FIELD_COUNT;
+        for (int f = 0; f < ZV_FIELD_COUNT; f++)
+            mask[f] = zv_rec_get(out->batch->records[i], (zv_field_id)f) &&
+                      zv_dest_renders(d, m, (zv_field_id)f);
+    }
+}
+
 static void free_out(zv_render_out *out)
 {
     for (size_t i = 0; i < out->np; i++) {
@@ -146,6 +188,8 @@ static void free_out(zv_render_out *out)
     }
     free(out->p);
     free(out->rejected);
+    free(out->fields);
+    free(out->reported);
 }
 
 static int collect(const zv_staged *st, void *arg)
@@ -178,14 +222,17 @@ static int collect(const zv_staged *st, void *arg)
     return 0;
 }
 
-/* [{"field":..,"level":..}] for the fields a payload carries. */
-static char *fields_json(const zv_dest_rt *d, int m, const zv_batch *b, const struct payload *q)
+/* [{"field":..,"level":..,"citation":..}] for the fields a payload carries
+ * (as rendered), with the level and citation of the catalogue that holds
+ * now, when the message is made: the trail keeps them (issue 15). */
+static char *fields_json(const zv_dest_rt *d, int m, const zv_render_out *out,
+                         const struct payload *q)
 {
     char present[ZV_FIELD_COUNT] = {0};
     for (size_t i = 0; i < q->n; i++) {
-        const zv_record *r = b->records[q->records[i]];
+        const unsigned char *mask = out->fields + q->records[i] * ZV_FIELD_COUNT;
         for (int f = 0; f < ZV_FIELD_COUNT; f++)
-            if (zv_rec_get(r, (zv_field_id)f)) present[f] = 1;
+            if (mask[f]) present[f] = 1;
     }
     zv_jw *w = zv_jw_new(0);
     if (!w) return NULL;
@@ -198,14 +245,18 @@ static char *fields_json(const zv_dest_rt *d, int m, const zv_batch *b, const st
         zv_jw_str(w, zv_field_def_of((zv_field_id)f)->name);
         zv_jw_key(w, "level");
         zv_jw_str(w, e ? zv_level_name(e->level) : "none");
+        if (e && e->citation) {
+            zv_jw_key(w, "citation");
+            zv_jw_str(w, e->citation);
+        }
         zv_jw_obj_close(w);
     }
     zv_jw_arr_close(w);
     const char *s;
     size_t len;
-    char *out = zv_jw_result(w, &s, &len) == 0 ? strndup(s, len) : NULL;
+    char *res = zv_jw_result(w, &s, &len) == 0 ? strndup(s, len) : NULL;
     zv_jw_free(w);
-    return out;
+    return res;
 }
 
 static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch *b,
@@ -214,9 +265,9 @@ static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch
     const char *msg = zv_plugin_message(d->fmt.desc, (size_t)m)->name;
     for (size_t i = 0; i < out->np; i++) {
         struct payload *q = &out->p[i];
-        char *fj = fields_json(d, m, b, q);
-        char *rj = zv_render_records_json(rt, b, q->records, q->keys, q->n);
-        char *dj = zv_render_disclosure_json(rt, b, q->records, q->n);
+        char *fj = fields_json(d, m, out, q);
+        char *rj = zv_render_records_json(rt, b, q->records, q->keys, q->n, out->fields);
+        char *dj = zv_render_disclosure_json(rt, b, q->records, q->n, out->fields);
         zv_outbox_new o = {d->conf->name, msg, q->idem, q->data, q->len, q->ctype, q->ext, fj, rj,
                            dj};
         int r = fj && rj ? zv_store_enqueue(rt->store, &o) : -1;
@@ -251,8 +302,10 @@ static int render_try(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, s
     zv_batch b = {ZV_SIZED(zv_batch), d->conf->name, batch_id, m, zv_now(), n, rv};
     zv_render_out out = {.rt = rt, .dest = d, .batch = &b, .component = d->fmt.ctx->component};
     out.rejected = calloc(n, 1);
+    out.fields = calloc(n, ZV_FIELD_COUNT);
+    out.reported = calloc(n, 1);
     int rc = TRY_STORE;
-    if (!out.rejected) goto done;
+    if (!out.rejected || !out.fields || !out.reported) goto done;
     d->fmt.ctx->last_error[0] = '\0';
     int64_t t0 = zv_mono_ns(), c0 = zv_thread_cpu_ns();
     int r = d->fmt.desc->format->render(d->fmt.state, &b, &out);
@@ -272,6 +325,7 @@ static int render_try(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, s
     }
     for (size_t i = 0; i < n; i++)
         d->rejected += out.rejected[i];
+    fields_fallback(d, m, &out);
     rc = enqueue_payloads(rt, d, m, &b, &out) == 0 ? TRY_OK : TRY_STORE;
     for (size_t i = 0; rc == TRY_OK && i < n; i++)
         if (zv_store_staged_delete(rt->store, recs[i]->id) < 0) rc = TRY_STORE;

@@ -2,7 +2,7 @@
  * What the outbox keeps about the clients a payload carries: the record keys
  * for retours, the pseudonymous client key and field names for the audit
  * trail (kept for good), and the values for disclosure (kept as long as the
- * payload).  See audit/client_key.h and store.h (zv_store_disclose).
+ * payload) - of the fields the payload really carries (render.c).  See audit/client_key.h and store.h (zv_store_disclose).
  */
 #include "render_clients.h"
 
@@ -29,7 +29,7 @@ static char *finish(zv_jw *w)
 }
 
 char *zv_render_records_json(const zv_runtime *rt, const zv_batch *b, const size_t *idx,
-                             char *const *keys, size_t n)
+                             char *const *keys, size_t n, const unsigned char *fields)
 {
     zv_jw *w = zv_jw_new(0);
     if (!w) return NULL;
@@ -53,8 +53,9 @@ char *zv_render_records_json(const zv_runtime *rt, const zv_batch *b, const size
             zv_jw_str(w, ref);
             zv_jw_key(w, "fields");
             zv_jw_arr_open(w);
+            const unsigned char *mask = fields + idx[i] * ZV_FIELD_COUNT;
             for (int f = 0; f < ZV_FIELD_COUNT; f++)
-                if (zv_rec_get(r, (zv_field_id)f)) zv_jw_str(w, zv_field_def_of((zv_field_id)f)->name);
+                if (mask[f]) zv_jw_str(w, zv_field_def_of((zv_field_id)f)->name);
             zv_jw_arr_close(w);
         }
         zv_jw_obj_close(w);
@@ -64,7 +65,7 @@ char *zv_render_records_json(const zv_runtime *rt, const zv_batch *b, const size
 }
 
 char *zv_render_disclosure_json(const zv_runtime *rt, const zv_batch *b, const size_t *idx,
-                                size_t n)
+                                size_t n, const unsigned char *fields)
 {
     zv_jw *w = zv_jw_new(0);
     if (!w) return NULL;
@@ -81,9 +82,10 @@ char *zv_render_disclosure_json(const zv_runtime *rt, const zv_batch *b, const s
         zv_jw_str(w, r->prov.record_id);
         zv_jw_key(w, "values");
         zv_jw_obj_open(w);
+        const unsigned char *mask = fields + idx[i] * ZV_FIELD_COUNT;
         for (int f = 0; f < ZV_FIELD_COUNT; f++) {
             const zv_value *v = zv_rec_get(r, (zv_field_id)f);
-            if (!v) continue;
+            if (!v || !mask[f]) continue;
             zv_jw_key(w, zv_field_def_of((zv_field_id)f)->name);
             zv_jw_strn(w, v->str, v->len);
         }

@@ -8,12 +8,15 @@
 #include "runtime_int.h"
 
 /* records_json: [{"source","record_id","key","client","fields"}] for the
- * records idx[0..n) of b; keys may be NULL.  Caller frees; NULL: no memory. */
+ * records idx[0..n) of b; keys may be NULL.  fields: per batch record
+ * ZV_FIELD_COUNT flags, the fields its payload carries (render.c); only
+ * those are named.  Caller frees; NULL: no memory. */
 char *zv_render_records_json(const zv_runtime *rt, const zv_batch *b, const size_t *idx,
-                             char *const *keys, size_t n);
-/* disclosure_json: [{"client","record","values":{field:value}}]; NULL when no
- * record has a client key (or no memory).  Caller frees. */
+                             char *const *keys, size_t n, const unsigned char *fields);
+/* disclosure_json: [{"client","record","values":{field:value}}] with the
+ * values of the carried fields only; NULL when no record has a client key
+ * (or no memory).  Caller frees. */
 char *zv_render_disclosure_json(const zv_runtime *rt, const zv_batch *b, const size_t *idx,
-                                size_t n);
+                                size_t n, const unsigned char *fields);
 
 #endif

@@ -1,6 +1,7 @@
 /* Building, starting and stopping a runtime; see runtime.h. */
 #include "runtime_int.h"
 #include "lifecycle.h"
+#include "format_fields.h"
 #include "../audit/client_key.h"
 #include "delivery/delivery.h"
 #include "log.h"
@@ -177,6 +178,7 @@ static void build_dest(zv_runtime *rt, zv_dest_rt *d, const zv_dest_conf *c, zv_
         /* A message this destination never receives needs no catalogue. */
         if (!zv_plugin_message_active(d->fmt.desc, c->format_options, (int)m)) continue;
         d->cats[m] = load_catalogue(rt, c, zv_plugin_message(d->fmt.desc, m), errs);
+        if (d->cats[m]) zv_dest_check_fields(rt, d, (int)m, errs);
         if (d->cats[m]) d->mins[m] = zv_minimiser_new(d->cats[m], c->policy.threshold);
     }
 }

@@ -175,6 +175,8 @@ int zv_pipeline_flush_all(zv_runtime *rt);
  * the loop step, so sends and requests go on between units. */
 int zv_pipeline_flush_step(zv_runtime *rt, zv_dest_rt *d);
 int zv_render_add_payload(zv_render_out *out, const zv_payload_spec *p);
+/* zv_host.rendered_fields (render.c). */
+int zv_render_fields(zv_render_out *out, size_t index, const zv_field_id *fields, size_t n);
 int zv_render_reject(zv_render_out *out, size_t index, const char *rule, const char *field,
                      const char *reason);
 int zv_pipeline_quarantine(zv_runtime *rt, const zv_record *rec, const char *stage,

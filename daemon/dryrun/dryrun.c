@@ -308,6 +308,7 @@ int zv_dry_run(const char *config_file, const zv_config_overrides *ov, int log_l
     dr.host.watermark_set = dry_watermark_set;
     dr.host.add_payload = zv_dry_add_payload;
     dr.host.reject_record = zv_dry_reject;
+    dr.host.rendered_fields = zv_dry_rendered_fields;
     dr.host.state_dir = dry_state_dir;
     zv_dry_current = &dr;
     zv_errors errs;

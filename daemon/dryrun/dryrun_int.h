@@ -42,6 +42,7 @@ int zv_dry_read_input(dry_run *dr, const char *input, char *why, size_t whylen);
 
 /* dryrun_render.c: render what each destination would send and print it. */
 int zv_dry_add_payload(zv_render_out *out, const zv_payload_spec *p);
+int zv_dry_rendered_fields(zv_render_out *out, size_t index, const zv_field_id *fields, size_t n);
 int zv_dry_reject(zv_render_out *out, size_t index, const char *rule, const char *field,
                   const char *reason);
 void zv_dry_render_all(dry_run *dr);

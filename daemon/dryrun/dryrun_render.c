@@ -49,6 +49,24 @@ int zv_dry_reject(zv_render_out *o, size_t index, const char *rule, const char *
     return 0;
 }
 
+/* The dry run prints payloads, not the trail: the report is only checked. */
+int zv_dry_rendered_fields(zv_render_out *o, size_t index, const zv_field_id *fields, size_t n)
+{
+    dry_out *out = (dry_out *)o;
+    if (index >= out->batch->n || (n && !fields)) {
+        out->bad = 1;
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((int)fields[i] < 0 || fields[i] >= ZV_FIELD_COUNT ||
+            !zv_rec_get(out->batch->records[index], fields[i])) {
+            fprintf(out->dr->out, "  error: the format reported a field the record lacks\n");
+            out->bad = 1;
+            return -1;
+        }
+    return 0;
+}
+
 int zv_dry_add_payload(zv_render_out *o, const zv_payload_spec *p)
 {
     dry_out *out = (dry_out *)o;

@@ -257,6 +257,9 @@ typedef struct zv_audit_entry {
     const char *detail;
     const char *hash;
     const char *clients; /* [{"client":key,"fields":[..]}] or NULL; chained */
+    /* {"field": "citation", ..}: the catalogue's citation per field when the
+     * message was made, or NULL (entries before they were stored); chained */
+    const char *citations;
 } zv_audit_entry;
 typedef int (*zv_audit_cb)(const zv_audit_entry *e, void *arg);
 int zv_store_audit_each(zv_store *s, zv_audit_cb cb, void *arg);
@@ -276,6 +279,9 @@ typedef struct zv_disclosed {
     const char *fields;      /* this client's fields with levels: "client.bsn=standard,..." */
     const char *values_json; /* {field: value} while the payload is retained; else NULL */
     const char *dead_reason; /* state dead: why; else NULL */
+    /* {"field": "citation"} as when the message was made (the chained
+     * entry's, or the outbox row's); NULL for entries from before. */
+    const char *citations;
 } zv_disclosed;
 typedef int (*zv_disclosed_cb)(const zv_disclosed *d, void *arg);
 /* Every message about client_key between from and to (unix seconds, 0: open),

@@ -46,6 +46,11 @@ static void entry_hash(const char *prev, const zv_audit_entry *e, char out[65])
         zv_buf_puts(&b, "clients\n");
         canon_str(&b, e->clients);
     }
+    /* Likewise the citations, chained since they are stored (issue 15). */
+    if (e->citations) {
+        zv_buf_puts(&b, "citations\n");
+        canon_str(&b, e->citations);
+    }
     zv_sha256_hex(b.data ? b.data : "", b.len, out);
     zv_buf_free(&b);
 }
@@ -100,6 +105,16 @@ int zv_store_audit_append_clients_locked(zv_store *s, int64_t at, const char *ki
                                          const char *sha256, const char *detail,
                                          const char *clients)
 {
+    return zv_store_audit_append_cited_locked(s, at, kind, destination, idem_key, message, fields,
+                                              sha256, detail, clients, NULL);
+}
+
+int zv_store_audit_append_cited_locked(zv_store *s, int64_t at, const char *kind,
+                                       const char *destination, const char *idem_key,
+                                       const char *message, const char *fields,
+                                       const char *sha256, const char *detail,
+                                       const char *clients, const char *citations)
+{
     int64_t seq = 0;
     char prev[65];
     int h = head_get(s, &seq, prev);
@@ -117,14 +132,15 @@ int zv_store_audit_append_clients_locked(zv_store *s, int64_t at, const char *ki
                         .fields = fields,
                         .payload_sha256 = sha256,
                         .detail = detail,
-                        .clients = clients};
+                        .clients = clients,
+                        .citations = citations};
     char hash[65];
     entry_hash(prev, &e, hash);
     sqlite3_stmt *st =
         zv_store_stmt(s, ZV_ST_AUDIT_INS,
                       "INSERT INTO audit(seq, at, kind, destination, idem_key, message, fields, "
-                      "payload_sha256, detail, hash, clients) "
-                      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                      "payload_sha256, detail, hash, clients, citations) "
+                      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, e.seq);
     sqlite3_bind_int64(st, 2, at);
@@ -137,6 +153,7 @@ int zv_store_audit_append_clients_locked(zv_store *s, int64_t at, const char *ki
     zv_store_bind_text(st, 9, detail);
     zv_store_bind_text(st, 10, hash);
     zv_store_bind_text(st, 11, clients);
+    zv_store_bind_text(st, 12, citations);
     if (sqlite3_step(st) != SQLITE_DONE) return zv_store_fail(s, "audit");
     if (clients && index_clients(s, e.seq, clients) < 0) return -1;
     st = zv_store_stmt(s, ZV_ST_AUDIT_HEAD_SET,
@@ -163,7 +180,7 @@ static int audit_rows(zv_store *s, row_fn fn, void *arg)
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT seq, at, kind, destination, idem_key, message, fields, "
-                           "payload_sha256, detail, hash, clients FROM audit ORDER BY seq",
+                           "payload_sha256, detail, hash, clients, citations FROM audit ORDER BY seq",
                            -1, &st, NULL) != SQLITE_OK)
         return zv_store_fail(s, "audit");
     int rc;
@@ -178,7 +195,8 @@ static int audit_rows(zv_store *s, row_fn fn, void *arg)
                             .payload_sha256 = zv_store_col_text(st, 7),
                             .detail = zv_store_col_text(st, 8),
                             .hash = zv_store_col_text(st, 9),
-                            .clients = zv_store_col_text(st, 10)};
+                            .clients = zv_store_col_text(st, 10),
+                            .citations = zv_store_col_text(st, 11)};
         if (fn(&e, arg)) {
             rc = SQLITE_DONE;
             break;

@@ -23,7 +23,15 @@ int zv_store_migrate_clients(zv_store *s)
         return zv_store_fail(s, "migrate");
     int have = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
-    return have ? 0 : zv_store_exec(s, "ALTER TABLE audit ADD COLUMN clients TEXT");
+    if (!have && zv_store_exec(s, "ALTER TABLE audit ADD COLUMN clients TEXT") < 0) return -1;
+    /* And the citations (issue 15): NULL on older entries, which hash as before. */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT 1 FROM pragma_table_info('audit') WHERE name = 'citations'", -1,
+                           &st, NULL) != SQLITE_OK)
+        return zv_store_fail(s, "migrate");
+    have = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return have ? 0 : zv_store_exec(s, "ALTER TABLE audit ADD COLUMN citations TEXT");
 }
 
 int zv_store_disclosure_put(zv_store *s, int64_t outbox_id, const char *disclosure_json)
@@ -141,7 +149,7 @@ static int delivered(zv_store *s, const char *key, int64_t from, int64_t to, zv_
             s->db,
             "SELECT a.seq, a.at, a.destination, a.message, a.idem_key, a.fields, a.clients, "
             "(SELECT o.id FROM outbox o WHERE o.destination = a.destination AND "
-            " o.idem_key = a.idem_key) FROM audit_client c JOIN audit a ON a.seq = c.seq "
+            " o.idem_key = a.idem_key), a.citations FROM audit_client c JOIN audit a ON a.seq = c.seq "
             "WHERE c.client_key = ? AND a.kind = 'delivered' AND a.at >= ? AND a.at <= ? "
             "ORDER BY a.seq",
             -1, &st, NULL) != SQLITE_OK)
@@ -165,7 +173,8 @@ static int delivered(zv_store *s, const char *key, int64_t from, int64_t to, zv_
                               .idem_key = zv_store_col_text(st, 4),
                               .state = "delivered",
                               .fields = f.data ? f.data : "",
-                              .values_json = hv > 0 ? v.data : NULL};
+                              .values_json = hv > 0 ? v.data : NULL,
+                              .citations = zv_store_col_text(st, 8)};
             stop = cb(&d, arg);
         }
         zv_buf_free(&f);
@@ -200,6 +209,8 @@ static int undelivered(zv_store *s, const char *key, int64_t from, int64_t to, z
         zv_buf lv, f;
         zv_buf_init(&lv);
         zv_buf_init(&f);
+        zv_jw *cw = zv_jw_new(0);
+        zv_jw_obj_open(cw);
         /* fields_json [{"field","level"}] as the "f=level" text the trail uses */
         const char *fj = zv_store_col_text(st, 6);
         char err[64];
@@ -209,8 +220,17 @@ static int undelivered(zv_store *s, const char *key, int64_t from, int64_t to, z
             const char *n = zv_json_str(zv_json_get(e, "field"), NULL);
             const char *l = zv_json_str(zv_json_get(e, "level"), NULL);
             if (n) zv_buf_printf(&lv, "%s%s=%s", lv.len ? "," : "", n, l ? l : "none");
+            const char *c = zv_json_str(zv_json_get(e, "citation"), NULL);
+            if (n && c) {
+                zv_jw_key(cw, n);
+                zv_jw_str(cw, c);
+            }
         }
         zv_json_free(d);
+        zv_jw_obj_close(cw);
+        const char *cites = NULL;
+        size_t clen;
+        if (zv_jw_result(cw, &cites, &clen) != 0) cites = NULL;
         if (client_fields(zv_store_col_text(st, 7), lv.data, key, &f)) {
             zv_disclosed x = {.outbox_id = sqlite3_column_int64(st, 0),
                               .at = sqlite3_column_int64(st, 1),
@@ -220,9 +240,11 @@ static int undelivered(zv_store *s, const char *key, int64_t from, int64_t to, z
                               .state = zv_store_col_text(st, 5),
                               .fields = f.data ? f.data : "",
                               .values_json = zv_store_col_text(st, 8),
-                              .dead_reason = zv_store_col_text(st, 9)};
+                              .dead_reason = zv_store_col_text(st, 9),
+                              .citations = cites};
             stop = cb(&x, arg);
         }
+        zv_jw_free(cw);
         zv_buf_free(&lv);
         zv_buf_free(&f);
     }

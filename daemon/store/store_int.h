@@ -78,6 +78,12 @@ int zv_store_audit_append_clients_locked(zv_store *s, int64_t at, const char *ki
                                          const char *message, const char *fields,
                                          const char *sha256, const char *detail,
                                          const char *clients);
+/* ... and with the citations of its fields ({"field":"citation"} or NULL). */
+int zv_store_audit_append_cited_locked(zv_store *s, int64_t at, const char *kind,
+                                       const char *destination, const char *idem_key,
+                                       const char *message, const char *fields,
+                                       const char *sha256, const char *detail,
+                                       const char *clients, const char *citations);
 int zv_store_audit_append_locked(zv_store *s, int64_t at, const char *kind, const char *destination,
                                  const char *idem_key, const char *message, const char *fields,
                                  const char *sha256, const char *detail);

@@ -217,6 +217,34 @@ static void fields_text(const char *fields_json, zv_buf *out)
     zv_json_free(d);
 }
 
+/* {"field": "citation", ..} from fields_json, for the chained entry: the
+ * citation that held when the message was made (render.c). */
+static char *citations_of(const char *fields_json)
+{
+    char err[64];
+    zv_json_doc *d =
+        fields_json ? zv_json_parse(fields_json, strlen(fields_json), 0, err, sizeof(err)) : NULL;
+    if (!d) return NULL;
+    zv_jw *w = zv_jw_new(0);
+    zv_jw_obj_open(w);
+    const zv_json *a = zv_json_root(d);
+    for (size_t i = 0; i < zv_json_len(a); i++) {
+        const zv_json *e = zv_json_at(a, i);
+        const char *f = zv_json_str(zv_json_get(e, "field"), NULL);
+        const char *c = zv_json_str(zv_json_get(e, "citation"), NULL);
+        if (!f || !c) continue;
+        zv_jw_key(w, f);
+        zv_jw_str(w, c);
+    }
+    zv_jw_obj_close(w);
+    const char *out;
+    size_t len;
+    char *res = zv_jw_result(w, &out, &len) == 0 ? strndup(out, len) : NULL;
+    zv_jw_free(w);
+    zv_json_free(d);
+    return res;
+}
+
 struct delivered_ctx {
     zv_store *s;
     int64_t now;
@@ -274,9 +302,11 @@ static int audit_delivered(const zv_outbox_row *r, void *arg)
     zv_buf_init(&f);
     fields_text(r->fields_json, &f);
     char *clients = clients_of(r->records_json);
-    c->rc = zv_store_audit_append_clients_locked(c->s, c->now, "delivered", r->destination,
-                                                 r->idem_key, r->message, f.data ? f.data : "",
-                                                 sha, NULL, clients);
+    char *cites = citations_of(r->fields_json);
+    c->rc = zv_store_audit_append_cited_locked(c->s, c->now, "delivered", r->destination,
+                                               r->idem_key, r->message, f.data ? f.data : "", sha,
+                                               NULL, clients, cites);
+    free(cites);
     free(clients);
     zv_buf_free(&f);
     return 0;

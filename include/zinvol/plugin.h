@@ -65,10 +65,11 @@ extern "C" {
 
 /* ABI history: 1.0 first; 1.1 zv_host.http_route_limit; 1.2
  * zv_plugin_descriptor.message_active; 1.3 zv_host.staged_total; 2.0
- * (this header) refuses every 1.x plugin.  Changing the ABI: see
- * "Changing the ABI" above. */
+ * refuses every 1.x plugin; 2.1 zv_host.rendered_fields and
+ * zv_plugin_descriptor.field_renderable (what a format renders).  Changing
+ * the ABI: see "Changing the ABI" above. */
 #define ZV_ABI_MAJOR 2
-#define ZV_ABI_MINOR 0
+#define ZV_ABI_MINOR 1
 #define ZV_PLUGIN_SYMBOL "zv_plugin"
 
 #if defined(__GNUC__)
@@ -359,6 +360,18 @@ typedef struct zv_host {
      * when none is open. */
     void (*rollback)(zv_ctx *ctx);
     /* ---- members appended after 2.0: check with ZV_HOST_HAS before use ---- */
+
+    /* 2.1.  Formats, inside render(): the model fields of batch record
+     * `index` that the payload carrying it really contains (an element
+     * written, not only a field read).  Called once per record that goes
+     * into a payload; a later call for the same record replaces the
+     * earlier.  fields[0..n) is borrowed for the call.  The audit trail, the
+     * report and disclosures list exactly these.  A field the record does
+     * not have is refused (-1, and the render counts as failed).  A record
+     * for which it is never called counts the fields the format can carry
+     * (field_renderable) among those it was given. */
+    int (*rendered_fields)(zv_render_out *out, size_t index, const zv_field_id *fields,
+                           size_t n);
 } zv_host;
 
 /* 1 when the host table h has member m (appended in a later minor). */
@@ -511,6 +524,17 @@ typedef struct zv_plugin_descriptor {
      * message is active.  Read it with
      * zv_plugin_message_active() in the core. */
     int (*message_active)(const zv_json *options, int message); /* options borrowed */
+
+    /* 2.1.  Formats, optional: whether messages[message] of an instance
+     * with these options can carry model field `field` at all (1) or never
+     * does (0): a declaration of what the format renders, e.g. iwlz has no
+     * element for client.postcode.  A pure function of the options (as for
+     * message_active; options borrowed).  The core refuses in --check-config
+     * a catalogue entry or override for a field the format cannot carry, and
+     * counts only fields it can carry in change detection.  NULL, or a
+     * plugin of 2.0: every field can be carried.  Read it with
+     * zv_plugin_field_renderable() in the core. */
+    int (*field_renderable)(const zv_json *options, int message, zv_field_id field);
 } zv_plugin_descriptor;
 
 #define ZV_DESCRIPTOR_HEAD(kind_, name_)                                                           \

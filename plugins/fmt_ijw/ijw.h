@@ -123,4 +123,10 @@ void ijw_write_header(const ijw_fmt *f, ijw_msg m, ijw_xml *x, const char *gemee
 int ijw_doc_dump(const ijw_fmt *f, ijw_xml *x, xmlChar **mem, int *size);
 int ijw_interpret(ijw_fmt *f, const zv_answer *a, zv_verdict_out *out);
 
+/* ijw_fields.c: what each message can carry; what a finished 305/307
+ * document carries per record, told to the host (rendered_fields). */
+int ijw_field_renderable(const zv_json *options, int message, zv_field_id f);
+int ijw_report_rendered(const ijw_fmt *f, zv_render_out *out, const zv_batch *b, xmlNodePtr root,
+                        const char *ontvanger);
+
 #endif

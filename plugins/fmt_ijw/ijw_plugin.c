@@ -235,4 +235,5 @@ ZV_PLUGIN_DEFINE = {
     .destroy = ijw_destroy,
     .format = &format_ops,
     .message_active = ijw_message_active,
+    .field_renderable = ijw_field_renderable,
 };

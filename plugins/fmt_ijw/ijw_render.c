@@ -311,8 +311,8 @@ static int build(ijw_fmt *f, ijw_msg m, const zv_batch *b, item *items, size_t f
     return 1;
 }
 
-static int add(ijw_fmt *f, ijw_msg m, item *items, size_t first, const char *ident, ijw_xml *x,
-               zv_render_out *out)
+static int add(ijw_fmt *f, ijw_msg m, const zv_batch *b, item *items, size_t first,
+               const char *ident, ijw_xml *x, zv_render_out *out)
 {
     size_t n = 0;
     for (size_t i = first; i != NONE; i = items[i].next)
@@ -332,6 +332,7 @@ static int add(ijw_fmt *f, ijw_msg m, item *items, size_t first, const char *ide
         }
         k++;
     }
+    if (ijw_report_rendered(f, out, b, x->root, items[first].gemeente) < 0) goto done;
     if (ijw_doc_dump(f, x, &mem, &size) != 0) goto done;
     char idem[64];
     snprintf(idem, sizeof(idem), "%s-%s", ijw_msg_prefix(f, m), ident);
@@ -370,7 +371,7 @@ static int emit_group(ijw_fmt *f, ijw_msg m, const zv_batch *b, item *items, siz
         ijw_xml x = {0};
         int rc = apply_history(f, m, b, items, first, out);
         if (rc == 0) rc = build(f, m, b, items, first, ident, dag, out, &x);
-        if (rc == 0) rc = add(f, m, items, first, ident, &x, out);
+        if (rc == 0) rc = add(f, m, b, items, first, ident, &x, out);
         if (xsd && rc == 1 && ijw_state_rollback_to(f->state) != 0) rc = -1;
         if (xsd && ijw_state_release(f->state) != 0) rc = -1;
         if (rc != 1) return rc < 0 ? -1 : 0;

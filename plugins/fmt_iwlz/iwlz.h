@@ -161,6 +161,11 @@ xmlNodePtr iwlz_container_before(xmlNodePtr client, xmlNsPtr ns, const char *nam
                                  const char *const later[]);
 /* 1 when the record is an AW39 Aanvraag (delivery.request_kind is set). */
 int iwlz_is_aanvraag(const zv_record *r);
+/* fields.c: what AW35/AW39 can carry; what a rendered product element
+ * carries for its record, told to the host (rendered_fields). */
+int iwlz_field_renderable(const zv_json *options, int message, zv_field_id f);
+int iwlz_report_rendered(const iwlz_state *st, zv_render_out *out, const zv_batch *b,
+                         xmlNodePtr product, const char *ontvanger);
 /* Append the product element for record r to the client element. */
 xmlNodePtr iwlz_aw35_product(xmlNodePtr client, xmlNsPtr ns, const zv_record *r);
 xmlNodePtr iwlz_aw39_product(xmlNodePtr client, xmlNsPtr ns, const zv_record *r);

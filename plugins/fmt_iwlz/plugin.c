@@ -195,4 +195,5 @@ ZV_PLUGIN_DEFINE = {
     .create = create,
     .destroy = destroy,
     .format = &format_ops,
+    .field_renderable = iwlz_field_renderable,
 };

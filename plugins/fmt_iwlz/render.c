@@ -438,6 +438,17 @@ static int emit(job *j, xmlDocPtr doc, const char *id, size_t count)
                     idx[k++] = i;
                 }
     }
+    /* Per record, the fields this document carries for it. */
+    const char *ontv = k ? j->ontv[idx[0]] : NULL;
+    for (xmlNodePtr cl = xmlDocGetRootElement(doc)->children; cl; cl = cl->next) {
+        if (!xmlStrEqual(cl->name, BAD_CAST "Clienten")) continue;
+        for (xmlNodePtr c = cl->children; c; c = c->next)
+            for (xmlNodePtr box = c->children; box; box = box->next)
+                for (xmlNodePtr p = box->children; p; p = p->next)
+                    if (p->type == XML_ELEMENT_NODE && p->_private &&
+                        iwlz_report_rendered(j->st, j->out, j->b, p, ontv) < 0)
+                        goto out;
+    }
     zv_payload_spec spec = {ZV_SIZED(zv_payload_spec),
                             .data = mem,
                             .len = (size_t)size,

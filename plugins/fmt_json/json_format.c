@@ -219,6 +219,18 @@ static void free_keys(size_t n, size_t *idx, char **keys)
     free(idx);
 }
 
+/* What write_flat / write_nested wrote for rec: every field it has that
+ * this plugin can name. */
+static int report_fields(json_fmt *f, zv_render_out *out, size_t index, const zv_record *rec)
+{
+    if (!ZV_HOST_HAS(f->host, rendered_fields)) return 0;
+    zv_field_id ids[ZV_FIELD_COUNT];
+    size_t n = 0;
+    for (uint32_t i = 0; i < known_fields(rec); i++)
+        if (zv_rec_get(rec, (zv_field_id)i)) ids[n++] = (zv_field_id)i;
+    return f->host->rendered_fields(out, index, ids, n);
+}
+
 static int json_render(void *state, const zv_batch *b, zv_render_out *out)
 {
     json_fmt *f = state;
@@ -251,11 +263,20 @@ static int json_render(void *state, const zv_batch *b, zv_render_out *out)
                          .nrecords = b->n,
                          .record_keys = (const char *const *)keys};
     rc = f->host->add_payload(out, &p) == 0 ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < b->n; i++)
+        rc = report_fields(f, out, i, b->records[i]);
 done:
     free(idem);
     free_keys(b->n, idx, keys);
     zv_jw_free(w);
     return rc;
+}
+
+/* Every field this plugin can name goes into the document as it is. */
+static int json_field_renderable(const zv_json *options, int message, zv_field_id field)
+{
+    (void)options;
+    return message == 0 && (int)field >= 0 && field < ZV_FIELD_COUNT;
 }
 
 static const zv_format_ops format_ops = {
@@ -271,4 +292,5 @@ ZV_PLUGIN_DEFINE = {
     .create = json_create,
     .destroy = json_destroy,
     .format = &format_ops,
+    .field_renderable = json_field_renderable,
 };

@@ -289,6 +289,33 @@ done:
     return rc;
 }
 
+/* What of record r the payloads carry: only the values that label a cell
+ * (the measures' dimensions, as the counts' keys), for the measures it is
+ * counted in; the BSN, dates and the birth date behind an age band are read
+ * and never written. */
+static int report_fields(sig_fmt *f, zv_render_out *out, size_t index, const zv_record *r)
+{
+    if (!ZV_HOST_HAS(f->host, rendered_fields)) return 0;
+    unsigned char on[ZV_FIELD_COUNT] = {0};
+    for (size_t i = 0; zv_rec_str(r, ZV_F_CLIENT_BSN) && i < f->set->nmeasures; i++) {
+        const sig_measure *m = &f->set->measures[i];
+        if ((m->kind >= 0 && m->kind != (int)r->kind) || !sig_cond_eval(m->where, r)) continue;
+        char label[16], p0[11], p1[11];
+        if (sig_period_of(f->set->period, zv_rec_str(r, (zv_field_id)m->date_field), label, p0,
+                          p1) != 0)
+            continue;
+        for (size_t d = 0; d < m->ndims; d++)
+            if (m->dims[d] >= 0 && m->dims[d] < ZV_FIELD_COUNT &&
+                zv_rec_get(r, (zv_field_id)m->dims[d]))
+                on[m->dims[d]] = 1;
+    }
+    zv_field_id ids[ZV_FIELD_COUNT];
+    size_t n = 0;
+    for (int k = 0; k < ZV_FIELD_COUNT; k++)
+        if (on[k]) ids[n++] = (zv_field_id)k;
+    return f->host->rendered_fields(out, index, ids, n);
+}
+
 static int cmp_label(const void *a, const void *b)
 {
     return strcmp(a, b);
@@ -330,6 +357,8 @@ static int sig_render(void *state, const zv_batch *b, zv_render_out *out)
     rc = 0;
     for (size_t p = 0; p < t.n && rc == 0; p++)
         rc = emit_period(f, b, out, &t.p[p], first, (int)p, p + 1 == t.n);
+    for (size_t i = 0; i < b->n && rc == 0; i++)
+        rc = report_fields(f, out, i, b->records[i]);
 done:
     zv_buf_free(&cell);
     free(first);

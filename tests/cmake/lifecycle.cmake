@@ -17,3 +17,5 @@ zv_add_script_test(lifecycle/retour_dir
 # on rendered content are reported as not run until it is there).
 zv_add_script_test(lifecycle/story ${CMAKE_CURRENT_SOURCE_DIR}/integration/lifecycle_story.sh
   SKIP_RETURN_CODE 77)
+zv_add_script_test(integration/trail_truth
+                   ${CMAKE_CURRENT_SOURCE_DIR}/integration/trail_truth.sh TIMEOUT 180)
