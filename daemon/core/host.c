@@ -9,6 +9,7 @@
 #include "delivery/delivery.h"
 #include "log.h"
 #include "abi_check.h"
+#include "workers.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -283,6 +284,42 @@ static void h_rollback(zv_ctx *ctx)
     zv_pipeline_rollback(ctx);
 }
 
+/* A plugin's job on the worker pool; done() is a callback of the instance. */
+struct plugin_job {
+    zv_ctx *ctx;
+    void (*work)(void *arg);
+    void (*done)(void *arg);
+    void *arg;
+};
+
+static void job_work(void *arg)
+{
+    struct plugin_job *j = arg;
+    j->work(j->arg);
+}
+
+static void job_done(void *arg)
+{
+    struct plugin_job j = *(struct plugin_job *)arg;
+    free(arg);
+    zv_unit_enter(j.ctx);
+    j.done(j.arg);
+    zv_unit_leave(j.ctx);
+}
+
+static int h_queue_work(zv_ctx *ctx, void (*work)(void *arg), void (*done)(void *arg), void *arg)
+{
+    if (!ctx->rt->workers || !work || !done) return -1;
+    struct plugin_job *j = malloc(sizeof(*j));
+    if (!j) return -1;
+    *j = (struct plugin_job){ctx, work, done, arg};
+    if (zv_workers_queue(ctx->rt->workers, job_work, job_done, j) != 0) {
+        free(j);
+        return -1;
+    }
+    return 0;
+}
+
 static void h_count(zv_ctx *ctx, const char *counter, int64_t delta)
 {
     zv_metrics_plugin_count(ctx->name, counter, delta);
@@ -367,4 +404,5 @@ const zv_host zv_core_host = {
     .staged_total = h_staged_total,
     .rollback = h_rollback,
     .rendered_fields = zv_render_fields,
+    .queue_work = h_queue_work,
 };

@@ -2,15 +2,28 @@
  * Batch window close: staged records of a destination are rendered by its
  * format plugin into payloads and moved to the outbox, one work unit at a
  * time: at most the policy's max_records records and about max_bytes of
- * staged data per unit, each unit in its own transaction, so memory is
- * bounded by the unit and the loop runs between units.
+ * staged data per unit, so memory is bounded by the unit and the loop runs
+ * between units.
+ *
+ * A unit goes in three steps, so the loop never renders or validates:
+ *   1. on the loop: read the unit's staged rows and the batch sequence;
+ *   2. on a worker thread (core/workers.h): every render of the unit, with
+ *      the format's XSD/XSLT validation, in memory only (no store, no
+ *      event): payloads, rejections and records to isolate are collected;
+ *   3. on the loop again: one transaction puts the payloads into the outbox,
+ *      the rejected and isolated records into quarantine, takes the rendered
+ *      rows out of staging and advances the batch sequence.
+ * Without a worker pool (zinvolctl, tests) step 2 runs on the caller's thread.
+ * One unit per destination is in flight at a time, so a format's render()
+ * is never called twice at once for one instance.
  *
  * One record never blocks the others: a render that fails, or a message
  * larger than max_bytes, is retried on each half of its records (each try
- * inside a savepoint, with its own batch id) until the record that causes
- * it is alone; that one goes to quarantine with the format's reason.  Only
- * when every record of a unit fails on its own is the failure taken as the
- * format's (a broken state file, ...): the unit stays staged for the next try.
+ * with its own batch id; a try that fails gives its id to the next) until
+ * the record that causes it is alone; that one goes to quarantine with the
+ * format's reason.  Only when every record of a unit fails on its own is the
+ * failure taken as the format's (a broken state file, ...): the unit stays
+ * staged for the next try.
  */
 #include "core/abi_check.h"
 #include "core/plugin_loader.h"
@@ -19,6 +32,7 @@
 #include "lifecycle.h"
 #include "format_fields.h"
 #include "render_clients.h"
+#include "workers.h"
 #include "delivery/delivery.h"
 #include "log.h"
 
@@ -36,6 +50,13 @@ struct payload {
     size_t n;
 };
 
+/* A record the format rejected: quarantined in step 3 if its try is kept. */
+struct reject {
+    size_t index;
+    int more; /* a further reason for a record already rejected in this batch */
+    char *rule, *field, *reason;
+};
+
 struct zv_render_out {
     zv_runtime *rt;
     zv_dest_rt *dest;
@@ -49,6 +70,8 @@ struct zv_render_out {
     char *reported; /* per batch record: rendered_fields was called */
     struct payload *p;
     size_t np, cap;
+    struct reject *rej;
+    size_t nrej, rejcap;
     int bad; /* the plugin broke the contract */
 };
 
@@ -126,15 +149,32 @@ int zv_render_reject(zv_render_out *out, size_t index, const char *rule, const c
         out->bad = 1;
         return -1;
     }
-    /* One quarantine entry per record and batch, with every reason. */
-    if (out->rejected[index])
-        return zv_lifecycle_more_reason(out->rt, out->batch->records[index], out->dest->conf->name,
-                                        field, rule, reason);
+    /* One quarantine entry per record and batch, with every reason: a
+     * further one is kept as "more" and added to that entry in step 3. */
+    int more = out->rejected[index];
+    /* Possibly on a worker thread: kept in memory, written in step 3 with the
+     * payloads of the same try (or forgotten with a try that fails). */
+    if (out->nrej == out->rejcap) {
+        size_t cap = out->rejcap ? out->rejcap * 2 : 16;
+        struct reject *r = realloc(out->rej, cap * sizeof(*r));
+        if (!r) return -1;
+        out->rej = r;
+        out->rejcap = cap;
+    }
+    struct reject *r = &out->rej[out->nrej];
+    r->index = index;
+    r->more = more;
+    r->rule = zv_strdup0(rule);
+    r->field = zv_strdup0(field);
+    r->reason = strdup(reason ? reason : "rejected by the format");
+    if (!r->reason) {
+        free(r->rule);
+        free(r->field);
+        return -1;
+    }
+    out->nrej++;
     out->rejected[index] = 1;
-    /* Inside the flush transaction: rolled back with it if the render fails. */
-    const char *stage = rule && strcmp(rule, "XSD") == 0 ? "schema" : "rule";
-    return zv_pipeline_quarantine(out->rt, out->batch->records[index], stage, out->dest->conf->name,
-                                  field, rule, reason ? reason : "rejected by the format");
+    return 0;
 }
 
 int zv_render_fields(zv_render_out *out, size_t index, const zv_field_id *fields, size_t n)
@@ -190,6 +230,12 @@ static void free_out(zv_render_out *out)
     free(out->rejected);
     free(out->fields);
     free(out->reported);
+    for (size_t i = 0; i < out->nrej; i++) {
+        free(out->rej[i].rule);
+        free(out->rej[i].field);
+        free(out->rej[i].reason);
+    }
+    free(out->rej);
 }
 
 static int collect(const zv_staged *st, void *arg)
@@ -284,129 +330,266 @@ static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch
     return 0;
 }
 
-enum { TRY_OK = 0, TRY_FAILED = 1, TRY_TOO_BIG = 2, TRY_STORE = -1 };
+enum { TRY_OK = 0, TRY_FAILED = 1, TRY_TOO_BIG = 2, TRY_NOMEM = -1 };
 
-/* One render of recs[0..n) as message m and, when it is good, its payloads
- * into the outbox and its rows out of staging.  *size: the largest payload. */
-static int render_try(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, size_t n,
-                      size_t *size)
-{
-    int64_t seq;
-    if (zv_store_next_batch(rt->store, d->conf->name, &seq) < 0) return TRY_STORE;
+/* What step 2 decided, applied in order by step 3. */
+typedef struct outcome {
+    int isolate; /* 0: a good try (payloads); 1: one record to quarantine */
+    int m;       /* message */
     char batch_id[32];
-    snprintf(batch_id, sizeof(batch_id), "%lld", (long long)seq);
-    const zv_record **rv = malloc(n * sizeof(*rv));
-    if (!rv) return TRY_STORE;
-    for (size_t i = 0; i < n; i++)
-        rv[i] = recs[i]->rec;
-    zv_batch b = {ZV_SIZED(zv_batch), d->conf->name, batch_id, m, zv_now(), n, rv};
-    zv_render_out out = {.rt = rt, .dest = d, .batch = &b, .component = d->fmt.ctx->component};
-    out.rejected = calloc(n, 1);
-    out.fields = calloc(n, ZV_FIELD_COUNT);
-    out.reported = calloc(n, 1);
-    int rc = TRY_STORE;
-    if (!out.rejected || !out.fields || !out.reported) goto done;
-    d->fmt.ctx->last_error[0] = '\0';
-    int64_t t0 = zv_mono_ns(), c0 = zv_thread_cpu_ns();
-    int r = d->fmt.desc->format->render(d->fmt.state, &b, &out);
-    d->render_ns += zv_mono_ns() - t0;
-    d->render_cpu_ns += zv_thread_cpu_ns() - c0;
-    d->render_records += (int64_t)n;
-    if (r != 0 || out.bad) {
-        rc = TRY_FAILED;
-        goto done;
-    }
-    *size = 0;
-    for (size_t i = 0; i < out.np; i++)
-        if (out.p[i].len > *size) *size = out.p[i].len;
-    if (*size > (size_t)d->conf->policy.max_bytes) {
-        rc = TRY_TOO_BIG;
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        d->rejected += out.rejected[i];
-    fields_fallback(d, m, &out);
-    rc = enqueue_payloads(rt, d, m, &b, &out) == 0 ? TRY_OK : TRY_STORE;
-    for (size_t i = 0; rc == TRY_OK && i < n; i++)
-        if (zv_store_staged_delete(rt->store, recs[i]->id) < 0) rc = TRY_STORE;
-done:
-    free_out(&out);
-    free(rv);
-    return rc;
+    staged_rec **recs; /* the try's records (into the job's list) */
+    size_t n;
+    const zv_record **rv;
+    zv_batch b;
+    zv_render_out out;
+    int why;         /* isolate: TRY_FAILED or TRY_TOO_BIG */
+    size_t size;     /* isolate, TRY_TOO_BIG: its message's size */
+    char error[256]; /* isolate, TRY_FAILED: the format's last error */
+    struct outcome *next;
+} outcome;
+
+typedef struct render_job {
+    zv_runtime *rt;
+    zv_dest_rt *d;
+    staged_list l;
+    int64_t seq0; /* the batch sequence before the unit */
+    int64_t seq;  /* the last batch id a kept try used */
+    outcome *head, **tail;
+    int failed; /* a fault of the format, or out of memory: nothing applied */
+    int64_t render_ns, render_cpu_ns, render_records;
+} render_job;
+
+static void free_outcome(outcome *o)
+{
+    free_out(&o->out);
+    free(o->rv);
+    free(o->recs);
+    free(o);
 }
 
-/* A record that cannot be rendered even alone: quarantine it, with the
- * format's reason, instead of the batch it came in. */
-static int isolate(zv_runtime *rt, zv_dest_rt *d, staged_rec *r, int why, size_t size)
+/* Drop the outcomes after *mark (a message that failed as a whole). */
+static void truncate_outcomes(render_job *j, outcome **mark)
 {
-    char reason[512];
-    const char *rule;
-    if (why == TRY_TOO_BIG) {
-        rule = "ZV-SIZE";
-        snprintf(reason, sizeof(reason),
-                 "rendered alone, the message is %zu bytes, more than the destination's "
-                 "max_bytes (%d)",
-                 size, d->conf->policy.max_bytes);
-    } else {
-        rule = "ZV-RENDER";
-        snprintf(reason, sizeof(reason), "the format could not render this record: %s",
-                 d->fmt.ctx->last_error[0] ? d->fmt.ctx->last_error : "no reason given");
+    outcome *o = *mark;
+    *mark = NULL;
+    j->tail = mark;
+    while (o) {
+        outcome *n = o->next;
+        free_outcome(o);
+        o = n;
     }
-    d->rejected++;
-    if (zv_pipeline_quarantine(rt, r->rec, "render", d->conf->name, NULL, rule, reason) < 0 ||
-        zv_store_staged_delete(rt->store, r->id) < 0)
-        return -1;
-    return 0;
+}
+
+static outcome *new_outcome(render_job *j, int m, staged_rec **recs, size_t n)
+{
+    outcome *o = calloc(1, sizeof(*o));
+    if (!o) return NULL;
+    o->m = m;
+    o->n = n;
+    o->recs = malloc(n * sizeof(*o->recs));
+    o->rv = malloc(n * sizeof(*o->rv));
+    if (!o->recs || !o->rv) {
+        free_outcome(o);
+        return NULL;
+    }
+    memcpy(o->recs, recs, n * sizeof(*recs));
+    for (size_t i = 0; i < n; i++)
+        o->rv[i] = recs[i]->rec;
+    (void)j;
+    return o;
+}
+
+static void append(render_job *j, outcome *o)
+{
+    *j->tail = o;
+    j->tail = &o->next;
+}
+
+/* Step 2: one render of recs[0..n) as message m; a good one is kept as an
+ * outcome.  *size: the largest payload. */
+static int render_try(render_job *j, int m, staged_rec **recs, size_t n, size_t *size)
+{
+    zv_dest_rt *d = j->d;
+    outcome *o = new_outcome(j, m, recs, n);
+    if (!o) return TRY_NOMEM;
+    snprintf(o->batch_id, sizeof(o->batch_id), "%lld", (long long)(j->seq + 1));
+    o->b = (zv_batch){ZV_SIZED(zv_batch), d->conf->name, o->batch_id, m, zv_now(), n, o->rv};
+    o->out =
+        (zv_render_out){.rt = j->rt, .dest = d, .batch = &o->b, .component = d->fmt.ctx->component};
+    o->out.rejected = calloc(n, 1);
+    o->out.fields = calloc(n, ZV_FIELD_COUNT);
+    o->out.reported = calloc(n, 1);
+    if (!o->out.rejected || !o->out.fields || !o->out.reported) {
+        free_outcome(o);
+        return TRY_NOMEM;
+    }
+    d->fmt.ctx->last_error[0] = '\0';
+    int64_t t0 = zv_mono_ns(), c0 = zv_thread_cpu_ns();
+    int r = d->fmt.desc->format->render(d->fmt.state, &o->b, &o->out);
+    j->render_ns += zv_mono_ns() - t0;
+    j->render_cpu_ns += zv_thread_cpu_ns() - c0;
+    j->render_records += (int64_t)n;
+    int rc = TRY_OK;
+    *size = 0;
+    for (size_t i = 0; i < o->out.np; i++)
+        if (o->out.p[i].len > *size) *size = o->out.p[i].len;
+    if (r != 0 || o->out.bad)
+        rc = TRY_FAILED;
+    else if (*size > (size_t)d->conf->policy.max_bytes)
+        rc = TRY_TOO_BIG;
+    if (rc != TRY_OK) {
+        free_outcome(o);
+        return rc;
+    }
+    fields_fallback(d, m, &o->out);
+    j->seq++; /* a failed try leaves its batch id to the next one */
+    append(j, o);
+    return TRY_OK;
 }
 
 struct unit_stats {
     size_t good, isolated;
 };
 
-/* Render recs[0..n), halving around what fails (see the top of the file). */
-static int render_part(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, size_t n,
-                       struct unit_stats *st)
+/* A record that cannot be rendered even alone: to quarantine in step 3. */
+static int isolate_later(render_job *j, int m, staged_rec *r, int why, size_t size)
 {
-    int mark;
-    size_t size = 0;
-    if (zv_store_savepoint(rt->store, &mark) < 0) return -1;
-    int r = render_try(rt, d, m, recs, n, &size);
-    if (r == TRY_OK) {
-        st->good += n;
-        return zv_store_savepoint_release(rt->store);
-    }
-    zv_store_savepoint_undo(rt->store, mark);
-    if (r == TRY_STORE) return -1;
-    if (n > 1) {
-        size_t h = n / 2;
-        zv_log(ZV_LOG_INFO, d->fmt.ctx->component,
-               "%s of %zu records; trying %zu and %zu apart",
-               r == TRY_TOO_BIG ? "message too large" : "render failed", n, h, n - h);
-        if (render_part(rt, d, m, recs, h, st) < 0) return -1;
-        return render_part(rt, d, m, recs + h, n - h, st);
-    }
-    st->isolated++;
-    return isolate(rt, d, recs[0], r, size);
+    outcome *o = new_outcome(j, m, &r, 1);
+    if (!o) return -1;
+    o->isolate = 1;
+    o->why = why;
+    o->size = size;
+    snprintf(o->error, sizeof(o->error), "%s", j->d->fmt.ctx->last_error);
+    append(j, o);
+    return 0;
 }
 
-static int render_message(zv_runtime *rt, zv_dest_rt *d, int m, staged_rec **recs, size_t n)
+/* Render recs[0..n), halving around what fails (see the top of the file). */
+static int render_part(render_job *j, int m, staged_rec **recs, size_t n, struct unit_stats *st)
 {
-    int mark;
-    struct unit_stats st = {0, 0};
-    if (zv_store_savepoint(rt->store, &mark) < 0) return -1;
-    if (render_part(rt, d, m, recs, n, &st) < 0) {
-        zv_store_savepoint_undo(rt->store, mark);
-        return -1;
+    size_t size = 0;
+    int r = render_try(j, m, recs, n, &size);
+    if (r == TRY_OK) {
+        st->good += n;
+        return 0;
     }
+    if (r == TRY_NOMEM) return -1;
+    if (n > 1) {
+        size_t h = n / 2;
+        zv_log(ZV_LOG_INFO, j->d->fmt.ctx->component, "%s of %zu records; trying %zu and %zu apart",
+               r == TRY_TOO_BIG ? "message too large" : "render failed", n, h, n - h);
+        if (render_part(j, m, recs, h, st) < 0) return -1;
+        return render_part(j, m, recs + h, n - h, st);
+    }
+    st->isolated++;
+    return isolate_later(j, m, recs[0], r, size);
+}
+
+static int render_message(render_job *j, int m, staged_rec **recs, size_t n)
+{
+    struct unit_stats st = {0, 0};
+    outcome **mark = j->tail;
+    int64_t seq = j->seq;
+    if (render_part(j, m, recs, n, &st) < 0) return -1;
     if (n > 1 && st.good == 0 && st.isolated == n) {
-        zv_store_savepoint_undo(rt->store, mark);
-        zv_log(ZV_LOG_ERROR, d->fmt.ctx->component,
+        truncate_outcomes(j, mark);
+        j->seq = seq;
+        zv_log(ZV_LOG_ERROR, j->d->fmt.ctx->component,
                "render failed for each of %zu records alone: a fault of the format, not of a "
                "record; records stay staged",
                n);
         return -1;
     }
-    return zv_store_savepoint_release(rt->store);
+    return 0;
+}
+
+/* Step 2, on a worker thread: no store, no event, only the job. */
+static void render_work(void *arg)
+{
+    render_job *j = arg;
+    staged_list *l = &j->l;
+    staged_rec **group = l->n ? malloc(l->n * sizeof(*group)) : NULL;
+    if (l->n && !group) {
+        j->failed = 1;
+        return;
+    }
+    for (size_t m = 0; !j->failed && m < j->d->nmsg; m++) {
+        size_t n = 0;
+        for (size_t i = 0; i < l->n; i++)
+            if (l->v[i].message == (int)m) group[n++] = &l->v[i];
+        if (n && render_message(j, (int)m, group, n) < 0) j->failed = 1;
+    }
+    free(group);
+}
+
+static int isolate(zv_runtime *rt, zv_dest_rt *d, const outcome *o)
+{
+    char reason[512];
+    const char *rule;
+    if (o->why == TRY_TOO_BIG) {
+        rule = "ZV-SIZE";
+        snprintf(reason, sizeof(reason),
+                 "rendered alone, the message is %zu bytes, more than the destination's "
+                 "max_bytes (%d)",
+                 o->size, d->conf->policy.max_bytes);
+    } else {
+        rule = "ZV-RENDER";
+        snprintf(reason, sizeof(reason), "the format could not render this record: %s",
+                 o->error[0] ? o->error : "no reason given");
+    }
+    d->rejected++;
+    if (zv_pipeline_quarantine(rt, o->recs[0]->rec, "render", d->conf->name, NULL, rule, reason) <
+            0 ||
+        zv_store_staged_delete(rt->store, o->recs[0]->id) < 0)
+        return -1;
+    return 0;
+}
+
+static int apply_good(zv_runtime *rt, zv_dest_rt *d, outcome *o)
+{
+    o->out.batch = &o->b; /* the outcome moved since render() saw it */
+    for (size_t i = 0; i < o->out.nrej; i++) {
+        const struct reject *r = &o->out.rej[i];
+        if (r->more) {
+            if (zv_lifecycle_more_reason(rt, o->b.records[r->index], d->conf->name, r->field,
+                                         r->rule, r->reason) < 0)
+                return -1;
+            continue;
+        }
+        const char *stage = r->rule && strcmp(r->rule, "XSD") == 0 ? "schema" : "rule";
+        if (zv_pipeline_quarantine(rt, o->b.records[r->index], stage, d->conf->name, r->field,
+                                   r->rule, r->reason) < 0)
+            return -1;
+        d->rejected++;
+    }
+    if (enqueue_payloads(rt, d, o->m, &o->b, &o->out) < 0) return -1;
+    for (size_t i = 0; i < o->n; i++)
+        if (zv_store_staged_delete(rt->store, o->recs[i]->id) < 0) return -1;
+    return 0;
+}
+
+/* Step 3, on the loop: all of the unit in one transaction. */
+static int apply(render_job *j)
+{
+    zv_runtime *rt = j->rt;
+    zv_dest_rt *d = j->d;
+    if (zv_store_begin_as(rt->store, d->fmt.ctx->component) < 0) return -1;
+    int64_t now_seq = 0;
+    int rc = zv_store_batch_peek(rt->store, d->conf->name, &now_seq);
+    if (rc == 0 && now_seq != j->seq0) {
+        /* Someone else (zinvolctl) rendered meanwhile: our batch ids may be
+         * theirs.  Nothing is applied; the records are rendered again. */
+        zv_store_rollback(rt->store);
+        zv_log(ZV_LOG_NOTICE, d->fmt.ctx->component,
+               "the batch sequence moved during the render; rendering the unit again");
+        return 1;
+    }
+    for (outcome *o = j->head; rc == 0 && o; o = o->next)
+        rc = o->isolate ? isolate(rt, d, o) : apply_good(rt, d, o);
+    if (rc == 0 && j->seq != j->seq0) rc = zv_store_batch_set(rt->store, d->conf->name, j->seq);
+    if (rc == 0 && zv_store_commit(rt->store) == 0) return 0;
+    zv_store_rollback(rt->store);
+    return -1;
 }
 
 static void free_list(staged_list *l)
@@ -416,7 +599,8 @@ static void free_list(staged_list *l)
     free(l->v);
 }
 
-/* Records of the unit that would send nothing new leave it (core/change.h). */
+/* Records of the unit that would send nothing new leave it (core/change.h):
+ * on the loop, in a transaction of their own, before the render. */
 static int drop_unchanged(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
 {
     if (!l->n) return 0;
@@ -425,7 +609,12 @@ static int drop_unchanged(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
     for (size_t i = 0; i < l->n; i++)
         v[i] = (zv_change_item){l->v[i].id, l->v[i].message, l->v[i].rec, 0};
     size_t same = 0, k = 0;
-    int rc = zv_change_filter(rt, d, v, l->n, &same);
+    int rc = zv_store_begin_as(rt->store, d->fmt.ctx->component);
+    if (rc == 0) rc = zv_change_filter(rt, d, v, l->n, &same);
+    if (rc == 0)
+        rc = zv_store_commit(rt->store);
+    else if (zv_store_txn_owner(rt->store))
+        zv_store_rollback(rt->store);
     for (size_t i = 0; rc == 0 && i < l->n; i++) {
         if (v[i].drop)
             zv_record_free(l->v[i].rec);
@@ -440,20 +629,81 @@ static int drop_unchanged(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
     return rc;
 }
 
-static int render_unit(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
+static void free_job(render_job *j)
 {
-    if (drop_unchanged(rt, d, l) < 0) return -1;
-    staged_rec **group = l->n ? malloc(l->n * sizeof(*group)) : NULL;
-    if (l->n && !group) return -1;
-    int rc = 0;
-    for (size_t m = 0; rc == 0 && m < d->nmsg; m++) {
-        size_t n = 0;
-        for (size_t i = 0; i < l->n; i++)
-            if (l->v[i].message == (int)m) group[n++] = &l->v[i];
-        if (n) rc = render_message(rt, d, (int)m, group, n);
+    truncate_outcomes(j, &j->head);
+    free_list(&j->l);
+    free(j);
+}
+
+/* What the unit's end means for the destination: 1 more staged, 0 done, -1 failed. */
+static int finish_unit(render_job *j)
+{
+    zv_runtime *rt = j->rt;
+    zv_dest_rt *d = j->d;
+    d->render_ns += j->render_ns;
+    d->render_cpu_ns += j->render_cpu_ns;
+    d->render_records += j->render_records;
+    int r = j->failed ? -1 : apply(j);
+    if (r == 0) {
+        if (rt->delivery && !rt->stopping) zv_delivery_kick(rt->delivery, d->conf->name);
+        /* Rendered rows are gone; the cursor only steps over rows that could
+         * not be decoded, within this flush. */
+        d->flush_after = j->l.full ? j->l.last_id : 0;
+        d->dirty = j->l.full;
+        return j->l.full ? 1 : 0;
     }
-    free(group);
-    return rc;
+    if (r == 1) { /* render again */
+        d->flush_after = 0;
+        d->dirty = 1;
+        return 1;
+    }
+    zv_log(ZV_LOG_ERROR, d->fmt.ctx->component, "batch not rendered: %s",
+           j->failed ? "see above" : zv_store_errmsg(rt->store));
+    d->flush_after = 0;
+    d->dirty = 0;
+    return -1;
+}
+
+/* Step 1: the unit's rows, and the batch sequence they will follow. */
+static render_job *start_unit(zv_runtime *rt, zv_dest_rt *d)
+{
+    const zv_policy *p = &d->conf->policy;
+    render_job *j = calloc(1, sizeof(*j));
+    if (!j) return NULL;
+    j->rt = rt;
+    j->d = d;
+    j->tail = &j->head;
+    j->l = (staged_list){.max_n = p->max_records > 0 ? (size_t)p->max_records : 5000,
+                         .max_bytes = p->max_bytes > 0 ? (size_t)p->max_bytes : (8u << 20),
+                         .last_id = d->flush_after};
+    /* One row more than the unit can take tells whether more is staged. */
+    int rc = zv_store_staged_after(rt->store, d->conf->name, d->flush_after, j->l.max_n + 1,
+                                   collect, &j->l);
+    if (rc == 0 && !j->l.bad) rc = drop_unchanged(rt, d, &j->l);
+    if (rc == 0 && !j->l.bad) rc = zv_store_batch_peek(rt->store, d->conf->name, &j->seq0);
+    if (rc < 0 || j->l.bad) {
+        zv_log(ZV_LOG_ERROR, d->fmt.ctx->component, "batch not rendered: %s",
+               zv_store_errmsg(rt->store));
+        free_job(j);
+        return NULL;
+    }
+    j->seq = j->seq0;
+    return j;
+}
+
+/* Step 3 as the worker's done(): then the next unit, as the caller would. */
+static void render_done(void *arg)
+{
+    render_job *j = arg;
+    zv_runtime *rt = j->rt;
+    zv_dest_rt *d = j->d;
+    int64_t t0 = zv_mono_ns();
+    int r = finish_unit(j);
+    d->unit_ns += zv_mono_ns() - t0 + j->render_ns;
+    d->rendering = 0;
+    free_job(j);
+    if (d->on_unit) d->on_unit(rt, d, r);
 }
 
 static int flush_unit(zv_runtime *rt, zv_dest_rt *d);
@@ -464,39 +714,30 @@ int zv_pipeline_flush_step(zv_runtime *rt, zv_dest_rt *d)
         d->dirty = 0;
         return 0;
     }
+    if (d->rendering) return 2;
     int64_t t0 = zv_mono_ns();
     int r = flush_unit(rt, d);
-    d->unit_ns += zv_mono_ns() - t0;
+    if (r != 2) d->unit_ns += zv_mono_ns() - t0;
     return r;
 }
 
 static int flush_unit(zv_runtime *rt, zv_dest_rt *d)
 {
-    const zv_policy *p = &d->conf->policy;
-    staged_list l = {.max_n = p->max_records > 0 ? (size_t)p->max_records : 5000,
-                     .max_bytes = p->max_bytes > 0 ? (size_t)p->max_bytes : (8u << 20),
-                     .last_id = d->flush_after};
-    if (zv_store_begin(rt->store) < 0) return -1;
-    /* One row more than the unit can take tells whether more is staged. */
-    int rc = zv_store_staged_after(rt->store, d->conf->name, d->flush_after, l.max_n + 1, collect,
-                                   &l);
-    if (rc < 0 || l.bad) rc = -1;
-    if (rc == 0) rc = render_unit(rt, d, &l);
-    free_list(&l);
-    if (rc == 0 && zv_store_commit(rt->store) == 0) {
-        if (rt->delivery) zv_delivery_kick(rt->delivery, d->conf->name);
-        /* Rendered rows are gone; the cursor only steps over rows that could
-         * not be decoded, within this flush. */
-        d->flush_after = l.full ? l.last_id : 0;
-        d->dirty = l.full;
-        return l.full ? 1 : 0;
+    render_job *j = start_unit(rt, d);
+    if (!j) {
+        d->flush_after = 0;
+        d->dirty = 0;
+        return -1;
     }
-    zv_log(ZV_LOG_ERROR, d->fmt.ctx->component, "batch not rendered: %s",
-           zv_store_errmsg(rt->store));
-    zv_store_rollback(rt->store);
-    d->flush_after = 0;
-    d->dirty = 0;
-    return -1;
+    if (rt->workers && d->on_unit && j->l.n) {
+        d->rendering = 1;
+        if (zv_workers_queue(rt->workers, render_work, render_done, j) == 0) return 2;
+        d->rendering = 0;
+    }
+    render_work(j); /* no pool (zinvolctl, tests): here and now */
+    int r = finish_unit(j);
+    free_job(j);
+    return r;
 }
 
 int zv_pipeline_flush(zv_runtime *rt, zv_dest_rt *d)

@@ -6,6 +6,7 @@
 #include "delivery/delivery.h"
 #include "log.h"
 #include "plugin_loader.h"
+#include "workers.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -217,23 +218,38 @@ fail:
     return NULL;
 }
 
+/* What to do after a work unit of d: the next one, or the window again. */
+static void after_unit(zv_runtime *rt, zv_dest_rt *d, int r)
+{
+    if (rt->stopping || r == 2) return; /* 2: on a worker; after_unit follows */
+    if (r == 1) {
+        /* More staged: the next work unit after the loop has run once. */
+        struct timeval now = {0, 0};
+        evtimer_add(d->batch_timer, &now);
+    } else if (r < 0) {
+        /* Records stay staged; try the window again. */
+        struct timeval tv = {d->conf->policy.batch_window_s ? d->conf->policy.batch_window_s : 5,
+                             0};
+        evtimer_add(d->batch_timer, &tv);
+    }
+}
+
 static void batch_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     zv_dest_rt *d = arg;
     zv_runtime *rt = d->fmt.ctx->rt;
-    int r = zv_pipeline_flush_step(rt, d);
-    if (r == 1 && !rt->stopping) {
-        /* More staged: the next work unit after the loop has run once. */
-        struct timeval now = {0, 0};
-        evtimer_add(d->batch_timer, &now);
-    } else if (r < 0 && !rt->stopping) {
-        /* Records stay staged; try the window again. */
-        struct timeval tv = {d->conf->policy.batch_window_s ? d->conf->policy.batch_window_s : 5,
-                             0};
-        evtimer_add(d->batch_timer, &tv);
-    }
+    after_unit(rt, d, zv_pipeline_flush_step(rt, d));
+}
+
+/* Once mode: a unit that ran on a worker ended; the poll goes on. */
+static void once_unit_done(zv_runtime *rt, zv_dest_rt *d, int r)
+{
+    (void)d;
+    if (r < 0) rt->once_failed = 1;
+    struct timeval now = {0, 0};
+    if (rt->stop_poll && !rt->stopping) evtimer_add(rt->stop_poll, &now);
 }
 
 static int ensure_state_dir(const char *dir, char *err, size_t errlen)
@@ -272,6 +288,11 @@ int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
         return -1;
     }
     if (zv_httpd_start(rt, err, errlen) < 0) return -1;
+    rt->workers = zv_workers_new(rt->base, 0);
+    if (!rt->workers) {
+        snprintf(err, errlen, "cannot start the worker threads");
+        return -1;
+    }
     rt->delivery = zv_delivery_new(rt->base, rt->store, rt->http, rt->cfg->retention_s);
     if (!rt->delivery) {
         snprintf(err, errlen, "cannot create the delivery engine");
@@ -280,6 +301,8 @@ int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
     for (size_t i = 0; i < rt->ndests; i++) {
         zv_dest_rt *d = &rt->dests[i];
         d->batch_timer = evtimer_new(rt->base, batch_timer_cb, d);
+        /* Rendering goes to the worker threads; its end comes back here. */
+        d->on_unit = rt->mode == ZV_RT_ONCE ? once_unit_done : after_unit;
         if (!d->batch_timer ||
             zv_delivery_add(rt->delivery, d->conf->name, &d->conf->policy, &d->tr, &d->fmt) < 0) {
             snprintf(err, errlen, "cannot set up delivery for %s", d->conf->name);
@@ -381,21 +404,25 @@ static void once_poll(evutil_socket_t fd, short what, void *arg)
             return;
         }
     zv_unit_flush_counts(rt);
-    /* One work unit per destination per turn, so delivery runs in between. */
-    int more = 0;
-    for (size_t i = 0; i < rt->ndests; i++) {
+    /* One work unit per destination per turn, so delivery runs in between;
+     * a unit on a worker thread re-arms this poll when it ends. */
+    int more = 0, busy = 0;
+    for (size_t i = 0; i < rt->ndests && !rt->once_failed; i++) {
         int r = zv_pipeline_flush_step(rt, &rt->dests[i]);
-        if (r < 0) {
-            if (rt->finished_cb) rt->finished_cb(rt->finished_arg, 1);
-            return;
-        }
+        if (r < 0) rt->once_failed = 1;
         more |= r == 1;
+        busy |= r == 2;
     }
-    if (more) {
+    if (rt->once_failed && !busy) {
+        if (rt->finished_cb) rt->finished_cb(rt->finished_arg, 1);
+        return;
+    }
+    if (more && !rt->once_failed) {
         struct timeval tv = {0, 0};
         evtimer_add(rt->stop_poll, &tv);
         return;
     }
+    if (busy) return;
     rt->t_rendered = zv_mono_ns();
     zv_delivery_when_settled(rt->delivery, ONCE_PATIENCE_S, once_settled, rt);
 }
@@ -418,7 +445,7 @@ static void stop_poll_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     zv_runtime *rt = arg;
     if ((rt->delivery && zv_delivery_busy(rt->delivery)) ||
-        (rt->http && zv_http_client_active(rt->http))) {
+        (rt->http && zv_http_client_active(rt->http)) || zv_workers_pending(rt->workers) > 0) {
         struct timeval tv = {0, 50000};
         evtimer_add(rt->stop_poll, &tv);
         return;
@@ -454,6 +481,11 @@ void zv_runtime_stop(zv_runtime *rt, void (*done)(void *arg), void *arg)
 void zv_runtime_free(zv_runtime *rt)
 {
     if (!rt) return;
+    /* Work still on the threads ends first, its done() while every
+     * instance and the store are still there. */
+    rt->stopping = 1;
+    zv_workers_free(rt->workers);
+    rt->workers = NULL;
     if (rt->stop_poll) event_free(rt->stop_poll);
     for (size_t i = 0; i < rt->nsources; i++) {
         drop_instance(&rt->sources[i].inst);

@@ -72,8 +72,13 @@ struct zv_dest_rt {
     int64_t render_ns;      /* time in the format's render (with its validation) */
     int64_t render_records; /* records handed to render */
     int64_t unit_ns;        /* whole work units: read staged, render, outbox, commit */
-    int64_t render_cpu_ns;  /* render's CPU time on the loop thread (per core, load aside) */
+    int64_t render_cpu_ns;  /* render's CPU time (per core, load aside) */
     int64_t unchanged;      /* records not staged or not sent: equal to what was last sent */
+    int rendering;          /* a work unit is on a worker thread (render.c) */
+    /* Called on the loop when a unit that went to a worker has ended, with
+     * what zv_pipeline_flush_step would have returned (1 more, 0 done, -1
+     * failed); NULL: units are rendered synchronously. */
+    void (*on_unit)(zv_runtime *rt, zv_dest_rt *d, int result);
 };
 
 typedef struct zv_route {
@@ -100,6 +105,7 @@ struct zv_runtime {
     zv_dest_rt *dests;
     size_t ndests;
     struct zv_delivery_engine *delivery;
+    struct zv_workers *workers; /* heavy work off the loop (workers.h) */
     int started, stopping;
     /* The unit of work open now (unit.c): the instance whose emits and
      * watermarks it holds, NULL when none is open; never across callbacks. */
@@ -113,6 +119,7 @@ struct zv_runtime {
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
     struct event *stop_poll;
+    int once_failed; /* once mode: a work unit failed */
     int64_t items_in;
     /* Once mode's stage times (monotonic ns), logged when it finishes. */
     int64_t t_start, t_drained, t_rendered, emit_ns;
@@ -171,8 +178,10 @@ void zv_pipeline_rollback(zv_ctx *ctx);
 int zv_pipeline_flush(zv_runtime *rt, zv_dest_rt *d);
 int zv_pipeline_flush_all(zv_runtime *rt);
 /* One work unit (policy max_records / max_bytes) of what is staged, in its own
- * transaction: 1 when more is staged, 0 when done, -1 on failure.  Callers on
- * the loop step, so sends and requests go on between units. */
+ * transaction: 1 when more is staged, 0 when done, -1 on failure, 2 when the
+ * unit went to a worker thread (only with rt->workers and d->on_unit set,
+ * which then gets the result).  Callers on the loop step, so sends and
+ * requests go on between units. */
 int zv_pipeline_flush_step(zv_runtime *rt, zv_dest_rt *d);
 int zv_render_add_payload(zv_render_out *out, const zv_payload_spec *p);
 /* zv_host.rendered_fields (render.c). */

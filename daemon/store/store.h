@@ -127,6 +127,10 @@ int zv_store_staged_delete(zv_store *s, int64_t id);
 int64_t zv_store_staged_count(zv_store *s, const char *destination);
 /* Next batch sequence number for a destination (1, 2, ...), durable. */
 int zv_store_next_batch(zv_store *s, const char *destination, int64_t *seq);
+/* The last batch sequence number handed out (0: none yet), and setting it:
+ * a render that ran off the loop used the numbers after the one it peeked. */
+int zv_store_batch_peek(zv_store *s, const char *destination, int64_t *seq);
+int zv_store_batch_set(zv_store *s, const char *destination, int64_t seq);
 
 /* ---- outbox ---- */
 typedef struct zv_outbox_new {

@@ -170,6 +170,33 @@ int zv_store_next_batch(zv_store *s, const char *destination, int64_t *seq)
     return ret;
 }
 
+int zv_store_batch_peek(zv_store *s, const char *destination, int64_t *seq)
+{
+    sqlite3_stmt *st;
+    *seq = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT seq FROM batch_seq WHERE destination = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return zv_store_fail(s, "batch sequence");
+    zv_store_bind_text(st, 1, destination);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *seq = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : zv_store_fail(s, "batch sequence");
+}
+
+int zv_store_batch_set(zv_store *s, const char *destination, int64_t seq)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO batch_seq(destination, seq) VALUES(?, ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return zv_store_fail(s, "batch sequence");
+    zv_store_bind_text(st, 1, destination);
+    sqlite3_bind_int64(st, 2, seq);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : zv_store_fail(s, "batch sequence");
+}
+
 /* ---- counters ---- */
 
 int zv_store_count_add(zv_store *s, const char *destination, const char *field, const char *what,

@@ -372,6 +372,19 @@ typedef struct zv_host {
      * (field_renderable) among those it was given. */
     int (*rendered_fields)(zv_render_out *out, size_t index, const zv_field_id *fields,
                            size_t n);
+
+    /* Heavy work off the loop (a large parse, a validation): work(arg) runs
+     * on one of the core's worker threads, then done(arg) on the loop as a
+     * callback of this instance (one unit of work, like a timer's).
+     * Owner and lifetime: arg is the plugin's; it must stay valid until
+     * done(arg) has run, and done() is where the plugin frees it.  work()
+     * may touch only arg and what the plugin itself made thread-safe: no
+     * host function, no timer, no other callback's data.  done() runs
+     * exactly once for every call that returned 0, never inside
+     * queue_work(), and before the instance's destroy() (the core waits for
+     * work still running when it stops).  -1: not queued, nothing will run
+     * (no worker pool, e.g. in zinvolctl or a dry run: do the work inline). */
+    int (*queue_work)(zv_ctx *ctx, void (*work)(void *arg), void (*done)(void *arg), void *arg);
 } zv_host;
 
 /* 1 when the host table h has member m (appended in a later minor). */
@@ -439,7 +452,11 @@ typedef struct zv_format_ops {
     int (*classify)(void *state, const zv_record *rec);
     /* Render a batch: add_payload() for each message, reject_record() for
      * records that violate a rule of the standard.  A rejected record must
-     * not appear in any payload.  Returns 0, or -1 on internal failure. */
+     * not appear in any payload.  Returns 0, or -1 on internal failure.
+     * The daemon calls render() on a worker thread, one batch at a time per
+     * instance, while classify() and interpret() may run on the loop: render
+     * may use add_payload, reject_record and log of the host only, and must
+     * share no mutable state with classify/interpret unguarded. */
     int (*render)(void *state, const zv_batch *batch, zv_render_out *out);
     /* Read a receiver's answer or a retour message: one verdict() per
      * record key (e.g. BSN + Besluitnummer).  NULL: HTTP status only. */

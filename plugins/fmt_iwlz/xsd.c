@@ -118,8 +118,13 @@ int iwlz_schema_validate(iwlz_schema *s, xmlDocPtr doc, iwlz_xsd_result *res)
 {
     res->n = 0;
     res->dropped = 0;
-    xmlSchemaSetValidStructuredErrors(s->vctx, on_valid_error, res);
-    int rc = xmlSchemaValidateDoc(s->vctx, doc);
+    /* The compiled schema is shared read-only; a validation context is
+     * not, so every validation has its own (render runs on worker threads). */
+    xmlSchemaValidCtxtPtr vctx = xmlSchemaNewValidCtxt(s->schema);
+    if (!vctx) return -1;
+    xmlSchemaSetValidStructuredErrors(vctx, on_valid_error, res);
+    int rc = xmlSchemaValidateDoc(vctx, doc);
+    xmlSchemaFreeValidCtxt(vctx);
     if (rc == 0) return 0;
     return rc > 0 ? 1 : -1;
 }

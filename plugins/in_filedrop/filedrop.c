@@ -189,6 +189,63 @@ static void maybe_prune(fd_src *s, int64_t now)
                      "filedrop: removed %d processed files from done/ (older than retention)", n);
 }
 
+/* A file's whole-file check (CSV) or parse (.json) on a worker thread: the
+ * job is ours (host->queue_work's rules); done() runs on the loop. */
+typedef struct open_job {
+    fd_src *s;
+    fd_reader *r;
+    off_t off;
+    int64_t row;
+    int rc;
+    char why[512];
+} open_job;
+
+static void open_work(void *arg)
+{
+    open_job *j = arg;
+    j->rc = fd_reader_load(j->s, j->r, j->off, j->row, j->why, sizeof(j->why));
+}
+
+static void open_done(void *arg)
+{
+    open_job *j = arg;
+    fd_src *s = j->s;
+    s->opening = 0;
+    if (s->stopped) {
+        fd_reader_close(j->r);
+    } else if (j->rc < 0) {
+        char name[1024];
+        snprintf(name, sizeof(name), "%s", fd_reader_name(j->r));
+        fd_reader_close(j->r);
+        reject(s, name, j->why[0] ? j->why : "cannot be read");
+        scan(s);
+    } else {
+        s->cur = j->r;
+        s->host->timer_arm(s->work, 0);
+    }
+    free(j);
+}
+
+/* 0 when the file is being opened on a worker thread; -1: open it here. */
+static int open_off_loop(fd_src *s, const char *name, const char *sig, off_t off, int64_t row)
+{
+    if (!ZV_HOST_HAS(s->host, queue_work)) return -1;
+    open_job *j = calloc(1, sizeof(*j));
+    if (!j) return -1;
+    *j = (open_job){.s = s, .off = off, .row = row};
+    j->r = fd_reader_new(s, name, sig);
+    if (!j->r) {
+        free(j);
+        return -1;
+    }
+    s->opening = 1;
+    if (s->host->queue_work(s->ctx, open_work, open_done, j) == 0) return 0;
+    s->opening = 0;
+    fd_reader_close(j->r);
+    free(j);
+    return -1;
+}
+
 /* Try one directory entry: finish a lost move, reject what is not a file
  * we read, skip what is still being written, else open it.  1 when the
  * entry is still settling. */
@@ -216,6 +273,7 @@ static int try_entry(fd_src *s, const char *name, int64_t now, const char *wm_fi
     long long off = 0, row = 0;
     if (strcmp(sig, wm_file) == 0) sscanf(wm_off, "%lld:%lld", &off, &row);
     if (off) s->host->log(s->ctx, ZV_LOG_NOTICE, "filedrop: resuming %s at byte %lld", name, off);
+    if (open_off_loop(s, name, sig, (off_t)off, row) == 0) return 0;
     s->cur = fd_reader_open(s, name, sig, (off_t)off, row, why, sizeof(why));
     if (!s->cur) reject(s, name, why[0] ? why : "cannot be read");
     return 0;
@@ -226,7 +284,7 @@ static int try_entry(fd_src *s, const char *name, int64_t now, const char *wm_fi
  * files still being written, so a cron run right after the export takes it. */
 static void scan(fd_src *s)
 {
-    if (s->cur || s->stopped) return;
+    if (s->cur || s->opening || s->stopped) return;
     int64_t now = (int64_t)time(NULL);
     maybe_prune(s, now);
     size_t n;
@@ -236,11 +294,12 @@ static void scan(fd_src *s)
     s->host->watermark_get(s->ctx, "offset", wm_off, sizeof(wm_off));
     s->host->watermark_get(s->ctx, "finished", wm_fin, sizeof(wm_fin));
     int waiting = 0;
-    for (size_t i = 0; i < n && !s->cur; i++)
+    for (size_t i = 0; i < n && !s->cur && !s->opening; i++)
         waiting += try_entry(s, names[i], now, wm_file, wm_off, wm_fin);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
+    if (s->opening) return; /* open_done() goes on */
     if (s->cur) {
         s->host->timer_arm(s->work, 0);
         return;
@@ -281,7 +340,7 @@ static void on_inotify(int fd, int what, void *arg)
     }
     fd_src *s = arg;
     /* A file just closed still has to settle; look again shortly after. */
-    if (!s->cur) s->host->timer_arm(s->tick, 200);
+    if (!s->cur && !s->opening) s->host->timer_arm(s->tick, 200);
 }
 
 static int fd_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, size_t errlen)

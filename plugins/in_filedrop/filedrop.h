@@ -47,6 +47,7 @@ typedef struct fd_src {
     int64_t pruned_at; /* last look at done/ for files past retention */
     int stopped;
     fd_reader *cur; /* the file being processed, NULL when idle */
+    int opening;    /* a file is being checked/parsed on a worker thread */
 } fd_src;
 
 /* Options (filedrop_opts.c): the table, reading it into s (s->host and
@@ -59,6 +60,12 @@ void fd_default_options(fd_src *s);
  * committed offset.  NULL with a reason when the file must be rejected. */
 fd_reader *fd_reader_open(fd_src *s, const char *name, const char *sig, off_t offset, int64_t row,
                           char *why, size_t whylen);
+/* fd_reader_open in two halves: new() on the loop (it asks the host), then
+ * load() - the whole-file CSV check, the parse of a .json file, the header -
+ * which touches only r, the file and s's options, so it may run on a worker
+ * thread (host->queue_work).  load() -1: reject the file with why. */
+fd_reader *fd_reader_new(fd_src *s, const char *name, const char *sig);
+int fd_reader_load(fd_src *s, fd_reader *r, off_t offset, int64_t row, char *why, size_t whylen);
 /* Emit up to s->batch records.  1 more to come, 0 at end of file, -1 when
  * the file must be rejected (why), -2 store failure (retry later). */
 int fd_reader_step(fd_src *s, fd_reader *r, char *why, size_t whylen);

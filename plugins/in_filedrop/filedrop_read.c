@@ -598,8 +598,7 @@ static char *read_all(fd_src *s, FILE *f, off_t size, size_t *len, char *why, si
     return text;
 }
 
-fd_reader *fd_reader_open(fd_src *s, const char *name, const char *sig, off_t offset, int64_t row,
-                          char *why, size_t whylen)
+fd_reader *fd_reader_new(fd_src *s, const char *name, const char *sig)
 {
     fd_reader *r = calloc(1, sizeof(*r));
     if (!r) return NULL;
@@ -612,29 +611,38 @@ fd_reader *fd_reader_open(fd_src *s, const char *name, const char *sig, off_t of
     const char *ext = strrchr(name, '.');
     r->fmt = strcmp(ext, ".csv") == 0 ? FD_CSV : strcmp(ext, ".json") == 0 ? FD_JSON : FD_JSONL;
     derive_type(s, r);
+    if (!r->name || !r->sig) {
+        fd_reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+int fd_reader_load(fd_src *s, fd_reader *r, off_t offset, int64_t row, char *why, size_t whylen)
+{
     struct stat st;
-    int fd = fd_open_entry(s, name, &st, why, whylen);
-    if (fd < 0) goto fail;
+    int fd = fd_open_entry(s, r->name, &st, why, whylen);
+    if (fd < 0) return -1;
     if (!(r->f = fdopen(fd, "rb"))) {
         snprintf(why, whylen, "cannot open: %s", strerror(errno));
         close(fd);
-        goto fail;
+        return -1;
     }
     if (r->fmt == FD_CSV) {
         csv_init(&r->csv, CSV_APPEND_NULL);
         csv_set_delim(&r->csv, (unsigned char)s->delim);
-        if (offset == 0 && csv_precheck(s, r->f, why, whylen) < 0) goto fail;
+        if (offset == 0 && csv_precheck(s, r->f, why, whylen) < 0) return -1;
     }
     if (r->fmt == FD_JSON) {
         char err[200];
         size_t len = 0;
         char *text = read_all(s, r->f, st.st_size, &len, why, whylen);
-        if (!text) goto fail;
+        if (!text) return -1;
         r->doc = zv_json_parse(text, len, 0, err, sizeof(err));
         free(text);
         if (!r->doc) {
             snprintf(why, whylen, "not valid JSON: %s", err);
-            goto fail;
+            return -1;
         }
         r->arr = zv_json_root(r->doc);
         if (zv_json_type_of(r->arr) == ZV_JSON_ARRAY)
@@ -644,22 +652,22 @@ fd_reader *fd_reader_open(fd_src *s, const char *name, const char *sig, off_t of
         else {
             snprintf(why, whylen, "top level must be an array of objects or one object, not %s",
                      zv_json_type_name(zv_json_type_of(r->arr)));
-            goto fail;
+            return -1;
         }
         r->offset = offset;
         r->row = row;
-        return r;
+        return 0;
     }
     if (r->fmt == FD_JSONL) {
         r->flat = zv_json_flat_new();
-        if (!r->flat) goto fail;
+        if (!r->flat) return -1;
         zv_json_flat_max_depth(r->flat, (size_t)s->max_json_depth);
     }
-    if (r->fmt == FD_CSV && read_header(s, r, why, whylen) < 0) goto fail;
+    if (r->fmt == FD_CSV && read_header(s, r, why, whylen) < 0) return -1;
     if (offset > 0) {
         if (fseeko(r->f, offset, SEEK_SET) != 0) {
             snprintf(why, whylen, "cannot seek to %lld: %s", (long long)offset, strerror(errno));
-            goto fail;
+            return -1;
         }
         r->pos = offset;
         r->row = row;
@@ -667,10 +675,19 @@ fd_reader *fd_reader_open(fd_src *s, const char *name, const char *sig, off_t of
         r->row = 1; /* the header */
     }
     r->offset = r->pos;
+    return 0;
+}
+
+fd_reader *fd_reader_open(fd_src *s, const char *name, const char *sig, off_t offset, int64_t row,
+                          char *why, size_t whylen)
+{
+    fd_reader *r = fd_reader_new(s, name, sig);
+    if (!r) return NULL;
+    if (fd_reader_load(s, r, offset, row, why, whylen) < 0) {
+        fd_reader_close(r);
+        return NULL;
+    }
     return r;
-fail:
-    fd_reader_close(r);
-    return NULL;
 }
 
 int fd_reader_step(fd_src *s, fd_reader *r, char *why, size_t whylen)
