@@ -279,6 +279,15 @@ static int64_t h_staged_total(zv_ctx *ctx)
     return ctx->src ? ctx->src->dest_staged : 0;
 }
 
+static int h_commit_async(zv_ctx *ctx, void (*durable)(void *arg, int ok), void *arg)
+{
+    if (!durable) return -1;
+    int64_t t0 = zv_mono_ns();
+    int r = zv_unit_commit_async(ctx, durable, arg);
+    ctx->rt->emit_ns += zv_mono_ns() - t0;
+    return r;
+}
+
 static void h_rollback(zv_ctx *ctx)
 {
     zv_pipeline_rollback(ctx);
@@ -405,4 +414,5 @@ const zv_host zv_core_host = {
     .rollback = h_rollback,
     .rendered_fields = zv_render_fields,
     .queue_work = h_queue_work,
+    .commit_async = h_commit_async,
 };

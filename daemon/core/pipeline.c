@@ -262,20 +262,25 @@ void zv_pipeline_save_counts(zv_runtime *rt)
     }
 }
 
-int zv_pipeline_commit(zv_ctx *ctx)
+int zv_pipeline_commit_unit(zv_ctx *ctx, int sync)
 {
     zv_runtime *rt = ctx->rt;
-    if (!zv_unit_is_open(ctx)) return 0; /* nothing emitted since the last commit */
+    if (!zv_unit_is_open(ctx)) return sync ? zv_store_group_commit(rt->store) : 0;
     zv_pipeline_save_counts(rt);
     zv_unit_write_counts(rt);
     rt->unit = NULL;
     rt->unit_emits = 0;
-    if (zv_store_commit(rt->store) < 0) {
+    if (zv_store_unit_commit(rt->store, sync) < 0) {
         zv_log(ZV_LOG_ERROR, ctx->component, "commit failed: %s", zv_store_errmsg(rt->store));
-        zv_store_rollback(rt->store);
         return -1;
     }
     return 0;
+}
+
+int zv_pipeline_commit(zv_ctx *ctx)
+{
+    /* Durable when it returns 0: with the units of the group before it. */
+    return zv_pipeline_commit_unit(ctx, 1);
 }
 
 void zv_pipeline_rollback(zv_ctx *ctx)

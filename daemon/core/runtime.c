@@ -486,6 +486,7 @@ void zv_runtime_free(zv_runtime *rt)
     rt->stopping = 1;
     zv_workers_free(rt->workers);
     rt->workers = NULL;
+    zv_unit_group_end(rt);
     if (rt->stop_poll) event_free(rt->stop_poll);
     for (size_t i = 0; i < rt->nsources; i++) {
         drop_instance(&rt->sources[i].inst);

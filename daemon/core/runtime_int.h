@@ -114,6 +114,10 @@ struct zv_runtime {
     int cb_depth;                          /* plugin callbacks on the stack */
     int64_t units_dropped;                 /* units rolled back because left open */
     struct zv_pending_count *pending_counts; /* count() outside a unit */
+    /* Group commit (unit.c): the commit event after a turn, waiters of the
+     * open group and waiters told (in durable_ev) that their group ended. */
+    struct event *group_ev, *durable_ev;
+    struct zv_durable_wait *durable_waiting, *durable_ready;
     void (*finished_cb)(void *arg, int status);
     void *finished_arg;
     void (*stopped_cb)(void *arg);
@@ -173,6 +177,8 @@ void zv_ctx_free(zv_ctx *ctx);
 /* pipeline.c */
 int zv_pipeline_emit(zv_ctx *ctx, const zv_item *item);
 int zv_pipeline_commit(zv_ctx *ctx);
+/* The unit into the group; sync 1: and the group committed now (commit()). */
+int zv_pipeline_commit_unit(zv_ctx *ctx, int sync);
 void zv_pipeline_rollback(zv_ctx *ctx);
 /* Render what is staged for a destination into the outbox (batch window). */
 int zv_pipeline_flush(zv_runtime *rt, zv_dest_rt *d);
@@ -206,6 +212,12 @@ void zv_unit_write_counts(zv_runtime *rt);
 /* Pending counts in a transaction of their own (nothing may be open). */
 void zv_unit_flush_counts(zv_runtime *rt);
 void zv_unit_free_counts(zv_runtime *rt);
+/* Group commit: set up with the store (and the base, when there is one);
+ * end commits what waits and tells its waiters, before the store closes. */
+int zv_unit_group_setup(zv_runtime *rt);
+void zv_unit_group_end(zv_runtime *rt);
+/* host->commit_async: ctx's unit into the group; cb(arg, ok) once durable. */
+int zv_unit_commit_async(zv_ctx *ctx, void (*cb)(void *arg, int ok), void *arg);
 
 /* scratch.c: --check-config's plugin state folders, and their removal. */
 const char *zv_scratch_state_dir(zv_ctx *ctx);

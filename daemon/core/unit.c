@@ -28,7 +28,8 @@ static void drop_stray(zv_runtime *rt, const char *where)
     zv_log(ZV_LOG_ERROR, "core",
            "a transaction opened by %s was still open %s; rolled back (nothing of it is kept)",
            owner, where);
-    zv_store_rollback(rt->store);
+    zv_store_unit_rollback(rt->store); /* a unit: only it; a plain transaction: */
+    if (zv_store_txn_owner(rt->store)) zv_store_rollback(rt->store);
     rt->unit = NULL;
     rt->unit_emits = 0;
     rt->units_dropped++;
@@ -53,7 +54,7 @@ void zv_unit_leave(zv_ctx *ctx)
                "left a unit of work open (%lld items emitted) when its callback returned; "
                "rolled back: nothing of it is kept, the source must commit() or rollback()",
                (long long)rt->unit_emits);
-        zv_store_rollback(rt->store);
+        zv_store_unit_rollback(rt->store);
         rt->unit = NULL;
         rt->unit_emits = 0;
         rt->units_dropped++;
@@ -74,12 +75,12 @@ int zv_unit_open(zv_ctx *ctx)
                "left a unit of work open (%lld items emitted) that %s would have joined; "
                "rolled back",
                (long long)rt->unit_emits, ctx->component);
-        zv_store_rollback(rt->store);
+        zv_store_unit_rollback(rt->store);
         rt->unit = NULL;
         rt->unit_emits = 0;
         rt->units_dropped++;
     }
-    if (zv_store_begin_as(rt->store, ctx->component) < 0) {
+    if (zv_store_unit_begin(rt->store, ctx->component) < 0) {
         zv_log(ZV_LOG_ERROR, ctx->component, "cannot begin a unit of work: %s",
                zv_store_errmsg(rt->store));
         return -1;
@@ -98,7 +99,7 @@ void zv_unit_rollback(zv_ctx *ctx)
 {
     zv_runtime *rt = ctx->rt;
     if (rt->unit != ctx) return;
-    zv_store_rollback(rt->store);
+    zv_store_unit_rollback(rt->store);
     rt->unit = NULL;
     rt->unit_emits = 0;
 }
@@ -173,4 +174,114 @@ int zv_runtime_turn_check(zv_runtime *rt)
                (long long)rt->unit_emits);
     drop_stray(rt, "at the end of a turn of the loop");
     return -1;
+}
+
+/* ---- group commit: units committed together, callers told when durable ---- */
+
+typedef struct zv_durable_wait {
+    zv_ctx *ctx;
+    void (*cb)(void *arg, int ok);
+    void *arg;
+    int ok;
+    struct zv_durable_wait *next;
+} zv_durable_wait;
+
+static void run_ready(zv_runtime *rt)
+{
+    zv_durable_wait *w = rt->durable_ready;
+    rt->durable_ready = NULL;
+    while (w) {
+        zv_durable_wait *n = w->next;
+        zv_unit_enter(w->ctx);
+        w->cb(w->arg, w->ok);
+        zv_unit_leave(w->ctx);
+        free(w);
+        w = n;
+    }
+}
+
+static void durable_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    run_ready(arg);
+}
+
+/* The store committed (or lost) a group: its waiters are told, each in a
+ * callback of its own on the loop, never inside whoever made the commit. */
+static void on_group(void *arg, int ok, int64_t units)
+{
+    zv_runtime *rt = arg;
+    if (!ok)
+        zv_log(ZV_LOG_ERROR, "core", "a group of %lld units could not be committed: %s",
+               (long long)units, zv_store_errmsg(rt->store));
+    zv_durable_wait **tail = &rt->durable_ready;
+    while (*tail)
+        tail = &(*tail)->next;
+    for (zv_durable_wait *w = rt->durable_waiting; w; w = w->next)
+        w->ok = ok;
+    *tail = rt->durable_waiting;
+    rt->durable_waiting = NULL;
+    if (rt->durable_ready && rt->durable_ev) event_active(rt->durable_ev, 0, 0);
+}
+
+static void group_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    zv_runtime *rt = arg;
+    if (rt->store) zv_store_group_commit(rt->store);
+}
+
+int zv_unit_group_setup(zv_runtime *rt)
+{
+    zv_store_on_group(rt->store, on_group, rt);
+    if (!rt->base) return 0;
+    rt->group_ev = evtimer_new(rt->base, group_cb, rt);
+    rt->durable_ev = event_new(rt->base, -1, 0, durable_cb, rt);
+    return rt->group_ev && rt->durable_ev ? 0 : -1;
+}
+
+void zv_unit_group_end(zv_runtime *rt)
+{
+    if (rt->store) zv_store_group_commit(rt->store);
+    run_ready(rt);
+    if (rt->group_ev) event_free(rt->group_ev);
+    if (rt->durable_ev) event_free(rt->durable_ev);
+    rt->group_ev = rt->durable_ev = NULL;
+}
+
+int zv_unit_commit_async(zv_ctx *ctx, void (*cb)(void *arg, int ok), void *arg)
+{
+    zv_runtime *rt = ctx->rt;
+    if (!rt->group_ev) { /* no loop to commit on later: now */
+        if (zv_pipeline_commit(ctx) < 0) return -1;
+        cb(arg, 1);
+        return 0;
+    }
+    zv_durable_wait *w = calloc(1, sizeof(*w));
+    if (!w) return -1;
+    *w = (zv_durable_wait){ctx, cb, arg, 0, NULL};
+    if (zv_unit_is_open(ctx)) {
+        if (zv_pipeline_commit_unit(ctx, 0) < 0) {
+            free(w);
+            return -1;
+        }
+    } else if (!zv_store_group_pending(rt->store)) {
+        /* Nothing of this callback waits for a commit: durable already. */
+        w->ok = 1;
+        w->next = rt->durable_ready;
+        rt->durable_ready = w;
+        event_active(rt->durable_ev, 0, 0);
+        return 0;
+    }
+    w->next = rt->durable_waiting;
+    rt->durable_waiting = w;
+    /* The group is committed after this turn of the loop: everything that
+     * committed in this turn shares its fsync. */
+    if (!evtimer_pending(rt->group_ev, NULL)) {
+        struct timeval now = {0, 0};
+        evtimer_add(rt->group_ev, &now);
+    }
+    return 0;
 }

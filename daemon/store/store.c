@@ -68,7 +68,10 @@ static const char *const schema =
 int zv_store_fail(zv_store *s, const char *what)
 {
     snprintf(s->err, sizeof(s->err), "%s: %s", what, sqlite3_errmsg(s->db));
-    if (s->open) s->failed = 1;
+    if (s->unit)
+        s->unit_failed = 1; /* the unit fails, not the group it is in */
+    else if (s->open)
+        s->failed = 1;
     return -1;
 }
 
@@ -172,12 +175,14 @@ int64_t zv_store_outbox_recover(zv_store *s)
 
 int zv_store_begin_as(zv_store *s, const char *owner)
 {
+    /* Units waiting in a group are committed first: they come before. */
+    if (s->open && s->group && !s->unit) zv_store_group_commit(s);
     if (s->open) {
         /* No nesting: a second begin would silently join (and report the
          * success of) whatever the first owner leaves open or rolls back. */
         snprintf(s->err, sizeof(s->err),
                  "a transaction is already open (opened by %s); refusing to nest one for %s",
-                 s->owner, owner ? owner : "?");
+                 s->unit ? s->unit_owner : s->owner, owner ? owner : "?");
         return -1;
     }
     s->failed = 0;
@@ -185,6 +190,83 @@ int zv_store_begin_as(zv_store *s, const char *owner)
     s->open = 1;
     snprintf(s->owner, sizeof(s->owner), "%s", owner ? owner : "?");
     return 0;
+}
+
+int zv_store_unit_begin(zv_store *s, const char *owner)
+{
+    if (s->unit || (s->open && !s->group)) {
+        snprintf(s->err, sizeof(s->err),
+                 "a transaction is already open (opened by %s); refusing to nest a unit for %s",
+                 s->unit ? s->unit_owner : s->owner, owner ? owner : "?");
+        return -1;
+    }
+    if (!s->open) {
+        if (zv_store_exec(s, "BEGIN IMMEDIATE") < 0) return -1;
+        s->open = 1;
+        s->group = 1;
+        s->failed = 0;
+        snprintf(s->owner, sizeof(s->owner), "group commit");
+    }
+    if (zv_store_exec(s, "SAVEPOINT zv_unit") < 0) {
+        if (!s->group_units) zv_store_group_commit(s); /* nothing in it: just end it */
+        return -1;
+    }
+    s->unit = 1;
+    s->unit_failed = 0;
+    snprintf(s->unit_owner, sizeof(s->unit_owner), "%s", owner ? owner : "?");
+    return 0;
+}
+
+void zv_store_unit_rollback(zv_store *s)
+{
+    if (!s->unit) return;
+    s->unit = 0;
+    s->unit_failed = 0;
+    if (zv_store_exec(s, "ROLLBACK TO zv_unit") < 0 || zv_store_exec(s, "RELEASE zv_unit") < 0)
+        s->failed = 1; /* the group cannot be trusted any more */
+}
+
+int zv_store_unit_commit(zv_store *s, int sync)
+{
+    if (!s->unit) {
+        snprintf(s->err, sizeof(s->err), "unit commit without a unit");
+        return -1;
+    }
+    if (s->unit_failed) {
+        zv_store_unit_rollback(s);
+        snprintf(s->err, sizeof(s->err), "unit rolled back after an earlier failure");
+        return -1;
+    }
+    s->unit = 0;
+    if (zv_store_exec(s, "RELEASE zv_unit") < 0) {
+        s->failed = 1;
+        zv_store_group_commit(s); /* rolls the group back, and says so */
+        return -1;
+    }
+    s->group_units++;
+    return sync ? zv_store_group_commit(s) : 0;
+}
+
+int zv_store_group_commit(zv_store *s)
+{
+    if (!s->open || !s->group || s->unit) return s->unit ? -1 : 0;
+    int64_t n = s->group_units;
+    s->group = 0;
+    s->group_units = 0;
+    int rc = zv_store_commit(s);
+    if (s->on_group) s->on_group(s->on_group_arg, rc == 0, n);
+    return rc;
+}
+
+int zv_store_group_pending(const zv_store *s)
+{
+    return s->open && s->group && !s->unit;
+}
+
+void zv_store_on_group(zv_store *s, void (*cb)(void *arg, int ok, int64_t units), void *arg)
+{
+    s->on_group = cb;
+    s->on_group_arg = arg;
 }
 
 int zv_store_begin(zv_store *s)
@@ -217,6 +299,12 @@ int zv_store_commit(zv_store *s)
 void zv_store_rollback(zv_store *s)
 {
     if (!s->open) return;
+    if (s->group) { /* units accepted into it are lost: say so */
+        s->failed = 1;
+        s->unit = 0;
+        zv_store_group_commit(s);
+        return;
+    }
     s->open = 0;
     s->failed = 0;
     zv_store_exec(s, "ROLLBACK");
@@ -224,7 +312,9 @@ void zv_store_rollback(zv_store *s)
 
 const char *zv_store_txn_owner(const zv_store *s)
 {
-    return s && s->open ? s->owner : NULL;
+    if (!s || !s->open) return NULL;
+    if (s->group) return s->unit ? s->unit_owner : NULL; /* a pending group is no one's */
+    return s->owner;
 }
 
 int zv_store_op_begin(zv_store *s, int *own)
@@ -236,7 +326,7 @@ int zv_store_op_begin(zv_store *s, int *own)
 int zv_store_op_end(zv_store *s, int own)
 {
     if (own) return zv_store_commit(s);
-    return s->failed ? -1 : 0;
+    return s->failed || (s->unit && s->unit_failed) ? -1 : 0;
 }
 
 int zv_store_savepoint(zv_store *s, int *mark)

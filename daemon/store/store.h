@@ -37,8 +37,24 @@ const char *zv_store_errmsg(zv_store *s);
  * (daemon/core/unit.c); zv_store_txn_owner() is NULL between callbacks. */
 int zv_store_begin_as(zv_store *s, const char *owner);
 int zv_store_begin(zv_store *s); /* owner "?" */
-/* Who holds the open transaction, or NULL when none is open. */
+/* Who holds the open transaction or unit, or NULL when none is open (a
+ * group of committed units waiting for its commit is no one's). */
 const char *zv_store_txn_owner(const zv_store *s);
+
+/* Group commit.  A unit is a savepoint inside a group transaction, begun
+ * with the group when none is open.  unit_commit releases it into the group:
+ * sync 1 commits the group now (durable when it returns 0); sync 0 leaves it
+ * for zv_store_group_commit, which commits every unit released since, with
+ * one fsync, and then calls the on_group hook (ok 0: the group was rolled
+ * back, its units are lost).  A failed step fails only its unit.  Begin of
+ * a plain transaction commits a waiting group first; a unit never nests. */
+int zv_store_unit_begin(zv_store *s, const char *owner);
+int zv_store_unit_commit(zv_store *s, int sync);
+void zv_store_unit_rollback(zv_store *s);
+int zv_store_group_commit(zv_store *s);
+/* 1 when committed units wait for zv_store_group_commit. */
+int zv_store_group_pending(const zv_store *s);
+void zv_store_on_group(zv_store *s, void (*cb)(void *arg, int ok, int64_t units), void *arg);
 int zv_store_commit(zv_store *s);
 void zv_store_rollback(zv_store *s);
 /* A savepoint inside an open transaction: undo() rolls back to it (and

@@ -40,6 +40,13 @@ struct zv_store {
     int open;          /* a transaction of zv_store_begin_as is open (never nested) */
     int failed;        /* a step inside it failed: its commit rolls back */
     char owner[96];    /* who opened it, for the error of a second begin */
+    int group;         /* the open transaction is a group of units (group commit) */
+    int unit;          /* a unit (savepoint zv_unit) is open inside the group */
+    int unit_failed;   /* a step of that unit failed: its commit rolls it back */
+    char unit_owner[96];
+    int64_t group_units; /* units released into the group so far */
+    void (*on_group)(void *arg, int ok, int64_t units);
+    void *on_group_arg;
     int64_t recovered; /* inflight rows made pending at open */
     char err[512];
     sqlite3_stmt *st[ZV_ST__COUNT];

@@ -385,6 +385,17 @@ typedef struct zv_host {
      * work still running when it stops).  -1: not queued, nothing will run
      * (no worker pool, e.g. in zinvolctl or a dry run: do the work inline). */
     int (*queue_work)(zv_ctx *ctx, void (*work)(void *arg), void (*done)(void *arg), void *arg);
+
+    /* Sources: commit() without waiting for the disk (group commit).  The
+     * unit of this callback joins the group the core commits after this
+     * turn of the loop together with every other unit committed meanwhile,
+     * with one fsync; durable(arg, ok) is then called once, on the loop in
+     * a callback of its own (never inside commit_async): ok 1 when the unit
+     * is on disk (acknowledge upstream now, e.g. answer 202), 0 when the
+     * group was lost (answer 503; nothing of it is kept).  arg is the
+     * plugin's and must stay valid until then.  -1: the unit could not be
+     * committed (it is rolled back) and durable() is not called. */
+    int (*commit_async)(zv_ctx *ctx, void (*durable)(void *arg, int ok), void *arg);
 } zv_host;
 
 /* 1 when the host table h has member m (appended in a later minor). */

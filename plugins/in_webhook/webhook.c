@@ -8,8 +8,9 @@
  *    fetching the record from the ECD's REST API through the core's HTTP
  *    client (bearer token or mTLS client certificate).
  *  - 202 is sent only after the record (or its quarantine entry) and the
- *    event id are committed to the store.  A store or ECD failure answers
- *    503 so the sender retries.
+ *    event id are durable in the store: with group commit (commit_async)
+ *    the answer goes out when the group this event joined is on disk.  A
+ *    store or ECD failure answers 503 so the sender retries.
  *  - Replays: the ids of the last `replay_window` events are kept in the
  *    source's watermark, committed with the record; a replayed event is
  *    acknowledged (202) but not fetched or processed again.  Beyond that
@@ -59,6 +60,11 @@ typedef struct wh_src {
     zv_json_flat *flat;
     int stopped;
     struct wh_pending *fetching; /* events waiting for their fetch */
+    /* The answer store() gives once the event is durable (commit_async):
+     * set by the caller just before it calls store(). */
+    zv_http_exchange *reply_ex;
+    int reply_status;
+    const char *reply_msg;
     /* Events since the last summary line (one per SUMMARY_MS with traffic):
      * a webhook's "input" is a stream, so it gets a periodic line where a
      * file drop gets one per file. */
@@ -130,7 +136,56 @@ static int safe_id(const char *v, size_t len)
     return 1;
 }
 
-/* Emit the item (or its failure), remember the event, commit. */
+/* The answer to one event, sent when its unit is durable (or lost). */
+typedef struct wh_answer {
+    wh_src *s;
+    zv_http_exchange *ex;
+    int status;
+    const char *msg;
+} wh_answer;
+
+static void durable(void *arg, int ok)
+{
+    wh_answer *a = arg;
+    wh_src *s = a->s;
+    if (!ok) {
+        s->host->log(s->ctx, ZV_LOG_ERROR,
+                     "webhook %s: an event could not be stored; answered 503, the sender retries",
+                     s->path);
+        reply(s, a->ex, 503, "could not store the event; retry later");
+    } else {
+        if (a->status == 202) s->host->count(s->ctx, "accepted", 1);
+        reply(s, a->ex, a->status, a->msg);
+    }
+    free(a);
+}
+
+/* Commit the event's unit: 1 when the answer (s->reply_*) goes out once it
+ * is durable (group commit), 0 committed now, -1 failed. */
+static int commit_event(wh_src *s)
+{
+    if (!s->reply_ex || !ZV_HOST_HAS(s->host, commit_async)) return s->host->commit(s->ctx);
+    wh_answer *a = malloc(sizeof(*a));
+    if (!a) return -1;
+    *a = (wh_answer){s, s->reply_ex, s->reply_status, s->reply_msg};
+    s->reply_ex = NULL;
+    if (s->host->commit_async(s->ctx, durable, a) != 0) {
+        free(a);
+        return -1;
+    }
+    return 1;
+}
+
+/* The answer for the next store(): status and message when it is kept. */
+static void answer_with(wh_src *s, zv_http_exchange *ex, int status, const char *msg)
+{
+    s->reply_ex = ex;
+    s->reply_status = status;
+    s->reply_msg = msg;
+}
+
+/* Emit the item (or its failure), remember the event, commit.  1: the
+ * answer armed with answer_with() is sent when the event is durable. */
 static int store(wh_src *s, const zv_item *it, const char *event_id)
 {
     int rc = s->host->emit(s->ctx, it);
@@ -141,12 +196,13 @@ static int store(wh_src *s, const zv_item *it, const char *event_id)
     }
     if (rc == ZV_EMIT_DUPLICATE) s->host->count(s->ctx, "duplicates", 1);
     remember_event(s, event_id);
-    if (s->host->commit(s->ctx) != 0) return -1;
+    int c = commit_event(s);
+    if (c < 0) return -1;
     s->t_events++;
     s->t_new += rc == ZV_EMIT_STAGED;
     s->t_unchanged += rc == ZV_EMIT_DUPLICATE;
     s->t_quarantined += rc == ZV_EMIT_QUARANTINED;
-    return 0;
+    return c;
 }
 
 static int64_t staged_now(const wh_src *s)
@@ -288,11 +344,13 @@ static void fetched(const zv_http_response *resp, void *arg)
     unlink_fetch(p);
     int rc;
     if (resp->status == 200) {
+        answer_with(s, p->ex, 202, "accepted");
         rc = store_json(s, resp->body, resp->body_len, p->record_id, p->type, p->event_id, why,
                         sizeof(why));
     } else if (resp->status == 404 || resp->status == 410) {
         /* The ECD says the record does not exist: keep the event visible. */
         snprintf(why, sizeof(why), "the ECD answered %d for record %s", resp->status, p->record_id);
+        answer_with(s, p->ex, 202, "accepted");
         rc = store_failure(s, p->record_id, p->type, why, NULL, 0, p->event_id);
     } else {
         s->host->log(s->ctx, ZV_LOG_WARN, "webhook: fetching record %s failed: %s%d", p->record_id,
@@ -302,6 +360,11 @@ static void fetched(const zv_http_response *resp, void *arg)
                      resp->status);
         s->host->count(s->ctx, "fetch_failed", 1);
         reply(s, p->ex, 503, "the ECD could not be reached; retry later");
+        free(p);
+        return;
+    }
+    s->reply_ex = NULL;
+    if (rc == 1) { /* answered when durable */
         free(p);
         return;
     }
@@ -415,13 +478,20 @@ static void on_request(zv_http_exchange *ex, void *arg)
         s->host->count(s->ctx, "rejected_json", 1);
         snprintf(why, sizeof(why), "webhook body is not a JSON object: %s",
                  doc ? "another JSON value" : err);
+        answer_with(s, ex, 400, "body is not a JSON object (kept)");
         int rc = store_failure(s, p->event_id, "", why, body, len, p->event_id);
-        reply(s, ex, rc == 0 ? 400 : 503, rc == 0 ? "body is not a JSON object (kept)" : "retry");
+        s->reply_ex = NULL;
+        if (rc != 1)
+            reply(s, ex, rc == 0 ? 400 : 503,
+                  rc == 0 ? "body is not a JSON object (kept)" : "retry");
         goto done;
     }
     if (!s->fetch_url) {
+        answer_with(s, ex, 202, "accepted");
         int rc = store_json(s, body, len, p->record_id[0] ? p->record_id : p->event_id, p->type,
                             p->event_id, why, sizeof(why));
+        s->reply_ex = NULL;
+        if (rc == 1) goto done; /* answered when durable */
         if (rc == 0)
             s->host->count(s->ctx, "accepted", 1);
         else
@@ -434,8 +504,11 @@ static void on_request(zv_http_exchange *ex, void *arg)
     }
     if (!safe_id(p->record_id, strlen(p->record_id))) {
         snprintf(why, sizeof(why), "event has no usable record id at %s", s->id_ptr);
+        answer_with(s, ex, 400, "no usable record id (kept)");
         int rc = store_failure(s, p->event_id, p->type, why, body, len, p->event_id);
-        reply(s, ex, rc == 0 ? 400 : 503, rc == 0 ? "no usable record id (kept)" : "retry");
+        s->reply_ex = NULL;
+        if (rc != 1)
+            reply(s, ex, rc == 0 ? 400 : 503, rc == 0 ? "no usable record id (kept)" : "retry");
         goto done;
     }
     zv_json_free(doc);

@@ -112,6 +112,68 @@ START_TEST(store_operations_join_the_open_unit)
 }
 END_TEST
 
+struct group_seen {
+    int calls, ok;
+    int64_t units;
+};
+
+static void on_group(void *arg, int ok, int64_t units)
+{
+    struct group_seen *g = arg;
+    g->calls++;
+    g->ok = ok;
+    g->units = units;
+}
+
+/* Group commit: units released into a group are durable together, with one
+ * commit, and only then (the other connection sees nothing before); a unit
+ * that fails is rolled back alone; units never nest; a plain transaction
+ * commits a waiting group first. */
+START_TEST(group_commit_of_units)
+{
+    zv_store *a = open_store(path), *b = open_store(path);
+    struct group_seen g = {0};
+    zv_store_on_group(a, on_group, &g);
+    const unsigned char rec[] = "r";
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/one"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/two"), -1); /* no nesting */
+    ck_assert_int_eq(zv_store_unit_commit(a, 0), 0);
+    ck_assert_int_eq(zv_store_group_pending(a), 1);
+    ck_assert_int_eq(count_other(b, "grp"), 0); /* not durable yet: not visible */
+    ck_assert_ptr_null(zv_store_txn_owner(a));  /* a waiting group is no one's */
+    /* A unit whose step fails is rolled back alone. */
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/two"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_stage(a, NULL, 0, rec, sizeof(rec)), -1); /* NOT NULL */
+    ck_assert_int_eq(zv_store_unit_commit(a, 0), -1);
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/three"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_unit_commit(a, 0), 0);
+    ck_assert_int_eq(g.calls, 0);
+    ck_assert_int_eq(zv_store_group_commit(a), 0);
+    ck_assert_int_eq(g.calls, 1); /* one commit for both units */
+    ck_assert_int_eq(g.ok, 1);
+    ck_assert_int_eq(g.units, 2);
+    ck_assert_int_eq(count_other(b, "grp"), 2);
+    /* The delivery engine's transaction comes after a waiting group. */
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/one"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_unit_commit(a, 0), 0);
+    ck_assert_int_eq(zv_store_begin_as(a, "delivery"), 0);
+    ck_assert_int_eq(g.calls, 2);
+    ck_assert_int_eq(count_other(b, "grp"), 3);
+    ck_assert_int_eq(zv_store_commit(a), 0);
+    /* commit() of a source: the unit and the group, durable at return. */
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/one"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_unit_commit(a, 1), 0);
+    ck_assert_int_eq(count_other(b, "grp"), 4);
+    zv_store_close(b);
+    zv_store_close(a);
+}
+END_TEST
+
 static void finished(void *arg, int status)
 {
     (void)status;
@@ -202,6 +264,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, no_lost_commit_with_two_handles);
     tcase_add_test(tc, store_operations_join_the_open_unit);
+    tcase_add_test(tc, group_commit_of_units);
     tcase_add_test(tc, open_unit_rolled_back_and_logged);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
