@@ -21,7 +21,31 @@
 static const char *const admin_keys[] = {"socket",   "socket_mode", "socket_group", "listen",
                                          "tls_cert", "tls_key",     "tokens",       NULL};
 static const char *const metrics_keys[] = {"listen", NULL};
-static const char *const health_keys[] = {"max_pending_age", NULL};
+
+typedef struct health_conf {
+    int64_t max_pending_age_s;
+} health_conf;
+static const zv_option health_options[] = {
+    {.name = "max_pending_age", .type = ZV_OPT_DURATION, .flags = ZV_OPT_SECONDS, .def = "1h",
+     .min = 1000, ZV_OPT_AT(health_conf, max_pending_age_s),
+     .description = "/healthz is degraded when a payload waits longer"},
+};
+const zv_optspec zv_health_spec = {.options = health_options,
+                                   .count = sizeof(health_options) / sizeof(health_options[0]),
+                                   .conf_size = sizeof(health_conf)};
+
+struct sink {
+    const zv_config *cfg;
+    zv_errors *errs;
+};
+
+static void health_error(void *arg, const char *key, const char *msg)
+{
+    struct sink *s = arg;
+    char sub[128];
+    zv_path_key(sub, sizeof(sub), "health", key);
+    zv_errors_add(s->errs, s->cfg->file, sub, "%s", msg);
+}
 
 static void check_keys(const zv_config *cfg, const zv_json *obj, const char *path,
                        const char *const *known, zv_errors *errs)
@@ -181,23 +205,11 @@ void zv_admin_conf_load(zv_config *cfg, const zv_json *root, zv_errors *errs)
         check_keys(cfg, met, "metrics", metrics_keys, errs);
         cfg->admin.metrics_listen = get_str(cfg, met, "metrics", "listen", errs);
     }
-    cfg->admin.max_pending_age_s = 3600;
-    if (hl) {
-        check_keys(cfg, hl, "health", health_keys, errs);
-        const zv_json *v = zv_json_get(hl, "max_pending_age");
-        int64_t n;
-        if (v && zv_json_int(v, &n) == 0 && n > 0) {
-            cfg->admin.max_pending_age_s = n;
-        } else if (v) {
-            const char *s = zv_json_str(v, NULL);
-            int64_t d = s ? zv_duration_parse(s) : -1;
-            if (d <= 0)
-                zv_errors_add(errs, cfg->file, "health.max_pending_age",
-                              "expected a duration like \"30m\", \"1h\"");
-            else
-                cfg->admin.max_pending_age_s = d;
-        }
-    }
+    zv_optset set;
+    struct sink sk = {cfg, errs};
+    zv_optset_resolve(&set, &zv_health_spec, hl, health_error, &sk);
+    if (set.conf) cfg->admin.max_pending_age_s = ((const health_conf *)set.conf)->max_pending_age_s;
+    zv_optset_free(&set);
 }
 
 void zv_admin_conf_free(zv_admin_conf *a)

@@ -12,166 +12,314 @@
 #include <string.h>
 #include <zinvol/util.h>
 
-typedef struct keyspec {
-    const char *name;
-    zv_json_type type; /* ZV_JSON_NULL here means "string or number" (durations) */
-} keyspec;
-
-#define DURATION ZV_JSON_NULL
-
-static const keyspec top_keys[] = {{"state_dir", ZV_JSON_STRING},
-                                   {"store", ZV_JSON_STRING},
-                                   {"catalogue_dir", ZV_JSON_STRING},
-                                   {"plugin_dir", ZV_JSON_STRING},
-                                   {"log_level", ZV_JSON_STRING},
-                                   {"organisation", ZV_JSON_OBJECT},
-                                   {"http", ZV_JSON_OBJECT},
-                                   {"retention", DURATION},
-                                   {"sources", ZV_JSON_ARRAY},
-                                   {"destinations", ZV_JSON_ARRAY},
-                                   /* daemon/admin/admin_conf.c checks inside these */
-                                   {"admin", ZV_JSON_OBJECT},
-                                   {"metrics", ZV_JSON_OBJECT},
-                                   {"health", ZV_JSON_OBJECT},
-                                   {NULL, 0}};
-static const keyspec org_keys[] = {{"agb", ZV_JSON_STRING}, {"name", ZV_JSON_STRING}, {NULL, 0}};
-static const keyspec http_keys[] = {
-    {"listen", ZV_JSON_STRING}, {"limits", ZV_JSON_OBJECT}, {NULL, 0}};
-static const keyspec limit_keys[] = {
-    {"max_connections", ZV_JSON_NUMBER}, {"max_header_size", ZV_JSON_NUMBER},
-    {"max_body_size", ZV_JSON_NUMBER},   {"request_timeout", DURATION},
-    {"idle_timeout", DURATION},          {NULL, 0}};
-static const keyspec source_keys[] = {{"name", ZV_JSON_STRING},
-                                      {"type", ZV_JSON_STRING},
-                                      {"options", ZV_JSON_OBJECT},
-                                      {"mapping", ZV_JSON_OBJECT},
-                                      {NULL, 0}};
-static const keyspec dest_keys[] = {{"name", ZV_JSON_STRING},
-                                    {"format", ZV_JSON_STRING},
-                                    {"transport", ZV_JSON_STRING},
-                                    {"format_options", ZV_JSON_OBJECT},
-                                    {"transport_options", ZV_JSON_OBJECT},
-                                    {"catalogue", ZV_JSON_OBJECT},
-                                    {"match", ZV_JSON_OBJECT},
-                                    {"policy", ZV_JSON_OBJECT},
-                                    {NULL, 0}};
-static const keyspec policy_keys[] = {{"threshold", ZV_JSON_STRING},
-                                      {"batch_window", DURATION},
-                                      {"schedule", ZV_JSON_STRING},
-                                      {"max_age", DURATION},
-                                      {"concurrency", ZV_JSON_NUMBER},
-                                      {"timeout", DURATION},
-                                      {"backoff_initial", DURATION},
-                                      {"backoff_max", DURATION},
-                                      {"circuit_failures", ZV_JSON_NUMBER},
-                                      {"circuit_cooldown", DURATION},
-                                      {"max_records", ZV_JSON_NUMBER},
-                                      {"max_bytes", ZV_JSON_NUMBER},
-                                      {NULL, 0}};
-
+#define LEVELS "law|standard|regulator|contract|sector|internal|none"
+#define SCHEDULES "event|daily|weekly|monthly|quarterly|half-yearly|yearly|3-yearly"
 const char *const zv_schedules[] = {"event",       "daily",  "weekly",   "monthly", "quarterly",
                                     "half-yearly", "yearly", "3-yearly", NULL};
+
+/* The top level, read into top_conf and then into zv_config. */
+typedef struct top_conf {
+    const char *state_dir, *store, *plugin_dir, *catalogue_dir;
+    int log_level;
+    int64_t retention_s;
+    const zv_json *org, *http, *sources, *dests, *admin, *metrics, *health;
+} top_conf;
+
+#define TOP(m) ZV_OPT_AT(top_conf, m)
+static const zv_option top_options[] = {
+    {.name = "state_dir",
+     .type = ZV_OPT_PATH,
+     .def = ZV_DEFAULT_STATE_DIR,
+     .min = 1,
+     TOP(state_dir),
+     .description = "where the store and plugin state live (made 0700)"},
+    {.name = "store",
+     .type = ZV_OPT_STRING,
+     .def = "zinvol.db",
+     .min = 1,
+     TOP(store),
+     .description = "SQLite file, relative to state_dir"},
+    {.name = "catalogue_dir",
+     .type = ZV_OPT_PATH,
+     .def = "catalogue",
+     .min = 1,
+     TOP(catalogue_dir),
+     .description = "requirement catalogues"},
+    {.name = "plugin_dir",
+     .type = ZV_OPT_PATH,
+     .def = ZV_PLUGIN_DIR,
+     .min = 1,
+     TOP(plugin_dir),
+     .description = "plugin shared objects"},
+    /* "warn" is another name of "warning" */
+    {.name = "log_level",
+     .type = ZV_OPT_ENUM,
+     .def = "info",
+     .choices = "error|warning|notice|info|debug|warn",
+     TOP(log_level),
+     .description = "the least important messages logged"},
+    {.name = "organisation",
+     .type = ZV_OPT_OBJECT,
+     TOP(org),
+     .description = "{\"agb\": \"12345678\", \"name\": \"...\"}: sender in messages"},
+    {.name = "http",
+     .type = ZV_OPT_OBJECT,
+     TOP(http),
+     .description = "{\"listen\": \"host:port\", \"limits\": {...}}"},
+    {.name = "retention",
+     .type = ZV_OPT_DURATION,
+     .flags = ZV_OPT_SECONDS,
+     .def = "30d",
+     .min = 1000,
+     TOP(retention_s),
+     .description = "delivered payloads and their record keys are pruned after this"},
+    {.name = "sources", .type = ZV_OPT_ARRAY, TOP(sources), .description = "the sources"},
+    {.name = "destinations", .type = ZV_OPT_ARRAY, TOP(dests), .description = "the destinations"},
+    /* daemon/admin/admin_conf.c checks inside these */
+    {.name = "admin", .type = ZV_OPT_OBJECT, TOP(admin), .description = "admin API and console"},
+    {.name = "metrics", .type = ZV_OPT_OBJECT, TOP(metrics), .description = "metrics listener"},
+    {.name = "health", .type = ZV_OPT_OBJECT, TOP(health), .description = "/healthz thresholds"},
+};
+
+typedef struct org_conf {
+    const char *agb, *name;
+} org_conf;
+static const zv_option org_options[] = {
+    {.name = "agb",
+     .type = ZV_OPT_STRING,
+     ZV_OPT_AT(org_conf, agb),
+     .description = "the organisation's AGB code (8 digits)"},
+    {.name = "name",
+     .type = ZV_OPT_STRING,
+     ZV_OPT_AT(org_conf, name),
+     .description = "the organisation's name"},
+};
+
+/* http: listen is read from the JSON, limits through limit_options. */
+static const zv_option http_options[] = {
+    {.name = "listen",
+     .type = ZV_OPT_STRING,
+     .min = 1,
+     .description = "host:port for webhooks and /healthz; no listener when absent"},
+    {.name = "limits", .type = ZV_OPT_OBJECT, .description = "bounds of the listener"},
+};
+
+#define LIM(m) ZV_OPT_AT(zv_http_limits, m)
+static const zv_option limit_options[] = {
+    {.name = "max_connections",
+     .type = ZV_OPT_INT,
+     .def = "256",
+     .min = 1,
+     .max = 65536,
+     LIM(max_connections),
+     .description = "open connections at once; beyond it new ones wait in the kernel's backlog"},
+    {.name = "max_header_size",
+     .type = ZV_OPT_SIZE,
+     .def = "16KiB",
+     .min = 1024,
+     .max = 1024 * 1024,
+     LIM(max_header_size),
+     .description = "request line and headers; larger: 400 and the connection is closed"},
+    {.name = "max_body_size",
+     .type = ZV_OPT_SIZE,
+     .def = "1MiB",
+     .min = 1,
+     .max = 256 * 1024 * 1024,
+     LIM(max_body_size),
+     .description = "bodies over it are refused with 413 before they are read"},
+    {.name = "request_timeout",
+     .type = ZV_OPT_DURATION,
+     .def = "20s",
+     .min = 100,
+     LIM(request_timeout_ms),
+     .description = "a whole request (line, headers, body) must arrive within this"},
+    {.name = "idle_timeout",
+     .type = ZV_OPT_DURATION,
+     .def = "30s",
+     .min = 100,
+     LIM(idle_timeout_ms),
+     .description = "silence on a connection"},
+};
+
+/* sources[] and destinations[]: checked here, read from the JSON. */
+static const zv_option source_options[] = {
+    {.name = "name",
+     .type = ZV_OPT_STRING,
+     .flags = ZV_OPT_REQUIRED,
+     .min = 1,
+     .description = "lower-case letters, digits, '-' and '_' (at most 64)"},
+    {.name = "type",
+     .type = ZV_OPT_STRING,
+     .flags = ZV_OPT_REQUIRED,
+     .min = 1,
+     .description = "the source plugin: filedrop, webhook, fhir"},
+    {.name = "options", .type = ZV_OPT_OBJECT, .description = "the plugin's options"},
+    {.name = "mapping",
+     .type = ZV_OPT_OBJECT,
+     .flags = ZV_OPT_REQUIRED,
+     .description = "ECD fields to model fields (daemon/mapping/README.md)"},
+};
+static const zv_option dest_options[] = {
+    {.name = "name",
+     .type = ZV_OPT_STRING,
+     .flags = ZV_OPT_REQUIRED,
+     .min = 1,
+     .description = "lower-case letters, digits, '-' and '_' (at most 64)"},
+    {.name = "format",
+     .type = ZV_OPT_STRING,
+     .flags = ZV_OPT_REQUIRED,
+     .min = 1,
+     .description = "the format plugin"},
+    {.name = "transport",
+     .type = ZV_OPT_STRING,
+     .flags = ZV_OPT_REQUIRED,
+     .min = 1,
+     .description = "the transport plugin"},
+    {.name = "format_options", .type = ZV_OPT_OBJECT, .description = "the format's options"},
+    {.name = "transport_options", .type = ZV_OPT_OBJECT, .description = "the transport's options"},
+    {.name = "catalogue",
+     .type = ZV_OPT_OBJECT,
+     .description = "{\"file\": ..., \"fields\": [...]}: catalogue override"},
+    {.name = "match",
+     .type = ZV_OPT_OBJECT,
+     .description = "{\"model.field\": [\"value\", ...]}: routing"},
+    {.name = "policy", .type = ZV_OPT_OBJECT, .description = "delivery policy"},
+};
+
+#define POL(m) ZV_OPT_AT(zv_policy, m)
+static const zv_option policy_options[] = {
+    {.name = "threshold",
+     .type = ZV_OPT_ENUM,
+     .def = "contract",
+     .choices = LEVELS,
+     POL(threshold),
+     .description = "weakest requirement level still sent"},
+    {.name = "batch_window",
+     .type = ZV_OPT_DURATION,
+     .flags = ZV_OPT_SECONDS,
+     .def = "60s",
+     POL(batch_window_s),
+     .description = "records are collected this long into one message"},
+    {.name = "schedule",
+     .type = ZV_OPT_ENUM,
+     .def = "event",
+     .choices = SCHEDULES,
+     POL(schedule_index),
+     .description = "how often this destination is sent to"},
+    {.name = "max_age",
+     .type = ZV_OPT_DURATION,
+     .flags = ZV_OPT_SECONDS,
+     .def = "7d",
+     .min = 1000,
+     POL(max_age_s),
+     .description = "retry until a payload is this old"},
+    {.name = "concurrency",
+     .type = ZV_OPT_INT,
+     .def = "4",
+     .min = 1,
+     .max = 256,
+     POL(concurrency),
+     .description = "payloads in flight at once"},
+    {.name = "timeout",
+     .type = ZV_OPT_DURATION,
+     .def = "30s",
+     .min = 100,
+     POL(timeout_ms),
+     .description = "per delivery attempt"},
+    {.name = "backoff_initial",
+     .type = ZV_OPT_DURATION,
+     .def = "1s",
+     .min = 10,
+     POL(backoff_initial_ms),
+     .description = "first retry delay, doubled per attempt with jitter"},
+    {.name = "backoff_max",
+     .type = ZV_OPT_DURATION,
+     .def = "5m",
+     .min = 10,
+     POL(backoff_max_ms),
+     .description = "longest retry delay (not below backoff_initial)"},
+    {.name = "circuit_failures",
+     .type = ZV_OPT_INT,
+     .def = "5",
+     .min = 1,
+     .max = 1000,
+     POL(circuit_failures),
+     .description = "consecutive failures that open the circuit"},
+    {.name = "circuit_cooldown",
+     .type = ZV_OPT_DURATION,
+     .flags = ZV_OPT_SECONDS,
+     .def = "60s",
+     .min = 1000,
+     POL(circuit_cooldown_s),
+     .description = "an open circuit waits this long before one probe"},
+    {.name = "max_records",
+     .type = ZV_OPT_INT,
+     .def = "5000",
+     .min = 1,
+     .max = 1000000,
+     POL(max_records),
+     .description = "records rendered per work unit (one commit)"},
+    {.name = "max_bytes",
+     .type = ZV_OPT_SIZE,
+     .def = "8MiB",
+     .min = 1024,
+     .max = 1LL << 30,
+     POL(max_bytes),
+     .description = "largest message sent; bigger ones are split"},
+};
+_Static_assert(sizeof(zv_level) == sizeof(int), "threshold is stored as an int");
+
+#define TABLE(a, conf)                                                                             \
+    {                                                                                              \
+        .options = (a), .count = sizeof(a) / sizeof((a)[0]), .conf_size = (conf)                   \
+    }
+const zv_conf_table zv_conf_tables[] = {
+    {"", TABLE(top_options, sizeof(top_conf))},
+    {"organisation", TABLE(org_options, sizeof(org_conf))},
+    {"http", TABLE(http_options, 0)},
+    {"http.limits", TABLE(limit_options, sizeof(zv_http_limits))},
+    {"sources[]", TABLE(source_options, 0)},
+    {"destinations[]", TABLE(dest_options, 0)},
+    {"destinations[].policy", TABLE(policy_options, sizeof(zv_policy))},
+};
+const size_t zv_conf_ntables = sizeof(zv_conf_tables) / sizeof(zv_conf_tables[0]);
+enum { T_TOP, T_ORG, T_HTTP, T_LIMITS, T_SOURCE, T_DEST, T_POLICY };
 
 struct loader {
     const char *file;
     zv_errors *errs;
+    const char *path; /* of the object being checked */
 };
 
-/* Reject unknown keys and wrong types; returns 0 when the object is clean.
- * Callers hand in whatever the file holds under a key: anything but an
- * object has no keys to check (its type was reported one level up). */
-static int check_keys(struct loader *L, const zv_json *obj, const char *path, const keyspec *spec)
+static void add_error(void *arg, const char *key, const char *msg)
 {
-    if (zv_json_type_of(obj) != ZV_JSON_OBJECT) return 1;
-    int bad = 0;
+    struct loader *L = arg;
     char sub[256];
-    for (size_t i = 0; i < zv_json_len(obj); i++) {
-        const char *key = zv_json_key_at(obj, i);
-        const zv_json *v = zv_json_at(obj, i);
-        if (!key) continue;
-        zv_path_key(sub, sizeof(sub), path, key);
-        const keyspec *k = spec;
-        while (k->name && strcmp(k->name, key) != 0)
-            k++;
-        if (!k->name) {
-            zv_errors_add(L->errs, L->file, sub, "unknown key");
-            bad = 1;
-            continue;
-        }
-        zv_json_type t = zv_json_type_of(v);
-        if (k->type == DURATION) {
-            if (t != ZV_JSON_STRING && t != ZV_JSON_NUMBER) {
-                zv_errors_add(L->errs, L->file, sub,
-                              "expected a duration like \"30s\", \"5m\", \"7d\", got %s",
-                              zv_json_type_name(t));
-                bad = 1;
-            }
-        } else if (t != k->type) {
-            zv_errors_add(L->errs, L->file, sub, "expected %s, got %s", zv_json_type_name(k->type),
-                          zv_json_type_name(t));
-            bad = 1;
-        }
-    }
-    return bad;
+    zv_path_key(sub, sizeof(sub), L->path, key);
+    zv_errors_add(L->errs, L->file, sub, "%s", msg);
+}
+
+/* Check obj (at path) against table t; set filled (and kept by the caller)
+ * or freed here when keep is NULL.  The filled struct is copied to out. */
+static int load_table(struct loader *L, int t, const zv_json *obj, const char *path,
+                      const char *base_dir, void *out, zv_optset *keep)
+{
+    zv_optset set;
+    zv_optspec spec = zv_conf_tables[t].spec;
+    spec.base_dir = base_dir;
+    L->path = path;
+    int rc = zv_optset_resolve(&set, &spec, obj, add_error, L);
+    if (out && set.conf) memcpy(out, set.conf, spec.conf_size);
+    if (keep)
+        *keep = set;
+    else
+        zv_optset_free(&set);
+    return rc;
 }
 
 static const char *get_str(const zv_json *obj, const char *key)
 {
     return zv_json_str(zv_json_get(obj, key), NULL);
-}
-
-/* Durations in the config: "500ms", "30s", "5m", "2h", "7d" or seconds.
- * Returns milliseconds, -1 when malformed. */
-/* Longer than any sane duration (about 292 years), and far from overflow. */
-#define DURATION_MAX_S (INT64_MAX / 1000 / 1000)
-
-static int64_t duration_ms(const zv_json *v)
-{
-    int64_t n;
-    if (zv_json_int(v, &n) == 0) return n >= 0 && n <= DURATION_MAX_S ? n * 1000 : -1;
-    const char *s = zv_json_str(v, NULL);
-    if (!s) return -1;
-    size_t len = strlen(s);
-    if (len > 2 && strcmp(s + len - 2, "ms") == 0) {
-        char *end;
-        long long ms = strtoll(s, &end, 10);
-        return (end == s + len - 2 && ms >= 0) ? ms : -1;
-    }
-    int64_t sec = zv_duration_parse(s);
-    return sec < 0 || sec > DURATION_MAX_S ? -1 : sec * 1000;
-}
-
-static void get_duration(struct loader *L, const zv_json *obj, const char *path, const char *key,
-                         int64_t *out_ms, int64_t min_ms)
-{
-    const zv_json *v = zv_json_get(obj, key);
-    zv_json_type t = zv_json_type_of(v);
-    /* Absent, or of the wrong type (check_keys said so already). */
-    if (!v || (t != ZV_JSON_STRING && t != ZV_JSON_NUMBER)) return;
-    char sub[256];
-    zv_path_key(sub, sizeof(sub), path, key);
-    int64_t ms = duration_ms(v);
-    if (ms < 0)
-        zv_errors_add(L->errs, L->file, sub,
-                      "malformed duration (use e.g. \"30s\", \"5m\", \"7d\")");
-    else if (ms < min_ms)
-        zv_errors_add(L->errs, L->file, sub, "must be at least %lld ms", (long long)min_ms);
-    else
-        *out_ms = ms;
-}
-
-static void get_int(struct loader *L, const zv_json *obj, const char *path, const char *key,
-                    int *out, int min, int max)
-{
-    const zv_json *v = zv_json_get(obj, key);
-    if (!v) return;
-    char sub[256];
-    zv_path_key(sub, sizeof(sub), path, key);
-    int64_t n;
-    if (zv_json_int(v, &n) < 0 || n < min || n > max)
-        zv_errors_add(L->errs, L->file, sub, "expected a whole number from %d to %d", min, max);
-    else
-        *out = (int)n;
 }
 
 static int valid_name(const char *s)
@@ -183,105 +331,15 @@ static int valid_name(const char *s)
     return 1;
 }
 
-static void policy_defaults(zv_policy *p)
-{
-    p->threshold = ZV_LEVEL_CONTRACT;
-    p->batch_window_s = 60;
-    p->schedule = "event";
-    p->max_age_s = 7 * 86400;
-    p->concurrency = 4;
-    p->timeout_ms = 30000;
-    p->backoff_initial_ms = 1000;
-    p->backoff_max_ms = 300000;
-    p->circuit_failures = 5;
-    p->circuit_cooldown_s = 60;
-    p->max_records = 5000;
-    p->max_bytes = 8 << 20;
-}
-
-/* Bounds of the HTTP listener against hostile clients (see httpd.c). */
-static void load_limits(struct loader *L, const zv_json *lim, zv_http_limits *l)
-{
-    l->max_connections = 256;
-    l->max_header_size = 16 * 1024;
-    l->max_body_size = 1024 * 1024;
-    l->request_timeout_ms = 20000;
-    l->idle_timeout_ms = 30000;
-    if (zv_json_type_of(lim) != ZV_JSON_OBJECT) return;
-    const char *path = "http.limits";
-    check_keys(L, lim, path, limit_keys);
-    get_int(L, lim, path, "max_connections", &l->max_connections, 1, 65536);
-    get_int(L, lim, path, "max_header_size", &l->max_header_size, 1024, 1024 * 1024);
-    get_int(L, lim, path, "max_body_size", &l->max_body_size, 1, 256 * 1024 * 1024);
-    get_duration(L, lim, path, "request_timeout", &l->request_timeout_ms, 100);
-    get_duration(L, lim, path, "idle_timeout", &l->idle_timeout_ms, 100);
-}
-
 static void load_policy(struct loader *L, const zv_json *pol, const char *path, zv_policy *p)
 {
-    policy_defaults(p);
-    if (zv_json_type_of(pol) != ZV_JSON_OBJECT) return;
-    check_keys(L, pol, path, policy_keys);
-    char sub[256];
-    const char *th = get_str(pol, "threshold");
-    if (th) {
-        int lvl = zv_level_by_name(th);
-        zv_path_key(sub, sizeof(sub), path, "threshold");
-        if (lvl < 0)
-            zv_errors_add(L->errs, L->file, sub,
-                          "unknown level \"%s\" (expected law, standard, regulator, contract, "
-                          "sector, internal or none)",
-                          th);
-        else
-            p->threshold = (zv_level)lvl;
-    }
-    const char *sch = get_str(pol, "schedule");
-    if (sch) {
-        int i = 0;
-        while (zv_schedules[i] && strcmp(zv_schedules[i], sch) != 0)
-            i++;
-        zv_path_key(sub, sizeof(sub), path, "schedule");
-        if (!zv_schedules[i])
-            zv_errors_add(L->errs, L->file, sub,
-                          "unknown schedule \"%s\" (expected event, daily, weekly, monthly, "
-                          "quarterly, half-yearly, yearly or 3-yearly)",
-                          sch);
-        else
-            p->schedule = zv_schedules[i];
-    }
-    int64_t ms = p->batch_window_s * 1000;
-    get_duration(L, pol, path, "batch_window", &ms, 0);
-    p->batch_window_s = ms / 1000;
-    ms = p->max_age_s * 1000;
-    get_duration(L, pol, path, "max_age", &ms, 1000);
-    p->max_age_s = ms / 1000;
-    ms = p->circuit_cooldown_s * 1000;
-    get_duration(L, pol, path, "circuit_cooldown", &ms, 1000);
-    p->circuit_cooldown_s = ms / 1000;
-    get_duration(L, pol, path, "timeout", &p->timeout_ms, 100);
-    get_duration(L, pol, path, "backoff_initial", &p->backoff_initial_ms, 10);
-    get_duration(L, pol, path, "backoff_max", &p->backoff_max_ms, 10);
-    get_int(L, pol, path, "concurrency", &p->concurrency, 1, 256);
-    get_int(L, pol, path, "circuit_failures", &p->circuit_failures, 1, 1000);
-    get_int(L, pol, path, "max_records", &p->max_records, 1, 1000000);
-    get_int(L, pol, path, "max_bytes", &p->max_bytes, 1024, 1 << 30);
+    load_table(L, T_POLICY, pol, path, NULL, p, NULL);
+    p->schedule = zv_schedules[p->schedule_index];
     if (p->backoff_max_ms < p->backoff_initial_ms) {
+        char sub[256];
         zv_path_key(sub, sizeof(sub), path, "backoff_max");
         zv_errors_add(L->errs, L->file, sub, "must not be smaller than backoff_initial");
     }
-}
-
-static void require_str(struct loader *L, const zv_json *obj, const char *path, const char *key,
-                        const char **out)
-{
-    char sub[256];
-    zv_path_key(sub, sizeof(sub), path, key);
-    const zv_json *v = zv_json_get(obj, key);
-    *out = zv_json_str(v, NULL);
-    if (!v)
-        zv_errors_add(L->errs, L->file, sub, "missing (required)");
-    else if (*out && !**out)
-        zv_errors_add(L->errs, L->file, sub, "must not be empty");
 }
 
 static void check_unique(struct loader *L, const char *path, const char *what, const char *name,
@@ -310,9 +368,9 @@ static void load_sources(struct loader *L, zv_config *cfg, const zv_json *arr)
                           zv_json_type_name(zv_json_type_of(o)));
             continue;
         }
-        check_keys(L, o, s->path, source_keys);
-        require_str(L, o, s->path, "name", &s->name);
-        require_str(L, o, s->path, "type", &s->type);
+        load_table(L, T_SOURCE, o, s->path, NULL, NULL, NULL);
+        s->name = get_str(o, "name");
+        s->type = get_str(o, "type");
         char sub[64];
         zv_path_key(sub, sizeof(sub), s->path, "name");
         if (s->name && *s->name && !valid_name(s->name))
@@ -322,8 +380,6 @@ static void load_sources(struct loader *L, zv_config *cfg, const zv_json *arr)
         names[i] = s->name;
         s->options = zv_json_get(o, "options");
         s->mapping = zv_json_get(o, "mapping");
-        zv_path_key(sub, sizeof(sub), s->path, "mapping");
-        if (!s->mapping) zv_errors_add(L->errs, L->file, sub, "missing (required)");
     }
     free(names);
 }
@@ -340,17 +396,17 @@ static void load_dests(struct loader *L, zv_config *cfg, const zv_json *arr)
     for (size_t i = 0; i < n; i++) {
         zv_dest_conf *d = &cfg->dests[cfg->ndests++];
         zv_path_index(d->path, sizeof(d->path), "destinations", i);
-        policy_defaults(&d->policy);
+        load_policy(L, NULL, "", &d->policy); /* the defaults */
         const zv_json *o = zv_json_at(arr, i);
         if (zv_json_type_of(o) != ZV_JSON_OBJECT) {
             zv_errors_add(L->errs, L->file, d->path, "expected object, got %s",
                           zv_json_type_name(zv_json_type_of(o)));
             continue;
         }
-        check_keys(L, o, d->path, dest_keys);
-        require_str(L, o, d->path, "name", &d->name);
-        require_str(L, o, d->path, "format", &d->format);
-        require_str(L, o, d->path, "transport", &d->transport);
+        load_table(L, T_DEST, o, d->path, NULL, NULL, NULL);
+        d->name = get_str(o, "name");
+        d->format = get_str(o, "format");
+        d->transport = get_str(o, "transport");
         char sub[64];
         zv_path_key(sub, sizeof(sub), d->path, "name");
         if (d->name && *d->name && !valid_name(d->name))
@@ -389,51 +445,47 @@ static char *config_dir(const char *file)
     return out;
 }
 
+static void load_org(struct loader *L, zv_config *cfg, const zv_json *org)
+{
+    org_conf o = {0};
+    load_table(L, T_ORG, org, "organisation", NULL, &o, &cfg->org_opts);
+    cfg->org_agb = o.agb;
+    cfg->org_name = o.name;
+    if (cfg->org_agb && !zv_agb_valid(cfg->org_agb, strlen(cfg->org_agb)))
+        zv_errors_add(L->errs, L->file, "organisation.agb", "an AGB code has 8 digits");
+}
+
 static void load_top(struct loader *L, zv_config *cfg, const zv_json *root,
                      const zv_config_overrides *ov)
 {
-    check_keys(L, root, "", top_keys);
-    const char *sd = ov && ov->state_dir ? ov->state_dir : get_str(root, "state_dir");
-    cfg->state_dir = zv_config_path(cfg, sd ? sd : ZV_DEFAULT_STATE_DIR);
-    const char *store = get_str(root, "store");
-    store = store ? store : "zinvol.db";
-    if (store[0] == '/') {
+    top_conf t = {0};
+    zv_optset set;
+    zv_optspec spec = zv_conf_tables[T_TOP].spec;
+    spec.base_dir = cfg->dir;
+    L->path = "";
+    zv_optset_resolve(&set, &spec, root, add_error, L);
+    if (set.conf) t = *(top_conf *)set.conf;
+    cfg->state_dir =
+        ov && ov->state_dir ? zv_config_path(cfg, ov->state_dir) : zv_strdup0(t.state_dir);
+    const char *store = t.store ? t.store : "zinvol.db";
+    if (store[0] == '/' || !cfg->state_dir) {
         cfg->store_path = strdup(store);
     } else {
         size_t len = strlen(cfg->state_dir) + strlen(store) + 2;
         cfg->store_path = malloc(len);
         if (cfg->store_path) snprintf(cfg->store_path, len, "%s/%s", cfg->state_dir, store);
     }
-    const char *pd = ov && ov->plugin_dir ? ov->plugin_dir : get_str(root, "plugin_dir");
-    cfg->plugin_dir = zv_config_path(cfg, pd ? pd : ZV_PLUGIN_DIR);
-    const char *cd = get_str(root, "catalogue_dir");
-    cfg->catalogue_dir = zv_config_path(cfg, cd ? cd : "catalogue");
-
-    cfg->log_level = ZV_LOG_INFO;
-    const char *ll = get_str(root, "log_level");
-    if (ll) {
-        int lvl = zv_log_level_by_name(ll);
-        if (lvl < 0)
-            zv_errors_add(L->errs, L->file, "log_level",
-                          "unknown level \"%s\" (error, warning, notice, info, debug)", ll);
-        else
-            cfg->log_level = (zv_log_level)lvl;
-    }
-    const zv_json *org = zv_json_get(root, "organisation");
-    if (zv_json_type_of(org) == ZV_JSON_OBJECT) {
-        check_keys(L, org, "organisation", org_keys);
-        cfg->org_agb = get_str(org, "agb");
-        cfg->org_name = get_str(org, "name");
-        if (cfg->org_agb && !zv_agb_valid(cfg->org_agb, strlen(cfg->org_agb)))
-            zv_errors_add(L->errs, L->file, "organisation.agb", "an AGB code has 8 digits");
-    }
-    const zv_json *http = zv_json_get(root, "http");
-    check_keys(L, http, "http", http_keys);
-    cfg->listen = get_str(http, "listen");
-    load_limits(L, zv_json_get(http, "limits"), &cfg->http_limits);
-    int64_t ms = 30LL * 86400 * 1000;
-    get_duration(L, root, "", "retention", &ms, 1000);
-    cfg->retention_s = ms / 1000;
+    cfg->plugin_dir =
+        ov && ov->plugin_dir ? zv_config_path(cfg, ov->plugin_dir) : zv_strdup0(t.plugin_dir);
+    cfg->catalogue_dir = zv_strdup0(t.catalogue_dir);
+    cfg->log_level = t.log_level == 5 ? ZV_LOG_WARN : (zv_log_level)t.log_level;
+    cfg->retention_s = t.retention_s;
+    zv_optset_free(&set);
+    if (zv_json_type_of(t.org) == ZV_JSON_OBJECT) load_org(L, cfg, t.org);
+    load_table(L, T_HTTP, t.http, "http", NULL, NULL, NULL);
+    cfg->listen = get_str(t.http, "listen");
+    load_table(L, T_LIMITS, zv_json_get(t.http, "limits"), "http.limits", NULL, &cfg->http_limits,
+               NULL);
 }
 
 zv_config *zv_config_load(const char *file, const zv_config_overrides *ov, zv_errors *errs)
@@ -442,7 +494,7 @@ zv_config *zv_config_load(const char *file, const zv_config_overrides *ov, zv_er
     if (!cfg) return NULL;
     cfg->file = strdup(file);
     cfg->dir = config_dir(file);
-    struct loader L = {file, errs};
+    struct loader L = {file, errs, ""};
     char err[512];
     size_t before = errs->n;
     cfg->doc = zv_json_parse_file(file, ZV_JSON_COMMENTS, err, sizeof(err));
@@ -482,6 +534,7 @@ void zv_config_free(zv_config *cfg)
     free(cfg->sources);
     free(cfg->dests);
     zv_admin_conf_free(&cfg->admin);
+    zv_optset_free(&cfg->org_opts);
     zv_json_free(cfg->doc);
     free(cfg);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <zinvol/json.h>
+#include <zinvol/optmap.h>
 #include <zinvol/plugin.h>
 #include "errors.h"
 #include "../catalogue/catalogue.h"
@@ -35,15 +36,16 @@ typedef struct zv_policy {
     int circuit_failures;       /* consecutive failures that open the circuit; 5 */
     int64_t circuit_cooldown_s; /* open circuit waits this long before one probe; 60 */
     int max_records;            /* records rendered per work unit (one commit); 5000 */
-    int max_bytes;              /* largest message sent; bigger ones are split; 8 MiB */
+    int64_t max_bytes;          /* largest message sent; bigger ones are split; 8 MiB */
+    int schedule_index;         /* schedule as an index into zv_schedules */
 } zv_policy;
 
 /* Bounds of the HTTP listener ("http": {"limits": {...}}); every one has a
  * default that is safe on a host with the usual 1,024 file descriptors. */
 typedef struct zv_http_limits {
     int max_connections;        /* open connections at once; 256 (then accept waits) */
-    int max_header_size;        /* request line + headers, bytes; 16 KiB (then 400) */
-    int max_body_size;          /* bytes, refused before reading (413); 1 MiB; a route
+    int64_t max_header_size;    /* request line + headers, bytes; 16 KiB (then 400) */
+    int64_t max_body_size;      /* bytes, refused before reading (413); 1 MiB; a route
                                    may lower it for itself (webhook max_body) */
     int64_t request_timeout_ms; /* a whole request must arrive within this; 20 s */
     int64_t idle_timeout_ms;    /* silence on a connection; 30 s */
@@ -108,7 +110,19 @@ typedef struct zv_config {
     zv_dest_conf *dests;
     size_t ndests;
     zv_admin_conf admin;
+    zv_optset org_opts; /* owns org_agb, org_name */
 } zv_config;
+
+/* The tables of the configuration's keys (config.c): every default, range
+ * and description written once; `zinvold --describe` prints them. */
+typedef struct zv_conf_table {
+    const char *path; /* "", "http.limits", "destinations[].policy" */
+    zv_optspec spec;
+} zv_conf_table;
+extern const zv_conf_table zv_conf_tables[];
+extern const size_t zv_conf_ntables;
+/* health.* (daemon/admin/admin_conf.c) */
+extern const zv_optspec zv_health_spec;
 
 /* Overrides from the command line or environment, applied while loading. */
 typedef struct zv_config_overrides {

@@ -51,11 +51,16 @@ static void h_log(zv_ctx *ctx, zv_log_level level, const char *fmt, ...)
 
 static const zv_optval *opt(zv_ctx *ctx, const char *name)
 {
-    for (size_t i = 0; i < ctx->nopts; i++)
-        if (strcmp(ctx->opts[i].opt->name, name) == 0)
-            return ctx->opts[i].set ? &ctx->opts[i] : NULL;
+    for (size_t i = 0; i < ctx->opts.n; i++)
+        if (ctx->opts.v[i].opt.name && strcmp(ctx->opts.v[i].opt.name, name) == 0)
+            return ctx->opts.v[i].set ? &ctx->opts.v[i] : NULL;
     zv_log(ZV_LOG_WARN, ctx->component, "asked for undeclared option '%s'", name);
     return NULL;
+}
+
+static const void *h_config(zv_ctx *ctx)
+{
+    return ctx->opts.conf;
 }
 
 static const char *h_cfg_str(zv_ctx *ctx, const char *name)
@@ -415,4 +420,5 @@ const zv_host zv_core_host = {
     .rendered_fields = zv_render_fields,
     .queue_work = h_queue_work,
     .commit_async = h_commit_async,
+    .config = h_config,
 };

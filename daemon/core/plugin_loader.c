@@ -73,6 +73,25 @@ int zv_plugin_message_active(const zv_plugin_descriptor *d, const zv_json *optio
     return d->message_active(options, m) != 0;
 }
 
+void zv_plugin_optspec(const zv_plugin_descriptor *d, zv_optspec *spec)
+{
+    zv_descriptor_optspec(d, spec);
+}
+
+static const char *check_options(const zv_plugin_descriptor *d, char *why, size_t len)
+{
+    zv_optspec spec;
+    zv_plugin_optspec(d, &spec);
+    if (spec.count && spec.stride < ZV_OPTION_SIZE_2_0) {
+        snprintf(why, len, "option_size %zu is smaller than a zv_option of ABI 2.0", spec.stride);
+        return why;
+    }
+    char err[400];
+    if (zv_optspec_check(&spec, err, sizeof(err)) == 0) return NULL;
+    snprintf(why, len, "its option table is broken: %s", err);
+    return why;
+}
+
 /* The least each ops table and array element of ABI 2.0 provides. */
 #define MIN_SIZE(type, last) (offsetof(type, last) + sizeof(((type *)0)->last))
 #define SOURCE_OPS_2_0 MIN_SIZE(zv_source_ops, stop)
@@ -209,6 +228,7 @@ const zv_plugin_descriptor *zv_plugin_open_file(const char *path, zv_plugin_kind
         problem = "exports no '" ZV_PLUGIN_SYMBOL "' descriptor: not a zinvol plugin";
     else if (!(problem = check_abi(d, why, sizeof(why))))
         problem = check_ops(d, why, sizeof(why));
+    if (!problem) problem = check_options(d, why, sizeof(why));
     if (!problem && d->kind != expect) {
         snprintf(why, sizeof(why), "is a %s plugin, expected a %s plugin",
                  zv_plugin_kind_name(d->kind), zv_plugin_kind_name(expect));

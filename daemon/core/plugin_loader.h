@@ -7,6 +7,7 @@
 #define ZV_PLUGIN_LOADER_H
 
 #include <stddef.h>
+#include <zinvol/optmap.h>
 #include <zinvol/plugin.h>
 
 /* File name of a plugin of this kind and type: "<dir>/fmt_iwlz.so". */
@@ -31,6 +32,9 @@ const zv_message_decl *zv_plugin_message(const zv_plugin_descriptor *d, size_t m
  * field f: the descriptor's field_renderable (ABI 2.1) when it has one, else 1. */
 int zv_plugin_field_renderable(const zv_plugin_descriptor *d, const zv_json *options, int m,
                                zv_field_id f);
+/* The descriptor's option table (pointer, count, element size, config
+ * struct size). */
+void zv_plugin_optspec(const zv_plugin_descriptor *d, zv_optspec *spec);
 /* dlclose everything loaded; only at exit, when no instance is left. */
 void zv_plugins_unload_all(void);
 

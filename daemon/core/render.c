@@ -530,8 +530,8 @@ static int isolate(zv_runtime *rt, zv_dest_rt *d, const outcome *o)
         rule = "ZV-SIZE";
         snprintf(reason, sizeof(reason),
                  "rendered alone, the message is %zu bytes, more than the destination's "
-                 "max_bytes (%d)",
-                 o->size, d->conf->policy.max_bytes);
+                 "max_bytes (%lld)",
+                 o->size, (long long)d->conf->policy.max_bytes);
     } else {
         rule = "ZV-RENDER";
         snprintf(reason, sizeof(reason), "the format could not render this record: %s",

@@ -42,7 +42,6 @@ static int make_instance(zv_runtime *rt, zv_instance *inst, zv_plugin_kind kind,
                          const char *optpath, zv_errors *errs)
 {
     char err[1024];
-    char sub[128];
     const char *kindname = zv_plugin_kind_name(kind);
     inst->desc = zv_plugin_open(rt->cfg->plugin_dir, kind, type, err, sizeof(err));
     if (!inst->desc) {
@@ -51,11 +50,7 @@ static int make_instance(zv_runtime *rt, zv_instance *inst, zv_plugin_kind kind,
     }
     inst->ctx = zv_ctx_new(rt, name, kindname);
     if (!inst->ctx) return -1;
-    zv_path_key(sub, sizeof(sub), optpath, "");
-    sub[strlen(sub) - 1] = '\0'; /* zv_path_key added a trailing '.' */
-    if (zv_options_resolve(inst->ctx, inst->desc->options, options, inst->desc->name, sub, errs) <
-        0)
-        return -1;
+    if (zv_options_resolve(inst->ctx, inst->desc, options, optpath, errs) < 0) return -1;
     /* A dry run creates formats only: a source or transport would start
      * watching, make its folders or connect. */
     if (rt->mode == ZV_RT_DRY && kind != ZV_PLUGIN_FORMAT) return 0;

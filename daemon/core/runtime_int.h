@@ -4,6 +4,7 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <zinvol/optmap.h>
 #include <zinvol/plugin.h>
 #include "catalogue/catalogue.h"
 #include "config.h"
@@ -15,15 +16,6 @@
 
 struct zv_delivery_engine;
 
-/* A resolved option value. */
-typedef struct zv_optval {
-    const zv_option *opt;
-    int set; /* given in the config or by a default */
-    char *str;
-    int64_t i;
-    double d;
-    const zv_json *json;
-} zv_optval;
 
 typedef struct zv_source_rt zv_source_rt;
 typedef struct zv_dest_rt zv_dest_rt;
@@ -32,8 +24,7 @@ struct zv_ctx {
     zv_runtime *rt;
     const char *name;   /* instance name: source or destination name */
     char component[96]; /* "source/ons", "transport/zk-5501" for logs */
-    zv_optval *opts;
-    size_t nopts;
+    zv_optset opts; /* the instance's options and config struct */
     zv_source_rt *src; /* set for source instances */
     char *state_dir;   /* created on demand */
     char last_error[256]; /* the instance's last error log line (BSNs masked) */
@@ -166,8 +157,10 @@ zv_runtime *zv_runtime_build_host(zv_config *cfg, struct event_base *base, zv_rt
 int zv_dest_matches(const zv_dest_rt *d, const zv_record *rec);
 
 /* options.c */
-int zv_options_resolve(zv_ctx *ctx, const zv_option *decl, const zv_json *given,
-                       const char *pluginname, const char *path, zv_errors *errs);
+/* Check the instance's options (given: its section, path: "sources[0].options")
+ * against the plugin's table and fill ctx->opts; errors as file: path.key: reason. */
+int zv_options_resolve(zv_ctx *ctx, const zv_plugin_descriptor *d, const zv_json *given,
+                       const char *path, zv_errors *errs);
 void zv_options_free(zv_ctx *ctx);
 
 /* runtime.c */

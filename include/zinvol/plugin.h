@@ -65,9 +65,11 @@ extern "C" {
 
 /* ABI history: 1.0 first; 1.1 zv_host.http_route_limit; 1.2
  * zv_plugin_descriptor.message_active; 1.3 zv_host.staged_total; 2.0
- * refuses every 1.x plugin; 2.1 zv_host.rendered_fields and
- * zv_plugin_descriptor.field_renderable (what a format renders).  Changing
- * the ABI: see "Changing the ABI" above. */
+ * refuses every 1.x plugin and has typed options (duration, size, enum,
+ * path, ranges, offsets into a config struct: zv_option, the descriptor's
+ * noptions / option_size / config_size, zv_host.config); 2.1
+ * zv_host.rendered_fields and zv_plugin_descriptor.field_renderable (what a
+ * format renders).  Changing the ABI: see "Changing the ABI" above. */
 #define ZV_ABI_MAJOR 2
 #define ZV_ABI_MINOR 1
 #define ZV_PLUGIN_SYMBOL "zv_plugin"
@@ -89,26 +91,65 @@ typedef enum zv_plugin_kind {
 
 /* ---- configuration declared by the plugin ------------------------------ */
 
+/* Option types, and the member each one fills in the plugin's config
+ * struct (see zv_option.offset).  Values as the user writes them:
+ *   duration  "500ms", "30s", "5m", "2h", "7d", or a number of seconds;
+ *   size      a number of bytes, or "64KiB", "8MiB", "4GiB" (also "KB" = 1000,
+ *             "K"/"M"/"G" = KiB/MiB/GiB);
+ *   enum      one of the option's choices. */
 typedef enum zv_opt_type {
-    ZV_OPT_STRING = 1,
-    ZV_OPT_INT,
-    ZV_OPT_BOOL,
-    ZV_OPT_NUMBER,
-    ZV_OPT_OBJECT, /* free-form JSON object, read with cfg_json */
-    ZV_OPT_ARRAY   /* free-form JSON array, read with cfg_json */
+    ZV_OPT_STRING = 1, /* const char * */
+    ZV_OPT_INT,        /* int: whole number within [min, max] */
+    ZV_OPT_BOOL,       /* int: 0 or 1 */
+    ZV_OPT_NUMBER,     /* double */
+    ZV_OPT_OBJECT,     /* const zv_json *: free-form JSON object */
+    ZV_OPT_ARRAY,      /* const zv_json *: free-form JSON array */
+    ZV_OPT_DURATION,   /* int64_t: milliseconds (seconds with ZV_OPT_SECONDS) */
+    ZV_OPT_SIZE,       /* int64_t: bytes */
+    ZV_OPT_ENUM,       /* int: index into choices */
+    ZV_OPT_PATH        /* const char *: a file name, relative ones resolved
+                          against the config file's folder */
 } zv_opt_type;
 
 #define ZV_OPT_REQUIRED 0x1u /* no default: the config must set it */
-#define ZV_OPT_SECRET 0x2u   /* never echoed in logs or reports */
-#define ZV_OPT_PATH 0x4u     /* a file name; relative ones resolve against the config's folder */
+#define ZV_OPT_SECRET 0x2u   /* never echoed in logs, reports or --describe */
+#define ZV_OPT_SECONDS 0x4u  /* duration: store whole seconds (rounded down), not ms */
 
+/* One option.  The plugin's static data.  Arrays of these travel as
+ * pointer + count + element size (zv_plugin_descriptor.options /
+ * noptions / option_size, read with ZV_AT), so members may be appended:
+ * the core reads only the first option_size bytes of each element and
+ * takes absent members as 0.
+ *
+ * Range: min is the smallest value accepted (0 unless set, so negative
+ * numbers need min < 0), max the largest (0: no upper bound).  It applies
+ * to int, size (bytes), duration (milliseconds, also with ZV_OPT_SECONDS)
+ * and to the length of string and path values.
+ *
+ * offset: where the core stores the value in the instance's config struct,
+ * before create(); see zv_plugin_descriptor.config_size.  A plugin with a
+ * config struct gives every option a member (ZV_OPT_AT); the loader
+ * refuses a table whose members overlap or leave the struct. */
 typedef struct zv_option {
     const char *name;
     zv_opt_type type;
-    const char *def; /* default as text ("30", "true", "text/xml"); NULL: none */
+    const char *def; /* default as the user would write it ("30s", "8MiB", "true",
+                        a choice); NULL: none (the member stays 0 / NULL) */
     unsigned flags;
     const char *description;
+    const char *choices; /* enum: "jw|wmo"; the member is the index (0 = first) */
+    int64_t min, max;
+    size_t offset;
 } zv_option;
+
+#define ZV_OPT_AT(conf_type, member) .offset = offsetof(conf_type, member)
+/* In a descriptor: .options, .noptions and .option_size, and for
+ * ZV_OPTIONS also .config_size (ZV_OPTION_TABLE: no struct, read the values
+ * with host->cfg_*()). */
+#define ZV_OPTION_TABLE(array)                                                                     \
+    .options = (array), .noptions = sizeof(array) / sizeof((array)[0]),                            \
+    .option_size = sizeof(zv_option)
+#define ZV_OPTIONS(array, conf_type) ZV_OPTION_TABLE(array), .config_size = sizeof(conf_type)
 
 /* ---- host services ----------------------------------------------------- */
 
@@ -204,9 +245,9 @@ typedef struct zv_item_field {
 } zv_item_field;
 
 typedef struct zv_item {
-    size_t size;           /* sizeof(zv_item) as the source compiled it */
-    const char *type;      /* e.g. "Patient", a file's base name; may be NULL */
-    const char *record_id; /* id at the source; NULL: the core derives one */
+    size_t size;                 /* sizeof(zv_item) as the source compiled it */
+    const char *type;            /* e.g. "Patient", a file's base name; may be NULL */
+    const char *record_id;       /* id at the source; NULL: the core derives one */
     const zv_item_field *fields; /* nfields elements, field_size bytes apart */
     size_t nfields;
     size_t field_size; /* sizeof(zv_item_field) as the source compiled it */
@@ -359,6 +400,12 @@ typedef struct zv_host {
      * unit of this callback), e.g. when one emit of a page failed.  Nothing
      * when none is open. */
     void (*rollback)(zv_ctx *ctx);
+
+    /* The instance's config struct (zv_plugin_descriptor.config_size bytes),
+     * filled from the options before create().  Owned by the core, and so
+     * are the strings and JSON values in it: valid until destroy() returns.
+     * NULL when the plugin declares no config struct. */
+    const void *(*config)(zv_ctx *ctx);
     /* ---- members appended after 2.0: check with ZV_HOST_HAS before use ---- */
 
     /* 2.1.  Formats, inside render(): the model fields of batch record
@@ -532,7 +579,15 @@ typedef struct zv_plugin_descriptor {
     const char *name; /* type name used in the config: "iwlz", "http" */
     const char *version;
     const char *description;
-    const zv_option *options; /* terminated by {NULL} */
+    /* noptions elements, option_size bytes apart (ZV_OPTIONS sets all
+     * four); entries with a NULL name are skipped. */
+    const zv_option *options;
+    size_t noptions;
+    size_t option_size; /* sizeof(zv_option) as the plugin saw it */
+    /* sizeof the plugin's config struct: the core allocates it zeroed, stores
+     * every option at its offset (given value or default) and hands it out
+     * with host->config() before create().  0: no struct, only cfg_*(). */
+    size_t config_size;
 
     /* *state is the plugin's: passed back to every op, freed by destroy().
      * err is the core's buffer of errlen bytes, for the reason of a -1. */

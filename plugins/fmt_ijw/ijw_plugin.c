@@ -12,34 +12,54 @@
 #include <zinvol/util.h>
 
 static const zv_option options[] = {
-    {"standard", ZV_OPT_STRING, "jw", 0,
-     "\"jw\" (iJw: JW305/JW307) or \"wmo\" (iWmo: WMO305/WMO307)"},
-    {"variant", ZV_OPT_STRING, "inspanningsgericht", 0,
-     "Execution variant agreed with the gemeente: \"inspanningsgericht\", \"outputgericht\" "
-     "(ToewijzingNummer identifies the product) or \"taakgericht\" (Product + Begindatum)"},
-    {"gemeente", ZV_OPT_STRING, NULL, 0,
-     "Ontvanger (4-digit gemeentecode); absent: entitlement.funder of each record"},
-    {"agb", ZV_OPT_STRING, NULL, 0, "Afzender (8-digit AGB); absent: the organisation's agb"},
-    {"bericht_code_305", ZV_OPT_STRING, NULL, 0,
-     "BerichtCode of the start message; absent: 438 (JW305) or 418 (WMO305)"},
-    {"bericht_code_307", ZV_OPT_STRING, NULL, 0,
-     "BerichtCode of the stop message; absent: 440 (JW307) or 420 (WMO307)"},
-    {"bericht_code_323", ZV_OPT_STRING, NULL, 0,
-     "BerichtCode of the declaration; absent: 490 (JW323) or 484 (WMO323)"},
-    {"schema_dir", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
-     "Folder with the official XSDs of the standard (JW305.xsd, JW307.xsd, JW323.xsd and "
-     "basisschema.xsd; WMO... for wmo), as downloaded from the iStandaarden site; every message "
-     "is validated against them before it is queued.  Absent: values are still checked against "
-     "their basisschema datatypes"},
-    {"xsd_versie", ZV_OPT_STRING, NULL, 0,
-     "BerichtXsdVersie in the header; absent: as the XSD in schema_dir declares, else 1.0.0"},
-    {"basisschema_xsd_versie", ZV_OPT_STRING, NULL, 0,
-     "BasisschemaXsdVersie in the header; absent: as the XSD declares, else 1.0.0"},
-    {"stop_requires_start", ZV_OPT_BOOL, "true", 0,
-     "Reject a stop for a product zinvol never started (TR069); false while migrating "
-     "deliveries started before zinvol"},
-    {"pretty", ZV_OPT_BOOL, "false", 0, "Indent the XML"},
-    {NULL, 0, NULL, 0, NULL}};
+    {.name = "standard",
+     .type = ZV_OPT_STRING,
+     .def = "jw",
+     .description = "\"jw\" (iJw: JW305/JW307) or \"wmo\" (iWmo: WMO305/WMO307)"},
+    {.name = "variant",
+     .type = ZV_OPT_STRING,
+     .def = "inspanningsgericht",
+     .description =
+         "Execution variant agreed with the gemeente: \"inspanningsgericht\", \"outputgericht\" "
+         "(ToewijzingNummer identifies the product) or \"taakgericht\" (Product + Begindatum)"},
+    {.name = "gemeente",
+     .type = ZV_OPT_STRING,
+     .description = "Ontvanger (4-digit gemeentecode); absent: entitlement.funder of each record"},
+    {.name = "agb",
+     .type = ZV_OPT_STRING,
+     .description = "Afzender (8-digit AGB); absent: the organisation's agb"},
+    {.name = "bericht_code_305",
+     .type = ZV_OPT_STRING,
+     .description = "BerichtCode of the start message; absent: 438 (JW305) or 418 (WMO305)"},
+    {.name = "bericht_code_307",
+     .type = ZV_OPT_STRING,
+     .description = "BerichtCode of the stop message; absent: 440 (JW307) or 420 (WMO307)"},
+    {.name = "bericht_code_323",
+     .type = ZV_OPT_STRING,
+     .description = "BerichtCode of the declaration; absent: 490 (JW323) or 484 (WMO323)"},
+    {.name = "schema_dir",
+     .type = ZV_OPT_PATH,
+     .description =
+         "Folder with the official XSDs of the standard (JW305.xsd, JW307.xsd, JW323.xsd and "
+         "basisschema.xsd; WMO... for wmo), as downloaded from the iStandaarden site; every "
+         "message "
+         "is validated against them before it is queued.  Absent: values are still checked against "
+         "their basisschema datatypes"},
+    {.name = "xsd_versie",
+     .type = ZV_OPT_STRING,
+     .description =
+         "BerichtXsdVersie in the header; absent: as the XSD in schema_dir declares, else 1.0.0"},
+    {.name = "basisschema_xsd_versie",
+     .type = ZV_OPT_STRING,
+     .description = "BasisschemaXsdVersie in the header; absent: as the XSD declares, else 1.0.0"},
+    {.name = "stop_requires_start",
+     .type = ZV_OPT_BOOL,
+     .def = "true",
+     .description =
+         "Reject a stop for a product zinvol never started (TR069); false while migrating "
+         "deliveries started before zinvol"},
+    {.name = "pretty", .type = ZV_OPT_BOOL, .def = "false", .description = "Indent the XML"},
+};
 
 /* Indexes are stored with staged records: append only (see ijw_message_index). */
 static const zv_message_decl messages[] = {
@@ -230,7 +250,7 @@ ZV_PLUGIN_DEFINE = {
     .version = "1.0.0",
     .description = "iJw / iWmo 3.2 start and stop of delivery (JW305/JW307, WMO305/WMO307) and "
                    "declarations (JW323, WMO323)",
-    .options = options,
+    ZV_OPTION_TABLE(options),
     .create = ijw_create,
     .destroy = ijw_destroy,
     .format = &format_ops,

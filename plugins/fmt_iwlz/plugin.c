@@ -19,20 +19,33 @@
 #define IWLZ_RELEASES_FROM_PLUGIN "../../../share/zinvol/iwlz/releases"
 
 static const zv_option options[] = {
-    {"release", ZV_OPT_STRING, "2.2", 0,
-     "Bundled iStandaarden release to use (a folder under share/zinvol/iwlz/releases)"},
-    {"release_dir", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
-     "Release directory you supply (release.json, XSDs, XSLT rule set); overrides release"},
-    {"schema_dir", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
-     "Legacy: folder with the message XSDs to use instead of the release's own copies"},
-    {"afzender", ZV_OPT_STRING, NULL, 0,
-     "Header Afzender (8-digit iWlz contract AGB); default: organisation.agb"},
-    {"zorgkantoor", ZV_OPT_STRING, NULL, 0,
-     "Header Ontvanger (4-digit zorgkantoor code); default: entitlement.funder per record"},
-    {"own_rules", ZV_OPT_BOOL, "true", 0,
-     "Check zinvol's own record-level rules before the official rule set (clearer, earlier "
-     "reasons); false leaves the verdict to the official set alone"},
-    {NULL, 0, NULL, 0, NULL}};
+    {.name = "release",
+     .type = ZV_OPT_STRING,
+     .def = "2.2",
+     .description =
+         "Bundled iStandaarden release to use (a folder under share/zinvol/iwlz/releases)"},
+    {.name = "release_dir",
+     .type = ZV_OPT_PATH,
+     .description =
+         "Release directory you supply (release.json, XSDs, XSLT rule set); overrides release"},
+    {.name = "schema_dir",
+     .type = ZV_OPT_PATH,
+     .description =
+         "Legacy: folder with the message XSDs to use instead of the release's own copies"},
+    {.name = "afzender",
+     .type = ZV_OPT_STRING,
+     .description = "Header Afzender (8-digit iWlz contract AGB); default: organisation.agb"},
+    {.name = "zorgkantoor",
+     .type = ZV_OPT_STRING,
+     .description =
+         "Header Ontvanger (4-digit zorgkantoor code); default: entitlement.funder per record"},
+    {.name = "own_rules",
+     .type = ZV_OPT_BOOL,
+     .def = "true",
+     .description =
+         "Check zinvol's own record-level rules before the official rule set (clearer, earlier "
+         "reasons); false leaves the verdict to the official set alone"},
+};
 
 static const zv_message_decl messages[] = {
     {"AW35", "iwlz-aw35.json", "Aanvang zorglevering (iWlz 2.2)"},
@@ -191,7 +204,7 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "iwlz"),
     .version = "0.1.0",
     .description = "iWlz 2.2 AW35/AW39 to the zorgkantoor, AW36/AW310 retour",
-    .options = options,
+    ZV_OPTION_TABLE(options),
     .create = create,
     .destroy = destroy,
     .format = &format_ops,

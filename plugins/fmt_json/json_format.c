@@ -26,13 +26,18 @@ typedef struct json_fmt {
 } json_fmt;
 
 static const zv_option options[] = {
-    {"kinds", ZV_OPT_ARRAY, NULL, 0,
-     "Record kinds to accept (\"client\", \"entitlement\", \"delivery\", \"declaration\"); "
-     "absent: all"},
-    {"nest", ZV_OPT_BOOL, "false", 0,
-     "Write fields as nested objects ({\"client\":{\"bsn\":..}}) instead of flat dotted names"},
-    {"pretty", ZV_OPT_BOOL, "false", 0, "Indent the output"},
-    {NULL, 0, NULL, 0, NULL}};
+    {.name = "kinds",
+     .type = ZV_OPT_ARRAY,
+     .description =
+         "Record kinds to accept (\"client\", \"entitlement\", \"delivery\", \"declaration\"); "
+         "absent: all"},
+    {.name = "nest",
+     .type = ZV_OPT_BOOL,
+     .def = "false",
+     .description =
+         "Write fields as nested objects ({\"client\":{\"bsn\":..}}) instead of flat dotted names"},
+    {.name = "pretty", .type = ZV_OPT_BOOL, .def = "false", .description = "Indent the output"},
+};
 
 static const zv_message_decl messages[] = {
     {"JSON", NULL /* the destination names its catalogue via catalogue.file */,
@@ -288,7 +293,7 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "json"),
     .version = "1.0.0",
     .description = "Generic catalogue-driven JSON (zinvol-json v1)",
-    .options = options,
+    ZV_OPTION_TABLE(options),
     .create = json_create,
     .destroy = json_destroy,
     .format = &format_ops,

@@ -30,13 +30,21 @@ typedef struct sig_fmt {
 } sig_fmt;
 
 static const zv_option options[] = {
-    {"signal_set", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED | ZV_OPT_PATH,
-     "Signal set file (JSON): the measures, their dimensions and the period"},
-    {"k", ZV_OPT_INT, "5", 0, "Smallest count shown; smaller cells read \"<k\""},
-    {"salt", ZV_OPT_STRING, NULL, ZV_OPT_SECRET,
-     "Salt for the hashed client keys; absent: a random one kept in the state directory"},
-    {"pretty", ZV_OPT_BOOL, "false", 0, "Indent the output"},
-    {NULL, 0, NULL, 0, NULL}};
+    {.name = "signal_set",
+     .type = ZV_OPT_PATH,
+     .flags = ZV_OPT_REQUIRED,
+     .description = "Signal set file (JSON): the measures, their dimensions and the period"},
+    {.name = "k",
+     .type = ZV_OPT_INT,
+     .def = "5",
+     .description = "Smallest count shown; smaller cells read \"<k\""},
+    {.name = "salt",
+     .type = ZV_OPT_STRING,
+     .flags = ZV_OPT_SECRET,
+     .description =
+         "Salt for the hashed client keys; absent: a random one kept in the state directory"},
+    {.name = "pretty", .type = ZV_OPT_BOOL, .def = "false", .description = "Indent the output"},
+};
 
 static const zv_message_decl messages[] = {
     {"SIGNALS", NULL /* the destination's catalogue.file names the fields counted */,
@@ -374,7 +382,7 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "signals"),
     .version = "1.0.0",
     .description = "Aggregate counts of a signal set, small cells suppressed (zinvol-signals v1)",
-    .options = options,
+    ZV_OPTION_TABLE(options),
     .create = sig_create,
     .destroy = sig_destroy,
     .format = &format_ops,

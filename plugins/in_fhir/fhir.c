@@ -25,21 +25,84 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The options as the core stores them (host->config()). */
+typedef struct fh_conf {
+    const char *base_url, *resources, *since, *token, *cert, *key, *ca;
+    int64_t poll_ms, timeout_ms, backoff0_ms, backoff_max_ms;
+    int page_size, max_retries;
+} fh_conf;
+
+#define AT(m) ZV_OPT_AT(fh_conf, m)
 static const zv_option options[] = {
-    {"base_url", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED, "FHIR base, e.g. https://ecd/fhir"},
-    {"resources", ZV_OPT_STRING, "Patient,EpisodeOfCare", 0, "Resource types to poll"},
-    {"poll_interval", ZV_OPT_STRING, "5m", 0, "Time between polls"},
-    {"page_size", ZV_OPT_INT, "100", 0, "_count per page"},
-    {"since", ZV_OPT_STRING, NULL, 0, "First poll: only resources updated after this instant"},
-    {"bearer_token", ZV_OPT_STRING, NULL, ZV_OPT_SECRET, "Bearer token"},
-    {"cert_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "mTLS client certificate (PEM)"},
-    {"key_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_SECRET, "mTLS client key (PEM)"},
-    {"ca_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "CA bundle for the server certificate"},
-    {"timeout", ZV_OPT_STRING, "60s", 0, "Timeout of one request"},
-    {"backoff_initial", ZV_OPT_STRING, "2s", 0, "First retry delay after 429 / 5xx"},
-    {"backoff_max", ZV_OPT_STRING, "10m", 0, "Longest retry delay"},
-    {"max_retries", ZV_OPT_INT, "8", 0, "Retries of one request before this poll gives up"},
-    {NULL, 0, NULL, 0, NULL}};
+    {.name = "base_url",
+     .type = ZV_OPT_STRING,
+     .flags = ZV_OPT_REQUIRED,
+     AT(base_url),
+     .description = "FHIR base, e.g. https://ecd/fhir (plain http only to the local machine)"},
+    {.name = "resources",
+     .type = ZV_OPT_STRING,
+     .def = "Patient,EpisodeOfCare",
+     AT(resources),
+     .description = "Resource types to poll: Patient and/or EpisodeOfCare"},
+    {.name = "poll_interval",
+     .type = ZV_OPT_DURATION,
+     .def = "5m",
+     .min = 1000,
+     AT(poll_ms),
+     .description = "Time between polls"},
+    {.name = "page_size",
+     .type = ZV_OPT_INT,
+     .def = "100",
+     .min = 1,
+     .max = 1000,
+     AT(page_size),
+     .description = "_count per page"},
+    {.name = "since",
+     .type = ZV_OPT_STRING,
+     AT(since),
+     .description = "First poll: only resources updated after this instant"},
+    {.name = "bearer_token",
+     .type = ZV_OPT_STRING,
+     .flags = ZV_OPT_SECRET,
+     AT(token),
+     .description = "Bearer token"},
+    {.name = "cert_file",
+     .type = ZV_OPT_PATH,
+     AT(cert),
+     .description = "mTLS client certificate (PEM)"},
+    {.name = "key_file",
+     .type = ZV_OPT_PATH,
+     .flags = ZV_OPT_SECRET,
+     AT(key),
+     .description = "mTLS client key (PEM)"},
+    {.name = "ca_file",
+     .type = ZV_OPT_PATH,
+     AT(ca),
+     .description = "CA bundle for the server certificate"},
+    {.name = "timeout",
+     .type = ZV_OPT_DURATION,
+     .def = "60s",
+     .min = 100,
+     AT(timeout_ms),
+     .description = "Timeout of one request"},
+    {.name = "backoff_initial",
+     .type = ZV_OPT_DURATION,
+     .def = "2s",
+     AT(backoff0_ms),
+     .description = "First retry delay after 429 / 5xx"},
+    {.name = "backoff_max",
+     .type = ZV_OPT_DURATION,
+     .def = "10m",
+     .min = 1,
+     AT(backoff_max_ms),
+     .description = "Longest retry delay"},
+    {.name = "max_retries",
+     .type = ZV_OPT_INT,
+     .def = "8",
+     .max = 1000,
+     AT(max_retries),
+     .description = "Retries of one request before this poll gives up"},
+};
 
 #define MAX_TYPES 4
 
@@ -501,38 +564,35 @@ static int fh_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, 
     if (!s) return -1;
     s->ctx = ctx;
     s->host = host;
-    const char *base = host->cfg_str(ctx, "base_url");
+    const fh_conf *c = host->config(ctx);
+    const char *base = c->base_url;
     snprintf(s->base, sizeof(s->base), "%s", base ? base : "");
     size_t bl = strlen(s->base);
     while (bl && s->base[bl - 1] == '/')
         s->base[--bl] = '\0';
     snprintf(s->origin, sizeof(s->origin), "%.*s", (int)fh_origin_len(s->base), s->base);
     char list[256];
-    snprintf(list, sizeof(list), "%s", host->cfg_str(ctx, "resources"));
+    snprintf(list, sizeof(list), "%s", c->resources);
     for (char *save, *t = strtok_r(list, ", ", &save); t && s->ntypes < MAX_TYPES;
          t = strtok_r(NULL, ", ", &save))
         snprintf(s->types[s->ntypes++], sizeof(s->types[0]), "%s", t);
-    s->poll_ms = zv_duration_parse(host->cfg_str(ctx, "poll_interval")) * 1000;
-    s->timeout_ms = zv_duration_parse(host->cfg_str(ctx, "timeout")) * 1000;
-    s->backoff0_ms = zv_duration_parse(host->cfg_str(ctx, "backoff_initial")) * 1000;
-    s->backoff_max_ms = zv_duration_parse(host->cfg_str(ctx, "backoff_max")) * 1000;
-    s->page_size = host->cfg_int(ctx, "page_size");
-    s->max_retries = host->cfg_int(ctx, "max_retries");
-    s->since = host->cfg_str(ctx, "since");
-    s->token = host->cfg_str(ctx, "bearer_token");
-    s->cert = host->cfg_str(ctx, "cert_file");
-    s->key = host->cfg_str(ctx, "key_file");
-    s->ca = host->cfg_str(ctx, "ca_file");
+    s->poll_ms = c->poll_ms;
+    s->timeout_ms = c->timeout_ms;
+    s->backoff0_ms = c->backoff0_ms;
+    s->backoff_max_ms = c->backoff_max_ms;
+    s->page_size = c->page_size;
+    s->max_retries = c->max_retries;
+    s->since = c->since;
+    s->token = c->token;
+    s->cert = c->cert;
+    s->key = c->key;
+    s->ca = c->ca;
     const char *bad = NULL;
     if (strncmp(s->base, "https://", 8) != 0 && strncmp(s->base, "http://127.0.0.1", 16) != 0 &&
         strncmp(s->base, "http://localhost", 16) != 0)
         bad = "base_url: https:// (plain http only to the local machine)";
     else if (s->ntypes == 0)
         bad = "resources: at least one resource type";
-    else if (s->poll_ms <= 0 || s->timeout_ms <= 0 || s->backoff0_ms < 0 || s->backoff_max_ms <= 0)
-        bad = "poll_interval, timeout, backoff_initial, backoff_max: durations such as \"5m\"";
-    else if (s->page_size < 1 || s->page_size > 1000)
-        bad = "page_size: 1 to 1000";
     else if ((s->cert != NULL) != (s->key != NULL))
         bad = "cert_file and key_file go together";
     for (int i = 0; !bad && i < s->ntypes; i++)
@@ -591,7 +651,7 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_SOURCE, "fhir"),
     .version = "1.0",
     .description = "FHIR R4 (nl-core) Patient and EpisodeOfCare polling",
-    .options = options,
+    ZV_OPTIONS(options, fh_conf),
     .create = fh_create,
     .destroy = fh_destroy,
     .source = &ops,

@@ -351,7 +351,7 @@ static int fd_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, 
     s->host = host;
     s->inotify_fd = -1;
     s->dirfd = -1;
-    s->dir = strdup(host->cfg_str(ctx, "directory"));
+    s->dir = strdup(((const fd_conf *)host->config(ctx))->directory);
     if (!s->dir || fd_read_options(s, err, errlen) < 0) goto fail;
     /* Nothing is made here (zinvold --check-config creates nothing): a
      * missing folder is made when the source starts, so the default
@@ -453,6 +453,9 @@ ZV_PLUGIN_DEFINE = {
     .version = "1.0",
     .description = "ECD exports dropped as CSV, JSON or JSON-lines files",
     .options = fd_options,
+    .noptions = FD_NOPTIONS,
+    .option_size = sizeof(zv_option),
+    .config_size = sizeof(fd_conf),
     .create = fd_create,
     .destroy = fd_destroy,
     .source = &ops,

@@ -52,7 +52,15 @@ typedef struct fd_src {
 
 /* Options (filedrop_opts.c): the table, reading it into s (s->host and
  * s->ctx set), and the defaults for a reader without a configuration. */
-extern const zv_option fd_options[];
+typedef struct fd_conf {
+    const char *directory, *delimiter, *item_type;
+    int encoding; /* index into the option's choices */
+    int64_t settle_s, settle_wait_s, done_retention_s;
+    int batch_rows, max_json_depth, max_columns;
+    int64_t max_file_size, max_json_size, max_line_length;
+} fd_conf;
+#define FD_NOPTIONS 13
+extern const zv_option fd_options[FD_NOPTIONS];
 int fd_read_options(fd_src *s, char *err, size_t errlen);
 void fd_default_options(fd_src *s);
 

@@ -7,105 +7,138 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <zinvol/optmap.h>
+
+#define AT(m) ZV_OPT_AT(fd_conf, m)
 
 const zv_option fd_options[] = {
-    {"directory", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED | ZV_OPT_PATH,
-     "Directory the ECD drops its exports in; done/ and rejected/ are created inside"},
-    {"delimiter", ZV_OPT_STRING, ",", 0, "CSV field delimiter: one character, or \"tab\""},
-    {"encoding", ZV_OPT_STRING, "utf-8", 0, "CSV encoding: utf-8 or windows-1252"},
-    {"settle", ZV_OPT_STRING, "2s", 0,
-     "A file is complete once it has not been written to for this long"},
-    {"settle_wait", ZV_OPT_STRING, "10m", 0,
-     "--once: how long to wait for files that are still being written"},
-    {"batch_rows", ZV_OPT_INT, "500", 0, "Records per commit (and per turn of the loop)"},
-    {"item_type", ZV_OPT_STRING, NULL, 0,
-     "Item type for the mapping's \"when\"; default: the file name up to the first _ - or ."},
-    {"max_file_size", ZV_OPT_INT, "4294967296", 0, "Largest file read at all (bytes)"},
-    {"max_json_size", ZV_OPT_INT, "67108864", 0, "Largest .json file read as one document"},
-    {"max_json_depth", ZV_OPT_INT, "32", 0, "Deepest nesting of a JSON record (at most 64)"},
-    {"max_line_length", ZV_OPT_INT, "1048576", 0,
-     "Longest CSV row or JSON line (bytes); a CSV row with quoted line breaks counts as one"},
-    {"max_columns", ZV_OPT_INT, "2000", 0, "Most columns a CSV header may have"},
-    {"done_retention", ZV_OPT_STRING, NULL, 0,
-     "Processed files in done/ are removed after this; default: the daemon's retention"},
-    {NULL, 0, NULL, 0, NULL}};
+    {.name = "directory",
+     .type = ZV_OPT_PATH,
+     .flags = ZV_OPT_REQUIRED,
+     .min = 1,
+     AT(directory),
+     .description =
+         "Directory the ECD drops its exports in; done/ and rejected/ are created inside"},
+    {.name = "delimiter",
+     .type = ZV_OPT_STRING,
+     .def = ",",
+     .min = 1,
+     .max = 3,
+     AT(delimiter),
+     .description = "CSV field delimiter: one character, or \"tab\""},
+    {.name = "encoding",
+     .type = ZV_OPT_ENUM,
+     .def = "utf-8",
+     .choices = "utf-8|windows-1252|utf8|cp1252",
+     AT(encoding),
+     .description = "CSV encoding (utf8 and cp1252 are other names of the first two)"},
+    {.name = "settle",
+     .type = ZV_OPT_DURATION,
+     .def = "2s",
+     .flags = ZV_OPT_SECONDS,
+     AT(settle_s),
+     .description = "A file is complete once it has not been written to for this long"},
+    {.name = "settle_wait",
+     .type = ZV_OPT_DURATION,
+     .def = "10m",
+     .flags = ZV_OPT_SECONDS,
+     AT(settle_wait_s),
+     .description = "--once: how long to wait for files that are still being written"},
+    {.name = "batch_rows",
+     .type = ZV_OPT_INT,
+     .def = "500",
+     .min = 1,
+     .max = 1000000,
+     AT(batch_rows),
+     .description = "Records per commit (and per turn of the loop)"},
+    {.name = "item_type",
+     .type = ZV_OPT_STRING,
+     AT(item_type),
+     .description =
+         "Item type for the mapping's \"when\"; default: the file name up to the first _ - or ."},
+    {.name = "max_file_size",
+     .type = ZV_OPT_SIZE,
+     .def = "4GiB",
+     .min = 1,
+     AT(max_file_size),
+     .description = "Largest file read at all"},
+    {.name = "max_json_size",
+     .type = ZV_OPT_SIZE,
+     .def = "64MiB",
+     .min = 1,
+     AT(max_json_size),
+     .description = "Largest .json file read as one document"},
+    {.name = "max_json_depth",
+     .type = ZV_OPT_INT,
+     .def = "32",
+     .min = 1,
+     .max = 64,
+     AT(max_json_depth),
+     .description = "Deepest nesting of a JSON record"},
+    {.name = "max_line_length",
+     .type = ZV_OPT_SIZE,
+     .def = "1MiB",
+     .min = 1,
+     AT(max_line_length),
+     .description =
+         "Longest CSV row or JSON line; a CSV row with quoted line breaks counts as one"},
+    {.name = "max_columns",
+     .type = ZV_OPT_INT,
+     .def = "2000",
+     .min = 1,
+     AT(max_columns),
+     .description = "Most columns a CSV header may have"},
+    {.name = "done_retention",
+     .type = ZV_OPT_DURATION,
+     .flags = ZV_OPT_SECONDS,
+     .min = 1000,
+     AT(done_retention_s),
+     .description =
+         "Processed files in done/ are removed after this; default: the daemon's retention"},
+};
+_Static_assert(sizeof(fd_options) / sizeof(fd_options[0]) == FD_NOPTIONS, "FD_NOPTIONS");
 
-/* The resource bounds: every one positive; retention from done_retention,
- * else the daemon's own (host org "retention", in seconds). */
-static int read_bounds(fd_src *s, char *err, size_t errlen)
+/* Copy the values the core checked (c) into s. */
+static void take(fd_src *s, const fd_conf *c)
 {
-    static const char *const names[] = {"max_file_size", "max_json_size", "max_json_depth",
-                                        "max_line_length", "max_columns"};
-    int64_t *vals[] = {&s->max_file, &s->max_json, &s->max_json_depth, &s->max_line,
-                       &s->max_columns};
-    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-        *vals[i] = s->host->cfg_int(s->ctx, names[i]);
-        if (*vals[i] < 1) {
-            snprintf(err, errlen, "%s: at least 1", names[i]);
-            return -1;
-        }
-    }
-    if (s->max_json_depth > 64) {
-        snprintf(err, errlen, "max_json_depth: at most 64");
-        return -1;
-    }
-    const char *ret = s->host->cfg_str(s->ctx, "done_retention");
-    const char *org = ret ? NULL : s->host->org(s->ctx, "retention");
-    s->retention_s = ret ? zv_duration_parse(ret) : org ? zv_duration_parse(org) : 30 * 86400;
-    if (s->retention_s < 0) {
-        snprintf(err, errlen, "done_retention: a duration such as \"30d\"");
-        return -1;
-    }
-    return 0;
+    s->settle_s = c->settle_s;
+    s->settle_wait_s = c->settle_wait_s;
+    s->batch = c->batch_rows;
+    s->cp1252 = c->encoding == 1 || c->encoding == 3;
+    s->max_file = c->max_file_size;
+    s->max_json = c->max_json_size;
+    s->max_json_depth = c->max_json_depth;
+    s->max_line = c->max_line_length;
+    s->max_columns = c->max_columns;
+    s->delim = c->delimiter && strcmp(c->delimiter, "tab") == 0 ? '\t'
+               : c->delimiter                                   ? c->delimiter[0]
+                                                                : ',';
 }
 
 int fd_read_options(fd_src *s, char *err, size_t errlen)
 {
-    const zv_host *host = s->host;
-    zv_ctx *ctx = s->ctx;
-    const char *d = host->cfg_str(ctx, "delimiter");
-    const char *enc = host->cfg_str(ctx, "encoding");
-    s->settle_s = zv_duration_parse(host->cfg_str(ctx, "settle"));
-    s->settle_wait_s = zv_duration_parse(host->cfg_str(ctx, "settle_wait"));
-    s->batch = host->cfg_int(ctx, "batch_rows");
-    s->item_type = zv_strdup0(host->cfg_str(ctx, "item_type"));
-    if (read_bounds(s, err, errlen) < 0) return -1;
-    if (d && strcmp(d, "tab") == 0) d = "\t";
-    if (!d || strlen(d) != 1 || d[0] == '"' || d[0] == '\n') {
+    const fd_conf *c = s->host->config(s->ctx);
+    take(s, c);
+    s->item_type = zv_strdup0(c->item_type);
+    const char *d = c->delimiter;
+    if (strcmp(d, "tab") != 0 && (strlen(d) != 1 || d[0] == '"' || d[0] == '\n')) {
         snprintf(err, errlen, "delimiter: one character (not a quote or newline), or \"tab\"");
         return -1;
     }
-    s->delim = d[0];
-    if (enc && (strcasecmp(enc, "windows-1252") == 0 || strcasecmp(enc, "cp1252") == 0))
-        s->cp1252 = 1;
-    else if (!enc || (strcasecmp(enc, "utf-8") != 0 && strcasecmp(enc, "utf8") != 0)) {
-        snprintf(err, errlen, "encoding: utf-8 or windows-1252, not '%s'", enc ? enc : "");
-        return -1;
-    }
-    if (s->settle_s < 0 || s->settle_wait_s < 0) {
-        snprintf(err, errlen, "%s: a duration such as \"2s\"",
-                 s->settle_s < 0 ? "settle" : "settle_wait");
-        return -1;
-    }
-    if (s->batch < 1) {
-        snprintf(err, errlen, "batch_rows: at least 1");
-        return -1;
-    }
+    /* The daemon's retention, in seconds as text, when done_retention is absent. */
+    const char *org = s->host->org(s->ctx, "retention");
+    s->retention_s = c->done_retention_s ? c->done_retention_s
+                     : org               ? strtoll(org, NULL, 10)
+                                         : 30 * 86400;
     return 0;
 }
 
 void fd_default_options(fd_src *s)
 {
-    struct {
-        const char *name;
-        int64_t *v;
-    } nums[] = {{"batch_rows", &s->batch},         {"max_file_size", &s->max_file},
-                {"max_json_size", &s->max_json},   {"max_json_depth", &s->max_json_depth},
-                {"max_line_length", &s->max_line}, {"max_columns", &s->max_columns}};
-    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
-        for (const zv_option *o = fd_options; o->name; o++)
-            if (strcmp(o->name, nums[i].name) == 0) *nums[i].v = strtoll(o->def, NULL, 10);
-    s->delim = ',';
-    s->settle_s = 2;
+    zv_optset set;
+    zv_optspec spec = {.options = fd_options, .count = FD_NOPTIONS, .conf_size = sizeof(fd_conf)};
+    /* Only "directory" is missing, which a reader without a folder ignores. */
+    zv_optset_resolve(&set, &spec, NULL, NULL, NULL);
+    take(s, set.conf);
+    zv_optset_free(&set);
 }

@@ -28,27 +28,95 @@
 #include <zinvol/utf8.h>
 #include <zinvol/util.h>
 
+/* The options as the core stores them (host->config()). */
+typedef struct wh_conf {
+    const char *path, *secret, *sig_header, *id_ptr, *event_ptr, *type_ptr, *item_type;
+    const char *fetch_url, *token, *cert, *key, *ca;
+    int64_t max_body, timeout_ms;
+    int window;
+} wh_conf;
+
+#define AT(m) ZV_OPT_AT(wh_conf, m)
 static const zv_option options[] = {
-    {"path", ZV_OPT_STRING, NULL, 0, "Route on the daemon's listener; default /webhook/<name>"},
-    {"secret", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED | ZV_OPT_SECRET,
-     "Shared secret for the HMAC-SHA512 signature"},
-    {"signature_header", ZV_OPT_STRING, "X-Signature-SHA512", 0,
-     "Header with the signature: hex (optionally \"sha512=\" first) or base64"},
-    {"max_body", ZV_OPT_INT, "65536", 0, "Largest accepted body in bytes (413 beyond)"},
-    {"id_pointer", ZV_OPT_STRING, "/id", 0, "JSON pointer of the record id in the event"},
-    {"event_id_pointer", ZV_OPT_STRING, "/event_id", 0,
-     "JSON pointer of the event id (replay detection); absent: the body's SHA-256"},
-    {"type_pointer", ZV_OPT_STRING, "/type", 0, "JSON pointer of the item type in the event"},
-    {"item_type", ZV_OPT_STRING, NULL, 0, "Item type for the mapping (overrides type_pointer)"},
-    {"fetch_url", ZV_OPT_STRING, NULL, 0,
-     "URL template for id-only events, {id} is replaced: https://ecd/api/clients/{id}"},
-    {"bearer_token", ZV_OPT_STRING, NULL, ZV_OPT_SECRET, "Bearer token for fetch_url"},
-    {"cert_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "mTLS client certificate (PEM)"},
-    {"key_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_SECRET, "mTLS client key (PEM)"},
-    {"ca_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "CA bundle for the ECD's server certificate"},
-    {"timeout", ZV_OPT_STRING, "30s", 0, "Timeout of a fetch"},
-    {"replay_window", ZV_OPT_INT, "256", 0, "Event ids remembered for replay detection"},
-    {NULL, 0, NULL, 0, NULL}};
+    {.name = "path",
+     .type = ZV_OPT_STRING,
+     .min = 2,
+     AT(path),
+     .description = "Route on the daemon's listener (starts with /); default /webhook/<name>"},
+    {.name = "secret",
+     .type = ZV_OPT_STRING,
+     .flags = ZV_OPT_REQUIRED | ZV_OPT_SECRET,
+     .min = 16,
+     AT(secret),
+     .description = "Shared secret for the HMAC-SHA512 signature (at least 16 characters)"},
+    {.name = "signature_header",
+     .type = ZV_OPT_STRING,
+     .def = "X-Signature-SHA512",
+     .min = 1,
+     AT(sig_header),
+     .description = "Header with the signature: hex (optionally \"sha512=\" first) or base64"},
+    {.name = "max_body",
+     .type = ZV_OPT_SIZE,
+     .def = "64KiB",
+     .min = 1,
+     AT(max_body),
+     .description = "Largest accepted body (413 beyond)"},
+    {.name = "id_pointer",
+     .type = ZV_OPT_STRING,
+     .def = "/id",
+     AT(id_ptr),
+     .description = "JSON pointer of the record id in the event"},
+    {.name = "event_id_pointer",
+     .type = ZV_OPT_STRING,
+     .def = "/event_id",
+     AT(event_ptr),
+     .description = "JSON pointer of the event id (replay detection); absent: the body's SHA-256"},
+    {.name = "type_pointer",
+     .type = ZV_OPT_STRING,
+     .def = "/type",
+     AT(type_ptr),
+     .description = "JSON pointer of the item type in the event"},
+    {.name = "item_type",
+     .type = ZV_OPT_STRING,
+     AT(item_type),
+     .description = "Item type for the mapping (overrides type_pointer)"},
+    {.name = "fetch_url",
+     .type = ZV_OPT_STRING,
+     AT(fetch_url),
+     .description = "URL template for id-only events, {id} is replaced: "
+                    "https://ecd/api/clients/{id}"},
+    {.name = "bearer_token",
+     .type = ZV_OPT_STRING,
+     .flags = ZV_OPT_SECRET,
+     AT(token),
+     .description = "Bearer token for fetch_url"},
+    {.name = "cert_file",
+     .type = ZV_OPT_PATH,
+     AT(cert),
+     .description = "mTLS client certificate (PEM)"},
+    {.name = "key_file",
+     .type = ZV_OPT_PATH,
+     .flags = ZV_OPT_SECRET,
+     AT(key),
+     .description = "mTLS client key (PEM)"},
+    {.name = "ca_file",
+     .type = ZV_OPT_PATH,
+     AT(ca),
+     .description = "CA bundle for the ECD's server certificate"},
+    {.name = "timeout",
+     .type = ZV_OPT_DURATION,
+     .def = "30s",
+     .min = 100,
+     AT(timeout_ms),
+     .description = "Timeout of a fetch"},
+    {.name = "replay_window",
+     .type = ZV_OPT_INT,
+     .def = "256",
+     .min = 1,
+     .max = 1000,
+     AT(window),
+     .description = "Event ids remembered for replay detection"},
+};
 
 typedef struct wh_src {
     zv_ctx *ctx;
@@ -528,37 +596,29 @@ static int wh_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, 
     if (!s) return -1;
     s->ctx = ctx;
     s->host = host;
-    const char *path = host->cfg_str(ctx, "path");
+    const wh_conf *c = host->config(ctx);
+    const char *path = c->path;
     if (path)
         snprintf(s->path, sizeof(s->path), "%s", path);
     else
         snprintf(s->path, sizeof(s->path), "/webhook/%s", host->instance_name(ctx));
-    s->secret = host->cfg_str(ctx, "secret");
-    s->sig_header = host->cfg_str(ctx, "signature_header");
-    s->id_ptr = host->cfg_str(ctx, "id_pointer");
-    s->event_ptr = host->cfg_str(ctx, "event_id_pointer");
-    s->type_ptr = host->cfg_str(ctx, "type_pointer");
-    s->item_type = host->cfg_str(ctx, "item_type");
-    s->fetch_url = host->cfg_str(ctx, "fetch_url");
-    s->token = host->cfg_str(ctx, "bearer_token");
-    s->cert = host->cfg_str(ctx, "cert_file");
-    s->key = host->cfg_str(ctx, "key_file");
-    s->ca = host->cfg_str(ctx, "ca_file");
-    s->max_body = host->cfg_int(ctx, "max_body");
-    s->window = host->cfg_int(ctx, "replay_window");
-    int64_t t = zv_duration_parse(host->cfg_str(ctx, "timeout"));
-    s->timeout_ms = t * 1000;
+    s->secret = c->secret;
+    s->sig_header = c->sig_header;
+    s->id_ptr = c->id_ptr;
+    s->event_ptr = c->event_ptr;
+    s->type_ptr = c->type_ptr;
+    s->item_type = c->item_type;
+    s->fetch_url = c->fetch_url;
+    s->token = c->token;
+    s->cert = c->cert;
+    s->key = c->key;
+    s->ca = c->ca;
+    s->max_body = c->max_body;
+    s->window = c->window;
+    s->timeout_ms = c->timeout_ms;
     const char *bad = NULL;
-    if (!s->secret || strlen(s->secret) < 16)
-        bad = "secret: at least 16 characters";
-    else if (s->path[0] != '/')
+    if (s->path[0] != '/')
         bad = "path: must start with /";
-    else if (s->max_body < 1)
-        bad = "max_body: at least 1";
-    else if (s->window < 1 || s->window > 1000)
-        bad = "replay_window: 1 to 1000";
-    else if (t <= 0)
-        bad = "timeout: a duration such as \"30s\"";
     else if (s->fetch_url && strncmp(s->fetch_url, "https://", 8) != 0 &&
              strncmp(s->fetch_url, "http://127.0.0.1", 16) != 0 &&
              strncmp(s->fetch_url, "http://localhost", 16) != 0)
@@ -633,7 +693,7 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_SOURCE, "webhook"),
     .version = "1.0",
     .description = "Signed ECD webhooks (HMAC-SHA512), id-only events fetched from the ECD",
-    .options = options,
+    ZV_OPTIONS(options, wh_conf),
     .create = wh_create,
     .destroy = wh_destroy,
     .source = &ops,

@@ -59,12 +59,15 @@ struct job {
 };
 
 static const zv_option options[] = {
-    {"dir", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED | ZV_OPT_PATH, "directory the files go into"},
-    {"prefix", ZV_OPT_STRING, "", 0, "put before the idempotency key in file names"},
-    {"retour_dir", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
-     "folder where the funder's retours (AW36, AW310, JW306, ...) arrive: each file is applied "
-     "as zinvolctl retour does, then moved to done/ (or rejected/ with a .reason)"},
-    {NULL, 0, NULL, 0, NULL}};
+    {.name = "dir",
+     .type = ZV_OPT_PATH,
+     .flags = ZV_OPT_REQUIRED,
+     .description = "directory the files go into"},
+    {.name = "prefix",
+     .type = ZV_OPT_STRING,
+     .def = "",
+     .description = "put before the idempotency key in file names"},
+};
 
 static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, size_t errlen)
 {
@@ -145,8 +148,8 @@ static int write_all(int fd, const void *data, size_t len)
 
 static void fail(job *j, const char *what, const char *path)
 {
-    if (!j->detail[0]) snprintf(j->detail, sizeof(j->detail), "%s: %s: %s", path, what,
-                                strerror(errno));
+    if (!j->detail[0])
+        snprintf(j->detail, sizeof(j->detail), "%s: %s: %s", path, what, strerror(errno));
     j->ok = 0;
 }
 
@@ -360,7 +363,7 @@ ZV_PLUGIN_DEFINE = {
     .version = "1.0",
     .description = "write payloads into a directory (temp file, sync, rename, sync dir; batched "
                    "on a worker thread)",
-    .options = options,
+    ZV_OPTION_TABLE(options),
     .create = create,
     .destroy = destroy,
     .transport = &ops,

@@ -35,18 +35,68 @@ typedef struct pending {
     void *arg;
 } pending;
 
+/* The options as the core stores them (host->config()). */
+typedef struct http_conf {
+    const char *url, *ca_file, *cert_file, *key_file, *bearer, *idem_header;
+    const zv_json *headers;
+    int64_t timeout_ms, max_response;
+} http_conf;
+
+#define AT(m) ZV_OPT_AT(http_conf, m)
+
 static const zv_option options[] = {
-    {"url", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED, "where payloads are POSTed (http or https)"},
-    {"headers", ZV_OPT_OBJECT, NULL, 0, "extra request headers: {\"Name\": \"value\"}"},
-    {"ca_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "CA certificates (PEM) to verify the receiver"},
-    {"cert_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "client certificate (PEM) for mTLS"},
-    {"key_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_SECRET, "client key (PEM) for mTLS"},
-    {"bearer_token", ZV_OPT_STRING, NULL, ZV_OPT_SECRET, "OAuth bearer token"},
-    {"idempotency_header", ZV_OPT_STRING, "Idempotency-Key", 0,
-     "header that carries the payload's idempotency key"},
-    {"timeout", ZV_OPT_STRING, "30s", 0, "per request"},
-    {"max_response", ZV_OPT_INT, "1048576", 0, "largest answer read, in bytes"},
-    {NULL, 0, NULL, 0, NULL}};
+    {.name = "url",
+     .type = ZV_OPT_STRING,
+     .flags = ZV_OPT_REQUIRED,
+     AT(url),
+     .description = "where payloads are POSTed (http or https)"},
+    {.name = "headers",
+     .type = ZV_OPT_OBJECT,
+     AT(headers),
+     .description = "extra request headers: {\"Name\": \"value\"}"},
+    {.name = "ca_file",
+     .type = ZV_OPT_PATH,
+     .min = 1,
+     AT(ca_file),
+     .description = "CA certificates (PEM) to verify the receiver"},
+    {.name = "cert_file",
+     .type = ZV_OPT_PATH,
+     .min = 1,
+     AT(cert_file),
+     .description = "client certificate (PEM) for mTLS"},
+    {.name = "key_file",
+     .type = ZV_OPT_PATH,
+     .flags = ZV_OPT_SECRET,
+     .min = 1,
+     AT(key_file),
+     .description = "client key (PEM) for mTLS"},
+    {.name = "bearer_token",
+     .type = ZV_OPT_STRING,
+     .flags = ZV_OPT_SECRET,
+     .min = 1,
+     AT(bearer),
+     .description = "OAuth bearer token"},
+    {.name = "idempotency_header",
+     .type = ZV_OPT_STRING,
+     .def = "Idempotency-Key",
+     .min = 1,
+     AT(idem_header),
+     .description = "header that carries the payload's idempotency key"},
+    {.name = "timeout",
+     .type = ZV_OPT_DURATION,
+     .def = "30s",
+     .min = 100,
+     .max = 3600 * 1000,
+     AT(timeout_ms),
+     .description = "per request"},
+    {.name = "max_response",
+     .type = ZV_OPT_SIZE,
+     .def = "1MiB",
+     .min = 1,
+     .max = 1LL << 30,
+     AT(max_response),
+     .description = "largest answer read"},
+};
 
 static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, size_t errlen)
 {
@@ -57,34 +107,26 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
     }
     t->ctx = ctx;
     t->host = host;
-    t->url = host->cfg_str(ctx, "url");
+    const http_conf *c = host->config(ctx);
+    t->url = c->url;
     if (!t->url || (strncmp(t->url, "https://", 8) != 0 && strncmp(t->url, "http://", 7) != 0)) {
         snprintf(err, errlen, "url: must start with https:// or http://");
         free(t);
         return -1;
     }
-    t->ca_file = host->cfg_str(ctx, "ca_file");
-    t->cert_file = host->cfg_str(ctx, "cert_file");
-    t->key_file = host->cfg_str(ctx, "key_file");
-    t->bearer = host->cfg_str(ctx, "bearer_token");
-    t->idem_header = host->cfg_str(ctx, "idempotency_header");
-    if (!t->idem_header || !*t->idem_header) t->idem_header = "Idempotency-Key";
+    t->ca_file = c->ca_file;
+    t->cert_file = c->cert_file;
+    t->key_file = c->key_file;
+    t->bearer = c->bearer;
+    t->idem_header = c->idem_header;
     if ((t->cert_file == NULL) != (t->key_file == NULL)) {
         snprintf(err, errlen, "cert_file and key_file: give both for mTLS, or neither");
         free(t);
         return -1;
     }
-    const char *to = host->cfg_str(ctx, "timeout");
-    int64_t s = to ? zv_duration_parse(to) : 30;
-    if (s <= 0) {
-        snprintf(err, errlen, "timeout: not a duration: %s", to);
-        free(t);
-        return -1;
-    }
-    t->timeout_ms = (long)s * 1000;
-    int64_t mr = host->cfg_int(ctx, "max_response");
-    t->max_response = mr > 0 ? (size_t)mr : 1048576;
-    const zv_json *h = host->cfg_json(ctx, "headers");
+    t->timeout_ms = (long)c->timeout_ms;
+    t->max_response = (size_t)c->max_response;
+    const zv_json *h = c->headers;
     for (size_t i = 0; h && i < zv_json_len(h); i++) {
         const char *v = zv_json_str(zv_json_at(h, i), NULL);
         if (!v || t->nextra == MAX_HEADERS) {
@@ -185,7 +227,7 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_TRANSPORT, "http"),
     .version = "1.0",
     .description = "POST payloads over HTTPS (mTLS, bearer token, idempotency header)",
-    .options = options,
+    ZV_OPTIONS(options, http_conf),
     .create = create,
     .destroy = destroy,
     .transport = &ops,

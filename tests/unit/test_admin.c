@@ -89,7 +89,7 @@ START_TEST(bad_values)
     ck_assert(has(&e, "admin.socket_mode: an octal file mode"));
     ck_assert(has(&e, "admin.frob: unknown key"));
     ck_assert(has(&e, "metrics.port: unknown key"));
-    ck_assert(has(&e, "health.max_pending_age: expected a duration"));
+    ck_assert(has(&e, "health.max_pending_age: malformed duration"));
     zv_errors_free(&e);
     char longpath[300];
     memset(longpath, 'a', 200);

@@ -82,8 +82,9 @@ START_TEST(wrong_types_and_unknown_keys)
     const char *want[] = {
         "state_dir: expected string, got number",
         "sourcez: unknown key",
-        "retention: expected a duration like \"30s\", \"5m\", \"7d\", got boolean",
-        "log_level: unknown level \"loud\" (error, warning, notice, info, debug)",
+        "retention: expected a duration like \"500ms\", \"30s\", \"5m\", \"7d\", got boolean",
+        "log_level: unknown value \"loud\" (expected error, warning, notice, info, debug or "
+        "warn)",
         "organisation.agb: an AGB code has 8 digits",
         NULL};
     expect_errors("{\"state_dir\": 5, \"sourcez\": [], \"retention\": true, "
@@ -96,11 +97,12 @@ START_TEST(destination_problems)
 {
     const char *want[] = {
         "destinations[0].format: missing (required)",
-        "destinations[0].policy.threshold: unknown level \"lawful\" (expected law, standard, "
+        "destinations[0].policy.threshold: unknown value \"lawful\" (expected law, standard, "
         "regulator, contract, sector, internal or none)",
-        "destinations[0].policy.schedule: unknown schedule \"hourly\" (expected event, daily, "
+        "destinations[0].policy.schedule: unknown value \"hourly\" (expected event, daily, "
         "weekly, monthly, quarterly, half-yearly, yearly or 3-yearly)",
-        "destinations[0].policy.max_age: malformed duration (use e.g. \"30s\", \"5m\", \"7d\")",
+        "destinations[0].policy.max_age: malformed duration (use e.g. \"500ms\", \"30s\", \"5m\", "
+        "\"7d\")",
         "destinations[0].policy.concurrency: expected a whole number from 1 to 256",
         "destinations[1].colour: unknown key",
         "destinations[1].name: duplicate destination name \"zk\"",
@@ -119,8 +121,9 @@ END_TEST
 START_TEST(source_problems)
 {
     const char *want[] = {
+        "sources[0].mapping: missing (required)",
         "sources[0].name: use lower-case letters, digits, '-' and '_' (at most 64)",
-        "sources[0].mapping: missing (required)", "sources[1].type: missing (required)", NULL};
+        "sources[1].type: missing (required)", NULL};
     expect_errors("{\"sources\": [{\"name\": \"Bad Name\", \"type\": \"filedrop\"},\n"
                   "  {\"name\": \"ok\", \"mapping\": {}}]}",
                   want);
@@ -168,7 +171,7 @@ START_TEST(plugin_options_checked)
         "{\"plugin_dir\": \"plugins\", \"catalogue_dir\": \"%s/conf/catalogue\",\n"
         " \"destinations\": [{\"name\": \"d\", \"format\": \"json\",\n"
         "   \"transport\": \"good_transport\", \"catalogue\": {\"file\": \"json-example.json\"},\n"
-        "   \"transport_options\": {\"colour\": \"red\", \"count\": \"three\"}}]}",
+        "   \"transport_options\": {\"flavour\": \"red\", \"count\": \"three\"}}]}",
         getenv("ZV_SOURCE_DIR"));
     const char *path = write_conf("zinvol.conf", text);
     zv_errors e;
@@ -181,8 +184,8 @@ START_TEST(plugin_options_checked)
         fprintf(stderr, "got: %s\n", e.lines[i]);
     ck_assert_ptr_null(rt);
     const char *want[] = {
-        "destinations[0].transport_options.colour: unknown option for plugin 'good' (known: "
-        "greeting, count, strict, must)",
+        "destinations[0].transport_options.flavour: unknown option for plugin 'good' (known: "
+        "greeting, count, strict, must, timeout, limit, colour, file)",
         "destinations[0].transport_options.count: plugin 'good' expects integer, got string",
         "destinations[0].transport_options.must: missing: plugin 'good' requires it (a required "
         "string)",

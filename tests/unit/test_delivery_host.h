@@ -39,10 +39,12 @@
 #include "core/instance.h"
 #include "core/plugin_loader.h"
 #include "delivery/delivery.h"
+#include "../fixtures/host_options.h"
 
 struct zv_ctx {
     const zv_plugin_descriptor *desc;
     zv_json_doc *opts;
+    zv_optset oset;
     char name[64];
 };
 
@@ -62,50 +64,34 @@ static void th_log(zv_ctx *ctx, zv_log_level level, const char *fmt, ...)
     (void)fmt;
 }
 
-static const zv_json *th_opt(zv_ctx *ctx, const char *name)
-{
-    return ctx->opts ? zv_json_get(zv_json_root(ctx->opts), name) : NULL;
-}
-
-static const char *th_default(zv_ctx *ctx, const char *name)
-{
-    for (const zv_option *o = ctx->desc->options; o && o->name; o++)
-        if (strcmp(o->name, name) == 0) return o->def;
-    return NULL;
-}
-
 static const char *th_cfg_str(zv_ctx *ctx, const char *name)
 {
-    const zv_json *v = th_opt(ctx, name);
-    return v ? zv_json_str(v, NULL) : th_default(ctx, name);
+    return th_opt_str(&ctx->oset, name);
 }
 
 static int64_t th_cfg_int(zv_ctx *ctx, const char *name)
 {
-    const zv_json *v = th_opt(ctx, name);
-    int64_t i = 0;
-    if (v && zv_json_int(v, &i) == 0) return i;
-    const char *d = th_default(ctx, name);
-    return d ? atoll(d) : 0;
+    return th_opt_int(&ctx->oset, name);
 }
 
 static int th_cfg_bool(zv_ctx *ctx, const char *name)
 {
-    const zv_json *v = th_opt(ctx, name);
-    int b = 0;
-    if (v && zv_json_bool(v, &b) == 0) return b;
-    const char *d = th_default(ctx, name);
-    return d && strcmp(d, "true") == 0;
+    return (int)th_opt_int(&ctx->oset, name);
 }
 
 static double th_cfg_number(zv_ctx *ctx, const char *name)
 {
-    return (double)th_cfg_int(ctx, name);
+    return th_opt_number(&ctx->oset, name);
 }
 
 static const zv_json *th_cfg_json(zv_ctx *ctx, const char *name)
 {
-    return th_opt(ctx, name);
+    return th_opt_json(&ctx->oset, name);
+}
+
+static const void *th_config(zv_ctx *ctx)
+{
+    return ctx->oset.conf;
 }
 
 static const char *th_instance_name(zv_ctx *ctx)
@@ -215,6 +201,7 @@ static const zv_host th_host = {
     .cfg_bool = th_cfg_bool,
     .cfg_number = th_cfg_number,
     .cfg_json = th_cfg_json,
+    .config = th_config,
     .instance_name = th_instance_name,
     .org = th_org,
     .timer_new = th_timer_new,
@@ -265,8 +252,11 @@ static int th_instance(zv_instance *inst, const char *so, zv_plugin_kind kind, c
     inst->desc = d;
     inst->ctx = ctx;
     inst->state = NULL;
-    if (d->create(ctx, &th_host, &inst->state, err, errlen) < 0) {
+    if (th_opts_resolve(&ctx->oset, d, ctx->opts ? zv_json_root(ctx->opts) : NULL, err, errlen) <
+            0 ||
+        d->create(ctx, &th_host, &inst->state, err, errlen) < 0) {
         zv_json_free(ctx->opts);
+        zv_optset_free(&ctx->oset);
         free(ctx);
         return -1;
     }
@@ -278,6 +268,7 @@ static void th_instance_free(zv_instance *inst)
     if (inst->desc && inst->state) inst->desc->destroy(inst->state);
     if (inst->ctx) {
         zv_json_free(inst->ctx->opts);
+        zv_optset_free(&inst->ctx->oset);
         free(inst->ctx);
     }
     memset(inst, 0, sizeof(*inst));
