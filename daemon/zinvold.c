@@ -15,6 +15,7 @@
 
 #include "admin/admin.h"
 #include "core/config.h"
+#include "core/describe.h"
 #include "core/log.h"
 #include "core/plugin_loader.h"
 #include "core/runtime.h"
@@ -28,6 +29,8 @@ typedef struct daemon_state {
     zv_rt_mode mode;
     int dry_run;            /* --dry-run INPUT */
     const char *dry_source; /* --source NAME */
+    int describe, markdown; /* --describe [--markdown] [PLUGIN] */
+    const char *describe_plugin;
     const char *dry_input;
     zv_runtime *rt;
     zv_runtime *next;   /* validated, waiting for rt to stop (reload) */
@@ -45,6 +48,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: zinvold [--config FILE] [--once] [options]\n"
                "       zinvold --check-config FILE\n"
                "       zinvold --dry-run [--config FILE] [--source NAME] INPUT\n"
+               "       zinvold --describe [--markdown] [PLUGIN]\n"
                "\n"
                "  -c, --config FILE     configuration (default " ZV_DEFAULT_CONFIG ")\n"
                "      --check-config F  validate F completely (plugins, catalogues, mappings)\n"
@@ -54,6 +58,9 @@ static void usage(FILE *f)
                "                        (.csv, .json, .jsonl) and print what would be sent\n"
                "                        and quarantined; stores, writes and sends nothing\n"
                "      --source NAME     with --dry-run: the source whose mapping applies\n"
+               "      --describe [P]    every option of the configuration and of each plugin\n"
+               "                        (or of plugin P: \"http\", \"out_http\") with its type,\n"
+               "                        default, range and meaning; --markdown: as tables\n"
                "      --state-dir DIR   override state_dir (also $ZINVOL_STATE_DIR)\n"
                "      --plugin-dir DIR  override plugin_dir (also $ZINVOL_PLUGIN_DIR)\n"
                "      --log-level L     error, warning, notice, info or debug\n"
@@ -225,6 +232,8 @@ static int parse_args(daemon_state *d, int argc, char **argv, int *check)
                                          {"once", no_argument, 0, 'o'},
                                          {"dry-run", no_argument, 0, 'D'},
                                          {"source", required_argument, 0, 'S'},
+                                         {"describe", no_argument, 0, 'd'},
+                                         {"markdown", no_argument, 0, 'm'},
                                          {"state-dir", required_argument, 0, 's'},
                                          {"plugin-dir", required_argument, 0, 'p'},
                                          {"log-level", required_argument, 0, 'l'},
@@ -250,6 +259,12 @@ static int parse_args(daemon_state *d, int argc, char **argv, int *check)
             break;
         case 'S':
             d->dry_source = optarg;
+            break;
+        case 'd':
+            d->describe = 1;
+            break;
+        case 'm':
+            d->markdown = 1;
             break;
         case 's':
             d->ov.state_dir = optarg;
@@ -292,6 +307,7 @@ static int parse_args(daemon_state *d, int argc, char **argv, int *check)
         fprintf(stderr, "zinvold: --source is for --dry-run\n");
         return 2;
     }
+    if (d->describe && optind < argc) d->describe_plugin = argv[optind++];
     if (d->dry_run && optind < argc) d->dry_input = argv[optind++];
     if (d->dry_run && !d->dry_input) {
         fprintf(stderr, "zinvold: --dry-run needs an INPUT file\n");
@@ -391,6 +407,12 @@ int main(int argc, char **argv)
     d.ov.plugin_dir = getenv("ZINVOL_PLUGIN_DIR");
     int r = parse_args(&d, argc, argv, &check);
     if (r >= 0) return r;
+    if (d.describe) {
+        r = zv_describe(stdout, d.ov.plugin_dir ? d.ov.plugin_dir : ZV_PLUGIN_DIR,
+                        d.describe_plugin, d.markdown);
+        zv_plugins_unload_all();
+        return r == 0 ? 0 : 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     d.base = event_base_new();
     if (!d.base) {

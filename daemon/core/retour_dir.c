@@ -28,12 +28,8 @@
 
 static const char *retour_dir_of(const zv_dest_rt *d)
 {
-    const zv_ctx *c = d->tr.ctx;
-    for (size_t i = 0; c && i < c->nopts; i++)
-        if (c->opts[i].opt && strcmp(c->opts[i].opt->name, "retour_dir") == 0 && c->opts[i].set &&
-            c->opts[i].str && c->opts[i].str[0])
-            return c->opts[i].str;
-    return NULL;
+    const zv_optval *v = d->tr.ctx ? zv_optset_find(&d->tr.ctx->opts, "retour_dir") : NULL;
+    return v && v->str && v->str[0] ? v->str : NULL;
 }
 
 static char *slurp(int dfd, const char *name, size_t *len, char *why, size_t whylen)

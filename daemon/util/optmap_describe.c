@@ -122,7 +122,7 @@ void zv_optspec_describe(FILE *out, const zv_optspec *spec, int markdown)
     for (size_t k = 0; zv_optspec_get(spec, k, &o) == 0; k++) {
         if (!o.name) continue;
         type_text(&o, type, sizeof(type));
-        const char *def = default_text(&o);
+        const char *def = o.def && !*o.def ? "\"\"" : default_text(&o);
         const char *secret = (o.flags & ZV_OPT_SECRET) ? " (secret: never logged)" : "";
         if (!markdown) {
             fprintf(out, "  %-22s %-34s %-20s %s%s\n", o.name, type, def,
@@ -131,7 +131,9 @@ void zv_optspec_describe(FILE *out, const zv_optspec *spec, int markdown)
         }
         fprintf(out, "| `%s` | ", o.name);
         md_cell(out, type);
-        if (o.def && !(o.flags & ZV_OPT_REQUIRED))
+        if (o.def && !*o.def)
+            fprintf(out, " | `\"\"` | ");
+        else if (o.def && !(o.flags & ZV_OPT_REQUIRED))
             fprintf(out, " | `%s` | ", def);
         else
             fprintf(out, " | %s | ", def);

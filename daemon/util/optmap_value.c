@@ -201,7 +201,7 @@ void zv_opt_fmt_size(int64_t b, char *out, size_t len)
             snprintf(out, len, "%lld %s", (long long)(b / u[i].mult), u[i].unit);
             return;
         }
-    snprintf(out, len, "%lld bytes", (long long)b);
+    snprintf(out, len, b == 1 ? "%lld byte" : "%lld bytes", (long long)b);
 }
 
 static int range_msg(const zv_option *o, int64_t x, char *msg, size_t msglen)

@@ -11,54 +11,88 @@
 #include <string.h>
 #include <zinvol/util.h>
 
+/* The options as the core stores them (host->config()). */
+typedef struct ijw_conf {
+    int standard; /* 0 jw, 1 wmo */
+    int variant;  /* ijw_variant */
+    const char *gemeente, *agb, *code[IJW_NMSG], *schema_dir, *xsd_bericht, *xsd_basis;
+    int stop_requires_start, pretty;
+} ijw_conf;
+
+#define AT(m) ZV_OPT_AT(ijw_conf, m)
 static const zv_option options[] = {
     {.name = "standard",
-     .type = ZV_OPT_STRING,
+     .type = ZV_OPT_ENUM,
      .def = "jw",
-     .description = "\"jw\" (iJw: JW305/JW307) or \"wmo\" (iWmo: WMO305/WMO307)"},
+     .choices = "jw|wmo",
+     AT(standard),
+     .description = "iJw (JW305/JW307/JW323) or iWmo (WMO305/WMO307/WMO323)"},
     {.name = "variant",
-     .type = ZV_OPT_STRING,
+     .type = ZV_OPT_ENUM,
      .def = "inspanningsgericht",
+     .choices = "inspanningsgericht|outputgericht|taakgericht",
+     AT(variant),
      .description =
-         "Execution variant agreed with the gemeente: \"inspanningsgericht\", \"outputgericht\" "
-         "(ToewijzingNummer identifies the product) or \"taakgericht\" (Product + Begindatum)"},
+         "execution variant agreed with the gemeente: `outputgericht` (ToewijzingNummer is the "
+         "product key and is required) or `taakgericht` (Product + Begindatum is the key)"},
     {.name = "gemeente",
      .type = ZV_OPT_STRING,
-     .description = "Ontvanger (4-digit gemeentecode); absent: entitlement.funder of each record"},
+     .min = 4,
+     .max = 4,
+     AT(gemeente),
+     .description = "Ontvanger (4 digits); absent: `entitlement.funder` of each record"},
     {.name = "agb",
      .type = ZV_OPT_STRING,
-     .description = "Afzender (8-digit AGB); absent: the organisation's agb"},
+     .min = 8,
+     .max = 8,
+     AT(agb),
+     .description = "Afzender (8 digits); absent: the organisation's `agb`"},
     {.name = "bericht_code_305",
      .type = ZV_OPT_STRING,
-     .description = "BerichtCode of the start message; absent: 438 (JW305) or 418 (WMO305)"},
+     .min = 3,
+     .max = 3,
+     AT(code[IJW_START]),
+     .description = "BerichtCode of the start; absent: 438 (jw), 418 (wmo)"},
     {.name = "bericht_code_307",
      .type = ZV_OPT_STRING,
-     .description = "BerichtCode of the stop message; absent: 440 (JW307) or 420 (WMO307)"},
+     .min = 3,
+     .max = 3,
+     AT(code[IJW_STOP]),
+     .description = "BerichtCode of the stop; absent: 440 (jw), 420 (wmo)"},
     {.name = "bericht_code_323",
      .type = ZV_OPT_STRING,
-     .description = "BerichtCode of the declaration; absent: 490 (JW323) or 484 (WMO323)"},
+     .min = 3,
+     .max = 3,
+     AT(code[IJW_DECL]),
+     .description = "BerichtCode of the declaration; absent: 490 (jw), 484 (wmo)"},
     {.name = "schema_dir",
      .type = ZV_OPT_PATH,
+     AT(schema_dir),
      .description =
-         "Folder with the official XSDs of the standard (JW305.xsd, JW307.xsd, JW323.xsd and "
-         "basisschema.xsd; WMO... for wmo), as downloaded from the iStandaarden site; every "
-         "message "
-         "is validated against them before it is queued.  Absent: values are still checked against "
-         "their basisschema datatypes"},
+         "folder with the official XSDs of the standard (JW305.xsd, JW307.xsd, JW323.xsd and "
+         "basisschema.xsd; WMO... for wmo) as downloaded from the iStandaarden site: every message "
+         "is validated against them before it is queued; absent: datatype checks only"},
     {.name = "xsd_versie",
      .type = ZV_OPT_STRING,
-     .description =
-         "BerichtXsdVersie in the header; absent: as the XSD in schema_dir declares, else 1.0.0"},
+     AT(xsd_bericht),
+     .description = "XsdVersie in the header; absent: from the XSD in `schema_dir`, else `1.0.0`"},
     {.name = "basisschema_xsd_versie",
      .type = ZV_OPT_STRING,
-     .description = "BasisschemaXsdVersie in the header; absent: as the XSD declares, else 1.0.0"},
+     AT(xsd_basis),
+     .description =
+         "BasisschemaXsdVersie in the header; absent: from the XSD in `schema_dir`, else `1.0.0`"},
     {.name = "stop_requires_start",
      .type = ZV_OPT_BOOL,
      .def = "true",
+     AT(stop_requires_start),
      .description =
-         "Reject a stop for a product zinvol never started (TR069); false while migrating "
-         "deliveries started before zinvol"},
-    {.name = "pretty", .type = ZV_OPT_BOOL, .def = "false", .description = "Indent the XML"},
+         "`false` lets a stop through for deliveries started before zinvol kept history "
+         "(migration); `true` rejects a stop for a product zinvol never started (TR069)"},
+    {.name = "pretty",
+     .type = ZV_OPT_BOOL,
+     .def = "false",
+     AT(pretty),
+     .description = "indent the XML"},
 };
 
 /* Indexes are stored with staged records: append only (see ijw_message_index). */
@@ -109,35 +143,15 @@ void ijw_base_ns(const ijw_fmt *f, char *out, size_t outlen)
 
 static int parse_options(ijw_fmt *f, char *err, size_t errlen)
 {
-    const zv_host *h = f->host;
-    const char *std = h->cfg_str(f->ctx, "standard");
-    const char *var = h->cfg_str(f->ctx, "variant");
-    if (!std || (strcmp(std, "jw") && strcmp(std, "wmo"))) {
-        snprintf(err, errlen, "option standard: expected \"jw\" or \"wmo\", got \"%s\"",
-                 std ? std : "");
-        return -1;
-    }
-    f->wmo = strcmp(std, "wmo") == 0;
-    if (var && strcmp(var, "inspanningsgericht") == 0)
-        f->variant = IJW_INSPANNING;
-    else if (var && strcmp(var, "outputgericht") == 0)
-        f->variant = IJW_OUTPUT;
-    else if (var && strcmp(var, "taakgericht") == 0)
-        f->variant = IJW_TAAK;
-    else {
-        snprintf(err, errlen,
-                 "option variant: expected inspanningsgericht, outputgericht or taakgericht, "
-                 "got \"%s\"",
-                 var ? var : "");
-        return -1;
-    }
-    f->gemeente = h->cfg_str(f->ctx, "gemeente");
-    if (f->gemeente && (strlen(f->gemeente) != 4 || strspn(f->gemeente, "0123456789") != 4)) {
+    const ijw_conf *c = f->host->config(f->ctx);
+    f->wmo = c->standard;
+    f->variant = (ijw_variant)c->variant;
+    f->gemeente = c->gemeente;
+    if (f->gemeente && strspn(f->gemeente, "0123456789") != 4) {
         snprintf(err, errlen, "option gemeente: expected a 4-digit gemeentecode");
         return -1;
     }
-    f->afzender = h->cfg_str(f->ctx, "agb");
-    if (!f->afzender) f->afzender = h->org(f->ctx, "agb");
+    f->afzender = c->agb ? c->agb : f->host->org(f->ctx, "agb");
     if (!f->afzender || !zv_agb_valid(f->afzender, strlen(f->afzender))) {
         snprintf(err, errlen, "Afzender: option agb or organisation.agb must be an 8-digit AGB");
         return -1;
@@ -147,18 +161,17 @@ static int parse_options(ijw_fmt *f, char *err, size_t errlen)
     /* Defaults as the XSDs' BerichtCode patterns have them. */
     static const char *const def[2][IJW_NMSG] = {{"438", "440", "490"}, {"418", "420", "484"}};
     for (int m = 0; m < IJW_NMSG; m++) {
-        const char *c = h->cfg_str(f->ctx, opt[m]);
-        snprintf(f->code[m], sizeof(f->code[0]), "%s", c ? c : def[f->wmo][m]);
-        if (strlen(f->code[m]) != 3 || strspn(f->code[m], "0123456789") != 3) {
+        snprintf(f->code[m], sizeof(f->code[0]), "%s", c->code[m] ? c->code[m] : def[f->wmo][m]);
+        if (strspn(f->code[m], "0123456789") != 3) {
             snprintf(err, errlen, "option %s: expected 3 digits", opt[m]);
             return -1;
         }
     }
-    f->schema_dir = h->cfg_str(f->ctx, "schema_dir");
-    f->xsd_bericht = h->cfg_str(f->ctx, "xsd_versie");
-    f->xsd_basis = h->cfg_str(f->ctx, "basisschema_xsd_versie");
-    f->pretty = h->cfg_bool(f->ctx, "pretty");
-    f->stop_requires_start = h->cfg_bool(f->ctx, "stop_requires_start");
+    f->schema_dir = c->schema_dir;
+    f->xsd_bericht = c->xsd_bericht;
+    f->xsd_basis = c->xsd_basis;
+    f->pretty = c->pretty;
+    f->stop_requires_start = c->stop_requires_start;
     return 0;
 }
 
@@ -250,7 +263,7 @@ ZV_PLUGIN_DEFINE = {
     .version = "1.0.0",
     .description = "iJw / iWmo 3.2 start and stop of delivery (JW305/JW307, WMO305/WMO307) and "
                    "declarations (JW323, WMO323)",
-    ZV_OPTION_TABLE(options),
+    ZV_OPTIONS(options, ijw_conf),
     .create = ijw_create,
     .destroy = ijw_destroy,
     .format = &format_ops,

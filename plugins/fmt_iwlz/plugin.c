@@ -18,33 +18,48 @@
  * so that an install under another prefix finds its own copy. */
 #define IWLZ_RELEASES_FROM_PLUGIN "../../../share/zinvol/iwlz/releases"
 
+/* The options as the core stores them (host->config()). */
+typedef struct iwlz_conf {
+    const char *release, *release_dir, *schema_dir, *afzender, *zorgkantoor;
+    int own_rules;
+} iwlz_conf;
+
+#define AT(m) ZV_OPT_AT(iwlz_conf, m)
 static const zv_option options[] = {
     {.name = "release",
      .type = ZV_OPT_STRING,
      .def = "2.2",
+     .min = 1,
+     AT(release),
      .description =
-         "Bundled iStandaarden release to use (a folder under share/zinvol/iwlz/releases)"},
+         "bundled iStandaarden release: the folder `share/zinvol/iwlz/releases/<release>` next to "
+         "the installed plugin (or under the prefix it was built for)"},
     {.name = "release_dir",
      .type = ZV_OPT_PATH,
-     .description =
-         "Release directory you supply (release.json, XSDs, XSLT rule set); overrides release"},
+     .min = 1,
+     AT(release_dir),
+     .description = "a release directory you supply (see \"Releases\" below); overrides `release`"},
     {.name = "schema_dir",
      .type = ZV_OPT_PATH,
-     .description =
-         "Legacy: folder with the message XSDs to use instead of the release's own copies"},
+     .min = 1,
+     AT(schema_dir),
+     .description = "legacy: take the message XSDs (same file names) from this folder instead of "
+                    "the release's own copies"},
     {.name = "afzender",
      .type = ZV_OPT_STRING,
-     .description = "Header Afzender (8-digit iWlz contract AGB); default: organisation.agb"},
+     AT(afzender),
+     .description = "header `Afzender`: the 8-digit iWlz contract AGB; absent: `organisation.agb`"},
     {.name = "zorgkantoor",
      .type = ZV_OPT_STRING,
-     .description =
-         "Header Ontvanger (4-digit zorgkantoor code); default: entitlement.funder per record"},
+     AT(zorgkantoor),
+     .description = "header `Ontvanger`: 4-digit zorgkantoor code; absent: `entitlement.funder` of "
+                    "each record"},
     {.name = "own_rules",
      .type = ZV_OPT_BOOL,
      .def = "true",
-     .description =
-         "Check zinvol's own record-level rules before the official rule set (clearer, earlier "
-         "reasons); false leaves the verdict to the official set alone"},
+     AT(own_rules),
+     .description = "check zinvol's own record-level rules (table below) before the official rule "
+                    "set; `false` leaves the verdict to the official set alone"},
 };
 
 static const zv_message_decl messages[] = {
@@ -136,12 +151,13 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
     }
     st->ctx = ctx;
     st->host = host;
-    const char *rel_dir = host->cfg_str(ctx, "release_dir");
-    const char *rel_name = host->cfg_str(ctx, "release");
-    const char *xsd_dir = host->cfg_str(ctx, "schema_dir");
+    const iwlz_conf *c = host->config(ctx);
+    const char *rel_dir = c->release_dir;
+    const char *rel_name = c->release;
+    const char *xsd_dir = c->schema_dir;
     char dir[IWLZ_PATH_MAX];
-    const char *afz = host->cfg_str(ctx, "afzender");
-    const char *zk = host->cfg_str(ctx, "zorgkantoor");
+    const char *afz = c->afzender;
+    const char *zk = c->zorgkantoor;
     if (afz && !zv_agb_valid(afz, strlen(afz))) {
         snprintf(err, errlen, "option afzender: '%s' is not an 8-digit AGB code", afz);
         goto fail;
@@ -150,7 +166,7 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
         snprintf(err, errlen, "option zorgkantoor: '%s' is not a 4-digit zorgkantoor code", zk);
         goto fail;
     }
-    st->own_rules = host->cfg_bool ? host->cfg_bool(ctx, "own_rules") : 1;
+    st->own_rules = c->own_rules;
     st->afzender = zv_strdup0(afz);
     st->zorgkantoor = zv_strdup0(zk);
     if ((afz && !st->afzender) || (zk && !st->zorgkantoor)) {
@@ -204,7 +220,7 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "iwlz"),
     .version = "0.1.0",
     .description = "iWlz 2.2 AW35/AW39 to the zorgkantoor, AW36/AW310 retour",
-    ZV_OPTION_TABLE(options),
+    ZV_OPTIONS(options, iwlz_conf),
     .create = create,
     .destroy = destroy,
     .format = &format_ops,

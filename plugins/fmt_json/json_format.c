@@ -25,35 +25,41 @@ typedef struct json_fmt {
     int accept[ZV_KIND_COUNT]; /* which record kinds classify() takes */
 } json_fmt;
 
+/* The options as the core stores them (host->config()). */
+typedef struct json_conf {
+    const zv_json *kinds;
+    int nest, pretty;
+} json_conf;
+
 static const zv_option options[] = {
     {.name = "kinds",
      .type = ZV_OPT_ARRAY,
-     .description =
-         "Record kinds to accept (\"client\", \"entitlement\", \"delivery\", \"declaration\"); "
-         "absent: all"},
+     ZV_OPT_AT(json_conf, kinds),
+     .description = "record kinds to accept: `client`, `entitlement`, `delivery`, `declaration`; "
+                    "absent: all.  An unknown kind is a config error."},
     {.name = "nest",
      .type = ZV_OPT_BOOL,
      .def = "false",
-     .description =
-         "Write fields as nested objects ({\"client\":{\"bsn\":..}}) instead of flat dotted names"},
-    {.name = "pretty", .type = ZV_OPT_BOOL, .def = "false", .description = "Indent the output"},
+     ZV_OPT_AT(json_conf, nest),
+     .description = "`true`: fields as one object per group (`{\"client\": {\"bsn\": ...}}`) "
+                    "instead of flat dotted names"},
+    {.name = "pretty",
+     .type = ZV_OPT_BOOL,
+     .def = "false",
+     ZV_OPT_AT(json_conf, pretty),
+     .description = "indent the output"},
 };
 
 static const zv_message_decl messages[] = {
     {"JSON", NULL /* the destination names its catalogue via catalogue.file */,
      "Generic zinvol JSON document, one per batch"}};
 
-static int read_kinds(json_fmt *f, char *err, size_t errlen)
+static int read_kinds(json_fmt *f, const zv_json *kinds, char *err, size_t errlen)
 {
-    const zv_json *kinds = f->host->cfg_json(f->ctx, "kinds");
-    if (!kinds || zv_json_type_of(kinds) == ZV_JSON_NULL) {
+    if (!kinds) { /* the core checked it is an array when given */
         for (int k = 0; k < ZV_KIND_COUNT; k++)
             f->accept[k] = 1;
         return 0;
-    }
-    if (zv_json_type_of(kinds) != ZV_JSON_ARRAY) {
-        snprintf(err, errlen, "option kinds: expected an array of record kinds");
-        return -1;
     }
     for (size_t i = 0; i < zv_json_len(kinds); i++) {
         const char *name = zv_json_str(zv_json_at(kinds, i), NULL);
@@ -79,9 +85,10 @@ static int json_create(zv_ctx *ctx, const zv_host *host, void **state, char *err
     }
     f->ctx = ctx;
     f->host = host;
-    f->nest = host->cfg_bool(ctx, "nest");
-    f->pretty = host->cfg_bool(ctx, "pretty");
-    if (read_kinds(f, err, errlen) != 0) {
+    const json_conf *c = host->config(ctx);
+    f->nest = c->nest;
+    f->pretty = c->pretty;
+    if (read_kinds(f, c->kinds, err, errlen) != 0) {
         free(f);
         return -1;
     }
@@ -293,7 +300,7 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "json"),
     .version = "1.0.0",
     .description = "Generic catalogue-driven JSON (zinvol-json v1)",
-    ZV_OPTION_TABLE(options),
+    ZV_OPTIONS(options, json_conf),
     .create = json_create,
     .destroy = json_destroy,
     .format = &format_ops,

@@ -29,21 +29,38 @@ typedef struct sig_fmt {
     int pretty;
 } sig_fmt;
 
+/* The options as the core stores them (host->config()). */
+typedef struct sig_conf {
+    const char *signal_set, *salt;
+    int k, pretty;
+} sig_conf;
+
 static const zv_option options[] = {
     {.name = "signal_set",
      .type = ZV_OPT_PATH,
      .flags = ZV_OPT_REQUIRED,
-     .description = "Signal set file (JSON): the measures, their dimensions and the period"},
+     .min = 1,
+     ZV_OPT_AT(sig_conf, signal_set),
+     .description = "the signal set file, e.g. `conf/signals/gemeente-jeugd.json`"},
     {.name = "k",
      .type = ZV_OPT_INT,
      .def = "5",
-     .description = "Smallest count shown; smaller cells read \"<k\""},
+     .min = 2,
+     .max = 1000,
+     ZV_OPT_AT(sig_conf, k),
+     .description = "smallest count shown; smaller ones read `\"<k\"`"},
     {.name = "salt",
      .type = ZV_OPT_STRING,
      .flags = ZV_OPT_SECRET,
-     .description =
-         "Salt for the hashed client keys; absent: a random one kept in the state directory"},
-    {.name = "pretty", .type = ZV_OPT_BOOL, .def = "false", .description = "Indent the output"},
+     .min = 1,
+     ZV_OPT_AT(sig_conf, salt),
+     .description = "salt for the hashed client keys; absent: a random salt is created once in the "
+                    "state directory (`salt`, mode 0600)"},
+    {.name = "pretty",
+     .type = ZV_OPT_BOOL,
+     .def = "false",
+     ZV_OPT_AT(sig_conf, pretty),
+     .description = "indent the JSON"},
 };
 
 static const zv_message_decl messages[] = {
@@ -68,20 +85,11 @@ static int sig_create(zv_ctx *ctx, const zv_host *host, void **state, char *err,
     }
     f->ctx = ctx;
     f->host = host;
-    f->k = host->cfg_int(ctx, "k");
-    f->pretty = host->cfg_bool(ctx, "pretty");
-    const char *file = host->cfg_str(ctx, "signal_set");
-    if (f->k < 2 || f->k > 1000) {
-        snprintf(err, errlen, "option k: expected 2..1000, got %lld", (long long)f->k);
-        goto fail;
-    }
-    if (!file) {
-        snprintf(err, errlen, "option signal_set: required");
-        goto fail;
-    }
-    if (!(f->set = sig_set_load(file, err, errlen))) goto fail;
-    if (!(f->state = sig_state_open(host->state_dir(ctx), host->cfg_str(ctx, "salt"), err, errlen)))
-        goto fail;
+    const sig_conf *c = host->config(ctx);
+    f->k = c->k;
+    f->pretty = c->pretty;
+    if (!(f->set = sig_set_load(c->signal_set, err, errlen))) goto fail;
+    if (!(f->state = sig_state_open(host->state_dir(ctx), c->salt, err, errlen))) goto fail;
     *state = f;
     return 0;
 fail:
@@ -382,7 +390,7 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "signals"),
     .version = "1.0.0",
     .description = "Aggregate counts of a signal set, small cells suppressed (zinvol-signals v1)",
-    ZV_OPTION_TABLE(options),
+    ZV_OPTIONS(options, sig_conf),
     .create = sig_create,
     .destroy = sig_destroy,
     .format = &format_ops,

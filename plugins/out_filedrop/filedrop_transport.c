@@ -58,15 +58,31 @@ struct job {
     char detail[512];
 };
 
+/* The options as the core stores them (host->config()). */
+typedef struct fd_tr_conf {
+    const char *dir, *prefix, *retour_dir;
+} fd_tr_conf;
+
 static const zv_option options[] = {
     {.name = "dir",
      .type = ZV_OPT_PATH,
      .flags = ZV_OPT_REQUIRED,
-     .description = "directory the files go into"},
+     .min = 1,
+     ZV_OPT_AT(fd_tr_conf, dir),
+     .description = "directory the files go into (made when missing)"},
     {.name = "prefix",
      .type = ZV_OPT_STRING,
      .def = "",
+     .max = 64,
+     ZV_OPT_AT(fd_tr_conf, prefix),
      .description = "put before the idempotency key in file names"},
+    {.name = "retour_dir",
+     .type = ZV_OPT_PATH,
+     .min = 1,
+     ZV_OPT_AT(fd_tr_conf, retour_dir),
+     .description = "folder where the funder's retours (AW36, AW310, JW306, ...) arrive: each file "
+                    "is applied as zinvolctl retour does, then moved to done/ (or rejected/ with a "
+                    ".reason)"},
 };
 
 static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, size_t errlen)
@@ -78,9 +94,9 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
     }
     t->ctx = ctx;
     t->host = host;
-    t->dir = host->cfg_str(ctx, "dir");
-    t->prefix = host->cfg_str(ctx, "prefix");
-    if (!t->prefix) t->prefix = "";
+    const fd_tr_conf *c = host->config(ctx);
+    t->dir = c->dir;
+    t->prefix = c->prefix;
     t->efd = -1;
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
@@ -97,7 +113,7 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
     }
     if (u == 1)
         host->log(ctx, ZV_LOG_NOTICE, "filedrop: dir %s; it is made with the first message", why);
-    const char *rdir = host->cfg_str(ctx, "retour_dir");
+    const char *rdir = c->retour_dir;
     if (rdir && *rdir) {
         /* The core watches it (daemon/core/retour_dir.c); checked here. */
         u = zv_dir_usable(rdir, why, sizeof(why));
@@ -363,7 +379,7 @@ ZV_PLUGIN_DEFINE = {
     .version = "1.0",
     .description = "write payloads into a directory (temp file, sync, rename, sync dir; batched "
                    "on a worker thread)",
-    ZV_OPTION_TABLE(options),
+    ZV_OPTIONS(options, fd_tr_conf),
     .create = create,
     .destroy = destroy,
     .transport = &ops,

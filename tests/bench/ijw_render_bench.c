@@ -7,6 +7,7 @@
  * Usage: ijw_render_bench [N ...]   (default 10000 50000 100000 200000)
  * env: ZV_PLUGIN_DIR; IJW_SCHEMA_DIR=<ijw-3.2 XSDs> also validates each message.
  */
+#include <zinvol/optmap.h>
 #include <zinvol/plugin.h>
 #include <zinvol/util.h>
 
@@ -22,6 +23,7 @@
 struct zv_ctx {
     const char *schema_dir;
     char state_dir[256];
+    zv_optset opts; /* the plugin's options through the daemon's engine */
 };
 struct zv_render_out {
     size_t payloads, records, bytes, rejected;
@@ -49,6 +51,10 @@ static int b_bool(zv_ctx *c, const char *n)
 {
     (void)c;
     return strcmp(n, "stop_requires_start") == 0;
+}
+static const void *b_config(zv_ctx *c)
+{
+    return c->opts.conf;
 }
 static const char *b_org(zv_ctx *c, const char *k)
 {
@@ -170,12 +176,23 @@ static int bench(const zv_plugin_descriptor *d, long n, const char *schema_dir)
                     .log = b_log,
                     .cfg_str = b_cfg,
                     .cfg_bool = b_bool,
+                    .config = b_config,
                     .org = b_org,
                     .state_dir = b_state,
                     .add_payload = b_add,
                     .reject_record = b_rej};
     void *st = NULL;
-    char err[512];
+    char err[512], text[1024];
+    snprintf(text, sizeof(text), "{\"gemeente\": \"0363\"%s%s%s}",
+             schema_dir ? ", \"schema_dir\": \"" : "", schema_dir ? schema_dir : "",
+             schema_dir ? "\"" : "");
+    zv_json_doc *doc = zv_json_parse(text, strlen(text), 0, err, sizeof(err));
+    zv_optspec spec;
+    zv_descriptor_optspec(d, &spec);
+    if (!doc || zv_optset_resolve(&ctx.opts, &spec, zv_json_root(doc), NULL, NULL) != 0) {
+        fprintf(stderr, "options: %s\n", doc ? "refused" : err);
+        return 1;
+    }
     if (d->create(&ctx, &host, &st, err, sizeof(err)) != 0) {
         fprintf(stderr, "create: %s\n", err);
         return 1;
@@ -195,6 +212,8 @@ static int bench(const zv_plugin_descriptor *d, long n, const char *schema_dir)
     free(starts);
     free(stops);
     d->destroy(st);
+    zv_optset_free(&ctx.opts);
+    zv_json_free(doc);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", ctx.state_dir);
     return system(cmd) == 0 && t5 >= 0 && t7 >= 0 && o5.records == (size_t)n &&

@@ -3,6 +3,7 @@
  * for N clients (default 20,000) through the plugin's descriptor.
  * Usage: iwlz_render_bench [clients]   (env: ZV_PLUGIN_DIR, ZV_SOURCE_DIR)
  */
+#include <zinvol/optmap.h>
 #include <zinvol/plugin.h>
 #include <zinvol/util.h>
 
@@ -16,6 +17,7 @@
 
 struct zv_ctx {
     char schema_dir[1024];
+    zv_optset opts; /* the plugin's options through the daemon's engine */
 };
 struct zv_render_out {
     size_t payloads, records, bytes, rejected;
@@ -34,6 +36,10 @@ static void b_log(zv_ctx *c, zv_log_level l, const char *fmt, ...)
 static const char *b_cfg(zv_ctx *c, const char *n)
 {
     return strcmp(n, "release_dir") == 0 ? c->schema_dir : NULL;
+}
+static const void *b_config(zv_ctx *c)
+{
+    return c->opts.conf;
 }
 static const char *b_org(zv_ctx *c, const char *k)
 {
@@ -105,11 +111,20 @@ int main(int argc, char **argv)
                     .abi_minor = ZV_ABI_MINOR,
                     .log = b_log,
                     .cfg_str = b_cfg,
+                    .config = b_config,
                     .org = b_org,
                     .add_payload = b_add,
                     .reject_record = b_rej};
     void *st = NULL;
-    char err[512];
+    char err[512], text[1200];
+    snprintf(text, sizeof(text), "{\"release_dir\": \"%s\"}", ctx.schema_dir);
+    zv_json_doc *doc = zv_json_parse(text, strlen(text), 0, err, sizeof(err));
+    zv_optspec spec;
+    zv_descriptor_optspec(d, &spec);
+    if (!doc || zv_optset_resolve(&ctx.opts, &spec, zv_json_root(doc), NULL, NULL) != 0) {
+        fprintf(stderr, "options: %s\n", doc ? "refused" : err);
+        return 1;
+    }
     double t0 = now_s();
     if (d->create(&ctx, &host, &st, err, sizeof(err)) != 0) {
         fprintf(stderr, "create: %s\n", err);
@@ -166,5 +181,7 @@ int main(int argc, char **argv)
         zv_record_free(recs[i]);
     free(recs);
     d->destroy(st);
+    zv_optset_free(&ctx.opts);
+    zv_json_free(doc);
     return rc == 0 && out.records == (size_t)n ? 0 : 1;
 }

@@ -225,13 +225,19 @@ START_TEST(classify_and_options)
     ck_assert_int_eq(desc->format->classify(st, cli), -1);
     desc->destroy(st);
     zvt_ctx_free(ctx);
+    /* The option table refuses these before create() (as zinvold does)... */
     const char *bad[] = {"{\"standard\":\"wlz\"}", "{\"variant\":\"resultaat\"}",
                          "{\"gemeente\":\"363\"}", "{\"bericht_code_305\":\"41\"}"};
-    for (size_t i = 0; i < 4; i++) {
-        ctx = zvt_ctx_new(desc, bad[i], "65656055", dir);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_msg(zvt_ctx_new(desc, bad[i], "65656055", dir) == NULL, "%s", bad[i]);
+    /* ... and create() the values that have the right length but no digits. */
+    const char *bad_digits[] = {"{\"gemeente\":\"36a3\"}", "{\"bericht_code_305\":\"4x1\"}"};
+    for (size_t i = 0; i < 2; i++) {
+        ctx = zvt_ctx_new(desc, bad_digits[i], "65656055", dir);
+        ck_assert_ptr_nonnull(ctx);
         char err[256] = "";
         ck_assert_int_ne(desc->create(ctx, zvt_host(), &st, err, sizeof(err)), 0);
-        ck_assert_msg(strstr(err, "option"), "%s: %s", bad[i], err);
+        ck_assert_msg(strstr(err, "option"), "%s: %s", bad_digits[i], err);
         zvt_ctx_free(ctx);
     }
     ctx = zvt_ctx_new(desc, NULL, NULL, dir); /* no AGB anywhere */

@@ -14,6 +14,8 @@
 #include <zinvol/plugin.h>
 #include <zinvol/util.h>
 
+#include "../fixtures/host_options.h"
+
 #include <check.h>
 #include <dlfcn.h>
 #include <libxml/parser.h>
@@ -112,6 +114,45 @@ static int th_cfg_bool(zv_ctx *ctx, const char *name)
     return !strcmp(name, "own_rules") ? !ctx->own_rules_off : 0;
 }
 
+/* The plugin's config struct, filled by the daemon's option engine from the
+ * ctx fields as JSON.  One at a time: the previous one is freed (the plugin
+ * copies what it keeps during create()). */
+static zv_optset th_oset;
+static zv_json_doc *th_odoc;
+
+static void th_config_free(void)
+{
+    zv_optset_free(&th_oset);
+    zv_json_free(th_odoc);
+    th_odoc = NULL;
+}
+
+static const zv_plugin_descriptor *th_load(void);
+
+static const void *th_config(zv_ctx *ctx)
+{
+    static int registered;
+    if (!registered) registered = atexit(th_config_free) == 0;
+    th_config_free();
+    zv_buf b;
+    zv_buf_init(&b);
+    zv_buf_printf(&b, "{\"own_rules\": %s", ctx->own_rules_off ? "false" : "true");
+    const char *names[] = {"release_dir", "release", "schema_dir", "afzender", "zorgkantoor"};
+    const char *vals[] = {ctx->release_dir, ctx->release, ctx->schema_dir, ctx->afzender,
+                          ctx->zorgkantoor};
+    for (size_t i = 0; i < 5; i++)
+        if (vals[i]) zv_buf_printf(&b, ", \"%s\": \"%s\"", names[i], vals[i]);
+    zv_buf_printf(&b, "}");
+    char err[512];
+    th_odoc = zv_json_parse(b.data, b.len, 0, err, sizeof(err));
+    zv_buf_free(&b);
+    ck_assert_msg(th_odoc != NULL, "%s", err);
+    ck_assert_msg(th_opts_resolve(&th_oset, th_load(), zv_json_root(th_odoc), err, sizeof(err)) ==
+                      0,
+                  "options: %s", err);
+    return th_oset.conf;
+}
+
 static const char *th_org(zv_ctx *ctx, const char *key)
 {
     return !strcmp(key, "agb") ? ctx->agb : !strcmp(key, "name") ? "Zorggroep Test" : NULL;
@@ -168,6 +209,7 @@ static const zv_host th_host = {
     .log = th_log,
     .cfg_str = th_cfg_str,
     .cfg_bool = th_cfg_bool,
+    .config = th_config,
     .org = th_org,
     .add_payload = th_add_payload,
     .reject_record = th_reject_record,
