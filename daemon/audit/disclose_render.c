@@ -167,6 +167,7 @@ static const char *state_nl(const char *s)
 {
     if (!s) return "onbekend";
     if (!strcmp(s, "delivered")) return "afgeleverd";
+    if (!strcmp(s, "queried")) return "opgevraagd bij ons register en beantwoord";
     if (!strcmp(s, "pending")) return "wacht op verzending";
     if (!strcmp(s, "inflight")) return "wordt nu verzonden";
     if (!strcmp(s, "dead")) return "niet afgeleverd (geweigerd of verlopen)";
@@ -223,7 +224,9 @@ static void render_text(const zv_disclosure *d, zv_buf *b)
             const dfield *f = &m->f[j];
             zv_buf_printf(b, "   - %s: %s\n", f->label,
                           f->value ? f->value
-                                   : "(waarde niet meer bewaard: bewaartermijn verstreken)");
+                          : m->state && !strcmp(m->state, "queried")
+                              ? "(waarde zoals die toen in het register stond)"
+                              : "(waarde niet meer bewaard: bewaartermijn verstreken)");
             zv_buf_printf(b, "     waarom: %s%s%s\n", zv_level_label_nl(level_of(f->level)),
                           f->citation ? ", " : "", f->citation ? f->citation : "");
         }

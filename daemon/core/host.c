@@ -378,6 +378,13 @@ const char *zv_httpd_ex_header(zv_http_exchange *ex, const char *name);
 const char *zv_httpd_ex_body(zv_http_exchange *ex, size_t *len);
 void zv_httpd_ex_reply(zv_http_exchange *ex, int status, const char *ctype, const void *body,
                        size_t len);
+int zv_host_audit_disclosure(zv_ctx *ctx, const zv_query_disclosure *d); /* host_disclose.c */
+
+static int h_https_listen(zv_ctx *ctx, const zv_https_spec *spec, zv_route_cb cb, void *arg,
+                          char *err, size_t errlen)
+{
+    return zv_httpd_tls_listen(ctx, spec, cb, arg, err, errlen);
+}
 
 const zv_host zv_core_host = {
     .size = sizeof(zv_host),
@@ -421,4 +428,7 @@ const zv_host zv_core_host = {
     .queue_work = h_queue_work,
     .commit_async = h_commit_async,
     .config = h_config,
+    .https_listen = h_https_listen,
+    .ex_peer = zv_httpd_ex_peer,
+    .audit_disclosure = zv_host_audit_disclosure,
 };

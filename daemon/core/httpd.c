@@ -4,6 +4,7 @@
  */
 #include "runtime_int.h"
 #include "httpd_conn.h"
+#include "httpd_ex.h"
 #include "admin/admin.h"
 #include "log.h"
 
@@ -14,11 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct zv_http_exchange {
-    struct evhttp_request *req;
-    char *body; /* NUL-terminated copy of the request body */
-    size_t body_len;
-};
 
 const char *zv_httpd_ex_method(zv_http_exchange *ex)
 {
@@ -59,7 +55,13 @@ void zv_httpd_ex_reply(zv_http_exchange *ex, int status, const char *ctype, cons
     evhttp_send_reply(ex->req, status, NULL, out);
     if (out) evbuffer_free(out);
     free(ex->body);
+    free(ex->peer);
     free(ex);
+}
+
+const char *zv_httpd_ex_peer(zv_http_exchange *ex)
+{
+    return ex->peer;
 }
 
 static void route_cb(struct evhttp_request *req, void *arg)
@@ -184,7 +186,7 @@ static int split_listen(const char *listen, char *host, size_t hostlen, int *por
     return 0;
 }
 
-int zv_httpd_start(zv_runtime *rt, char *err, size_t errlen)
+static int plain_start(zv_runtime *rt, char *err, size_t errlen)
 {
     const char *listen = rt->cfg->listen;
     if (!listen) {
@@ -232,8 +234,15 @@ int zv_httpd_start(zv_runtime *rt, char *err, size_t errlen)
     return 0;
 }
 
+int zv_httpd_start(zv_runtime *rt, char *err, size_t errlen)
+{
+    if (plain_start(rt, err, errlen) < 0) return -1;
+    return zv_httpd_tls_start(rt, err, errlen);
+}
+
 void zv_httpd_free(zv_runtime *rt)
 {
+    zv_httpd_tls_free(rt);
     if (rt->httpd) evhttp_free(rt->httpd);
     rt->httpd = NULL;
     /* After evhttp_free: its connections are finalised later by libevent. */

@@ -91,6 +91,7 @@ struct zv_runtime {
     struct evhttp *httpd;
     struct zv_httpd_conns *conns; /* bounds of httpd's connections */
     zv_route *routes;
+    struct zv_tls_listener *tls_listeners; /* plugins' own TLS listeners (httpd_tls.c) */
     zv_source_rt *sources;
     size_t nsources;
     zv_dest_rt *dests;
@@ -226,5 +227,11 @@ int zv_httpd_start(zv_runtime *rt, char *err, size_t errlen);
 void zv_httpd_free(zv_runtime *rt);
 int zv_httpd_route(zv_ctx *ctx, const char *path, zv_route_cb cb, void *arg);
 int zv_httpd_route_limit(zv_ctx *ctx, const char *path, size_t max_body);
+const char *zv_httpd_ex_peer(zv_http_exchange *ex);
+/* httpd_tls.c: plugins' TLS listeners with client-certificate verification */
+int zv_httpd_tls_listen(zv_ctx *ctx, const zv_https_spec *spec, zv_route_cb cb, void *arg,
+                        char *err, size_t errlen);
+int zv_httpd_tls_start(zv_runtime *rt, char *err, size_t errlen);
+void zv_httpd_tls_free(zv_runtime *rt);
 
 #endif

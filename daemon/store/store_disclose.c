@@ -149,8 +149,8 @@ static int delivered(zv_store *s, const char *key, int64_t from, int64_t to, zv_
             s->db,
             "SELECT a.seq, a.at, a.destination, a.message, a.idem_key, a.fields, a.clients, "
             "(SELECT o.id FROM outbox o WHERE o.destination = a.destination AND "
-            " o.idem_key = a.idem_key), a.citations FROM audit_client c JOIN audit a ON a.seq = c.seq "
-            "WHERE c.client_key = ? AND a.kind = 'delivered' AND a.at >= ? AND a.at <= ? "
+            " o.idem_key = a.idem_key), a.citations, a.kind FROM audit_client c JOIN audit a ON a.seq = c.seq "
+            "WHERE c.client_key = ? AND a.kind IN ('delivered', 'queried') AND a.at >= ? AND a.at <= ? "
             "ORDER BY a.seq",
             -1, &st, NULL) != SQLITE_OK)
         return zv_store_fail(s, "disclose");
@@ -162,7 +162,10 @@ static int delivered(zv_store *s, const char *key, int64_t from, int64_t to, zv_
         zv_buf f, v;
         zv_buf_init(&f);
         zv_buf_init(&v);
-        int64_t oid = sqlite3_column_int64(st, 7);
+        /* A register's answer (kind queried) has no outbox row. */
+        const char *kind = zv_store_col_text(st, 9);
+        int queried = kind && !strcmp(kind, "queried");
+        int64_t oid = queried ? 0 : sqlite3_column_int64(st, 7);
         if (client_fields(zv_store_col_text(st, 6), zv_store_col_text(st, 5), key, &f)) {
             int hv = oid ? values_of(s, oid, key, &v) : 0;
             zv_disclosed d = {.outbox_id = oid,
@@ -171,7 +174,7 @@ static int delivered(zv_store *s, const char *key, int64_t from, int64_t to, zv_
                               .destination = zv_store_col_text(st, 2),
                               .message = zv_store_col_text(st, 3),
                               .idem_key = zv_store_col_text(st, 4),
-                              .state = "delivered",
+                              .state = queried ? "queried" : "delivered",
                               .fields = f.data ? f.data : "",
                               .values_json = hv > 0 ? v.data : NULL,
                               .citations = zv_store_col_text(st, 8)};

@@ -71,7 +71,7 @@ extern "C" {
  * zv_host.rendered_fields and zv_plugin_descriptor.field_renderable (what a
  * format renders).  Changing the ABI: see "Changing the ABI" above. */
 #define ZV_ABI_MAJOR 2
-#define ZV_ABI_MINOR 1
+#define ZV_ABI_MINOR 2
 #define ZV_PLUGIN_SYMBOL "zv_plugin"
 
 #if defined(__GNUC__)
@@ -287,6 +287,33 @@ typedef struct zv_payload_spec {
     const char *const *record_keys;
 } zv_payload_spec;
 
+/* A TLS listener of a plugin's own (ABI 2.2): client certificates are
+ * required and verified against client_ca; one path is served. */
+typedef struct zv_https_spec {
+    size_t size;           /* ZV_SIZED(zv_https_spec) */
+    const char *listen;    /* "host:port" */
+    const char *cert_file; /* server certificate chain, PEM */
+    const char *key_file;  /* its key, PEM */
+    const char *client_ca; /* CA certificates a client's certificate must chain to, PEM */
+    const char *path;      /* e.g. "/graphql"; every other path gets 404 */
+    size_t max_body;       /* 0: http.limits.max_body_size */
+} zv_https_spec;
+
+/* What a plugin disclosed outside the outbox (ABI 2.2), e.g. a register
+ * answering a query: written to the hash-chained audit trail like a
+ * delivery, with each client's pseudonymous key (never the BSN), so the
+ * disclosure view lists it beside the sent messages. */
+typedef struct zv_query_disclosure {
+    size_t size;          /* ZV_SIZED(zv_query_disclosure) */
+    const char *message;  /* what was answered, e.g. the template "QLR-0003-ZK" */
+    const char *fields;   /* "client.bsn=standard,delivery.start=standard" */
+    /* The clients whose data went out, nbsns of them; borrowed for the call. */
+    const char *const *bsns;
+    size_t nbsns;
+    const char *reference; /* an id of the exchange (trace id), may be NULL */
+    const char *detail;    /* who asked: claims, certificate; no BSN */
+} zv_query_disclosure;
+
 /* The host table: owned by the core, valid from create() until destroy()
  * returns (keep the pointer, never copy the table).  Every zv_ctx pointer
  * is the one create() got; it is valid for the same time. */
@@ -419,6 +446,22 @@ typedef struct zv_host {
      * (field_renderable) among those it was given. */
     int (*rendered_fields)(zv_render_out *out, size_t index, const zv_field_id *fields,
                            size_t n);
+    /* ---- 2.2 ---- */
+    /* Serve spec->path over TLS with verified client certificates on a
+     * listener of this instance's own.  Bound when the daemon starts
+     * serving (never in --check-config or --dry-run); cb runs on the loop
+     * for every request to the path, the exchange is answered with
+     * ex_reply as on http_route.  0, or -1 with why in err. */
+    int (*https_listen)(zv_ctx *ctx, const zv_https_spec *spec, zv_route_cb cb, void *arg,
+                        char *err, size_t errlen);
+    /* The verified client certificate's subject of a request on an
+     * https_listen listener ("CN=...,O=..."); NULL elsewhere.  Valid until
+     * ex_reply. */
+    const char *(*ex_peer)(zv_http_exchange *ex);
+    /* Append one entry of kind "queried" to the audit trail, committed
+     * before it returns.  0, or -1 (logged) when the store refused it: the
+     * caller must then not hand out the data. */
+    int (*audit_disclosure)(zv_ctx *ctx, const zv_query_disclosure *d);
 
     /* Heavy work off the loop (a large parse, a validation): work(arg) runs
      * on one of the core's worker threads, then done(arg) on the loop as a

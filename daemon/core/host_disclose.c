@@ -1,0 +1,81 @@
+/*
+ * zv_host.audit_disclosure: a plugin that hands out data outside the outbox
+ * (the Leveringsregister answering a zorgkantoor's query) writes what it
+ * disclosed to the same hash-chained trail as deliveries, kind "queried",
+ * with each client's pseudonymous key; zinvolctl disclose and the audit
+ * report read it beside the sent messages.
+ */
+#include "runtime_int.h"
+#include "audit/client_key.h"
+#include "log.h"
+#include "store/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zinvol/json.h>
+#include <zinvol/util.h>
+
+/* [{"client":key,"fields":[names of d->fields]}] per distinct client. */
+static char *clients_json(const zv_runtime *rt, const zv_query_disclosure *d)
+{
+    zv_jw *w = zv_jw_new(0);
+    if (!w) return NULL;
+    zv_jw_arr_open(w);
+    char (*seen)[ZV_CLIENT_KEY_HEX] = calloc(d->nbsns ? d->nbsns : 1, sizeof(*seen));
+    size_t nseen = 0;
+    for (size_t i = 0; seen && i < d->nbsns; i++) {
+        char key[ZV_CLIENT_KEY_HEX];
+        if (!d->bsns[i] || zv_client_key(rt->client_secret, d->bsns[i], strlen(d->bsns[i]), key) < 0)
+            continue;
+        size_t j = 0;
+        while (j < nseen && strcmp(seen[j], key) != 0)
+            j++;
+        if (j < nseen) continue;
+        memcpy(seen[nseen++], key, sizeof(key));
+        zv_jw_obj_open(w);
+        zv_jw_key(w, "client");
+        zv_jw_str(w, key);
+        zv_jw_key(w, "fields");
+        zv_jw_arr_open(w);
+        for (const char *p = d->fields; p && *p;) {
+            const char *end = strchr(p, ','), *eq = strchr(p, '=');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            if (eq && eq < p + len) len = (size_t)(eq - p);
+            if (len) zv_jw_strn(w, p, len);
+            p = end ? end + 1 : NULL;
+        }
+        zv_jw_arr_close(w);
+        zv_jw_obj_close(w);
+    }
+    zv_jw_arr_close(w);
+    const char *s;
+    size_t len;
+    char *out = seen && zv_jw_result(w, &s, &len) == 0 ? strndup(s, len) : NULL;
+    free(seen);
+    zv_jw_free(w);
+    return out;
+}
+
+int zv_host_audit_disclosure(zv_ctx *ctx, const zv_query_disclosure *d)
+{
+    zv_runtime *rt = ctx->rt;
+    if (!rt->store || !rt->client_secret_ok || !d || !d->message) {
+        zv_log(ZV_LOG_ERROR, ctx->component, "disclosure not audited: no store or client key");
+        return -1;
+    }
+    char *clients = clients_json(rt, d);
+    if (!clients) return -1;
+    zv_store *s = rt->store;
+    int rc = zv_store_begin(s);
+    if (rc == 0)
+        rc = zv_store_audit_append_clients_locked(s, zv_now(), "queried", ctx->name, d->reference,
+                                                  d->message, d->fields, NULL, d->detail, clients);
+    if (rc == 0)
+        rc = zv_store_commit(s);
+    else
+        zv_store_rollback(s);
+    if (rc != 0)
+        zv_log(ZV_LOG_ERROR, ctx->component, "disclosure not audited: %s", zv_store_errmsg(s));
+    free(clients);
+    return rc == 0 ? 0 : -1;
+}
