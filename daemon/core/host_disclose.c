@@ -7,7 +7,10 @@
  */
 #include "runtime_int.h"
 #include "audit/client_key.h"
+#include "catalogue/catalogue.h"
 #include "log.h"
+
+#include <stdio.h>
 #include "store/store_int.h"
 
 #include <stdlib.h>
@@ -56,6 +59,33 @@ static char *clients_json(const zv_runtime *rt, const zv_query_disclosure *d)
     return out;
 }
 
+/* "f=level,..." for the plain names in d->fields, the levels from the
+ * catalogue of the instance's destination (its first message), as the
+ * delivered entries carry them. */
+static char *levelled(const zv_runtime *rt, const zv_ctx *ctx, const char *names)
+{
+    const zv_catalogue *cat = NULL;
+    for (size_t i = 0; i < rt->ndests; i++)
+        if (rt->dests[i].fmt.ctx == ctx && rt->dests[i].nmsg) cat = rt->dests[i].cats[0];
+    zv_buf b;
+    zv_buf_init(&b);
+    for (const char *p = names; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char name[128];
+        snprintf(name, sizeof(name), "%.*s", (int)len, p);
+        int f = zv_field_by_name(name);
+        const zv_cat_entry *e = cat && f >= 0 ? zv_catalogue_find(cat, f) : NULL;
+        zv_buf_printf(&b, "%s%s=%s", b.len ? "," : "", name, e ? zv_level_name(e->level) : "none");
+        p = end ? end + 1 : NULL;
+    }
+    if (b.oom) {
+        zv_buf_free(&b);
+        return NULL;
+    }
+    return b.data ? b.data : strdup("");
+}
+
 int zv_host_audit_disclosure(zv_ctx *ctx, const zv_query_disclosure *d)
 {
     zv_runtime *rt = ctx->rt;
@@ -64,12 +94,17 @@ int zv_host_audit_disclosure(zv_ctx *ctx, const zv_query_disclosure *d)
         return -1;
     }
     char *clients = clients_json(rt, d);
-    if (!clients) return -1;
+    char *fields = levelled(rt, ctx, d->fields);
+    if (!clients || !fields) {
+        free(clients);
+        free(fields);
+        return -1;
+    }
     zv_store *s = rt->store;
     int rc = zv_store_begin(s);
     if (rc == 0)
         rc = zv_store_audit_append_clients_locked(s, zv_now(), "queried", ctx->name, d->reference,
-                                                  d->message, d->fields, NULL, d->detail, clients);
+                                                  d->message, fields, NULL, d->detail, clients);
     if (rc == 0)
         rc = zv_store_commit(s);
     else
@@ -77,5 +112,6 @@ int zv_host_audit_disclosure(zv_ctx *ctx, const zv_query_disclosure *d)
     if (rc != 0)
         zv_log(ZV_LOG_ERROR, ctx->component, "disclosure not audited: %s", zv_store_errmsg(s));
     free(clients);
+    free(fields);
     return rc == 0 ? 0 : -1;
 }

@@ -1,0 +1,213 @@
+/* Leveringsregister format plugin: descriptor, options, create/destroy,
+ * classify and render (register update + zendNotificatie payloads). */
+#include "lvr.h"
+
+#include <dlfcn.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef ZV_LVR_RELEASES_DIR
+#define ZV_LVR_RELEASES_DIR "/usr/share/zinvol/netwerkmodel"
+#endif
+#define LVR_FROM_PLUGIN "../../../share/zinvol/netwerkmodel"
+
+static const zv_option options[] = {
+    {"release", ZV_OPT_STRING, "lvr-1.0-rc1", 0,
+     "Bundled netwerkmodel release (a folder under share/zinvol/netwerkmodel)"},
+    {"release_dir", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
+     "A release folder you supply (release.json, templates, SDL); overrides release"},
+    {"afzender", ZV_OPT_STRING, NULL, 0,
+     "afzenderID of the notifications (AGB); default: organisation.agb"},
+    {"listen", ZV_OPT_STRING, NULL, 0,
+     "host:port of the register's HTTPS endpoint for the PEP; none: the register is not served"},
+    {"path", ZV_OPT_STRING, "/graphql", 0, "The endpoint's path"},
+    {"tls_cert", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "Server certificate chain (PEM)"},
+    {"tls_key", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_SECRET, "Server key (PEM)"},
+    {"client_ca", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
+     "CA certificates the PEP's client certificate must chain to (PEM)"},
+    {NULL, 0, NULL, 0, NULL}};
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int find_release(const char *name, char *dir, size_t len, char *err, size_t errlen)
+{
+    if (strchr(name, '/') || !strcmp(name, "..")) {
+        snprintf(err, errlen, "option release: '%s' is a name, not a path", name);
+        return -1;
+    }
+    Dl_info info;
+    if (dladdr((void *)find_release, &info) && info.dli_fname) {
+        char so[2048];
+        snprintf(so, sizeof(so), "%s", info.dli_fname);
+        char *sodir = dirname(so);
+        snprintf(dir, len, "%s/netwerkmodel/%s", sodir, name);
+        if (is_dir(dir)) return 0;
+        snprintf(dir, len, "%s/%s/%s", sodir, LVR_FROM_PLUGIN, name);
+        if (is_dir(dir)) return 0;
+    }
+    snprintf(dir, len, "%s/%s", ZV_LVR_RELEASES_DIR, name);
+    if (is_dir(dir)) return 0;
+    snprintf(err, errlen, "option release: no bundled release '%s' (looked in %s)", name,
+             ZV_LVR_RELEASES_DIR);
+    return -1;
+}
+
+static void destroy(void *state)
+{
+    lvr *l = state;
+    if (!l) return;
+    lvr_db_close(l);
+    lvr_release_free(l);
+    free(l->release_dir);
+    free(l);
+}
+
+static int serve_setup(lvr *l, char *err, size_t errlen)
+{
+    const zv_host *h = l->host;
+    const char *listen = h->cfg_str(l->ctx, "listen");
+    if (!listen) return 0;
+    if (!ZV_HOST_HAS(h, https_listen)) return 0; /* a dry run's host: nothing is served */
+    zv_https_spec spec = {.listen = listen,
+                          .cert_file = h->cfg_str(l->ctx, "tls_cert"),
+                          .key_file = h->cfg_str(l->ctx, "tls_key"),
+                          .client_ca = h->cfg_str(l->ctx, "client_ca"),
+                          .path = h->cfg_str(l->ctx, "path"),
+                          .max_body = 64 * 1024};
+    if (!spec.cert_file || !spec.key_file || !spec.client_ca) {
+        snprintf(err, errlen, "listen needs tls_cert, tls_key and client_ca (two-sided TLS)");
+        return -1;
+    }
+    return h->https_listen(l->ctx, &spec, lvr_serve, l, err, errlen);
+}
+
+static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, size_t errlen)
+{
+    lvr *l = calloc(1, sizeof(*l));
+    if (!l) return -1;
+    l->host = host;
+    l->ctx = ctx;
+    *state = l;
+    char dir[2048];
+    const char *rd = host->cfg_str(ctx, "release_dir");
+    if (rd)
+        snprintf(dir, sizeof(dir), "%s", rd);
+    else if (find_release(host->cfg_str(ctx, "release"), dir, sizeof(dir), err, errlen) < 0)
+        goto fail;
+    if (!(l->release_dir = strdup(dir)) || lvr_release_load(l, dir, err, errlen) < 0) goto fail;
+    const char *agb = host->cfg_str(ctx, "afzender");
+    if (!agb) agb = host->org(ctx, "agb");
+    if (!agb || !zv_agb_valid(agb, strlen(agb))) {
+        snprintf(err, errlen, "afzender: an 8-digit AGB code is needed (or organisation.agb)");
+        goto fail;
+    }
+    snprintf(l->afzender, sizeof(l->afzender), "%s", agb);
+    const char *sd = host->state_dir(ctx);
+    if (!sd) {
+        snprintf(err, errlen, "no state directory for the register");
+        goto fail;
+    }
+    char db[2048];
+    snprintf(db, sizeof(db), "%s/leveringsregister.db", sd);
+    if (lvr_db_open(l, db, err, errlen) < 0 || serve_setup(l, err, errlen) < 0) goto fail;
+    return 0;
+fail:
+    destroy(l);
+    *state = NULL;
+    return -1;
+}
+
+enum { LVR_MSG = 0 };
+
+static const zv_message_decl messages[] = {
+    {"LEVERINGSREGISTER", "lvr-leveringsregister.json",
+     "Leveringsregister 1 (1.0-rc1): the register's objects, answered to the zorgkantoor's "
+     "template queries; notifications carry only their ids"},
+    {NULL, NULL, NULL}};
+
+static int classify(void *state, const zv_record *rec)
+{
+    (void)state;
+    const char *law = zv_rec_str(rec, ZV_F_ENT_LAW);
+    if (rec->kind != ZV_KIND_DELIVERY || !law || strcmp(law, "wlz") != 0) return -1;
+    return LVR_MSG;
+}
+
+static int notify(lvr *l, const zv_batch *b, zv_render_out *out, size_t idx,
+                  const lvr_events *ev, const char *now)
+{
+    for (size_t i = 0; i < ev->n; i++) {
+        char id[37];
+        size_t len = 0;
+        char *body = lvr_notification(l, &ev->v[i], now, id, &len);
+        if (!body) {
+            l->host->log(l->ctx, ZV_LOG_ERROR, "release has no notification for %s %s",
+                         ev->v[i].type, ev->v[i].kind);
+            return -1;
+        }
+        zv_payload_spec p = {.data = body,
+                             .len = len,
+                             .content_type = "application/json",
+                             .idem_key = id,
+                             .extension = "json",
+                             .records = &idx,
+                             .nrecords = 1,
+                             .carried_fields = ""};
+        int rc = l->host->add_payload(out, &p);
+        free(body);
+        if (rc < 0) return -1;
+    }
+    (void)b;
+    return 0;
+}
+
+static int render(void *state, const zv_batch *b, zv_render_out *out)
+{
+    lvr *l = state;
+    if (b->message != LVR_MSG) return -1;
+    char now[21];
+    zv_time_iso(b->now, now);
+    if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < b->n; i++) {
+        lvr_events ev = {0};
+        const char *rule = NULL, *field = NULL;
+        char reason[256];
+        sqlite3_exec(l->db, "SAVEPOINT rec", NULL, NULL, NULL);
+        int a = lvr_apply(l, b->records[i], now, &ev, &rule, &field, reason, sizeof(reason));
+        if (a == 1) {
+            sqlite3_exec(l->db, "ROLLBACK TO rec", NULL, NULL, NULL);
+            rc = l->host->reject_record(out, i, rule, field, reason) < 0 ? -1 : 0;
+        } else if (a < 0) {
+            l->host->log(l->ctx, ZV_LOG_ERROR, "register: %s", sqlite3_errmsg(l->db));
+            rc = -1;
+        } else {
+            rc = notify(l, b, out, i, &ev, now);
+        }
+        sqlite3_exec(l->db, "RELEASE rec", NULL, NULL, NULL);
+        free(ev.v);
+    }
+    if (rc == 0 && sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return 0;
+    sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+static const zv_format_ops format_ops = {
+    .messages = messages, .classify = classify, .render = render, .interpret = NULL};
+
+ZV_PLUGIN_DEFINE = {
+    ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "leveringsregister"),
+    .version = "0.1.0",
+    .description = "iWlz netwerkmodel Leveringsregister (1.0-rc1): register, GraphQL, notifications",
+    .options = options,
+    .create = create,
+    .destroy = destroy,
+    .format = &format_ops,
+};

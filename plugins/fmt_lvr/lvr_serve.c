@@ -1,0 +1,228 @@
+/*
+ * The register's GraphQL endpoint behind the PEP.  Two-sided TLS is the
+ * listener's (the client certificate is verified before a request gets
+ * here); the PEP's "claims" header (RFC0014 4.2: the access token's claims,
+ * as JSON or as the JWT's base64url payload) names who asks.  Only the
+ * published templates are answered, matched by normal form; everything
+ * else is refused with a GraphQL error and the status RFC0040 gives the
+ * application/graphql-response+json media type (400 for a request that
+ * cannot be read, 401 without claims, 403 for a query or scope the
+ * register does not answer), or 200 when the client asked for
+ * application/json.  Every answer is written to the audit trail first
+ * (who, which certificate, which template, which fields, which clients);
+ * when that fails, nothing is handed out.
+ */
+#include "lvr.h"
+#include "gql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GQL_RESPONSE "application/graphql-response+json"
+
+typedef struct req {
+    lvr *l;
+    zv_http_exchange *ex;
+    int plain_json; /* Accept asked for application/json only */
+} req;
+
+static void reply_error(req *q, int status, const char *msg)
+{
+    zv_jw *w = zv_jw_new(0);
+    zv_jw_obj_open(w);
+    zv_jw_key(w, "errors");
+    zv_jw_arr_open(w);
+    zv_jw_obj_open(w);
+    zv_jw_key(w, "message");
+    zv_jw_str(w, msg);
+    zv_jw_obj_close(w);
+    zv_jw_arr_close(w);
+    zv_jw_obj_close(w);
+    const char *body;
+    size_t len = 0;
+    if (zv_jw_result(w, &body, &len) != 0) body = "";
+    q->l->host->ex_reply(q->ex, q->plain_json ? 200 : status,
+                         q->plain_json ? "application/json" : GQL_RESPONSE, body, len);
+    zv_jw_free(w);
+    q->l->refused++;
+}
+
+static int b64url(int c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-' || c == '+') return 62;
+    if (c == '_' || c == '/') return 63;
+    return -1;
+}
+
+/* The claims as JSON: the header as it is, or its base64url payload. */
+static zv_json_doc *claims_of(const char *h)
+{
+    char err[128];
+    if (!h) return NULL;
+    while (*h == ' ')
+        h++;
+    if (*h == '{') return zv_json_parse(h, strlen(h), 0, err, sizeof(err));
+    size_t n = strlen(h), o = 0;
+    char *out = malloc(n + 1);
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; out && i < n && h[i] != '='; i++) {
+        int v = b64url((unsigned char)h[i]);
+        if (v < 0) {
+            free(out);
+            return NULL;
+        }
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    zv_json_doc *d = out ? zv_json_parse(out, o, 0, err, sizeof(err)) : NULL;
+    free(out);
+    return d;
+}
+
+static int has_scope(const zv_json *c, const char *scope)
+{
+    const zv_json *a = zv_json_get(c, "scopes");
+    for (size_t i = 0; i < zv_json_len(a); i++) {
+        const char *s = zv_json_str(zv_json_at(a, i), NULL);
+        if (s && !strcmp(s, scope)) return 1;
+    }
+    const char *sp = zv_json_str(zv_json_get(c, "scope"), NULL);
+    size_t n = strlen(scope);
+    for (const char *p = sp; p && *p;) {
+        const char *e = strchr(p, ' ');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !memcmp(p, scope, n)) return 1;
+        p = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+static int audit(req *q, const lvr_template *t, const zv_json *claims, lvr_disclosed *dis)
+{
+    const zv_host *h = q->l->host;
+    if (!ZV_HOST_HAS(h, audit_disclosure)) return -1;
+    char detail[768];
+    const char *peer = ZV_HOST_HAS(h, ex_peer) ? h->ex_peer(q->ex) : NULL;
+    const char *trace = h->ex_header(q->ex, "X-B3-TraceId");
+    snprintf(detail, sizeof(detail), "asked by %s (client_id %s, token %s), certificate %s",
+             zv_json_str(zv_json_get(claims, "sub"), NULL),
+             zv_json_str(zv_json_get(claims, "client_id"), NULL)
+                 ? zv_json_str(zv_json_get(claims, "client_id"), NULL)
+                 : "-",
+             zv_json_str(zv_json_get(claims, "jti"), NULL)
+                 ? zv_json_str(zv_json_get(claims, "jti"), NULL)
+                 : "-",
+             peer ? peer : "-");
+    zv_query_disclosure d = {.message = t->id,
+                             .fields = dis->fields.data ? dis->fields.data : "",
+                             .bsns = (const char *const *)dis->bsns,
+                             .nbsns = dis->nbsns,
+                             .reference = trace,
+                             .detail = detail};
+    return h->audit_disclosure(q->l->ctx, &d);
+}
+
+static void answer(req *q, const gql_doc *doc, const lvr_template *t, const zv_json *body,
+                   const zv_json *claims, const char *owner)
+{
+    const char *opname = zv_json_str(zv_json_get(body, "operationName"), NULL);
+    const zv_json *vars = zv_json_get(body, "variables");
+    if (zv_json_type_of(vars) == ZV_JSON_NULL) vars = NULL;
+    zv_jw *w = zv_jw_new(0);
+    lvr_disclosed dis = {0};
+    char err[512];
+    if (lvr_execute(q->l, doc, opname, vars, owner, w, &dis, err, sizeof(err)) < 0) {
+        reply_error(q, 400, err);
+    } else if (audit(q, t, claims, &dis) < 0) {
+        reply_error(q, 500, "the answer could not be recorded; nothing was disclosed");
+    } else {
+        const char *out;
+        size_t len;
+        zv_jw_result(w, &out, &len);
+        q->l->host->ex_reply(q->ex, 200, q->plain_json ? "application/json" : GQL_RESPONSE, out,
+                             len);
+        q->l->queries++;
+        q->l->host->log(q->l->ctx, ZV_LOG_INFO, "%s answered for %s: %zu client(s), fields %s",
+                        t->id, owner, dis.nbsns, dis.fields.data ? dis.fields.data : "(none)");
+    }
+    lvr_disclosed_free(&dis);
+    zv_jw_free(w);
+}
+
+void lvr_serve(zv_http_exchange *ex, void *arg)
+{
+    lvr *l = arg;
+    const zv_host *h = l->host;
+    req q = {.l = l, .ex = ex};
+    const char *accept = h->ex_header(ex, "Accept");
+    q.plain_json = accept && strstr(accept, "application/json") && !strstr(accept, GQL_RESPONSE);
+    if (strcmp(h->ex_method(ex), "POST") != 0)
+        {
+        reply_error(&q, 405, "POST a GraphQL request (application/json)");
+        return;
+    }
+    const char *ct = h->ex_header(ex, "Content-Type");
+    if (!ct || strncmp(ct, "application/json", 16) != 0)
+        {
+        reply_error(&q, 415, "the request's Content-Type must be application/json");
+        return;
+    }
+    zv_json_doc *cd = claims_of(h->ex_header(ex, l->claims_header));
+    const zv_json *claims = cd ? zv_json_root(cd) : NULL;
+    const char *sub = zv_json_str(zv_json_get(claims, "sub"), NULL);
+    size_t pl = strlen(l->prefix);
+    if (!sub || strncmp(sub, l->prefix, pl) != 0 || !sub[pl]) {
+        zv_json_free(cd);
+        {
+        reply_error(&q, 401, "no claims of a zorgkantoor from the gateway");
+        return;
+    }
+    }
+    if (!has_scope(claims, l->scope)) {
+        zv_json_free(cd);
+        {
+        reply_error(&q, 403, "the token lacks the Leveringsregister scope");
+        return;
+    }
+    }
+    size_t blen;
+    const char *b = h->ex_body(ex, &blen);
+    char err[256], msg[400];
+    zv_json_doc *bd = zv_json_parse(b, blen, 0, err, sizeof(err));
+    const char *text = bd ? zv_json_str(zv_json_get(zv_json_root(bd), "query"), NULL) : NULL;
+    if (!text) {
+        snprintf(msg, sizeof(msg), "the body must be a GraphQL request {\"query\": ...}%s%s",
+                 bd ? "" : ": ", bd ? "" : err);
+        zv_json_free(cd);
+        zv_json_free(bd);
+        {
+        reply_error(&q, 400, msg);
+        return;
+    }
+    }
+    gql_doc *doc = gql_parse(text, strlen(text), err, sizeof(err));
+    char *norm = doc ? gql_normalise(doc) : NULL;
+    const lvr_template *t = norm ? lvr_template_match(l, norm) : NULL;
+    if (!doc) {
+        snprintf(msg, sizeof(msg), "Syntax Error: %s", err);
+        reply_error(&q, 400, msg);
+    } else if (!t) {
+        reply_error(&q, 403, "not a published Leveringsregister query template");
+        h->log(l->ctx, ZV_LOG_NOTICE, "refused a query of %s that is no published template", sub);
+    } else {
+        answer(&q, doc, t, zv_json_root(bd), claims, sub + pl);
+    }
+    free(norm);
+    gql_doc_free(doc);
+    zv_json_free(bd);
+    zv_json_free(cd);
+}
