@@ -24,11 +24,12 @@ static char *clients_json(const zv_runtime *rt, const zv_query_disclosure *d)
     zv_jw *w = zv_jw_new(0);
     if (!w) return NULL;
     zv_jw_arr_open(w);
-    char (*seen)[ZV_CLIENT_KEY_HEX] = calloc(d->nbsns ? d->nbsns : 1, sizeof(*seen));
+    char(*seen)[ZV_CLIENT_KEY_HEX] = calloc(d->nbsns ? d->nbsns : 1, sizeof(*seen));
     size_t nseen = 0;
     for (size_t i = 0; seen && i < d->nbsns; i++) {
         char key[ZV_CLIENT_KEY_HEX];
-        if (!d->bsns[i] || zv_client_key(rt->client_secret, d->bsns[i], strlen(d->bsns[i]), key) < 0)
+        if (!d->bsns[i] ||
+            zv_client_key(rt->client_secret, d->bsns[i], strlen(d->bsns[i]), key) < 0)
             continue;
         size_t j = 0;
         while (j < nseen && strcmp(seen[j], key) != 0)

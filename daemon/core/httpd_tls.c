@@ -171,8 +171,7 @@ static int start_one(zv_runtime *rt, struct zv_tls_listener *l, char *err, size_
     char host[256];
     int port;
     if (split(l->listen, host, sizeof(host), &port) < 0) {
-        snprintf(err, errlen, "%s: listen: \"%s\" is not host:port", l->ctx->component,
-                 l->listen);
+        snprintf(err, errlen, "%s: listen: \"%s\" is not host:port", l->ctx->component, l->listen);
         return -1;
     }
     l->ssl = SSL_CTX_new(TLS_server_method());

@@ -58,10 +58,10 @@ typedef struct parser {
     int line;
     const char *line_start;
     tok t;
-    char punct;      /* T_PUNCT: the character ('.' for ...) */
-    const char *ts;  /* token text */
+    char punct;     /* T_PUNCT: the character ('.' for ...) */
+    const char *ts; /* token text */
     size_t tlen;
-    char *sval;      /* T_STRING: decoded, in the arena */
+    char *sval; /* T_STRING: decoded, in the arena */
     int tline, tcol;
     int depth;
     size_t nodes;
@@ -109,9 +109,18 @@ static char *dupn(parser *ps, const char *s, size_t n)
     return d;
 }
 
-static int is_name_start(int c) { return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-static int is_name(int c) { return is_name_start(c) || is_digit(c); }
+static int is_name_start(int c)
+{
+    return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+static int is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+static int is_name(int c)
+{
+    return is_name_start(c) || is_digit(c);
+}
 
 static void newline(parser *ps, const char *after)
 {
@@ -338,8 +347,7 @@ static int lex_number(parser *ps)
         while (q < ps->end && is_digit(*q))
             q++;
     }
-    if (q < ps->end && (is_name_start(*q) || *q == '.'))
-        return fail(ps, "bad number");
+    if (q < ps->end && (is_name_start(*q) || *q == '.')) return fail(ps, "bad number");
     ps->t = is_float ? T_FLOAT : T_INT;
     ps->ts = ps->p;
     ps->tlen = (size_t)(q - ps->p);
@@ -395,7 +403,10 @@ static int next(parser *ps)
 
 /* ---- parser ---- */
 
-static int is_punct(const parser *ps, char c) { return ps->t == T_PUNCT && ps->punct == c; }
+static int is_punct(const parser *ps, char c)
+{
+    return ps->t == T_PUNCT && ps->punct == c;
+}
 static int is_kw(const parser *ps, const char *kw)
 {
     return ps->t == T_NAME && ps->tlen == strlen(kw) && !memcmp(ps->ts, kw, ps->tlen);
@@ -470,7 +481,8 @@ static gql_value *list_or_object(parser *ps, int is_const, int obj)
 
 static gql_value *value(parser *ps, int is_const)
 {
-    if (is_punct(ps, '[') || is_punct(ps, '{')) return list_or_object(ps, is_const, ps->punct == '{');
+    if (is_punct(ps, '[') || is_punct(ps, '{'))
+        return list_or_object(ps, is_const, ps->punct == '{');
     gql_value *v = node(ps, sizeof(*v));
     if (!v) return NULL;
     if (is_punct(ps, '$')) {
@@ -514,8 +526,7 @@ static int arguments(parser *ps, gql_arg **out, size_t *n, int is_const)
         gql_arg *a = grow(ps, *out, *n, &cap, sizeof(gql_arg));
         if (!a) return -1;
         *out = a;
-        if (!(a[*n].name = name(ps)) || expect(ps, ':') < 0 ||
-            !(a[*n].value = value(ps, is_const)))
+        if (!(a[*n].name = name(ps)) || expect(ps, ':') < 0 || !(a[*n].value = value(ps, is_const)))
             return -1;
         (*n)++;
     } while (!is_punct(ps, ')'));
@@ -710,8 +721,15 @@ gql_doc *gql_parse(const char *text, size_t len, char *err, size_t errlen)
         snprintf(err, errlen, "document larger than %u bytes", GQL_MAX_SIZE);
         return NULL;
     }
-    parser ps = {.s = text, .end = text + len, .p = text, .line = 1, .line_start = text,
-                 .tline = 1, .tcol = 1, .err = err, .errlen = errlen};
+    parser ps = {.s = text,
+                 .end = text + len,
+                 .p = text,
+                 .line = 1,
+                 .line_start = text,
+                 .tline = 1,
+                 .tcol = 1,
+                 .err = err,
+                 .errlen = errlen};
     gql_doc *d = arena_alloc(&ps.arena, sizeof(*d));
     if (!d || document(&ps, d) < 0 || ps.failed) {
         if (!ps.failed) snprintf(err, errlen, "out of memory");

@@ -41,8 +41,8 @@ typedef enum gql_vkind {
 typedef struct gql_value gql_value;
 struct gql_value {
     gql_vkind kind;
-    char *text;     /* variable or enum name, literal text, decoded string, "true"/"false" */
-    char **keys;    /* GQL_OBJECT: field names, n of them */
+    char *text;        /* variable or enum name, literal text, decoded string, "true"/"false" */
+    char **keys;       /* GQL_OBJECT: field names, n of them */
     gql_value **items; /* GQL_LIST items / GQL_OBJECT values, n of them */
     size_t n;
 };

@@ -10,7 +10,10 @@
 
 static void print_value(zv_buf *b, const gql_value *v);
 
-static void putch(zv_buf *b, char c) { zv_buf_append(b, &c, 1); }
+static void putch(zv_buf *b, char c)
+{
+    zv_buf_append(b, &c, 1);
+}
 
 static void print_string(zv_buf *b, const char *s)
 {

@@ -294,8 +294,8 @@ static int root(ex *x, const gql_sel *s)
     if (!col) return fail(x, s, "%s: a where filter is required", s->name);
     zv_jw_key(x->w, s->alias ? s->alias : s->name);
     rows rs = {0};
-    int rc = query(x, zv_json_str(zv_json_get(t, "table"), NULL), col, val, NULL, NULL, owned(t),
-                   &rs);
+    int rc =
+        query(x, zv_json_str(zv_json_get(t, "table"), NULL), col, val, NULL, NULL, owned(t), &rs);
     zv_jw_arr_open(x->w);
     for (size_t i = 0; rc == 0 && i < rs.n; i++)
         rc = object(x, tname, &rs.v[i], s->sels, s->nsels);
@@ -328,7 +328,13 @@ static int check_vars(ex *x, const gql_op *op)
 int lvr_execute(lvr *l, const gql_doc *doc, const char *op_name, const zv_json *vars,
                 const char *owner, zv_jw *out, lvr_disclosed *dis, char *err, size_t errlen)
 {
-    ex x = {.l = l, .doc = doc, .vars = vars, .owner = owner, .w = out, .dis = dis, .err = err,
+    ex x = {.l = l,
+            .doc = doc,
+            .vars = vars,
+            .owner = owner,
+            .w = out,
+            .dis = dis,
+            .err = err,
             .errlen = errlen};
     const gql_op *op = gql_doc_op(doc, op_name);
     if (!op) return fail(&x, NULL, "no operation%s to run", op_name ? " of that name" : "");

@@ -22,10 +22,11 @@ static void fill(zv_buf *b, const char *tpl, const lvr_event *e)
         }
         zv_buf_append(b, p, (size_t)(o - p));
         size_t n = (size_t)(c - o - 1);
-        const char *v = !strncmp(o + 1, "leveringID", n) && n == 10                 ? e->levering
-                        : !strncmp(o + 1, "bemiddelingspecificatieID", n) && n == 25 ? e->bemiddeling
-                        : !strncmp(o + 1, "id", n) && n == 2                         ? e->id
-                                                                                     : "";
+        const char *v = !strncmp(o + 1, "leveringID", n) && n == 10 ? e->levering
+                        : !strncmp(o + 1, "bemiddelingspecificatieID", n) && n == 25
+                            ? e->bemiddeling
+                        : !strncmp(o + 1, "id", n) && n == 2 ? e->id
+                                                             : "";
         zv_buf_puts(b, v);
         p = c + 1;
     }

@@ -140,8 +140,8 @@ static int classify(void *state, const zv_record *rec)
     return LVR_MSG;
 }
 
-static int notify(lvr *l, const zv_batch *b, zv_render_out *out, size_t idx,
-                  const lvr_events *ev, const char *now)
+static int notify(lvr *l, const zv_batch *b, zv_render_out *out, size_t idx, const lvr_events *ev,
+                  const char *now)
 {
     for (size_t i = 0; i < ev->n; i++) {
         char id[37];
@@ -205,7 +205,8 @@ static const zv_format_ops format_ops = {
 ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "leveringsregister"),
     .version = "0.1.0",
-    .description = "iWlz netwerkmodel Leveringsregister (1.0-rc1): register, GraphQL, notifications",
+    .description =
+        "iWlz netwerkmodel Leveringsregister (1.0-rc1): register, GraphQL, notifications",
     .options = options,
     .create = create,
     .destroy = destroy,

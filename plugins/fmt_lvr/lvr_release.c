@@ -43,7 +43,8 @@ static int load_templates(lvr *l, const char *dir, char *err, size_t errlen)
         const char *id = zv_json_str(zv_json_get(zv_json_at(a, i), "id"), NULL);
         const char *file = zv_json_str(zv_json_get(zv_json_at(a, i), "file"), NULL);
         if (!id || !file) {
-            snprintf(err, errlen, "%s/release.json: templates[%zu]: id and file are needed", dir, i);
+            snprintf(err, errlen, "%s/release.json: templates[%zu]: id and file are needed", dir,
+                     i);
             return -1;
         }
         char path[2048], perr[256];
@@ -89,7 +90,8 @@ int lvr_release_load(lvr *l, const char *dir, char *err, size_t errlen)
     l->types = zv_json_get(root, "types");
     l->roots = zv_json_get(root, "roots");
     l->events = zv_json_pointer(root, "/notification/events");
-    if (zv_json_type_of(l->types) != ZV_JSON_OBJECT || zv_json_type_of(l->roots) != ZV_JSON_OBJECT ||
+    if (zv_json_type_of(l->types) != ZV_JSON_OBJECT ||
+        zv_json_type_of(l->roots) != ZV_JSON_OBJECT ||
         zv_json_type_of(l->events) != ZV_JSON_OBJECT) {
         snprintf(err, errlen, "%s: types, roots and notification.events must be objects", path);
         return -1;

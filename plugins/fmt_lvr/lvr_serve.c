@@ -165,14 +165,12 @@ void lvr_serve(zv_http_exchange *ex, void *arg)
     req q = {.l = l, .ex = ex};
     const char *accept = h->ex_header(ex, "Accept");
     q.plain_json = accept && strstr(accept, "application/json") && !strstr(accept, GQL_RESPONSE);
-    if (strcmp(h->ex_method(ex), "POST") != 0)
-        {
+    if (strcmp(h->ex_method(ex), "POST") != 0) {
         reply_error(&q, 405, "POST a GraphQL request (application/json)");
         return;
     }
     const char *ct = h->ex_header(ex, "Content-Type");
-    if (!ct || strncmp(ct, "application/json", 16) != 0)
-        {
+    if (!ct || strncmp(ct, "application/json", 16) != 0) {
         reply_error(&q, 415, "the request's Content-Type must be application/json");
         return;
     }
@@ -182,17 +180,13 @@ void lvr_serve(zv_http_exchange *ex, void *arg)
     size_t pl = strlen(l->prefix);
     if (!sub || strncmp(sub, l->prefix, pl) != 0 || !sub[pl]) {
         zv_json_free(cd);
-        {
         reply_error(&q, 401, "no claims of a zorgkantoor from the gateway");
         return;
     }
-    }
     if (!has_scope(claims, l->scope)) {
         zv_json_free(cd);
-        {
         reply_error(&q, 403, "the token lacks the Leveringsregister scope");
         return;
-    }
     }
     size_t blen;
     const char *b = h->ex_body(ex, &blen);
@@ -204,10 +198,8 @@ void lvr_serve(zv_http_exchange *ex, void *arg)
                  bd ? "" : ": ", bd ? "" : err);
         zv_json_free(cd);
         zv_json_free(bd);
-        {
         reply_error(&q, 400, msg);
         return;
-    }
     }
     gql_doc *doc = gql_parse(text, strlen(text), err, sizeof(err));
     char *norm = doc ? gql_normalise(doc) : NULL;

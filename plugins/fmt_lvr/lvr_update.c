@@ -152,8 +152,11 @@ typedef struct ctx {
 static int event(ctx *c, const char *type, int status, const char *id)
 {
     if (status == 2) return 0;
-    return add_event(c->ev, type, status == 0 ? "new" : status == 1 ? "changed" : "removed", id,
-                     c->levering, c->bemiddeling, c->zk);
+    return add_event(c->ev, type,
+                     status == 0   ? "new"
+                     : status == 1 ? "changed"
+                                   : "removed",
+                     id, c->levering, c->bemiddeling, c->zk);
 }
 
 /* Client and Levering: created on first sight, never changed by a record. */
@@ -348,11 +351,17 @@ int lvr_apply(lvr *l, const zv_record *r, const char *now_iso, lvr_events *ev, c
         *rule = "LVR-REQUIRED";
         *field = m;
         snprintf(reason, reasonlen, "%s is required for a %s in the Leveringsregister", m,
-                 o == O_UITSTEL ? "Uitstelperiode" : o == O_AFSTEL ? "Afstel" : "Levering");
+                 o == O_UITSTEL  ? "Uitstelperiode"
+                 : o == O_AFSTEL ? "Afstel"
+                                 : "Levering");
         return 1;
     }
-    ctx c = {.l = l, .r = r, .now = now_iso, .bsn = get(r, ZV_F_CLIENT_BSN),
-             .zk = get(r, ZV_F_ENT_FUNDER), .ev = ev};
+    ctx c = {.l = l,
+             .r = r,
+             .now = now_iso,
+             .bsn = get(r, ZV_F_CLIENT_BSN),
+             .zk = get(r, ZV_F_ENT_FUNDER),
+             .ev = ev};
     if (levering(&c) < 0) return -1;
     int rc = o == O_UITSTEL ? uitstel(&c) : o == O_AFSTEL ? afstel(&c) : periode(&c);
     return rc < 0 ? -1 : 0;

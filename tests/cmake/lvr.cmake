@@ -5,3 +5,8 @@ if(TARGET test_lvr_gql)
                  ${CMAKE_SOURCE_DIR}/plugins/fmt_lvr/gql_print.c)
   target_include_directories(test_lvr_gql PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_lvr)
 endif()
+
+# The netwerkmodel end to end: ECD -> register -> notification -> template
+# queries through a local gateway (nID + PEP) -> SDL check -> audit trail.
+zv_add_script_test(netwerkmodel/e2e ${CMAKE_CURRENT_SOURCE_DIR}/integration/netwerkmodel.sh
+                   SKIP_RETURN_CODE 77 TIMEOUT 300)

@@ -72,8 +72,8 @@ END_TEST
 START_TEST(block_strings)
 {
     char err[256];
-    gql_doc *d = parse("{ f(s: \"\"\"\n    first\n      second \\\"\"\" q\n    \"\"\") }", err,
-                       sizeof(err));
+    gql_doc *d =
+        parse("{ f(s: \"\"\"\n    first\n      second \\\"\"\" q\n    \"\"\") }", err, sizeof(err));
     ck_assert_msg(d != NULL, "%s", err);
     ck_assert_str_eq(d->ops[0].sels[0].args[0].value->text, "first\n  second \"\"\" q");
     gql_doc_free(d);
@@ -104,8 +104,8 @@ START_TEST(errors_are_located)
         char err[256] = "";
         gql_doc *d = parse(bad[i].doc, err, sizeof(err));
         ck_assert_msg(d == NULL, "accepted: %s", bad[i].doc);
-        ck_assert_msg(strstr(err, bad[i].want) != NULL, "%s: got '%s', want '%s'", bad[i].doc,
-                      err, bad[i].want);
+        ck_assert_msg(strstr(err, bad[i].want) != NULL, "%s: got '%s', want '%s'", bad[i].doc, err,
+                      bad[i].want);
         ck_assert_msg(strncmp(err, "line ", 5) == 0, "%s: %s", bad[i].doc, err);
     }
 }
@@ -144,8 +144,8 @@ START_TEST(published_templates)
     ck_assert_ptr_nonnull(src);
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char path[1024];
-        snprintf(path, sizeof(path), "%s/plugins/fmt_lvr/netwerkmodel/lvr-1.0-rc1/templates/%s.graphql",
-                 src, names[i]);
+        snprintf(path, sizeof(path),
+                 "%s/plugins/fmt_lvr/netwerkmodel/lvr-1.0-rc1/templates/%s.graphql", src, names[i]);
         FILE *f = fopen(path, "rb");
         ck_assert_msg(f != NULL, "%s", path);
         char buf[8192];
