@@ -93,4 +93,12 @@ certs = sorted({r.get("client_cert") or "-" for r in rows})
 print(f"   receiver got {len(rows)} requests over HTTPS, {len(ok)} accepted; client certificate(s): {', '.join(certs)}")
 PY
 kill $receiver 2>/dev/null || true
+
+echo
+echo "== 9. the iWlz netwerkmodel: the Leveringsregister beside AW35/AW39, a local gateway asking (demo-out/netwerkmodel/)"
+if /usr/bin/python3 -c 'import graphql' 2>/dev/null; then
+    /usr/bin/python3 "$root/conf/demo/netwerkmodel-demo.py" "$root" "$build" "$out/netwerkmodel"
+else
+    echo "   skipped: /usr/bin/python3 has no graphql module (python3-graphql-core)"
+fi
 echo "done: everything is in demo-out/"

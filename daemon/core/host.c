@@ -378,7 +378,9 @@ const char *zv_httpd_ex_header(zv_http_exchange *ex, const char *name);
 const char *zv_httpd_ex_body(zv_http_exchange *ex, size_t *len);
 void zv_httpd_ex_reply(zv_http_exchange *ex, int status, const char *ctype, const void *body,
                        size_t len);
-int zv_host_audit_disclosure(zv_ctx *ctx, const zv_query_disclosure *d); /* host_disclose.c */
+/* host_disclose.c */
+int zv_host_audit_disclosure(zv_ctx *ctx, const zv_query_disclosure *d);
+int zv_host_retour(zv_ctx *ctx, const char *body, size_t len, char *err, size_t errlen);
 
 static int h_https_listen(zv_ctx *ctx, const zv_https_spec *spec, zv_route_cb cb, void *arg,
                           char *err, size_t errlen)
@@ -431,4 +433,5 @@ const zv_host zv_core_host = {
     .https_listen = h_https_listen,
     .ex_peer = zv_httpd_ex_peer,
     .audit_disclosure = zv_host_audit_disclosure,
+    .retour = zv_host_retour,
 };

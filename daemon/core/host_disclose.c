@@ -8,6 +8,7 @@
 #include "runtime_int.h"
 #include "audit/client_key.h"
 #include "catalogue/catalogue.h"
+#include "delivery/delivery.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -115,4 +116,34 @@ int zv_host_audit_disclosure(zv_ctx *ctx, const zv_query_disclosure *d)
     free(clients);
     free(fields);
     return rc == 0 ? 0 : -1;
+}
+
+/* zv_host.retour: an answer that came in on the plugin's own listener. */
+int zv_host_retour(zv_ctx *ctx, const char *body, size_t len, char *err, size_t errlen)
+{
+    zv_runtime *rt = ctx->rt;
+    const zv_dest_rt *d = NULL;
+    for (size_t i = 0; i < rt->ndests; i++)
+        if (rt->dests[i].fmt.ctx == ctx) d = &rt->dests[i];
+    if (!d || !rt->store) {
+        snprintf(err, errlen, "only a destination's format can hand in a retour");
+        return -1;
+    }
+    char *lines = NULL;
+    size_t n = 0;
+    FILE *out = open_memstream(&lines, &n);
+    if (!out) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = zv_delivery_retour(rt->store, d->conf->name, &d->fmt, body, len, out, err, errlen);
+    fclose(out);
+    for (char *l = lines, *e; l && *l; l = e ? e + 1 : NULL) {
+        e = strchr(l, '\n');
+        if (e) *e = '\0';
+        if (*l) zv_log(rc < 0 ? ZV_LOG_ERROR : ZV_LOG_NOTICE, ctx->component, "retour: %s", l);
+        if (!e) break;
+    }
+    free(lines);
+    return rc;
 }

@@ -486,6 +486,13 @@ typedef struct zv_host {
      * plugin's and must stay valid until then.  -1: the unit could not be
      * committed (it is rolled back) and durable() is not called. */
     int (*commit_async)(zv_ctx *ctx, void (*durable)(void *arg, int ok), void *arg);
+    /* Formats: hand a receiver's answer that arrived outside a delivery
+     * (e.g. an error report on the plugin's own listener) to this
+     * instance's interpret(), as `zinvolctl retour` does with a file: each
+     * verdict is matched to the newest payload that carried its record key;
+     * rejected ones go to the dead letter with codes and reason.  0 all
+     * matched, 1 some matched no payload, -1 failure (why in err). */
+    int (*retour)(zv_ctx *ctx, const char *body, size_t len, char *err, size_t errlen);
 } zv_host;
 
 /* 1 when the host table h has member m (appended in a later minor). */

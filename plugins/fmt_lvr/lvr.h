@@ -31,6 +31,9 @@ typedef struct lvr {
     const zv_json *types, *roots, *events;
     const char *claims_header, *scope, *prefix, *mutation;
     const char *afzender_type, *ontvanger_type;
+    const char *melding_scope;
+    const zv_json *melding_events;
+    char *melding_norm; /* normal form of the zendMelding document */
     lvr_template *tmpl;
     size_t ntmpl;
     char afzender[32];
@@ -47,6 +50,8 @@ const lvr_template *lvr_template_match(const lvr *l, const char *norm);
 /* lvr_db.c: the register's tables. */
 int lvr_db_open(lvr *l, const char *path, char *err, size_t errlen);
 void lvr_db_close(lvr *l);
+/* Open the instance's register file (state directory) unless open. */
+int lvr_db_ensure(lvr *l);
 /* A fresh random version 4 UUID, lower case. */
 void lvr_uuid(char out[37]);
 
@@ -71,7 +76,13 @@ int lvr_apply(lvr *l, const zv_record *r, const char *now_iso, lvr_events *ev, c
 
 /* lvr_notify.c: the zendNotificatie request body for one event. */
 char *lvr_notification(const lvr *l, const lvr_event *e, const char *now_iso, char id[37],
-                       size_t *len);
+                       size_t *len, zv_buf *record_id);
+
+/* lvr_melding.c: a zendMelding (RFC0018 IWLZFOUTMELDING) read as verdicts:
+ * every subject's recordID (the notification's record key) is rejected
+ * with the subject (the rule code) as code.  0, or -1 when the body is no
+ * melding of a known eventType. */
+int lvr_melding_verdicts(lvr *l, const char *body, size_t len, zv_verdict_out *out);
 
 /* lvr_exec.c: run an operation of a parsed document against the register
  * for the zorgkantoor `owner`.  Writes {"data": ...} into out; collects the

@@ -66,6 +66,23 @@ int lvr_db_open(lvr *l, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+int lvr_db_ensure(lvr *l)
+{
+    if (l->db) return 0;
+    const char *sd = l->host->state_dir(l->ctx);
+    char path[2048], err[512];
+    if (!sd) {
+        l->host->log(l->ctx, ZV_LOG_ERROR, "no state directory for the register");
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/leveringsregister.db", sd);
+    if (lvr_db_open(l, path, err, sizeof(err)) < 0) {
+        l->host->log(l->ctx, ZV_LOG_ERROR, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 void lvr_db_close(lvr *l)
 {
     if (l->db) sqlite3_close(l->db);

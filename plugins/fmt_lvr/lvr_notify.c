@@ -33,7 +33,7 @@ static void fill(zv_buf *b, const char *tpl, const lvr_event *e)
 }
 
 char *lvr_notification(const lvr *l, const lvr_event *e, const char *now_iso, char id[37],
-                       size_t *len)
+                       size_t *len, zv_buf *record_id)
 {
     const zv_json *ev = zv_json_get(l->events, e->type);
     const char *type = zv_json_str(zv_json_get(ev, e->kind), NULL);
@@ -83,6 +83,7 @@ char *lvr_notification(const lvr *l, const lvr_event *e, const char *now_iso, ch
     zv_jw_obj_close(w);
     zv_jw_obj_close(w);
     zv_buf_free(&s);
+    if (record_id) zv_buf_puts(record_id, r.data ? r.data : "");
     zv_buf_free(&r);
     const char *out;
     char *copy = NULL;

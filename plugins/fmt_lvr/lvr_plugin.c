@@ -109,14 +109,9 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
         goto fail;
     }
     snprintf(l->afzender, sizeof(l->afzender), "%s", agb);
-    const char *sd = host->state_dir(ctx);
-    if (!sd) {
-        snprintf(err, errlen, "no state directory for the register");
-        goto fail;
-    }
-    char db[2048];
-    snprintf(db, sizeof(db), "%s/leveringsregister.db", sd);
-    if (lvr_db_open(l, db, err, errlen) < 0 || serve_setup(l, err, errlen) < 0) goto fail;
+    /* The register's file is opened on first use (lvr_db_ensure), so that
+     * --check-config and a reload's validation touch nothing. */
+    if (serve_setup(l, err, errlen) < 0) goto fail;
     return 0;
 fail:
     destroy(l);
@@ -146,12 +141,17 @@ static int notify(lvr *l, const zv_batch *b, zv_render_out *out, size_t idx, con
     for (size_t i = 0; i < ev->n; i++) {
         char id[37];
         size_t len = 0;
-        char *body = lvr_notification(l, &ev->v[i], now, id, &len);
+        zv_buf rec;
+        zv_buf_init(&rec);
+        char *body = lvr_notification(l, &ev->v[i], now, id, &len, &rec);
         if (!body) {
             l->host->log(l->ctx, ZV_LOG_ERROR, "release has no notification for %s %s",
                          ev->v[i].type, ev->v[i].kind);
+            zv_buf_free(&rec);
             return -1;
         }
+        /* The recordID is the key a zorgkantoor's error report names. */
+        const char *key = rec.data ? rec.data : "";
         zv_payload_spec p = {.data = body,
                              .len = len,
                              .content_type = "application/json",
@@ -159,9 +159,11 @@ static int notify(lvr *l, const zv_batch *b, zv_render_out *out, size_t idx, con
                              .extension = "json",
                              .records = &idx,
                              .nrecords = 1,
+                             .record_keys = &key,
                              .carried_fields = ""};
         int rc = l->host->add_payload(out, &p);
         free(body);
+        zv_buf_free(&rec);
         if (rc < 0) return -1;
     }
     (void)b;
@@ -171,7 +173,7 @@ static int notify(lvr *l, const zv_batch *b, zv_render_out *out, size_t idx, con
 static int render(void *state, const zv_batch *b, zv_render_out *out)
 {
     lvr *l = state;
-    if (b->message != LVR_MSG) return -1;
+    if (b->message != LVR_MSG || lvr_db_ensure(l) < 0) return -1;
     char now[21];
     zv_time_iso(b->now, now);
     if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return -1;
@@ -199,8 +201,18 @@ static int render(void *state, const zv_batch *b, zv_render_out *out)
     return -1;
 }
 
+/* An error report (zendMelding) handed in on the listener or with
+ * `zinvolctl retour`; other answers (the PEP's to a notification) are
+ * judged by the transport. */
+static int interpret(void *state, const zv_answer *a, zv_verdict_out *out)
+{
+    lvr *l = state;
+    if (a->status != 0) return 0;
+    return lvr_melding_verdicts(l, a->body, a->len, out);
+}
+
 static const zv_format_ops format_ops = {
-    .messages = messages, .classify = classify, .render = render, .interpret = NULL};
+    .messages = messages, .classify = classify, .render = render, .interpret = interpret};
 
 ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "leveringsregister"),

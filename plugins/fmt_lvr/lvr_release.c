@@ -51,10 +51,11 @@ static int load_templates(lvr *l, const char *dir, char *err, size_t errlen)
         snprintf(path, sizeof(path), "%s/%s", dir, file);
         size_t len = 0;
         char *text = slurp(path, &len);
-        gql_doc *d = text ? gql_parse(text, len, perr, sizeof(perr)) : NULL;
+        int got = text != NULL;
+        gql_doc *d = got ? gql_parse(text, len, perr, sizeof(perr)) : NULL;
         free(text);
         if (!d) {
-            snprintf(err, errlen, "%s: %s", path, text ? perr : "cannot read");
+            snprintf(err, errlen, "%s: %s", path, got ? perr : "cannot read");
             return -1;
         }
         l->tmpl[l->ntmpl].id = strdup(id);
@@ -68,6 +69,34 @@ static int load_templates(lvr *l, const char *dir, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* The zendMelding document error reports arrive with (RFC0018). */
+static int load_melding(lvr *l, const char *dir, char *err, size_t errlen)
+{
+    const zv_json *m = zv_json_get(zv_json_root(l->rel), "melding");
+    const char *file = zv_json_str(zv_json_get(m, "template"), NULL);
+    l->melding_scope = zv_json_str(zv_json_get(m, "scope"), NULL);
+    l->melding_events = zv_json_get(m, "event_types");
+    if (!file || !l->melding_scope || zv_json_type_of(l->melding_events) != ZV_JSON_ARRAY) {
+        snprintf(err, errlen,
+                 "%s/release.json: melding: template, scope and event_types are needed", dir);
+        return -1;
+    }
+    char path[2048], perr[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    size_t len = 0;
+    char *text = slurp(path, &len);
+    int got = text != NULL;
+    gql_doc *d = got ? gql_parse(text, len, perr, sizeof(perr)) : NULL;
+    free(text);
+    if (!d) {
+        snprintf(err, errlen, "%s: %s", path, got ? perr : "cannot read");
+        return -1;
+    }
+    l->melding_norm = gql_normalise(d);
+    gql_doc_free(d);
+    return l->melding_norm ? 0 : -1;
 }
 
 int lvr_release_load(lvr *l, const char *dir, char *err, size_t errlen)
@@ -96,7 +125,8 @@ int lvr_release_load(lvr *l, const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "%s: types, roots and notification.events must be objects", path);
         return -1;
     }
-    return load_templates(l, dir, err, errlen);
+    if (load_templates(l, dir, err, errlen) < 0) return -1;
+    return load_melding(l, dir, err, errlen);
 }
 
 void lvr_release_free(lvr *l)
@@ -107,6 +137,8 @@ void lvr_release_free(lvr *l)
     }
     free(l->tmpl);
     l->tmpl = NULL;
+    free(l->melding_norm);
+    l->melding_norm = NULL;
     l->ntmpl = 0;
     zv_json_free(l->rel);
     l->rel = NULL;

@@ -140,7 +140,9 @@ static void answer(req *q, const gql_doc *doc, const lvr_template *t, const zv_j
     zv_jw *w = zv_jw_new(0);
     lvr_disclosed dis = {0};
     char err[512];
-    if (lvr_execute(q->l, doc, opname, vars, owner, w, &dis, err, sizeof(err)) < 0) {
+    if (lvr_db_ensure(q->l) < 0) {
+        reply_error(q, 503, "the register is not available");
+    } else if (lvr_execute(q->l, doc, opname, vars, owner, w, &dis, err, sizeof(err)) < 0) {
         reply_error(q, 400, err);
     } else if (audit(q, t, claims, &dis) < 0) {
         reply_error(q, 500, "the answer could not be recorded; nothing was disclosed");
@@ -156,6 +158,33 @@ static void answer(req *q, const gql_doc *doc, const lvr_template *t, const zv_j
     }
     lvr_disclosed_free(&dis);
     zv_jw_free(w);
+}
+
+/* A zorgkantoor's error report (RFC0018): its records go to the dead letter
+ * through the core's retour path; the answer is zendMelding's. */
+static void melding(req *q, const zv_json *claims, const char *sub, const char *body, size_t len)
+{
+    const zv_host *h = q->l->host;
+    if (!has_scope(claims, q->l->melding_scope)) {
+        reply_error(q, 403, "the token lacks the melding scope");
+        return;
+    }
+    if (!ZV_HOST_HAS(h, retour)) {
+        reply_error(q, 503, "error reports are not taken here");
+        return;
+    }
+    char err[256];
+    int rc = h->retour(q->l->ctx, body, len, err, sizeof(err));
+    if (rc < 0) {
+        reply_error(q, 400, "not an error report this register reads (eventType, subjectList)");
+        return;
+    }
+    char id[37], out[160];
+    lvr_uuid(id);
+    int n = snprintf(out, sizeof(out), "{\"data\":{\"zendMelding\":{\"meldingID\":\"%s\"}}}", id);
+    h->ex_reply(q->ex, 200, q->plain_json ? "application/json" : GQL_RESPONSE, out, (size_t)n);
+    h->log(q->l->ctx, ZV_LOG_NOTICE, "error report %s from %s%s", id, sub,
+           rc == 1 ? " (some records matched no notification)" : "");
 }
 
 void lvr_serve(zv_http_exchange *ex, void *arg)
@@ -183,11 +212,6 @@ void lvr_serve(zv_http_exchange *ex, void *arg)
         reply_error(&q, 401, "no claims of a zorgkantoor from the gateway");
         return;
     }
-    if (!has_scope(claims, l->scope)) {
-        zv_json_free(cd);
-        reply_error(&q, 403, "the token lacks the Leveringsregister scope");
-        return;
-    }
     size_t blen;
     const char *b = h->ex_body(ex, &blen);
     char err[256], msg[400];
@@ -207,9 +231,15 @@ void lvr_serve(zv_http_exchange *ex, void *arg)
     if (!doc) {
         snprintf(msg, sizeof(msg), "Syntax Error: %s", err);
         reply_error(&q, 400, msg);
+    } else if (!norm) {
+        reply_error(&q, 500, "out of memory");
+    } else if (!t && l->melding_norm && !strcmp(norm, l->melding_norm)) {
+        melding(&q, claims, sub, b, blen);
     } else if (!t) {
         reply_error(&q, 403, "not a published Leveringsregister query template");
         h->log(l->ctx, ZV_LOG_NOTICE, "refused a query of %s that is no published template", sub);
+    } else if (!has_scope(claims, l->scope)) {
+        reply_error(&q, 403, "the token lacks the Leveringsregister scope");
     } else {
         answer(&q, doc, t, zv_json_root(bd), claims, sub + pl);
     }

@@ -10,3 +10,11 @@ endif()
 # queries through a local gateway (nID + PEP) -> SDL check -> audit trail.
 zv_add_script_test(netwerkmodel/e2e ${CMAKE_CURRENT_SOURCE_DIR}/integration/netwerkmodel.sh
                    SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# The register's store, update rules, executor and notifications.
+if(TARGET test_lvr_register)
+  foreach(f lvr_release.c lvr_db.c lvr_update.c lvr_notify.c lvr_exec.c gql.c gql_print.c)
+    target_sources(test_lvr_register PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_lvr/${f})
+  endforeach()
+  target_include_directories(test_lvr_register PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_lvr)
+endif()

@@ -195,14 +195,21 @@ code=$(curl_reg --cert "$P/pep.pem" --key "$P/pep.key" -H 'Content-Type: applica
 [ "$code" = 200 ] && grep -q '"errors"' "$T/r.json" || fail "application/json refusal: $code"
 code=$(curl_reg --cert "$P/pep.pem" --key "$P/pep.key" -H 'Content-Type: application/json' -d "$body")
 [ "$code" = 401 ] || fail "no claims: $code"
-code=$(curl_reg --cert "$P/pep.pem" --key "$P/pep.key" -H 'Content-Type: application/json' -H 'claims: {"sub": "uzovi:5501", "scopes": []}' -d "$body")
-[ "$code" = 403 ] || fail "no scope: $code"
+q3=$($PY -c 'import json,sys; print(json.dumps({"query": open(sys.argv[1]).read(), "variables": {"bemiddelingspecificatieID": sys.argv[2]}}))' "$REL/templates/QLR-0003-ZK.graphql" "$BS1")
+code=$(curl_reg --cert "$P/pep.pem" --key "$P/pep.key" -H 'Content-Type: application/json' -H 'claims: {"sub": "uzovi:5501", "scopes": []}' -d "$q3")
+[ "$code" = 403 ] && grep -q 'lacks the Leveringsregister scope' "$T/r.json" || fail "no scope: $code $(cat "$T/r.json")"
 code=$(curl_reg --cert "$P/pep.pem" --key "$P/pep.key" -H 'Content-Type: application/json' -H "claims: $claims" -d '{"query": "query { levering("}')
 [ "$code" = 400 ] && grep -q 'Syntax Error' "$T/r.json" || fail "syntax: $code $(cat "$T/r.json")"
 rc=0; curl_reg -H 'Content-Type: application/json' -d "$body" >/dev/null || rc=$?
 [ $rc != 0 ] || fail "answered without a client certificate"
 rc=0; curl_reg --cert "$P/rogue.pem" --key "$P/rogue.key" -H 'Content-Type: application/json' -d "$body" >/dev/null || rc=$?
 [ $rc != 0 ] || fail "answered a certificate of a foreign CA"
+
+# ---- an error report (RFC0018 IWLZFOUTMELDING) on R3's Afstel: to the dead letter ----
+$PY "$GW" melding --register "$URL" --template "$REL/templates/zendMelding.graphql" --uzovi 5501 \
+    --agb 12345678 --subject "LRG0042=Afstel/$AF" --ca "$P/netwerk-ca.pem" --cert "$P/pep.pem" \
+    --key "$P/pep.key" > "$T/m.json" || fail "melding: $(cat "$T/m.json")"
+ctl dlq list | grep "Afstel/$AF" | grep -q LRG0042 || fail "error report not in the dead letter: $(ctl dlq list)"
 
 # ---- a change and a cancellation keep the UUID ----
 cat > "$T/in/export2.csv" <<CSV

@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""make demo, part 9 (run-demo.sh): the iWlz netwerkmodel.  The demo export
+goes to zorgkantoor 5501 twice: as AW35/AW39 messages (format iwlz, file
+drop) and into the Leveringsregister (format leveringsregister), which
+notifies the zorgkantoor through the local gateway; the gateway then asks
+QLR-0006-ZK for every new Leveringperiode, as the zorgkantoor would.  At the
+end the audit trail says, per client, what AW35/AW39 sent and what the
+zorgkantoor asked: the netwerkmodel's measured saving.
+
+Usage: netwerkmodel-demo.py ROOT BUILD OUT
+"""
+import json
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+root, build, out = sys.argv[1:4]
+rel = os.path.join(root, 'plugins/fmt_lvr/netwerkmodel/lvr-1.0-rc1')
+gw = os.path.join(root, 'tests/fixtures/netwerkmodel/gateway.py')
+pki = os.path.join(out, 'pki')
+for d in ('inbox', 'outbox/zk-5501', 'state', 'gw', 'pki'):
+    os.makedirs(os.path.join(out, d), exist_ok=True)
+
+
+def sh(*cmd, **kw):
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **kw)
+
+
+def cert(name, cn, server=False):
+    sh('openssl', 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=' + cn,
+       '-keyout', f'{pki}/{name}.key', '-out', f'{pki}/{name}.csr')
+    ext = f'{pki}/{name}.ext'
+    open(ext, 'w').write('subjectAltName=IP:127.0.0.1\n' if server else 'extendedKeyUsage=clientAuth\n')
+    sh('openssl', 'x509', '-req', '-in', f'{pki}/{name}.csr', '-CA', f'{pki}/ca.pem', '-CAkey',
+       f'{pki}/ca.key', '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', f'{pki}/{name}.pem')
+
+
+sh('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=netwerk demo CA',
+   '-keyout', f'{pki}/ca.key', '-out', f'{pki}/ca.pem')
+cert('register', '127.0.0.1', True)
+cert('gateway', '127.0.0.1', True)
+cert('provider', 'agb:12345678')
+cert('pep', 'pep.nid')
+
+gwp = subprocess.Popen(['/usr/bin/python3', gw, 'serve', '--dir', f'{out}/gw', '--ca', f'{pki}/ca.pem',
+                        '--cert', f'{pki}/gateway.pem', '--key', f'{pki}/gateway.key', '--allow',
+                        'agb:12345678=organisaties/zorgkantoor/notificaties/notificatie:create'],
+                       stderr=open(f'{out}/gateway.log', 'w'))
+daemon = None
+try:
+    for _ in range(100):
+        if os.path.exists(f'{out}/gw/port'):
+            break
+        time.sleep(0.1)
+    gport = open(f'{out}/gw/port').read().strip()
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    rport = s.getsockname()[1]
+    s.close()
+    # The demo's own source and mapping, two destinations for zorgkantoor 5501.
+    text = open(os.path.join(root, 'conf/demo/zinvol-demo.conf')).read()
+    conf = json.loads(re.sub(r'^\s*//.*$', '', text, flags=re.M))
+    src = conf['sources'][0]
+    src['options']['directory'] = f'{out}/inbox'
+    match = {'entitlement.funder': ['5501']}
+    conf.update({'state_dir': f'{out}/state', 'catalogue_dir': os.path.join(root, 'conf/catalogue'),
+                 'sources': [src], 'destinations': [
+                     {'name': 'zk-5501', 'format': 'iwlz', 'transport': 'filedrop', 'match': match,
+                      'format_options': {'zorgkantoor': '5501'},
+                      'transport_options': {'dir': f'{out}/outbox/zk-5501'},
+                      'policy': {'batch_window': '1s'}},
+                     {'name': 'lvr-5501', 'format': 'leveringsregister', 'transport': 'netwerkmodel',
+                      'match': match,
+                      'format_options': {'listen': f'127.0.0.1:{rport}', 'tls_cert': f'{pki}/register.pem',
+                                         'tls_key': f'{pki}/register.key', 'client_ca': f'{pki}/ca.pem'},
+                      'transport_options': {'url': f'https://127.0.0.1:{gport}/graphql',
+                                            'token_url': f'https://127.0.0.1:{gport}/auth/token',
+                                            'scope': 'organisaties/zorgkantoor/notificaties/notificatie:create',
+                                            'ca_file': f'{pki}/ca.pem', 'cert_file': f'{pki}/provider.pem',
+                                            'key_file': f'{pki}/provider.key'},
+                      'policy': {'batch_window': '1s'}}]})
+    conf.pop('admin', None)
+    cpath = f'{out}/zinvol-netwerkmodel.conf'
+    json.dump(conf, open(cpath, 'w'), indent=2)
+    subprocess.run(['/usr/bin/python3', os.path.join(root, 'conf/demo/generate-ecd'), '--clients', '200',
+                    '--seed', '7', '--out', f'{out}/inbox', '--format', 'csv', '--name', 'ecd-export'],
+                   check=True, stdout=subprocess.DEVNULL)
+    daemon = subprocess.Popen([os.path.join(build, 'zinvold'), '--config', cpath],
+                              stderr=open(f'{out}/zinvold.log', 'w'))
+    notes = f'{out}/gw/notifications.jsonl'
+    last, stable = -1, 0
+    for _ in range(600):  # until the notifications stop coming (at most a minute)
+        n = sum(1 for _ in open(notes)) if os.path.exists(notes) else 0
+        stable = stable + 1 if n == last and n > 0 else 0
+        last = n
+        if stable >= 30:
+            break
+        time.sleep(0.1)
+    rows = [json.loads(l) for l in open(notes)] if os.path.exists(notes) else []
+    kinds = {}
+    for r in rows:
+        kinds[r['input']['eventType']] = kinds.get(r['input']['eventType'], 0) + 1
+    print(f'   the register notified zorgkantoor 5501 {len(rows)} times through the gateway:')
+    for k, v in sorted(kinds.items()):
+        print(f'     {v:4d} {k}')
+    periods = [r['input']['subjectList'][0]['recordID'].split('/')[1] for r in rows
+               if r['input']['eventType'] == 'NIEUWE_LEVERINGPERIODE_ZORGKANTOOR']
+    asked = ok = 0
+    for lp in periods[:40]:
+        q = subprocess.run(['/usr/bin/python3', gw, 'query', '--register', f'https://127.0.0.1:{rport}/graphql',
+                            '--template', f'{rel}/templates/QLR-0006-ZK.graphql', '--published',
+                            *[os.path.join(rel, 'templates', f) for f in sorted(os.listdir(f'{rel}/templates'))
+                              if f.startswith('QLR')],
+                            '--sdl', f'{rel}/Leveringsregister.graphql', '--vars',
+                            json.dumps({'leveringperiodeID': lp}), '--uzovi', '5501', '--ca', f'{pki}/ca.pem',
+                            '--cert', f'{pki}/pep.pem', '--key', f'{pki}/pep.key'],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        asked += 1
+        ok += q.returncode == 0
+    print(f'   the zorgkantoor asked QLR-0006-ZK for {asked} of the new Leveringperiodes: '
+          f'{ok} answers match the published SDL (graphql-core)')
+    # Sent versus asked, per client, from the hash-chained trail.
+    db = sqlite3.connect(f'{out}/state/zinvol.db')
+    sent, got = {}, {}
+    for kind, dest, clients in db.execute("SELECT kind, destination, clients FROM audit WHERE clients IS NOT NULL"):
+        for c in json.loads(clients):
+            tgt = sent if (kind, dest) == ('delivered', 'zk-5501') else got if kind == 'queried' else None
+            if tgt is not None:
+                tgt.setdefault(c['client'], set()).update(c['fields'])
+    both = sorted(set(sent) | set(got))
+    s_f = sum(len(sent.get(c, ())) for c in both)
+    g_f = sum(len(got.get(c, ())) for c in both)
+    print(f'   sent versus asked, {len(both)} clients of zorgkantoor 5501:')
+    print(f'     AW35/AW39 sent {s_f} client-fields ({len(sent)} clients);'
+          f' the zorgkantoor asked {g_f} ({len(got)} clients)')
+    only_sent = {}
+    for c in both:
+        for f in sent.get(c, set()) - got.get(c, set()):
+            only_sent[f] = only_sent.get(f, 0) + 1
+    for f, n in sorted(only_sent.items(), key=lambda x: -x[1])[:8]:
+        print(f'     {f:32s} sent for {n:3d} clients, never asked')
+    json.dump({'clients': len(both), 'sent_client_fields': s_f, 'asked_client_fields': g_f,
+               'sent_not_asked': only_sent}, open(f'{out}/sent-versus-asked.json', 'w'), indent=2)
+    print(f'   details: {out}/sent-versus-asked.json; zinvolctl -c {cpath} disclose BSN lists both')
+finally:
+    if daemon:
+        daemon.terminate()
+        daemon.wait()
+    gwp.terminate()
