@@ -68,6 +68,7 @@ try:
     src['options']['directory'] = f'{out}/inbox'
     match = {'entitlement.funder': ['5501']}
     conf.update({'state_dir': f'{out}/state', 'catalogue_dir': os.path.join(root, 'conf/catalogue'),
+                 'plugin_dir': os.path.join(build, 'plugins'),
                  'sources': [src], 'destinations': [
                      {'name': 'zk-5501', 'format': 'iwlz', 'transport': 'filedrop', 'match': match,
                       'format_options': {'zorgkantoor': '5501'},
@@ -99,6 +100,8 @@ try:
         last = n
         if stable >= 30:
             break
+        if daemon.poll() is not None:
+            sys.exit('zinvold stopped; see ' + f'{out}/zinvold.log')
         time.sleep(0.1)
     rows = [json.loads(l) for l in open(notes)] if os.path.exists(notes) else []
     kinds = {}
