@@ -103,7 +103,7 @@ int zv_host_audit_disclosure(zv_ctx *ctx, const zv_query_disclosure *d)
         return -1;
     }
     zv_store *s = rt->store;
-    int rc = zv_store_begin(s);
+    int rc = zv_store_begin_as(s, ctx->component);
     if (rc == 0)
         rc = zv_store_audit_append_clients_locked(s, zv_now(), "queried", ctx->name, d->reference,
                                                   d->message, fields, NULL, d->detail, clients);

@@ -136,7 +136,11 @@ static void serve(struct evhttp_request *req, void *arg)
         zv_httpd_ex_reply(ex, 503, "text/plain", "stopping\n", 9);
         return;
     }
+    /* One unit of work, as on the plain listener (unit.c). */
+    zv_ctx *ctx = l->ctx;
+    zv_unit_enter(ctx);
     l->cb(ex, l->arg);
+    zv_unit_leave(ctx);
 }
 
 static void not_found(struct evhttp_request *req, void *arg)
