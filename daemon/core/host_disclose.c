@@ -91,7 +91,11 @@ static char *levelled(const zv_runtime *rt, const zv_ctx *ctx, const char *names
 int zv_host_audit_disclosure(zv_ctx *ctx, const zv_query_disclosure *d)
 {
     zv_runtime *rt = ctx->rt;
-    if (!rt->store || !rt->client_secret_ok || !d || !d->message) {
+    if (!d || !ZV_HAS(d, zv_query_disclosure, detail)) {
+        zv_log(ZV_LOG_ERROR, ctx->component, "disclosure not audited: its size is too small");
+        return -1;
+    }
+    if (!rt->store || !rt->client_secret_ok || !d->message) {
         zv_log(ZV_LOG_ERROR, ctx->component, "disclosure not audited: no store or client key");
         return -1;
     }

@@ -60,6 +60,10 @@ static void free_one(struct zv_tls_listener *l)
 int zv_httpd_tls_listen(zv_ctx *ctx, const zv_https_spec *spec, zv_route_cb cb, void *arg,
                         char *err, size_t errlen)
 {
+    if (!spec || !ZV_HAS(spec, zv_https_spec, max_body)) {
+        snprintf(err, errlen, "https listener: the spec's size does not cover 2.1's members");
+        return -1;
+    }
     struct zv_tls_listener *l = calloc(1, sizeof(*l));
     if (!l) {
         snprintf(err, errlen, "out of memory");

@@ -75,7 +75,8 @@ static int serve_setup(lvr *l, char *err, size_t errlen)
     const char *listen = h->cfg_str(l->ctx, "listen");
     if (!listen) return 0;
     if (!ZV_HOST_HAS(h, https_listen)) return 0; /* a dry run's host: nothing is served */
-    zv_https_spec spec = {.listen = listen,
+    zv_https_spec spec = {ZV_SIZED(zv_https_spec),
+                          .listen = listen,
                           .cert_file = h->cfg_str(l->ctx, "tls_cert"),
                           .key_file = h->cfg_str(l->ctx, "tls_key"),
                           .client_ca = h->cfg_str(l->ctx, "client_ca"),
@@ -124,8 +125,7 @@ enum { LVR_MSG = 0 };
 static const zv_message_decl messages[] = {
     {"LEVERINGSREGISTER", "lvr-leveringsregister.json",
      "Leveringsregister 1 (1.0-rc1): the register's objects, answered to the zorgkantoor's "
-     "template queries; notifications carry only their ids"},
-    {NULL, NULL, NULL}};
+     "template queries; notifications carry only their ids"}};
 
 static int classify(void *state, const zv_record *rec)
 {
@@ -152,7 +152,8 @@ static int notify(lvr *l, const zv_batch *b, zv_render_out *out, size_t idx, con
         }
         /* The recordID is the key a zorgkantoor's error report names. */
         const char *key = rec.data ? rec.data : "";
-        zv_payload_spec p = {.data = body,
+        zv_payload_spec p = {ZV_SIZED(zv_payload_spec),
+                             .data = body,
                              .len = len,
                              .content_type = "application/json",
                              .idem_key = id,
@@ -211,8 +212,9 @@ static int interpret(void *state, const zv_answer *a, zv_verdict_out *out)
     return lvr_melding_verdicts(l, a->body, a->len, out);
 }
 
-static const zv_format_ops format_ops = {
-    .messages = messages, .classify = classify, .render = render, .interpret = interpret};
+static const zv_format_ops format_ops = {ZV_SIZED(zv_format_ops), ZV_MESSAGES(messages),
+                                         .classify = classify, .render = render,
+                                         .interpret = interpret};
 
 ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "leveringsregister"),

@@ -122,7 +122,8 @@ static int audit(req *q, const lvr_template *t, const zv_json *claims, lvr_discl
                  ? zv_json_str(zv_json_get(claims, "jti"), NULL)
                  : "-",
              peer ? peer : "-");
-    zv_query_disclosure d = {.message = t->id,
+    zv_query_disclosure d = {ZV_SIZED(zv_query_disclosure),
+                             .message = t->id,
                              .fields = dis->fields.data ? dis->fields.data : "",
                              .bsns = (const char *const *)dis->bsns,
                              .nbsns = dis->nbsns,

@@ -118,10 +118,12 @@ static void fetch(nm *t)
     size_t len = 0;
     zv_jw_result(w, &body, &len);
     zv_http_header hdr[] = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
-    zv_http_request req = {.method = "POST",
+    zv_http_request req = {ZV_SIZED(zv_http_request),
+                           .method = "POST",
                            .url = t->token_url,
                            .headers = hdr,
-                           .nheaders = 2,
+                           .nheaders = ZV_COUNT(hdr),
+                           .header_size = sizeof(hdr[0]),
                            .body = body,
                            .body_len = len,
                            .timeout_ms = t->timeout_ms,

@@ -101,8 +101,8 @@ static void hex(char *out, size_t nbytes)
 
 static void done(pending *p, zv_send_status st, int http, const char *detail, long retry_after)
 {
-    zv_send_result res = {
-        .status = st, .http_status = http, .detail = detail, .retry_after_s = retry_after};
+    zv_send_result res = {ZV_SIZED(zv_send_result), .status = st, .http_status = http,
+                          .detail = detail, .retry_after_s = retry_after};
     p->cb(&res, p->arg);
     free(p->body);
     free(p);
@@ -190,10 +190,12 @@ static void post(nm *t, const char *token, const char *error, void *arg)
                             {"X-B3-TraceId", trace},
                             {"X-B3-SpanId", span},
                             {"Idempotency-Key", p->idem}};
-    zv_http_request req = {.method = "POST",
+    zv_http_request req = {ZV_SIZED(zv_http_request),
+                           .method = "POST",
                            .url = t->url,
                            .headers = hdr,
-                           .nheaders = sizeof(hdr) / sizeof(hdr[0]),
+                           .nheaders = ZV_COUNT(hdr),
+                           .header_size = sizeof(hdr[0]),
                            .body = p->body,
                            .body_len = p->len,
                            .timeout_ms = t->timeout_ms,
@@ -228,7 +230,7 @@ static int send_payload(void *state, const zv_delivery *d, zv_send_cb cb, void *
     return 0;
 }
 
-static const zv_transport_ops ops = {.send = send_payload};
+static const zv_transport_ops ops = {ZV_SIZED(zv_transport_ops), .send = send_payload};
 
 ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_TRANSPORT, "netwerkmodel"),
