@@ -25,6 +25,7 @@ typedef struct nm {
     int fetching, start_failed;
     nm_wait *waiting, **waiting_tail;
     zv_timer *refresh;
+    zv_http_call *call; /* the token fetch under way, or NULL */
     char last_error[256];
     int64_t token_fetches, token_errors;
 } nm;

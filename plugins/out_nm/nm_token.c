@@ -58,6 +58,7 @@ static void on_token(const zv_http_response *r, void *arg)
 {
     nm *t = arg;
     t->fetching = 0;
+    t->call = NULL;
     char err[256] = "";
     zv_json_doc *d = NULL;
     const char *tok = NULL;
@@ -134,7 +135,8 @@ static void fetch(nm *t)
     t->fetching = 1;
     t->token_fetches++;
     t->host->count(t->ctx, "token_fetches", 1);
-    if (t->host->http_request(t->ctx, &req, on_token, t) < 0) {
+    t->call = t->host->http_request(t->ctx, &req, on_token, t);
+    if (!t->call) {
         t->fetching = 0;
         t->start_failed = 1;
         snprintf(t->last_error, sizeof(t->last_error), "token: cannot start the request");
@@ -191,6 +193,9 @@ void nm_token_drop(nm *t)
 
 void nm_token_free(nm *t)
 {
+    /* A fetch still under way must not call back into a freed t. */
+    if (t->call) t->host->http_cancel(t->call);
+    t->call = NULL;
     finish(t, "shutting down");
     if (t->refresh) t->host->timer_free(t->refresh);
     t->refresh = NULL;

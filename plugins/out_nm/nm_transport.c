@@ -204,7 +204,7 @@ static void post(nm *t, const char *token, const char *error, void *arg)
                            .key_file = t->key_file,
                            .bearer_token = token,
                            .max_response = 1048576};
-    if (t->host->http_request(t->ctx, &req, on_response, p) < 0)
+    if (!t->host->http_request(t->ctx, &req, on_response, p))
         done(p, ZV_SEND_RETRY, 0, "cannot start the request", -1);
 }
 
