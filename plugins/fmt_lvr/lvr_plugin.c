@@ -160,9 +160,11 @@ static int notify(lvr *l, const zv_batch *b, zv_render_out *out, size_t idx, con
                              .extension = "json",
                              .records = &idx,
                              .nrecords = 1,
-                             .record_keys = &key,
-                             .carried_fields = ""};
+                             .record_keys = &key};
         int rc = l->host->add_payload(out, &p);
+        /* A notification carries only technical ids: no model field. */
+        if (rc == 0 && ZV_HOST_HAS(l->host, rendered_fields))
+            rc = l->host->rendered_fields(out, idx, NULL, 0);
         free(body);
         zv_buf_free(&rec);
         if (rc < 0) return -1;
