@@ -446,23 +446,6 @@ typedef struct zv_host {
      * (field_renderable) among those it was given. */
     int (*rendered_fields)(zv_render_out *out, size_t index, const zv_field_id *fields,
                            size_t n);
-    /* ---- 2.2 ---- */
-    /* Serve spec->path over TLS with verified client certificates on a
-     * listener of this instance's own.  Bound when the daemon starts
-     * serving (never in --check-config or --dry-run); cb runs on the loop
-     * for every request to the path, the exchange is answered with
-     * ex_reply as on http_route.  0, or -1 with why in err. */
-    int (*https_listen)(zv_ctx *ctx, const zv_https_spec *spec, zv_route_cb cb, void *arg,
-                        char *err, size_t errlen);
-    /* The verified client certificate's subject of a request on an
-     * https_listen listener ("CN=...,O=..."); NULL elsewhere.  Valid until
-     * ex_reply. */
-    const char *(*ex_peer)(zv_http_exchange *ex);
-    /* Append one entry of kind "queried" to the audit trail, committed
-     * before it returns.  0, or -1 (logged) when the store refused it: the
-     * caller must then not hand out the data. */
-    int (*audit_disclosure)(zv_ctx *ctx, const zv_query_disclosure *d);
-
     /* Heavy work off the loop (a large parse, a validation): work(arg) runs
      * on one of the core's worker threads, then done(arg) on the loop as a
      * callback of this instance (one unit of work, like a timer's).
@@ -486,6 +469,23 @@ typedef struct zv_host {
      * plugin's and must stay valid until then.  -1: the unit could not be
      * committed (it is rolled back) and durable() is not called. */
     int (*commit_async)(zv_ctx *ctx, void (*durable)(void *arg, int ok), void *arg);
+
+    /* ---- 2.2 ---- */
+    /* Serve spec->path over TLS with verified client certificates on a
+     * listener of this instance's own.  Bound when the daemon starts
+     * serving (never in --check-config or --dry-run); cb runs on the loop
+     * for every request to the path, the exchange is answered with
+     * ex_reply as on http_route.  0, or -1 with why in err. */
+    int (*https_listen)(zv_ctx *ctx, const zv_https_spec *spec, zv_route_cb cb, void *arg,
+                        char *err, size_t errlen);
+    /* The verified client certificate's subject of a request on an
+     * https_listen listener ("CN=...,O=..."); NULL elsewhere.  Valid until
+     * ex_reply. */
+    const char *(*ex_peer)(zv_http_exchange *ex);
+    /* Append one entry of kind "queried" to the audit trail, committed
+     * before it returns.  0, or -1 (logged) when the store refused it: the
+     * caller must then not hand out the data. */
+    int (*audit_disclosure)(zv_ctx *ctx, const zv_query_disclosure *d);
     /* Formats: hand a receiver's answer that arrived outside a delivery
      * (e.g. an error report on the plugin's own listener) to this
      * instance's interpret(), as `zinvolctl retour` does with a file: each
