@@ -16,19 +16,18 @@
 
 static const zv_option options[] = {
     {"release", ZV_OPT_STRING, "lvr-1.0-rc1", 0,
-     "Bundled netwerkmodel release (a folder under share/zinvol/netwerkmodel)"},
+     "Bundled netwerkmodel release (a folder under share/zinvol/netwerkmodel)", NULL, 0, 0, 0},
     {"release_dir", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
-     "A release folder you supply (release.json, templates, SDL); overrides release"},
+     "A release folder you supply (release.json, templates, SDL); overrides release", NULL, 0, 0, 0},
     {"afzender", ZV_OPT_STRING, NULL, 0,
-     "afzenderID of the notifications (AGB); default: organisation.agb"},
+     "afzenderID of the notifications (AGB); default: organisation.agb", NULL, 0, 0, 0},
     {"listen", ZV_OPT_STRING, NULL, 0,
-     "host:port of the register's HTTPS endpoint for the PEP; none: the register is not served"},
-    {"path", ZV_OPT_STRING, "/graphql", 0, "The endpoint's path"},
-    {"tls_cert", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "Server certificate chain (PEM)"},
-    {"tls_key", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_SECRET, "Server key (PEM)"},
+     "host:port of the register's HTTPS endpoint for the PEP; none: the register is not served", NULL, 0, 0, 0},
+    {"path", ZV_OPT_STRING, "/graphql", 0, "The endpoint's path", NULL, 0, 0, 0},
+    {"tls_cert", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "Server certificate chain (PEM)", NULL, 0, 0, 0},
+    {"tls_key", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_SECRET, "Server key (PEM)", NULL, 0, 0, 0},
     {"client_ca", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
-     "CA certificates the PEP's client certificate must chain to (PEM)"},
-    {NULL, 0, NULL, 0, NULL}};
+     "CA certificates the PEP's client certificate must chain to (PEM)", NULL, 0, 0, 0}};
 
 static int is_dir(const char *p)
 {
@@ -223,7 +222,7 @@ ZV_PLUGIN_DEFINE = {
     .version = "0.1.0",
     .description =
         "iWlz netwerkmodel Leveringsregister (1.0-rc1): register, GraphQL, notifications",
-    .options = options,
+    ZV_OPTION_TABLE(options),
     .create = create,
     .destroy = destroy,
     .format = &format_ops,

@@ -22,20 +22,19 @@
 #define SNIPPET 300
 
 static const zv_option options[] = {
-    {"url", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED, "the PEP's GraphQL endpoint (https)"},
+    {"url", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED, "the PEP's GraphQL endpoint (https)", NULL, 0, 0, 0},
     {"token_url", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED,
-     "the nID authorisation server's token endpoint (https)"},
+     "the nID authorisation server's token endpoint (https)", NULL, 0, 0, 0},
     {"scope", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED,
-     "scope asked for, e.g. organisaties/zorgkantoor/notificaties/notificatie:create"},
-    {"audience", ZV_OPT_STRING, NULL, 0, "audience of the token; default: url"},
-    {"ca_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "CA certificates (PEM) for both servers"},
+     "scope asked for, e.g. organisaties/zorgkantoor/notificaties/notificatie:create", NULL, 0, 0, 0},
+    {"audience", ZV_OPT_STRING, NULL, 0, "audience of the token; default: url", NULL, 0, 0, 0},
+    {"ca_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "CA certificates (PEM) for both servers", NULL, 0, 0, 0},
     {"cert_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_REQUIRED,
-     "the provider's system certificate (PEM), two-sided TLS"},
+     "the provider's system certificate (PEM), two-sided TLS", NULL, 0, 0, 0},
     {"key_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_SECRET | ZV_OPT_REQUIRED,
-     "its key (PEM)"},
-    {"timeout", ZV_OPT_STRING, "30s", 0, "per request"},
-    {"refresh_margin", ZV_OPT_STRING, "60s", 0, "fetch a new token this long before expiry"},
-    {NULL, 0, NULL, 0, NULL}};
+     "its key (PEM)", NULL, 0, 0, 0},
+    {"timeout", ZV_OPT_STRING, "30s", 0, "per request", NULL, 0, 0, 0},
+    {"refresh_margin", ZV_OPT_STRING, "60s", 0, "fetch a new token this long before expiry", NULL, 0, 0, 0}};
 
 typedef struct pending {
     nm *t;
@@ -236,7 +235,7 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_TRANSPORT, "netwerkmodel"),
     .version = "0.1.0",
     .description = "iWlz netwerkmodel: notifications to the PEP with an nID access token (mTLS)",
-    .options = options,
+    ZV_OPTION_TABLE(options),
     .create = create,
     .destroy = destroy,
     .transport = &ops,
