@@ -19,7 +19,7 @@ import sys
 import time
 
 root, build, out = sys.argv[1:4]
-rel = os.path.join(root, 'plugins/fmt_lvr/netwerkmodel/lvr-1.0-rc1')
+rel = os.path.join(root, 'plugins/fmt_leveringsregister/netwerkmodel/lvr-1.0-rc1')
 gw = os.path.join(root, 'tests/fixtures/netwerkmodel/gateway.py')
 pki = os.path.join(out, 'pki')
 for d in ('inbox', 'outbox/zk-5501', 'state', 'gw', 'pki'):

@@ -1,9 +1,9 @@
-# Leveringsregister (plugins/fmt_lvr): the GraphQL parser's unit test is
+# Leveringsregister (plugins/fmt_leveringsregister): the GraphQL parser's unit test is
 # built from the plugin's own sources.
 if(TARGET test_lvr_gql)
-  target_sources(test_lvr_gql PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_lvr/gql.c
-                 ${CMAKE_SOURCE_DIR}/plugins/fmt_lvr/gql_print.c)
-  target_include_directories(test_lvr_gql PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_lvr)
+  target_sources(test_lvr_gql PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_leveringsregister/gql.c
+                 ${CMAKE_SOURCE_DIR}/plugins/fmt_leveringsregister/gql_print.c)
+  target_include_directories(test_lvr_gql PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_leveringsregister)
 endif()
 
 # The netwerkmodel end to end: ECD -> register -> notification -> template
@@ -14,7 +14,7 @@ zv_add_script_test(netwerkmodel/e2e ${CMAKE_CURRENT_SOURCE_DIR}/integration/netw
 # The register's store, update rules, executor and notifications.
 if(TARGET test_lvr_register)
   foreach(f lvr_release.c lvr_db.c lvr_update.c lvr_notify.c lvr_exec.c gql.c gql_print.c)
-    target_sources(test_lvr_register PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_lvr/${f})
+    target_sources(test_lvr_register PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_leveringsregister/${f})
   endforeach()
-  target_include_directories(test_lvr_register PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_lvr)
+  target_include_directories(test_lvr_register PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_leveringsregister)
 endif()

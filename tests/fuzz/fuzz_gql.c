@@ -1,4 +1,4 @@
-/* GraphQL documents (plugins/fmt_lvr/gql.c): what parses must normalise to
+/* GraphQL documents (plugins/fmt_leveringsregister/gql.c): what parses must normalise to
  * text that parses again to the same normal form (the printer is judged by
  * the parser), and the lookups must hold on whatever parsed. */
 #include "gql.h"

@@ -22,7 +22,7 @@ fi
 command -v openssl >/dev/null || { echo "SKIP: no openssl"; exit 77; }
 T=$(mktemp -d /tmp/zv-nm-XXXXXX)
 GW=$S/tests/fixtures/netwerkmodel/gateway.py
-REL=$S/plugins/fmt_lvr/netwerkmodel/lvr-1.0-rc1
+REL=$S/plugins/fmt_leveringsregister/netwerkmodel/lvr-1.0-rc1
 GPID= DPID=
 cleanup() {
     [ -n "$DPID" ] && kill "$DPID" 2>/dev/null

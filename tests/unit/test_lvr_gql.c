@@ -1,4 +1,4 @@
-/* The Leveringsregister's GraphQL parser and normaliser (plugins/fmt_lvr/gql.c). */
+/* The Leveringsregister's GraphQL parser and normaliser (plugins/fmt_leveringsregister/gql.c). */
 #include "gql.h"
 
 #include <check.h>
@@ -145,7 +145,7 @@ START_TEST(published_templates)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char path[1024];
         snprintf(path, sizeof(path),
-                 "%s/plugins/fmt_lvr/netwerkmodel/lvr-1.0-rc1/templates/%s.graphql", src, names[i]);
+                 "%s/plugins/fmt_leveringsregister/netwerkmodel/lvr-1.0-rc1/templates/%s.graphql", src, names[i]);
         FILE *f = fopen(path, "rb");
         ck_assert_msg(f != NULL, "%s", path);
         char buf[8192];

@@ -1,5 +1,5 @@
 /* The Leveringsregister's store, update rules, executor and notifications
- * (plugins/fmt_lvr), on a real SQLite file and the bundled release data. */
+ * (plugins/fmt_leveringsregister), on a real SQLite file and the bundled release data. */
 #include "gql.h"
 #include "lvr.h"
 
@@ -16,7 +16,7 @@ static void setup(void)
 {
     memset(&L, 0, sizeof(L));
     char dir[1024], err[512];
-    snprintf(dir, sizeof(dir), "%s/plugins/fmt_lvr/netwerkmodel/lvr-1.0-rc1",
+    snprintf(dir, sizeof(dir), "%s/plugins/fmt_leveringsregister/netwerkmodel/lvr-1.0-rc1",
              getenv("ZV_SOURCE_DIR"));
     ck_assert_msg(lvr_release_load(&L, dir, err, sizeof(err)) == 0, "%s", err);
     snprintf(dbpath, sizeof(dbpath), "/tmp/zv-lvr-test-%d.db", (int)getpid());

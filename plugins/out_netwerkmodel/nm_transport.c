@@ -33,8 +33,8 @@ static const zv_option options[] = {
      "the provider's system certificate (PEM), two-sided TLS", NULL, 0, 0, 0},
     {"key_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_SECRET | ZV_OPT_REQUIRED,
      "its key (PEM)", NULL, 0, 0, 0},
-    {"timeout", ZV_OPT_STRING, "30s", 0, "per request", NULL, 0, 0, 0},
-    {"refresh_margin", ZV_OPT_STRING, "60s", 0, "fetch a new token this long before expiry", NULL, 0, 0, 0}};
+    {"timeout", ZV_OPT_DURATION, "30s", 0, "per request", NULL, 0, 0, 0},
+    {"refresh_margin", ZV_OPT_DURATION, "60s", 0, "fetch a new token this long before expiry", NULL, 0, 0, 0}};
 
 typedef struct pending {
     nm *t;
@@ -66,8 +66,8 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
     t->ca_file = host->cfg_str(ctx, "ca_file");
     t->cert_file = host->cfg_str(ctx, "cert_file");
     t->key_file = host->cfg_str(ctx, "key_file");
-    int64_t to = zv_duration_parse(host->cfg_str(ctx, "timeout"));
-    int64_t m = zv_duration_parse(host->cfg_str(ctx, "refresh_margin"));
+    int64_t to = host->cfg_int(ctx, "timeout") / 1000; /* durations come in ms */
+    int64_t m = host->cfg_int(ctx, "refresh_margin") / 1000;
     if (!https(t->url) || !https(t->token_url) || !https(t->audience)) {
         snprintf(err, errlen, "url, token_url and audience must be https:// URLs");
     } else if (to <= 0 || m < 0 || m >= 3600) {
