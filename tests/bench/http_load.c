@@ -240,5 +240,14 @@ int main(int argc, char **argv)
     printf("requests %ld conns %d wall %.2f s  rate %.0f req/s  p50 %.2f ms  p99 %.2f ms  max "
            "%.2f ms  status %s:%ld other:%ld\n",
            done, conns, wall, (double)done / wall, p50, p99, mx, get ? "200" : "202", ok, other);
+    for (int i = 0; i < conns; i++)
+        if (c[i].fd >= 0) close(c[i].fd);
+    for (long n = 0; n < requests; n++)
+        free(reqs[n]);
+    free(reqs);
+    free(lens);
+    free(lat);
+    free(c);
+    free(pf);
     return 0;
 }

@@ -111,7 +111,7 @@ START_TEST(active_messages_follow_the_standard)
         zv_json_doc *doc =
             opts[k] ? zv_json_parse(opts[k], strlen(opts[k]), 0, err, sizeof(err)) : NULL;
         char got[128] = "";
-        for (int m = 0; d->format->messages[m].name; m++)
+        for (int m = 0; (size_t)m < d->format->nmessages; m++)
             if (zv_plugin_message_active(d, doc ? zv_json_root(doc) : NULL, m)) {
                 size_t l = strlen(got);
                 snprintf(got + l, sizeof(got) - l, "%s%s", l ? "," : "",
