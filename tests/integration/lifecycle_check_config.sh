@@ -15,7 +15,8 @@ conf() { # $1 file, $2 inbox, $3 outbox, $4 state dir
 import json, sys
 S, out, inbox, outbox, state = sys.argv[1:]
 m = json.load(open(S + "/conf/demo/mapping-ecd.json"))
-json.dump({"state_dir": state, "catalogue_dir": S + "/conf/catalogue",
+import os
+json.dump({"state_dir": state, "catalogue_dir": os.environ.get("CAT", S + "/conf/catalogue"),
            "organisation": {"agb": "12345678", "name": "Check"},
            "sources": [{"name": "ecd", "type": "filedrop", "mapping": m,
                         "options": {"directory": inbox, "delimiter": ";"}}],
@@ -61,11 +62,19 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     mkdir -p "$T/ro/inbox" "$T/ro/state"
     chmod 0755 "$T" "$T/ro" "$T/ro/inbox"
     chmod 0700 "$T/ro/state"
-    conf "$T/ro.conf" "$T/ro/inbox" "$T/ro/out" "$T/ro/state2"
+    # The build and source trees may sit below a folder only root can enter
+    # (CI's copy without ../shared is in a mktemp -d folder): uid 65534 runs
+    # copies of the daemon, its plugins (with the iWlz releases) and catalogues.
+    mkdir -p "$T/bin"
+    cp "$B/zinvold" "$T/bin/"
+    cp -rL "$ZINVOL_PLUGIN_DIR" "$T/bin/plugins"
+    cp -r "$S/conf/catalogue" "$T/bin/catalogue"
+    chmod -R a+rX "$T/bin"
+    CAT=$T/bin/catalogue conf "$T/ro.conf" "$T/ro/inbox" "$T/ro/out" "$T/ro/state2"
     chmod 0644 "$T/ro.conf"
     st=0
-    setpriv --reuid=65534 --regid=65534 --clear-groups env ZINVOL_PLUGIN_DIR="$ZINVOL_PLUGIN_DIR" \
-        "$B/zinvold" --check-config "$T/ro.conf" >/dev/null 2>"$T/logs/ro.err" || st=$?
+    setpriv --reuid=65534 --regid=65534 --clear-groups env ZINVOL_PLUGIN_DIR="$T/bin/plugins" \
+        "$T/bin/zinvold" --check-config "$T/ro.conf" >/dev/null 2>"$T/logs/ro.err" || st=$?
     [ $st = 1 ] || fail "unwritable folders accepted (exit $st): $(cat "$T/logs/ro.err")"
     grep -q "directory: $T/ro/inbox is not writable" "$T/logs/ro.err" || fail "unwritable inbox: $(cat "$T/logs/ro.err")"
     grep -q "dir: $T/ro/out does not exist and cannot be made: $T/ro is not writable" "$T/logs/ro.err" ||
