@@ -13,6 +13,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 #include <stdio.h>
 #include <string.h>
 #include <zinvol/util.h>
@@ -72,10 +73,18 @@ static int product_verdict(ijw_fmt *f, int start, const char *gemeente, const ch
 int ijw_interpret(ijw_fmt *f, const zv_answer *a, zv_verdict_out *out)
 {
     if (!a->body || a->len == 0) return 0;
+    /* NOERROR/NOWARNING: libxml2 would otherwise print to stderr itself; the
+     * reason goes into our own log line instead. */
     xmlDocPtr doc = xmlReadMemory(a->body, (int)a->len, "retour.xml", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOBLANKS);
+                                  XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+                                      XML_PARSE_NOWARNING);
     if (!doc) {
-        f->host->log(f->ctx, ZV_LOG_WARN, "answer is not XML; HTTP status %d only", a->status);
+        const xmlError *e = xmlGetLastError();
+        char why[160];
+        snprintf(why, sizeof(why), "%s", e && e->message ? e->message : "unreadable");
+        why[strcspn(why, "\n")] = '\0';
+        f->host->log(f->ctx, ZV_LOG_WARN, "answer is not XML (%s at line %d); HTTP status %d only",
+                     why, e ? e->line : 0, a->status);
         return -1;
     }
     xmlNodePtr root = xmlDocGetRootElement(doc);
