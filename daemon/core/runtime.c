@@ -277,6 +277,11 @@ int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
 {
     rt->t_start = zv_mono_ns();
     if (zv_runtime_open_store(rt, err, errlen) < 0) return -1;
+    /* Source units (commit_async) share one commit per turn of the loop. */
+    if (zv_unit_group_setup(rt) < 0) {
+        snprintf(err, errlen, "cannot set up group commit");
+        return -1;
+    }
     rt->http = zv_http_client_new(rt->base);
     if (!rt->http) {
         snprintf(err, errlen, "cannot create the HTTP client");

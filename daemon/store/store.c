@@ -86,6 +86,17 @@ int zv_store_exec(zv_store *s, const char *sql)
     return 0;
 }
 
+int zv_store_run(zv_store *s, const char *sql)
+{
+    sqlite3_stmt *st = zv_store_prep(s, sql);
+    if (!st) return -1;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
+    zv_store_unprep(s, st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
 sqlite3_stmt *zv_store_stmt(zv_store *s, enum zv_stmt_id id, const char *sql)
 {
     if (!s->st[id]) {
@@ -99,6 +110,40 @@ sqlite3_stmt *zv_store_stmt(zv_store *s, enum zv_stmt_id id, const char *sql)
         sqlite3_clear_bindings(s->st[id]);
     }
     return s->st[id];
+}
+
+sqlite3_stmt *zv_store_prep(zv_store *s, const char *sql)
+{
+    struct zv_store_cached *free_slot = NULL;
+    for (int i = 0; i < ZV_STORE_CACHE; i++) {
+        struct zv_store_cached *c = &s->cache[i];
+        if (c->sql == sql && !c->busy) {
+            c->busy = 1;
+            return c->st;
+        }
+        if (!c->sql && !free_slot) free_slot = c;
+    }
+    sqlite3_stmt *st = NULL;
+    unsigned flags = free_slot ? SQLITE_PREPARE_PERSISTENT : 0;
+    if (sqlite3_prepare_v3(s->db, sql, -1, flags, &st, NULL) != SQLITE_OK) {
+        zv_store_fail(s, "prepare");
+        return NULL;
+    }
+    if (free_slot) *free_slot = (struct zv_store_cached){sql, st, 1};
+    return st;
+}
+
+void zv_store_unprep(zv_store *s, sqlite3_stmt *st)
+{
+    if (!st) return;
+    for (int i = 0; i < ZV_STORE_CACHE; i++)
+        if (s->cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            s->cache[i].busy = 0;
+            return;
+        }
+    sqlite3_finalize(st);
 }
 
 void zv_store_bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -149,6 +194,8 @@ void zv_store_close(zv_store *s)
     if (!s) return;
     for (int i = 0; i < ZV_ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    for (int i = 0; i < ZV_STORE_CACHE; i++)
+        sqlite3_finalize(s->cache[i].st);
     if (s->db) sqlite3_close(s->db);
     free(s);
 }
@@ -186,7 +233,7 @@ int zv_store_begin_as(zv_store *s, const char *owner)
         return -1;
     }
     s->failed = 0;
-    if (zv_store_exec(s, "BEGIN IMMEDIATE") < 0) return -1;
+    if (zv_store_run(s, "BEGIN IMMEDIATE") < 0) return -1;
     s->open = 1;
     snprintf(s->owner, sizeof(s->owner), "%s", owner ? owner : "?");
     return 0;
@@ -201,13 +248,13 @@ int zv_store_unit_begin(zv_store *s, const char *owner)
         return -1;
     }
     if (!s->open) {
-        if (zv_store_exec(s, "BEGIN IMMEDIATE") < 0) return -1;
+        if (zv_store_run(s, "BEGIN IMMEDIATE") < 0) return -1;
         s->open = 1;
         s->group = 1;
         s->failed = 0;
         snprintf(s->owner, sizeof(s->owner), "group commit");
     }
-    if (zv_store_exec(s, "SAVEPOINT zv_unit") < 0) {
+    if (zv_store_run(s, "SAVEPOINT zv_unit") < 0) {
         if (!s->group_units) zv_store_group_commit(s); /* nothing in it: just end it */
         return -1;
     }
@@ -222,7 +269,7 @@ void zv_store_unit_rollback(zv_store *s)
     if (!s->unit) return;
     s->unit = 0;
     s->unit_failed = 0;
-    if (zv_store_exec(s, "ROLLBACK TO zv_unit") < 0 || zv_store_exec(s, "RELEASE zv_unit") < 0)
+    if (zv_store_run(s, "ROLLBACK TO zv_unit") < 0 || zv_store_run(s, "RELEASE zv_unit") < 0)
         s->failed = 1; /* the group cannot be trusted any more */
 }
 
@@ -238,7 +285,7 @@ int zv_store_unit_commit(zv_store *s, int sync)
         return -1;
     }
     s->unit = 0;
-    if (zv_store_exec(s, "RELEASE zv_unit") < 0) {
+    if (zv_store_run(s, "RELEASE zv_unit") < 0) {
         s->failed = 1;
         zv_store_group_commit(s); /* rolls the group back, and says so */
         return -1;
@@ -282,14 +329,14 @@ int zv_store_commit(zv_store *s)
     }
     s->open = 0;
     if (s->failed) {
-        zv_store_exec(s, "ROLLBACK");
+        zv_store_run(s, "ROLLBACK");
         snprintf(s->err, sizeof(s->err), "transaction rolled back after an earlier failure");
         return -1;
     }
-    if (zv_store_exec(s, "COMMIT") < 0) {
+    if (zv_store_run(s, "COMMIT") < 0) {
         char keep[sizeof(s->err)];
         memcpy(keep, s->err, sizeof(keep));
-        zv_store_exec(s, "ROLLBACK");
+        zv_store_run(s, "ROLLBACK");
         memcpy(s->err, keep, sizeof(keep));
         return -1;
     }
@@ -307,7 +354,7 @@ void zv_store_rollback(zv_store *s)
     }
     s->open = 0;
     s->failed = 0;
-    zv_store_exec(s, "ROLLBACK");
+    zv_store_run(s, "ROLLBACK");
 }
 
 const char *zv_store_txn_owner(const zv_store *s)
@@ -336,12 +383,12 @@ int zv_store_savepoint(zv_store *s, int *mark)
         snprintf(s->err, sizeof(s->err), "savepoint outside a transaction");
         return -1;
     }
-    return zv_store_exec(s, "SAVEPOINT zv_sp");
+    return zv_store_run(s, "SAVEPOINT zv_sp");
 }
 
 int zv_store_savepoint_release(zv_store *s)
 {
-    if (zv_store_exec(s, "RELEASE zv_sp") < 0) {
+    if (zv_store_run(s, "RELEASE zv_sp") < 0) {
         s->failed = 1;
         return -1;
     }
@@ -350,7 +397,7 @@ int zv_store_savepoint_release(zv_store *s)
 
 void zv_store_savepoint_undo(zv_store *s, int mark)
 {
-    if (zv_store_exec(s, "ROLLBACK TO zv_sp") < 0 || zv_store_exec(s, "RELEASE zv_sp") < 0) {
+    if (zv_store_run(s, "ROLLBACK TO zv_sp") < 0 || zv_store_run(s, "RELEASE zv_sp") < 0) {
         s->failed = 1;
         return;
     }

@@ -35,6 +35,8 @@ enum zv_stmt_id {
     ZV_ST__COUNT
 };
 
+#define ZV_STORE_CACHE 48
+
 struct zv_store {
     sqlite3 *db;
     int open;          /* a transaction of zv_store_begin_as is open (never nested) */
@@ -50,13 +52,28 @@ struct zv_store {
     int64_t recovered; /* inflight rows made pending at open */
     char err[512];
     sqlite3_stmt *st[ZV_ST__COUNT];
+    /* Statements of zv_store_prep, by the address of their SQL text. */
+    struct zv_store_cached {
+        const char *sql;
+        sqlite3_stmt *st;
+        int busy; /* handed out and not yet given back with zv_store_unprep */
+    } cache[ZV_STORE_CACHE];
 };
 
 /* Prepared statement for id (prepared on first use, reset and unbound). */
 sqlite3_stmt *zv_store_stmt(zv_store *s, enum zv_stmt_id id, const char *sql);
+/* A statement for sql, which must be a string constant (cached by its
+ * address, prepared once per handle); give it back with zv_store_unprep.
+ * One still handed out (a query whose row callback runs the same query
+ * again) gets a fresh statement instead. */
+sqlite3_stmt *zv_store_prep(zv_store *s, const char *sql);
+void zv_store_unprep(zv_store *s, sqlite3_stmt *st);
 /* Record the database's error in s->err with a prefix; returns -1. */
 int zv_store_fail(zv_store *s, const char *what);
 int zv_store_exec(zv_store *s, const char *sql);
+/* One statement, sql a string constant (prepared once, see zv_store_prep):
+ * for the transaction statements every unit runs. */
+int zv_store_run(zv_store *s, const char *sql);
 /* Bind text or NULL. */
 void zv_store_bind_text(sqlite3_stmt *st, int i, const char *v);
 const char *zv_store_col_text(sqlite3_stmt *st, int i);

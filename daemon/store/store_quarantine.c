@@ -11,18 +11,13 @@
 
 static sqlite3_stmt *prep(zv_store *s, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        zv_store_fail(s, "prepare");
-        return NULL;
-    }
-    return st;
+    return zv_store_prep(s, sql);
 }
 
 static int step_done(zv_store *s, sqlite3_stmt *st, const char *what)
 {
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     return rc == SQLITE_DONE ? 0 : zv_store_fail(s, what);
 }
 
@@ -33,7 +28,7 @@ static int has_column(zv_store *s, const char *table, const char *column)
     zv_store_bind_text(st, 1, table);
     zv_store_bind_text(st, 2, column);
     int have = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     return have;
 }
 
@@ -199,7 +194,7 @@ static int quarantine_rows(zv_store *s, sqlite3_stmt *st, zv_quarantine_cb cb, v
         }
     }
     int ret = rc == SQLITE_DONE ? n : zv_store_fail(s, "quarantine");
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     return ret;
 }
 
@@ -302,7 +297,7 @@ static int run_id(zv_store *s, const char *sql, int64_t id, const char *a, const
         sqlite3_bind_int64(st, 4, now);
     }
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     return rc == SQLITE_DONE ? sqlite3_changes(s->db) : zv_store_fail(s, "quarantine close");
 }
 
@@ -374,7 +369,7 @@ int zv_store_item_get(zv_store *s, const char *source, const char *record_id, ch
     } else if (rc != SQLITE_DONE) {
         ret = zv_store_fail(s, "source item");
     }
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     return ret;
 }
 
@@ -403,6 +398,6 @@ int zv_store_quarantine_like(zv_store *s, const zv_quarantine_entry *e, int64_t 
     zv_store_bind_text(st, 7, e->reason);
     sqlite3_bind_int64(st, 8, except);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : zv_store_fail(s, "quarantine");
 }

@@ -8,19 +8,14 @@
 
 static sqlite3_stmt *prep(zv_store *s, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        zv_store_fail(s, "prepare");
-        return NULL;
-    }
-    return st;
+    return zv_store_prep(s, sql);
 }
 
 static int step_done(zv_store *s, sqlite3_stmt *st, const char *what, int finalize)
 {
     int rc = sqlite3_step(st);
     int ret = rc == SQLITE_DONE ? 0 : zv_store_fail(s, what);
-    if (finalize) sqlite3_finalize(st);
+    if (finalize) zv_store_unprep(s, st);
     return ret;
 }
 
@@ -39,7 +34,7 @@ int zv_store_watermark_get(zv_store *s, const char *source, const char *key, cha
     } else {
         ret = rc == SQLITE_DONE ? 1 : zv_store_fail(s, "watermark");
     }
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     return ret;
 }
 
@@ -75,7 +70,7 @@ int64_t zv_store_count_sql(zv_store *s, const char *sql, const char *a, const ch
     if (b) zv_store_bind_text(st, i++, b);
     int64_t n =
         sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : zv_store_fail(s, "count");
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     return n;
 }
 
@@ -180,7 +175,7 @@ int zv_store_batch_peek(zv_store *s, const char *destination, int64_t *seq)
     zv_store_bind_text(st, 1, destination);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) *seq = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : zv_store_fail(s, "batch sequence");
 }
 
@@ -193,7 +188,7 @@ int zv_store_batch_set(zv_store *s, const char *destination, int64_t seq)
     zv_store_bind_text(st, 1, destination);
     sqlite3_bind_int64(st, 2, seq);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     return rc == SQLITE_DONE ? 0 : zv_store_fail(s, "batch sequence");
 }
 
@@ -228,6 +223,6 @@ int zv_store_count_each(zv_store *s, zv_count_cb cb, void *arg)
         }
     }
     int ret = rc == SQLITE_DONE ? 0 : zv_store_fail(s, "counters");
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     return ret;
 }

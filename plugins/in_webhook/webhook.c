@@ -141,10 +141,14 @@ typedef struct wh_src {
      * a webhook's "input" is a stream, so it gets a periodic line where a
      * file drop gets one per file. */
     zv_timer *summary;
+    /* The replay window as in the store (window_load); NULL: read it again. */
+    char *win;
+    size_t win_len, win_count;
     int64_t t_events, t_new, t_unchanged, t_quarantined, t_staged_base;
 } wh_src;
 
 #define SUMMARY_MS 60000
+#define WIN_MAX (64 * 1024)
 
 /* One accepted event waiting for its fetch. */
 typedef struct wh_pending {
@@ -166,33 +170,62 @@ static void reply(wh_src *s, zv_http_exchange *ex, int status, const char *msg)
 
 /* ---- replay window, kept in the watermark "events" ---- */
 
+/* The watermark as this source last wrote it (or read it): ids oldest
+ * first, separated by spaces.  It is the store's value as long as every
+ * unit that changed it is kept; whenever one may not be (a rollback, a
+ * failed commit, a group that was lost) the copy is dropped and read again,
+ * so a replay is never answered from an id the store does not have. */
+static int window_load(wh_src *s)
+{
+    if (s->win) return 0;
+    s->win = calloc(1, WIN_MAX);
+    if (!s->win) return -1;
+    if (s->host->watermark_get(s->ctx, "events", s->win, WIN_MAX) < 0) {
+        free(s->win);
+        s->win = NULL;
+        return -1;
+    }
+    s->win_len = strlen(s->win);
+    s->win_count = 0;
+    for (size_t i = 0; i < s->win_len; i++)
+        s->win_count += s->win[i] == ' ';
+    s->win_count += s->win_len > 0;
+    return 0;
+}
+
+static void window_forget(wh_src *s)
+{
+    free(s->win);
+    s->win = NULL;
+}
+
 static int seen_event(wh_src *s, const char *id)
 {
-    char buf[64 * 1024];
-    if (s->host->watermark_get(s->ctx, "events", buf, sizeof(buf)) != 0) return 0;
+    if (window_load(s) < 0) return 0;
     size_t n = strlen(id);
-    for (char *p = buf; (p = strstr(p, id)); p += n)
-        if ((p == buf || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
+    for (char *p = s->win; (p = strstr(p, id)); p += n)
+        if ((p == s->win || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
     return 0;
 }
 
 static void remember_event(wh_src *s, const char *id)
 {
-    char buf[64 * 1024] = "";
-    s->host->watermark_get(s->ctx, "events", buf, sizeof(buf));
+    if (window_load(s) < 0) return;
     /* Drop the oldest while over the window or the buffer. */
-    size_t count = 1;
-    for (char *p = buf; *p; p++)
-        count += *p == ' ';
-    char *start = buf;
-    while (*start && (count > (size_t)s->window || strlen(start) + strlen(id) + 2 > sizeof(buf))) {
-        char *sp = strchr(start, ' ');
-        start = sp ? sp + 1 : start + strlen(start);
-        count--;
+    size_t idlen = strlen(id), start = 0;
+    while (start < s->win_len &&
+           (s->win_count + 1 > (size_t)s->window || s->win_len - start + idlen + 2 > WIN_MAX)) {
+        char *sp = memchr(s->win + start, ' ', s->win_len - start);
+        start = sp ? (size_t)(sp - s->win) + 1 : s->win_len;
+        s->win_count--;
     }
-    char out[64 * 1024];
-    snprintf(out, sizeof(out), "%s%s%s", start, *start ? " " : "", id);
-    s->host->watermark_set(s->ctx, "events", out);
+    memmove(s->win, s->win + start, s->win_len - start);
+    s->win_len -= start;
+    if (s->win_len) s->win[s->win_len++] = ' ';
+    memcpy(s->win + s->win_len, id, idlen + 1);
+    s->win_len += idlen;
+    s->win_count++;
+    s->host->watermark_set(s->ctx, "events", s->win);
 }
 
 /* Ids go into URLs and watermarks: keep them to a safe alphabet. */
@@ -221,6 +254,7 @@ static void durable(void *arg, int ok)
     wh_answer *a = arg;
     wh_src *s = a->s;
     if (!ok) {
+        window_forget(s); /* the group with our ids in it is lost */
         s->host->log(s->ctx, ZV_LOG_ERROR,
                      "webhook %s: an event could not be stored; answered 503, the sender retries",
                      s->path);
@@ -264,12 +298,16 @@ static int store(wh_src *s, const zv_item *it, const char *event_id)
     if (rc < 0) {
         /* Nothing of this event may stay half-kept: the sender retries it. */
         if (ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
+        window_forget(s);
         return -1;
     }
     if (rc == ZV_EMIT_DUPLICATE) s->host->count(s->ctx, "duplicates", 1);
     remember_event(s, event_id);
     int c = commit_event(s);
-    if (c < 0) return -1;
+    if (c < 0) {
+        window_forget(s);
+        return -1;
+    }
     s->t_events++;
     s->t_new += rc == ZV_EMIT_STAGED;
     s->t_unchanged += rc == ZV_EMIT_DUPLICATE;
@@ -677,6 +715,7 @@ static void wh_destroy(void *state)
     if (!s) return;
     zv_json_flat_free(s->flat);
     s->flat = NULL;
+    window_forget(s);
     if (s->summary) s->host->timer_free(s->summary);
     s->summary = NULL;
     /* Fetches still in flight never call back once cancelled; their
