@@ -8,6 +8,8 @@
 
 static zv_log_level current = ZV_LOG_INFO;
 static int journal = -1;
+static zv_log_sink sink;
+static void *sink_arg;
 
 static const char *names[] = {"error", "warning", "notice", "info", "debug"};
 static const int syslog_prio[] = {3, 4, 5, 6, 7};
@@ -23,6 +25,12 @@ zv_log_level zv_log_get_level(void)
 void zv_log_set_journal(int on)
 {
     journal = on;
+}
+
+void zv_log_set_sink(zv_log_sink fn, void *arg)
+{
+    sink = fn;
+    sink_arg = arg;
 }
 
 int zv_log_level_by_name(const char *name)
@@ -43,7 +51,9 @@ void zv_vlog(zv_log_level level, const char *component, const char *fmt, va_list
     /* One event, one line: ids and reasons from outside cannot forge lines. */
     zv_escape_ctrl(raw, len, msg, sizeof(msg));
     zv_bsn_scrub(msg);
-    if (journal) {
+    if (sink) {
+        sink(sink_arg, level, component ? component : "core", msg);
+    } else if (journal) {
         fprintf(stderr, "<%d>[%s] %s\n", syslog_prio[level], component ? component : "core", msg);
     } else {
         char ts[21];

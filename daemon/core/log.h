@@ -17,6 +17,11 @@ zv_log_level zv_log_get_level(void);
  * JOURNAL_STREAM is set, as systemd does for services. */
 void zv_log_set_journal(int on);
 int zv_log_level_by_name(const char *name); /* -1 when unknown */
+/* Lines go to fn instead of stderr (NULL: stderr again), after the same
+ * escaping and BSN scrubbing; the testbed reads the log this way.  line is
+ * valid only during the call. */
+typedef void (*zv_log_sink)(void *arg, zv_log_level level, const char *component, const char *line);
+void zv_log_set_sink(zv_log_sink fn, void *arg);
 
 void zv_log(zv_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -413,7 +413,8 @@ static int render_try(render_job *j, int m, staged_rec **recs, size_t n, size_t 
     outcome *o = new_outcome(j, m, recs, n);
     if (!o) return TRY_NOMEM;
     snprintf(o->batch_id, sizeof(o->batch_id), "%lld", (long long)(j->seq + 1));
-    o->b = (zv_batch){ZV_SIZED(zv_batch), d->conf->name, o->batch_id, m, zv_now(), n, o->rv};
+    o->b = (zv_batch){ZV_SIZED(zv_batch), d->conf->name, o->batch_id, m,
+                      j->rt->batch_now ? j->rt->batch_now : zv_now(), n, o->rv};
     o->out =
         (zv_render_out){.rt = j->rt, .dest = d, .batch = &o->b, .component = d->fmt.ctx->component};
     o->out.rejected = calloc(n, 1);

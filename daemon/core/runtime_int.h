@@ -131,6 +131,9 @@ struct zv_runtime {
     int64_t retrying; /* the entry a retry processes again (lifecycle.c) */
     char *scratch_dir; /* ZV_RT_VALIDATE: plugin state folders (scratch.c) */
     struct event *retour_timer; /* retour_dir.c */
+    /* Non-zero: every batch's now (unix time) instead of the clock; set by
+     * the testbed (tests/testbed) so that dated rules are reproducible. */
+    int64_t batch_now;
 };
 
 #include <time.h>

@@ -444,6 +444,10 @@ static void on_response(const zv_http_response *resp, void *arg)
         int how = fh_next_url(s->base, next, nextbuf, sizeof(nextbuf));
         if (how < 0) {
             zv_json_free(doc);
+            /* This page's records are good and kept; only the paging stops
+             * (left open, the unit would be rolled back when this callback
+             * returns, and every poll would lose the page the same way). */
+            s->host->commit(s->ctx);
             fail_type(s, "next link points to another server");
             return;
         }

@@ -7,7 +7,7 @@
  * usage: store_bench [WORKDIR]   (ZV_PLUGIN_DIR must point at the plugins)
  */
 #define TH_NO_CHECK
-#include "test_delivery_host.h"
+#include "delivery_fixture.h"
 
 #include <event2/buffer.h>
 #include <event2/http.h>

@@ -1,10 +1,8 @@
 # catalogue-audit area: catalogue loader, minimiser, audit report.
-# test_catalogue_payload renders through the real fmt_json plugin with the
-# ijw-json area's format test host.
+# test_catalogue_payload renders through the real fmt_json plugin on the
+# testbed (tests/testbed).
 if(TARGET test_catalogue_payload)
-  target_sources(test_catalogue_payload PRIVATE
-                 ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/ijw/zv_test_host.c)
-  add_dependencies(test_catalogue_payload fmt_json)
+  zv_use_testbed(test_catalogue_payload)
 endif()
 if(TARGET test_audit_collect)
   add_dependencies(test_audit_collect fmt_json fmt_ijw)

@@ -1,13 +1,9 @@
 # ijw-json area: fmt_ijw and fmt_json tests.  The unit test programs are
-# created by tests/CMakeLists.txt (glob); here they get the shared test host
-# and a build dependency on the plugin they dlopen.
-set(ZV_IJW_TEST_HOST ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/ijw/zv_test_host.c)
-
+# created by tests/CMakeLists.txt (glob); here they go on the testbed.
 foreach(t test_json_fmt_render test_ijw_render test_ijw_rules test_ijw_catalogue test_ijw_types
          test_ijw_xsd)
   if(TARGET ${t})
-    target_sources(${t} PRIVATE ${ZV_IJW_TEST_HOST})
-    add_dependencies(${t} fmt_json fmt_ijw)
+    zv_use_testbed(${t})
   endif()
 endforeach()
 

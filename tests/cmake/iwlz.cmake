@@ -3,7 +3,7 @@
 # built but not registered.
 foreach(t test_iwlz_render test_iwlz_rules test_iwlz_retour test_iwlz_catalogue)
   if(TARGET ${t})
-    add_dependencies(${t} fmt_iwlz)
+    zv_use_testbed(${t})
     target_link_libraries(${t} PRIVATE PkgConfig::XSLT)
   endif()
 endforeach()

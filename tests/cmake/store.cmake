@@ -5,6 +5,14 @@ target_link_libraries(store_fill PRIVATE zvcore)
 add_executable(store_bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/store_bench.c)
 target_include_directories(store_bench PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 target_link_libraries(store_bench PRIVATE zvcore)
+zv_use_testbed(store_bench)
+
+# The delivery tests create their transports on the testbed.
+foreach(t test_delivery_engine test_delivery_transport)
+  if(TARGET ${t})
+    zv_use_testbed(${t})
+  endif()
+endforeach()
 
 zv_add_script_test(integration/store_ctl ${CMAKE_CURRENT_SOURCE_DIR}/integration/store_ctl.sh
                    TIMEOUT 600)

@@ -4,7 +4,7 @@
 set -euo pipefail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-ZVT_DUMP_DIR="$tmp" CK_FORK=no "$ZV_BUILD_DIR/tests/test_json_fmt_render" >/dev/null
+ZVTB_DUMP_DIR="$tmp" CK_FORK=no "$ZV_BUILD_DIR/tests/test_json_fmt_render" >/dev/null
 n=$(find "$tmp" -name '*.json' | wc -l)
 [ "$n" -ge 4 ] || { echo "expected at least 4 payloads, got $n" >&2; exit 1; }
 python3 - "$ZV_SOURCE_DIR/plugins/fmt_json/zinvol-json.schema.json" "$tmp" <<'PY'

@@ -2,7 +2,9 @@
  * rejections to the dead letter without blocking the rest, receiver down
  * then up, the circuit, a dead destination beside a live one, max_age,
  * per-record verdicts from interpret(), once-mode settling. */
-#include "test_delivery_host.h"
+#include "delivery_fixture.h"
+
+#include "core/runtime_int.h" /* zv_core_host: the host table plugins get */
 
 #include <sqlite3.h>
 
@@ -287,7 +289,8 @@ START_TEST(max_age_moves_to_dead_letter)
 }
 END_TEST
 
-/* A small format whose interpret() reads the receiver's {"rejected":[..]}. */
+/* A small format (through the core's host table) whose interpret() reads the receiver's
+ * {"rejected":[..]}. */
 static int t_interpret(void *state, const zv_answer *a, zv_verdict_out *out)
 {
     (void)state;
@@ -298,13 +301,13 @@ static int t_interpret(void *state, const zv_answer *a, zv_verdict_out *out)
     for (size_t i = 0; i < zv_json_len(rej); i++) {
         char key[128];
         snprintf(key, sizeof(key), "%s/1", zv_json_str(zv_json_at(rej, i), NULL));
-        th_host.verdict(out, key, 0, "0233", "Besluitnummer onbekend");
+        zv_core_host.verdict(out, key, 0, "0233", "Besluitnummer onbekend");
     }
     const zv_json *acc = zv_json_get(zv_json_root(d), "accepted");
     for (size_t i = 0; i < zv_json_len(acc); i++) {
         char key[128];
         snprintf(key, sizeof(key), "%s/1", zv_json_str(zv_json_at(acc, i), NULL));
-        th_host.verdict(out, key, 1, NULL, NULL);
+        zv_core_host.verdict(out, key, 1, NULL, NULL);
     }
     zv_json_free(d);
     return 0;

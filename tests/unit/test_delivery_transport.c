@@ -1,7 +1,7 @@
 /* Transports against real receivers: out_http over HTTP and HTTPS (own CA,
  * mTLS made with openssl here), status mapping, Retry-After; out_filedrop
  * into a real directory; the HTTP client's limits. */
-#include "test_delivery_host.h"
+#include "delivery_fixture.h"
 
 #include <dirent.h>
 

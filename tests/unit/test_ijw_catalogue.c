@@ -1,6 +1,7 @@
 /* The ijw catalogues load with the core's loader, name the plugin's
  * messages, and together with the real minimiser yield messages without the
- * fields nobody requires (Voornamen, Voorletters, free text). */
+ * fields nobody requires (Voornamen, Voorletters, free text), rendered on
+ * the testbed (the core's build and flush). */
 #include <check.h>
 #include <stddef.h>
 #include "core/plugin_loader.h"
@@ -11,7 +12,7 @@
 
 #include "catalogue/catalogue.h"
 #include "../fixtures/ijw/ijw_test_util.h"
-#include "../fixtures/ijw/zv_test_host.h"
+#include "zvtb.h"
 
 #define NOW 1767434400
 
@@ -29,16 +30,13 @@ static zv_catalogue *load(const char *file)
 
 START_TEST(catalogues_match_messages_and_minimise)
 {
-    void *handle;
-    char err[512];
-    const zv_plugin_descriptor *d = zvt_load("fmt_ijw.so", &handle, err, sizeof(err));
-    ck_assert_msg(d != NULL, "%s", err);
-    char *dir = zvt_tempdir();
     const char *opts[] = {"{\"standard\":\"jw\"}", "{\"standard\":\"wmo\"}"};
     for (int std = 0; std < 2; std++) {
-        zv_ctx *ctx = zvt_ctx_new(d, opts[std], "65656055", dir);
-        void *st;
-        ck_assert_int_eq(d->create(ctx, zvt_host(), &st, err, sizeof(err)), 0);
+        zvtb *tb = zvtb_format_ex(
+            "ijw", opts[std], NULL,
+            "\"organisation\": {\"agb\": \"65656055\", \"name\": \"Testorganisatie\"}");
+        const zv_plugin_descriptor *d = zvtb_fmt_desc(tb);
+        void *st = zvtb_fmt_state(tb);
         for (int m = 0; m < 2; m++) {
             const zv_message_decl *decl = &d->format->messages[std * 2 + m];
             zv_catalogue *cat = load(decl->catalogue);
@@ -59,13 +57,12 @@ START_TEST(catalogues_match_messages_and_minimise)
             zv_batch b = {ZV_SIZED(zv_batch),     .destination = "gem", .batch_id = m ? "c2" : "c1",
                           .message = std * 2 + m, .now = NOW,           .n = 1,
                           .records = recs};
-            zv_render_out *out = zvt_out_new();
+            zvtb_render o, *out = &o;
             /* m == 1: the stop refers to the start rendered in the m == 0 round. */
-            ck_assert_int_eq(d->format->render(st, &b, out), 0);
-            ck_assert_msg(out->nrejects == 0, "%s: %s", decl->name,
-                          out->nrejects ? out->rejects[0].reason : "");
-            ck_assert_uint_eq(out->npayloads, 1);
-            zvt_payload *p = &out->payloads[0];
+            ck_assert_int_eq(zvtb_render_batch(tb, &b, out), 0);
+            ck_assert_msg(out->nr == 0, "%s: %s", decl->name, out->nr ? out->r[0].reason : "");
+            ck_assert_uint_eq(out->np, 1);
+            zvtb_payload *p = &out->p[0];
             ck_assert_ptr_null(memmem(p->data, p->len, "Tomas", 5));
             ck_assert_ptr_null(memmem(p->data, p->len, "Voornamen", 9));
             ck_assert_ptr_null(memmem(p->data, p->len, "Voorletters", 11));
@@ -81,30 +78,27 @@ START_TEST(catalogues_match_messages_and_minimise)
                 zv_minimise(min, full, &none, field, sizeof(field), reason, sizeof(reason)),
                 ZV_MIN_MISSING);
             ck_assert_str_eq(field, "client.bsn");
-            zvt_out_free(out);
+            zvtb_render_free(out);
             zv_record_free(trimmed);
             zv_record_free(full);
             zv_minimiser_free(min);
             zv_catalogue_free(cat);
         }
-        d->destroy(st);
-        zvt_ctx_free(ctx);
-        zvt_rmdir(dir);
-        free(dir);
-        dir = zvt_tempdir();
+        zvtb_free(tb);
     }
-    zvt_rmdir(dir);
-    free(dir);
 }
 END_TEST
 
 /* message_active: an instance sends its own standard's messages only. */
 START_TEST(active_messages_follow_the_standard)
 {
-    void *handle;
     char err[512];
-    const zv_plugin_descriptor *d = zvt_load("fmt_ijw.so", &handle, err, sizeof(err));
-    ck_assert_msg(d != NULL, "%s", err);
+    /* The descriptor as the core's loader opened it for a bed. */
+    zvtb *tb =
+        zvtb_format_ex("ijw", NULL, NULL,
+                       "\"organisation\": {\"agb\": \"65656055\", \"name\": \"Testorganisatie\"}");
+    const zv_plugin_descriptor *d = zvtb_fmt_desc(tb);
+    ck_assert_uint_eq(d->abi_major, ZV_ABI_MAJOR);
     const char *opts[] = {NULL, "{\"standard\": \"jw\"}", "{\"standard\": \"wmo\"}"};
     const char *want[] = {"JW305,JW307,JW323", "JW305,JW307,JW323", "WMO305,WMO307,WMO323"};
     for (int k = 0; k < 3; k++) {
@@ -124,6 +118,7 @@ START_TEST(active_messages_follow_the_standard)
     zv_plugin_descriptor all = *d;
     all.message_active = NULL;
     ck_assert_int_eq(zv_plugin_message_active(&all, NULL, 2), 1);
+    zvtb_free(tb);
 }
 END_TEST
 

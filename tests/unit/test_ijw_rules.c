@@ -1,5 +1,6 @@
-/* fmt_ijw rules, each passing and failing; the started-products history
- * across restarts; cancellation; retour interpretation. */
+/* fmt_ijw rules on the testbed, each passing and failing; the
+ * started-products history across restarts of the runtime; cancellation;
+ * retour interpretation through the core's verdict collector. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,80 +8,91 @@
 #include <zinvol/util.h>
 
 #include "../fixtures/ijw/ijw_test_util.h"
-#include "../fixtures/ijw/zv_test_host.h"
+#include "zvtb.h"
 
 #define BSN "999993653"
 #define NOW 1767434400 /* 2026-01-03 10:00 UTC */
 
-static void *handle;
+/* One bed per test: each instance is a runtime built from the bed's config
+ * (with these format options) on the same state folder, so closing one and
+ * opening the next is a restart of the daemon. */
+static zvtb *tb;
 static const zv_plugin_descriptor *desc;
-static char *dir;
 
 static void setup(void)
 {
-    char err[512];
-    desc = zvt_load("fmt_ijw.so", &handle, err, sizeof(err));
-    ck_assert_msg(desc != NULL, "%s", err);
-    dir = zvt_tempdir();
-    ck_assert_ptr_nonnull(dir);
+    tb = zvtb_new();
 }
 
 static void teardown(void)
 {
-    zvt_rmdir(dir);
-    free(dir);
+    zvtb_free(tb);
 }
 
 typedef struct inst {
-    zv_ctx *ctx;
     void *st;
 } inst;
 
 static inst open_inst(const char *opts)
 {
-    inst i = {zvt_ctx_new(desc, opts, "65656055", dir), NULL};
-    char err[256] = "";
-    ck_assert_msg(desc->create(i.ctx, zvt_host(), &i.st, err, sizeof(err)) == 0, "%s", err);
+    char keys[1024];
+    snprintf(keys, sizeof(keys),
+             "\"organisation\": {\"agb\": \"65656055\", \"name\": \"Testorganisatie\"}, "
+             "\"destinations\": [{\"name\": \"gem\", \"format\": \"ijw\", \"transport\": "
+             "\"tbcap\"%s%s}]",
+             opts ? ", \"format_options\": " : "", opts ? opts : "");
+    zvtb_config(tb, keys);
+    ck_assert_msg(zvtb_build(tb) == 0, "%s", zvtb_errors(tb));
+    desc = zvtb_fmt_desc(tb);
+    inst i = {zvtb_fmt_state(tb)};
     return i;
 }
 
 static void close_inst(inst *i)
 {
-    desc->destroy(i->st);
-    zvt_ctx_free(i->ctx);
+    zvtb_stop(tb);
+    i->st = NULL;
 }
 
-/* Render one record as a batch; returns the output (caller frees). */
-static zv_render_out *render1(inst *i, const char *batch, zv_record *r)
+/* Render one record as a batch through the core; returns the output
+ * (caller frees with done()). */
+static zvtb_render *render1(inst *i, const char *batch, zv_record *r)
 {
+    (void)batch; /* the core numbers the batches */
     int msg = desc->format->classify(i->st, r);
     ck_assert_int_ge(msg, 0);
     const zv_record *recs[] = {r};
     zv_batch b = {ZV_SIZED(zv_batch), .destination = "gem", .batch_id = batch,
                   .message = msg,     .now = NOW,           .n = 1,
                   .records = recs};
-    zv_render_out *out = zvt_out_new();
-    ck_assert_int_eq(desc->format->render(i->st, &b, out), 0);
-    ck_assert_uint_eq(out->npayloads + out->nrejects, 1);
+    zvtb_render *out = calloc(1, sizeof(*out));
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(zvtb_render_batch(tb, &b, out), 0);
+    ck_assert_uint_eq(out->np + out->nr, 1);
     return out;
+}
+
+static void done(zvtb_render *out)
+{
+    zvtb_render_free(out);
+    free(out);
 }
 
 /* Expect a rejection with this rule (NULL: expect acceptance). */
 static void expect(inst *i, const char *batch, zv_record *r, const char *rule, const char *field)
 {
-    zv_render_out *out = render1(i, batch, r);
+    zvtb_render *out = render1(i, batch, r);
     if (!rule) {
-        ck_assert_msg(out->nrejects == 0, "unexpected %s: %s",
-                      out->nrejects ? out->rejects[0].rule : "",
-                      out->nrejects ? out->rejects[0].reason : "");
+        ck_assert_msg(out->nr == 0, "unexpected %s: %s", out->nr ? out->r[0].rule : "",
+                      out->nr ? out->r[0].reason : "");
     } else {
-        ck_assert_msg(out->nrejects == 1, "expected %s, got a payload", rule);
-        ck_assert_str_eq(out->rejects[0].rule, rule);
-        ck_assert_uint_eq(out->rejects[0].index, 0);
-        if (field) ck_assert_str_eq(out->rejects[0].field, field);
-        ck_assert_ptr_null(strstr(out->rejects[0].reason, BSN));
+        ck_assert_msg(out->nr == 1, "expected %s, got a payload", rule);
+        ck_assert_str_eq(out->r[0].rule, rule);
+        ck_assert_uint_eq(out->r[0].index, 0);
+        if (field) ck_assert_str_eq(out->r[0].field, field);
+        ck_assert_ptr_null(strstr(out->r[0].reason, BSN));
     }
-    zvt_out_free(out);
+    done(out);
     zv_record_free(r);
 }
 
@@ -153,9 +165,9 @@ START_TEST(variant_keys)
     zv_record_clear(r, ZV_F_ENT_PRODUCT_CODE);
     expect(&t, "b5", r, "ZV-IJW-TAAK-PRODUCT", "entitlement.product_category");
     r = start("6", NULL, "2025-12-12");
-    zv_render_out *out = render1(&t, "b6", r);
-    ck_assert_str_eq(out->payloads[0].record_keys[0], BSN "/55:55A11@2025-12-12");
-    zvt_out_free(out);
+    zvtb_render *out = render1(&t, "b6", r);
+    ck_assert_str_eq(out->p[0].keys[0], BSN "/55:55A11@2025-12-12");
+    done(out);
     zv_record_free(r);
     close_inst(&t);
 }
@@ -211,14 +223,14 @@ START_TEST(double_start_in_one_batch)
                   .now = NOW,
                   .n = 2,
                   .records = (const zv_record *const *)r};
-    zv_render_out *out = zvt_out_new();
-    ck_assert_int_eq(desc->format->render(i.st, &b, out), 0);
-    ck_assert_uint_eq(out->npayloads, 1);
-    ck_assert_uint_eq(out->payloads[0].nrecords, 1);
-    ck_assert_uint_eq(out->nrejects, 1);
-    ck_assert_uint_eq(out->rejects[0].index, 1);
-    ck_assert_str_eq(out->rejects[0].rule, "TR101");
-    zvt_out_free(out);
+    zvtb_render o, *out = &o;
+    ck_assert_int_eq(zvtb_render_batch(tb, &b, out), 0);
+    ck_assert_uint_eq(out->np, 1);
+    ck_assert_uint_eq(out->p[0].n, 1);
+    ck_assert_uint_eq(out->nr, 1);
+    ck_assert_uint_eq(out->r[0].index, 1);
+    ck_assert_str_eq(out->r[0].rule, "TR101");
+    zvtb_render_free(out);
     zv_record_free(r[0]);
     zv_record_free(r[1]);
     close_inst(&i);
@@ -278,26 +290,23 @@ START_TEST(retour_verdicts_and_forget_rejected_start)
     expect(&i, "b2", start("2", "200002", "2025-12-10"), NULL, NULL);
     zv_answer a = {ZV_SIZED(zv_answer), .status = 200, .content_type = "application/xml",
                    .body = retour_fmt, .len = strlen(retour_fmt)};
-    zv_verdict_out *v = zvt_vout_new();
-    ck_assert_int_eq(desc->format->interpret(i.st, &a, v), 0);
+    zv_verdict_out vo, *v = &vo;
+    ck_assert_int_eq(zvtb_interpret(tb, &a, v), 0);
     ck_assert_uint_eq(v->n, 2);
-    ck_assert_str_eq(v->verdicts[0].key, BSN "/200001");
-    ck_assert_int_eq(v->verdicts[0].accepted, 1);
-    ck_assert_str_eq(v->verdicts[1].key, BSN "/200002");
-    ck_assert_int_eq(v->verdicts[1].accepted, 0);
-    ck_assert_str_eq(v->verdicts[1].codes, "9019");
-    zvt_vout_free(v);
+    ck_assert_str_eq(v->v[0].record_key, BSN "/200001");
+    ck_assert_int_eq(v->v[0].accepted, 1);
+    ck_assert_str_eq(v->v[1].record_key, BSN "/200002");
+    ck_assert_int_eq(v->v[1].accepted, 0);
+    ck_assert_str_eq(v->v[1].codes, "9019");
     /* 200002 was refused, so a corrected start may go; 200001 stands. */
     expect(&i, "b3", start("3", "200002", "2025-12-10"), NULL, NULL);
     expect(&i, "b4", start("4", "200001", "2025-12-10"), "TR326", NULL);
     /* HTTP status only / not XML. */
     zv_answer empty = {ZV_SIZED(zv_answer), .status = 200};
-    v = zvt_vout_new();
-    ck_assert_int_eq(desc->format->interpret(i.st, &empty, v), 0);
+    ck_assert_int_eq(zvtb_interpret(tb, &empty, v), 0);
     ck_assert_uint_eq(v->n, 0);
     zv_answer junk = {ZV_SIZED(zv_answer), .status = 200, .body = "not xml", .len = 7};
-    ck_assert_int_eq(desc->format->interpret(i.st, &junk, v), -1);
-    zvt_vout_free(v);
+    ck_assert_int_eq(zvtb_interpret(tb, &junk, v), -1);
     close_inst(&i);
 }
 END_TEST

@@ -2,7 +2,8 @@
  * datatype, so a bad ToewijzingNummer or code is quarantined naming field
  * and value while the other records go out; a start before its toewijzing
  * is refused; JW323/WMO323 declarations group lines per DeclaratieNummer
- * and client, BSN only, with the total of debet and credit. */
+ * and client, BSN only, with the total of debet and credit.  On the
+ * testbed: the core creates the plugin and renders through its flush. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,41 +11,28 @@
 #include <zinvol/util.h>
 
 #include "../fixtures/ijw/ijw_values.h"
-#include "../fixtures/ijw/zv_test_host.h"
+#include "zvtb.h"
 
 #define BSN_A "999993653"
 #define BSN_B "999990019"
 #define NOW 1767434400 /* 2026-01-03 10:00 UTC */
 
-static void *handle;
 static const zv_plugin_descriptor *desc;
-static char *dir;
 
-static void setup(void)
+static zvtb *bed(const char *opts)
 {
-    char err[512];
-    desc = zvt_load("fmt_ijw.so", &handle, err, sizeof(err));
-    ck_assert_msg(desc != NULL, "%s", err);
-    dir = zvt_tempdir();
+    zvtb *tb =
+        zvtb_format_ex("ijw", opts, NULL,
+                       "\"organisation\": {\"agb\": \"65656055\", \"name\": \"Testorganisatie\"}");
+    desc = zvtb_fmt_desc(tb);
+    return tb;
 }
 
-static void teardown(void)
+/* Through the core (caller frees with done()); batch ids are the core's. */
+static zvtb_render *render(zvtb *tb, const char *batch, zv_record **r, size_t n)
 {
-    zvt_rmdir(dir);
-    free(dir);
-}
-
-static void *create(zv_ctx **ctx, const char *opts)
-{
-    *ctx = zvt_ctx_new(desc, opts, "65656055", dir);
-    void *st = NULL;
-    char err[256] = "";
-    ck_assert_msg(desc->create(*ctx, zvt_host(), &st, err, sizeof(err)) == 0, "%s", err);
-    return st;
-}
-
-static zv_render_out *render(void *st, const char *batch, zv_record **r, size_t n)
-{
+    (void)batch;
+    void *st = zvtb_fmt_state(tb);
     int msg = desc->format->classify(st, r[0]);
     ck_assert_int_ge(msg, 0);
     zv_batch b = {ZV_SIZED(zv_batch),
@@ -54,15 +42,21 @@ static zv_render_out *render(void *st, const char *batch, zv_record **r, size_t 
                   .now = NOW,
                   .n = n,
                   .records = (const zv_record *const *)r};
-    zv_render_out *out = zvt_out_new();
-    ck_assert_int_eq(desc->format->render(st, &b, out), 0);
+    zvtb_render *out = calloc(1, sizeof(*out));
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(zvtb_render_batch(tb, &b, out), 0);
     return out;
+}
+
+static void done(zvtb_render *out)
+{
+    zvtb_render_free(out);
+    free(out);
 }
 
 START_TEST(bad_value_quarantined_naming_field_and_value)
 {
-    zv_ctx *ctx;
-    void *st = create(&ctx, "{\"stop_requires_start\": false}");
+    zvtb *tb = bed("{\"stop_requires_start\": false}");
     for (size_t k = 0; k < IJWT_NBAD; k++) {
         const ijwt_bad *b = &ijwt_bad_values[k];
         char id[16], batch[16];
@@ -80,102 +74,96 @@ START_TEST(bad_value_quarantined_naming_field_and_value)
         ijwt_set(bad, ZV_F_ENT_NUMBER, nr);
         ck_assert_int_eq(zv_record_set(bad, b->field, b->bad, strlen(b->bad), NULL), 0);
         zv_record *recs[] = {bad, good};
-        zv_render_out *out = render(st, batch, recs, 2);
-        ck_assert_msg(out->nrejects == 1, "%s '%s': %zu rejections", b->element, b->bad,
-                      out->nrejects);
-        ck_assert_uint_eq(out->rejects[0].index, 0);
-        ck_assert_str_eq(out->rejects[0].field, zv_field_def_of(b->field)->name);
+        zvtb_render *out = render(tb, batch, recs, 2);
+        ck_assert_msg(out->nr == 1, "%s '%s': %zu rejections", b->element, b->bad, out->nr);
+        ck_assert_uint_eq(out->r[0].index, 0);
+        ck_assert_str_eq(out->r[0].field, zv_field_def_of(b->field)->name);
         /* the value is named (a run of 9 digits masked, as it may be a BSN) */
         char named[64];
         snprintf(named, sizeof(named), "'%s'", b->bad);
         zv_bsn_scrub(named);
         if (strcmp(b->element, "Voorletters") && strcmp(b->element, "Achternaam"))
-            ck_assert_msg(strstr(out->rejects[0].reason, named), "%s: reason '%s' lacks %s",
-                          b->element, out->rejects[0].reason, named);
-        ck_assert_msg(!strstr(out->rejects[0].reason, BSN_A), "BSN in a reason");
+            ck_assert_msg(strstr(out->r[0].reason, named), "%s: reason '%s' lacks %s", b->element,
+                          out->r[0].reason, named);
+        ck_assert_msg(!strstr(out->r[0].reason, BSN_A), "BSN in a reason");
         /* one bad record never blocks the others */
-        ck_assert_uint_eq(out->npayloads, 1);
-        ck_assert_uint_eq(out->payloads[0].nrecords, 1);
-        ck_assert_uint_eq(out->payloads[0].records[0], 1);
-        zvt_out_free(out);
+        ck_assert_uint_eq(out->np, 1);
+        ck_assert_uint_eq(out->p[0].n, 1);
+        ck_assert_uint_eq(out->p[0].records[0], 1);
+        done(out);
         zv_record_free(good);
         zv_record_free(bad);
     }
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
+    zvtb_free(tb);
 }
 END_TEST
 
 START_TEST(toewijzingnummer_named)
 {
-    zv_ctx *ctx;
-    void *st = create(&ctx, NULL);
+    zvtb *tb = bed(NULL);
     zv_record *r = ijwt_record("1", "jw", BSN_A, "TW-51801", "2025-12-01", NULL, "1");
-    zv_render_out *out = render(st, "b1", &r, 1);
-    ck_assert_uint_eq(out->nrejects, 1);
-    ck_assert_str_eq(out->rejects[0].rule, "ZV-IJW-TYPE");
-    ck_assert_str_eq(out->rejects[0].field, "entitlement.number");
-    ck_assert_str_eq(out->rejects[0].reason,
+    zvtb_render *out = render(tb, "b1", &r, 1);
+    ck_assert_uint_eq(out->nr, 1);
+    ck_assert_str_eq(out->r[0].rule, "ZV-IJW-TYPE");
+    ck_assert_str_eq(out->r[0].field, "entitlement.number");
+    ck_assert_str_eq(out->r[0].reason,
                      "ToewijzingNummer 'TW-51801' is not a valid "
                      "LDT_Nummer (a non-negative integer of at most 9 digits) of iJw 3.2");
-    zvt_out_free(out);
+    done(out);
     zv_record_free(r);
     /* leading zeros and the largest value are integers 0..999999999 */
     zv_record *ok[2] = {ijwt_record("2", "jw", BSN_A, "000000042", "2025-12-01", NULL, "1"),
                         ijwt_record("3", "jw", BSN_A, "999999999", "2025-12-01", NULL, "1")};
-    out = render(st, "b2", ok, 2);
-    ck_assert_uint_eq(out->nrejects, 0);
-    ck_assert_uint_eq(out->npayloads, 1);
-    zvt_out_free(out);
+    out = render(tb, "b2", ok, 2);
+    ck_assert_uint_eq(out->nr, 0);
+    ck_assert_uint_eq(out->np, 1);
+    done(out);
     zv_record_free(ok[0]);
     zv_record_free(ok[1]);
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
+    zvtb_free(tb);
 }
 END_TEST
 
 START_TEST(start_before_toewijzing_refused)
 {
-    zv_ctx *ctx;
-    void *st = create(&ctx, NULL);
+    zvtb *tb = bed(NULL);
     zv_record *r = ijwt_record("1", "jw", BSN_A, "100001", "2025-10-31", NULL, "1");
-    zv_render_out *out = render(st, "b1", &r, 1);
-    ck_assert_uint_eq(out->nrejects, 1);
-    ck_assert_str_eq(out->rejects[0].rule, "ZV-IJW-BEGIN");
-    ck_assert_str_eq(out->rejects[0].field, "delivery.start");
-    ck_assert_ptr_nonnull(strstr(out->rejects[0].reason, "2025-11-01"));
-    zvt_out_free(out);
+    zvtb_render *out = render(tb, "b1", &r, 1);
+    ck_assert_uint_eq(out->nr, 1);
+    ck_assert_str_eq(out->r[0].rule, "ZV-IJW-BEGIN");
+    ck_assert_str_eq(out->r[0].field, "delivery.start");
+    ck_assert_ptr_nonnull(strstr(out->r[0].reason, "2025-11-01"));
+    done(out);
     /* on the toewijzing's own date it may start */
     ijwt_set(r, ZV_F_DEL_START, "2025-11-01");
-    out = render(st, "b2", &r, 1);
-    ck_assert_uint_eq(out->nrejects, 0);
-    zvt_out_free(out);
+    out = render(tb, "b2", &r, 1);
+    ck_assert_uint_eq(out->nr, 0);
+    done(out);
     zv_record_free(r);
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
+    zvtb_free(tb);
 }
 END_TEST
 
 static void check_decl(const char *std, const char *law, int message, const char *prefix,
                        const char *code)
 {
-    zv_ctx *ctx;
     char opts[64];
     snprintf(opts, sizeof(opts), "{\"standard\":\"%s\"}", std);
-    void *st = create(&ctx, opts);
+    zvtb *tb = bed(opts);
+    void *st = zvtb_fmt_state(tb);
     zv_record *r[5] = {ijwt_decl("1", law, BSN_A, "D1", "R1", "8150", "D"),
                        ijwt_decl("2", law, BSN_B, "D1", "R2", "1000", "D"),
                        ijwt_decl("3", law, BSN_A, "D1", "R3", "150", "C"),
                        ijwt_decl("4", law, BSN_A, "D2", "R1", "700", "D"),
                        ijwt_decl("5", law, BSN_A, "D1", "R1", "99", "D")}; /* R1 twice in D1 */
     ck_assert_int_eq(desc->format->classify(st, r[0]), message);
-    zv_render_out *out = render(st, "d1", r, 5);
-    ck_assert_uint_eq(out->nrejects, 1);
-    ck_assert_uint_eq(out->rejects[0].index, 4);
-    ck_assert_str_eq(out->rejects[0].field, "declaration.reference");
-    ck_assert_uint_eq(out->npayloads, 2); /* D1 and D2 */
-    zvt_payload *p = &out->payloads[0];
-    ck_assert_uint_eq(p->nrecords, 3);
+    zvtb_render *out = render(tb, "d1", r, 5);
+    ck_assert_uint_eq(out->nr, 1);
+    ck_assert_uint_eq(out->r[0].index, 4);
+    ck_assert_str_eq(out->r[0].field, "declaration.reference");
+    ck_assert_uint_eq(out->np, 2); /* D1 and D2 */
+    zvtb_payload *p = &out->p[0];
+    ck_assert_uint_eq(p->n, 3);
     xmlDocPtr d = xmlReadMemory(p->data, (int)p->len, "p.xml", NULL, XML_PARSE_NONET);
     ck_assert_ptr_nonnull(d);
     xmlNodePtr root = xmlDocGetRootElement(d), h = ijwt_child(root, "Header", 0);
@@ -204,11 +192,10 @@ static void check_decl(const char *std, const char *law, int message, const char
     ck_assert_ptr_nonnull(ijwt_child(cl, "Client", 1));
     ck_assert_ptr_null(ijwt_child(cl, "Client", 2));
     xmlFreeDoc(d);
-    zvt_out_free(out);
+    done(out);
     for (int i = 0; i < 5; i++)
         zv_record_free(r[i]);
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
+    zvtb_free(tb);
 }
 
 START_TEST(jw323_and_wmo323)
@@ -222,7 +209,6 @@ int main(void)
 {
     Suite *s = suite_create("ijw_types");
     TCase *tc = tcase_create("types");
-    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, bad_value_quarantined_naming_field_and_value);
     tcase_add_test(tc, toewijzingnummer_named);
     tcase_add_test(tc, start_before_toewijzing_refused);

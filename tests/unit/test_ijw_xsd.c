@@ -4,7 +4,8 @@
  * value zinvol refuses without XSDs is refused by the XSD too; with
  * schema_dir every 305/307/323 is validated, a record a (stricter) schema
  * refuses is quarantined while the client's other products go out, and
- * the refused start leaves no trace in the history. */
+ * the refused start leaves no trace in the history.  The plugin runs on the
+ * testbed: the core creates it and renders through its flush. */
 #include <check.h>
 #include <libxml/xmlschemas.h>
 #include <stdio.h>
@@ -15,41 +16,42 @@
 #include <zinvol/util.h>
 
 #include "../fixtures/ijw/ijw_values.h"
-#include "../fixtures/ijw/zv_test_host.h"
+#include "zvtb.h"
 
 #define BSN_A "999993653"
 #define NOW 1767434400 /* 2026-01-03 10:00 UTC */
 
 static char xsd_dir[2][4096]; /* [0] ijw-3.2, [1] iwmo-3.2 */
-static void *handle;
 static const zv_plugin_descriptor *desc;
-static char *dir;
 
-static void setup(void)
+#define ORG "\"organisation\": {\"agb\": \"65656055\", \"name\": \"Testorganisatie\"}"
+
+static zvtb *bed(const char *opts)
 {
-    char err[512];
-    desc = zvt_load("fmt_ijw.so", &handle, err, sizeof(err));
-    ck_assert_msg(desc != NULL, "%s", err);
-    dir = zvt_tempdir();
+    zvtb *tb = zvtb_format_ex("ijw", opts, NULL, ORG);
+    desc = zvtb_fmt_desc(tb);
+    return tb;
 }
 
-static void teardown(void)
+/* The bed's config with these format options; 0 built, -1 refused. */
+static int build(zvtb *tb, const char *opts)
 {
-    zvt_rmdir(dir);
-    free(dir);
+    char keys[5000];
+    snprintf(keys, sizeof(keys),
+             ORG ", \"destinations\": [{\"name\": \"gem\", \"format\": \"ijw\", "
+                 "\"transport\": \"tbcap\", \"format_options\": %s}]",
+             opts);
+    zvtb_config(tb, keys);
+    if (zvtb_build(tb) < 0) return -1;
+    desc = zvtb_fmt_desc(tb);
+    return 0;
 }
 
-static void *create(zv_ctx **ctx, const char *opts)
+/* Through the core (caller frees with done()); batch ids are the core's. */
+static zvtb_render *render(zvtb *tb, const char *batch, zv_record **r, size_t n)
 {
-    *ctx = zvt_ctx_new(desc, opts, "65656055", dir);
-    void *st = NULL;
-    char err[512] = "";
-    ck_assert_msg(desc->create(*ctx, zvt_host(), &st, err, sizeof(err)) == 0, "%s", err);
-    return st;
-}
-
-static zv_render_out *render(void *st, const char *batch, zv_record **r, size_t n)
-{
+    (void)batch;
+    void *st = zvtb_fmt_state(tb);
     zv_batch b = {ZV_SIZED(zv_batch),
                   .destination = "gem",
                   .batch_id = batch,
@@ -57,9 +59,16 @@ static zv_render_out *render(void *st, const char *batch, zv_record **r, size_t 
                   .now = NOW,
                   .n = n,
                   .records = (const zv_record *const *)r};
-    zv_render_out *out = zvt_out_new();
-    ck_assert_int_eq(desc->format->render(st, &b, out), 0);
+    zvtb_render *out = calloc(1, sizeof(*out));
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(zvtb_render_batch(tb, &b, out), 0);
     return out;
+}
+
+static void done(zvtb_render *out)
+{
+    zvtb_render_free(out);
+    free(out);
 }
 
 static void quiet(void *ctx, const char *msg, ...)
@@ -124,9 +133,8 @@ static void xsd_enum(int wmo, const char *name, char *out, size_t outlen)
 /* Which of "0".."9" / "00".."99" the plugin accepts in field (no XSD). */
 static void accepted(int wmo, int m, zv_field_id field, int width, char *out, size_t outlen)
 {
-    zv_ctx *ctx;
-    void *st = create(&ctx, wmo ? "{\"standard\":\"wmo\",\"stop_requires_start\":false}"
-                                : "{\"stop_requires_start\":false}");
+    zvtb *tb = bed(wmo ? "{\"standard\":\"wmo\",\"stop_requires_start\":false}"
+                       : "{\"stop_requires_start\":false}");
     out[0] = '\0';
     for (int v = 0; v < (width == 1 ? 10 : 100); v++) {
         char val[4], id[16];
@@ -136,16 +144,15 @@ static void accepted(int wmo, int m, zv_field_id field, int width, char *out, si
                                    m ? "2025-12-20" : NULL, "1");
         ijwt_set(r, ZV_F_ENT_NUMBER, id + 1); /* a product per value: no TR326 */
         ijwt_set(r, field, val);
-        zv_render_out *o = render(st, id, &r, 1);
-        if (o->npayloads) {
+        zvtb_render *o = render(tb, id, &r, 1);
+        if (o->np) {
             size_t l = strlen(out);
             snprintf(out + l, outlen - l, "%s%s", l ? "," : "", val);
         }
-        zvt_out_free(o);
+        done(o);
         zv_record_free(r);
     }
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
+    zvtb_free(tb);
 }
 
 START_TEST(code_lists_are_the_basisschemas)
@@ -169,7 +176,7 @@ START_TEST(code_lists_are_the_basisschemas)
 END_TEST
 
 /* Replace the text of the first <prefix:element> holding `good`. */
-static char *patch(const zvt_payload *p, const char *element, const char *good, const char *bad)
+static char *patch(const zvtb_payload *p, const char *element, const char *good, const char *bad)
 {
     char needle[128];
     snprintf(needle, sizeof(needle), ":%s>%s<", element, good);
@@ -187,8 +194,7 @@ static char *patch(const zvt_payload *p, const char *element, const char *good, 
 
 START_TEST(what_zinvol_refuses_the_xsd_refuses)
 {
-    zv_ctx *ctx;
-    void *st = create(&ctx, "{\"stop_requires_start\": false}");
+    zvtb *tb = bed("{\"stop_requires_start\": false}");
     for (size_t k = 0; k < IJWT_NBAD; k++) {
         const ijwt_bad *b = &ijwt_bad_values[k];
         char id[16];
@@ -198,10 +204,10 @@ START_TEST(what_zinvol_refuses_the_xsd_refuses)
         snprintf(nr, sizeof(nr), "%zu", 500 + k);
         ijwt_set(r, ZV_F_ENT_NUMBER, nr);
         const char *good = b->field == ZV_F_ENT_NUMBER ? nr : b->good;
-        zv_render_out *out = render(st, id, &r, 1);
-        ck_assert_msg(out->npayloads == 1, "good %s '%s' refused: %s", b->element, b->good,
-                      out->nrejects ? out->rejects[0].reason : "");
-        zvt_payload *p = &out->payloads[0];
+        zvtb_render *out = render(tb, id, &r, 1);
+        ck_assert_msg(out->np == 1, "good %s '%s' refused: %s", b->element, b->good,
+                      out->nr ? out->r[0].reason : "");
+        zvtb_payload *p = &out->p[0];
         ck_assert_msg(xsd_valid(0, xsd_file(0, b->message), p->data, p->len),
                       "the rendered good message fails %s", xsd_file(0, b->message));
         char *bad = patch(p, b->element, good, b->bad);
@@ -209,22 +215,20 @@ START_TEST(what_zinvol_refuses_the_xsd_refuses)
                       "%s accepts %s '%s', which zinvol refuses", xsd_file(0, b->message),
                       b->element, b->bad);
         free(bad);
-        zvt_out_free(out);
+        done(out);
         zv_record_free(r);
     }
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
+    zvtb_free(tb);
 }
 END_TEST
 
 static void validated_with_schema_dir(int wmo)
 {
-    zv_ctx *ctx;
     char opts[4400];
     snprintf(opts, sizeof(opts), "{\"standard\":\"%s\",\"schema_dir\":\"%s\"}", wmo ? "wmo" : "jw",
              xsd_dir[wmo]);
-    void *st = create(&ctx, opts);
-    ck_assert_ptr_nonnull(strstr(zvt_log_text(ctx), wmo ? "WMO305.xsd" : "JW305.xsd"));
+    zvtb *tb = bed(opts);
+    ck_assert_ptr_nonnull(strstr(zvtb_log(tb), wmo ? "WMO305.xsd" : "JW305.xsd"));
     const char *law = wmo ? "wmo" : "jw";
     zv_record *s[2] = {ijwt_record("1", law, BSN_A, "100001", "2025-12-01", NULL, "1"),
                        ijwt_record("2", law, BSN_A, "100002", "2025-12-02", NULL, "1")};
@@ -236,23 +240,21 @@ static void validated_with_schema_dir(int wmo)
     for (int m = 0; m < 3; m++) {
         char batch[8];
         snprintf(batch, sizeof(batch), "v%d", m);
-        zv_render_out *out = render(st, batch, batches[m], sizes[m]);
-        ck_assert_msg(out->nrejects == 0, "%s: %s", xsd_file(wmo, m),
-                      out->nrejects ? out->rejects[0].reason : "");
-        ck_assert_uint_eq(out->npayloads, 1);
-        ck_assert(xsd_valid(wmo, xsd_file(wmo, m), out->payloads[0].data, out->payloads[0].len));
+        zvtb_render *out = render(tb, batch, batches[m], sizes[m]);
+        ck_assert_msg(out->nr == 0, "%s: %s", xsd_file(wmo, m), out->nr ? out->r[0].reason : "");
+        ck_assert_uint_eq(out->np, 1);
+        ck_assert(xsd_valid(wmo, xsd_file(wmo, m), out->p[0].data, out->p[0].len));
         /* XsdVersie as the schema's appinfo declares it */
         ck_assert_ptr_nonnull(
-            memmem(out->payloads[0].data, out->payloads[0].len, wmo ? ">1.0.0<" : ">0.1.0<", 7));
-        zvt_out_free(out);
+            memmem(out->p[0].data, out->p[0].len, wmo ? ">1.0.0<" : ">0.1.0<", 7));
+        done(out);
     }
     for (int i = 0; i < 2; i++) {
         zv_record_free(s[i]);
         zv_record_free(d[i]);
     }
     zv_record_free(e[0]);
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
+    zvtb_free(tb);
 }
 
 START_TEST(every_message_validated_with_schema_dir)
@@ -286,8 +288,9 @@ static void copy_file(const char *from, const char *to, const char *find, const 
  * the schema, not zinvol's own checks, has the last word. */
 START_TEST(schema_has_the_last_word_per_record)
 {
+    zvtb *tb = zvtb_new();
     char sd[4200], from[4400], to[4400];
-    snprintf(sd, sizeof(sd), "%s/xsd", dir);
+    snprintf(sd, sizeof(sd), "%s/xsd", zvtb_dir(tb));
     ck_assert_int_eq(zv_mkdir_p(sd, 0700), 0);
     const char *files[] = {"basisschema.xsd", "JW307.xsd", "JW323.xsd"};
     for (int i = 0; i < 3; i++) {
@@ -302,54 +305,51 @@ START_TEST(schema_has_the_last_word_per_record)
     copy_file(to, to, "</xs:schema>",
               "<xs:simpleType name=\"Strict\"><xs:restriction base=\"ijw:LDT_Nummer\">"
               "<xs:maxInclusive value=\"499999\"/></xs:restriction></xs:simpleType></xs:schema>");
-    zv_ctx *ctx;
     char opts[4400];
     snprintf(opts, sizeof(opts), "{\"schema_dir\":\"%s\"}", sd);
-    void *st = create(&ctx, opts);
+    ck_assert_msg(build(tb, opts) == 0, "%s", zvtb_errors(tb));
     zv_record *r[3] = {ijwt_record("1", "jw", BSN_A, "100001", "2025-12-01", NULL, "1"),
                        ijwt_record("2", "jw", BSN_A, "600001", "2025-12-01", NULL, "1"),
                        ijwt_record("3", "jw", BSN_A, "100003", "2025-12-01", NULL, "1")};
-    zv_render_out *out = render(st, "s1", r, 3);
-    ck_assert_uint_eq(out->nrejects, 1);
-    ck_assert_uint_eq(out->rejects[0].index, 1);
-    ck_assert_str_eq(out->rejects[0].rule, "XSD");
-    ck_assert_str_eq(out->rejects[0].field, "entitlement.number");
-    ck_assert_ptr_nonnull(strstr(out->rejects[0].reason, "JW305.xsd"));
-    ck_assert_uint_eq(out->npayloads, 1);
-    ck_assert_uint_eq(out->payloads[0].nrecords, 2);
-    ck_assert_ptr_null(memmem(out->payloads[0].data, out->payloads[0].len, "600001", 6));
-    zvt_out_free(out);
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
-    /* The refused start was rolled back: under the official schema the same
-     * product starts (no TR326), and the accepted ones stay started. */
+    zvtb_render *out = render(tb, "s1", r, 3);
+    ck_assert_uint_eq(out->nr, 1);
+    ck_assert_uint_eq(out->r[0].index, 1);
+    ck_assert_str_eq(out->r[0].rule, "XSD");
+    ck_assert_str_eq(out->r[0].field, "entitlement.number");
+    ck_assert_ptr_nonnull(strstr(out->r[0].reason, "JW305.xsd"));
+    ck_assert_uint_eq(out->np, 1);
+    ck_assert_uint_eq(out->p[0].n, 2);
+    ck_assert_ptr_null(memmem(out->p[0].data, out->p[0].len, "600001", 6));
+    done(out);
+    zvtb_stop(tb);
+    /* The refused start was rolled back: after a restart under the official
+     * schema the same product starts (no TR326), and the accepted ones stay
+     * started. */
     snprintf(opts, sizeof(opts), "{\"schema_dir\":\"%s\"}", xsd_dir[0]);
-    st = create(&ctx, opts);
+    ck_assert_msg(build(tb, opts) == 0, "%s", zvtb_errors(tb));
     zv_record *again[2] = {ijwt_record("4", "jw", BSN_A, "600001", "2025-12-01", NULL, "1"),
                            ijwt_record("5", "jw", BSN_A, "100001", "2025-12-01", NULL, "1")};
-    out = render(st, "s2", again, 2);
-    ck_assert_uint_eq(out->nrejects, 1);
-    ck_assert_uint_eq(out->rejects[0].index, 1);
-    ck_assert_str_eq(out->rejects[0].rule, "TR326");
-    ck_assert_uint_eq(out->npayloads, 1);
-    zvt_out_free(out);
+    out = render(tb, "s2", again, 2);
+    ck_assert_uint_eq(out->nr, 1);
+    ck_assert_uint_eq(out->r[0].index, 1);
+    ck_assert_str_eq(out->r[0].rule, "TR326");
+    ck_assert_uint_eq(out->np, 1);
+    done(out);
     for (int i = 0; i < 3; i++)
         zv_record_free(r[i]);
     zv_record_free(again[0]);
     zv_record_free(again[1]);
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
+    zvtb_free(tb);
 }
 END_TEST
 
 START_TEST(missing_schema_refused_at_create)
 {
-    zv_ctx *ctx = zvt_ctx_new(desc, "{\"schema_dir\":\"/nonexistent/xsd\"}", "65656055", dir);
-    void *st = NULL;
-    char err[512] = "";
-    ck_assert_int_eq(desc->create(ctx, zvt_host(), &st, err, sizeof(err)), -1);
-    ck_assert_msg(strstr(err, "/nonexistent/xsd/JW305.xsd"), "%s", err);
-    zvt_ctx_free(ctx);
+    zvtb *tb = zvtb_new();
+    ck_assert_int_eq(build(tb, "{\"schema_dir\":\"/nonexistent/xsd\"}"), -1);
+    ck_assert_msg(strstr(zvtb_errors(tb), "/nonexistent/xsd/JW305.xsd"), "%s", zvtb_errors(tb));
+    ck_assert_msg(strstr(zvtb_errors(tb), "plugin 'ijw'"), "%s", zvtb_errors(tb));
+    zvtb_free(tb);
 }
 END_TEST
 
@@ -370,7 +370,6 @@ int main(void)
     }
     Suite *s = suite_create("ijw_xsd");
     TCase *tc = tcase_create("xsd");
-    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, code_lists_are_the_basisschemas);
     tcase_add_test(tc, what_zinvol_refuses_the_xsd_refuses);
     tcase_add_test(tc, every_message_validated_with_schema_dir);

@@ -2,7 +2,7 @@
  * minimised with them (threshold contract) still render into messages that
  * validate against the official XSDs: the catalogue asks for what the
  * standard requires and no more than the plugin writes. */
-#include "test_iwlz_host.h"
+#include "iwlz_judge.h"
 
 #include "catalogue/catalogue.h"
 
@@ -35,17 +35,16 @@ static void minimise_render(const char *cat_file, int message, zv_record **recs,
         ck_assert_ptr_null(zv_rec_get(min[i], ZV_F_CLIENT_NAME_USAGE));
         ck_assert_ptr_null(zv_rec_get(min[i], ZV_F_CLIENT_POSTCODE));
     }
-    struct zv_ctx ctx = th_ctx_default();
-    void *st = th_create(&ctx);
-    zv_render_out out;
-    ck_assert_int_eq(th_render(st, message, "b-cat", min, n, &out), 0);
+    zvtb *tb = th_bed(NULL);
+    zvtb_render out;
+    ck_assert_int_eq(th_render(tb, message, min, n, &out), 0);
     ck_assert_msg(out.nr == 0, "rejected: %s %s %s", out.nr ? out.r[0].rule : "",
                   out.nr ? out.r[0].field : "", out.nr ? out.r[0].reason : "");
     ck_assert_int_eq(out.np, 1);
     ck_assert_int_eq(out.p[0].n, n);
     ck_assert_msg(th_validate(xsd, out.p[0].data, out.p[0].len) == 0, "%s", th_xsd_error);
-    th_out_free(&out);
-    th_load()->destroy(st);
+    zvtb_render_free(&out);
+    zvtb_free(tb);
     th_free_recs(min, n);
     zv_minimiser_free(m);
     zv_catalogue_free(cat);

@@ -1,6 +1,7 @@
-/* fmt_signals through its descriptor: signal set validation, counts with
- * suppression, no personal data in any payload byte, and incremental
- * counting across restarts equal to one full computation.  With
+/* fmt_signals on the testbed (the core builds it from a config and renders
+ * through its flush): signal set validation, counts with suppression, no
+ * personal data in any payload byte, and incremental counting across
+ * restarts of the runtime equal to one full computation.  With
  * ZV_SIGNALS_OUT set, the payloads are written there for
  * tests/integration/signals_payload.sh (schema and recovery attack). */
 #include <check.h>
@@ -12,24 +13,11 @@
 #include <zinvol/plugin.h>
 #include <zinvol/util.h>
 
-#include "../fixtures/ijw/zv_test_host.h"
+#include "zvtb.h"
 
 #define NCLIENTS 60
 
-static void *handle;
 static const zv_plugin_descriptor *desc;
-
-static void setup(void)
-{
-    char err[512];
-    desc = zvt_load("fmt_signals.so", &handle, err, sizeof(err));
-    ck_assert_msg(desc != NULL, "%s", err);
-}
-
-static void teardown(void)
-{
-    handle = NULL; /* not dlclose()d: ASan's leak report needs the symbols */
-}
 
 static char *set_path(const char *name)
 {
@@ -38,13 +26,31 @@ static char *set_path(const char *name)
     return p;
 }
 
-static int create(const char *opts, const char *dir, zv_ctx **ctx, void **st, char *err,
-                  size_t errlen)
+/* The bed's runtime with destination "regio-signalen" and these options:
+ * 0 built, -1 refused (zvtb_errors).  The catalogue lists fields the
+ * plugin may read; records here bypass the minimiser (they are handed to
+ * the flush as the minimiser would), so any valid catalogue does. */
+static int build(zvtb *tb, const char *opts)
 {
-    *ctx = zvt_ctx_new(desc, opts, "12345678", dir);
-    ck_assert_ptr_nonnull(*ctx);
-    *st = NULL;
-    return desc->create(*ctx, zvt_host(), st, err, errlen);
+    char *keys = NULL;
+    ck_assert_int_ge(asprintf(&keys,
+                              "\"destinations\": [{\"name\": \"regio-signalen\", \"format\": "
+                              "\"signals\", \"transport\": \"tbcap\", \"format_options\": %s, "
+                              "\"catalogue\": {\"file\": \"cbs-jeugd.json\"}}]",
+                              opts),
+                     0);
+    zvtb_config(tb, keys);
+    free(keys);
+    if (zvtb_build(tb) < 0) return -1;
+    desc = zvtb_fmt_desc(tb);
+    return 0;
+}
+
+static zvtb *bed(const char *opts)
+{
+    zvtb *tb = zvtb_new();
+    ck_assert_msg(build(tb, opts) == 0, "%s", zvtb_errors(tb));
+    return tb;
 }
 
 /* ---- fixture: 60 children, 1 or 2 deliveries each ---- */
@@ -119,19 +125,27 @@ static void free_records(void)
     nrecs = 0;
 }
 
-static zv_render_out *render(void *st, const char *batch, const zv_record *const *r, size_t n)
+/* Through the core's flush (batch ids are the core's); free with done(). */
+static zvtb_render *render(zvtb *tb, const zv_record *const *r, size_t n)
 {
     zv_batch b = {ZV_SIZED(zv_batch),
                   .destination = "regio-signalen",
-                  .batch_id = batch,
                   .message = 0,
                   .now = 1782864000, /* 2026-07-01 */
                   .n = n,
                   .records = r};
-    zv_render_out *out = zvt_out_new();
-    ck_assert_int_eq(desc->format->render(st, &b, out), 0);
-    ck_assert_uint_eq(out->nrejects, 0);
+    zvtb_render *out = calloc(1, sizeof(*out));
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(zvtb_render_batch(tb, &b, out), 0);
+    ck_assert_uint_eq(out->nr, 0);
     return out;
+}
+
+static void done(zvtb_render *out)
+{
+    if (!out) return;
+    zvtb_render_free(out);
+    free(out);
 }
 
 static char *opts_for(const char *set)
@@ -146,21 +160,22 @@ static char *opts_for(const char *set)
 
 static void expect_refused(const char *json, const char *want)
 {
-    char *dir = zvt_tempdir(), *file = NULL, *opts = NULL, err[512] = "";
-    ck_assert_int_ge(asprintf(&file, "%s/set.json", dir), 0);
+    zvtb *tb = zvtb_new();
+    char *file = NULL, *opts = NULL;
+    ck_assert_int_ge(asprintf(&file, "%s/set.json", zvtb_dir(tb)), 0);
     FILE *f = fopen(file, "w");
     ck_assert_ptr_nonnull(f);
     fputs(json, f);
     fclose(f);
     ck_assert_int_ge(asprintf(&opts, "{\"signal_set\": \"%s\"}", file), 0);
-    zv_ctx *ctx;
-    void *st;
-    ck_assert_int_ne(create(opts, dir, &ctx, &st, err, sizeof(err)), 0);
-    ck_assert_msg(strncmp(err, file, strlen(file)) == 0 && strstr(err, want),
-                  "error \"%s\" lacks \"%s\"", err, want);
-    zvt_ctx_free(ctx);
-    zvt_rmdir(dir);
-    free(dir);
+    ck_assert_int_ne(build(tb, opts), 0);
+    /* The core names the plugin, the plugin's reason starts with the file. */
+    char *head = NULL;
+    ck_assert_int_ge(asprintf(&head, "plugin 'signals': %s", file), 0);
+    const char *err = zvtb_errors(tb);
+    ck_assert_msg(strstr(err, head) && strstr(err, want), "error \"%s\" lacks \"%s\"", err, want);
+    free(head);
+    zvtb_free(tb);
     free(file);
     free(opts);
 }
@@ -198,16 +213,11 @@ END_TEST
 
 START_TEST(bundled_set_loads)
 {
-    char *opts = opts_for("gemeente-jeugd.json"), *dir = zvt_tempdir(), err[512] = "";
-    zv_ctx *ctx;
-    void *st;
-    ck_assert_msg(create(opts, dir, &ctx, &st, err, sizeof(err)) == 0, "%s", err);
+    char *opts = opts_for("gemeente-jeugd.json");
+    zvtb *tb = bed(opts);
     ck_assert_str_eq(desc->name, "signals");
     ck_assert_ptr_null(desc->format->messages[0].catalogue);
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
-    zvt_rmdir(dir);
-    free(dir);
+    zvtb_free(tb);
     free(opts);
 }
 END_TEST
@@ -244,7 +254,7 @@ static int64_t truth_referrer(const char *ref)
     return n;
 }
 
-static void save(const zvt_payload *p, const char *name)
+static void save(const zvtb_payload *p, const char *name)
 {
     const char *dir = getenv("ZV_SIGNALS_OUT");
     if (!dir || !*dir) return;
@@ -259,16 +269,14 @@ static void save(const zvt_payload *p, const char *name)
 START_TEST(counts_are_suppressed_and_carry_no_person)
 {
     make_records();
-    char *opts = opts_for("gemeente-jeugd.json"), *dir = zvt_tempdir(), err[512] = "";
-    zv_ctx *ctx;
-    void *st;
-    ck_assert_msg(create(opts, dir, &ctx, &st, err, sizeof(err)) == 0, "%s", err);
-    zv_render_out *out = render(st, "b-1", (const zv_record *const *)recs, nrecs);
-    ck_assert_uint_eq(out->npayloads, 2); /* 2026-Q1, 2026-Q2 */
+    char *opts = opts_for("gemeente-jeugd.json");
+    zvtb *tb = bed(opts);
+    zvtb_render *out = render(tb, (const zv_record *const *)recs, nrecs);
+    ck_assert_uint_eq(out->np, 2); /* 2026-Q1, 2026-Q2 */
     size_t carried = 0;
-    for (size_t p = 0; p < out->npayloads; p++) {
-        const zvt_payload *pl = &out->payloads[p];
-        carried += pl->nrecords;
+    for (size_t p = 0; p < out->np; p++) {
+        const zvtb_payload *pl = &out->p[p];
+        carried += pl->n;
         save(pl, p == 0 ? "q1" : "q2");
         /* No BSN, name, birth date or postcode of any input, nor the hashed key. */
         for (int i = 0; i < NCLIENTS; i++) {
@@ -281,11 +289,11 @@ START_TEST(counts_are_suppressed_and_carry_no_person)
         }
     }
     ck_assert_uint_eq(carried, nrecs); /* every record in exactly one payload */
-    ck_assert_str_eq(out->payloads[0].idem_key, "regio-signalen/b-1/2026-Q1");
+    /* destination/batch id (the core's first)/period */
+    ck_assert_str_eq(out->p[0].idem, "regio-signalen/1/2026-Q1");
 
     char perr[256];
-    zv_json_doc *d =
-        zv_json_parse(out->payloads[0].data, out->payloads[0].len, 0, perr, sizeof(perr));
+    zv_json_doc *d = zv_json_parse(out->p[0].data, out->p[0].len, 0, perr, sizeof(perr));
     ck_assert_msg(d != NULL, "%s", perr);
     const zv_json *root = zv_json_root(d);
     ck_assert_str_eq(zv_json_str(zv_json_pointer(root, "/period/label"), NULL), "2026-Q1");
@@ -312,11 +320,8 @@ START_TEST(counts_are_suppressed_and_carry_no_person)
     ck_assert_int_ge(shown, 1);
     ck_assert_int_ge(small, 1); /* the fixture has small referrer groups */
     zv_json_free(d);
-    zvt_out_free(out);
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
-    zvt_rmdir(dir);
-    free(dir);
+    done(out);
+    zvtb_free(tb);
     free(opts);
     free_records();
 }
@@ -325,70 +330,67 @@ END_TEST
 START_TEST(incremental_across_restarts_equals_full)
 {
     make_records();
-    char *opts = opts_for("gemeente-jeugd.json"), *full = zvt_tempdir(), *inc = zvt_tempdir();
-    char err[512] = "";
+    char *opts = opts_for("gemeente-jeugd.json");
     /* The full run with a configured salt, the incremental one with its own
      * random salt: the counts must not depend on it. */
     char *o2 = NULL;
     ck_assert_int_ge(asprintf(&o2, "%.*s, \"salt\": \"s3cr3t\"}", (int)strlen(opts) - 1, opts), 0);
-    zv_ctx *ctx;
-    void *st;
-    ck_assert_msg(create(o2, full, &ctx, &st, err, sizeof(err)) == 0, "%s", err);
-    zv_render_out *want = render(st, "final", (const zv_record *const *)recs, nrecs);
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
+    zvtb *full = bed(o2);
+    /* Its one batch gets the id the incremental run's last batch gets (3),
+     * so the payloads can be compared byte for byte. */
+    zvtb_skip_batches(full, 2);
+    zvtb_render *want = render(full, (const zv_record *const *)recs, nrecs);
+    zvtb_free(full);
 
-    /* Three batches, last records first, the plugin re-created between them;
-     * the first batch twice, as after a crash before the outbox commit. */
+    /* Three batches, last records first, the runtime (and so the plugin)
+     * built again between them; the first batch twice, as after a crash
+     * before the outbox commit: the store is back as before it, the
+     * plugin's state folder is not, and the core gives the same batch id. */
     const zv_record *part[2 * NCLIENTS];
-    zv_render_out *got = NULL;
+    zvtb_render *got = NULL;
+    zvtb *inc = zvtb_new();
     for (int b = 2; b >= 0; b--) {
         size_t n = 0;
         for (size_t i = 0; i < nrecs; i++)
             if ((int)(i % 3) == b) part[n++] = recs[i];
-        for (int again = 0; again < (b == 2 ? 2 : 1); again++) {
-            ck_assert_msg(create(opts, inc, &ctx, &st, err, sizeof(err)) == 0, "%s", err);
-            zvt_out_free(got);
-            got = render(st, b == 0 ? "final" : "partial", part, n);
-            desc->destroy(st);
-            zvt_ctx_free(ctx);
+        ck_assert_msg(build(inc, opts) == 0, "%s", zvtb_errors(inc));
+        if (b == 2) {
+            zvtb_snapshot(inc);
+            done(render(inc, part, n));
+            zvtb_restore(inc);
         }
+        done(got);
+        got = render(inc, part, n);
+        zvtb_stop(inc);
     }
-    ck_assert_uint_eq(got->npayloads, want->npayloads);
-    for (size_t p = 0; p < want->npayloads; p++) {
-        ck_assert_str_eq(got->payloads[p].idem_key, want->payloads[p].idem_key);
-        ck_assert_uint_eq(got->payloads[p].len, want->payloads[p].len);
-        ck_assert_msg(
-            memcmp(got->payloads[p].data, want->payloads[p].data, want->payloads[p].len) == 0,
-            "period %zu differs:\n%.*s\n---\n%.*s", p, (int)got->payloads[p].len,
-            got->payloads[p].data, (int)want->payloads[p].len, want->payloads[p].data);
+    ck_assert_uint_eq(got->np, want->np);
+    for (size_t p = 0; p < want->np; p++) {
+        ck_assert_str_eq(got->p[p].idem, want->p[p].idem);
+        ck_assert_uint_eq(got->p[p].len, want->p[p].len);
+        ck_assert_msg(memcmp(got->p[p].data, want->p[p].data, want->p[p].len) == 0,
+                      "period %zu differs:\n%.*s\n---\n%.*s", p, (int)got->p[p].len, got->p[p].data,
+                      (int)want->p[p].len, want->p[p].data);
     }
     /* Control: the last batch alone, in a fresh state, gives other counts,
      * so the comparison above can fail. */
-    char *alone = zvt_tempdir();
-    ck_assert_msg(create(opts, alone, &ctx, &st, err, sizeof(err)) == 0, "%s", err);
+    zvtb *alone = bed(opts);
+    zvtb_skip_batches(alone, 2);
     size_t n = 0;
     for (size_t i = 0; i < nrecs; i++)
         if (i % 3 == 0) part[n++] = recs[i];
-    zv_render_out *one = render(st, "final", part, n);
-    int differs = one->npayloads != want->npayloads;
-    for (size_t p = 0; !differs && p < want->npayloads; p++)
-        differs = one->payloads[p].len != want->payloads[p].len ||
-                  memcmp(one->payloads[p].data, want->payloads[p].data, want->payloads[p].len) != 0;
+    zvtb_render *one = render(alone, part, n);
+    int differs = one->np != want->np;
+    for (size_t p = 0; !differs && p < want->np; p++)
+        differs = one->p[p].len != want->p[p].len ||
+                  memcmp(one->p[p].data, want->p[p].data, want->p[p].len) != 0;
     ck_assert(differs);
-    zvt_out_free(one);
-    desc->destroy(st);
-    zvt_ctx_free(ctx);
-    zvt_rmdir(alone);
-    free(alone);
-    zvt_out_free(got);
-    zvt_out_free(want);
+    done(one);
+    zvtb_free(alone);
+    zvtb_free(inc);
+    done(got);
+    done(want);
     free(o2);
     free(opts);
-    zvt_rmdir(full);
-    zvt_rmdir(inc);
-    free(full);
-    free(inc);
     free_records();
 }
 END_TEST
@@ -397,7 +399,6 @@ Suite *signals_suite(void)
 {
     Suite *s = suite_create("signals_fmt");
     TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, validation_refuses_identifying_dimensions);
     tcase_add_test(tc, bundled_set_loads);
     tcase_add_test(tc, counts_are_suppressed_and_carry_no_person);
