@@ -16,7 +16,6 @@ typedef struct state {
     const zv_host *host;
 } state;
 
-static const zv_option options[] = {{NULL, 0, NULL, 0, NULL}};
 static const zv_message_decl messages[] = {
     {"RECORDS", NULL, "every record, as mapped"},
 };
@@ -91,7 +90,6 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_FORMAT, "tbcap"),
     .version = "1.0",
     .description = "testbed: takes every record, renders a list of their ids",
-    .options = options,
     .create = create,
     .destroy = destroy,
     .format = &ops,

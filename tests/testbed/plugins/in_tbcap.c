@@ -12,7 +12,6 @@ typedef struct state {
     const zv_host *host;
 } state;
 
-static const zv_option options[] = {{NULL, 0, NULL, 0, NULL}};
 
 static int create(zv_ctx *ctx, const zv_host *host, void **out, char *err, size_t errlen)
 {
@@ -55,7 +54,6 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_SOURCE, "tbcap"),
     .version = "1.0",
     .description = "testbed: the test hands items to the core through this source",
-    .options = options,
     .create = create,
     .destroy = destroy,
     .source = &ops,

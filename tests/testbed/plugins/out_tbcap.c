@@ -43,33 +43,43 @@ typedef struct pending {
     void *arg;
 } pending;
 
+typedef struct tbcap_conf {
+    int status;
+    int http_status;
+    const char *answer;
+} tbcap_conf;
+
 static const zv_option options[] = {
-    {"status", ZV_OPT_STRING, "ok", 0, "ok, retry or rejected"},
-    {"http_status", ZV_OPT_INT, "200", 0, "reported with the answer"},
-    {"answer", ZV_OPT_STRING, NULL, 0, "body handed to the format's interpret()"},
-    {NULL, 0, NULL, 0, NULL},
+    {.name = "status",
+     .type = ZV_OPT_ENUM,
+     .def = "ok",
+     .choices = "ok|retry|rejected",
+     .description = "the answer to every send",
+     ZV_OPT_AT(tbcap_conf, status)},
+    {.name = "http_status",
+     .type = ZV_OPT_INT,
+     .def = "200",
+     .max = 599,
+     .description = "reported with the answer",
+     ZV_OPT_AT(tbcap_conf, http_status)},
+    {.name = "answer",
+     .type = ZV_OPT_STRING,
+     .description = "body handed to the format's interpret()",
+     ZV_OPT_AT(tbcap_conf, answer)},
 };
 
 static int create(zv_ctx *ctx, const zv_host *host, void **out, char *err, size_t errlen)
 {
+    (void)err, (void)errlen;
+    const tbcap_conf *conf = host->config(ctx);
+    static const zv_send_status statuses[] = {ZV_SEND_OK, ZV_SEND_RETRY, ZV_SEND_REJECTED};
     state *st = calloc(1, sizeof(*st));
     if (!st) return -1;
     st->ctx = ctx;
     st->host = host;
-    const char *s = host->cfg_str(ctx, "status");
-    if (strcmp(s, "ok") == 0)
-        st->status = ZV_SEND_OK;
-    else if (strcmp(s, "retry") == 0)
-        st->status = ZV_SEND_RETRY;
-    else if (strcmp(s, "rejected") == 0)
-        st->status = ZV_SEND_REJECTED;
-    else {
-        free(st);
-        snprintf(err, errlen, "status: ok, retry or rejected, not '%s'", s);
-        return -1;
-    }
-    st->http_status = (int)host->cfg_int(ctx, "http_status");
-    st->answer = host->cfg_str(ctx, "answer");
+    st->status = statuses[conf->status];
+    st->http_status = conf->http_status;
+    st->answer = conf->answer;
     *out = st;
     return 0;
 }
@@ -136,7 +146,7 @@ ZV_PLUGIN_DEFINE = {
     ZV_DESCRIPTOR_HEAD(ZV_PLUGIN_TRANSPORT, "tbcap"),
     .version = "1.0",
     .description = "testbed: keeps what it is sent, answers as configured",
-    .options = options,
+    ZV_OPTIONS(options, tbcap_conf),
     .create = create,
     .destroy = destroy,
     .transport = &ops,
