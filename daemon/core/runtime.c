@@ -488,6 +488,10 @@ void zv_runtime_free(zv_runtime *rt)
     rt->workers = NULL;
     zv_unit_group_end(rt);
     if (rt->stop_poll) event_free(rt->stop_poll);
+    /* A runtime freed without zv_runtime_stop (a start that failed half-way,
+     * a crash in the testbed) still owns these timers. */
+    zv_lifecycle_stop(rt);
+    zv_retour_dirs_stop(rt);
     for (size_t i = 0; i < rt->nsources; i++) {
         drop_instance(&rt->sources[i].inst);
         zv_mapping_free(rt->sources[i].mapping);
