@@ -182,6 +182,7 @@ zv_store *zv_store_open(const char *path, char *err, size_t errlen)
     if (zv_store_exec(s, schema) < 0) goto fail;
     if (zv_store_migrate_clients(s) < 0) goto fail;
     if (zv_store_migrate_lifecycle(s) < 0) goto fail;
+    if (zv_store_schema_check(s) < 0) goto fail;
     return s;
 fail:
     snprintf(err, errlen, "%s: %s", path, s->err);

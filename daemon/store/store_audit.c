@@ -10,50 +10,13 @@
  * ordinary tools and, compared with an exported head, any later rewrite.
  */
 #include "store_int.h"
+#include "store_chain.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <zinvol/json.h>
 #include <zinvol/util.h>
-
-static const char zero_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
-
-static void canon_str(zv_buf *b, const char *v)
-{
-    if (!v)
-        zv_buf_puts(b, "~\n");
-    else
-        zv_buf_printf(b, "%zu:%s\n", strlen(v), v);
-}
-
-static void entry_hash(const char *prev, const zv_audit_entry *e, char out[65])
-{
-    zv_buf b;
-    zv_buf_init(&b);
-    zv_buf_puts(&b, prev);
-    zv_buf_printf(&b, "\n%" PRId64 "\n%" PRId64 "\n", e->seq, e->at);
-    canon_str(&b, e->kind);
-    canon_str(&b, e->destination);
-    canon_str(&b, e->idem_key);
-    canon_str(&b, e->message);
-    canon_str(&b, e->fields);
-    canon_str(&b, e->payload_sha256);
-    canon_str(&b, e->detail);
-    /* Entries from before client keys have no clients line, so their
-     * hashes stay what they were. */
-    if (e->clients) {
-        zv_buf_puts(&b, "clients\n");
-        canon_str(&b, e->clients);
-    }
-    /* Likewise the citations, chained since they are stored (issue 15). */
-    if (e->citations) {
-        zv_buf_puts(&b, "citations\n");
-        canon_str(&b, e->citations);
-    }
-    zv_sha256_hex(b.data ? b.data : "", b.len, out);
-    zv_buf_free(&b);
-}
 
 /* Head: 0 found, 1 empty trail. */
 static int head_get(zv_store *s, int64_t *seq, char hash[65])
@@ -121,7 +84,7 @@ int zv_store_audit_append_cited_locked(zv_store *s, int64_t at, const char *kind
     if (h < 0) return -1;
     if (h == 1) {
         seq = 0;
-        memcpy(prev, zero_hash, sizeof(prev));
+        memcpy(prev, zv_audit_zero_hash, sizeof(prev));
     }
     zv_audit_entry e = {.seq = seq + 1,
                         .at = at,
@@ -135,7 +98,7 @@ int zv_store_audit_append_cited_locked(zv_store *s, int64_t at, const char *kind
                         .clients = clients,
                         .citations = citations};
     char hash[65];
-    entry_hash(prev, &e, hash);
+    zv_audit_entry_hash(prev, &e, hash);
     sqlite3_stmt *st =
         zv_store_stmt(s, ZV_ST_AUDIT_INS,
                       "INSERT INTO audit(seq, at, kind, destination, idem_key, message, fields, "
@@ -224,43 +187,15 @@ int zv_store_audit_each(zv_store *s, zv_audit_cb cb, void *arg)
     return audit_rows(s, each_fn, &c);
 }
 
-struct verify_ctx {
-    char prev[65];
-    int64_t expect;
-    int64_t bad;
-    char *why;
-    size_t whylen;
-};
-
 static int verify_fn(zv_audit_entry *e, void *arg)
 {
-    struct verify_ctx *v = arg;
-    if (e->seq != v->expect) {
-        v->bad = v->expect;
-        snprintf(v->why, v->whylen, "entry %" PRId64 " is missing (next present is %" PRId64 ")",
-                 v->expect, e->seq);
-        return 1;
-    }
-    char h[65];
-    entry_hash(v->prev, e, h);
-    if (!e->hash || strcmp(h, e->hash) != 0) {
-        v->bad = e->seq;
-        snprintf(v->why, v->whylen,
-                 "entry %" PRId64 " (%s %s) does not match its hash: edited, inserted, or "
-                 "the entry before it was removed",
-                 e->seq, e->destination ? e->destination : "-", e->idem_key ? e->idem_key : "-");
-        return 1;
-    }
-    memcpy(v->prev, h, sizeof(h));
-    v->expect++;
-    return 0;
+    return zv_audit_chain_step(arg, e);
 }
 
 int zv_store_audit_verify(zv_store *s, int64_t *count, int64_t *bad_seq, char *why, size_t whylen)
 {
-    struct verify_ctx v = {.expect = 1, .bad = -1, .why = why, .whylen = whylen};
-    memcpy(v.prev, zero_hash, sizeof(v.prev));
-    if (why && whylen) why[0] = '\0';
+    zv_audit_chain v;
+    zv_audit_chain_init(&v, why, whylen);
     /* One read snapshot for the rows and the head. */
     int own = !s->open;
     if (own && zv_store_exec(s, "BEGIN") < 0) return -1;
@@ -270,20 +205,5 @@ int zv_store_audit_verify(zv_store *s, int64_t *count, int64_t *bad_seq, char *w
     int h = rc < 0 ? -1 : head_get(s, &hseq, hhash);
     if (own) zv_store_exec(s, "COMMIT");
     if (rc < 0 || h < 0) return -1;
-    if (count) *count = v.expect - 1;
-    if (v.bad >= 0) {
-        if (bad_seq) *bad_seq = v.bad;
-        return 1;
-    }
-    int64_t n = v.expect - 1;
-    if (h == 1 && n == 0) return 0;
-    if (h == 1 || hseq != n || strcmp(hhash, v.prev) != 0) {
-        if (bad_seq) *bad_seq = h == 1 ? 1 : (hseq > n ? n + 1 : hseq);
-        snprintf(why, whylen,
-                 "the trail ends at entry %" PRId64 " but its head says %" PRId64
-                 ": entries were removed or appended outside zinvol",
-                 n, h == 1 ? (int64_t)0 : hseq);
-        return 1;
-    }
-    return 0;
+    return zv_audit_chain_end(&v, h == 0, hseq, hhash, count, bad_seq);
 }

@@ -112,4 +112,10 @@ int zv_store_audit_append_locked(zv_store *s, int64_t at, const char *kind, cons
                                  const char *idem_key, const char *message, const char *fields,
                                  const char *sha256, const char *detail);
 
+/* The schema version (meta 'schema_version'; 0: before versioning), and the
+ * check at open: a newer one is refused, an older one recorded as current
+ * once its migrations ran (store_version.c). */
+int zv_store_schema_version(zv_store *s);
+int zv_store_schema_check(zv_store *s);
+
 #endif

@@ -1,5 +1,6 @@
 /* Store: the outbox (enqueue, claim, outcome of each attempt); retention is store_retention.c. */
 #include "store_int.h"
+#include "store_chain.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,100 +199,11 @@ int zv_store_outbox_find(zv_store *s, const char *destination, const char *idem_
                      idem_key ? idem_key : "", take_id, id);
 }
 
-/* The audit entry names the fields and their levels, never their values:
- * fields_json is [{"field":..,"level":..},...]. */
-static void fields_text(const char *fields_json, zv_buf *out)
-{
-    char err[128];
-    if (!fields_json) return;
-    zv_json_doc *d = zv_json_parse(fields_json, strlen(fields_json), 0, err, sizeof(err));
-    const zv_json *a = d ? zv_json_root(d) : NULL;
-    for (size_t i = 0; a && i < zv_json_len(a); i++) {
-        const zv_json *e = zv_json_at(a, i);
-        const char *f = zv_json_str(zv_json_get(e, "field"), NULL);
-        const char *l = zv_json_str(zv_json_get(e, "level"), NULL);
-        if (!f) continue;
-        zv_buf_printf(out, "%s%s=%s", out->len ? "," : "", f, l ? l : "?");
-    }
-    if (!d) zv_buf_puts(out, "unreadable fields_json");
-    zv_json_free(d);
-}
-
-/* {"field": "citation", ..} from fields_json, for the chained entry: the
- * citation that held when the message was made (render.c). */
-static char *citations_of(const char *fields_json)
-{
-    char err[64];
-    zv_json_doc *d =
-        fields_json ? zv_json_parse(fields_json, strlen(fields_json), 0, err, sizeof(err)) : NULL;
-    if (!d) return NULL;
-    zv_jw *w = zv_jw_new(0);
-    zv_jw_obj_open(w);
-    const zv_json *a = zv_json_root(d);
-    for (size_t i = 0; i < zv_json_len(a); i++) {
-        const zv_json *e = zv_json_at(a, i);
-        const char *f = zv_json_str(zv_json_get(e, "field"), NULL);
-        const char *c = zv_json_str(zv_json_get(e, "citation"), NULL);
-        if (!f || !c) continue;
-        zv_jw_key(w, f);
-        zv_jw_str(w, c);
-    }
-    zv_jw_obj_close(w);
-    const char *out;
-    size_t len;
-    char *res = zv_jw_result(w, &out, &len) == 0 ? strndup(out, len) : NULL;
-    zv_jw_free(w);
-    zv_json_free(d);
-    return res;
-}
-
 struct delivered_ctx {
     zv_store *s;
     int64_t now;
     int rc;
 };
-
-/* The chained clients array: per carried record with a client key, the key
- * and the fields that record had in the payload (never values). */
-static char *clients_of(const char *records_json)
-{
-    char err[64];
-    zv_json_doc *d =
-        records_json ? zv_json_parse(records_json, strlen(records_json), 0, err, sizeof(err)) : NULL;
-    if (!d) return NULL;
-    zv_jw *w = zv_jw_new(0);
-    zv_jw_arr_open(w);
-    size_t n = 0;
-    const zv_json *a = zv_json_root(d);
-    for (size_t i = 0; i < zv_json_len(a); i++) {
-        const zv_json *e = zv_json_at(a, i);
-        const char *k = zv_json_str(zv_json_get(e, "client"), NULL);
-        if (!k) continue;
-        zv_jw_obj_open(w);
-        zv_jw_key(w, "client");
-        zv_jw_str(w, k);
-        const char *ref = zv_json_str(zv_json_get(e, "record"), NULL);
-        if (ref) {
-            zv_jw_key(w, "record");
-            zv_jw_str(w, ref);
-        }
-        zv_jw_key(w, "fields");
-        const zv_json *f = zv_json_get(e, "fields");
-        if (f)
-            zv_jw_value(w, f);
-        else
-            zv_jw_null(w);
-        zv_jw_obj_close(w);
-        n++;
-    }
-    zv_jw_arr_close(w);
-    const char *out;
-    size_t len;
-    char *res = n && zv_jw_result(w, &out, &len) == 0 ? strndup(out, len) : NULL;
-    zv_jw_free(w);
-    zv_json_free(d);
-    return res;
-}
 
 static int audit_delivered(const zv_outbox_row *r, void *arg)
 {
@@ -300,9 +212,9 @@ static int audit_delivered(const zv_outbox_row *r, void *arg)
     zv_sha256_hex(r->payload ? r->payload : "", r->len, sha);
     zv_buf f;
     zv_buf_init(&f);
-    fields_text(r->fields_json, &f);
-    char *clients = clients_of(r->records_json);
-    char *cites = citations_of(r->fields_json);
+    zv_audit_fields_text(r->fields_json, &f);
+    char *clients = zv_audit_clients_of(r->records_json);
+    char *cites = zv_audit_citations_of(r->fields_json);
     c->rc = zv_store_audit_append_cited_locked(c->s, c->now, "delivered", r->destination,
                                                r->idem_key, r->message, f.data ? f.data : "", sha,
                                                NULL, clients, cites);

@@ -1,0 +1,73 @@
+/* The PostgreSQL backend's internals, shared by pg_*.c. */
+#ifndef ZV_PG_INT_H
+#define ZV_PG_INT_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include "store/store_iface_int.h"
+
+typedef struct zv_pg {
+    PGconn *c;
+    int open;   /* zv_sb_begin's transaction is open */
+    int failed; /* a step inside it failed: its commit rolls back */
+    int schema; /* the version after the migrations at open */
+} zv_pg;
+
+#define PG(b) ((zv_pg *)(b)->impl)
+
+/* The outbox columns every row query returns, in zv_outbox_row order. */
+#define ZV_PG_ROW_COLS                                                                             \
+    "id, destination, message, idem_key, payload, content_type, extension, fields_json, "          \
+    "records_json, state, attempts, next_attempt, first_enqueued, last_error, delivered_at"
+
+/* Runs sql with text parameters (vals[i] NULL: SQL NULL) except those whose
+ * fmts[i] is 1 (binary, lens[i] bytes); fmts/lens may be NULL.  The result
+ * when its status is PGRES_COMMAND_OK or PGRES_TUPLES_OK; else NULL, with
+ * b->err naming what, and the open transaction marked failed. */
+PGresult *zv_pg_q(zv_sb *b, const char *what, const char *sql, int n, const char *const *vals,
+                  const int *lens, const int *fmts);
+/* A statement without parameters or result rows. */
+int zv_pg_cmd(zv_sb *b, const char *what, const char *sql);
+/* Records an error of ours (not the server's); returns -1. */
+int zv_pg_fail(zv_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Several statements that belong together run in the caller's transaction
+ * when one is open, else in their own: *own says which; op_end commits an
+ * own one (rc < 0: rolls it back) and returns rc or the commit's failure. */
+int zv_pg_op_begin(zv_sb *b, int *own);
+int zv_pg_op_end(zv_sb *b, int own, int rc);
+
+/* Decimal text of v in buf (24 bytes). */
+const char *zv_pg_i64(char buf[24], int64_t v);
+int64_t zv_pg_get_i64(const PGresult *r, int row, int col);
+/* NULL for SQL NULL. */
+const char *zv_pg_get_text(const PGresult *r, int row, int col);
+
+/* A zv_outbox_row from row of r (ZV_PG_ROW_COLS); *payload is the decoded
+ * bytea, to be PQfreemem'd after the row is used. */
+void zv_pg_row(const PGresult *r, int row, zv_outbox_row *o, unsigned char **payload);
+
+/* pg_schema.c: brings the database to ZV_PG_SCHEMA_VERSION (one
+ * transaction, serialised between nodes starting at once). */
+int zv_pg_migrate(zv_sb *b);
+
+/* pg_outbox.c, pg_audit.c */
+int zv_pg_enqueue(zv_sb *b, const zv_outbox_new *o);
+int zv_pg_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
+                zv_outbox_cb cb, void *arg);
+int64_t zv_pg_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms);
+int64_t zv_pg_lease_expire(zv_sb *b, int64_t now_ms);
+int64_t zv_pg_recover(zv_sb *b);
+int zv_pg_delivered(zv_sb *b, int64_t id, int64_t now);
+int zv_pg_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error);
+int zv_pg_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
+int zv_pg_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);
+int64_t zv_pg_outbox_count(zv_sb *b, const char *destination, const char *state);
+int64_t zv_pg_dlq_count(zv_sb *b, const char *destination);
+/* The entry inside an open transaction (the head row is locked until it ends). */
+int zv_pg_audit_append_locked(zv_sb *b, const zv_audit_entry *e, int64_t *seq);
+int zv_pg_audit_append(zv_sb *b, const zv_audit_entry *e, int64_t *seq);
+int zv_pg_audit_each(zv_sb *b, zv_audit_cb cb, void *arg);
+int zv_pg_audit_verify(zv_sb *b, int64_t *count, int64_t *bad_seq, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * The PostgreSQL outbox: enqueue, claims with a lease shared by every node,
+ * and the outcome of each attempt.
+ *
+ * A claim takes due pending rows with FOR UPDATE SKIP LOCKED, so nodes
+ * claiming at once each get different rows and never wait for each other,
+ * and marks them inflight for this node until lease_until.  A node renews
+ * its leases while it works; when it dies they run out and any node's
+ * zv_sb_lease_expire makes the rows pending again: the same row, so the same
+ * idempotency key and bytes go out again (at least once, never altered).
+ */
+#include "pg_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zinvol/util.h>
+
+#include "store/store_chain.h"
+
+void zv_pg_row(const PGresult *r, int i, zv_outbox_row *o, unsigned char **payload)
+{
+    memset(o, 0, sizeof(*o));
+    *payload = NULL;
+    o->id = zv_pg_get_i64(r, i, 0);
+    o->destination = zv_pg_get_text(r, i, 1);
+    o->message = zv_pg_get_text(r, i, 2);
+    o->idem_key = zv_pg_get_text(r, i, 3);
+    if (!PQgetisnull(r, i, 4)) {
+        size_t n = 0;
+        *payload = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 4), &n);
+        o->payload = *payload;
+        o->len = *payload ? n : 0;
+    }
+    o->content_type = zv_pg_get_text(r, i, 5);
+    o->extension = zv_pg_get_text(r, i, 6);
+    o->fields_json = zv_pg_get_text(r, i, 7);
+    o->records_json = zv_pg_get_text(r, i, 8);
+    o->state = zv_pg_get_text(r, i, 9);
+    o->attempts = (int)zv_pg_get_i64(r, i, 10);
+    o->next_attempt_ms = zv_pg_get_i64(r, i, 11);
+    o->first_enqueued = zv_pg_get_i64(r, i, 12);
+    o->last_error = zv_pg_get_text(r, i, 13);
+    o->delivered_at = zv_pg_get_i64(r, i, 14);
+}
+
+/* cb for every row of r, in order; returns the rows passed (cb non-zero stops). */
+static int rows_each(const PGresult *r, zv_outbox_cb cb, void *arg)
+{
+    int n = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        zv_outbox_row o;
+        unsigned char *payload;
+        zv_pg_row(r, i, &o, &payload);
+        int stop = cb(&o, arg);
+        PQfreemem(payload);
+        n++;
+        if (stop) break;
+    }
+    return n;
+}
+
+int zv_pg_enqueue(zv_sb *b, const zv_outbox_new *o)
+{
+    if (!o->destination || !o->idem_key || !o->payload)
+        return zv_pg_fail(b, "enqueue: destination, idem_key and payload are needed");
+    char now[24], sec[24];
+    int64_t now_ms = zv_now() * 1000;
+    const char *v[] = {o->destination,
+                       o->message,
+                       o->idem_key,
+                       o->payload,
+                       o->content_type,
+                       o->extension,
+                       o->fields_json,
+                       o->records_json,
+                       o->disclosure_json,
+                       zv_pg_i64(now, now_ms),
+                       zv_pg_i64(sec, now_ms / 1000)};
+    int lens[11] = {0, 0, 0, (int)o->len};
+    int fmts[11] = {0, 0, 0, 1};
+    PGresult *r = zv_pg_q(b, "enqueue",
+                          "INSERT INTO outbox(destination, message, idem_key, payload, "
+                          "content_type, extension, fields_json, records_json, disclosure_json, "
+                          "next_attempt, first_enqueued) "
+                          "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                          "ON CONFLICT (destination, idem_key) DO NOTHING",
+                          11, v, lens, fmts);
+    if (!r) return -1;
+    int added = atoi(PQcmdTuples(r));
+    PQclear(r);
+    return added ? 0 : 1;
+}
+
+int zv_pg_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
+                zv_outbox_cb cb, void *arg)
+{
+    char now[24], until[24], lim[24];
+    const char *v[] = {destination, zv_pg_i64(now, now_ms), b->node,
+                       zv_pg_i64(until, now_ms + lease_ms), zv_pg_i64(lim, (int64_t)limit)};
+    /* ARRAY(...) evaluates the locking subquery once, whatever the plan. */
+    PGresult *r = zv_pg_q(b, "claim",
+                          "WITH c AS (UPDATE outbox SET state = 'inflight', claimed_by = $3, "
+                          "lease_until = $4 WHERE id = ANY(ARRAY(SELECT id FROM outbox "
+                          "WHERE destination = $1 AND state = 'pending' AND next_attempt <= $2 "
+                          "ORDER BY next_attempt, id LIMIT $5 FOR UPDATE SKIP LOCKED)) "
+                          "RETURNING " ZV_PG_ROW_COLS ") "
+                          "SELECT * FROM c ORDER BY next_attempt, id",
+                          5, v, NULL, NULL);
+    if (!r) return -1;
+    int n = rows_each(r, cb, arg);
+    PQclear(r);
+    return n;
+}
+
+static int64_t changed(zv_sb *b, const char *what, const char *sql, int n, const char *const *v)
+{
+    PGresult *r = zv_pg_q(b, what, sql, n, v, NULL, NULL);
+    if (!r) return -1;
+    int64_t k = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return k;
+}
+
+int64_t zv_pg_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms)
+{
+    char until[24];
+    const char *v[] = {b->node, zv_pg_i64(until, now_ms + lease_ms)};
+    return changed(b, "lease renew",
+                   "UPDATE outbox SET lease_until = $2 WHERE state = 'inflight' AND "
+                   "claimed_by = $1",
+                   2, v);
+}
+
+int64_t zv_pg_lease_expire(zv_sb *b, int64_t now_ms)
+{
+    char now[24];
+    const char *v[] = {zv_pg_i64(now, now_ms)};
+    return changed(b, "lease expiry",
+                   "UPDATE outbox SET state = 'pending', claimed_by = NULL, lease_until = NULL "
+                   "WHERE state = 'inflight' AND lease_until < $1",
+                   1, v);
+}
+
+int64_t zv_pg_recover(zv_sb *b)
+{
+    const char *v[] = {b->node};
+    return changed(b, "recover",
+                   "UPDATE outbox SET state = 'pending', claimed_by = NULL, lease_until = NULL "
+                   "WHERE state = 'inflight' AND claimed_by = $1",
+                   1, v);
+}
+
+/* The "delivered" entry, as the SQLite store writes it (store_outbox.c). */
+static int audit_delivered(zv_sb *b, const zv_outbox_row *o, int64_t now)
+{
+    char sha[65];
+    zv_sha256_hex(o->payload ? o->payload : (const void *)"", o->len, sha);
+    zv_buf f;
+    zv_buf_init(&f);
+    zv_audit_fields_text(o->fields_json, &f);
+    char *clients = zv_audit_clients_of(o->records_json);
+    char *cites = zv_audit_citations_of(o->fields_json);
+    zv_audit_entry e = {.at = now,
+                        .kind = "delivered",
+                        .destination = o->destination,
+                        .idem_key = o->idem_key,
+                        .message = o->message,
+                        .fields = f.data ? f.data : "",
+                        .payload_sha256 = sha,
+                        .clients = clients,
+                        .citations = cites};
+    int rc = zv_pg_audit_append_locked(b, &e, NULL);
+    free(cites);
+    free(clients);
+    zv_buf_free(&f);
+    return rc;
+}
+
+int zv_pg_delivered(zv_sb *b, int64_t id, int64_t now)
+{
+    int own;
+    if (zv_pg_op_begin(b, &own) < 0) return -1;
+    char ids[24], at[24];
+    const char *v[] = {zv_pg_i64(ids, id), zv_pg_i64(at, now)};
+    /* Only the report that changes the row writes the entry: a node whose
+     * lease ran out and another that sent the row again both say
+     * "delivered", and the trail says it once. */
+    PGresult *r = zv_pg_q(b, "delivered",
+                          "UPDATE outbox SET state = 'delivered', delivered_at = $2, "
+                          "attempts = attempts + 1, last_error = NULL, claimed_by = NULL, "
+                          "lease_until = NULL WHERE id = $1 AND state IN ('inflight', 'pending') "
+                          "RETURNING " ZV_PG_ROW_COLS,
+                          2, v, NULL, NULL);
+    int rc = r ? 0 : -1;
+    if (r && PQntuples(r) == 1) {
+        zv_outbox_row o;
+        unsigned char *payload;
+        zv_pg_row(r, 0, &o, &payload);
+        rc = audit_delivered(b, &o, now);
+        PQfreemem(payload);
+    }
+    PQclear(r);
+    return zv_pg_op_end(b, own, rc);
+}
+
+int zv_pg_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error)
+{
+    char ids[24], next[24];
+    const char *v[] = {zv_pg_i64(ids, id), zv_pg_i64(next, next_attempt_ms), error, b->node};
+    int64_t k = changed(b, "retry",
+                        "UPDATE outbox SET state = 'pending', attempts = attempts + 1, "
+                        "next_attempt = $2, last_error = $3, claimed_by = NULL, "
+                        "lease_until = NULL WHERE id = $1 AND (state = 'pending' OR "
+                        "(state = 'inflight' AND claimed_by = $4))",
+                        4, v);
+    return k < 0 ? -1 : k == 0 ? 1 : 0;
+}
+
+int zv_pg_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id)
+{
+    int own;
+    if (zv_pg_op_begin(b, &own) < 0) return -1;
+    char ids[24], now[24], status[24];
+    const char *reason = d->reason ? d->reason : "unknown";
+    const char *v[] = {zv_pg_i64(ids, id), reason};
+    int64_t k = changed(b, "dead",
+                        "UPDATE outbox SET state = 'dead', attempts = attempts + 1, "
+                        "last_error = $2, claimed_by = NULL, lease_until = NULL WHERE id = $1",
+                        2, v);
+    int rc = k < 0 ? -1 : k == 0 ? zv_pg_fail(b, "dead letter: no outbox row %s", ids) : 0;
+    if (rc == 0) {
+        const char *w[] = {
+            ids,      zv_pg_i64(now, zv_now()),         d->record_key, d->record_ref, reason,
+            d->codes, zv_pg_i64(status, d->http_status)};
+        PGresult *r = zv_pg_q(b, "dead letter",
+                              "INSERT INTO dead_letter(outbox_id, created, destination, "
+                              "record_key, record_ref, reason, codes, http_status) "
+                              "SELECT $1, $2, destination, $3, $4, $5, $6, $7 FROM outbox "
+                              "WHERE id = $1 RETURNING id",
+                              7, w, NULL, NULL);
+        if (!r) rc = -1;
+        if (r && dlq_id) *dlq_id = zv_pg_get_i64(r, 0, 0);
+        PQclear(r);
+    }
+    return zv_pg_op_end(b, own, rc);
+}
+
+int zv_pg_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg)
+{
+    char ids[24];
+    const char *v[] = {zv_pg_i64(ids, id)};
+    PGresult *r = zv_pg_q(b, "outbox", "SELECT " ZV_PG_ROW_COLS " FROM outbox WHERE id = $1", 1, v,
+                          NULL, NULL);
+    if (!r) return -1;
+    int n = rows_each(r, cb, arg);
+    PQclear(r);
+    return n ? 0 : 1;
+}
+
+static int64_t count(zv_sb *b, const char *sql, int n, const char *const *v)
+{
+    PGresult *r = zv_pg_q(b, "count", sql, n, v, NULL, NULL);
+    if (!r) return -1;
+    int64_t k = zv_pg_get_i64(r, 0, 0);
+    PQclear(r);
+    return k;
+}
+
+int64_t zv_pg_outbox_count(zv_sb *b, const char *destination, const char *state)
+{
+    const char *v[] = {destination, state};
+    /* NULL matches everything: one statement for the four cases. */
+    return count(b,
+                 "SELECT count(*) FROM outbox WHERE ($1::text IS NULL OR destination = $1) AND "
+                 "($2::text IS NULL OR state = $2)",
+                 2, v);
+}
+
+int64_t zv_pg_dlq_count(zv_sb *b, const char *destination)
+{
+    const char *v[] = {destination};
+    return count(b, "SELECT count(*) FROM dead_letter WHERE $1::text IS NULL OR destination = $1",
+                 1, v);
+}

@@ -1,0 +1,219 @@
+/*
+ * The PostgreSQL backend: connection, password, transactions, the helpers
+ * of pg_*.c, and its table of operations.
+ */
+#include "pg_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int zv_pg_fail(zv_sb *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b->err, sizeof(b->err), fmt, ap);
+    va_end(ap);
+    if (PG(b)->open) PG(b)->failed = 1;
+    return -1;
+}
+
+/* The server's message, first line only (the rest is context for psql). */
+static void server_error(zv_sb *b, const char *what, const PGresult *r)
+{
+    const char *m = r ? PQresultErrorMessage(r) : "";
+    if (!m || !*m) m = PQerrorMessage(PG(b)->c);
+    zv_pg_fail(b, "%s: %.*s", what, (int)strcspn(m, "\n"), m);
+}
+
+PGresult *zv_pg_q(zv_sb *b, const char *what, const char *sql, int n, const char *const *vals,
+                  const int *lens, const int *fmts)
+{
+    PGresult *r = PQexecParams(PG(b)->c, sql, n, NULL, vals, lens, fmts, 0);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
+    server_error(b, what, r);
+    PQclear(r);
+    return NULL;
+}
+
+int zv_pg_cmd(zv_sb *b, const char *what, const char *sql)
+{
+    /* PQexec: the schema steps are several statements in one string. */
+    PGresult *r = PQexec(PG(b)->c, sql);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) server_error(b, what, r);
+    PQclear(r);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+}
+
+const char *zv_pg_i64(char buf[24], int64_t v)
+{
+    snprintf(buf, 24, "%" PRId64, v);
+    return buf;
+}
+
+int64_t zv_pg_get_i64(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+const char *zv_pg_get_text(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+int zv_pg_op_begin(zv_sb *b, int *own)
+{
+    *own = !PG(b)->open;
+    return *own ? zv_pg_cmd(b, "begin", "BEGIN") : 0;
+}
+
+int zv_pg_op_end(zv_sb *b, int own, int rc)
+{
+    if (!own) return rc < 0 || PG(b)->failed ? -1 : rc;
+    if (rc < 0) {
+        char keep[sizeof(b->err)];
+        memcpy(keep, b->err, sizeof(keep));
+        zv_pg_cmd(b, "rollback", "ROLLBACK");
+        memcpy(b->err, keep, sizeof(keep));
+        return -1;
+    }
+    return zv_pg_cmd(b, "commit", "COMMIT") < 0 ? -1 : rc;
+}
+
+static int pg_begin(zv_sb *b)
+{
+    if (PG(b)->open) return zv_pg_fail(b, "a transaction is already open; not nesting one");
+    if (zv_pg_cmd(b, "begin", "BEGIN") < 0) return -1;
+    PG(b)->open = 1;
+    PG(b)->failed = 0;
+    return 0;
+}
+
+static int pg_commit(zv_sb *b)
+{
+    if (!PG(b)->open) return zv_pg_fail(b, "commit without begin");
+    PG(b)->open = 0;
+    if (PG(b)->failed) {
+        PG(b)->failed = 0;
+        zv_pg_cmd(b, "rollback", "ROLLBACK");
+        snprintf(b->err, sizeof(b->err), "transaction rolled back after an earlier failure");
+        return -1;
+    }
+    return zv_pg_cmd(b, "commit", "COMMIT");
+}
+
+static void pg_rollback(zv_sb *b)
+{
+    if (!PG(b)->open) return;
+    PG(b)->open = 0;
+    PG(b)->failed = 0;
+    zv_pg_cmd(b, "rollback", "ROLLBACK");
+}
+
+static int pg_schema_version(zv_sb *b)
+{
+    return PG(b)->schema;
+}
+
+static void pg_close(zv_sb *b)
+{
+    if (!PG(b)) return;
+    PQfinish(PG(b)->c);
+    free(PG(b));
+    b->impl = NULL;
+}
+
+/* The password file: one line, readable by no one but its owner and group
+ * (the daemon's account reads it; others must not). */
+static int read_password(const char *file, char *pw, size_t len, char *err, size_t errlen)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "store_password_file %s: %s", file, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 0007)) {
+        snprintf(err, errlen, "store_password_file %s: %s", file,
+                 S_ISREG(st.st_mode) ? "others may read it (chmod o-rwx)" : "not a regular file");
+        close(fd);
+        return -1;
+    }
+    ssize_t n = read(fd, pw, len - 1);
+    close(fd);
+    if (n < 0) n = 0;
+    pw[n] = '\0';
+    pw[strcspn(pw, "\r\n")] = '\0';
+    if (!pw[0]) {
+        snprintf(err, errlen, "store_password_file %s: empty", file);
+        return -1;
+    }
+    return 0;
+}
+
+static const zv_sb_ops pg_ops;
+
+zv_sb *zv_pg_open(const zv_store_target *t, const char *node, char *err, size_t errlen)
+{
+    char pw[1024] = "";
+    if (t->password_file && read_password(t->password_file, pw, sizeof(pw), err, errlen) < 0)
+        return NULL;
+    zv_pg *p = calloc(1, sizeof(*p));
+    zv_sb *b = p ? zv_sb_new(&pg_ops, ZV_STORE_POSTGRESQL, p, node) : NULL;
+    if (!b) {
+        free(p);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    /* Without a file, libpq takes PGPASSWORD or ~/.pgpass itself. */
+    const char *kw[] = {"dbname", "password", "fallback_application_name", NULL};
+    const char *val[] = {t->url, pw[0] ? pw : NULL, "zinvol", NULL};
+    p->c = PQconnectdbParams(kw, val, 1);
+    explicit_bzero(pw, sizeof(pw));
+    if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
+        const char *m = p->c ? PQerrorMessage(p->c) : "out of memory";
+        snprintf(err, errlen, "%s: cannot connect: %.*s", t->url, (int)strcspn(m, "\n"), m);
+        zv_sb_close(b);
+        return NULL;
+    }
+    /* Durable commits whatever the server's default is. */
+    if (zv_pg_cmd(b, "settings", "SET synchronous_commit = on; SET client_min_messages = warning") <
+            0 ||
+        zv_pg_migrate(b) < 0) {
+        snprintf(err, errlen, "%s: %s", t->url, b->err);
+        zv_sb_close(b);
+        return NULL;
+    }
+    return b;
+}
+
+static const zv_sb_ops pg_ops = {
+    .close = pg_close,
+    .schema_version = pg_schema_version,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .enqueue = zv_pg_enqueue,
+    .claim = zv_pg_claim,
+    .lease_renew = zv_pg_lease_renew,
+    .lease_expire = zv_pg_lease_expire,
+    .recover = zv_pg_recover,
+    .delivered = zv_pg_delivered,
+    .retry = zv_pg_retry,
+    .dead = zv_pg_dead,
+    .outbox_get = zv_pg_outbox_get,
+    .outbox_count = zv_pg_outbox_count,
+    .dlq_count = zv_pg_dlq_count,
+    .audit_append = zv_pg_audit_append,
+    .audit_each = zv_pg_audit_each,
+    .audit_verify = zv_pg_audit_verify,
+};

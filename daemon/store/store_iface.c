@@ -1,0 +1,173 @@
+/* The store interface: opening a backend and handing each call to it. */
+#include "store_iface_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+zv_sb *zv_sb_new(const zv_sb_ops *ops, zv_store_kind kind, void *impl, const char *node)
+{
+    zv_sb *b = calloc(1, sizeof(*b));
+    if (!b) return NULL;
+    b->ops = ops;
+    b->kind = kind;
+    b->impl = impl;
+    if (node && *node) {
+        snprintf(b->node, sizeof(b->node), "%s", node);
+    } else {
+        char host[64] = "localhost";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(b->node, sizeof(b->node), "%s:%ld", host, (long)getpid());
+    }
+    return b;
+}
+
+int zv_store_have_postgresql(void)
+{
+#ifdef ZV_HAVE_POSTGRESQL
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+zv_sb *zv_sb_open(const zv_store_target *t, const char *node, char *err, size_t errlen)
+{
+    if (t->kind == ZV_STORE_POSTGRESQL) {
+#ifdef ZV_HAVE_POSTGRESQL
+        return zv_pg_open(t, node, err, errlen);
+#else
+        snprintf(err, errlen, "this zinvol is built without the PostgreSQL store (libpq-dev)");
+        return NULL;
+#endif
+    }
+    zv_store *s = zv_store_open(t->path, err, errlen);
+    if (!s) return NULL;
+    zv_sb *b = zv_sb_wrap(s, node);
+    if (!b) {
+        zv_store_close(s);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    b->own_impl = 1;
+    return b;
+}
+
+zv_sb *zv_sb_wrap(zv_store *s, const char *node)
+{
+    return zv_sb_new(&zv_sb_sqlite_ops, ZV_STORE_SQLITE, s, node);
+}
+
+void zv_sb_close(zv_sb *b)
+{
+    if (!b) return;
+    if (b->own_impl || b->kind != ZV_STORE_SQLITE) b->ops->close(b);
+    free(b);
+}
+
+const char *zv_sb_errmsg(const zv_sb *b)
+{
+    return b ? b->err : "no store";
+}
+
+zv_store_kind zv_sb_kind(const zv_sb *b)
+{
+    return b->kind;
+}
+
+const char *zv_sb_node(const zv_sb *b)
+{
+    return b->node;
+}
+
+int zv_sb_schema_version(zv_sb *b)
+{
+    return b->ops->schema_version(b);
+}
+
+int zv_sb_begin(zv_sb *b)
+{
+    return b->ops->begin(b);
+}
+
+int zv_sb_commit(zv_sb *b)
+{
+    return b->ops->commit(b);
+}
+
+void zv_sb_rollback(zv_sb *b)
+{
+    b->ops->rollback(b);
+}
+
+int zv_sb_enqueue(zv_sb *b, const zv_outbox_new *o)
+{
+    return b->ops->enqueue(b, o);
+}
+
+int zv_sb_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
+                zv_outbox_cb cb, void *arg)
+{
+    return b->ops->claim(b, destination, now_ms, lease_ms, limit, cb, arg);
+}
+
+int64_t zv_sb_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms)
+{
+    return b->ops->lease_renew(b, now_ms, lease_ms);
+}
+
+int64_t zv_sb_lease_expire(zv_sb *b, int64_t now_ms)
+{
+    return b->ops->lease_expire(b, now_ms);
+}
+
+int64_t zv_sb_recover(zv_sb *b)
+{
+    return b->ops->recover(b);
+}
+
+int zv_sb_delivered(zv_sb *b, int64_t id, int64_t now)
+{
+    return b->ops->delivered(b, id, now);
+}
+
+int zv_sb_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error)
+{
+    return b->ops->retry(b, id, next_attempt_ms, error);
+}
+
+int zv_sb_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id)
+{
+    return b->ops->dead(b, id, d, dlq_id);
+}
+
+int zv_sb_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg)
+{
+    return b->ops->outbox_get(b, id, cb, arg);
+}
+
+int64_t zv_sb_outbox_count(zv_sb *b, const char *destination, const char *state)
+{
+    return b->ops->outbox_count(b, destination, state);
+}
+
+int64_t zv_sb_dlq_count(zv_sb *b, const char *destination)
+{
+    return b->ops->dlq_count(b, destination);
+}
+
+int zv_sb_audit_append(zv_sb *b, const zv_audit_entry *e, int64_t *seq)
+{
+    return b->ops->audit_append(b, e, seq);
+}
+
+int zv_sb_audit_each(zv_sb *b, zv_audit_cb cb, void *arg)
+{
+    return b->ops->audit_each(b, cb, arg);
+}
+
+int zv_sb_audit_verify(zv_sb *b, int64_t *count, int64_t *bad_seq, char *why, size_t whylen)
+{
+    return b->ops->audit_verify(b, count, bad_seq, why, whylen);
+}

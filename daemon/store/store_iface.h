@@ -1,0 +1,118 @@
+/*
+ * The store interface: the outbox with claims, its outcomes and the audit
+ * chain, on either backend.
+ *
+ *   sqlite      the embedded file (store.h; the default).  One node: a claim
+ *               is 'inflight' until the process ends; rows left so return
+ *               to pending when the next process starts (zv_sb_recover).
+ *   postgresql  a shared database (libpq), for several zinvold nodes.  A
+ *               claim carries the node's name and a lease; rows whose lease
+ *               ran out return to pending (zv_sb_lease_expire), with the
+ *               same idempotency key and bytes.  Audit appends are
+ *               serialised on the chain head row, so all nodes write one
+ *               chain.
+ *
+ * Which one is chosen by the `store` setting (zv_store_target_parse):
+ * "zinvol.db" or "/var/lib/zinvol/zinvol.db" is SQLite,
+ * "postgresql://zinvol@db/zinvol?sslmode=verify-full" is PostgreSQL.  The
+ * password is never part of the setting: store_password_file, or libpq's
+ * PGPASSWORD / ~/.pgpass.
+ *
+ * Return values follow store.h: 0 success, -1 failure (zv_sb_errmsg says
+ * why), 1 where said.  Strings in callbacks live only during the callback.
+ * A handle is used by one thread at a time.
+ */
+#ifndef ZV_STORE_IFACE_H
+#define ZV_STORE_IFACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+typedef enum zv_store_kind { ZV_STORE_SQLITE = 0, ZV_STORE_POSTGRESQL = 1 } zv_store_kind;
+
+/* Where the store is, parsed from the configuration (store_url.c). */
+typedef struct zv_store_target {
+    zv_store_kind kind;
+    char *path;          /* sqlite: the file, absolute when state_dir was given */
+    char *url;           /* postgresql: as configured; never holds a password */
+    char *password_file; /* postgresql: NULL, or the file the password is read from */
+} zv_store_target;
+
+/* store: the setting; state_dir: where a relative SQLite file lives (may be
+ * NULL); password_file: store_password_file (may be NULL).  A password in the
+ * URL ("user:secret@", "password=") is refused; so is a password file with a
+ * PostgreSQL-less build or an SQLite store. */
+int zv_store_target_parse(const char *store, const char *state_dir, const char *password_file,
+                          zv_store_target *t, char *err, size_t errlen);
+void zv_store_target_free(zv_store_target *t);
+/* 1 when store names a PostgreSQL database ("postgresql://", "postgres://"). */
+int zv_store_is_url(const char *store);
+/* 1 when this build has the PostgreSQL backend. */
+int zv_store_have_postgresql(void);
+
+/* The schema versions this build knows; a store made by a newer zinvol is
+ * refused at open, an older one is migrated (each step recorded). */
+#define ZV_SQLITE_SCHEMA_VERSION 1
+#define ZV_PG_SCHEMA_VERSION 1
+
+typedef struct zv_sb zv_sb;
+
+/* Opens (and migrates) the store.  node names this process in claims
+ * ("host:pid" when NULL).  The SQLite backend opens its own zv_store. */
+zv_sb *zv_sb_open(const zv_store_target *t, const char *node, char *err, size_t errlen);
+/* Wraps an open SQLite store; the caller keeps owning s (close it after). */
+zv_sb *zv_sb_wrap(zv_store *s, const char *node);
+void zv_sb_close(zv_sb *b);
+const char *zv_sb_errmsg(const zv_sb *b);
+zv_store_kind zv_sb_kind(const zv_sb *b);
+const char *zv_sb_node(const zv_sb *b);
+/* The schema version the store is at now. */
+int zv_sb_schema_version(zv_sb *b);
+
+/* A transaction around several calls (a batch of enqueues: one commit);
+ * without one each call is its own.  Not nested. */
+int zv_sb_begin(zv_sb *b);
+int zv_sb_commit(zv_sb *b);
+void zv_sb_rollback(zv_sb *b);
+
+/* 0 enqueued, 1 the (destination, idempotency key) was there already. */
+int zv_sb_enqueue(zv_sb *b, const zv_outbox_new *o);
+/* Claims up to limit pending rows of destination due at now_ms, earliest
+ * due first, for this node until now_ms + lease_ms (postgresql; sqlite:
+ * until the process ends); cb per row.  Rows another node holds are skipped,
+ * never waited for.  Returns the number claimed or -1. */
+int zv_sb_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
+                zv_outbox_cb cb, void *arg);
+/* This node's claims now last until now_ms + lease_ms; returns how many. */
+int64_t zv_sb_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms);
+/* Claims whose lease ended before now_ms are pending again (any node's);
+ * returns how many.  sqlite: 0 (no leases; see zv_sb_recover). */
+int64_t zv_sb_lease_expire(zv_sb *b, int64_t now_ms);
+/* sqlite: every in-flight row pending again (call once per process);
+ * postgresql: this node's own claims from before (a restart under the same
+ * node name).  Returns how many. */
+int64_t zv_sb_recover(zv_sb *b);
+
+/* Delivered: state, time, attempts + 1 and one audit entry in the same
+ * transaction.  A second report for the same row adds no entry.  */
+int zv_sb_delivered(zv_sb *b, int64_t id, int64_t now);
+/* Back to pending: attempts + 1, next attempt, last error.  postgresql: 1
+ * when the row is no longer this node's claim (its lease ran out). */
+int zv_sb_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error);
+/* The whole payload is dead: state dead and a dead letter entry. */
+int zv_sb_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
+/* 1 when absent. */
+int zv_sb_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);
+int64_t zv_sb_outbox_count(zv_sb *b, const char *destination, const char *state);
+int64_t zv_sb_dlq_count(zv_sb *b, const char *destination);
+
+/* Appends one entry (e->seq and e->hash are computed, not read); *seq gets
+ * its number.  Serialised across nodes. */
+int zv_sb_audit_append(zv_sb *b, const zv_audit_entry *e, int64_t *seq);
+int zv_sb_audit_each(zv_sb *b, zv_audit_cb cb, void *arg);
+/* As zv_store_audit_verify. */
+int zv_sb_audit_verify(zv_sb *b, int64_t *count, int64_t *bad_seq, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,48 @@
+/* The store interface's backends: one table of operations each (store_iface.h). */
+#ifndef ZV_STORE_IFACE_INT_H
+#define ZV_STORE_IFACE_INT_H
+
+#include "store_iface.h"
+
+typedef struct zv_sb_ops {
+    void (*close)(zv_sb *b);
+    int (*schema_version)(zv_sb *b);
+    int (*begin)(zv_sb *b);
+    int (*commit)(zv_sb *b);
+    void (*rollback)(zv_sb *b);
+    int (*enqueue)(zv_sb *b, const zv_outbox_new *o);
+    int (*claim)(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
+                 zv_outbox_cb cb, void *arg);
+    int64_t (*lease_renew)(zv_sb *b, int64_t now_ms, int64_t lease_ms);
+    int64_t (*lease_expire)(zv_sb *b, int64_t now_ms);
+    int64_t (*recover)(zv_sb *b);
+    int (*delivered)(zv_sb *b, int64_t id, int64_t now);
+    int (*retry)(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error);
+    int (*dead)(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
+    int (*outbox_get)(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);
+    int64_t (*outbox_count)(zv_sb *b, const char *destination, const char *state);
+    int64_t (*dlq_count)(zv_sb *b, const char *destination);
+    int (*audit_append)(zv_sb *b, const zv_audit_entry *e, int64_t *seq);
+    int (*audit_each)(zv_sb *b, zv_audit_cb cb, void *arg);
+    int (*audit_verify)(zv_sb *b, int64_t *count, int64_t *bad_seq, char *why, size_t whylen);
+} zv_sb_ops;
+
+struct zv_sb {
+    const zv_sb_ops *ops;
+    zv_store_kind kind;
+    char node[128];
+    char err[512];
+    void *impl; /* zv_store * or the PostgreSQL connection state */
+    int own_impl;
+};
+
+/* The handle around impl, or NULL (out of memory). */
+zv_sb *zv_sb_new(const zv_sb_ops *ops, zv_store_kind kind, void *impl, const char *node);
+extern const zv_sb_ops zv_sb_sqlite_ops;
+
+#ifdef ZV_HAVE_POSTGRESQL
+/* pg/pg_store.c */
+zv_sb *zv_pg_open(const zv_store_target *t, const char *node, char *err, size_t errlen);
+#endif
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * The store interface on the SQLite file: the existing store.h calls, so
+ * the embedded default behaves exactly as before.  One node: claims have no
+ * lease (sqlite serialises writers, and rows in flight when the process ends
+ * return at the next start, zv_sb_recover).
+ */
+#include "store_iface_int.h"
+#include "store_int.h"
+
+#include <stdio.h>
+
+#define S(b) ((zv_store *)(b)->impl)
+
+/* The zv_store's message becomes the handle's when rc says it failed. */
+static int64_t keep(zv_sb *b, int64_t rc)
+{
+    if (rc < 0) snprintf(b->err, sizeof(b->err), "%s", zv_store_errmsg(S(b)));
+    return rc;
+}
+
+static void sq_close(zv_sb *b)
+{
+    zv_store_close(S(b));
+}
+
+static int sq_schema_version(zv_sb *b)
+{
+    return (int)keep(b, zv_store_schema_version(S(b)));
+}
+
+static int sq_begin(zv_sb *b)
+{
+    return (int)keep(b, zv_store_begin_as(S(b), "store interface"));
+}
+
+static int sq_commit(zv_sb *b)
+{
+    return (int)keep(b, zv_store_commit(S(b)));
+}
+
+static void sq_rollback(zv_sb *b)
+{
+    zv_store_rollback(S(b));
+}
+
+static int sq_enqueue(zv_sb *b, const zv_outbox_new *o)
+{
+    return (int)keep(b, zv_store_enqueue(S(b), o));
+}
+
+static int sq_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms,
+                    size_t limit, zv_outbox_cb cb, void *arg)
+{
+    (void)lease_ms; /* no other node could take the row over */
+    return (int)keep(b, zv_store_outbox_claim(S(b), destination, now_ms, limit, cb, arg));
+}
+
+static int64_t sq_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms)
+{
+    (void)b, (void)now_ms, (void)lease_ms;
+    return 0;
+}
+
+static int64_t sq_lease_expire(zv_sb *b, int64_t now_ms)
+{
+    (void)b, (void)now_ms;
+    return 0;
+}
+
+static int64_t sq_recover(zv_sb *b)
+{
+    return keep(b, zv_store_outbox_recover(S(b)));
+}
+
+static int sq_delivered(zv_sb *b, int64_t id, int64_t now)
+{
+    return (int)keep(b, zv_store_outbox_delivered(S(b), id, now));
+}
+
+static int sq_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error)
+{
+    return (int)keep(b, zv_store_outbox_retry(S(b), id, next_attempt_ms, error));
+}
+
+static int sq_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id)
+{
+    return (int)keep(b, zv_store_outbox_dead(S(b), id, d, dlq_id));
+}
+
+static int sq_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg)
+{
+    return (int)keep(b, zv_store_outbox_get(S(b), id, cb, arg));
+}
+
+static int64_t sq_outbox_count(zv_sb *b, const char *destination, const char *state)
+{
+    return keep(b, zv_store_outbox_count(S(b), destination, state));
+}
+
+static int64_t sq_dlq_count(zv_sb *b, const char *destination)
+{
+    return keep(b, zv_store_dlq_count(S(b), destination));
+}
+
+static int sq_audit_append(zv_sb *b, const zv_audit_entry *e, int64_t *seq)
+{
+    zv_store *s = S(b);
+    int own;
+    if (zv_store_op_begin(s, &own) < 0) return (int)keep(b, -1);
+    if (zv_store_audit_append_cited_locked(s, e->at, e->kind, e->destination, e->idem_key,
+                                           e->message, e->fields, e->payload_sha256, e->detail,
+                                           e->clients, e->citations) == 0 &&
+        seq)
+        *seq = zv_store_count_sql(s, "SELECT seq FROM audit_head WHERE id = 1", NULL, NULL);
+    return (int)keep(b, zv_store_op_end(s, own));
+}
+
+static int sq_audit_each(zv_sb *b, zv_audit_cb cb, void *arg)
+{
+    return (int)keep(b, zv_store_audit_each(S(b), cb, arg));
+}
+
+static int sq_audit_verify(zv_sb *b, int64_t *count, int64_t *bad_seq, char *why, size_t whylen)
+{
+    return (int)keep(b, zv_store_audit_verify(S(b), count, bad_seq, why, whylen));
+}
+
+const zv_sb_ops zv_sb_sqlite_ops = {
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .enqueue = sq_enqueue,
+    .claim = sq_claim,
+    .lease_renew = sq_lease_renew,
+    .lease_expire = sq_lease_expire,
+    .recover = sq_recover,
+    .delivered = sq_delivered,
+    .retry = sq_retry,
+    .dead = sq_dead,
+    .outbox_get = sq_outbox_get,
+    .outbox_count = sq_outbox_count,
+    .dlq_count = sq_dlq_count,
+    .audit_append = sq_audit_append,
+    .audit_each = sq_audit_each,
+    .audit_verify = sq_audit_verify,
+};

@@ -1,0 +1,27 @@
+# The PostgreSQL store (issue 17).  pg/cluster_start initdb's a temporary
+# cluster (Unix socket only) that every test labelled `pg` shares, each in a
+# database of its own; pg/cluster_stop removes it.  Without PostgreSQL's
+# server binaries the pg tests skip (exit 77) and say why.
+set(ZV_PG_STATE ${CMAKE_BINARY_DIR}/pg-cluster)
+add_test(NAME pg/cluster_start
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/pg_cluster.sh start ${ZV_PG_STATE})
+set_tests_properties(pg/cluster_start PROPERTIES FIXTURES_SETUP zv_pg LABELS pg TIMEOUT 120)
+add_test(NAME pg/cluster_stop
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/pg_cluster.sh stop ${ZV_PG_STATE})
+set_tests_properties(pg/cluster_stop PROPERTIES FIXTURES_CLEANUP zv_pg LABELS pg TIMEOUT 60)
+
+# A test that needs the cluster: COMMAND runs through run_pg.sh.
+function(zv_add_pg_test name)
+  add_test(NAME ${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/run_pg.sh ${ZV_PG_STATE}
+           ${ARGN})
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${ZV_TEST_ENV}" FIXTURES_REQUIRED zv_pg
+                       LABELS pg SKIP_RETURN_CODE 77 TIMEOUT 600)
+endfunction()
+
+# The store interface's cases: on SQLite always, on PostgreSQL with three
+# processes claiming and appending at once.
+add_executable(store_backends ${CMAKE_CURRENT_SOURCE_DIR}/pg/store_backends.c)
+target_link_libraries(store_backends PRIVATE zvcore)
+add_test(NAME store/backends_sqlite COMMAND store_backends sqlite)
+set_tests_properties(store/backends_sqlite PROPERTIES ENVIRONMENT "${ZV_TEST_ENV}")
+zv_add_pg_test(pg/store_backends $<TARGET_FILE:store_backends> postgresql)

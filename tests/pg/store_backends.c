@@ -1,0 +1,627 @@
+/*
+ * The store interface on a real backend: store_backends sqlite | postgresql.
+ *
+ * sqlite: a fresh file in a temporary folder.  postgresql: a fresh database
+ * on the cluster tests/pg/pg_cluster.sh started (ZV_PG_HOST, ZV_PG_USER;
+ * run through tests/pg/run_pg.sh, which skips when there is none).  The
+ * cases that every backend must pass run on both; claims by several nodes,
+ * leases and the shared audit chain run on PostgreSQL with three processes.
+ * No case depends on timing: lease times are given, not waited for.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zinvol/util.h>
+
+#include "store/store_iface.h"
+#ifdef ZV_HAVE_POSTGRESQL
+#include <libpq-fe.h>
+#endif
+
+static int failures;
+static const char *kind_name;
+static char tmpdir[256];
+static char pg_db[64];
+static zv_store_target target;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "FAIL %s:%d (%s): %s: ", __FILE__, __LINE__, kind_name, #cond);        \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+static int is_pg(void)
+{
+    return target.kind == ZV_STORE_POSTGRESQL;
+}
+
+#ifdef ZV_HAVE_POSTGRESQL
+static void quiet(void *arg, const char *msg)
+{
+    (void)arg, (void)msg; /* "does not exist, skipping" */
+}
+
+/* psql-like: runs sql on database db as the cluster's superuser. */
+static int pg_admin(const char *db, const char *sql)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "postgresql://%s@/%s?host=%s", getenv("ZV_PG_USER"), db,
+             getenv("ZV_PG_HOST"));
+    PGconn *c = PQconnectdb(url);
+    PQsetNoticeProcessor(c, quiet, NULL);
+    int ok = PQstatus(c) == CONNECTION_OK;
+    if (ok) {
+        PGresult *r = PQexec(c, sql);
+        ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+        if (!ok) fprintf(stderr, "pg_admin %s: %s", sql, PQresultErrorMessage(r));
+        PQclear(r);
+    } else {
+        fprintf(stderr, "pg_admin: %s", PQerrorMessage(c));
+    }
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+#endif
+
+/* A fresh, empty store of the backend under test (the target is set). */
+static int fresh_store(const char *name)
+{
+    char err[512], spec[512];
+    zv_store_target_free(&target);
+    if (strcmp(kind_name, "sqlite") == 0) {
+        snprintf(spec, sizeof(spec), "%s/%s.db", tmpdir, name);
+        unlink(spec);
+        return zv_store_target_parse(spec, NULL, NULL, &target, err, sizeof(err));
+    }
+#ifdef ZV_HAVE_POSTGRESQL
+    snprintf(pg_db, sizeof(pg_db), "zv_t_%s_%ld", name, (long)getpid());
+    char sql[256];
+    snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", pg_db);
+    if (pg_admin("postgres", sql) < 0) return -1;
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
+    if (pg_admin("postgres", sql) < 0) return -1;
+    snprintf(spec, sizeof(spec), "postgresql://%s@/%s?host=%s", getenv("ZV_PG_USER"), pg_db,
+             getenv("ZV_PG_HOST"));
+    if (zv_store_target_parse(spec, NULL, NULL, &target, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    return 0;
+#else
+    return -1;
+#endif
+}
+
+static zv_sb *open_node(const char *node)
+{
+    char err[512];
+    zv_sb *b = zv_sb_open(&target, node, err, sizeof(err));
+    if (!b) fprintf(stderr, "open %s: %s\n", node, err);
+    return b;
+}
+
+static int put(zv_sb *b, const char *dest, const char *key, const void *payload, size_t len)
+{
+    zv_outbox_new o = {.destination = dest,
+                       .message = "AW35",
+                       .idem_key = key,
+                       .payload = payload,
+                       .len = len,
+                       .content_type = "application/xml",
+                       .extension = "xml",
+                       .fields_json = "[{\"field\":\"client.bsn\",\"level\":\"law\","
+                                      "\"citation\":\"Wlz art. 9.1.2\"}]",
+                       .records_json = "[{\"source\":\"s\",\"record_id\":\"r1\",\"key\":\"k1\","
+                                       "\"client\":\"c-abc\",\"fields\":[\"client.bsn\"]}]"};
+    return zv_sb_enqueue(b, &o);
+}
+
+/* ---- claims collected by a callback ---- */
+struct got {
+    int64_t ids[64];
+    char keys[64][40];
+    char sha[64][65];
+    int n;
+};
+
+static int collect(const zv_outbox_row *r, void *arg)
+{
+    struct got *g = arg;
+    if (g->n < 64) {
+        g->ids[g->n] = r->id;
+        snprintf(g->keys[g->n], sizeof(g->keys[0]), "%s", r->idem_key);
+        zv_sha256_hex(r->payload ? r->payload : "", r->len, g->sha[g->n]);
+        g->n++;
+    }
+    return 0;
+}
+
+static void case_schema(void)
+{
+    CHECK(fresh_store("schema") == 0, "store");
+    zv_sb *b = open_node("n1");
+    CHECK(b, "open");
+    int want = is_pg() ? ZV_PG_SCHEMA_VERSION : ZV_SQLITE_SCHEMA_VERSION;
+    CHECK(zv_sb_schema_version(b) == want, "version %d, want %d", zv_sb_schema_version(b), want);
+    zv_sb_close(b);
+    b = open_node("n1"); /* a second open migrates nothing and agrees */
+    CHECK(b && zv_sb_schema_version(b) == want, "reopen");
+    zv_sb_close(b);
+    /* A store from a newer zinvol is refused, naming both versions. */
+    if (is_pg()) {
+#ifdef ZV_HAVE_POSTGRESQL
+        CHECK(pg_admin(pg_db, "INSERT INTO zv_schema VALUES(99, 0, 'from the future')") == 0,
+              "future");
+#endif
+    } else {
+        zv_store *s = zv_store_open(target.path, (char[256]){0}, 256);
+        CHECK(s, "sqlite open");
+        zv_store_close(s);
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd),
+                 "sqlite3 '%s' \"UPDATE meta SET value = '99' WHERE key = 'schema_version'\"",
+                 target.path);
+        CHECK(system(cmd) == 0, "sqlite3 tool");
+    }
+    char err[512];
+    b = zv_sb_open(&target, "n1", err, sizeof(err));
+    CHECK(!b, "a newer schema was accepted");
+    CHECK(strstr(err, "schema version 99") && strstr(err, "newer"), "message: %s", err);
+}
+
+static void case_outbox(void)
+{
+    CHECK(fresh_store("outbox") == 0, "store");
+    zv_sb *b = open_node("n1");
+    CHECK(b, "open");
+    /* Payload bytes come back exactly, NULs and high bytes included. */
+    unsigned char bin[300];
+    for (size_t i = 0; i < sizeof(bin); i++)
+        bin[i] = (unsigned char)(i * 7);
+    CHECK(put(b, "ciz", "k-1", bin, sizeof(bin)) == 0, "enqueue: %s", zv_sb_errmsg(b));
+    CHECK(put(b, "ciz", "k-1", "other", 5) == 1, "same key again is not new");
+    CHECK(zv_sb_begin(b) == 0, "begin");
+    CHECK(put(b, "ciz", "k-2", "<b/>", 4) == 0, "k-2");
+    CHECK(put(b, "ciz", "k-3", "<c/>", 4) == 0, "k-3");
+    CHECK(put(b, "zk", "k-1", "<z/>", 4) == 0, "the key is unique per destination");
+    CHECK(zv_sb_commit(b) == 0, "commit: %s", zv_sb_errmsg(b));
+    CHECK(zv_sb_outbox_count(b, "ciz", "pending") == 3, "pending");
+    CHECK(zv_sb_outbox_count(b, NULL, NULL) == 4, "all");
+
+    int64_t now_ms = (zv_now() + 5) * 1000;
+    struct got g = {0};
+    CHECK(zv_sb_claim(b, "ciz", now_ms, 60000, 2, collect, &g) == 2, "claim 2");
+    CHECK(strcmp(g.keys[0], "k-1") == 0 && strcmp(g.keys[1], "k-2") == 0, "order %s %s", g.keys[0],
+          g.keys[1]);
+    char sha[65];
+    zv_sha256_hex(bin, sizeof(bin), sha);
+    CHECK(strcmp(g.sha[0], sha) == 0, "payload bytes changed");
+    CHECK(zv_sb_outbox_count(b, "ciz", "inflight") == 2, "inflight");
+    struct got g2 = {0};
+    CHECK(zv_sb_claim(b, "ciz", now_ms, 60000, 10, collect, &g2) == 1, "the rest");
+    CHECK(strcmp(g2.keys[0], "k-3") == 0, "k-3 claimed");
+
+    CHECK(zv_sb_delivered(b, g.ids[0], zv_now()) == 0, "delivered: %s", zv_sb_errmsg(b));
+    CHECK(zv_sb_delivered(b, g.ids[0], zv_now()) == 0, "a second report");
+    CHECK(zv_sb_retry(b, g.ids[1], now_ms + 1000, "HTTP 503") == 0, "retry: %s", zv_sb_errmsg(b));
+    zv_dead_info d = {.reason = "rejected: 0233", .http_status = 400, .codes = "0233"};
+    int64_t dlq = 0;
+    CHECK(zv_sb_dead(b, g2.ids[0], &d, &dlq) == 0 && dlq > 0, "dead: %s", zv_sb_errmsg(b));
+    CHECK(zv_sb_outbox_count(b, "ciz", "delivered") == 1, "delivered count");
+    CHECK(zv_sb_outbox_count(b, "ciz", "pending") == 1, "pending count");
+    CHECK(zv_sb_outbox_count(b, "ciz", "dead") == 1, "dead count");
+    CHECK(zv_sb_dlq_count(b, "ciz") == 1 && zv_sb_dlq_count(b, NULL) == 1, "dead letter");
+    /* The retried row is not due before its next attempt. */
+    struct got g3 = {0};
+    CHECK(zv_sb_claim(b, "ciz", now_ms, 60000, 10, collect, &g3) == 0, "not due yet");
+    CHECK(zv_sb_claim(b, "ciz", now_ms + 1000, 60000, 10, collect, &g3) == 1, "due");
+
+    int64_t n = -1, bad = -1;
+    char why[256];
+    CHECK(zv_sb_audit_verify(b, &n, &bad, why, sizeof(why)) == 0, "verify: %s", why);
+    CHECK(n == 1, "one entry for one delivery, %" PRId64, n);
+    zv_audit_entry e = {.at = zv_now(),
+                        .kind = "dlq-drop",
+                        .destination = "ciz",
+                        .idem_key = "k-3",
+                        .detail = "operator"};
+    int64_t seq = 0;
+    CHECK(zv_sb_audit_append(b, &e, &seq) == 0 && seq == 2, "append: seq %" PRId64, seq);
+    CHECK(zv_sb_audit_verify(b, &n, &bad, why, sizeof(why)) == 0 && n == 2, "verify 2");
+    zv_sb_close(b);
+}
+
+struct audit_text {
+    char fields[128], clients[256], citations[128];
+};
+
+static int take_audit(const zv_audit_entry *e, void *arg)
+{
+    struct audit_text *t = arg;
+    snprintf(t->fields, sizeof(t->fields), "%s", e->fields ? e->fields : "");
+    snprintf(t->clients, sizeof(t->clients), "%s", e->clients ? e->clients : "");
+    snprintf(t->citations, sizeof(t->citations), "%s", e->citations ? e->citations : "");
+    return 1;
+}
+
+/* The delivered entry says the same on both backends (and so hashes alike). */
+static void case_audit_text(void)
+{
+    CHECK(fresh_store("audit_text") == 0, "store");
+    zv_sb *b = open_node("n1");
+    CHECK(b, "open");
+    CHECK(put(b, "ciz", "k-1", "<a/>", 4) == 0, "enqueue");
+    struct got g = {0};
+    CHECK(zv_sb_claim(b, "ciz", (zv_now() + 5) * 1000, 1000, 1, collect, &g) == 1, "claim");
+    CHECK(zv_sb_delivered(b, g.ids[0], zv_now()) == 0, "delivered");
+    struct audit_text t = {0};
+    CHECK(zv_sb_audit_each(b, take_audit, &t) == 0, "each");
+    CHECK(strcmp(t.fields, "client.bsn=law") == 0, "fields %s", t.fields);
+    CHECK(strstr(t.clients, "\"client\":\"c-abc\"") && strstr(t.clients, "client.bsn"),
+          "clients %s", t.clients);
+    CHECK(strstr(t.citations, "Wlz art. 9.1.2"), "citations %s", t.citations);
+    zv_sb_close(b);
+}
+
+static void case_tamper(void)
+{
+    CHECK(fresh_store("tamper") == 0, "store");
+    zv_sb *b = open_node("n1");
+    CHECK(b, "open");
+    for (int i = 0; i < 3; i++) {
+        zv_audit_entry e = {.at = 1000 + i, .kind = "note", .detail = "x"};
+        CHECK(zv_sb_audit_append(b, &e, NULL) == 0, "append");
+    }
+    zv_sb_close(b);
+    if (is_pg()) {
+#ifdef ZV_HAVE_POSTGRESQL
+        CHECK(pg_admin(pg_db, "UPDATE audit SET detail = 'y' WHERE seq = 2") == 0, "edit");
+#endif
+    } else {
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"UPDATE audit SET detail = 'y' WHERE seq = 2\"",
+                 target.path);
+        CHECK(system(cmd) == 0, "edit");
+    }
+    b = open_node("n1");
+    CHECK(b, "reopen");
+    int64_t n = 0, bad = 0;
+    char why[256];
+    CHECK(zv_sb_audit_verify(b, &n, &bad, why, sizeof(why)) == 1 && bad == 2, "bad %" PRId64, bad);
+    zv_sb_close(b);
+}
+
+/* ---- several nodes (PostgreSQL) ---- */
+
+/* Child: claims and delivers until nothing is left; writes the ids it
+ * claimed to fd, one per line.  Exit 0, or 1 on a store error. */
+static int drain_node(const char *node, int fd)
+{
+    zv_sb *b = open_node(node);
+    if (!b) return 1;
+    for (;;) {
+        struct got g = {0};
+        int n = zv_sb_claim(b, "ciz", (zv_now() + 5) * 1000, 60000, 20, collect, &g);
+        if (n < 0) {
+            fprintf(stderr, "%s claim: %s\n", node, zv_sb_errmsg(b));
+            return 1;
+        }
+        if (n == 0) break;
+        for (int i = 0; i < g.n; i++) {
+            dprintf(fd, "%" PRId64 "\n", g.ids[i]);
+            if (zv_sb_delivered(b, g.ids[i], zv_now()) < 0) {
+                fprintf(stderr, "%s delivered: %s\n", node, zv_sb_errmsg(b));
+                return 1;
+            }
+        }
+    }
+    zv_sb_close(b);
+    return 0;
+}
+
+static int run_children(int n, int (*fn)(const char *node, int fd), const char *out)
+{
+    pid_t pids[8];
+    for (int i = 0; i < n; i++) {
+        char path[300], node[16];
+        snprintf(path, sizeof(path), "%s.%d", out, i);
+        snprintf(node, sizeof(node), "node%d", i + 1);
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            FILE *f = fopen(path, "w");
+            int rc = f ? fn(node, fileno(f)) : 1;
+            if (f) fclose(f);
+            _exit(rc);
+        }
+    }
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        int st = 0;
+        waitpid(pids[i], &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) bad++;
+    }
+    return bad;
+}
+
+static void case_claims_three_nodes(void)
+{
+    enum { ROWS = 3000 };
+    CHECK(fresh_store("claims") == 0, "store");
+    zv_sb *b = open_node("loader");
+    CHECK(b, "open");
+    CHECK(zv_sb_begin(b) == 0, "begin");
+    for (int i = 0; i < ROWS; i++) {
+        char key[32], body[64];
+        snprintf(key, sizeof(key), "k-%05d", i);
+        int len = snprintf(body, sizeof(body), "<m n=\"%d\"/>", i);
+        CHECK(put(b, "ciz", key, body, (size_t)len) == 0, "enqueue %d", i);
+    }
+    CHECK(zv_sb_commit(b) == 0, "commit");
+    zv_sb_close(b);
+    char out[300];
+    snprintf(out, sizeof(out), "%s/claims", tmpdir);
+    CHECK(run_children(3, drain_node, out) == 0, "a node failed");
+    static unsigned char seen[ROWS + 1];
+    memset(seen, 0, sizeof(seen));
+    int total = 0, per[3] = {0};
+    for (int i = 0; i < 3; i++) {
+        char path[320];
+        snprintf(path, sizeof(path), "%s.%d", out, i);
+        FILE *f = fopen(path, "r");
+        CHECK(f, "%s", path);
+        long long id;
+        while (fscanf(f, "%lld", &id) == 1) {
+            if (id < 1 || id > ROWS) {
+                fclose(f);
+                CHECK(0, "id %lld out of range", id);
+            }
+            if (seen[id]++) {
+                fclose(f);
+                CHECK(0, "row %lld claimed twice", id);
+            }
+            total++;
+            per[i]++;
+        }
+        fclose(f);
+    }
+    printf("  claims: node1 %d, node2 %d, node3 %d rows\n", per[0], per[1], per[2]);
+    CHECK(total == ROWS, "claimed %d of %d", total, ROWS);
+    b = open_node("checker");
+    CHECK(b, "open");
+    CHECK(zv_sb_outbox_count(b, "ciz", "delivered") == ROWS, "all delivered");
+    int64_t n = 0, bad = 0;
+    char why[256];
+    CHECK(zv_sb_audit_verify(b, &n, &bad, why, sizeof(why)) == 0, "verify: %s", why);
+    CHECK(n == ROWS, "one entry per delivery: %" PRId64, n);
+    zv_sb_close(b);
+}
+
+static int append_node(const char *node, int fd)
+{
+    (void)fd;
+    zv_sb *b = open_node(node);
+    if (!b) return 1;
+    for (int i = 0; i < 400; i++) {
+        char key[48];
+        snprintf(key, sizeof(key), "%s-%d", node, i);
+        zv_audit_entry e = {.at = zv_now(),
+                            .kind = "note",
+                            .destination = node,
+                            .idem_key = key,
+                            .detail = "concurrent"};
+        if (zv_sb_audit_append(b, &e, NULL) < 0) {
+            fprintf(stderr, "%s append: %s\n", node, zv_sb_errmsg(b));
+            return 1;
+        }
+    }
+    zv_sb_close(b);
+    return 0;
+}
+
+static void case_audit_three_nodes(void)
+{
+    CHECK(fresh_store("audit3") == 0, "store");
+    zv_sb *b = open_node("setup"); /* the schema exists before the nodes race */
+    CHECK(b, "open");
+    zv_sb_close(b);
+    char out[300];
+    snprintf(out, sizeof(out), "%s/audit", tmpdir);
+    CHECK(run_children(3, append_node, out) == 0, "a node failed");
+    b = open_node("checker");
+    CHECK(b, "open");
+    int64_t n = 0, bad = 0;
+    char why[256];
+    CHECK(zv_sb_audit_verify(b, &n, &bad, why, sizeof(why)) == 0, "verify: %s", why);
+    CHECK(n == 1200, "entries %" PRId64, n);
+    zv_sb_close(b);
+}
+
+static void case_lease(void)
+{
+    CHECK(fresh_store("lease") == 0, "store");
+    zv_sb *a = open_node("node-a"), *b = open_node("node-b");
+    CHECK(a && b, "open");
+    for (int i = 0; i < 5; i++) {
+        char key[16], body[32];
+        snprintf(key, sizeof(key), "k-%d", i);
+        snprintf(body, sizeof(body), "<p n=\"%d\"/>", i);
+        CHECK(put(a, "ciz", key, body, strlen(body)) == 0, "enqueue");
+    }
+    int64_t t = (zv_now() + 5) * 1000;
+    struct got ga = {0}, gb = {0};
+    CHECK(zv_sb_claim(a, "ciz", t, 1000, 10, collect, &ga) == 5, "a claims all");
+    CHECK(zv_sb_claim(b, "ciz", t, 1000, 10, collect, &gb) == 0, "b gets none");
+    CHECK(zv_sb_lease_expire(b, t + 500) == 0, "leases still run");
+    /* a renews: the leases now run to t + 600 + 1000. */
+    CHECK(zv_sb_lease_renew(a, t + 600, 1000) == 5, "renew");
+    CHECK(zv_sb_lease_expire(b, t + 1500) == 0, "renewed leases still run");
+    /* a is gone: after its lease the rows are b's to take, unchanged. */
+    CHECK(zv_sb_lease_expire(b, t + 1601) == 5, "expired: %s", zv_sb_errmsg(b));
+    CHECK(zv_sb_claim(b, "ciz", t + 1601, 1000, 10, collect, &gb) == 5, "b claims them");
+    for (int i = 0; i < 5; i++) {
+        CHECK(ga.ids[i] == gb.ids[i], "same rows");
+        CHECK(strcmp(ga.keys[i], gb.keys[i]) == 0, "same key %s %s", ga.keys[i], gb.keys[i]);
+        CHECK(strcmp(ga.sha[i], gb.sha[i]) == 0, "same bytes");
+    }
+    /* a comes back late: its retry is refused (no longer its claim), its
+     * delivered report stands (it was sent) and writes the one entry. */
+    CHECK(zv_sb_retry(a, ga.ids[0], t, "late") == 1, "a late retry is not a's to make");
+    CHECK(zv_sb_outbox_count(b, "ciz", "inflight") == 5, "still b's");
+    CHECK(zv_sb_delivered(a, ga.ids[1], zv_now()) == 0, "late delivered");
+    CHECK(zv_sb_delivered(b, gb.ids[1], zv_now()) == 0, "b's delivered");
+    int64_t n = 0;
+    char why[128];
+    CHECK(zv_sb_audit_verify(b, &n, NULL, why, sizeof(why)) == 0 && n == 1, "one entry: %" PRId64,
+          n);
+    /* b restarts under its name: its own claims come back at once. */
+    CHECK(zv_sb_recover(b) == 4, "recover");
+    CHECK(zv_sb_outbox_count(b, "ciz", "pending") == 4, "pending again");
+    zv_sb_close(a);
+    zv_sb_close(b);
+}
+
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    fputs(text, f);
+    fclose(f);
+    return chmod(path, mode);
+}
+
+/* The password from store_password_file or PGPASSWORD reaches the server
+ * (the cluster makes zinvol_pw give one); a wrong one is refused. */
+static void case_password(void)
+{
+#ifdef ZV_HAVE_POSTGRESQL
+    CHECK(fresh_store("password") == 0, "store");
+    char sql[256];
+    pg_admin("postgres", "DROP ROLE IF EXISTS zinvol_pw");
+    CHECK(pg_admin("postgres", "CREATE ROLE zinvol_pw LOGIN PASSWORD 'S3cret-pw'") == 0, "role");
+    snprintf(sql, sizeof(sql), "ALTER DATABASE %s OWNER TO zinvol_pw", pg_db);
+    CHECK(pg_admin("postgres", sql) == 0, "owner");
+    char url[512], err[512], pwf[300];
+    snprintf(url, sizeof(url), "postgresql://zinvol_pw@/%s?host=%s", pg_db, getenv("ZV_PG_HOST"));
+    snprintf(pwf, sizeof(pwf), "%s/pw", tmpdir);
+    zv_store_target t;
+    unsetenv("PGPASSWORD");
+    CHECK(write_file(pwf, "S3cret-pw\n", 0640) == 0, "write");
+    CHECK(zv_store_target_parse(url, NULL, pwf, &t, err, sizeof(err)) == 0, "%s", err);
+    zv_sb *b = zv_sb_open(&t, "n1", err, sizeof(err));
+    CHECK(b, "with the file: %s", err);
+    zv_sb_close(b);
+    CHECK(chmod(pwf, 0644) == 0, "chmod");
+    b = zv_sb_open(&t, "n1", err, sizeof(err));
+    CHECK(!b && strstr(err, "others may read it"), "a world-readable file: %s", err);
+    CHECK(write_file(pwf, "wrong\n", 0600) == 0, "write");
+    b = zv_sb_open(&t, "n1", err, sizeof(err));
+    CHECK(!b && strstr(err, "password authentication failed"), "wrong password: %s", err);
+    zv_store_target_free(&t);
+    CHECK(zv_store_target_parse(url, NULL, NULL, &t, err, sizeof(err)) == 0, "%s", err);
+    b = zv_sb_open(&t, "n1", err, sizeof(err));
+    CHECK(!b, "no password at all");
+    setenv("PGPASSWORD", "S3cret-pw", 1);
+    b = zv_sb_open(&t, "n1", err, sizeof(err));
+    unsetenv("PGPASSWORD");
+    CHECK(b, "with PGPASSWORD: %s", err);
+    zv_sb_close(b);
+    zv_store_target_free(&t);
+#endif
+}
+
+/* The setting's forms; no server needed. */
+static void case_target(void)
+{
+    zv_store_target t;
+    char err[512];
+    CHECK(zv_store_target_parse("zinvol.db", "/var/lib/zinvol", NULL, &t, err, sizeof(err)) == 0 &&
+              t.kind == ZV_STORE_SQLITE && strcmp(t.path, "/var/lib/zinvol/zinvol.db") == 0,
+          "relative file");
+    zv_store_target_free(&t);
+    CHECK(zv_store_target_parse("zinvol.db", "/s", "/etc/pw", &t, err, sizeof(err)) < 0 &&
+              strstr(err, "store_password_file is for a postgresql"),
+          "password file with SQLite: %s", err);
+    CHECK(zv_store_target_parse("mysql://db/x", "/s", NULL, &t, err, sizeof(err)) < 0 &&
+              strstr(err, "postgresql:// URL"),
+          "other scheme: %s", err);
+    CHECK(zv_store_target_parse("postgresql://zinvol:hunter2@db/zinvol", NULL, NULL, &t, err,
+                                sizeof(err)) < 0 &&
+              strstr(err, "holds a password") && !strstr(err, "hunter2"),
+          "password in the URL: %s", err);
+    if (!zv_store_have_postgresql()) return;
+    CHECK(zv_store_target_parse("postgresql://zinvol@db/zinvol?sslmode=verify-full", NULL, NULL, &t,
+                                err, sizeof(err)) == 0 &&
+              t.kind == ZV_STORE_POSTGRESQL,
+          "the issue's URL: %s", err);
+    zv_store_target_free(&t);
+    CHECK(zv_store_target_parse("postgresql://zinvol@db/zinvol?password=hunter2", NULL, NULL, &t,
+                                err, sizeof(err)) < 0 &&
+              strstr(err, "password=") && !strstr(err, "hunter2"),
+          "password= in the URL: %s", err);
+    CHECK(zv_store_target_parse("postgresql://db/zinvol?nosuchoption=1", NULL, NULL, &t, err,
+                                sizeof(err)) < 0 &&
+              strstr(err, "nosuchoption"),
+          "unknown option: %s", err);
+}
+
+int main(int argc, char **argv)
+{
+    kind_name = argc > 1 ? argv[1] : "sqlite";
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/zv-backends-XXXXXX");
+    if (!mkdtemp(tmpdir)) return 1;
+    if (strcmp(kind_name, "postgresql") == 0) {
+        if (!zv_store_have_postgresql()) {
+            printf("SKIP: built without the PostgreSQL store (libpq-dev)\n");
+            return 77;
+        }
+        if (!getenv("ZV_PG_HOST") || !getenv("ZV_PG_USER")) {
+            printf("SKIP: no test cluster (run through tests/pg/run_pg.sh)\n");
+            return 77;
+        }
+    }
+    signal(SIGPIPE, SIG_IGN);
+    struct {
+        const char *name;
+        void (*fn)(void);
+        int pg_only;
+    } cases[] = {{"target", case_target, 0},
+                 {"schema", case_schema, 0},
+                 {"outbox", case_outbox, 0},
+                 {"audit_text", case_audit_text, 0},
+                 {"tamper", case_tamper, 0},
+                 {"password", case_password, 1},
+                 {"lease", case_lease, 1},
+                 {"claims_three_nodes", case_claims_three_nodes, 1},
+                 {"audit_three_nodes", case_audit_three_nodes, 1}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (cases[i].pg_only && strcmp(kind_name, "postgresql") != 0) continue;
+        int before = failures;
+        cases[i].fn();
+        printf("%s %s/%s\n", failures == before ? "ok" : "FAIL", kind_name, cases[i].name);
+#ifdef ZV_HAVE_POSTGRESQL
+        if (pg_db[0]) {
+            char sql[128];
+            snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", pg_db);
+            pg_admin("postgres", sql);
+            pg_db[0] = '\0';
+        }
+#endif
+    }
+    zv_store_target_free(&target);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    return failures ? 1 : 0;
+}
