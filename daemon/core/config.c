@@ -4,6 +4,7 @@
  */
 #include "config.h"
 #include "log.h"
+#include "store/store_iface.h"
 
 #include <libgen.h>
 #include <limits.h>
@@ -21,6 +22,7 @@ const char *const zv_schedules[] = {"event",       "daily",  "weekly",   "monthl
 typedef struct top_conf {
     const char *state_dir, *store, *plugin_dir, *catalogue_dir;
     int log_level;
+    const char *store_password_file;
     int64_t retention_s;
     const zv_json *org, *http, *sources, *dests, *admin, *metrics, *health;
 } top_conf;
@@ -38,7 +40,11 @@ static const zv_option top_options[] = {
      .def = "zinvol.db",
      .min = 1,
      TOP(store),
-     .description = "SQLite file, relative to state_dir"},
+     .description = "SQLite file, relative to state_dir, or a postgresql:// URL (no password)"},
+    {.name = "store_password_file",
+     .type = ZV_OPT_PATH,
+     TOP(store_password_file),
+     .description = "PostgreSQL store: file holding the password (else PGPASSWORD or ~/.pgpass)"},
     {.name = "catalogue_dir",
      .type = ZV_OPT_PATH,
      .def = "catalogue",
@@ -468,7 +474,18 @@ static void load_top(struct loader *L, zv_config *cfg, const zv_json *root,
     cfg->state_dir =
         ov && ov->state_dir ? zv_config_path(cfg, ov->state_dir) : zv_strdup0(t.state_dir);
     const char *store = t.store ? t.store : "zinvol.db";
-    if (store[0] == '/' || !cfg->state_dir) {
+    if (zv_store_is_url(store) || t.store_password_file) {
+        char err[512];
+        zv_store_target tg;
+        if (zv_store_target_parse(store, cfg->state_dir, t.store_password_file, &tg, err,
+                                  sizeof(err)) < 0)
+            zv_errors_add(L->errs, L->file, t.store_password_file ? "store_password_file" : "store",
+                          "%s", err);
+        else
+            zv_store_target_free(&tg);
+        cfg->store_password_file = zv_strdup0(t.store_password_file);
+    }
+    if (zv_store_is_url(store) || store[0] == '/' || !cfg->state_dir) {
         cfg->store_path = strdup(store);
     } else {
         size_t len = strlen(cfg->state_dir) + strlen(store) + 2;
@@ -529,6 +546,7 @@ void zv_config_free(zv_config *cfg)
     free(cfg->dir);
     free(cfg->state_dir);
     free(cfg->store_path);
+    free(cfg->store_password_file);
     free(cfg->plugin_dir);
     free(cfg->catalogue_dir);
     free(cfg->sources);

@@ -96,7 +96,7 @@ typedef struct zv_config {
     char *dir;  /* folder of the file: relative paths resolve here */
     zv_json_doc *doc;
     char *state_dir;
-    char *store_path; /* absolute */
+    char *store_path; /* absolute, or a postgresql:// URL */
     char *plugin_dir;
     char *catalogue_dir;
     zv_log_level log_level;
@@ -111,6 +111,9 @@ typedef struct zv_config {
     size_t ndests;
     zv_admin_conf admin;
     zv_optset org_opts; /* owns org_agb, org_name */
+    /* A postgresql:// store (store_path is then its URL, checked, without a
+     * password): the file with its password, or NULL. */
+    char *store_password_file;
 } zv_config;
 
 /* The tables of the configuration's keys (config.c): every default, range

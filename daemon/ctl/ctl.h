@@ -49,5 +49,6 @@ int zv_ctl_source(zv_ctl *c, int argc, char **argv);       /* source replay SOUR
 int zv_ctl_disclose(zv_ctl *c, int argc, char **argv);     /* disclose BSN [...] */
 int zv_ctl_status(zv_ctl *c, int argc, char **argv);       /* status */
 int zv_ctl_outbox(zv_ctl *c, int argc, char **argv);       /* outbox list|show|retry|drop */
+int zv_ctl_store(zv_ctl *c, int argc, char **argv);        /* store check|copy */
 
 #endif

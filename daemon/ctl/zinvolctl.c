@@ -46,6 +46,11 @@ static void usage(FILE *f)
             "                               what is sent where, how strongly it is required,\n"
             "                               and what is redundant\n"
             "  audit verify                 check the hash chain of the audit trail\n"
+            "  store check [--url URL] [--password-file F]\n"
+            "                               backend, schema version, counts, audit chain\n"
+            "  store copy --to URL [--password-file F]\n"
+            "                               copy the SQLite store into an empty PostgreSQL\n"
+            "                               database, then verify row counts and the chain\n"
             "  disclose BSN [--from D] [--to D] [--format text|json|html|pdf] [--output F]\n"
             "                               what was sent about one client, and why\n"
             "\n"
@@ -87,6 +92,7 @@ static int dispatch(zv_ctl *c, int argc, char **argv)
     if (strcmp(cmd, "disclose") == 0) return zv_ctl_disclose(c, argc - 1, argv + 1);
     if (strcmp(cmd, "status") == 0) return zv_ctl_status(c, argc - 1, argv + 1);
     if (strcmp(cmd, "outbox") == 0) return zv_ctl_outbox(c, argc - 1, argv + 1);
+    if (strcmp(cmd, "store") == 0) return zv_ctl_store(c, argc - 1, argv + 1);
     if (strcmp(cmd, "reload") == 0) {
         if (argc != 1) {
             fprintf(stderr, "usage: zinvolctl reload\n");

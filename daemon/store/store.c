@@ -1,4 +1,5 @@
 /* Store handle: open, schema, transactions, statement cache. */
+#include "store_iface.h"
 #include "store_int.h"
 
 #include <stdio.h>
@@ -161,6 +162,13 @@ const char *zv_store_col_text(sqlite3_stmt *st, int i)
 
 zv_store *zv_store_open(const char *path, char *err, size_t errlen)
 {
+    /* Never an SQLite file named after a URL (store_iface.h opens those). */
+    if (zv_store_is_url(path)) {
+        snprintf(err, errlen, "a PostgreSQL store: in this version zinvold and zinvolctl's "
+                              "commands run on an SQLite store; `zinvolctl store check` and "
+                              "`store copy` use PostgreSQL");
+        return NULL;
+    }
     zv_store *s = calloc(1, sizeof(*s));
     if (!s) {
         snprintf(err, errlen, "out of memory");
