@@ -77,7 +77,8 @@ int zv_store_run(zv_store *s, const char *sql);
 /* Bind text or NULL. */
 void zv_store_bind_text(sqlite3_stmt *st, int i, const char *v);
 const char *zv_store_col_text(sqlite3_stmt *st, int i);
-/* A count(*) query with up to two text parameters (NULL: not bound). */
+/* A count(*) query with up to two text parameters (NULL: not bound); sql
+ * a string constant (cached by its address, as zv_store_prep). */
 int64_t zv_store_count_sql(zv_store *s, const char *sql, const char *a, const char *b);
 
 /* Several statements that belong together (an enqueue with its disclosure

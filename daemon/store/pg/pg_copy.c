@@ -182,14 +182,27 @@ int zv_pg_copy_from_sqlite(zv_store *src, zv_sb *dst, zv_copy_report *rep)
     return rc;
 }
 
+/* Not zv_store_count_sql: that caches by the SQL text's address, and this
+ * text is made per table. */
+static int64_t sqlite_count(zv_store *src, const char *table)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *st = NULL;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(src->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
 int zv_pg_copy_verify(zv_store *src, zv_sb *dst, zv_copy_report *rep, char *why, size_t whylen)
 {
     size_t n;
     const zv_copy_table *t = zv_copy_tables(&n);
     for (size_t i = 0; i < n; i++) {
-        char sql[128];
-        snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", t[i].name);
-        int64_t a = zv_store_count_sql(src, sql, NULL, NULL);
+        int64_t a = sqlite_count(src, t[i].name);
         int64_t b = pg_count(dst, t[i].name);
         if (a < 0 || b < 0) return -1;
         if (a != b) {
