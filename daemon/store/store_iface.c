@@ -157,6 +157,32 @@ int64_t zv_sb_dlq_count(zv_sb *b, const char *destination)
     return b->ops->dlq_count(b, destination);
 }
 
+int zv_sb_watermark_get(zv_sb *b, const char *source, const char *key, char *buf, size_t buflen)
+{
+    return b->ops->watermark_get(b, source, key, buf, buflen);
+}
+
+int zv_sb_watermark_set(zv_sb *b, const char *source, const char *key, const char *value)
+{
+    return b->ops->watermark_set(b, source, key, value);
+}
+
+int zv_sb_seen(zv_sb *b, const char *source, const char *record_id, const char *hash)
+{
+    return b->ops->seen(b, source, record_id, hash);
+}
+
+int zv_sb_source_lease(zv_sb *b, const char *source, int64_t now_ms, int64_t lease_ms, char *holder,
+                       size_t holderlen)
+{
+    return b->ops->source_lease(b, source, now_ms, lease_ms, holder, holderlen);
+}
+
+int zv_sb_source_release(zv_sb *b, const char *source)
+{
+    return b->ops->source_release(b, source);
+}
+
 int zv_sb_audit_append(zv_sb *b, const zv_audit_entry *e, int64_t *seq)
 {
     return b->ops->audit_append(b, e, seq);

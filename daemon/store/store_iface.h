@@ -1,5 +1,6 @@
 /*
- * The store interface: the outbox with claims, its outcomes and the audit
+ * The store interface: the outbox with claims, its outcomes, the source
+ * side (watermarks, de-duplication, one reader per source) and the audit
  * chain, on either backend.
  *
  *   sqlite      the embedded file (store.h; the default).  One node: a claim
@@ -55,7 +56,7 @@ int zv_store_have_postgresql(void);
 /* The schema versions this build knows; a store made by a newer zinvol is
  * refused at open, an older one is migrated (each step recorded). */
 #define ZV_SQLITE_SCHEMA_VERSION 1
-#define ZV_PG_SCHEMA_VERSION 1
+#define ZV_PG_SCHEMA_VERSION 2
 
 typedef struct zv_sb zv_sb;
 
@@ -107,6 +108,24 @@ int zv_sb_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
 int zv_sb_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);
 int64_t zv_sb_outbox_count(zv_sb *b, const char *destination, const char *state);
 int64_t zv_sb_dlq_count(zv_sb *b, const char *destination);
+
+/* ---- sources ---- */
+/* As zv_store_watermark_get/set: 0 found (value in buf), 1 absent. */
+int zv_sb_watermark_get(zv_sb *b, const char *source, const char *key, char *buf, size_t buflen);
+int zv_sb_watermark_set(zv_sb *b, const char *source, const char *key, const char *value);
+/* 1 when (source, record_id, hash) was seen before, by any node (a webhook
+ * event that two nodes received is handled once); 0 when new, and now
+ * remembered. */
+int zv_sb_seen(zv_sb *b, const char *source, const char *record_id, const char *hash);
+/* The right to read source, which exactly one node has at a time: 1 this
+ * node has it until now_ms + lease_ms (taken, renewed, or taken over from a
+ * node whose lease ran out), 0 another node has it (its name in holder),
+ * -1 error.  sqlite: always 1 (one process owns the file).  A reader renews
+ * well within lease_ms and stops reading when it gets 0. */
+int zv_sb_source_lease(zv_sb *b, const char *source, int64_t now_ms, int64_t lease_ms,
+                       char *holder, size_t holderlen);
+/* Gives this node's lease on source up (another node's is left alone). */
+int zv_sb_source_release(zv_sb *b, const char *source);
 
 /* Appends one entry (e->seq and e->hash are computed, not read); *seq gets
  * its number.  Serialised across nodes. */

@@ -22,6 +22,13 @@ typedef struct zv_sb_ops {
     int (*outbox_get)(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);
     int64_t (*outbox_count)(zv_sb *b, const char *destination, const char *state);
     int64_t (*dlq_count)(zv_sb *b, const char *destination);
+    int (*watermark_get)(zv_sb *b, const char *source, const char *key, char *buf,
+                         size_t buflen);
+    int (*watermark_set)(zv_sb *b, const char *source, const char *key, const char *value);
+    int (*seen)(zv_sb *b, const char *source, const char *record_id, const char *hash);
+    int (*source_lease)(zv_sb *b, const char *source, int64_t now_ms, int64_t lease_ms,
+                        char *holder, size_t holderlen);
+    int (*source_release)(zv_sb *b, const char *source);
     int (*audit_append)(zv_sb *b, const zv_audit_entry *e, int64_t *seq);
     int (*audit_each)(zv_sb *b, zv_audit_cb cb, void *arg);
     int (*audit_verify)(zv_sb *b, int64_t *count, int64_t *bad_seq, char *why, size_t whylen);

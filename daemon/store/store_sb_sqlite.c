@@ -102,6 +102,36 @@ static int64_t sq_dlq_count(zv_sb *b, const char *destination)
     return keep(b, zv_store_dlq_count(S(b), destination));
 }
 
+static int sq_watermark_get(zv_sb *b, const char *source, const char *key, char *buf, size_t buflen)
+{
+    return (int)keep(b, zv_store_watermark_get(S(b), source, key, buf, buflen));
+}
+
+static int sq_watermark_set(zv_sb *b, const char *source, const char *key, const char *value)
+{
+    return (int)keep(b, zv_store_watermark_set(S(b), source, key, value));
+}
+
+static int sq_seen(zv_sb *b, const char *source, const char *record_id, const char *hash)
+{
+    return (int)keep(b, zv_store_seen(S(b), source, record_id, hash));
+}
+
+/* One process owns the file: it reads every source it has. */
+static int sq_source_lease(zv_sb *b, const char *source, int64_t now_ms, int64_t lease_ms,
+                           char *holder, size_t holderlen)
+{
+    (void)source, (void)now_ms, (void)lease_ms;
+    if (holder && holderlen) snprintf(holder, holderlen, "%s", b->node);
+    return 1;
+}
+
+static int sq_source_release(zv_sb *b, const char *source)
+{
+    (void)b, (void)source;
+    return 0;
+}
+
 static int sq_audit_append(zv_sb *b, const zv_audit_entry *e, int64_t *seq)
 {
     zv_store *s = S(b);
@@ -142,6 +172,11 @@ const zv_sb_ops zv_sb_sqlite_ops = {
     .outbox_get = sq_outbox_get,
     .outbox_count = sq_outbox_count,
     .dlq_count = sq_dlq_count,
+    .watermark_get = sq_watermark_get,
+    .watermark_set = sq_watermark_set,
+    .seen = sq_seen,
+    .source_lease = sq_source_lease,
+    .source_release = sq_source_release,
     .audit_append = sq_audit_append,
     .audit_each = sq_audit_each,
     .audit_verify = sq_audit_verify,

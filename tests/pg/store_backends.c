@@ -492,6 +492,139 @@ static void case_lease(void)
     zv_sb_close(b);
 }
 
+static void case_sources(void)
+{
+    CHECK(fresh_store("sources") == 0, "store");
+    zv_sb *b = open_node("n1");
+    CHECK(b, "open");
+    char buf[64] = "";
+    CHECK(zv_sb_watermark_get(b, "ons", "cursor", buf, sizeof(buf)) == 1, "absent");
+    CHECK(zv_sb_watermark_set(b, "ons", "cursor", "2026-11-30") == 0, "set");
+    CHECK(zv_sb_watermark_set(b, "ons", "cursor", "2026-12-01") == 0, "set again");
+    CHECK(zv_sb_watermark_get(b, "ons", "cursor", buf, sizeof(buf)) == 0 &&
+              strcmp(buf, "2026-12-01") == 0,
+          "got %s", buf);
+    CHECK(zv_sb_seen(b, "hook", "evt-1", "h1") == 0, "new");
+    CHECK(zv_sb_seen(b, "hook", "evt-1", "h1") == 1, "seen");
+    CHECK(zv_sb_seen(b, "hook", "evt-1", "h2") == 0, "same id, other content");
+    CHECK(zv_sb_seen(b, "other", "evt-1", "h1") == 0, "other source");
+    char holder[64];
+    CHECK(zv_sb_source_lease(b, "drop", 1000, 500, holder, sizeof(holder)) == 1, "lease");
+    zv_sb_close(b);
+}
+
+/* A webhook event two nodes received: one of them handles it. */
+static void case_seen_two_nodes(void)
+{
+    CHECK(fresh_store("seen2") == 0, "store");
+    zv_sb *a = open_node("node-a"), *b = open_node("node-b");
+    CHECK(a && b, "open");
+    CHECK(zv_sb_seen(a, "hook", "evt-7", "h") == 0, "a first");
+    CHECK(zv_sb_seen(b, "hook", "evt-7", "h") == 1, "b sees it was seen");
+    zv_sb_close(a);
+    zv_sb_close(b);
+}
+
+static void case_source_lease(void)
+{
+    CHECK(fresh_store("srclease") == 0, "store");
+    zv_sb *a = open_node("node-a"), *b = open_node("node-b");
+    CHECK(a && b, "open");
+    char h[64];
+    int64_t t = 1000000;
+    CHECK(zv_sb_source_lease(a, "drop", t, 3000, h, sizeof(h)) == 1, "a takes it: %s",
+          zv_sb_errmsg(a));
+    CHECK(zv_sb_source_lease(b, "drop", t + 10, 3000, h, sizeof(h)) == 0 &&
+              strcmp(h, "node-a") == 0,
+          "b is told a holds it: %s", h);
+    CHECK(zv_sb_source_lease(a, "drop", t + 2000, 3000, h, sizeof(h)) == 1, "a renews");
+    CHECK(zv_sb_source_lease(b, "drop", t + 4000, 3000, h, sizeof(h)) == 0, "renewed: still a's");
+    CHECK(zv_sb_source_lease(b, "fhir", t, 3000, h, sizeof(h)) == 1, "another source is free");
+    /* a dies: after its lease b takes over. */
+    CHECK(zv_sb_source_lease(b, "drop", t + 5001, 3000, h, sizeof(h)) == 1, "failover");
+    CHECK(zv_sb_source_lease(a, "drop", t + 5002, 3000, h, sizeof(h)) == 0 &&
+              strcmp(h, "node-b") == 0,
+          "a back: b holds it now (%s)", h);
+    CHECK(zv_sb_source_release(a, "drop") == 0, "a's release is no-op");
+    CHECK(zv_sb_source_lease(a, "drop", t + 5003, 3000, h, sizeof(h)) == 0, "still b's");
+    CHECK(zv_sb_source_release(b, "drop") == 0, "b lets go");
+    CHECK(zv_sb_source_lease(a, "drop", t + 5004, 3000, h, sizeof(h)) == 1, "free again");
+    zv_sb_close(a);
+    zv_sb_close(b);
+}
+
+static int race_node(const char *node, int fd)
+{
+    zv_sb *b = open_node(node);
+    if (!b) return 1;
+    int won = 0;
+    /* The same instant for all three: only the lease row decides. */
+    for (int i = 0; i < 50; i++) {
+        char src[16], h[64];
+        snprintf(src, sizeof(src), "src-%d", i);
+        int rc = zv_sb_source_lease(b, src, 5000000, 60000, h, sizeof(h));
+        if (rc < 0) {
+            fprintf(stderr, "%s: %s\n", node, zv_sb_errmsg(b));
+            return 1;
+        }
+        if (rc == 1) dprintf(fd, "%s\n", src), won++;
+    }
+    zv_sb_close(b);
+    return 0;
+}
+
+static void case_source_lease_race(void)
+{
+    CHECK(fresh_store("srcrace") == 0, "store");
+    zv_sb *b = open_node("setup");
+    CHECK(b, "open");
+    zv_sb_close(b);
+    char out[300];
+    snprintf(out, sizeof(out), "%s/race", tmpdir);
+    CHECK(run_children(3, race_node, out) == 0, "a node failed");
+    int won[50] = {0}, total = 0;
+    for (int i = 0; i < 3; i++) {
+        char path[320], line[32];
+        snprintf(path, sizeof(path), "%s.%d", out, i);
+        FILE *f = fopen(path, "r");
+        CHECK(f, "%s", path);
+        while (fgets(line, sizeof(line), f)) {
+            int k = atoi(line + 4);
+            if (k >= 0 && k < 50) won[k]++;
+            total++;
+        }
+        fclose(f);
+    }
+    for (int k = 0; k < 50; k++)
+        CHECK(won[k] == 1, "source src-%d went to %d nodes", k, won[k]);
+    CHECK(total == 50, "%d leases for 50 sources", total);
+}
+
+/* A database at version 1 is brought to the current one, step by step. */
+static void case_migrate(void)
+{
+#ifdef ZV_HAVE_POSTGRESQL
+    CHECK(fresh_store("migrate") == 0, "store");
+    zv_sb *b = open_node("n1");
+    CHECK(b, "open");
+    zv_sb_close(b);
+    /* Back to what version 1 made. */
+    CHECK(pg_admin(pg_db, "DROP TABLE seen; DROP TABLE source_lease; "
+                          "DELETE FROM zv_schema WHERE version > 1") == 0,
+          "downgrade");
+    b = open_node("n1");
+    CHECK(b && zv_sb_schema_version(b) == ZV_PG_SCHEMA_VERSION, "migrated");
+    CHECK(zv_sb_seen(b, "s", "r", "h") == 0, "the new table is there");
+    zv_sb_close(b);
+    char sql[128];
+    snprintf(sql, sizeof(sql),
+             "DO $$ BEGIN IF (SELECT count(*) FROM zv_schema) <> %d THEN "
+             "RAISE 'steps'; END IF; END $$",
+             ZV_PG_SCHEMA_VERSION);
+    CHECK(pg_admin(pg_db, sql) == 0, "every step recorded");
+#endif
+}
+
 static int write_file(const char *path, const char *text, mode_t mode)
 {
     FILE *f = fopen(path, "w");
@@ -601,6 +734,11 @@ int main(int argc, char **argv)
                  {"outbox", case_outbox, 0},
                  {"audit_text", case_audit_text, 0},
                  {"tamper", case_tamper, 0},
+                 {"sources", case_sources, 0},
+                 {"seen_two_nodes", case_seen_two_nodes, 1},
+                 {"source_lease", case_source_lease, 1},
+                 {"source_lease_race", case_source_lease_race, 1},
+                 {"migrate", case_migrate, 1},
                  {"password", case_password, 1},
                  {"lease", case_lease, 1},
                  {"claims_three_nodes", case_claims_three_nodes, 1},

@@ -1,7 +1,7 @@
 #!/bin/bash
 # zinvolctl store copy --to URL: a store the real zinvold made (deliveries
 # to a loopback receiver, dead letters, audit entries, pending rows, a
-# watermark and a quarantine entry) copied into a fresh PostgreSQL database;
+# watermark, a seen event and a quarantine entry) copied into a fresh PostgreSQL database;
 # counts, payload bytes and the chain checked with psql and `store check`;
 # a tampered copy is caught.  Also: the `store` setting's PostgreSQL forms in
 # a configuration, and zinvold's clear refusal to run its pipeline on one.
@@ -49,6 +49,7 @@ conf "$T/z.conf" zinvol.db
 "$B/zinvold" --config "$T/z.conf" --once 2>"$T/run.log"
 "$B/tests/store_fill" "$T/state/zinvol.db" zk 7 0 Q >/dev/null   # 7 still pending
 sqlite3 "$T/state/zinvol.db" "INSERT INTO watermark VALUES('ons', 'cursor', '2026-11-30T10:00:00Z');
+  INSERT INTO seen VALUES('hook', 'evt-1', 'abc');
   INSERT INTO quarantine(created, source, record_id, stage, field, reason, item_json, state)
   VALUES(1764500000, 'ons', 'r-9', 'mapping', 'client.bsn', 'BSN fails the 11-test', '{}', 'open');"
 "$B/zinvolctl" -c "$T/z.conf" store check >"$T/check-sqlite.txt" || fail "store check (sqlite)"
@@ -63,6 +64,7 @@ grep -Eq '^  outbox +107 rows' "$T/copy.txt" || fail "outbox rows: $(cat "$T/cop
 grep -Eq '^  dead_letter +10 rows' "$T/copy.txt" || fail "dead letter rows"
 grep -Eq '^  audit +90 rows' "$T/copy.txt" || fail "audit rows"
 grep -Eq '^  watermark +1 rows' "$T/copy.txt" || fail "watermark rows"
+grep -Eq '^  seen +1 rows' "$T/copy.txt" || fail "seen rows"
 grep -Eq '^  quarantine +1 rows' "$T/copy.txt" || fail "quarantine rows"
 grep -q '^audit trail: intact in the copy, 90 entries$' "$T/copy.txt" || fail "copy chain"
 
@@ -80,7 +82,7 @@ cmp -s "$T/a.txt" "$T/b.txt" || fail "payloads differ: $(diff "$T/a.txt" "$T/b.t
 
 # The copy through the store interface: same counts, same chain.
 "$B/zinvolctl" store check --url "$URL" >"$T/check-pg.txt" || fail "store check (pg)"
-grep -q '(postgresql)' "$T/check-pg.txt" && grep -q '^schema version 1$' "$T/check-pg.txt" ||
+grep -q '(postgresql)' "$T/check-pg.txt" && grep -q '^schema version 2$' "$T/check-pg.txt" ||
     fail "$(cat "$T/check-pg.txt")"
 grep -q '7 pending, 0 inflight, 90 delivered, 10 dead' "$T/check-pg.txt" || fail "pg counts"
 grep -q '^audit trail: intact, 90 entries$' "$T/check-pg.txt" || fail "pg chain"

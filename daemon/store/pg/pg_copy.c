@@ -38,6 +38,7 @@ static const zv_copy_table tables[] = {
      "mapping_version, source_version, closed_at, outcome, detail",
      "iittttttttttitt"},
     {"watermark", "source, key, value", "ttt"},
+    {"seen", "source, record_id, hash", "ttt"},
     {"audit",
      "seq, at, kind, destination, idem_key, message, fields, payload_sha256, detail, hash, "
      "clients, citations",

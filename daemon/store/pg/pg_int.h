@@ -64,6 +64,13 @@ int zv_pg_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
 int zv_pg_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);
 int64_t zv_pg_outbox_count(zv_sb *b, const char *destination, const char *state);
 int64_t zv_pg_dlq_count(zv_sb *b, const char *destination);
+/* pg_sources.c */
+int zv_pg_watermark_get(zv_sb *b, const char *source, const char *key, char *buf, size_t buflen);
+int zv_pg_watermark_set(zv_sb *b, const char *source, const char *key, const char *value);
+int zv_pg_seen(zv_sb *b, const char *source, const char *record_id, const char *hash);
+int zv_pg_source_lease(zv_sb *b, const char *source, int64_t now_ms, int64_t lease_ms,
+                       char *holder, size_t holderlen);
+int zv_pg_source_release(zv_sb *b, const char *source);
 /* The entry inside an open transaction (the head row is locked until it ends). */
 int zv_pg_audit_append_locked(zv_sb *b, const zv_audit_entry *e, int64_t *seq);
 int zv_pg_audit_append(zv_sb *b, const zv_audit_entry *e, int64_t *seq);

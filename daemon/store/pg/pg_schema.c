@@ -57,6 +57,12 @@ static const struct {
      " hash text NOT NULL);"
      "INSERT INTO audit_head VALUES(1, 0, "
      "'0000000000000000000000000000000000000000000000000000000000000000');"},
+    {2, "source de-duplication shared by the nodes, one reader per source",
+     "CREATE TABLE seen(source text, record_id text, hash text,"
+     " PRIMARY KEY(source, record_id, hash));"
+     /* the node reading a source, until when (unix ms), since when */
+     "CREATE TABLE source_lease(source text PRIMARY KEY, node text NOT NULL,"
+     " lease_until bigint NOT NULL, since bigint NOT NULL);"},
 };
 
 static int current(zv_sb *b)
