@@ -6,6 +6,7 @@
 #include <zinvol/util.h>
 
 #include "format_fields.h"
+#include "plugin_loader.h"
 #include "store/store.h"
 
 int zv_change_key(const zv_record *r, char *buf, size_t len)
@@ -24,7 +25,8 @@ int zv_change_digest(const zv_dest_rt *d, int m, const zv_record *min,
     zv_buf b;
     zv_buf_init(&b);
     /* Name and value lengths first, so no two contents serialise alike. */
-    const char *msg = d->fmt.desc->format->messages[m].name;
+    /* By the descriptor's stride (ABI 2): a later minor's declaration is longer. */
+    const char *msg = zv_plugin_message(d->fmt.desc, (size_t)m)->name;
     int rc = zv_buf_printf(&b, "%zu:%s", strlen(msg), msg);
     for (int f = 0; rc == 0 && f < ZV_FIELD_COUNT; f++) {
         const zv_value *v = zv_rec_get(min, (zv_field_id)f);
@@ -51,7 +53,7 @@ int zv_change_sent(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_record *
     if (zv_change_key(min, key, sizeof(key)) < 0) return 0;
     if (zv_change_digest(d, m, min, dg) < 0) return -1;
     return zv_store_sent_put(rt->store, d->conf->name, key, dg,
-                             d->fmt.desc->format->messages[m].name);
+                             zv_plugin_message(d->fmt.desc, (size_t)m)->name);
 }
 
 struct keyed {

@@ -28,7 +28,7 @@ static long override_index(const zv_json *catalogue, const char *name, const cha
 void zv_dest_check_fields(const zv_runtime *rt, const zv_dest_rt *d, int m, zv_errors *errs)
 {
     const zv_catalogue *cat = d->cats[m];
-    const char *msg = d->fmt.desc->format->messages[m].name;
+    const char *msg = zv_plugin_message(d->fmt.desc, (size_t)m)->name; /* by stride */
     for (size_t i = 0; cat && i < zv_catalogue_count(cat); i++) {
         const zv_cat_entry *e = zv_catalogue_entry(cat, i);
         if (zv_dest_renders(d, m, (zv_field_id)e->field)) continue;
