@@ -63,9 +63,10 @@ END_TEST
 
 START_TEST(field_check_names_the_message_by_stride)
 {
-    static const char *cat = "{\"catalogue\": \"c\", \"format\": \"long\", \"message\": \"M2\","
-                             " \"frequency\": \"event\", \"fields\": [{\"field\": "
-                             "\"client.postcode\", \"element\": \"P\", \"level\": \"contract\", \"citation\": \"x\"}]}";
+    static const char *cat =
+        "{\"catalogue\": \"c\", \"format\": \"long\", \"message\": \"M2\","
+        " \"frequency\": \"event\", \"fields\": [{\"field\": "
+        "\"client.postcode\", \"element\": \"P\", \"level\": \"contract\", \"citation\": \"x\"}]}";
     char err[256];
     zv_json_doc *doc = zv_json_parse(cat, strlen(cat), 0, err, sizeof(err));
     ck_assert_msg(doc != NULL, "%s", err);
