@@ -158,6 +158,8 @@ static int route(svc *c)
     int q = strcmp(coll, "quarantine") == 0, d = strcmp(coll, "dlq") == 0,
         o = strcmp(coll, "outbox") == 0;
     if (!q && !d && !o) return svc_error(c, 404, "no such endpoint: %s", c->req->path);
+    if (q && !id && strcmp(action, "retry") == 0)
+        return post ? svc_quarantine_retry_all(c) : svc_error(c, 405, "retry is POST only");
     if (!id) {
         if (!get || action[0]) return svc_error(c, 405, "list with GET /api/%s", coll);
         return q ? svc_quarantine_list(c) : d ? svc_dlq_list(c) : svc_outbox_list(c);

@@ -34,6 +34,7 @@ int svc_quarantine_show(svc *c, int64_t id);
 int svc_outbox_action(svc *c, int64_t id, const char *action);
 int svc_dlq_action(svc *c, int64_t id, const char *action);
 int svc_quarantine_action(svc *c, int64_t id, const char *action);
+int svc_quarantine_retry_all(svc *c); /* POST /api/quarantine/retry */
 int svc_reload(svc *c);
 int svc_audit_report(svc *c);
 int svc_audit_verify(svc *c);

@@ -298,6 +298,61 @@ int svc_quarantine_action(svc *c, int64_t id, const char *action)
                   result);
 }
 
+struct retry_answer {
+    zv_jw *w;
+    int64_t n[4]; /* staged, requarantined, unrouted, other */
+};
+
+static void retry_one(int64_t id, int code, const char *result, void *arg)
+{
+    struct retry_answer *a = arg;
+    const char *outcome = code == 0   ? ZV_Q_STAGED
+                          : code == 2 ? ZV_Q_REQUARANTINED
+                          : code == 3 ? ZV_Q_UNROUTED
+                          : code == 5 ? "kept"
+                          : code == 1 ? "gone"
+                                      : "failed";
+    a->n[code == 0 ? 0 : code == 2 ? 1 : code == 3 ? 2 : 3]++;
+    zv_jw_obj_open(a->w);
+    zv_jw_key(a->w, "id");
+    zv_jw_int(a->w, id);
+    zv_jw_key(a->w, "outcome");
+    zv_jw_str(a->w, outcome);
+    zv_jw_key(a->w, "result");
+    svc_str_scrubbed(a->w, result);
+    zv_jw_obj_close(a->w);
+}
+
+/* POST /api/quarantine/retry: every open entry again, in one pass. */
+int svc_quarantine_retry_all(svc *c)
+{
+    zv_runtime *rt = c->env->rt;
+    if (!rt && c->env->need_rt) rt = c->env->need_rt(c->env->need_rt_arg);
+    if (!rt) return svc_error(c, 500, "the configuration could not be built for a retry");
+    struct retry_answer a = {.w = c->w};
+    int64_t messages = 0;
+    zv_jw_obj_open(c->w);
+    zv_jw_key(c->w, "entries");
+    zv_jw_arr_open(c->w);
+    int r = zv_lifecycle_retry_all(rt, who(c), retry_one, &a, &messages);
+    zv_jw_arr_close(c->w);
+    if (r < 0) return svc_error(c, 500, "store: %s", zv_store_errmsg(c->env->store));
+    static const char *const keys[] = {"staged", "requarantined", "unrouted", "other"};
+    for (int i = 0; i < 4; i++) {
+        zv_jw_key(c->w, keys[i]);
+        zv_jw_int(c->w, a.n[i]);
+    }
+    zv_jw_key(c->w, "messages");
+    zv_jw_int(c->w, messages);
+    zv_jw_obj_close(c->w);
+    zv_log(ZV_LOG_NOTICE, "admin",
+           "quarantine retry of every open entry by %s: %lld staged, %lld refused again, "
+           "%lld unrouted, %lld other; %lld messages made",
+           who(c), (long long)a.n[0], (long long)a.n[1], (long long)a.n[2], (long long)a.n[3],
+           (long long)messages);
+    return 200;
+}
+
 /* POST /api/replay?source=S&file=PATH: PATH as the daemon sees it. */
 int svc_replay(svc *c)
 {

@@ -417,18 +417,11 @@ static void staged_names(const zv_route_tally *t, char *buf, size_t len)
     }
 }
 
-/* After the commit: what was staged goes into the outbox now, so the
- * answer can say whether it was queued or refused again by the format. */
-static int render_now(zv_runtime *rt, struct qcopy *q, const zv_route_tally *t, int64_t old,
-                      char *result, size_t len)
+/* After the flush: whether the record was queued or refused again by the
+ * format (a newer entry than old); payloads: messages the flush made. */
+static int render_result(zv_runtime *rt, struct qcopy *q, const zv_route_tally *t, int64_t old,
+                         int64_t payloads, char *result, size_t len)
 {
-    int64_t payloads = 0;
-    for (size_t i = 0; i < t->nstaged; i++)
-        payloads -= t->staged[i]->payloads;
-    for (size_t i = 0; i < t->nstaged; i++)
-        if (zv_pipeline_flush(rt, t->staged[i]) < 0) return -1;
-    for (size_t i = 0; i < t->nstaged; i++)
-        payloads += t->staged[i]->payloads;
     int64_t again = newest_entry(rt, q->source, q->record_id);
     char names[512];
     staged_names(t, names, sizeof(names));
@@ -448,7 +441,32 @@ static int render_now(zv_runtime *rt, struct qcopy *q, const zv_route_tally *t, 
     return 0;
 }
 
-int zv_lifecycle_retry(zv_runtime *rt, int64_t id, const char *who, char *result, size_t len)
+/* After the commit: what was staged goes into the outbox now, so the
+ * answer can say whether it was queued or refused again by the format. */
+static int render_now(zv_runtime *rt, struct qcopy *q, const zv_route_tally *t, int64_t old,
+                      char *result, size_t len)
+{
+    int64_t payloads = 0;
+    for (size_t i = 0; i < t->nstaged; i++)
+        payloads -= t->staged[i]->payloads;
+    for (size_t i = 0; i < t->nstaged; i++)
+        if (zv_pipeline_flush(rt, t->staged[i]) < 0) return -1;
+    for (size_t i = 0; i < t->nstaged; i++)
+        payloads += t->staged[i]->payloads;
+    return render_result(rt, q, t, old, payloads, result, len);
+}
+
+/* An entry retried up to its commit; when staged, rendered later. */
+struct pending {
+    struct qcopy q;
+    zv_lifecycle_outcome out;
+    int64_t old; /* the record's newest entry before the render */
+};
+
+/* Entry id through the current configuration, committed with its outcome:
+ * as zv_lifecycle_retry, but a staged record (0) is not rendered yet. */
+static int retry_stage(zv_runtime *rt, int64_t id, const char *who, struct pending *p, char *result,
+                       size_t len)
 {
     struct qcopy q = {0};
     if (zv_store_quarantine_get(rt->store, id, copy_entry, &q) < 0) {
@@ -510,9 +528,12 @@ int zv_lifecycle_retry(zv_runtime *rt, int64_t id, const char *who, char *result
     zv_log(ZV_LOG_NOTICE, "pipeline", "quarantine entry %" PRId64 " (%s/%s) %s: %s", id, q.source,
            q.record_id, outcome, detail);
     if (strcmp(outcome, ZV_Q_STAGED) == 0) {
-        rc = render_now(rt, &q, &out.route, old_newest > out.new_entry ? old_newest : out.new_entry,
-                        result, len);
-    } else if (strcmp(outcome, ZV_Q_REQUARANTINED) == 0) {
+        p->q = q;
+        p->out = out;
+        p->old = old_newest > out.new_entry ? old_newest : out.new_entry;
+        return 0;
+    }
+    if (strcmp(outcome, ZV_Q_REQUARANTINED) == 0) {
         snprintf(result, len, "refused again as entry %" PRId64 " at %s", out.new_entry, f.text);
         rc = 2;
     } else {
@@ -521,6 +542,115 @@ int zv_lifecycle_retry(zv_runtime *rt, int64_t id, const char *who, char *result
     }
     zv_bsn_scrub(result);
     free_qcopy(&q);
+    return rc;
+}
+
+int zv_lifecycle_retry(zv_runtime *rt, int64_t id, const char *who, char *result, size_t len)
+{
+    struct pending p = {0};
+    int rc = retry_stage(rt, id, who, &p, result, len);
+    if (rc != 0) return rc;
+    rc = render_now(rt, &p.q, &p.out.route, p.old, result, len);
+    zv_bsn_scrub(result);
+    free_qcopy(&p.q);
+    return rc;
+}
+
+struct idlist {
+    int64_t *v;
+    size_t n, cap;
+    int bad;
+};
+
+static int collect_all(const zv_quarantine_entry *e, void *arg)
+{
+    struct idlist *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        int64_t *v = realloc(l->v, cap * sizeof(*v));
+        if (!v) {
+            l->bad = 1;
+            return 1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = e->id;
+    return 0;
+}
+
+/* Every destination any pending entry was staged for, rendered once;
+ * made[i]: the messages destination i made in it. */
+static int flush_pass(zv_runtime *rt, struct pending *p, size_t n, int64_t *made)
+{
+    for (size_t i = 0; i < rt->ndests; i++)
+        made[i] = -rt->dests[i].payloads;
+    char *done = calloc(rt->ndests ? rt->ndests : 1, 1);
+    if (!done) return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        for (size_t k = 0; rc == 0 && k < p[i].out.route.nstaged; k++) {
+            size_t di = (size_t)(p[i].out.route.staged[k] - rt->dests);
+            if (di >= rt->ndests || done[di]) continue;
+            done[di] = 1;
+            rc = zv_pipeline_flush(rt, &rt->dests[di]);
+        }
+    free(done);
+    for (size_t i = 0; i < rt->ndests; i++)
+        made[i] += rt->dests[i].payloads;
+    return rc < 0 ? -1 : 0;
+}
+
+/* The messages made in the pass by the destinations t names. */
+static int64_t made_for(const zv_runtime *rt, const zv_route_tally *t, const int64_t *made)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < rt->ndests; i++)
+        for (size_t k = 0; k < t->nstaged; k++)
+            if (t->staged[k] == &rt->dests[i]) {
+                sum += made[i];
+                break;
+            }
+    return sum;
+}
+
+int zv_lifecycle_retry_all(zv_runtime *rt, const char *who, zv_retry_cb cb, void *arg,
+                           int64_t *messages)
+{
+    struct idlist ids = {0};
+    zv_quarantine_filter f = {.state = "open"};
+    *messages = 0;
+    if (zv_store_quarantine_query(rt->store, &f, collect_all, &ids) < 0 || ids.bad) {
+        free(ids.v);
+        return -1;
+    }
+    struct pending *p = ids.n ? calloc(ids.n, sizeof(*p)) : NULL;
+    int *code = ids.n ? calloc(ids.n, sizeof(*code)) : NULL;
+    int64_t *made = calloc(rt->ndests ? rt->ndests : 1, sizeof(*made));
+    char(*res)[1024] = ids.n ? calloc(ids.n, sizeof(*res)) : NULL;
+    int rc = !made || (ids.n && (!p || !code || !res)) ? -1 : 0;
+    /* First every entry through mapping and routing, each committed with its
+     * outcome; then one render per destination, so the fixed records leave
+     * together as one message per destination, not one message each. */
+    for (size_t i = 0; rc == 0 && i < ids.n; i++)
+        code[i] = retry_stage(rt, ids.v[i], who, &p[i], res[i], sizeof(res[0]));
+    if (rc == 0 && flush_pass(rt, p, ids.n, made) < 0) rc = -1;
+    for (size_t i = 0; rc == 0 && i < rt->ndests; i++)
+        *messages += made[i];
+    for (size_t i = 0; rc == 0 && i < ids.n; i++) {
+        if (code[i] == 0)
+            code[i] = render_result(rt, &p[i].q, &p[i].out.route, p[i].old,
+                                    made_for(rt, &p[i].out.route, made), res[i], sizeof(res[0]));
+        zv_bsn_scrub(res[i]);
+        cb(ids.v[i], code[i], res[i], arg);
+    }
+    for (size_t i = 0; p && i < ids.n; i++)
+        free_qcopy(&p[i].q);
+    free(p);
+    free(code);
+    free(made);
+    free(res);
+    free(ids.v);
     return rc;
 }
 

@@ -71,6 +71,13 @@ int zv_lifecycle_more_reason(zv_runtime *rt, const zv_record *rec, const char *d
  * 2 re-quarantined, 3 no destination takes it now, -1 error; what became
  * of it in result (BSNs masked).  who goes into the audit trail. */
 int zv_lifecycle_retry(zv_runtime *rt, int64_t id, const char *who, char *result, size_t len);
+/* Every open entry processed again in one pass: each through mapping and
+ * routing (committed with its outcome), then one render per destination.
+ * cb is called once per entry, in id order, with zv_lifecycle_retry's code
+ * and result; *messages: the messages the pass made.  0, or -1 (store). */
+typedef void (*zv_retry_cb)(int64_t id, int code, const char *result, void *arg);
+int zv_lifecycle_retry_all(zv_runtime *rt, const char *who, zv_retry_cb cb, void *arg,
+                           int64_t *messages);
 /* An operator drops an entry (audited).  0, 1 absent or closed, -1. */
 int zv_lifecycle_drop(zv_store *s, int64_t id, const char *who, char *result, size_t len);
 /* replay.c: a file read again by the source's file reader, every item

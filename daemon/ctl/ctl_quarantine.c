@@ -197,19 +197,29 @@ static int act(zv_ctl *c, int64_t id, const char *action)
     return rc;
 }
 
+/* One request: the daemon (or the store) processes every open entry again
+ * in one pass and answers per entry; one line each, then the totals. */
 static int retry_all(zv_ctl *c)
 {
     int st;
-    zv_json_doc *d = zv_ctl_call_json(c, "GET", "/api/quarantine", NULL, &st);
+    zv_json_doc *d = zv_ctl_call_json(c, "POST", "/api/quarantine/retry", NULL, &st);
     if (!d || st != 200) {
         if (d) fprintf(stderr, "zinvolctl: %s\n", zv_ctl_error_of(d));
         zv_json_free(d);
         return 1;
     }
-    const zv_json *a = zv_json_root(d);
+    const zv_json *r = zv_json_root(d), *a = zv_json_get(r, "entries");
     int failed = 0;
-    for (size_t i = 0; i < zv_json_len(a); i++)
-        failed |= act(c, I(zv_json_at(a, i), "id"), "retry");
+    for (size_t i = 0; i < zv_json_len(a); i++) {
+        const zv_json *e = zv_json_at(a, i);
+        const char *outcome = S(e, "outcome") ? S(e, "outcome") : "?", *res = S(e, "result");
+        printf("%lld: %s: %s\n", (long long)I(e, "id"), outcome, res ? res : "");
+        failed |= strcmp(outcome, "failed") == 0;
+    }
+    printf("%zu entries processed again: %lld staged, %lld refused again, %lld unrouted, "
+           "%lld other; %lld messages made\n",
+           zv_json_len(a), (long long)I(r, "staged"), (long long)I(r, "requarantined"),
+           (long long)I(r, "unrouted"), (long long)I(r, "other"), (long long)I(r, "messages"));
     zv_json_free(d);
     return failed;
 }

@@ -122,6 +122,16 @@ python3 "$T/conf.py" "$S" "$T" fixed
 L=$(last_id)
 ctl quarantine retry --all >"$T/retry.out"
 [ "$(grep -c ': staged: queued for ' "$T/retry.out")" = "$NV" ] || fail "2: $(cat "$T/retry.out")"
+# One line per entry and the totals; one pass: one render per destination,
+# so the fixed records leave together - one AW35 per zorgkantoor holding
+# all its clients, not one message each (a JW305/WMO305 holds one client).
+[ "$(wc -l <"$T/retry.out")" = $((NV + 1)) ] || fail "2: not one line per entry: $(cat "$T/retry.out")"
+grep -q "^$NV entries processed again: $NV staged, 0 refused again, 0 unrouted, 0 other; " "$T/retry.out" ||
+    fail "2: totals: $(tail -1 "$T/retry.out")"
+AW="FROM outbox WHERE id > $L AND message = 'AW35'"
+[ "$(q "SELECT count(*) $AW")" = "$(q "SELECT count(DISTINCT destination) $AW")" ] &&
+    [ "$(q "SELECT max(json_array_length(records_json)) $AW")" -gt 1 ] ||
+    fail "2: the retry made $(q "SELECT count(*) $AW") AW35 for $(q "SELECT count(DISTINCT destination) $AW") zorgkantoren"
 [ "$(recs_after "$L")" = "$NV" ] || fail "2: the retry's messages carry $(recs_after "$L") records, want $NV"
 [ "$(q "SELECT count(*) FROM quarantine")" = 0 ] || fail "2: entries left"
 once
