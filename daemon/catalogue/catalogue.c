@@ -2,21 +2,24 @@
 #include "cond.h"
 
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct zv_catalogue {
     char *file, *id, *format, *message, *standard, *description, *frequency;
-    char *max_citation; /* NULL: no legal maximum stated */
+    char *max_citation;        /* NULL: no legal maximum stated */
+    int withdraw;              /* "correction": {"by": "withdraw"} */
+    char *correction_citation; /* its citation */
     zv_prescribed prescribed;
     unsigned char max_allows[ZV_FIELD_COUNT];
     zv_cat_entry *entries;
     size_t n, cap;
 };
 
-static const char *const TOP_KEYS[] = {"$schema",  "catalogue",   "format",  "message",
-                                       "standard", "description", "maximum", "frequency",
-                                       "fields",   "prescribed", NULL};
+static const char *const TOP_KEYS[] = {"$schema",  "catalogue",   "format",     "message",
+                                       "standard", "description", "maximum",    "frequency",
+                                       "fields",   "prescribed",  "correction", NULL};
 
 void zv_catalogue_free(zv_catalogue *cat)
 {
@@ -32,6 +35,7 @@ void zv_catalogue_free(zv_catalogue *cat)
     free(cat->description);
     free(cat->frequency);
     free(cat->max_citation);
+    free(cat->correction_citation);
     zv_prescribed_clear(&cat->prescribed);
     free(cat);
 }
@@ -175,6 +179,35 @@ static int parse_fields(zv_catalogue *cat, const zv_json *fields, const char *fi
     return rc;
 }
 
+/* "correction": {"by": "withdraw" | "resend", "citation": "..."}: how the
+ * standard wants a change to a record it was sent already (see catalogue.h). */
+static int parse_correction(zv_catalogue *cat, const zv_json *c, const char *file, zv_errors *errs)
+{
+    const char *by = zv_json_str(zv_json_get(c, "by"), NULL);
+    const char *cite = zv_json_str(zv_json_get(c, "citation"), NULL);
+    int rc = 0;
+    for (size_t i = 0; i < zv_json_len(c); i++) {
+        const char *k = zv_json_key_at(c, i);
+        if (strcmp(k, "by") != 0 && strcmp(k, "citation") != 0) {
+            char p[96];
+            snprintf(p, sizeof(p), "correction.%s", k);
+            zv_errors_add(errs, file, p, "unknown key (expected by, citation)");
+            rc = -1;
+        }
+    }
+    if (!by || (strcmp(by, "withdraw") != 0 && strcmp(by, "resend") != 0)) {
+        zv_errors_add(errs, file, "correction.by", "expected \"withdraw\" or \"resend\"");
+        return -1;
+    }
+    if (!cite || !*cite) {
+        zv_errors_add(errs, file, "correction.citation", "missing (required)");
+        return -1;
+    }
+    cat->withdraw = strcmp(by, "withdraw") == 0;
+    if (!(cat->correction_citation = strdup(cite))) return -1;
+    return rc;
+}
+
 static int check_top_keys(const zv_json *root, const char *file, zv_errors *errs)
 {
     int rc = 0;
@@ -225,6 +258,8 @@ zv_catalogue *zv_catalogue_from_json(const zv_json *root, const char *file, zv_e
     free(want);
     const zv_json *m = zv_json_get(root, "maximum");
     if (m && parse_maximum(cat, m, file, "maximum", errs) < 0) rc = -1;
+    const zv_json *corr = zv_json_get(root, "correction");
+    if (corr && parse_correction(cat, corr, file, errs) < 0) rc = -1;
     const zv_json *pr = zv_json_get(root, "prescribed");
     if (pr && zv_prescribed_parse(pr, file, &cat->prescribed, errs) < 0) rc = -1;
     const zv_json *fields = zv_json_get(root, "fields");
@@ -368,6 +403,16 @@ const zv_cat_entry *zv_catalogue_find(const zv_catalogue *cat, int field)
 const zv_prescribed *zv_catalogue_prescribed(const zv_catalogue *cat)
 {
     return &cat->prescribed;
+}
+
+int zv_catalogue_withdraws(const zv_catalogue *cat)
+{
+    return cat && cat->withdraw;
+}
+
+const char *zv_catalogue_correction_citation(const zv_catalogue *cat)
+{
+    return cat ? cat->correction_citation : NULL;
 }
 
 const char *zv_catalogue_max_citation(const zv_catalogue *cat)

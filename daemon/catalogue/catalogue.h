@@ -92,6 +92,14 @@ const zv_cat_entry *zv_catalogue_find(const zv_catalogue *cat, int field);
 const zv_prescribed *zv_catalogue_prescribed(const zv_catalogue *cat);
 /* Legal maximum: NULL citation when the catalogue states none. */
 const char *zv_catalogue_max_citation(const zv_catalogue *cat);
+/* "correction": {"by": "withdraw", "citation"}: the standard has no
+ * "changed" delivery (iWlz CS058: StatusAanlevering 1 or 3 only), so a
+ * change to a record already sent as this message goes out as a withdrawal
+ * of what was sent (delivery.status 3) followed by the new content as a
+ * first delivery (1).  0 ("resend", or no key): the changed record is sent
+ * again as it is. */
+int zv_catalogue_withdraws(const zv_catalogue *cat);
+const char *zv_catalogue_correction_citation(const zv_catalogue *cat);
 /* 1 when the maximum lists field (or when there is no maximum). */
 int zv_catalogue_max_allows(const zv_catalogue *cat, int field);
 

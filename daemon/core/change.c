@@ -52,8 +52,47 @@ int zv_change_sent(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_record *
     char key[512], dg[ZV_CHANGE_DIGEST_HEX];
     if (zv_change_key(min, key, sizeof(key)) < 0) return 0;
     if (zv_change_digest(d, m, min, dg) < 0) return -1;
-    return zv_store_sent_put(rt->store, d->conf->name, key, dg,
-                             zv_plugin_message(d->fmt.desc, (size_t)m)->name);
+    unsigned char *rec = NULL;
+    size_t len = 0;
+    /* The record itself only where a withdrawal may have to repeat it. */
+    if (zv_catalogue_withdraws(d->cats[m]) && zv_record_encode(min, &rec, &len) < 0) return -1;
+    int rc = zv_store_sent_put(rt->store, d->conf->name, key, dg,
+                               zv_plugin_message(d->fmt.desc, (size_t)m)->name, rec, len);
+    free(rec);
+    return rc;
+}
+
+static int status_is(const zv_record *r, const char *v)
+{
+    const char *s = zv_rec_str(r, ZV_F_DEL_STATUS);
+    return s && strcmp(s, v) == 0;
+}
+
+int zv_change_withdrawal(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_record *min,
+                         zv_record **out)
+{
+    *out = NULL;
+    char key[512], msg[64];
+    if (!zv_catalogue_withdraws(d->cats[m]) || !status_is(min, "1") ||
+        zv_change_key(min, key, sizeof(key)) < 0)
+        return 0;
+    unsigned char *rec;
+    size_t len;
+    int r = zv_store_sent_get(rt->store, d->conf->name, key, msg, sizeof(msg), &rec, &len);
+    if (r <= 0) return r;
+    /* Only a first delivery of the same message is withdrawn: an AW39 after
+     * an AW35 is the next event of the care, not a correction of it. */
+    zv_record *old = NULL;
+    if (rec && strcmp(msg, zv_plugin_message(d->fmt.desc, (size_t)m)->name) == 0)
+        old = zv_record_decode(rec, len);
+    free(rec);
+    if (!old) return 0;
+    if (!status_is(old, "1") || zv_record_set(old, ZV_F_DEL_STATUS, "3", 1, NULL) < 0) {
+        zv_record_free(old);
+        return 0;
+    }
+    *out = old;
+    return 1;
 }
 
 struct keyed {
@@ -68,8 +107,7 @@ static int by_key_then_order(const void *a, const void *b)
     return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-int zv_change_filter(zv_runtime *rt, zv_dest_rt *d, zv_change_item *v, size_t n,
-                     size_t *unchanged)
+int zv_change_filter(zv_runtime *rt, zv_dest_rt *d, zv_change_item *v, size_t n, size_t *unchanged)
 {
     *unchanged = 0;
     if (!n) return 0;

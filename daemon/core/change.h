@@ -33,8 +33,17 @@ int zv_change_digest(const zv_dest_rt *d, int m, const zv_record *min,
 /* 1 when min is what was last sent to d as message m for its key, 0 when it
  * is new or changed, -1 on a store error. */
 int zv_change_unchanged(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_record *min);
-/* Remember min (message m) as sent to d. */
+/* Remember min (message m) as sent to d (the record too where d's
+ * catalogue for m withdraws on a change). */
 int zv_change_sent(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_record *min);
+/* A changed record whose standard has no "changed" delivery (the
+ * catalogue's "correction": {"by": "withdraw"}, e.g. iWlz CS058): when min
+ * is a first delivery (delivery.status 1) and d was last sent a first
+ * delivery of the same key as the same message m, *out is that record as
+ * sent with delivery.status 3 - its withdrawal, to go out before min (the
+ * caller frees it).  1 with *out, 0 none needed, -1 store error. */
+int zv_change_withdrawal(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_record *min,
+                         zv_record **out);
 
 /* One staged record of a work unit. */
 typedef struct zv_change_item {
@@ -47,7 +56,6 @@ typedef struct zv_change_item {
 /* Mark (drop = 1) and unstage the records of a unit that would send
  * nothing new: equal to what was last sent, or followed in the same unit by
  * a newer staging of the same key.  *unchanged counts them.  -1: store error. */
-int zv_change_filter(zv_runtime *rt, zv_dest_rt *d, zv_change_item *v, size_t n,
-                     size_t *unchanged);
+int zv_change_filter(zv_runtime *rt, zv_dest_rt *d, zv_change_item *v, size_t n, size_t *unchanged);
 
 #endif

@@ -76,9 +76,10 @@ struct zv_render_out {
 };
 
 typedef struct staged_rec {
-    int64_t id;
+    int64_t id; /* 0: not staged (a withdrawal made for the unit) */
     int message;
     zv_record *rec;
+    int withdraw; /* the withdrawal of what was sent before (core/change.h) */
 } staged_rec;
 
 typedef struct staged_list {
@@ -263,7 +264,7 @@ static int collect(const zv_staged *st, void *arg)
                (long long)st->id);
         return 0;
     }
-    l->v[l->n++] = (staged_rec){st->id, st->message, r};
+    l->v[l->n++] = (staged_rec){st->id, st->message, r, 0};
     l->bytes += st->len;
     return 0;
 }
@@ -314,8 +315,8 @@ static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch
         char *fj = fields_json(d, m, out, q);
         char *rj = zv_render_records_json(rt, b, q->records, q->keys, q->n, out->fields);
         char *dj = zv_render_disclosure_json(rt, b, q->records, q->n, out->fields);
-        zv_outbox_new o = {d->conf->name, msg, q->idem, q->data, q->len, q->ctype, q->ext, fj, rj,
-                           dj};
+        zv_outbox_new o = {d->conf->name, msg,    q->idem, q->data, q->len,
+                           q->ctype,      q->ext, fj,      rj,      dj};
         int r = fj && rj ? zv_store_enqueue(rt->store, &o) : -1;
         free(fj);
         free(rj);
@@ -514,12 +515,15 @@ static void render_work(void *arg)
         j->failed = 1;
         return;
     }
-    for (size_t m = 0; !j->failed && m < j->d->nmsg; m++) {
-        size_t n = 0;
-        for (size_t i = 0; i < l->n; i++)
-            if (l->v[i].message == (int)m) group[n++] = &l->v[i];
-        if (n && render_message(j, (int)m, group, n) < 0) j->failed = 1;
-    }
+    /* Per message, the withdrawals first and in messages of their own, so
+     * they reach the receiver before the new deliveries of the same keys. */
+    for (size_t m = 0; !j->failed && m < j->d->nmsg; m++)
+        for (int w = 1; !j->failed && w >= 0; w--) {
+            size_t n = 0;
+            for (size_t i = 0; i < l->n; i++)
+                if (l->v[i].message == (int)m && l->v[i].withdraw == w) group[n++] = &l->v[i];
+            if (n && render_message(j, (int)m, group, n) < 0) j->failed = 1;
+        }
     free(group);
 }
 
@@ -541,7 +545,7 @@ static int isolate(zv_runtime *rt, zv_dest_rt *d, const outcome *o)
     d->rejected++;
     if (zv_pipeline_quarantine(rt, o->recs[0]->rec, "render", d->conf->name, NULL, rule, reason) <
             0 ||
-        zv_store_staged_delete(rt->store, o->recs[0]->id) < 0)
+        (o->recs[0]->id && zv_store_staged_delete(rt->store, o->recs[0]->id) < 0))
         return -1;
     return 0;
 }
@@ -565,7 +569,7 @@ static int apply_good(zv_runtime *rt, zv_dest_rt *d, outcome *o)
     }
     if (enqueue_payloads(rt, d, o->m, &o->b, &o->out) < 0) return -1;
     for (size_t i = 0; i < o->n; i++)
-        if (zv_store_staged_delete(rt->store, o->recs[i]->id) < 0) return -1;
+        if (o->recs[i]->id && zv_store_staged_delete(rt->store, o->recs[i]->id) < 0) return -1;
     return 0;
 }
 
@@ -600,6 +604,36 @@ static void free_list(staged_list *l)
     free(l->v);
 }
 
+/* A changed record whose standard withdraws before it corrects
+ * (core/change.h): its withdrawal joins the unit, not staged. */
+static int add_withdrawals(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
+{
+    size_t n = l->n;
+    for (size_t i = 0; i < n; i++) {
+        zv_record *w;
+        int r = zv_change_withdrawal(rt, d, l->v[i].message, l->v[i].rec, &w);
+        if (r < 0) return -1;
+        if (!r) continue;
+        if (l->n == l->cap) {
+            size_t cap = l->cap * 2;
+            staged_rec *v = realloc(l->v, cap * sizeof(*v));
+            if (!v) {
+                zv_record_free(w);
+                return -1;
+            }
+            l->v = v;
+            l->cap = cap;
+        }
+        l->v[l->n++] = (staged_rec){0, l->v[i].message, w, 1};
+        d->withdrawn++;
+        zv_log(ZV_LOG_INFO, d->fmt.ctx->component,
+               "record %s changed after it was sent: its %s as sent is withdrawn first (the "
+               "catalogue's correction: withdraw)",
+               w->prov.record_id, zv_plugin_message(d->fmt.desc, (size_t)l->v[i].message)->name);
+    }
+    return 0;
+}
+
 /* Records of the unit that would send nothing new leave it (core/change.h):
  * on the loop, in a transaction of their own, before the render. */
 static int drop_unchanged(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
@@ -627,7 +661,7 @@ static int drop_unchanged(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
         d->unchanged += (int64_t)same;
     }
     free(v);
-    return rc;
+    return rc == 0 ? add_withdrawals(rt, d, l) : rc;
 }
 
 static void free_job(render_job *j)

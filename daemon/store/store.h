@@ -115,9 +115,15 @@ int zv_store_quarantine_same(zv_store *s, const zv_quarantine_entry *e);
 /* ---- change detection (core/change.h) ---- */
 /* 1 when digest is what was last sent to destination for key, else 0; -1 error. */
 int zv_store_sent_same(zv_store *s, const char *destination, const char *key, const char *digest);
-/* Remember digest as the last content sent to destination for key. */
+/* Remember digest as the last content sent to destination for key, with
+ * the message and the record sent (encoded; what a withdrawal repeats). */
 int zv_store_sent_put(zv_store *s, const char *destination, const char *key, const char *digest,
-                      const char *message);
+                      const char *message, const unsigned char *rec, size_t len);
+/* What was last sent to destination for key: 1 with the message name in
+ * message (msglen bytes) and the encoded record in *rec (malloc'd, the
+ * caller frees; NULL when none was kept), 0 nothing, -1 error. */
+int zv_store_sent_get(zv_store *s, const char *destination, const char *key, char *message,
+                      size_t msglen, unsigned char **rec, size_t *len);
 
 /* ---- staging ---- */
 int zv_store_stage(zv_store *s, const char *destination, int message, const unsigned char *rec,

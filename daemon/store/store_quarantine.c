@@ -51,6 +51,8 @@ int zv_store_migrate_lifecycle(zv_store *s)
     for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
         if (add_column(s, "quarantine", cols[i][0], cols[i][1]) < 0) return -1;
     if (add_column(s, "staged", "item_id", "INTEGER") < 0) return -1;
+    /* The record last sent per key: what a withdrawal repeats (core/change.h). */
+    if (add_column(s, "sent_digest", "rec", "BLOB") < 0) return -1;
     return zv_store_exec(
         s, "CREATE INDEX IF NOT EXISTS quarantine_record ON quarantine(source, record_id);"
            "CREATE TABLE IF NOT EXISTS quarantine_closed(id INTEGER PRIMARY KEY, created INTEGER,"

@@ -3,8 +3,10 @@
 # zinvold --once on a real store: an iWlz destination per zorgkantoor and a
 # JSON monitor.  The same export dropped again sends nothing and says
 # "N unchanged"; a change in a column no destination receives (postcode)
-# sends nothing; one sent field changed (a family name) sends exactly one
-# message, to the one destination that receives the record, carrying it alone.
+# sends nothing; one sent field changed (a family name) goes, to the one
+# destination that receives the record, as the iWlz standard wants it (no
+# "changed" AW35, CS058/TR074): the AW35 as sent withdrawn (StatusAanlevering
+# 3), then the record anew (1) - two messages, each carrying it alone.
 set -euo pipefail
 : "${ZV_SOURCE_DIR:?}" "${ZV_BUILD_DIR:?}" "${ZV_PLUGIN_DIR:?}"
 tmp=$(mktemp -d /tmp/zv-change-XXXXXX)
@@ -98,8 +100,8 @@ for d in zk-5501 zk-5502 monitor; do
 done
 [ "$(summary zk-5501)" = "0 0 0 $r1_zk_5501" ] || fail "zk-5501 after postcode: $(summary zk-5501)"
 
-# 4. The same row's family name changed (AW35 Achternaam): exactly one
-#    message, to zk-5501, carrying that record alone; nothing elsewhere.
+# 4. The same row's family name changed (AW35 Achternaam): to zk-5501 only,
+#    its withdrawal then the record anew, each message carrying it alone.
 python3 - "$tmp/export.csv" "$row" <<'PY'
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1]), delimiter=";"))
@@ -110,20 +112,24 @@ for r in rows[1:]:
 csv.writer(open(sys.argv[1], "w", newline=""), delimiter=";", lineterminator="\n").writerows(rows)
 PY
 drop name
-[ "$(messages zk-5501)" = $((m1_zk_5501 + 1)) ] || fail "zk-5501: $(messages zk-5501) messages, want $((m1_zk_5501 + 1))"
+[ "$(messages zk-5501)" = $((m1_zk_5501 + 2)) ] || fail "zk-5501: $(messages zk-5501) messages, want $((m1_zk_5501 + 2))"
 [ "$(messages zk-5502)" = "$m1_zk_5502" ] || fail "a name change for 5501 sent to zk-5502"
 # The monitor's catalogue has no family name: nothing new for it either.
 [ "$(messages monitor)" = "$m1_monitor" ] || fail "a field the monitor does not receive sent it a message"
-last=$(q "SELECT records_json FROM outbox WHERE destination='zk-5501' ORDER BY id DESC LIMIT 1")
-python3 - "$last" "$row" <<'PY' || fail "the new message does not carry exactly the changed record"
-import json, sys
-recs = json.loads(sys.argv[1])
-assert [r["record_id"] for r in recs] == [sys.argv[2]], recs
+python3 - "$tmp/state/zinvol.db" "$row" <<'PY' || fail "not the withdrawal then the changed record"
+import json, sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT records_json, CAST(payload AS TEXT) FROM outbox WHERE destination = 'zk-5501' "
+    "ORDER BY id DESC LIMIT 2").fetchall()
+new, old = rows
+for recs, _ in rows:
+    assert [r["record_id"] for r in json.loads(recs)] == [sys.argv[2]], recs
+assert "StatusAanlevering>3<" in old[1] and "Veranderd" not in old[1], old[1]
+assert "StatusAanlevering>1<" in new[1] and "Veranderd" in new[1], new[1]
 PY
-grep -q "Veranderd" "$(ls -t "$tmp"/out/zk-5501/* | head -1)" || fail "the new payload lacks the new name"
-[ "$(summary zk-5501)" = "1 1 0 $((r1_zk_5501 - 1))" ] || fail "zk-5501 after name change: $(summary zk-5501)"
+[ "$(summary zk-5501)" = "1 2 0 $((r1_zk_5501 - 1))" ] || fail "zk-5501 after name change: $(summary zk-5501)"
 
 # 5. Dropped once more: the changed row is now what was last sent.
 drop name-again
-[ "$(messages zk-5501)" = $((m1_zk_5501 + 1)) ] || fail "the changed row went out twice"
-echo "ok: $rows rows; re-drop, postcode change: nothing sent; name change: 1 message with 1 record"
+[ "$(messages zk-5501)" = $((m1_zk_5501 + 2)) ] || fail "the changed row went out twice"
+echo "ok: $rows rows; re-drop, postcode change: nothing sent; name change: withdrawal + new AW35, 1 record each"

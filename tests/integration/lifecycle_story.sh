@@ -5,7 +5,7 @@
 #   2 mapping fixed -> quarantine retry --all sends exactly the fixed records
 #   3 the export dropped again -> nothing sent
 #   4 one column no destination receives changed (postcode) -> nothing sent
-#   5 one sent field changed (family name) -> exactly one message, that record
+#   5 one sent field changed (family name) -> its AW35 withdrawn, then sent anew
 #   6 source replay of the export -> every row mapped again, nothing new sent
 #   7 a start dated a week ahead -> waiting until D, sent on D (zinvold --today)
 # Steps 3 (its "N unchanged"), 4 and 6 need change detection on
@@ -95,7 +95,7 @@ write("postcode.csv", rows[:i] + [dict(wlz, postcode="9999ZZ")] + rows[i + 1:])
 write("name.csv", rows[:i] + [dict(wlz, postcode="9999ZZ", achternaam="Anders")] + rows[i + 1:])
 write("future.csv", [future])
 json.dump({"rows": len(rows), "nv": sum(r["geslacht"] == "V" for r in rows),
-           "wlz": wlz["leveringsnummer"], "future": future["leveringsnummer"],
+           "wlz": wlz["leveringsnummer"], "wlz_name": wlz["achternaam"], "future": future["leveringsnummer"],
            "due": due.isoformat(), "fdest": "gem-" + future["financier"]},
           open(T + "/facts.json", "w"))
 PY
@@ -160,18 +160,34 @@ else
 fi
 M4=$(msgs)
 
-# 5. One sent field.
+# 5. One sent field.  The iWlz standard has no "changed" AW35: StatusAanlevering
+# is 1 or 3 only (CS058), a 1 must carry a key new to the zorgkantoor (TR074),
+# and AW39's Mutatiecodes (12, 17-21) are events in the care, none a
+# correction of data.  So the change goes out as two AW35: the earlier one
+# withdrawn (StatusAanlevering 3, as it was sent: the old name), then the
+# record as a first delivery (1, the new name) - in that order.
 L=$(last_id)
 drop "$T/name.csv" export-4.csv
-[ "$(( $(msgs) - M4 ))" = 1 ] || fail "5: a family name change made $(( $(msgs) - M4 )) messages, want 1"
-[ "$(q "SELECT json_array_length(records_json) FROM outbox WHERE id > $L")" = 1 ] || fail "5: not one record"
-[ "$(q "SELECT count(*) FROM outbox WHERE id > $L AND instr(records_json, '\"$WLZ\"') > 0")" = 1 ] ||
-    fail "5: the message is not about $WLZ"
-KIND=$(q "SELECT message FROM outbox WHERE id > $L")
-# The issue asks for an AW39 here; the iwlz format makes a start without an
-# end an AW35 (a corrected AW35 with the same key), so the kind is reported.
-[ "$KIND" = AW39 ] || echo "note: 5: the change went out as $KIND (the issue's story says AW39)"
-echo "5: family name changed: 1 $KIND with 1 record"
+[ "$(( $(msgs) - M4 ))" = 2 ] || fail "5: a family name change made $(( $(msgs) - M4 )) messages, want 2 (withdrawal + new)"
+[ "$(q "SELECT group_concat(message || ':' || json_array_length(records_json), ',') FROM (SELECT * FROM outbox WHERE id > $L ORDER BY id)")" = "AW35:1,AW35:1" ] ||
+    fail "5: not two AW35 of one record: $(q "SELECT message, records_json FROM outbox WHERE id > $L")"
+[ "$(q "SELECT count(*) FROM outbox WHERE id > $L AND instr(records_json, '\"$WLZ\"') > 0")" = 2 ] ||
+    fail "5: the messages are not about $WLZ"
+python3 - "$DB" "$L" "$(fact wlz_name)" <<'PY' || fail "5: withdrawal and new delivery not as the standard wants"
+import sqlite3, sys, xml.etree.ElementTree as ET
+db, last, old = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rows = sqlite3.connect(db).execute(
+    "SELECT payload FROM outbox WHERE id > ? ORDER BY id", (last,)).fetchall()
+got = []
+for (p,) in rows:
+    x = ET.fromstring(p)
+    text = lambda tag: [e.text for e in x.iter() if e.tag.split("}")[-1] == tag]
+    got.append((text("StatusAanlevering"), text("Achternaam")))
+print("5: payloads (StatusAanlevering, Achternaam):", got)
+assert got[0][0] == ["3"] and got[0][1] == [old], got
+assert got[1][0] == ["1"] and got[1][1] == ["Anders"], got
+PY
+echo "5: family name changed: 2 AW35 with 1 record each (StatusAanlevering 3 with the old name, then 1 with the new)"
 M5=$(msgs)
 
 # 6. Replay of the export through the current configuration.
