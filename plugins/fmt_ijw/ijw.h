@@ -128,5 +128,8 @@ int ijw_interpret(ijw_fmt *f, const zv_answer *a, zv_verdict_out *out);
 int ijw_field_renderable(const zv_json *options, int message, zv_field_id f);
 int ijw_report_rendered(const ijw_fmt *f, zv_render_out *out, const zv_batch *b, xmlNodePtr root,
                         const char *ontvanger);
+/* ijw_decl_fields.c: the same for a finished 323 document. */
+int ijw_report_rendered_decl(const ijw_fmt *f, zv_render_out *out, const zv_batch *b,
+                             xmlNodePtr root, const char *ontvanger);
 
 #endif

@@ -263,6 +263,9 @@ static int emit(decl_job *j, size_t m, const char *dag)
         }
         k++;
     }
+    /* Before the dump frees the document: what it carries per record. */
+    if (ijw_report_rendered_decl(j->f, j->out, j->b, x.root, j->items[head_of(j, m)].gemeente) < 0)
+        goto done;
     if (ijw_doc_dump(j->f, &x, &mem, &size) != 0) goto done;
     snprintf(idem, sizeof(idem), "%s-%s", ijw_msg_prefix(j->f, IJW_DECL), ident);
     zv_payload_spec p = {ZV_SIZED(zv_payload_spec),

@@ -124,6 +124,60 @@ if got != want:
 print("declarations: %d messages, %d lines, %d lines quarantined" % (
     len(got), sum(map(len, got.values())), sum(l["referentienummer"] in q for l in lines)))
 PY
+# The trail names per client what left in a declaration (issue 12 item 6):
+# per line, the fields listed for it are exactly those whose elements the
+# XML holds for it - its own Prestatie, the Client's Bsn, the Declaratie's
+# number and period where they are its values, the Ontvanger as its funder.
+sqlite3 -json "$tmp/state/zinvol.db" "SELECT o.records_json, CAST(o.payload AS TEXT) AS payload,
+    a.clients FROM outbox o JOIN audit a ON a.destination = o.destination AND a.idem_key = o.idem_key
+    WHERE a.kind = 'delivered' AND a.message LIKE '%323'" >"$tmp/decl-trail.json"
+python3 - "$tmp/decl-trail.json" "$tmp/declaraties-ecd-export.csv" <<'PY' || fail "trail and 323 payload disagree"
+import csv, json, sys, xml.etree.ElementTree as ET
+rows = json.load(open(sys.argv[1]))
+lines = {l["referentienummer"]: l for l in csv.DictReader(open(sys.argv[2]), delimiter=";")}
+OWN = {"ReferentieNummer": "declaration.reference", "VorigReferentieNummer": "declaration.previous_reference",
+       "ToewijzingNummer": "entitlement.number", "ProductCategorie": "entitlement.product_category",
+       "ProductCode": "entitlement.product_code", "ProductPeriode/Begindatum": "declaration.period_start",
+       "ProductPeriode/Einddatum": "declaration.period_end", "GeleverdVolume": "declaration.volume",
+       "Eenheid": "declaration.unit", "ProductTarief": "declaration.tariff",
+       "IngediendBedrag/Bedrag": "declaration.amount", "IngediendBedrag/DebetCredit": "declaration.debit_credit"}
+def local(t): return t.split("}")[-1]
+def leaves(e, path=""):
+    for c in e:
+        p = (path + "/" if path else "") + local(c.tag)
+        if len(c): yield from leaves(c, local(c.tag))
+        else: yield p, c.text
+checked = 0
+assert rows, "no delivered 323 in the trail"
+for row in rows:
+    doc = ET.fromstring(row["payload"])
+    listed = {c["record"]: set(c["fields"]) for c in json.loads(row["clients"])}
+    find = lambda name: [e for e in doc.iter() if local(e.tag) == name]
+    ontvanger = find("Ontvanger")[0].text
+    decl = find("Declaratie")[0]
+    nummer = [e.text for e in decl if local(e.tag) == "DeclaratieNummer"][0]
+    dp = [e for e in decl if local(e.tag) == "DeclaratiePeriode"][0]
+    dpb, dpe = [c.text for c in dp]
+    for r in json.loads(row["records_json"]):
+        l = lines[r["record_id"]]
+        cl = [c for c in find("Client") if any(p.text == r["record_id"] for p in c.iter()
+              if local(p.tag) == "ReferentieNummer")][0]
+        pr = [p for p in cl.iter() if local(p.tag) == "Prestatie" and any(
+              x.text == r["record_id"] for x in p.iter() if local(x.tag) == "ReferentieNummer")][0]
+        key = lambda p: p if p in OWN else p.split("/")[-1]
+        have = {OWN[key(p)] for p, _ in leaves(pr) if key(p) in OWN}
+        have |= {"client.bsn"} if [x for x in cl if local(x.tag) == "Bsn"][0].text == l["bsn"] else set()
+        if nummer == l["declaratienummer"]: have.add("declaration.number")
+        if dpb == l["declaratieperiode_begin"]: have.add("declaration.claim_period_start")
+        if dpe == l["declaratieperiode_eind"]: have.add("declaration.claim_period_end")
+        if ontvanger == l["financier"]: have.add("entitlement.funder")
+        got = listed[r["record"]]
+        if got != have:
+            sys.exit("line %s: only in the trail %s, only in the payload %s" % (
+                r["record_id"], sorted(got - have), sorted(have - got)))
+        checked += 1
+print("declaration lines whose trail matches the payload:", checked)
+PY
 decl=$(ls "$tmp"/out/gem-*/*323*.xml | wc -l)
 [ "$decl" -ge 10 ] || fail "expected JW323/WMO323 declarations, got $decl"
 ls "$tmp"/out/gem-wmo/wmo323*.xml >/dev/null 2>&1 || fail "no WMO323 declaration"
