@@ -82,7 +82,9 @@ static int build_rows(zv_audit_report *r)
                 row->dest = d;
                 row->msg = m;
                 row->entry = zv_catalogue_entry(cat, i);
-                row->sent = row->entry->level <= dest->threshold;
+                row->selected = row->entry->level <= dest->threshold;
+                const unsigned char *dl = dest->msgs[m].delivered;
+                row->sent = dl ? dl[row->entry->field] != 0 : -1;
                 row->n = counts_of(in, dest->name, row->entry->field);
             }
         }
@@ -96,7 +98,7 @@ size_t zv_audit_senders(const zv_audit_report *r, int field, size_t *out, size_t
     for (size_t d = 0; d < r->in->ndests; d++) {
         int sends = 0;
         for (size_t i = 0; i < r->nrows && !sends; i++)
-            sends = r->rows[i].dest == d && r->rows[i].sent && r->rows[i].entry->field == field;
+            sends = r->rows[i].dest == d && r->rows[i].selected && r->rows[i].entry->field == field;
         if (!sends) continue;
         if (n < max) out[n] = d;
         n++;
@@ -135,7 +137,7 @@ static int add_flag(zv_audit_report *r, zv_flag_kind k, size_t row, size_t sourc
 
 static void sent_note(zv_buf *b, const zv_audit_row *row, const zv_audit_dest *dest)
 {
-    if (row->sent)
+    if (row->selected)
         zv_buf_printf(b, "; sent at threshold %s", zv_level_name(dest->threshold));
     else
         zv_buf_printf(b, "; not sent (below threshold %s)", zv_level_name(dest->threshold));
@@ -164,8 +166,8 @@ static void duplicate_detail(const zv_audit_report *r, size_t self, int field, z
 static void duplicate_measured(const zv_audit_report *r, const zv_audit_row *row, zv_buf *b)
 {
     const char *self = r->in->dests[row->dest].name;
-    zv_buf_printf(b, "for %lld of %lld clients the value also went to ", (long long)row->n.dup_clients,
-                  (long long)row->n.clients);
+    zv_buf_printf(b, "for %lld of %lld clients the value also went to ",
+                  (long long)row->n.dup_clients, (long long)row->n.clients);
     int first = 1;
     for (size_t i = 0; i < r->in->npairs; i++) {
         const zv_audit_pair *p = &r->in->pairs[i];
@@ -182,7 +184,7 @@ static int64_t allowed_per_client(const char *frequency, int period_days)
     static const struct {
         const char *name;
         int days;
-    } F[] = {{"daily", 1},      {"weekly", 7},      {"monthly", 30}, {"quarterly", 91},
+    } F[] = {{"daily", 1},         {"weekly", 7},   {"monthly", 30},   {"quarterly", 91},
              {"half-yearly", 182}, {"yearly", 365}, {"2-yearly", 730}, {"3-yearly", 1095}};
     for (size_t i = 0; frequency && i < sizeof(F) / sizeof(F[0]); i++)
         if (strcmp(F[i].name, frequency) == 0)
@@ -194,7 +196,7 @@ static int flag_duplicate(zv_audit_report *r, size_t i, zv_buf *b)
 {
     zv_audit_row *row = &r->rows[i];
     size_t idx[1];
-    if (!row->sent) return 0;
+    if (!row->selected) return 0;
     if (r->in->have_flows) {
         /* only a client's value that really went to two parties counts */
         if (row->n.dup_clients <= 0) return 0;
@@ -210,7 +212,7 @@ static int flag_derivable(zv_audit_report *r, size_t i, zv_buf *b)
 {
     zv_audit_row *row = &r->rows[i];
     const zv_cat_entry *e = row->entry;
-    if (!row->sent || e->nderivable == 0) return 0;
+    if (!row->selected || e->nderivable == 0) return 0;
     zv_buf_puts(b, "the recipient can derive it from ");
     for (size_t k = 0; k < e->nderivable; k++)
         zv_buf_printf(b, "%s%s", k ? "; " : "", e->derivable_from[k]);
@@ -230,7 +232,7 @@ static int flag_frequency(zv_audit_report *r, size_t i, zv_buf *b)
     zv_audit_row *row = &r->rows[i];
     const zv_audit_dest *dest = &r->in->dests[row->dest];
     const zv_cat_entry *e = row->entry;
-    if (!row->sent) return 0;
+    if (!row->selected) return 0;
     const char *sched = dest->schedule ? dest->schedule : "event";
     int srank = zv_frequency_rank(sched), frank = zv_frequency_rank(e->frequency);
     int by_schedule = srank >= 0 && frank >= 0 && srank < frank;
@@ -240,17 +242,18 @@ static int flag_frequency(zv_audit_report *r, size_t i, zv_buf *b)
     if (by_schedule)
         zv_buf_printf(b, "sent %s (schedule) although the basis requires %s", sched, e->frequency);
     if (by_flow)
-        zv_buf_printf(b, "%sup to %lld messages about one client in %d days where the basis "
-                         "(%s) needs %lld",
-                      by_schedule ? "; " : "", (long long)row->n.max_per_client,
-                      r->in->period_days, e->frequency, (long long)allowed);
+        zv_buf_printf(b,
+                      "%sup to %lld messages about one client in %d days where the basis "
+                      "(%s) needs %lld",
+                      by_schedule ? "; " : "", (long long)row->n.max_per_client, r->in->period_days,
+                      e->frequency, (long long)allowed);
     return add_flag(r, ZV_FLAG_OVER_FREQUENT, i, SIZE_MAX, e->field, b);
 }
 
 /* "; 12 clients, 14 messages in 30 days" when flows were measured. */
 static void flow_note(const zv_audit_report *r, const zv_audit_row *row, zv_buf *b)
 {
-    if (r->in->have_flows && row->sent)
+    if (r->in->have_flows && row->selected)
         zv_buf_printf(b, "; %lld clients, %lld messages in %d days", (long long)row->n.clients,
                       (long long)row->n.sends, r->in->period_days);
 }
@@ -295,7 +298,7 @@ static void requested_unsent(const zv_audit_report *r, int field, zv_buf *b)
     int any = 0;
     for (size_t i = 0; i < r->nrows; i++) {
         const zv_audit_row *row = &r->rows[i];
-        if (row->sent || row->entry->field != field) continue;
+        if (row->selected || row->entry->field != field) continue;
         zv_buf_printf(b, "%s%s at level %s", any ? ", " : " (listed by ",
                       r->in->dests[row->dest].name, zv_level_name(row->entry->level));
         any = 1;

@@ -40,6 +40,10 @@ const char *zv_level_label_nl(zv_level l);    /* "Wettelijk verplicht" */
 typedef struct zv_audit_msg {
     const char *message;     /* "AW35" */
     const zv_catalogue *cat; /* after the destination's override; not owned */
+    /* ZV_FIELD_COUNT flags: the field was in a payload of this message the
+     * destination was delivered in the period, as the audit trail has it
+     * (the fields the format rendered); NULL: no trail (no store). */
+    const unsigned char *delivered;
 } zv_audit_msg;
 
 typedef struct zv_audit_dest {
@@ -114,7 +118,8 @@ typedef struct zv_audit_row {
     size_t dest;               /* index into in->dests */
     size_t msg;                /* index into that destination's msgs */
     const zv_cat_entry *entry; /* the catalogue entry */
-    int sent;                  /* level at or above the destination's threshold */
+    int selected;              /* level at or above the destination's threshold */
+    int sent; /* in a delivered payload of the period (trail): 1, 0, -1 unknown (no trail) */
     zv_audit_counts n;         /* per destination and field (all its messages) */
     unsigned flags;            /* 1u << zv_flag_kind */
 } zv_audit_row;

@@ -29,8 +29,10 @@ void zv_audit_collected_free(zv_audit_collected *c)
 {
     if (!c) return;
     for (size_t d = 0; d < c->in.ndests; d++) {
-        for (size_t m = 0; m < c->dests[d].nmsgs; m++)
+        for (size_t m = 0; m < c->dests[d].nmsgs; m++) {
             zv_catalogue_free((zv_catalogue *)c->msgs[d][m].cat);
+            free((unsigned char *)c->msgs[d][m].delivered);
+        }
         free(c->msgs[d]);
     }
     for (size_t s = 0; s < c->in.nsources; s++)
@@ -112,7 +114,7 @@ static int collect_dest(zv_audit_collected *c, const zv_config *cfg, size_t d, z
             rc = -1;
             continue;
         }
-        c->msgs[d][ad->nmsgs++] = (zv_audit_msg){decl->name, cat};
+        c->msgs[d][ad->nmsgs++] = (zv_audit_msg){decl->name, cat, NULL};
     }
     ad->msgs = c->msgs[d];
     return rc;
@@ -177,6 +179,27 @@ static int on_count(const char *dest, const char *field, const char *what, int64
     return 0;
 }
 
+/* The delivered flags of destination/message, NULL when not configured. */
+static unsigned char *delivered_of(zv_audit_collected *c, const char *dest, const char *msg)
+{
+    for (size_t d = 0; dest && msg && d < c->in.ndests; d++) {
+        if (strcmp(c->dests[d].name, dest) != 0) continue;
+        for (size_t m = 0; m < c->dests[d].nmsgs; m++)
+            if (strcmp(c->msgs[d][m].message, msg) == 0)
+                return (unsigned char *)c->msgs[d][m].delivered;
+    }
+    return NULL;
+}
+
+/* With a store, every message gets its delivered flags (all 0 at first). */
+static int delivered_init(zv_audit_collected *c)
+{
+    for (size_t d = 0; d < c->in.ndests; d++)
+        for (size_t m = 0; m < c->dests[d].nmsgs; m++)
+            if (!(c->msgs[d][m].delivered = calloc(ZV_FIELD_COUNT, 1))) return -1;
+    return 0;
+}
+
 /* "client.bsn=standard,delivery.start=standard": one delivery per field. */
 static int on_audit(const zv_audit_entry *e, void *arg)
 {
@@ -185,6 +208,7 @@ static int on_audit(const zv_audit_entry *e, void *arg)
     size_t w = (size_t)((e->at - ctx->since) / (7 * 86400));
     if (w < ctx->c->nweeks) ctx->c->weeks[w].sends++;
     if (!e->fields) return 0;
+    unsigned char *dl = delivered_of(ctx->c, e->destination, e->message);
     const char *p = e->fields;
     while (*p) {
         size_t len = strcspn(p, "=,");
@@ -192,8 +216,10 @@ static int on_audit(const zv_audit_entry *e, void *arg)
         if (len < sizeof(name)) {
             memcpy(name, p, len);
             name[len] = '\0';
-            zv_audit_count *slot = count_slot(ctx->c, e->destination, zv_field_by_name(name));
+            int f = zv_field_by_name(name);
+            zv_audit_count *slot = count_slot(ctx->c, e->destination, f);
             if (slot) slot->n.delivered++;
+            if (dl && f >= 0 && f < ZV_FIELD_COUNT) dl[f] = 1;
         }
         p += strcspn(p, ",");
         if (*p == ',') p++;
@@ -273,6 +299,7 @@ int zv_audit_collect(const zv_config *cfg, zv_store *store, int period_days, int
     if (!c->weeks) rc = -1;
     for (size_t w = 0; w < c->nweeks; w++)
         c->weeks[w].start = ctx.since + (int64_t)w * 7 * 86400;
+    if (rc == 0 && store && delivered_init(c) < 0) rc = -1;
     if (rc == 0 && store &&
         (zv_store_count_each(store, on_count, &ctx) < 0 ||
          zv_store_audit_each(store, on_audit, &ctx) < 0 ||

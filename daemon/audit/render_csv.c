@@ -10,10 +10,10 @@
 #include <string.h>
 
 static const char *const HEADER[] = {
-    "section",        "destination", "format",         "threshold", "schedule", "message",
-    "source",         "field",       "element",        "level",     "citation", "condition",
-    "optional",       "frequency",   "derivable_from", "sent",      "kept",     "dropped",
-    "not_applicable", "missing",     "delivered",      "flags",     NULL};
+    "section",  "destination",    "format",         "threshold", "schedule", "message",
+    "source",   "field",          "element",        "level",     "citation", "condition",
+    "optional", "frequency",      "derivable_from", "selected",  "sent",     "kept",
+    "dropped",  "not_applicable", "missing",        "delivered", "flags",    NULL};
 
 static void cell(zv_buf *out, const char *s, int first)
 {
@@ -68,7 +68,8 @@ static void field_line(zv_buf *out, const zv_audit_report *r, const zv_audit_row
     cell(out, e->optional ? "yes" : "no", 0);
     cell(out, e->frequency, 0);
     cell(out, list.data, 0);
-    cell(out, row->sent ? "yes" : "no", 0);
+    cell(out, row->selected ? "yes" : "no", 0);
+    cell(out, row->sent < 0 ? "unknown" : row->sent ? "yes" : "no", 0);
     icell(out, row->n.kept);
     icell(out, row->n.dropped);
     icell(out, row->n.not_applicable);

@@ -75,8 +75,9 @@ static void level_chart(zv_buf *b, const zv_audit_report *r)
     for (int l = 0; l < ZV_LEVEL_COUNT && r->nrows; l++) {
         if (!per[l]) continue;
         double w = 800.0 * (double)per[l] / (double)r->nrows;
-        zv_buf_printf(b, "<rect x=\"%.1f\" y=\"0\" width=\"%.1f\" height=\"28\" fill=\"%s\">"
-                         "<title>%s: %zu</title></rect>",
+        zv_buf_printf(b,
+                      "<rect x=\"%.1f\" y=\"0\" width=\"%.1f\" height=\"28\" fill=\"%s\">"
+                      "<title>%s: %zu</title></rect>",
                       x, w, ZV_HTML_LEVEL_COLOUR[l], zv_level_name((zv_level)l), per[l]);
         x += w;
     }
@@ -92,13 +93,20 @@ static void level_chart(zv_buf *b, const zv_audit_report *r)
 
 static void summary(zv_buf *b, const zv_audit_report *r)
 {
-    size_t sent = 0;
-    for (size_t i = 0; i < r->nrows; i++)
-        sent += (size_t)r->rows[i].sent;
+    size_t sent = 0, selected = 0;
+    int unknown = 0;
+    for (size_t i = 0; i < r->nrows; i++) {
+        sent += r->rows[i].sent > 0;
+        selected += (size_t)r->rows[i].selected;
+        unknown |= r->rows[i].sent < 0;
+    }
     zv_buf_puts(b, "<section id=\"samenvatting\"><h2>Samenvatting</h2><div class=\"cards\">");
     zv_buf_printf(b, "<div class=\"card\"><b>%zu</b>Bestemmingen</div>", r->in->ndests);
     zv_buf_printf(b, "<div class=\"card\"><b>%zu</b>Gevraagde velden</div>", r->nrows);
-    zv_buf_printf(b, "<div class=\"card\"><b>%zu</b>Verzonden velden</div>", sent);
+    if (unknown)
+        zv_buf_printf(b, "<div class=\"card\"><b>%zu</b>Geselecteerde velden</div>", selected);
+    else
+        zv_buf_printf(b, "<div class=\"card\"><b>%zu</b>Verzonden velden</div>", sent);
     zv_buf_printf(b, "<div class=\"card\"><b>%zu</b>Signalen</div></div>", r->nflags);
     level_chart(b, r);
     zv_buf_puts(b, "<table><thead><tr><th scope=\"col\">Signaal</th><th scope=\"col\">id</th>"
@@ -123,7 +131,7 @@ static void row_classes(zv_buf *b, const zv_audit_row *row)
     zv_buf_printf(b, "row d%zu l%d", row->dest, (int)row->entry->level);
     for (int k = 0; k < ZV_FLAG_COUNT; k++)
         if (row->flags & (1u << k)) zv_buf_printf(b, " f%d", k);
-    if (!row->sent) zv_buf_puts(b, " unsent");
+    if (!row->selected) zv_buf_puts(b, " unsent");
 }
 
 static void field_row(zv_buf *b, const zv_audit_report *r, size_t ri)
@@ -170,7 +178,14 @@ static void field_row(zv_buf *b, const zv_audit_report *r, size_t ri)
     }
     free(cond);
     zv_html_esc(b, e->frequency);
-    zv_buf_printf(b, "</td><td data-label=\"Verzonden\">%s</td>", row->sent ? "ja" : "nee");
+    /* Verzonden: in a delivered payload (the trail); without a trail what
+     * the threshold selects, said as such. */
+    zv_buf_printf(b, "</td><td data-label=\"Verzonden\">%s</td>",
+                  row->sent > 0 ? "ja"
+                  : row->sent == 0
+                      ? (row->selected ? "nee (geselecteerd, niet in een bericht)" : "nee")
+                  : row->selected ? "geselecteerd"
+                                  : "nee");
     const zv_audit_counts *n = &row->n;
     zv_buf_printf(b,
                   "<td data-label=\"Tellingen\">behouden %lld, weggelaten %lld, n.v.t. %lld, "
@@ -298,9 +313,10 @@ int zv_audit_render_html(const zv_audit_report *r, zv_buf *b)
     zv_buf_puts(b, "<div class=\"rep\">");
     for (size_t d = 0; d < in->ndests; d++)
         destination(b, r, d);
-    zv_buf_puts(b, "</div></div><p class=\"meta\">Gegenereerd door zinvolctl audit. Telling behouden / "
-                   "weggelaten / niet van toepassing / ontbreekt: beslissingen van de "
-                   "minimalisatie sinds de start van de opslag; afgeleverd: berichten en "
-                   "cliënten in de periode.</p></main></body></html>\n");
+    zv_buf_puts(
+        b, "</div></div><p class=\"meta\">Gegenereerd door zinvolctl audit. Telling behouden / "
+           "weggelaten / niet van toepassing / ontbreekt: beslissingen van de "
+           "minimalisatie sinds de start van de opslag; afgeleverd: berichten en "
+           "cliënten in de periode.</p></main></body></html>\n");
     return b->oom ? -1 : 0;
 }

@@ -107,7 +107,7 @@ static void dest_chain(zv_buf *b, const zv_audit_report *r, size_t d)
     const zv_link *seen[64];
     size_t n = 0;
     for (size_t i = 0; i < r->nrows; i++) {
-        if (r->rows[i].dest != d || !r->rows[i].sent) continue;
+        if (r->rows[i].dest != d || !r->rows[i].selected) continue;
         zv_audit_legal lg;
         zv_audit_legal_of(r, i, &lg);
         for (size_t k = 0; lg.required && k < lg.nlinks; k++) {
@@ -136,7 +136,7 @@ static void dest_routes(zv_buf *b, const zv_audit_report *r, size_t d, int requi
 {
     size_t by[ZV_ROUTE_NONE + 1] = {0};
     for (size_t i = 0; i < r->nrows; i++) {
-        if (r->rows[i].dest != d || !r->rows[i].sent) continue;
+        if (r->rows[i].dest != d || !r->rows[i].selected) continue;
         zv_audit_legal lg;
         zv_audit_legal_of(r, i, &lg);
         if (lg.required == required) by[lg.route]++;
@@ -167,7 +167,7 @@ void zv_html_legal_split(zv_buf *b, const zv_audit_report *r)
         size_t req = 0, unv = 0, notreq = 0;
         const char *note = NULL;
         for (size_t i = 0; i < r->nrows; i++) {
-            if (r->rows[i].dest != d || !r->rows[i].sent) continue;
+            if (r->rows[i].dest != d || !r->rows[i].selected) continue;
             zv_audit_legal lg;
             zv_audit_legal_of(r, i, &lg);
             if (lg.required) {
@@ -268,8 +268,9 @@ void zv_html_grid(zv_buf *b, const zv_audit_report *r)
             zv_buf_printf(b,
                           "<td><span class=\"cell%s\" style=\"background:%s\" title=\"%s%s\">%s"
                           "</span></td>",
-                          best->sent ? "" : " unsent", ZV_HTML_LEVEL_COLOUR[l], zv_level_name(l),
-                          best->sent ? "" : ", not sent", LEVEL_ABBR[l]);
+                          best->selected ? "" : " unsent", ZV_HTML_LEVEL_COLOUR[l],
+                          zv_level_name(l), best->selected ? "" : ", below the threshold",
+                          LEVEL_ABBR[l]);
         }
         zv_buf_puts(b, "</tr>");
     }

@@ -111,8 +111,14 @@ static void field_obj(zv_jw *w, const zv_audit_report *r, size_t ri)
     zv_jw_str(w, e->purpose);
     zv_jw_key(w, "overridden");
     zv_jw_bool(w, e->overridden);
+    zv_jw_key(w, "selected");
+    zv_jw_bool(w, row->selected);
+    /* What was rendered and delivered (the trail), not what the threshold lets through. */
     zv_jw_key(w, "sent");
-    zv_jw_bool(w, row->sent);
+    if (row->sent < 0)
+        zv_jw_null(w);
+    else
+        zv_jw_bool(w, row->sent);
     zv_jw_key(w, "counts");
     counts_obj(w, &row->n);
     zv_jw_key(w, "flags");
@@ -171,10 +177,13 @@ static void dest_obj(zv_jw *w, const zv_audit_report *r, size_t d)
      * how many are legally required, and by which route the rest is asked. */
     int64_t req = 0, notreq = 0, unver = 0, by_route[ZV_ROUTE_NONE + 1] = {0};
     for (size_t i = 0; i < r->nrows; i++) {
-        if (r->rows[i].dest != d || !r->rows[i].sent) continue;
+        if (r->rows[i].dest != d || !r->rows[i].selected) continue;
         zv_audit_legal lg;
         zv_audit_legal_of(r, i, &lg);
-        if (lg.required) req++; else notreq++;
+        if (lg.required)
+            req++;
+        else
+            notreq++;
         if (lg.required && lg.unverified) unver++;
         by_route[lg.route]++;
     }
@@ -243,7 +252,8 @@ static void flag_obj(zv_jw *w, const zv_audit_report *r, const zv_audit_flag *f)
             int64_t both = 0;
             const char *self = r->in->dests[r->rows[f->row].dest].name;
             for (size_t k = 0; k < r->in->npairs; k++)
-                if (r->in->pairs[k].field == f->field && !strcmp(r->in->pairs[k].destination, self) &&
+                if (r->in->pairs[k].field == f->field &&
+                    !strcmp(r->in->pairs[k].destination, self) &&
                     !strcmp(r->in->pairs[k].other, name))
                     both += r->in->pairs[k].clients;
             zv_jw_key(w, "shared_clients");
@@ -259,18 +269,26 @@ static void flag_obj(zv_jw *w, const zv_audit_report *r, const zv_audit_flag *f)
 
 static void summary_obj(zv_jw *w, const zv_audit_report *r)
 {
-    int64_t by_level[ZV_LEVEL_COUNT] = {0}, sent = 0;
+    int64_t by_level[ZV_LEVEL_COUNT] = {0}, selected = 0, sent = 0;
+    int unknown = 0;
     for (size_t i = 0; i < r->nrows; i++) {
         by_level[r->rows[i].entry->level]++;
-        sent += r->rows[i].sent;
+        selected += r->rows[i].selected;
+        sent += r->rows[i].sent > 0;
+        unknown |= r->rows[i].sent < 0;
     }
     zv_jw_obj_open(w);
     zv_jw_key(w, "destinations");
     zv_jw_int(w, (int64_t)r->in->ndests);
     zv_jw_key(w, "fields_requested");
     zv_jw_int(w, (int64_t)r->nrows);
+    zv_jw_key(w, "fields_selected");
+    zv_jw_int(w, selected);
     zv_jw_key(w, "fields_sent");
-    zv_jw_int(w, sent);
+    if (unknown)
+        zv_jw_null(w);
+    else
+        zv_jw_int(w, sent);
     zv_jw_key(w, "by_level");
     zv_jw_obj_open(w);
     for (int l = 0; l < ZV_LEVEL_COUNT; l++) {

@@ -190,6 +190,42 @@ assert ini["kept"] == bsn["kept"] - 1, (bsn, ini)          # the first row had n
 assert ini["clients"] == bsn["clients"] - 1, (bsn, ini)    # the twin's were not sent either
 PY
 
+# Per field row, "sent" says what was rendered and delivered, not what the
+# threshold lets through: for every AW35 field, sent is true exactly when a
+# delivered AW35 holds its element (read from the XML, not from the trail),
+# and a field selected by the threshold that no payload held (Etmalen, say:
+# only for Leveringsvorm 8) says selected true, sent false.
+python3 - "$T/report.json" "$T/rows.json" <<'PY' || fail "the report's sent flags do not match the payloads"
+import json, sys, xml.etree.ElementTree as ET
+r = json.load(open(sys.argv[1]))
+EL = {"Bsn": "client.bsn", "Achternaam": "client.family_name", "Voorvoegsel": "client.name_prefix",
+      "Voornamen": "client.given_names", "Voorletters": "client.initials", "Datum": "client.birth_date",
+      "DatumGebruik": "client.birth_date_usage", "Geslacht": "client.sex",
+      "Besluitnummer": "entitlement.number", "FunctieCode": "entitlement.function_code",
+      "ZzpCode": "entitlement.zzp_code", "ToewijzingIngangsdatum": "entitlement.start",
+      "Begindatum": "delivery.start", "Sleuteldatum": "delivery.sleuteldatum",
+      "Instelling": "delivery.provider_agb", "Etmalen": "delivery.etmalen", "Klasse": "delivery.klasse",
+      "Opslag": "delivery.opslag", "Leveringsstatus": "delivery.leveringsstatus",
+      "Leveringsvorm": "delivery.leveringsvorm", "Behandeling": "delivery.treatment",
+      "StatusAanlevering": "delivery.status", "Ontvanger": "entitlement.funder"}
+present = set()
+for row in json.load(open(sys.argv[2])):
+    if row["message"] != "AW35": continue
+    present |= {EL[e.tag.split("}")[-1]] for e in ET.fromstring(row["payload"]).iter()
+                if e.tag.split("}")[-1] in EL}
+d = [d for d in r["destinations"] if d["name"] == "zk-5501"][0]
+aw35 = [m for m in d["messages"] if m.get("message", m.get("name")) == "AW35"][0]
+checked = unsent = 0
+for f in aw35["fields"]:
+    if f["field"] not in EL.values(): continue
+    assert f["sent"] == (f["field"] in present), (f["field"], f["sent"], f["selected"])
+    checked += 1
+    unsent += f["selected"] and not f["sent"]
+assert checked >= 15 and unsent >= 1, (checked, unsent)
+assert r["summary"]["fields_sent"] < r["summary"]["fields_selected"], r["summary"]
+print("sent flags checked against the payloads:", checked, "fields,", unsent, "selected but never sent")
+PY
+
 # 3. The citation of the time of sending survives a catalogue change.
 old=$(python3 -c "import json;print(json.load(open('$T/d1.json'))['messages'][0]['fields'][0]['citation'])")
 [ -n "$old" ] && [ "$old" != None ] || fail "no citation in the disclosure"

@@ -42,6 +42,7 @@ static zv_catalogue *load(const char *name, const char *override, const char *pa
 typedef struct scenario {
     zv_catalogue *zk, *cbs;
     zv_audit_msg zk_msgs[1], cbs_msgs[1];
+    unsigned char zk_delivered[ZV_FIELD_COUNT]; /* from the trail; cbs has none */
     zv_audit_dest dests[2];
     int ons_fields[7];
     zv_audit_source sources[1];
@@ -62,20 +63,44 @@ static void scenario_init(scenario *s)
                   " \"element\": \"Postcode\", \"level\": \"contract\","
                   " \"citation\": \"Convenant gemeente art. 2\"}]}",
                   "destinations[1].catalogue");
-    s->zk_msgs[0] = (zv_audit_msg){"AW35", s->zk};
-    s->cbs_msgs[0] = (zv_audit_msg){"JSON", s->cbs};
-    s->dests[0] = (zv_audit_dest){"zk-5501", "iwlz", ZV_LEVEL_CONTRACT, "event", s->zk_msgs, 1, NULL};
-    s->dests[1] = (zv_audit_dest){"cbs", "json", ZV_LEVEL_CONTRACT, "monthly", s->cbs_msgs, 1, NULL};
+    /* AW35s delivered with BSN, birth date and Klasse; the phone, selected
+     * at contract, was in none.  cbs: no trail, so "sent" is not known. */
+    s->zk_delivered[ZV_F_CLIENT_BSN] = s->zk_delivered[ZV_F_CLIENT_BIRTH_DATE] =
+        s->zk_delivered[ZV_F_DEL_KLASSE] = 1;
+    s->zk_msgs[0] = (zv_audit_msg){"AW35", s->zk, s->zk_delivered};
+    s->cbs_msgs[0] = (zv_audit_msg){"JSON", s->cbs, NULL};
+    s->dests[0] =
+        (zv_audit_dest){"zk-5501", "iwlz", ZV_LEVEL_CONTRACT, "event", s->zk_msgs, 1, NULL};
+    s->dests[1] =
+        (zv_audit_dest){"cbs", "json", ZV_LEVEL_CONTRACT, "monthly", s->cbs_msgs, 1, NULL};
     int f[] = {ZV_F_CLIENT_BSN, ZV_F_CLIENT_BIRTH_DATE, ZV_F_CLIENT_SEX,     ZV_F_CLIENT_EMAIL,
                ZV_F_DEL_START,  ZV_F_DEL_CARE_FORM,     ZV_F_CLIENT_POSTCODE};
     memcpy(s->ons_fields, f, sizeof(f));
     s->sources[0] = (zv_audit_source){"ons", s->ons_fields, 7};
-    s->counts[0] = (zv_audit_count){"zk-5501", ZV_F_CLIENT_BSN, {.kept = 12, .dropped = 0, .not_applicable = 0, .missing = 1, .delivered = 10}};
-    s->counts[1] = (zv_audit_count){"zk-5501", ZV_F_CLIENT_BIRTH_DATE, {.kept = 12, .dropped = 0, .not_applicable = 0, .missing = 0, .delivered = 10}};
-    s->counts[2] = (zv_audit_count){"zk-5501", ZV_F_CLIENT_EMAIL, {.kept = 0, .dropped = 7, .not_applicable = 0, .missing = 0, .delivered = 0}};
-    s->counts[3] = (zv_audit_count){"zk-5501", ZV_F_DEL_KLASSE, {.kept = 3, .dropped = 0, .not_applicable = 9, .missing = 0, .delivered = 2}};
-    s->counts[4] = (zv_audit_count){"cbs", ZV_F_CLIENT_BSN, {.kept = 4, .dropped = 0, .not_applicable = 0, .missing = 0, .delivered = 4}};
-    s->counts[5] = (zv_audit_count){"cbs", ZV_F_CLIENT_BSN, {.kept = 1, .dropped = 0, .not_applicable = 0, .missing = 0, .delivered = 0}};
+    s->counts[0] = (zv_audit_count){
+        "zk-5501",
+        ZV_F_CLIENT_BSN,
+        {.kept = 12, .dropped = 0, .not_applicable = 0, .missing = 1, .delivered = 10}};
+    s->counts[1] = (zv_audit_count){
+        "zk-5501",
+        ZV_F_CLIENT_BIRTH_DATE,
+        {.kept = 12, .dropped = 0, .not_applicable = 0, .missing = 0, .delivered = 10}};
+    s->counts[2] = (zv_audit_count){
+        "zk-5501",
+        ZV_F_CLIENT_EMAIL,
+        {.kept = 0, .dropped = 7, .not_applicable = 0, .missing = 0, .delivered = 0}};
+    s->counts[3] = (zv_audit_count){
+        "zk-5501",
+        ZV_F_DEL_KLASSE,
+        {.kept = 3, .dropped = 0, .not_applicable = 9, .missing = 0, .delivered = 2}};
+    s->counts[4] = (zv_audit_count){
+        "cbs",
+        ZV_F_CLIENT_BSN,
+        {.kept = 4, .dropped = 0, .not_applicable = 0, .missing = 0, .delivered = 4}};
+    s->counts[5] = (zv_audit_count){
+        "cbs",
+        ZV_F_CLIENT_BSN,
+        {.kept = 1, .dropped = 0, .not_applicable = 0, .missing = 0, .delivered = 0}};
     s->in = (zv_audit_input){.generated = "2026-11-23T12:00:00Z",
                              .org_agb = "12345678",
                              .org_name = "Zorggroep <Test> & Co",
@@ -165,6 +190,35 @@ static void check_render(int (*render)(const zv_audit_report *, zv_buf *), const
     scenario_free(&s);
 }
 
+/* "sent" is what the trail says was delivered; "selected" the threshold. */
+START_TEST(sent_is_what_was_delivered)
+{
+    scenario s;
+    scenario_init(&s);
+    zv_audit_report *r = zv_audit_analyse(&s.in);
+    ck_assert_ptr_nonnull(r);
+    const zv_audit_row *bsn = row_of(r, "zk-5501", ZV_F_CLIENT_BSN),
+                       *phone = row_of(r, "zk-5501", ZV_F_CLIENT_PHONE),
+                       *email = row_of(r, "zk-5501", ZV_F_CLIENT_EMAIL),
+                       *cbs = row_of(r, "cbs", ZV_F_CLIENT_BSN);
+    ck_assert_int_eq(bsn->selected, 1);
+    ck_assert_int_eq(bsn->sent, 1);
+    ck_assert_int_eq(phone->selected, 1); /* contract, at the threshold... */
+    ck_assert_int_eq(phone->sent, 0);     /* ...but in no payload */
+    ck_assert_int_eq(email->selected, 0);
+    ck_assert_int_eq(email->sent, 0);
+    ck_assert_int_eq(cbs->selected, 1);
+    ck_assert_int_eq(cbs->sent, -1); /* no trail: not known */
+    zv_buf b;
+    zv_buf_init(&b);
+    ck_assert_int_eq(zv_audit_render_json(r, &b), 0);
+    ck_assert_ptr_nonnull(strstr(b.data, "\"fields_sent\": null"));
+    zv_buf_free(&b);
+    zv_audit_report_free(r);
+    scenario_free(&s);
+}
+END_TEST
+
 START_TEST(json_exact)
 {
     check_render(zv_audit_render_json, "expected.json");
@@ -236,6 +290,7 @@ int main(void)
     Suite *s = suite_create("audit_report");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, each_flag_kind);
+    tcase_add_test(tc, sent_is_what_was_delivered);
     tcase_add_test(tc, json_exact);
     tcase_add_test(tc, csv_exact);
     tcase_add_test(tc, html_escapes_and_labels);
