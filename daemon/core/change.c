@@ -6,6 +6,7 @@
 #include <zinvol/util.h>
 
 #include "format_fields.h"
+#include "log.h"
 #include "plugin_loader.h"
 #include "store/store.h"
 
@@ -82,10 +83,16 @@ int zv_change_withdrawal(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_re
     if (r <= 0) return r;
     /* Only a first delivery of the same message is withdrawn: an AW39 after
      * an AW35 is the next event of the care, not a correction of it. */
-    zv_record *old = NULL;
-    if (rec && strcmp(msg, zv_plugin_message(d->fmt.desc, (size_t)m)->name) == 0)
-        old = zv_record_decode(rec, len);
+    int same_msg = strcmp(msg, zv_plugin_message(d->fmt.desc, (size_t)m)->name) == 0;
+    int kept = rec != NULL;
+    zv_record *old = kept && same_msg ? zv_record_decode(rec, len) : NULL;
     free(rec);
+    if (!kept && same_msg)
+        zv_log(ZV_LOG_WARN, d->fmt.ctx->component,
+               "record %s changed after it was sent, but the record as sent is no longer kept "
+               "(past retention, or sent by an older zinvol): it goes as a first delivery "
+               "without a withdrawal, which the receiver may refuse",
+               min->prov.record_id);
     if (!old) return 0;
     if (!status_is(old, "1") || zv_record_set(old, ZV_F_DEL_STATUS, "3", 1, NULL) < 0) {
         zv_record_free(old);

@@ -4,7 +4,8 @@
  * keys are "<bsn>/<besluitnummer>" for some formats: the payload's
  * records_json and last_error, the verdicts of its retour, and the key of
  * a dead letter (replaced by a marker; its pseudonymous record_ref and the
- * reason stay, so the entry still says what happened).  The hash-chained
+ * reason stay, so the entry still says what happened), and the record kept
+ * beside a sent digest for a later withdrawal (the digest stays).  The hash-chained
  * audit trail is not touched: it holds no record keys in clear.
  */
 #include "store_int.h"
@@ -53,6 +54,13 @@ int64_t zv_store_prune(zv_store *s, int64_t before, int limit)
             "UPDATE dead_letter SET record_key = '" PRUNED_KEY "' WHERE id IN (SELECT id FROM "
             "dead_letter WHERE created < ? AND record_key IS NOT NULL AND record_key != "
             "'" PRUNED_KEY "' LIMIT ?)",
+            before, limit) < 0)
+        return -1;
+    /* The record last sent per key (for a withdrawal, core/change.h) holds
+     * what the payload held: it goes after the same time; the digest stays. */
+    if (run(s,
+            "UPDATE sent_digest SET rec = NULL WHERE (destination, record_key) IN (SELECT "
+            "destination, record_key FROM sent_digest WHERE at < ? AND rec IS NOT NULL LIMIT ?)",
             before, limit) < 0)
         return -1;
     /* The values kept for disclosure go with the payload they came from. */

@@ -98,6 +98,10 @@ START_TEST(keys_go_with_the_payload)
     enqueue_delivered(s, "B", "999900006", now - 100);
     exec("UPDATE outbox SET payload = NULL, last_error = 'receiver said 999900006/B1' "
          "WHERE idem_key = 'B'");
+    /* The record kept beside a sent digest for a later withdrawal. */
+    ck_assert_int_eq(zv_store_sent_put(s, "zk", "ons\x1fr1", "d1", "AW35",
+                                       (const unsigned char *)"999996708", 9),
+                     0);
     int64_t audit_before = 0;
     char why[256];
     ck_assert_int_eq(zv_store_audit_verify(s, &audit_before, NULL, why, sizeof(why)), 0);
@@ -105,11 +109,27 @@ START_TEST(keys_go_with_the_payload)
     /* Within retention: everything stays. */
     ck_assert_int_eq(zv_store_prune(s, now - 200, 500), 0);
     ck_assert_int_eq(mentions("999996708"), 4); /* records_json, 2 verdicts, dead letter */
+    {
+        char msg[16];
+        unsigned char *rec = NULL;
+        size_t len = 0;
+        ck_assert_int_eq(zv_store_sent_get(s, "zk", "ons\x1fr1", msg, sizeof(msg), &rec, &len), 1);
+        ck_assert_uint_eq(len, 9);
+        ck_assert_str_eq(msg, "AW35");
+        free(rec);
+    }
     ck_assert_int_eq(mentions("999900006"), 1);
 
     /* Past it: no key left anywhere, one payload pruned. */
     ck_assert_int_eq(zv_store_prune(s, now + 10, 500), 1);
     ck_assert_int_eq(mentions("999996708"), 0);
+    /* The digest stays (change detection), the record as sent goes. */
+    char msg[16];
+    unsigned char *rec = (unsigned char *)"x";
+    size_t len = 1;
+    ck_assert_int_eq(zv_store_sent_get(s, "zk", "ons\x1fr1", msg, sizeof(msg), &rec, &len), 1);
+    ck_assert_ptr_null(rec);
+    ck_assert_int_eq(zv_store_sent_same(s, "zk", "ons\x1fr1", "d1"), 1);
     ck_assert_int_eq(mentions("999900006"), 0);
     /* The dead letter is still there and says what happened. */
     ck_assert_int_eq(zv_store_dlq_count(s, "zk"), 1);
