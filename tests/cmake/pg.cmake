@@ -26,15 +26,20 @@ add_test(NAME store/backends_sqlite COMMAND store_backends sqlite)
 set_tests_properties(store/backends_sqlite PROPERTIES ENVIRONMENT "${ZV_TEST_ENV}")
 zv_add_pg_test(pg/store_backends $<TARGET_FILE:store_backends> postgresql)
 
-# zinvolctl store copy --to URL of a store the real zinvold made.
-zv_add_pg_test(pg/store_copy bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/store_copy.sh)
+# zinvolctl store copy --to URL of a store the real zinvold made (a build
+# with ZV_POSTGRESQL=OFF has no PostgreSQL store to copy into).
+if(ZV_POSTGRESQL)
+  zv_add_pg_test(pg/store_copy bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/store_copy.sh)
+endif()
 
 # The backends side by side (tests/bench/store_backends_bench.sh prints the
 # figures); the smoke test runs it small so it cannot rot, no time asserted.
 add_executable(store_backends_bench ${CMAKE_CURRENT_SOURCE_DIR}/bench/store_backends_bench.c)
 target_link_libraries(store_backends_bench PRIVATE zvcore)
-zv_add_script_test(bench/store_backends_smoke
-                   ${CMAKE_CURRENT_SOURCE_DIR}/bench/store_backends_bench.sh TIMEOUT 300
-                   SKIP_RETURN_CODE 77 LABELS pg)
-set_property(TEST bench/store_backends_smoke PROPERTY
-             ENVIRONMENT "${ZV_TEST_ENV};ZV_BENCH_ARGS=--rows 200 --batches 50")
+if(ZV_POSTGRESQL)
+  zv_add_script_test(bench/store_backends_smoke
+                     ${CMAKE_CURRENT_SOURCE_DIR}/bench/store_backends_bench.sh TIMEOUT 300
+                     SKIP_RETURN_CODE 77 LABELS pg)
+  set_property(TEST bench/store_backends_smoke PROPERTY
+               ENVIRONMENT "${ZV_TEST_ENV};ZV_BENCH_ARGS=--rows 200 --batches 50")
+endif()

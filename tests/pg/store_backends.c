@@ -28,7 +28,9 @@
 static int failures;
 static const char *kind_name;
 static char tmpdir[256];
-static char pg_db[64];
+#ifdef ZV_HAVE_POSTGRESQL
+static char pg_db[64]; /* the database of the case that runs */
+#endif
 static zv_store_target target;
 
 #define CHECK(cond, ...)                                                                           \
@@ -625,6 +627,7 @@ static void case_migrate(void)
 #endif
 }
 
+#ifdef ZV_HAVE_POSTGRESQL
 static int write_file(const char *path, const char *text, mode_t mode)
 {
     FILE *f = fopen(path, "w");
@@ -633,6 +636,7 @@ static int write_file(const char *path, const char *text, mode_t mode)
     fclose(f);
     return chmod(path, mode);
 }
+#endif
 
 /* The password from store_password_file or PGPASSWORD reaches the server
  * (the cluster makes zinvol_pw give one); a wrong one is refused. */
