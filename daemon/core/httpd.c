@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 const char *zv_httpd_ex_method(zv_http_exchange *ex)
 {
     switch (evhttp_request_get_command(ex->req)) {
@@ -64,6 +63,43 @@ const char *zv_httpd_ex_peer(zv_http_exchange *ex)
     return ex->peer;
 }
 
+static void dispatch(zv_route *r, zv_http_exchange *ex)
+{
+    zv_ctx *ctx = r->ctx;
+    zv_unit_enter(ctx);
+    r->cb(ex, r->arg);
+    zv_unit_leave(ctx);
+    if (ctx->rt->store) zv_store_group_end_empty(ctx->rt->store);
+}
+
+/* A request that came while the store's writer commits a group (or waits
+ * for another process's lock) waits in order for the store: its unit would
+ * have to wait for the writer, and the loop goes on reading the others. */
+typedef struct zv_deferred_ex {
+    zv_route *route;
+    zv_http_exchange *ex;
+    struct zv_deferred_ex *next;
+} zv_deferred_ex;
+
+/* More than this many waiting: the sender is asked to come back later. */
+#define DEFER_MAX 4096
+
+static void defer(zv_runtime *rt, zv_route *r, zv_http_exchange *ex)
+{
+    zv_deferred_ex *d = rt->ndeferred < DEFER_MAX ? malloc(sizeof(*d)) : NULL;
+    if (!d) {
+        zv_httpd_ex_reply(ex, 503, "text/plain", "busy; retry later\n", 18);
+        return;
+    }
+    *d = (zv_deferred_ex){r, ex, NULL};
+    if (rt->deferred_tail)
+        rt->deferred_tail->next = d;
+    else
+        rt->deferred_head = d;
+    rt->deferred_tail = d;
+    rt->ndeferred++;
+}
+
 static void route_cb(struct evhttp_request *req, void *arg)
 {
     zv_route *r = arg;
@@ -86,10 +122,39 @@ static void route_cb(struct evhttp_request *req, void *arg)
         zv_httpd_ex_reply(ex, 503, "text/plain", "stopping\n", 9);
         return;
     }
-    zv_ctx *ctx = r->ctx;
-    zv_unit_enter(ctx);
-    r->cb(ex, r->arg);
-    zv_unit_leave(ctx);
+    zv_runtime *rt = r->ctx->rt;
+    if (rt->store && (rt->deferred_head || !zv_store_group_prepare(rt->store))) {
+        defer(rt, r, ex);
+        return;
+    }
+    dispatch(r, ex);
+}
+
+void zv_httpd_run_deferred(zv_runtime *rt)
+{
+    while (rt->deferred_head && (!rt->store || zv_store_group_prepare(rt->store))) {
+        zv_deferred_ex *d = rt->deferred_head;
+        rt->deferred_head = d->next;
+        if (!rt->deferred_head) rt->deferred_tail = NULL;
+        rt->ndeferred--;
+        if (rt->stopping)
+            zv_httpd_ex_reply(d->ex, 503, "text/plain", "stopping\n", 9);
+        else
+            dispatch(d->route, d->ex);
+        free(d);
+    }
+}
+
+void zv_httpd_drop_deferred(zv_runtime *rt)
+{
+    while (rt->deferred_head) {
+        zv_deferred_ex *d = rt->deferred_head;
+        rt->deferred_head = d->next;
+        zv_httpd_ex_reply(d->ex, 503, "text/plain", "stopping\n", 9);
+        free(d);
+    }
+    rt->deferred_tail = NULL;
+    rt->ndeferred = 0;
 }
 
 /* "ok", or "degraded: why" (admin/health.c); nothing administrative here. */

@@ -251,7 +251,7 @@ static void store_count(const char *field, int64_t kept, int64_t dropped, int64_
         if (n[i]) zv_store_count_add(s, d->conf->name, field, what[i], n[i]);
 }
 
-/* Minimiser tallies go into the same transaction as the records. */
+/* Minimiser tallies go into the same transaction (or group) as the records. */
 void zv_pipeline_save_counts(zv_runtime *rt)
 {
     for (size_t i = 0; i < rt->ndests; i++) {
@@ -265,9 +265,9 @@ void zv_pipeline_save_counts(zv_runtime *rt)
 int zv_pipeline_commit_unit(zv_ctx *ctx, int sync)
 {
     zv_runtime *rt = ctx->rt;
-    if (!zv_unit_is_open(ctx)) return sync ? zv_store_group_commit(rt->store) : 0;
-    zv_pipeline_save_counts(rt);
-    zv_unit_write_counts(rt);
+    if (!zv_unit_is_open(ctx)) return sync ? zv_store_group_commit_sync(rt->store) : 0;
+    /* The minimiser's tallies join the group when it is committed
+     * (on_precommit in unit.c), once per group rather than per unit. */
     rt->unit = NULL;
     rt->unit_emits = 0;
     if (zv_store_unit_commit(rt->store, sync) < 0) {

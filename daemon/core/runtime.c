@@ -516,6 +516,9 @@ void zv_runtime_free(zv_runtime *rt)
     if (rt->http) zv_http_client_free(rt->http);
     zv_unit_flush_counts(rt);
     zv_unit_free_counts(rt);
+    /* What joined a group after zv_unit_group_end (the counters, a plugin's
+     * last words in destroy) is committed before the writer goes. */
+    if (rt->store) zv_store_group_commit_sync(rt->store);
     if (rt->store) zv_store_close(rt->store);
     zv_config_free(rt->cfg);
     /* Last: the plugins that used their scratch state are gone now. */

@@ -111,6 +111,11 @@ struct zv_runtime {
      * open group and waiters told (in durable_ev) that their group ended. */
     struct event *group_ev, *durable_ev;
     struct zv_durable_wait *durable_waiting, *durable_ready;
+    /* The store's writer is done with a commit or a lock wait (ready_ev),
+     * and the webhook requests held back meanwhile (httpd.c). */
+    struct event *ready_ev;
+    struct zv_deferred_ex *deferred_head, *deferred_tail;
+    size_t ndeferred;
     void (*finished_cb)(void *arg, int status);
     void *finished_arg;
     void (*stopped_cb)(void *arg);
@@ -214,6 +219,11 @@ void zv_unit_free_counts(zv_runtime *rt);
  * end commits what waits and tells its waiters, before the store closes. */
 int zv_unit_group_setup(zv_runtime *rt);
 void zv_unit_group_end(zv_runtime *rt);
+/* httpd.c: plugin requests held back while the store is not ready (a
+ * commit under way on the writer, a lock waited for) go on; dropped (503)
+ * when the runtime ends. */
+void zv_httpd_run_deferred(zv_runtime *rt);
+void zv_httpd_drop_deferred(zv_runtime *rt);
 /* host->commit_async: ctx's unit into the group; cb(arg, ok) once durable. */
 int zv_unit_commit_async(zv_ctx *ctx, void (*cb)(void *arg, int ok), void *arg);
 

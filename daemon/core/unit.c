@@ -14,6 +14,7 @@
  * of the loop that nothing is open.
  */
 #include "runtime_int.h"
+#include "lifecycle.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -182,6 +183,7 @@ typedef struct zv_durable_wait {
     zv_ctx *ctx;
     void (*cb)(void *arg, int ok);
     void *arg;
+    int64_t gen; /* durable once this group has ended */
     int ok;
     struct zv_durable_wait *next;
 } zv_durable_wait;
@@ -215,13 +217,22 @@ static void on_group(void *arg, int ok, int64_t units)
     if (!ok)
         zv_log(ZV_LOG_ERROR, "core", "a group of %lld units could not be committed: %s",
                (long long)units, zv_store_errmsg(rt->store));
+    int64_t done = zv_store_done_gen(rt->store);
     zv_durable_wait **tail = &rt->durable_ready;
     while (*tail)
         tail = &(*tail)->next;
-    for (zv_durable_wait *w = rt->durable_waiting; w; w = w->next)
-        w->ok = ok;
-    *tail = rt->durable_waiting;
-    rt->durable_waiting = NULL;
+    for (zv_durable_wait **p = &rt->durable_waiting; *p;) {
+        zv_durable_wait *w = *p;
+        if (w->gen > done) {
+            p = &w->next;
+            continue;
+        }
+        *p = w->next;
+        w->ok = w->gen == done ? ok : 1; /* an earlier group was told already */
+        w->next = NULL;
+        *tail = w;
+        tail = &w->next;
+    }
     if (rt->durable_ready && rt->durable_ev) event_active(rt->durable_ev, 0, 0);
 }
 
@@ -233,22 +244,75 @@ static void group_cb(evutil_socket_t fd, short what, void *arg)
     if (rt->store) zv_store_group_commit(rt->store);
 }
 
+/* A unit was released into the group: the group is committed after this
+ * turn of the loop, so everything committed in the turn shares its fsync. */
+static void on_pending(void *arg)
+{
+    zv_runtime *rt = arg;
+    if (rt->group_ev && !evtimer_pending(rt->group_ev, NULL)) {
+        struct timeval now = {0, 0};
+        evtimer_add(rt->group_ev, &now);
+    }
+}
+
+/* Minimiser tallies and plugin counters: written once per group, in it. */
+static void on_precommit(void *arg)
+{
+    zv_runtime *rt = arg;
+    if (zv_store_unit_begin(rt->store, "counters") < 0) return; /* they wait for the next */
+    zv_pipeline_save_counts(rt);
+    zv_unit_write_counts(rt);
+    if (zv_store_unit_commit(rt->store, 0) < 0)
+        zv_log(ZV_LOG_WARN, "core", "counters not saved: %s", zv_store_errmsg(rt->store));
+}
+
+/* The writer ended a commit or a lock wait: work held back goes on, in a
+ * callback of its own (never inside the one that waited for the writer). */
+static void on_store_ready(void *arg)
+{
+    zv_runtime *rt = arg;
+    if (rt->ready_ev) event_active(rt->ready_ev, 0, 0);
+}
+
+static void ready_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    zv_httpd_run_deferred(arg);
+}
+
 int zv_unit_group_setup(zv_runtime *rt)
 {
     zv_store_on_group(rt->store, on_group, rt);
+    zv_store_on_precommit(rt->store, on_precommit, rt);
     if (!rt->base) return 0;
     rt->group_ev = evtimer_new(rt->base, group_cb, rt);
     rt->durable_ev = event_new(rt->base, -1, 0, durable_cb, rt);
-    return rt->group_ev && rt->durable_ev ? 0 : -1;
+    rt->ready_ev = event_new(rt->base, -1, 0, ready_cb, rt);
+    if (!rt->group_ev || !rt->durable_ev || !rt->ready_ev) return -1;
+    zv_store_on_pending(rt->store, on_pending, rt);
+    char err[256];
+    if (zv_store_writer_start(rt->store, rt->base, on_store_ready, rt, err, sizeof(err)) < 0) {
+        zv_log(ZV_LOG_ERROR, "core", "%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 void zv_unit_group_end(zv_runtime *rt)
 {
-    if (rt->store) zv_store_group_commit(rt->store);
+    if (rt->store) {
+        zv_store_group_commit_sync(rt->store);
+        /* The destinations the hook reads are about to go. */
+        zv_store_on_pending(rt->store, NULL, NULL);
+        zv_store_on_precommit(rt->store, NULL, NULL);
+    }
     run_ready(rt);
+    zv_httpd_drop_deferred(rt);
     if (rt->group_ev) event_free(rt->group_ev);
     if (rt->durable_ev) event_free(rt->durable_ev);
-    rt->group_ev = rt->durable_ev = NULL;
+    if (rt->ready_ev) event_free(rt->ready_ev);
+    rt->group_ev = rt->durable_ev = rt->ready_ev = NULL;
 }
 
 int zv_unit_commit_async(zv_ctx *ctx, void (*cb)(void *arg, int ok), void *arg)
@@ -261,13 +325,13 @@ int zv_unit_commit_async(zv_ctx *ctx, void (*cb)(void *arg, int ok), void *arg)
     }
     zv_durable_wait *w = calloc(1, sizeof(*w));
     if (!w) return -1;
-    *w = (zv_durable_wait){ctx, cb, arg, 0, NULL};
-    if (zv_unit_is_open(ctx)) {
-        if (zv_pipeline_commit_unit(ctx, 0) < 0) {
-            free(w);
-            return -1;
-        }
-    } else if (!zv_store_group_pending(rt->store)) {
+    *w = (zv_durable_wait){ctx, cb, arg, 0, 0, NULL};
+    if (zv_unit_is_open(ctx) && zv_pipeline_commit_unit(ctx, 0) < 0) {
+        free(w);
+        return -1;
+    }
+    w->gen = zv_store_wait_gen(rt->store);
+    if (w->gen == 0 || w->gen <= zv_store_done_gen(rt->store)) {
         /* Nothing of this callback waits for a commit: durable already. */
         w->ok = 1;
         w->next = rt->durable_ready;
@@ -277,11 +341,6 @@ int zv_unit_commit_async(zv_ctx *ctx, void (*cb)(void *arg, int ok), void *arg)
     }
     w->next = rt->durable_waiting;
     rt->durable_waiting = w;
-    /* The group is committed after this turn of the loop: everything that
-     * committed in this turn shares its fsync. */
-    if (!evtimer_pending(rt->group_ev, NULL)) {
-        struct timeval now = {0, 0};
-        evtimer_add(rt->group_ev, &now);
-    }
+    on_pending(rt);
     return 0;
 }

@@ -71,8 +71,8 @@ int zv_store_fail(zv_store *s, const char *what)
     snprintf(s->err, sizeof(s->err), "%s: %s", what, sqlite3_errmsg(s->db));
     if (s->unit)
         s->unit_failed = 1; /* the unit fails, not the group it is in */
-    else if (s->open)
-        s->failed = 1;
+    else if (s->open && !(s->wr && s->group))
+        s->failed = 1; /* (a read between the units of a group changes nothing) */
     return -1;
 }
 
@@ -92,6 +92,7 @@ int zv_store_run(zv_store *s, const char *sql)
     sqlite3_stmt *st = zv_store_prep(s, sql);
     if (!st) return -1;
     int rc = sqlite3_step(st);
+    s->last_rc = rc;
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
     zv_store_unprep(s, st);
@@ -179,7 +180,10 @@ zv_store *zv_store_open(const char *path, char *err, size_t errlen)
         zv_store_close(s);
         return NULL;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+    /* FULLMUTEX: the daemon's writer thread commits on this connection. */
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL) !=
         SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
         zv_store_close(s);
@@ -201,6 +205,7 @@ fail:
 void zv_store_close(zv_store *s)
 {
     if (!s) return;
+    zv_store_writer_stop(s);
     for (int i = 0; i < ZV_ST__COUNT; i++)
         sqlite3_finalize(s->st[i]);
     for (int i = 0; i < ZV_STORE_CACHE; i++)
@@ -227,188 +232,4 @@ int64_t zv_store_outbox_recover(zv_store *s)
         return -1;
     s->recovered = sqlite3_changes(s->db);
     return s->recovered;
-}
-
-int zv_store_begin_as(zv_store *s, const char *owner)
-{
-    /* Units waiting in a group are committed first: they come before. */
-    if (s->open && s->group && !s->unit) zv_store_group_commit(s);
-    if (s->open) {
-        /* No nesting: a second begin would silently join (and report the
-         * success of) whatever the first owner leaves open or rolls back. */
-        snprintf(s->err, sizeof(s->err),
-                 "a transaction is already open (opened by %s); refusing to nest one for %s",
-                 s->unit ? s->unit_owner : s->owner, owner ? owner : "?");
-        return -1;
-    }
-    s->failed = 0;
-    if (zv_store_run(s, "BEGIN IMMEDIATE") < 0) return -1;
-    s->open = 1;
-    snprintf(s->owner, sizeof(s->owner), "%s", owner ? owner : "?");
-    return 0;
-}
-
-int zv_store_unit_begin(zv_store *s, const char *owner)
-{
-    if (s->unit || (s->open && !s->group)) {
-        snprintf(s->err, sizeof(s->err),
-                 "a transaction is already open (opened by %s); refusing to nest a unit for %s",
-                 s->unit ? s->unit_owner : s->owner, owner ? owner : "?");
-        return -1;
-    }
-    if (!s->open) {
-        if (zv_store_run(s, "BEGIN IMMEDIATE") < 0) return -1;
-        s->open = 1;
-        s->group = 1;
-        s->failed = 0;
-        snprintf(s->owner, sizeof(s->owner), "group commit");
-    }
-    if (zv_store_run(s, "SAVEPOINT zv_unit") < 0) {
-        if (!s->group_units) zv_store_group_commit(s); /* nothing in it: just end it */
-        return -1;
-    }
-    s->unit = 1;
-    s->unit_failed = 0;
-    snprintf(s->unit_owner, sizeof(s->unit_owner), "%s", owner ? owner : "?");
-    return 0;
-}
-
-void zv_store_unit_rollback(zv_store *s)
-{
-    if (!s->unit) return;
-    s->unit = 0;
-    s->unit_failed = 0;
-    if (zv_store_run(s, "ROLLBACK TO zv_unit") < 0 || zv_store_run(s, "RELEASE zv_unit") < 0)
-        s->failed = 1; /* the group cannot be trusted any more */
-}
-
-int zv_store_unit_commit(zv_store *s, int sync)
-{
-    if (!s->unit) {
-        snprintf(s->err, sizeof(s->err), "unit commit without a unit");
-        return -1;
-    }
-    if (s->unit_failed) {
-        zv_store_unit_rollback(s);
-        snprintf(s->err, sizeof(s->err), "unit rolled back after an earlier failure");
-        return -1;
-    }
-    s->unit = 0;
-    if (zv_store_run(s, "RELEASE zv_unit") < 0) {
-        s->failed = 1;
-        zv_store_group_commit(s); /* rolls the group back, and says so */
-        return -1;
-    }
-    s->group_units++;
-    return sync ? zv_store_group_commit(s) : 0;
-}
-
-int zv_store_group_commit(zv_store *s)
-{
-    if (!s->open || !s->group || s->unit) return s->unit ? -1 : 0;
-    int64_t n = s->group_units;
-    s->group = 0;
-    s->group_units = 0;
-    int rc = zv_store_commit(s);
-    if (s->on_group) s->on_group(s->on_group_arg, rc == 0, n);
-    return rc;
-}
-
-int zv_store_group_pending(const zv_store *s)
-{
-    return s->open && s->group && !s->unit;
-}
-
-void zv_store_on_group(zv_store *s, void (*cb)(void *arg, int ok, int64_t units), void *arg)
-{
-    s->on_group = cb;
-    s->on_group_arg = arg;
-}
-
-int zv_store_begin(zv_store *s)
-{
-    return zv_store_begin_as(s, "?");
-}
-
-int zv_store_commit(zv_store *s)
-{
-    if (!s->open) {
-        snprintf(s->err, sizeof(s->err), "commit without begin");
-        return -1;
-    }
-    s->open = 0;
-    if (s->failed) {
-        zv_store_run(s, "ROLLBACK");
-        snprintf(s->err, sizeof(s->err), "transaction rolled back after an earlier failure");
-        return -1;
-    }
-    if (zv_store_run(s, "COMMIT") < 0) {
-        char keep[sizeof(s->err)];
-        memcpy(keep, s->err, sizeof(keep));
-        zv_store_run(s, "ROLLBACK");
-        memcpy(s->err, keep, sizeof(keep));
-        return -1;
-    }
-    return 0;
-}
-
-void zv_store_rollback(zv_store *s)
-{
-    if (!s->open) return;
-    if (s->group) { /* units accepted into it are lost: say so */
-        s->failed = 1;
-        s->unit = 0;
-        zv_store_group_commit(s);
-        return;
-    }
-    s->open = 0;
-    s->failed = 0;
-    zv_store_run(s, "ROLLBACK");
-}
-
-const char *zv_store_txn_owner(const zv_store *s)
-{
-    if (!s || !s->open) return NULL;
-    if (s->group) return s->unit ? s->unit_owner : NULL; /* a pending group is no one's */
-    return s->owner;
-}
-
-int zv_store_op_begin(zv_store *s, int *own)
-{
-    *own = !s->open;
-    return *own ? zv_store_begin_as(s, "store") : 0;
-}
-
-int zv_store_op_end(zv_store *s, int own)
-{
-    if (own) return zv_store_commit(s);
-    return s->failed || (s->unit && s->unit_failed) ? -1 : 0;
-}
-
-int zv_store_savepoint(zv_store *s, int *mark)
-{
-    *mark = s->failed;
-    if (!s->open) {
-        snprintf(s->err, sizeof(s->err), "savepoint outside a transaction");
-        return -1;
-    }
-    return zv_store_run(s, "SAVEPOINT zv_sp");
-}
-
-int zv_store_savepoint_release(zv_store *s)
-{
-    if (zv_store_run(s, "RELEASE zv_sp") < 0) {
-        s->failed = 1;
-        return -1;
-    }
-    return 0;
-}
-
-void zv_store_savepoint_undo(zv_store *s, int mark)
-{
-    if (zv_store_run(s, "ROLLBACK TO zv_sp") < 0 || zv_store_run(s, "RELEASE zv_sp") < 0) {
-        s->failed = 1;
-        return;
-    }
-    s->failed = mark;
 }

@@ -47,7 +47,8 @@ const char *zv_store_txn_owner(const zv_store *s);
  * for zv_store_group_commit, which commits every unit released since, with
  * one fsync, and then calls the on_group hook (ok 0: the group was rolled
  * back, its units are lost).  A failed step fails only its unit.  Begin of
- * a plain transaction commits a waiting group first; a unit never nests. */
+ * a plain transaction commits a waiting group first (with a writer thread
+ * it is a unit of the group instead, see below); a unit never nests. */
 int zv_store_unit_begin(zv_store *s, const char *owner);
 int zv_store_unit_commit(zv_store *s, int sync);
 void zv_store_unit_rollback(zv_store *s);
@@ -57,6 +58,43 @@ int zv_store_group_pending(const zv_store *s);
 void zv_store_on_group(zv_store *s, void (*cb)(void *arg, int ok, int64_t units), void *arg);
 int zv_store_commit(zv_store *s);
 void zv_store_rollback(zv_store *s);
+/* The group committed now, durable (or lost) when it returns, with a
+ * writer thread too (its commit waited for). */
+int zv_store_group_commit_sync(zv_store *s);
+/* Hooks: on_pending when a unit was released into the group (so that
+ * someone commits it), on_precommit just before a group is committed (its
+ * units join that group). */
+void zv_store_on_pending(zv_store *s, void (*cb)(void *arg), void *arg);
+void zv_store_on_precommit(zv_store *s, void (*cb)(void *arg), void *arg);
+/* The group a caller's released units are in (0: none is waiting), and
+ * the last group that ended: the units are durable (or lost, on_group's
+ * ok 0) once zv_store_done_gen() >= that number. */
+int64_t zv_store_wait_gen(const zv_store *s);
+int64_t zv_store_done_gen(const zv_store *s);
+
+/* The writer thread (store_writer.c; the daemon's, not zinvolctl's).  From
+ * then on every transaction begun on the loop is a unit of the group
+ * (commit() releases it into the group, durable with it), the group's
+ * COMMIT and fsync run on the writer thread, and another process's lock is
+ * waited for there, never on the loop: begin fails at once while the file
+ * is locked.  on_ready(arg) runs on the loop whenever a commit or a lock
+ * wait has ended, so that work held back (zv_store_ready 0) goes on. */
+struct event_base;
+int zv_store_writer_start(zv_store *s, struct event_base *base, void (*on_ready)(void *arg),
+                          void *arg, char *err, size_t errlen);
+/* 1 when the loop may begin a unit now without waiting: no commit under way
+ * and no lock waited for. */
+int zv_store_ready(const zv_store *s);
+/* Before a callback that may write (a webhook request): 1 when it can go
+ * on now (the group is open, begun here if need be), 0 when it should wait
+ * for on_ready (a commit under way, or the file locked by another process:
+ * the writer now waits for it).  Without a writer always 1. */
+int zv_store_group_prepare(zv_store *s);
+/* After such a callback: a group it opened but put no unit into ends. */
+void zv_store_group_end_empty(zv_store *s);
+/* 0 healthy, 1 no writer, -1 (err says why) locked by another process for
+ * longer than max_lock_ms, or the last group commit failed. */
+int zv_store_writer_health(const zv_store *s, int64_t max_lock_ms, char *err, size_t errlen);
 /* A savepoint inside an open transaction: undo() rolls back to it (and
  * forgets failures recorded since), release() keeps what was done.  *mark
  * is the caller's memory of the failure state; not nested. */

@@ -36,6 +36,11 @@ enum zv_stmt_id {
 };
 
 #define ZV_STORE_CACHE 48
+/* With a writer thread, how long the loop's BEGIN IMMEDIATE (or a read
+ * meeting a checkpoint) may wait for a lock before the writer takes over. */
+#define ZV_STORE_LOOP_BUSY_MS 10
+
+typedef struct zv_store_writer zv_store_writer;
 
 struct zv_store {
     sqlite3 *db;
@@ -49,6 +54,16 @@ struct zv_store {
     int64_t group_units; /* units released into the group so far */
     void (*on_group)(void *arg, int ok, int64_t units);
     void *on_group_arg;
+    int plain;           /* writer mode: the open unit is a begin_as() transaction */
+    int64_t gen;         /* number of the group open now, or the last one begun */
+    int64_t gen_done;    /* the last group that ended (committed or lost) */
+    int last_rc;         /* of the last zv_store_run */
+    void (*on_pending)(void *arg); /* a unit was released into the group */
+    void *on_pending_arg;
+    void (*on_precommit)(void *arg); /* the group is about to be committed */
+    void *on_precommit_arg;
+    int in_precommit;
+    struct zv_store_writer *wr; /* the writer thread, or NULL (store_writer.c) */
     int64_t recovered; /* inflight rows made pending at open */
     char err[512];
     sqlite3_stmt *st[ZV_ST__COUNT];
@@ -59,6 +74,21 @@ struct zv_store {
         int busy; /* handed out and not yet given back with zv_store_unprep */
     } cache[ZV_STORE_CACHE];
 };
+
+/* ---- the writer thread (store_writer.c), all called on the loop ---- */
+/* Post the group's COMMIT (ROLLBACK when it failed) with its n units; the
+ * loop has let go of the transaction.  0 posted, -1 not (the group is
+ * lost, on_group has been told). */
+int zv_store_writer_post_commit(zv_store *s, int64_t n);
+/* Wait for a commit under way and take its end (on_group); the commit's
+ * result, 0 when none was under way. */
+int zv_store_writer_settle(zv_store *s);
+int zv_store_writer_committing(const zv_store *s);
+/* 1 while the writer waits for another process's lock. */
+int zv_store_writer_locked(const zv_store *s);
+/* BEGIN IMMEDIATE found the file locked: the writer waits for it. */
+void zv_store_writer_wait_lock(zv_store *s);
+void zv_store_writer_stop(zv_store *s);
 
 /* Prepared statement for id (prepared on first use, reset and unbound). */
 sqlite3_stmt *zv_store_stmt(zv_store *s, enum zv_stmt_id id, const char *sql);

@@ -21,3 +21,6 @@ zv_add_script_test(integration/store_delivery
 # 20 x SIGKILL on a 10,000-payload backlog, then a clean run: nothing lost.
 zv_add_script_test(integration/store_crash ${CMAKE_CURRENT_SOURCE_DIR}/integration/store_crash.sh
                    TIMEOUT 1800)
+# Another process holds the write lock: the loop goes on, the writer waits.
+zv_add_script_test(integration/store_writer_lock
+                   ${CMAKE_CURRENT_SOURCE_DIR}/integration/store_writer_lock.sh TIMEOUT 300)

@@ -1,0 +1,305 @@
+/*
+ * The store's writer thread: the daemon's group commits (their COMMIT and
+ * its fsync, and the checkpoints that follow) and the waits for another
+ * process's lock run here, off the loop.  See store_txn.c for the rules the
+ * loop keeps so that both threads can use one connection.
+ *
+ * One job at a time, posted by the loop: COMMIT or ROLLBACK of the group
+ * the loop has let go of, or WAIT for the file's write lock (held by
+ * zinvolctl, say) on a probe connection of the writer's own.  The end of a
+ * job is taken on the loop (the eventfd wakes it, or settle() waits for a
+ * commit): the group's waiters learn whether their units are durable
+ * (on_group) and the runtime that the store is ready again (on_ready).
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+enum job { JOB_NONE, JOB_COMMIT, JOB_ROLLBACK, JOB_WAIT, JOB_STOP };
+
+struct zv_store_writer {
+    zv_store *s;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* a job was posted (writer waits) */
+    pthread_cond_t done_cv; /* a job ended (settle waits) */
+    enum job job;           /* under way; JOB_NONE when idle */
+    int ended;              /* the job has ended; the loop has not taken it yet */
+    int ok;
+    char err[512];
+    int stop;
+    /* Loop side. */
+    int efd;
+    struct event *ev;
+    int64_t units;     /* of the group being committed */
+    int64_t locked_ms; /* since when the writer waits for the lock; 0: not */
+    int last_failed;   /* the last commit failed (for /healthz) */
+    char last_err[512];
+    void (*on_ready)(void *arg);
+    void *ready_arg;
+    sqlite3 *probe; /* the writer's own connection for lock waits */
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int run_commit(zv_store_writer *w, enum job job)
+{
+    sqlite3 *db = w->s->db;
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, job == JOB_COMMIT ? "COMMIT" : "ROLLBACK", NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        snprintf(w->err, sizeof(w->err), "%s", msg ? msg : sqlite3_errstr(rc));
+    else if (job == JOB_ROLLBACK)
+        snprintf(w->err, sizeof(w->err), "a step of the group failed; rolled back");
+    sqlite3_free(msg);
+    if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc == SQLITE_OK && job == JOB_COMMIT;
+}
+
+/* Until the write lock can be had (and is let go at once), or stop. */
+static int run_wait(zv_store_writer *w)
+{
+    if (!w->probe) {
+        const char *path = sqlite3_db_filename(w->s->db, "main");
+        if (sqlite3_open_v2(path, &w->probe, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+            SQLITE_OK) {
+            snprintf(w->err, sizeof(w->err), "%s", sqlite3_errmsg(w->probe));
+            sqlite3_close(w->probe);
+            w->probe = NULL;
+            return 0;
+        }
+        sqlite3_busy_timeout(w->probe, 250);
+    }
+    for (;;) {
+        int rc = sqlite3_exec(w->probe, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_exec(w->probe, "ROLLBACK", NULL, NULL, NULL);
+            return 1;
+        }
+        pthread_mutex_lock(&w->mu);
+        int stop = w->stop;
+        pthread_mutex_unlock(&w->mu);
+        if ((rc & 0xff) != SQLITE_BUSY || stop) {
+            snprintf(w->err, sizeof(w->err), "%s", sqlite3_errmsg(w->probe));
+            return 0;
+        }
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    zv_store_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while ((w->job == JOB_NONE || w->ended) && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->stop && (w->job == JOB_NONE || w->ended)) break;
+        enum job job = w->job;
+        pthread_mutex_unlock(&w->mu);
+        w->err[0] = '\0';
+        int ok = job == JOB_WAIT ? run_wait(w) : run_commit(w, job);
+        pthread_mutex_lock(&w->mu);
+        w->ok = ok;
+        w->ended = 1;
+        pthread_cond_broadcast(&w->done_cv);
+        uint64_t one = 1;
+        /* A full counter still wakes the loop: nothing to do on EAGAIN. */
+        if (write(w->efd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* On the loop: take the end of the job, if it has ended.  1 when one was taken. */
+static int take(zv_store *s, int *ok)
+{
+    zv_store_writer *w = s->wr;
+    pthread_mutex_lock(&w->mu);
+    if (w->job == JOB_NONE || !w->ended) {
+        pthread_mutex_unlock(&w->mu);
+        return 0;
+    }
+    enum job job = w->job;
+    w->job = JOB_NONE;
+    w->ended = 0;
+    *ok = w->ok;
+    char err[sizeof(w->err)];
+    memcpy(err, w->err, sizeof(err));
+    pthread_mutex_unlock(&w->mu);
+    if (job == JOB_WAIT) {
+        w->locked_ms = 0;
+    } else {
+        int64_t n = w->units;
+        w->units = 0;
+        w->last_failed = !*ok;
+        if (!*ok) {
+            snprintf(s->err, sizeof(s->err), "%s", err);
+            snprintf(w->last_err, sizeof(w->last_err), "%s", err);
+        }
+        s->gen_done = s->gen;
+        if (s->on_group) s->on_group(s->on_group_arg, *ok, n);
+    }
+    if (w->on_ready) w->on_ready(w->ready_arg);
+    return 1;
+}
+
+static void on_wakeup(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    uint64_t n;
+    if (read((int)fd, &n, sizeof(n)) < 0) {
+        /* EAGAIN: settle() took the end already. */
+    }
+    int ok;
+    take(arg, &ok);
+}
+
+static void post(zv_store_writer *w, enum job job)
+{
+    pthread_mutex_lock(&w->mu);
+    w->job = job;
+    w->ended = 0;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static enum job current(const zv_store_writer *w)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&w->mu);
+    enum job j = w->job;
+    pthread_mutex_unlock((pthread_mutex_t *)&w->mu);
+    return j;
+}
+
+int zv_store_writer_post_commit(zv_store *s, int64_t n)
+{
+    zv_store_writer *w = s->wr;
+    w->units = n;
+    post(w, s->failed ? JOB_ROLLBACK : JOB_COMMIT);
+    s->failed = 0;
+    return 0;
+}
+
+int zv_store_writer_settle(zv_store *s)
+{
+    zv_store_writer *w = s->wr;
+    enum job j = current(w);
+    if (j != JOB_COMMIT && j != JOB_ROLLBACK) return 0;
+    pthread_mutex_lock(&w->mu);
+    while (!w->ended)
+        pthread_cond_wait(&w->done_cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    int ok = 0;
+    take(s, &ok);
+    return ok ? 0 : -1;
+}
+
+int zv_store_writer_committing(const zv_store *s)
+{
+    enum job j = current(s->wr);
+    return j == JOB_COMMIT || j == JOB_ROLLBACK;
+}
+
+int zv_store_writer_locked(const zv_store *s)
+{
+    return current(s->wr) == JOB_WAIT;
+}
+
+void zv_store_writer_wait_lock(zv_store *s)
+{
+    zv_store_writer *w = s->wr;
+    if (current(w) != JOB_NONE) return;
+    w->locked_ms = mono_ms();
+    post(w, JOB_WAIT);
+}
+
+int zv_store_ready(const zv_store *s)
+{
+    return !s->wr || current(s->wr) == JOB_NONE;
+}
+
+int zv_store_writer_health(const zv_store *s, int64_t max_lock_ms, char *err, size_t errlen)
+{
+    const zv_store_writer *w = s->wr;
+    if (!w) return 1;
+    int64_t locked = w->locked_ms ? mono_ms() - w->locked_ms : 0;
+    if (locked > max_lock_ms) {
+        snprintf(err, errlen, "locked by another process for %lld ms (the writer waits for it)",
+                 (long long)locked);
+        return -1;
+    }
+    if (w->last_failed) {
+        snprintf(err, errlen, "the last group commit failed: %s", w->last_err);
+        return -1;
+    }
+    return 0;
+}
+
+int zv_store_writer_start(zv_store *s, struct event_base *base, void (*on_ready)(void *arg),
+                          void *arg, char *err, size_t errlen)
+{
+    if (s->wr) return 0;
+    zv_store_writer *w = calloc(1, sizeof(*w));
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    w->s = s;
+    w->on_ready = on_ready;
+    w->ready_arg = arg;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    pthread_cond_init(&w->done_cv, NULL);
+    w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->efd < 0 || !(w->ev = event_new(base, w->efd, EV_READ | EV_PERSIST, on_wakeup, s)) ||
+        event_add(w->ev, NULL) < 0 || pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        snprintf(err, errlen, "cannot start the store's writer thread");
+        if (w->ev) event_free(w->ev);
+        if (w->efd >= 0) close(w->efd);
+        free(w);
+        return -1;
+    }
+    s->wr = w;
+    /* The loop's own lock waits end at once: the writer does the waiting. */
+    sqlite3_busy_timeout(s->db, ZV_STORE_LOOP_BUSY_MS);
+    return 0;
+}
+
+void zv_store_writer_stop(zv_store *s)
+{
+    zv_store_writer *w = s->wr;
+    if (!w) return;
+    zv_store_writer_settle(s);
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    w->on_ready = NULL; /* the runtime is going */
+    int ok;
+    take(s, &ok); /* a lock wait cut short */
+    event_free(w->ev);
+    close(w->efd);
+    if (w->probe) sqlite3_close(w->probe);
+    pthread_cond_destroy(&w->cv);
+    pthread_cond_destroy(&w->done_cv);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+    s->wr = NULL;
+    sqlite3_busy_timeout(s->db, 5000);
+}

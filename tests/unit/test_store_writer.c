@@ -1,0 +1,220 @@
+/* The store's writer thread (store_writer.c, store_txn.c): group commits
+ * run on it and are visible to another connection only once it has ended
+ * them; plain transactions of the loop are units of the group; a file
+ * locked by another connection makes begin fail at once (the loop never
+ * waits) while the writer waits, and the loop is told when it is free.
+ * Real SQLite files, two handles, a real event loop; no time is asserted. */
+#include <check.h>
+#include <event2/event.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+static char dir[256], path[300];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/zv-writer-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/zinvol.db", dir);
+}
+
+static void teardown(void)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static zv_store *open_store(void)
+{
+    char err[256];
+    zv_store *s = zv_store_open(path, err, sizeof(err));
+    ck_assert_msg(s != NULL, "%s", err);
+    return s;
+}
+
+struct seen {
+    int groups, ok, readies;
+    int64_t units;
+};
+
+static void on_group(void *arg, int ok, int64_t units)
+{
+    struct seen *g = arg;
+    g->groups++;
+    g->ok = ok;
+    g->units = units;
+}
+
+static void on_ready(void *arg)
+{
+    ((struct seen *)arg)->readies++;
+}
+
+static zv_store *writer_store(struct event_base *base, struct seen *g)
+{
+    zv_store *s = open_store();
+    char err[256];
+    zv_store_on_group(s, on_group, g);
+    ck_assert_int_eq(zv_store_writer_start(s, base, on_ready, g, err, sizeof(err)), 0);
+    return s;
+}
+
+static const unsigned char rec[] = "r";
+
+/* Turns of the loop until the writer has told it count times. */
+static void until_ready(struct event_base *base, struct seen *g, int count)
+{
+    while (g->readies < count)
+        ck_assert_int_ge(event_base_loop(base, EVLOOP_ONCE), 0);
+}
+
+/* Units released into a group become durable together when the writer has
+ * committed it: not before (the other connection sees nothing), and the
+ * on_group hook says so on the loop, with the number of units. */
+START_TEST(group_committed_on_the_writer)
+{
+    struct event_base *base = event_base_new();
+    struct seen g = {0};
+    zv_store *a = writer_store(base, &g), *b = open_store();
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(zv_store_unit_begin(a, "source/ons"), 0);
+        ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+        ck_assert_int_eq(zv_store_unit_commit(a, 0), 0);
+    }
+    int64_t gen = zv_store_wait_gen(a);
+    ck_assert_int_gt(gen, zv_store_done_gen(a));
+    ck_assert_int_eq(zv_store_staged_count(b, "grp"), 0);
+    ck_assert_int_eq(zv_store_group_commit(a), 0); /* posted */
+    ck_assert_int_eq(zv_store_ready(a), 0);        /* until the loop takes its end */
+    until_ready(base, &g, 1);
+    ck_assert_int_eq(g.groups, 1);
+    ck_assert_int_eq(g.ok, 1);
+    ck_assert_int_eq(g.units, 3);
+    ck_assert_int_ge(zv_store_done_gen(a), gen);
+    ck_assert_int_eq(zv_store_staged_count(b, "grp"), 3);
+    /* A sync commit (a source's commit()): durable when it returns. */
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/ons"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_unit_commit(a, 1), 0);
+    ck_assert_int_eq(zv_store_staged_count(b, "grp"), 4);
+    zv_store_close(b);
+    zv_store_close(a);
+    event_base_free(base);
+}
+END_TEST
+
+/* With a writer, begin_as()/commit() (the delivery engine's outcomes, a
+ * render unit) is a unit of the group: it reads its own and the earlier
+ * units' rows, its commit releases it into the group (durable with it),
+ * and its rollback undoes only it. */
+START_TEST(plain_transactions_join_the_group)
+{
+    struct event_base *base = event_base_new();
+    struct seen g = {0};
+    zv_store *a = writer_store(base, &g), *b = open_store();
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/ons"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_unit_commit(a, 0), 0);
+    ck_assert_int_eq(zv_store_begin_as(a, "delivery"), 0);
+    ck_assert_int_eq(zv_store_staged_count(a, "grp"), 1); /* sees the unit before it */
+    ck_assert_int_eq(zv_store_begin_as(a, "render"), -1); /* still no nesting */
+    ck_assert_ptr_nonnull(strstr(zv_store_errmsg(a), "opened by delivery"));
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_commit(a), 0);
+    ck_assert_int_eq(zv_store_staged_count(b, "grp"), 0); /* not durable yet */
+    ck_assert_int_eq(zv_store_begin_as(a, "render"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    zv_store_rollback(a); /* only this one */
+    ck_assert_ptr_null(zv_store_txn_owner(a));
+    ck_assert_int_eq(zv_store_group_commit_sync(a), 0);
+    ck_assert_int_eq(g.units, 2);
+    ck_assert_int_eq(zv_store_staged_count(b, "grp"), 2);
+    zv_store_close(b);
+    zv_store_close(a);
+    event_base_free(base);
+}
+END_TEST
+
+/* Another connection holds the write lock (zinvolctl): begin on the loop
+ * fails at once instead of waiting SQLite's busy timeout, callers that can
+ * wait are told to (group_prepare 0), the writer waits, and once the lock is
+ * let go the loop is told (on_ready) and the unit goes through. */
+START_TEST(locked_file_waited_for_on_the_writer)
+{
+    struct event_base *base = event_base_new();
+    struct seen g = {0};
+    zv_store *a = writer_store(base, &g);
+    sqlite3 *other;
+    ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/ons"), -1);
+    ck_assert_int_eq(zv_store_ready(a), 0);
+    ck_assert_int_eq(zv_store_group_prepare(a), 0);
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/ons"), -1);
+    ck_assert_ptr_nonnull(strstr(zv_store_errmsg(a), "locked by another process"));
+    char why[256];
+    ck_assert_int_eq(zv_store_writer_health(a, -1, why, sizeof(why)), -1);
+    ck_assert_ptr_nonnull(strstr(why, "locked by another process"));
+    /* Reads go on meanwhile (WAL). */
+    ck_assert_int_eq(zv_store_staged_count(a, "grp"), 0);
+    ck_assert_int_eq(g.readies, 0);
+    ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    until_ready(base, &g, 1);
+    ck_assert_int_eq(zv_store_ready(a), 1);
+    ck_assert_int_eq(zv_store_writer_health(a, 1000, why, sizeof(why)), 0);
+    ck_assert_int_eq(zv_store_group_prepare(a), 1);
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/ons"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_unit_commit(a, 1), 0);
+    ck_assert_int_eq(zv_store_staged_count(a, "grp"), 1);
+    sqlite3_close(other);
+    zv_store_close(a);
+    event_base_free(base);
+}
+END_TEST
+
+/* A group nobody put a unit into (a request that wrote nothing, a unit
+ * rolled back) ends at once: it would hold the write lock for good. */
+START_TEST(empty_group_lets_go_of_the_lock)
+{
+    struct event_base *base = event_base_new();
+    struct seen g = {0};
+    zv_store *a = writer_store(base, &g);
+    sqlite3 *other;
+    ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+    ck_assert_int_eq(zv_store_group_prepare(a), 1);
+    zv_store_group_end_empty(a);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE; ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/ons"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    zv_store_unit_rollback(a);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE; ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    zv_store_close(a);
+    event_base_free(base);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("store_writer");
+    TCase *tc = tcase_create("writer");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, group_committed_on_the_writer);
+    tcase_add_test(tc, plain_transactions_join_the_group);
+    tcase_add_test(tc, locked_file_waited_for_on_the_writer);
+    tcase_add_test(tc, empty_group_lets_go_of_the_lock);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
