@@ -327,6 +327,7 @@ int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
         snprintf(err, errlen, "cannot watch the retour folders");
         return -1;
     }
+    if (zv_unit_writer_start(rt, err, errlen) < 0) return -1;
     for (size_t i = 0; i < rt->nsources; i++) {
         zv_source_rt *s = &rt->sources[i];
         zv_unit_enter(s->inst.ctx);

@@ -219,6 +219,9 @@ void zv_unit_free_counts(zv_runtime *rt);
  * end commits what waits and tells its waiters, before the store closes. */
 int zv_unit_group_setup(zv_runtime *rt);
 void zv_unit_group_end(zv_runtime *rt);
+/* The store's writer thread, once the start-up work (recovery, waiting
+ * records) is done: from then on the loop never waits for a lock. */
+int zv_unit_writer_start(zv_runtime *rt, char *err, size_t errlen);
 /* httpd.c: plugin requests held back while the store is not ready (a
  * commit under way on the writer, a lock waited for) go on; dropped (503)
  * when the runtime ends. */

@@ -291,12 +291,13 @@ int zv_unit_group_setup(zv_runtime *rt)
     rt->ready_ev = event_new(rt->base, -1, 0, ready_cb, rt);
     if (!rt->group_ev || !rt->durable_ev || !rt->ready_ev) return -1;
     zv_store_on_pending(rt->store, on_pending, rt);
-    char err[256];
-    if (zv_store_writer_start(rt->store, rt->base, on_store_ready, rt, err, sizeof(err)) < 0) {
-        zv_log(ZV_LOG_ERROR, "core", "%s", err);
-        return -1;
-    }
     return 0;
+}
+
+int zv_unit_writer_start(zv_runtime *rt, char *err, size_t errlen)
+{
+    if (!rt->base || !rt->ready_ev) return 0;
+    return zv_store_writer_start(rt->store, rt->base, on_store_ready, rt, err, errlen);
 }
 
 void zv_unit_group_end(zv_runtime *rt)

@@ -234,11 +234,10 @@ int zv_store_quarantine_stats(zv_store *s, zv_qstat_cb cb, void *arg)
 int zv_store_write_probe(zv_store *s, int wait_ms, char *err, size_t errlen)
 {
     if (s->open) return 0; /* a transaction of ours is open: we are writing */
-    /* With a writer thread no write is made here (the loop never waits for
-     * a lock): the writer says whether its commits go through and how long
-     * it has been waiting for another process. */
-    int h = zv_store_writer_health(s, wait_ms, err, errlen);
-    if (h <= 0) return h;
+    /* With a writer thread nothing is written or waited for here (the
+     * loop never waits for a lock): see zv_store_writer_probe. */
+    if (zv_store_writer_health(s, 0, err, errlen) != 1)
+        return zv_store_writer_probe(s, err, errlen);
     sqlite3_busy_timeout(s->db, wait_ms);
     int ok = zv_store_exec(s, "BEGIN IMMEDIATE") == 0;
     if (ok) {

@@ -89,6 +89,10 @@ int zv_store_writer_locked(const zv_store *s);
 /* BEGIN IMMEDIATE found the file locked: the writer waits for it. */
 void zv_store_writer_wait_lock(zv_store *s);
 void zv_store_writer_stop(zv_store *s);
+/* /healthz with a writer: 0 the store takes writes, -1 (err) the last group
+ * commit failed or another process holds the write lock (the writer is now
+ * waiting for it).  Never waits on the loop. */
+int zv_store_writer_probe(zv_store *s, char *err, size_t errlen);
 
 /* Prepared statement for id (prepared on first use, reset and unbound). */
 sqlite3_stmt *zv_store_stmt(zv_store *s, enum zv_stmt_id id, const char *sql);

@@ -250,6 +250,36 @@ int zv_store_writer_health(const zv_store *s, int64_t max_lock_ms, char *err, si
     return 0;
 }
 
+int zv_store_writer_probe(zv_store *s, char *err, size_t errlen)
+{
+    zv_store_writer *w = s->wr;
+    if (w->last_failed) {
+        snprintf(err, errlen, "the last group commit failed: %s", w->last_err);
+        return -1;
+    }
+    enum job j = current(w);
+    if (j == JOB_COMMIT || j == JOB_ROLLBACK || s->open) return 0; /* we are writing */
+    if (j == JOB_WAIT) {
+        snprintf(err, errlen,
+                 "database is locked by another process (the writer has waited %lld ms for it)",
+                 (long long)(mono_ms() - w->locked_ms));
+        return -1;
+    }
+    /* The lock, taken and let go at once: no write, no fsync, no wait
+     * beyond ZV_STORE_LOOP_BUSY_MS. */
+    if (zv_store_run(s, "BEGIN IMMEDIATE") == 0) {
+        zv_store_run(s, "ROLLBACK");
+        return 0;
+    }
+    if ((s->last_rc & 0xff) == SQLITE_BUSY) {
+        zv_store_writer_wait_lock(s);
+        snprintf(err, errlen, "database is locked by another process (the writer waits for it)");
+    } else {
+        snprintf(err, errlen, "%s", s->err);
+    }
+    return -1;
+}
+
 int zv_store_writer_start(zv_store *s, struct event_base *base, void (*on_ready)(void *arg),
                           void *arg, char *err, size_t errlen)
 {

@@ -87,7 +87,7 @@ for _ in $(seq 28); do
     code=$(health)
     [ "$code" = 200 ] || [ "$code" = 503 ] || fail "/healthz did not answer while the lock was held (code $code)"
     answered=$((answered + 1))
-    grep -q 'locked by another process' "$tmp/health.body" && said_locked=1
+    grep -q 'store not writable: database is locked by another process' "$tmp/health.body" && said_locked=1
     [ -e "$tmp/post.code" ] && fail "webhook answered $(cat "$tmp/post.code") while the store was locked"
     sleep 0.25
 done
