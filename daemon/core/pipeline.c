@@ -90,6 +90,10 @@ int zv_pipeline_quarantine(zv_runtime *rt, const zv_record *rec, const char *sta
 
 static void arm_window(zv_runtime *rt, zv_dest_rt *d)
 {
+    /* A unit on a worker took what was staged when it began: these come
+     * after it (render.c finish_unit), or they would wait for the next
+     * record to be staged. */
+    if (d->rendering) d->restaged = 1;
     if (d->dirty || rt->mode != ZV_RT_RUN) {
         d->dirty = 1;
         return;

@@ -685,8 +685,10 @@ static int finish_unit(render_job *j)
         /* Rendered rows are gone; the cursor only steps over rows that could
          * not be decoded, within this flush. */
         d->flush_after = j->l.full ? j->l.last_id : 0;
-        d->dirty = j->l.full;
-        return j->l.full ? 1 : 0;
+        int more = j->l.full || d->restaged;
+        d->restaged = 0;
+        d->dirty = more;
+        return more ? 1 : 0;
     }
     if (r == 1) { /* render again */
         d->flush_after = 0;

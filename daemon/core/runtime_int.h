@@ -67,6 +67,7 @@ struct zv_dest_rt {
     int64_t unchanged;      /* records not staged or not sent: equal to what was last sent */
     int64_t withdrawn;      /* withdrawals sent before a changed record (core/change.h) */
     int rendering;          /* a work unit is on a worker thread (render.c) */
+    int restaged;           /* records were staged while it was there: another unit follows */
     /* Called on the loop when a unit that went to a worker has ended, with
      * what zv_pipeline_flush_step would have returned (1 more, 0 done, -1
      * failed); NULL: units are rendered synchronously. */

@@ -91,8 +91,10 @@ int zv_store_outbox_claim(zv_store *s, const char *destination, int64_t now_ms, 
     if (!sel || !upd) return -1;
     /* Claiming needs no fsync of its own: a claim lost to a power cut only
      * means the row is pending again, and the next FULL commit syncs these
-     * WAL frames anyway. */
-    int cheap = !s->open;
+     * WAL frames anyway.  With the writer thread a claim is a unit of the
+     * group, and the group's commit must stay FULL: never changed there
+     * (the pragma cannot be set back inside the open group). */
+    int cheap = !s->open && !s->wr;
     if (cheap) zv_store_exec(s, "PRAGMA synchronous=NORMAL");
     int own;
     if (zv_store_op_begin(s, &own) < 0) {

@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
 
 static char dir[256], path[300];
 
@@ -201,6 +203,55 @@ START_TEST(empty_group_lets_go_of_the_lock)
 }
 END_TEST
 
+static int claimed(const zv_outbox_row *r, void *arg)
+{
+    (void)r;
+    ++*(int *)arg;
+    return 0;
+}
+
+static int64_t pragma_synchronous(zv_store *s)
+{
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The delivery engine's claim once made its own transaction cheap
+ * (synchronous=NORMAL, set back after it); as a unit of the group it must
+ * not: the pragma cannot be set back inside the group, and every later
+ * group commit would go without its fsync. */
+START_TEST(claims_keep_the_group_full)
+{
+    struct event_base *base = event_base_new();
+    struct seen g = {0};
+    zv_store *a = writer_store(base, &g);
+    ck_assert_int_eq(pragma_synchronous(a), 2); /* FULL */
+    zv_outbox_new o = {.destination = "d",
+                       .message = "m",
+                       .idem_key = "k1",
+                       .payload = "p",
+                       .len = 1,
+                       .content_type = "text/plain",
+                       .extension = "txt"};
+    ck_assert_int_eq(zv_store_begin_as(a, "render"), 0);
+    ck_assert_int_eq(zv_store_enqueue(a, &o), 0);
+    ck_assert_int_eq(zv_store_commit(a), 0);
+    ck_assert_int_eq(zv_store_group_commit_sync(a), 0);
+    int n = 0;
+    ck_assert_int_eq(zv_store_outbox_claim(a, "d", INT64_MAX / 2, 10, claimed, &n), 1);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(pragma_synchronous(a), 2);
+    ck_assert_int_eq(zv_store_group_commit_sync(a), 0);
+    ck_assert_int_eq(pragma_synchronous(a), 2);
+    zv_store_close(a);
+    event_base_free(base);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_writer");
@@ -211,6 +262,7 @@ int main(void)
     tcase_add_test(tc, plain_transactions_join_the_group);
     tcase_add_test(tc, locked_file_waited_for_on_the_writer);
     tcase_add_test(tc, empty_group_lets_go_of_the_lock);
+    tcase_add_test(tc, claims_keep_the_group_full);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
