@@ -181,6 +181,9 @@ int zv_admin_call(const zv_admin_env *env, const zv_admin_req *req, zv_buf *out,
     svc c = {.env = env, .req = req, .w = zv_jw_new(0), .raw = out, .ctype = NULL};
     if (!c.w) return 500;
     int status = route(&c);
+    /* What an operator's request changed is on disk before the answer says
+     * so: with the store's writer thread its transaction joined the group. */
+    if (env->store && zv_store_group_commit_sync(env->store) < 0 && status < 300) status = 500;
     const char *buf;
     size_t len;
     if (c.ctype) {
