@@ -20,6 +20,11 @@ static void __attribute__((format(printf, 3, 4))) reason(zv_buf *out, int *n, co
     va_end(ap);
 }
 
+static void problem(zv_buf *out, int *n, const zv_ctx *ctx)
+{
+    if (ctx && ctx->problem[0]) reason(out, n, "%s: %s", ctx->component, ctx->problem);
+}
+
 int zv_health_check(zv_runtime *rt, zv_buf *out)
 {
     if (!rt || rt->stopping) return 2;
@@ -39,6 +44,13 @@ int zv_health_check(zv_runtime *rt, zv_buf *out)
             now - first > limit)
             reason(out, &n, "oldest pending payload for %s is %llds old (limit %llds)", name,
                    (long long)(now - first), (long long)limit);
+    }
+    /* What plugins reported (host->problem), e.g. a token they cannot get. */
+    for (size_t i = 0; i < rt->nsources; i++)
+        problem(out, &n, rt->sources[i].inst.ctx);
+    for (size_t i = 0; i < rt->ndests; i++) {
+        problem(out, &n, rt->dests[i].fmt.ctx);
+        problem(out, &n, rt->dests[i].tr.ctx);
     }
     char err[512];
     if (!rt->store) {

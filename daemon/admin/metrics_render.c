@@ -248,6 +248,24 @@ static void minimiser(zv_runtime *rt, zv_buf *b)
     free(n);
 }
 
+static void problem_sample(zv_buf *b, const zv_ctx *ctx)
+{
+    if (ctx) sample1(b, "zinvol_plugin_problem", "component", ctx->component, ctx->problem[0] != 0);
+}
+
+/* 1 while an instance has reported a problem (host->problem), else 0. */
+static void plugin_problems(zv_runtime *rt, zv_buf *b)
+{
+    head(b, "zinvol_plugin_problem", "gauge",
+         "1 while a plugin instance reports a condition an operator must act on.");
+    for (size_t i = 0; i < rt->nsources; i++)
+        problem_sample(b, rt->sources[i].inst.ctx);
+    for (size_t i = 0; i < rt->ndests; i++) {
+        problem_sample(b, rt->dests[i].fmt.ctx);
+        problem_sample(b, rt->dests[i].tr.ctx);
+    }
+}
+
 int zv_metrics_render(zv_runtime *rt, zv_buf *b)
 {
     head(b, "zinvol_build_info", "gauge", "The running version.");
@@ -270,5 +288,6 @@ int zv_metrics_render(zv_runtime *rt, zv_buf *b)
     for (size_t i = 0; i < np; i++)
         sample2(b, "zinvol_plugin_events_total", "instance", p[i].instance, "event", p[i].counter,
                 (double)p[i].n);
+    plugin_problems(rt, b);
     return b->oom ? -1 : 0;
 }

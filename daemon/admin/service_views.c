@@ -5,6 +5,7 @@
 #include "metrics.h"
 #include "store/store_admin.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,9 +90,43 @@ static void status_sources(svc *c)
         svc_time(w, m ? m->last_activity : 0);
         zv_jw_key(w, "last_file");
         svc_time(w, m ? m->last_file : 0);
+        const zv_runtime *rt = c->env->rt;
+        const zv_ctx *x = NULL;
+        for (size_t k = 0; rt && k < rt->nsources && !x; k++)
+            if (!strcmp(rt->sources[k].conf->name, cfg->sources[i].name))
+                x = rt->sources[k].inst.ctx;
+        zv_jw_key(w, "problem");
+        if (x && x->problem[0])
+            zv_jw_str(w, x->problem);
+        else
+            zv_jw_null(w);
         zv_jw_obj_close(w);
     }
     zv_jw_arr_close(w);
+}
+
+static const zv_dest_rt *dest_rt(const zv_runtime *rt, const char *name)
+{
+    for (size_t i = 0; rt && i < rt->ndests; i++)
+        if (!strcmp(rt->dests[i].conf->name, name)) return &rt->dests[i];
+    return NULL;
+}
+
+/* "problem": what the destination's format or transport reported
+ * (host->problem), null when none. */
+static void status_problem(zv_jw *w, const zv_dest_rt *d)
+{
+    const zv_ctx *f = d ? d->fmt.ctx : NULL, *t = d ? d->tr.ctx : NULL;
+    const char *a = f && f->problem[0] ? f->problem : NULL;
+    const char *b = t && t->problem[0] ? t->problem : NULL;
+    zv_jw_key(w, "problem");
+    if (!a && !b) {
+        zv_jw_null(w);
+        return;
+    }
+    char both[520];
+    snprintf(both, sizeof(both), "%s%s%s", a ? a : "", a && b ? "; " : "", b ? b : "");
+    zv_jw_str(w, both);
 }
 
 static void status_dest(svc *c, const zv_dest_conf *d)
@@ -137,6 +172,7 @@ static void status_dest(svc *c, const zv_dest_conf *d)
         svc_str_scrubbed(w, md->last_error);
     else
         zv_jw_null(w);
+    status_problem(w, dest_rt(rt, d->name));
     zv_jw_obj_close(w);
 }
 

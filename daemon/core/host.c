@@ -346,6 +346,14 @@ static void h_count(zv_ctx *ctx, const char *counter, int64_t delta)
         zv_unit_count_later(ctx->rt, ctx->name, counter, delta);
 }
 
+static void h_problem(zv_ctx *ctx, const char *text)
+{
+    snprintf(ctx->problem, sizeof(ctx->problem), "%s", text ? text : "");
+    for (char *p = ctx->problem; *p; p++)
+        if ((unsigned char)*p < 0x20) *p = ' ';
+    zv_bsn_scrub(ctx->problem);
+}
+
 static const char *h_state_dir(zv_ctx *ctx)
 {
     if (ctx->state_dir) return ctx->state_dir;
@@ -434,4 +442,5 @@ const zv_host zv_core_host = {
     .ex_peer = zv_httpd_ex_peer,
     .audit_disclosure = zv_host_audit_disclosure,
     .retour = zv_host_retour,
+    .problem = h_problem,
 };

@@ -29,6 +29,7 @@ struct zv_ctx {
     char *state_dir;   /* created on demand */
     char last_error[256]; /* the instance's last error log line (BSNs masked) */
     char org_buf[32];  /* org("retention") as text, valid until the next call */
+    char problem[256]; /* host->problem(): what the operator must act on; "" none */
 };
 
 struct zv_source_rt {

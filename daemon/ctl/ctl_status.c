@@ -63,6 +63,16 @@ static void print_status(const zv_json *s)
                (long long)I(x, "dead_letter", 0), oldest, S(x, "circuit", "?"),
                S(x, "last_success", "-"), fail);
     }
+    /* What plugins reported an operator must act on (host->problem). */
+    for (int k = 0; k < 2; k++) {
+        const zv_json *a = zv_json_get(s, k ? "destinations" : "sources");
+        for (size_t i = 0; i < zv_json_len(a); i++) {
+            const zv_json *x = zv_json_at(a, i);
+            const char *p = zv_json_str(zv_json_get(x, "problem"), NULL);
+            if (p && *p)
+                printf("%s %s: PROBLEM: %s\n", k ? "destination" : "source", S(x, "name", "?"), p);
+        }
+    }
 }
 
 int zv_ctl_status(zv_ctl *c, int argc, char **argv)

@@ -69,7 +69,9 @@ extern "C" {
  * path, ranges, offsets into a config struct: zv_option, the descriptor's
  * noptions / option_size / config_size, zv_host.config); 2.1
  * zv_host.rendered_fields and zv_plugin_descriptor.field_renderable (what a
- * format renders).  Changing the ABI: see "Changing the ABI" above. */
+ * format renders); 2.2 plugins' TLS listeners (https_listen, ex_peer),
+ * audit_disclosure, retour and problem.  Changing the ABI: see "Changing
+ * the ABI" above. */
 #define ZV_ABI_MAJOR 2
 #define ZV_ABI_MINOR 2
 #define ZV_PLUGIN_SYMBOL "zv_plugin"
@@ -493,6 +495,13 @@ typedef struct zv_host {
      * rejected ones go to the dead letter with codes and reason.  0 all
      * matched, 1 some matched no payload, -1 failure (why in err). */
     int (*retour)(zv_ctx *ctx, const char *body, size_t len, char *err, size_t errlen);
+    /* A condition of this instance an operator must act on (text is
+     * copied, at most 255 bytes, BSNs masked), e.g. "token: HTTP 401 from
+     * the authorisation server"; NULL or "" clears it.  While set, /healthz
+     * is degraded with "<instance>: <text>", `zinvolctl status` shows it
+     * beside the instance and /metrics has zinvol_plugin_problem 1.  Loop
+     * thread only (not from render() or queue_work's work). */
+    void (*problem)(zv_ctx *ctx, const char *text);
 } zv_host;
 
 /* 1 when the host table h has member m (appended in a later minor). */

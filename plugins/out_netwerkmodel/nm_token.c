@@ -6,15 +6,23 @@
  * The answer is an OAuth2 token response (access_token, expires_in); the
  * token is kept until margin before its expiry (never longer than the hour
  * RFC0014 allows) and fetched again by a timer before then, so sends rarely
- * wait.  Sends that arrive during a fetch share it.  A failed fetch fails
- * the waiting sends for a retry, with the reason in their last error, the
- * log and the counters token_errors / token_fetches.
+ * wait.  Sends that arrive during a fetch share it.  An answer is taken
+ * only when it is a JSON token response with a token fit for a header and
+ * a positive expires_in.  A failed fetch (a refusal with its OAuth2 error,
+ * no answer within the timeout, a malformed answer) is reported as the
+ * instance's problem (/healthz, `zinvolctl status`), logged and counted
+ * (token_errors / token_fetches); while the token we have is still valid
+ * the sends keep using it and the fetch is tried again before it runs
+ * out, else the waiting sends fail for a retry with the reason as their
+ * last error: the notifications wait in the outbox, and the first fetch
+ * that works clears the problem.
  */
 #include "nm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zinvol/json.h>
 #include <zinvol/util.h>
 
@@ -28,6 +36,7 @@ struct nm_wait {
 
 static void fetch(nm *t);
 static void finish(nm *t, const char *error);
+static void failed(nm *t, const char *err);
 
 static void refresh_cb(void *arg)
 {
@@ -35,7 +44,7 @@ static void refresh_cb(void *arg)
     if (t->fetching) return;
     if (t->start_failed) {
         t->start_failed = 0;
-        finish(t, t->last_error);
+        failed(t, "token: cannot start the request");
         return;
     }
     fetch(t);
@@ -54,54 +63,116 @@ static void finish(nm *t, const char *error)
     }
 }
 
+/* Why an authorisation server's refusal was given: the OAuth2 error
+ * response's error and error_description (RFC 6749 5.2), else the body's
+ * start. */
+static void refusal(const zv_http_response *r, char *err, size_t errlen)
+{
+    char jerr[128];
+    zv_json_doc *d =
+        r->body_len ? zv_json_parse(r->body, r->body_len, 0, jerr, sizeof(jerr)) : NULL;
+    const zv_json *root = d ? zv_json_root(d) : NULL;
+    const char *e = zv_json_str(zv_json_get(root, "error"), NULL);
+    const char *desc = zv_json_str(zv_json_get(root, "error_description"), NULL);
+    if (e)
+        snprintf(err, errlen, "token: HTTP %d from the authorisation server: %.60s%s%.120s",
+                 r->status, e, desc ? ": " : "", desc ? desc : "");
+    else
+        snprintf(err, errlen, "token: HTTP %d from the authorisation server: %.120s", r->status,
+                 r->body_len ? r->body : "(no body)");
+    zv_json_free(d);
+}
+
+/* An access token goes into an Authorization header: only the visible
+ * ASCII of RFC 6750's b64token (and JWTs), nothing that could end the line. */
+static int token_ok(const char *tok)
+{
+    if (strlen(tok) > 8192) return 0;
+    for (const unsigned char *p = (const unsigned char *)tok; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f) return 0;
+    return 1;
+}
+
+/* The token and its lifetime from a 200 answer, or why not. */
+static char *read_token(const zv_http_response *r, int64_t *life, char *err, size_t errlen)
+{
+    char jerr[128];
+    zv_json_doc *d = zv_json_parse(r->body, r->body_len, 0, jerr, sizeof(jerr));
+    const zv_json *root = d ? zv_json_root(d) : NULL;
+    const char *tok = zv_json_str(zv_json_get(root, "access_token"), NULL);
+    const char *type = zv_json_str(zv_json_get(root, "token_type"), NULL);
+    char *out = NULL;
+    if (!d)
+        snprintf(err, errlen, "token: the answer is no JSON: %s", jerr);
+    else if (!tok || !*tok)
+        snprintf(err, errlen, "token: the answer has no access_token");
+    else if (!token_ok(tok))
+        snprintf(err, errlen, "token: the access_token has characters a header cannot carry");
+    else if (zv_json_int(zv_json_get(root, "expires_in"), life) < 0 || *life <= 0)
+        snprintf(err, errlen, "token: expires_in is no positive number of seconds");
+    else if (type && strcasecmp(type, "Bearer") != 0)
+        snprintf(err, errlen, "token: token_type %.40s, not Bearer", type);
+    else if (!(out = strdup(tok)))
+        snprintf(err, errlen, "token: out of memory");
+    zv_json_free(d);
+    return out;
+}
+
+static void failed(nm *t, const char *err)
+{
+    t->token_errors++;
+    t->host->count(t->ctx, "token_errors", 1);
+    snprintf(t->last_error, sizeof(t->last_error), "%s", err);
+    t->host->log(t->ctx, ZV_LOG_ERROR, "%s", err);
+    int64_t left = t->token ? t->token_exp_ms - zv_now_ms() : 0;
+    char problem[320];
+    if (left > 1000) {
+        /* The token we have still works: sends keep using it, and the next
+         * try comes before it runs out. */
+        snprintf(problem, sizeof(problem), "%s (the current token expires in %llds)", err,
+                 (long long)(left / 1000));
+        t->host->timer_arm(t->refresh, (uint64_t)(left / 2 < 60000 ? left / 2 : 60000));
+    } else {
+        snprintf(problem, sizeof(problem), "%s; notifications wait", err);
+        nm_token_drop(t);
+        t->host->timer_arm(t->refresh, 60000);
+    }
+    if (ZV_HOST_HAS(t->host, problem)) t->host->problem(t->ctx, problem);
+    finish(t, t->token ? NULL : err);
+}
+
 static void on_token(const zv_http_response *r, void *arg)
 {
     nm *t = arg;
     t->fetching = 0;
     t->call = NULL;
     char err[256] = "";
-    zv_json_doc *d = NULL;
-    const char *tok = NULL;
     int64_t life = 0;
-    if (r->status == 0) {
+    char *tok = NULL;
+    if (r->status == 0)
         snprintf(err, sizeof(err), "token: %s", r->error ? r->error : "no response");
-    } else if (r->status != 200) {
-        snprintf(err, sizeof(err), "token: HTTP %d from the authorisation server: %.120s",
-                 r->status, r->body ? r->body : "");
-    } else {
-        char jerr[128];
-        d = zv_json_parse(r->body, r->body_len, 0, jerr, sizeof(jerr));
-        tok = d ? zv_json_str(zv_json_get(zv_json_root(d), "access_token"), NULL) : NULL;
-        if (!tok || !*tok || zv_json_int(zv_json_get(zv_json_root(d), "expires_in"), &life) < 0 ||
-            life <= 0)
-            snprintf(err, sizeof(err), "token: the answer has no access_token and expires_in");
-    }
+    else if (r->status != 200)
+        refusal(r, err, sizeof(err));
+    else
+        tok = read_token(r, &life, err, sizeof(err));
     for (char *p = err; *p; p++)
         if ((unsigned char)*p < 0x20) *p = ' ';
-    if (err[0]) {
-        t->token_errors++;
-        t->host->count(t->ctx, "token_errors", 1);
-        snprintf(t->last_error, sizeof(t->last_error), "%s", err);
-        t->host->log(t->ctx, ZV_LOG_ERROR, "%s", err);
-        zv_json_free(d);
-        /* Try again later without a send asking: a minute, or sooner when
-         * the token we still have runs out. */
-        t->host->timer_arm(t->refresh, 60000);
-        finish(t, err);
+    zv_bsn_scrub(err);
+    if (!tok) {
+        failed(t, err);
         return;
     }
     if (life > NM_MAX_LIFE_S) life = NM_MAX_LIFE_S;
     free(t->token);
-    t->token = strdup(tok);
-    zv_json_free(d);
-    int64_t now = zv_now_ms();
-    t->token_exp_ms = now + life * 1000;
+    t->token = tok;
+    t->token_exp_ms = zv_now_ms() + life * 1000;
     t->last_error[0] = '\0';
+    if (ZV_HOST_HAS(t->host, problem)) t->host->problem(t->ctx, NULL);
     int64_t due = life * 1000 - t->margin_ms;
     t->host->timer_arm(t->refresh, (uint64_t)(due > 1000 ? due : 1000));
     t->host->log(t->ctx, ZV_LOG_INFO, "access token for %s, valid %llds", t->scope,
                  (long long)life);
-    finish(t, t->token ? NULL : "token: out of memory");
+    finish(t, NULL);
 }
 
 static void fetch(nm *t)
@@ -139,7 +210,6 @@ static void fetch(nm *t)
     if (!t->call) {
         t->fetching = 0;
         t->start_failed = 1;
-        snprintf(t->last_error, sizeof(t->last_error), "token: cannot start the request");
         t->host->timer_arm(t->refresh, 0); /* fail the waiting sends from the loop */
     }
     zv_jw_free(w);
@@ -163,7 +233,12 @@ static void now_cb(void *arg)
 int nm_token_get(nm *t, nm_token_cb cb, void *arg)
 {
     if (!t->refresh && !(t->refresh = t->host->timer_new(t->ctx, refresh_cb, t))) return -1;
-    if (t->token && zv_now_ms() < t->token_exp_ms - t->margin_ms) {
+    int64_t now = zv_now_ms();
+    /* Within the margin a fresh token is fetched; when that fetch failed,
+     * the one we have serves until its last second (failed() retries). */
+    int usable = t->token && (now < t->token_exp_ms - t->margin_ms ||
+                              (t->last_error[0] && now < t->token_exp_ms - 1000));
+    if (usable) {
         now_call *c = calloc(1, sizeof(*c));
         if (!c) return -1;
         *c = (now_call){t, cb, arg, t->host->timer_new(t->ctx, now_cb, c)};

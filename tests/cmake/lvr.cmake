@@ -18,3 +18,7 @@ if(TARGET test_lvr_register)
   endforeach()
   target_include_directories(test_lvr_register PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_leveringsregister)
 endif()
+
+# The transport's access token when the authorisation server fails.
+zv_add_script_test(netwerkmodel/token ${CMAKE_CURRENT_SOURCE_DIR}/integration/netwerkmodel_token.sh
+                   SKIP_RETURN_CODE 77 TIMEOUT 300)
