@@ -92,6 +92,50 @@ typedef struct zv_audit_count {
     zv_audit_counts n;
 } zv_audit_count;
 
+/* Sent versus asked (sent_asked.c): per party (the funder's code, e.g.
+ * zorgkantoor "5501") and field, what delivered messages carried to it and
+ * what a register answered it when it asked (audit entries of kind
+ * "queried"), counted in distinct clients from the trail. */
+typedef struct zv_audit_sva_field {
+    int field;
+    int64_t sent_clients, sent_messages; /* clients; messages with the field */
+    int64_t asked_clients, answers;      /* clients; answers with the field */
+    int64_t sent_not_asked;              /* clients whose field was sent, never asked */
+    int64_t asked_not_sent;              /* clients whose field was asked, never sent */
+} zv_audit_sva_field;
+
+typedef struct zv_audit_sva_party {
+    char *party;          /* "5501", or "destination NAME" when a destination names none */
+    const char **sent_by; /* destinations whose messages carried fields to it */
+    size_t nsent_by;
+    int64_t sent_messages, answers; /* messages with fields; answers with fields */
+    int64_t sent_clients, asked_clients;
+    zv_audit_sva_field *fields; /* registry order */
+    size_t nfields;
+} zv_audit_sva_party;
+
+/* A destination that answered queries: a register. */
+typedef struct zv_audit_sva_register {
+    const char *destination;
+    int64_t notifications;             /* delivered payloads */
+    int64_t notifications_with_fields; /* of them: carrying a field (data left unasked) */
+    int64_t answers;                   /* queries it answered */
+} zv_audit_sva_register;
+
+typedef struct zv_audit_sva {
+    zv_audit_sva_party *parties;
+    size_t nparties;
+    zv_audit_sva_register *registers;
+    size_t nregisters;
+} zv_audit_sva;
+
+struct zv_store;
+struct zv_config;
+/* From the trail since `since`; *out NULL when no register answered. */
+int zv_audit_sva_collect(const struct zv_config *cfg, struct zv_store *store, int64_t since,
+                         zv_audit_sva **out);
+void zv_audit_sva_free(zv_audit_sva *s);
+
 typedef struct zv_audit_input {
     const char *generated; /* ISO 8601 time the report stands for */
     const char *org_agb;   /* may be NULL */
@@ -111,6 +155,7 @@ typedef struct zv_audit_input {
     size_t npairs;
     const zv_audit_week *weeks; /* oldest first; may be empty */
     size_t nweeks;
+    const zv_audit_sva *sva; /* sent versus asked; NULL: no register answered a query */
 } zv_audit_input;
 
 /* ---- result ---- */

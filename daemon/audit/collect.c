@@ -22,6 +22,7 @@ struct zv_audit_collected {
     size_t npairs, cappairs;
     zv_audit_week *weeks;
     size_t nweeks;
+    zv_audit_sva *sva;
     char generated[21];
 };
 
@@ -44,6 +45,7 @@ void zv_audit_collected_free(zv_audit_collected *c)
     free(c->counts);
     free(c->pairs);
     free(c->weeks);
+    zv_audit_sva_free(c->sva);
     free(c);
 }
 
@@ -304,7 +306,8 @@ int zv_audit_collect(const zv_config *cfg, zv_store *store, int period_days, int
         (zv_store_count_each(store, on_count, &ctx) < 0 ||
          zv_store_audit_each(store, on_audit, &ctx) < 0 ||
          zv_store_flows(store, ctx.since, on_flow, c) < 0 ||
-         zv_store_quarantine_each(store, on_quarantine, &ctx) < 0)) {
+         zv_store_quarantine_each(store, on_quarantine, &ctx) < 0 ||
+         zv_audit_sva_collect(cfg, store, ctx.since, &c->sva) < 0)) {
         zv_errors_add(errs, cfg->store_path, "", "%s", zv_store_errmsg(store));
         rc = -1;
     }
@@ -325,6 +328,7 @@ int zv_audit_collect(const zv_config *cfg, zv_store *store, int period_days, int
     c->in.npairs = c->npairs;
     c->in.weeks = c->weeks;
     c->in.nweeks = c->nweeks;
+    c->in.sva = c->sva;
     *out = c;
     return 0;
 }

@@ -279,6 +279,55 @@ static void unused_sources(zv_buf *b, const zv_audit_report *r)
     zv_buf_puts(b, "</tbody></table></section>");
 }
 
+/* Verstuurd versus gevraagd: what messages sent beside what a register
+ * answered when asked (only when a register answered in the period). */
+static void sent_asked(zv_buf *b, const zv_audit_sva *s)
+{
+    zv_buf_puts(b, "<section><h2>Verstuurd versus gevraagd (iWlz netwerkmodel)</h2><p>");
+    for (size_t i = 0; i < s->nregisters; i++) {
+        const zv_audit_sva_register *g = &s->registers[i];
+        zv_buf_puts(b, "Register <code>");
+        zv_html_esc(b, g->destination);
+        zv_buf_printf(b,
+                      "</code>: %lld vragen beantwoord, %lld notificaties verstuurd, waarvan "
+                      "%lld met gegevens%s. ",
+                      (long long)g->answers, (long long)g->notifications,
+                      (long long)g->notifications_with_fields,
+                      g->notifications_with_fields ? " (gegevens verlieten het register ongevraagd)"
+                                                   : ": gegevens gingen alleen mee als antwoord");
+    }
+    zv_buf_puts(b, "</p>");
+    for (size_t i = 0; i < s->nparties; i++) {
+        const zv_audit_sva_party *p = &s->parties[i];
+        zv_buf_puts(b, "<h3>");
+        zv_html_esc(b, p->party);
+        zv_buf_printf(b, "</h3><p>%lld berichten met gegevens over %lld cli&euml;nten",
+                      (long long)p->sent_messages, (long long)p->sent_clients);
+        for (size_t k = 0; k < p->nsent_by; k++) {
+            zv_buf_puts(b, k ? ", " : " (");
+            zv_html_esc(b, p->sent_by[k]);
+            if (k + 1 == p->nsent_by) zv_buf_puts(b, ")");
+        }
+        zv_buf_printf(b, "; %lld antwoorden over %lld cli&euml;nten op eigen vraag.</p>",
+                      (long long)p->answers, (long long)p->asked_clients);
+        zv_buf_puts(b, "<table><thead><tr><th scope=\"col\">Veld</th><th scope=\"col\">"
+                       "Verstuurd (cli&euml;nten / berichten)</th><th scope=\"col\">Gevraagd "
+                       "(cli&euml;nten / antwoorden)</th><th scope=\"col\">Verstuurd, nooit "
+                       "gevraagd</th></tr></thead><tbody>");
+        for (size_t k = 0; k < p->nfields; k++) {
+            const zv_audit_sva_field *f = &p->fields[k];
+            zv_buf_puts(b, "<tr><td><code>");
+            zv_html_esc(b, zv_field_def_of((zv_field_id)f->field)->name);
+            zv_buf_printf(
+                b, "</code></td><td>%lld / %lld</td><td>%lld / %lld</td><td>%lld</td></tr>",
+                (long long)f->sent_clients, (long long)f->sent_messages,
+                (long long)f->asked_clients, (long long)f->answers, (long long)f->sent_not_asked);
+        }
+        zv_buf_puts(b, "</tbody></table>");
+    }
+    zv_buf_puts(b, "</section>");
+}
+
 int zv_audit_render_html(const zv_audit_report *r, zv_buf *b)
 {
     const zv_audit_input *in = r->in;
@@ -306,6 +355,7 @@ int zv_audit_render_html(const zv_audit_report *r, zv_buf *b)
     zv_html_trend(b, r);
     summary(b, r);
     unused_sources(b, r);
+    if (in->sva) sent_asked(b, in->sva);
     /* The radios precede .rep as its siblings: that is what the filter rules
      * select on. */
     zv_buf_puts(b, "<h2>Per bestemming</h2><div class=\"filters\">");

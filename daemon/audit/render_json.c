@@ -341,6 +341,82 @@ static void sources_arr(zv_jw *w, const zv_audit_input *in)
     zv_jw_arr_close(w);
 }
 
+static void sva_party(zv_jw *w, const zv_audit_sva_party *p)
+{
+    zv_jw_obj_open(w);
+    zv_jw_key(w, "party");
+    zv_jw_str(w, p->party);
+    zv_jw_key(w, "sent_by");
+    zv_jw_arr_open(w);
+    for (size_t i = 0; i < p->nsent_by; i++)
+        zv_jw_str(w, p->sent_by[i]);
+    zv_jw_arr_close(w);
+    zv_jw_key(w, "sent_messages");
+    zv_jw_int(w, p->sent_messages);
+    zv_jw_key(w, "answers");
+    zv_jw_int(w, p->answers);
+    zv_jw_key(w, "sent_clients");
+    zv_jw_int(w, p->sent_clients);
+    zv_jw_key(w, "asked_clients");
+    zv_jw_int(w, p->asked_clients);
+    zv_jw_key(w, "fields");
+    zv_jw_arr_open(w);
+    for (size_t i = 0; i < p->nfields; i++) {
+        const zv_audit_sva_field *f = &p->fields[i];
+        zv_jw_obj_open(w);
+        zv_jw_key(w, "field");
+        zv_jw_str(w, fname(f->field));
+        zv_jw_key(w, "sent_clients");
+        zv_jw_int(w, f->sent_clients);
+        zv_jw_key(w, "sent_messages");
+        zv_jw_int(w, f->sent_messages);
+        zv_jw_key(w, "asked_clients");
+        zv_jw_int(w, f->asked_clients);
+        zv_jw_key(w, "answers");
+        zv_jw_int(w, f->answers);
+        zv_jw_key(w, "sent_not_asked");
+        zv_jw_int(w, f->sent_not_asked);
+        zv_jw_key(w, "asked_not_sent");
+        zv_jw_int(w, f->asked_not_sent);
+        zv_jw_obj_close(w);
+    }
+    zv_jw_arr_close(w);
+    zv_jw_obj_close(w);
+}
+
+/* Sent versus asked: only when a register answered queries in the period. */
+static void sva_obj(zv_jw *w, const zv_audit_sva *s)
+{
+    zv_jw_key(w, "sent_versus_asked");
+    zv_jw_obj_open(w);
+    zv_jw_key(w, "registers");
+    zv_jw_arr_open(w);
+    int only_asked = 1;
+    for (size_t i = 0; i < s->nregisters; i++) {
+        const zv_audit_sva_register *g = &s->registers[i];
+        only_asked &= g->notifications_with_fields == 0;
+        zv_jw_obj_open(w);
+        zv_jw_key(w, "destination");
+        zv_jw_str(w, g->destination);
+        zv_jw_key(w, "notifications");
+        zv_jw_int(w, g->notifications);
+        zv_jw_key(w, "notifications_with_fields");
+        zv_jw_int(w, g->notifications_with_fields);
+        zv_jw_key(w, "answers");
+        zv_jw_int(w, g->answers);
+        zv_jw_obj_close(w);
+    }
+    zv_jw_arr_close(w);
+    zv_jw_key(w, "register_data_only_when_asked");
+    zv_jw_bool(w, only_asked);
+    zv_jw_key(w, "parties");
+    zv_jw_arr_open(w);
+    for (size_t i = 0; i < s->nparties; i++)
+        sva_party(w, &s->parties[i]);
+    zv_jw_arr_close(w);
+    zv_jw_obj_close(w);
+}
+
 int zv_audit_render_json(const zv_audit_report *r, zv_buf *out)
 {
     zv_jw *w = zv_jw_new(1);
@@ -378,6 +454,7 @@ int zv_audit_render_json(const zv_audit_report *r, zv_buf *out)
     for (size_t i = 0; i < r->nflags; i++)
         flag_obj(w, r, &r->flags[i]);
     zv_jw_arr_close(w);
+    if (in->sva) sva_obj(w, in->sva);
     zv_jw_obj_close(w);
     const char *buf;
     size_t len;

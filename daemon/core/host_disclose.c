@@ -106,11 +106,22 @@ int zv_host_audit_disclosure(zv_ctx *ctx, const zv_query_disclosure *d)
         free(fields);
         return -1;
     }
+    /* The party leads the detail ("party 5501; ..."): the trail has no
+     * column of its own for it, and the audit report reads it from there. */
+    const char *party = ZV_HAS(d, zv_query_disclosure, party) ? d->party : NULL;
+    char *detail = NULL;
+    if (party && *party && !strpbrk(party, "; ")) {
+        size_t n = strlen(party) + (d->detail ? strlen(d->detail) : 0) + 16;
+        if ((detail = malloc(n)))
+            snprintf(detail, n, "party %s; %s", party, d->detail ? d->detail : "");
+    }
     zv_store *s = rt->store;
     int rc = zv_store_begin_as(s, ctx->component);
     if (rc == 0)
         rc = zv_store_audit_append_clients_locked(s, zv_now(), "queried", ctx->name, d->reference,
-                                                  d->message, fields, NULL, d->detail, clients);
+                                                  d->message, fields, NULL,
+                                                  detail ? detail : d->detail, clients);
+    free(detail);
     if (rc == 0)
         rc = zv_store_commit(s);
     else

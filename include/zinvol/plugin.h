@@ -314,6 +314,10 @@ typedef struct zv_query_disclosure {
     size_t nbsns;
     const char *reference; /* an id of the exchange (trace id), may be NULL */
     const char *detail;    /* who asked: claims, certificate; no BSN */
+    /* Who asked, as the records name that party (entitlement.funder, e.g.
+     * the zorgkantoor "5501"), so the audit report can set what was asked
+     * beside what messages sent to the same party; NULL: not known. */
+    const char *party;
 } zv_query_disclosure;
 
 /* The host table: owned by the core, valid from create() until destroy()

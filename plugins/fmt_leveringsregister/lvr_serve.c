@@ -106,7 +106,8 @@ static int has_scope(const zv_json *c, const char *scope)
     return 0;
 }
 
-static int audit(req *q, const lvr_template *t, const zv_json *claims, lvr_disclosed *dis)
+static int audit(req *q, const lvr_template *t, const zv_json *claims, const char *owner,
+                 lvr_disclosed *dis)
 {
     const zv_host *h = q->l->host;
     if (!ZV_HOST_HAS(h, audit_disclosure)) return -1;
@@ -128,7 +129,8 @@ static int audit(req *q, const lvr_template *t, const zv_json *claims, lvr_discl
                              .bsns = (const char *const *)dis->bsns,
                              .nbsns = dis->nbsns,
                              .reference = trace,
-                             .detail = detail};
+                             .detail = detail,
+                             .party = owner};
     return h->audit_disclosure(q->l->ctx, &d);
 }
 
@@ -145,7 +147,7 @@ static void answer(req *q, const gql_doc *doc, const lvr_template *t, const zv_j
         reply_error(q, 503, "the register is not available");
     } else if (lvr_execute(q->l, doc, opname, vars, owner, w, &dis, err, sizeof(err)) < 0) {
         reply_error(q, 400, err);
-    } else if (audit(q, t, claims, &dis) < 0) {
+    } else if (audit(q, t, claims, owner, &dis) < 0) {
         reply_error(q, 500, "the answer could not be recorded; nothing was disclosed");
     } else {
         const char *out;

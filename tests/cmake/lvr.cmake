@@ -22,3 +22,7 @@ endif()
 # The transport's access token when the authorisation server fails.
 zv_add_script_test(netwerkmodel/token ${CMAKE_CURRENT_SOURCE_DIR}/integration/netwerkmodel_token.sh
                    SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# "Sent versus asked" in zinvolctl audit, from a real run through the gateway.
+zv_add_script_test(netwerkmodel/audit ${CMAKE_CURRENT_SOURCE_DIR}/integration/netwerkmodel_audit.sh
+                   SKIP_RETURN_CODE 77 TIMEOUT 300)
