@@ -88,12 +88,13 @@ check_waiting() { # the expected text of the problem
         fail "healthz $code: $(cat "$T/h.txt")"
     [ "$(metric 'zinvol_plugin_problem{component="transport/lvr"}')" = 1 ] || fail "metrics: no problem"
     [ "$(lines "$N")" = 2 ] || fail "R3 sent without a token: $(tail -1 "$N")"
-    ctl outbox list --destination lvr --state pending | grep -q " pending " || fail "R3 not pending: $(ctl outbox list)"
+    # waiting: pending, or inflight while a retry waits for its token
+    ctl outbox list --destination lvr | grep -Eq " (pending|inflight) " || fail "R3 not waiting: $(ctl outbox list)"
     [ "$(ctl dlq list | grep -c lvr || true)" = 0 ] || fail "dead letter: $(ctl dlq list)"
 }
 check_waiting "HTTP 401 from the authorisation server: invalid_client: client certificate not registered"
 grep -q '"what": "notification", "status": 401' "$T/gw/refused.jsonl" || fail "the PEP did not refuse the revoked token"
-ctl outbox list --destination lvr --state pending | grep -q "invalid_client" || fail "last error: $(ctl outbox list)"
+wait_for 10 eval 'ctl outbox list --destination lvr | grep -q "invalid_client"' || fail "last error: $(ctl outbox list)"
 errs0=$(metric 'zinvol_plugin_events_total{instance="lvr",event="token_errors"}')
 [ "${errs0:-0}" -ge 1 ] || fail "token_errors not counted: $(curl -s "http://127.0.0.1:$MPORT/metrics" | grep plugin)"
 for m in "400|invalid_scope: Access denied, invalid scope" \
