@@ -26,3 +26,8 @@ zv_add_script_test(netwerkmodel/token ${CMAKE_CURRENT_SOURCE_DIR}/integration/ne
 # "Sent versus asked" in zinvolctl audit, from a real run through the gateway.
 zv_add_script_test(netwerkmodel/audit ${CMAKE_CURRENT_SOURCE_DIR}/integration/netwerkmodel_audit.sh
                    SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# Notifications in: a zorgkantoor's zendNotificatie -> QBR-0001-ZA on the
+# Bemiddelingsregister (the gateway) -> an entitlement record.
+zv_add_script_test(netwerkmodel/notify ${CMAKE_CURRENT_SOURCE_DIR}/integration/netwerkmodel_notify.sh
+                   SKIP_RETURN_CODE 77 TIMEOUT 300)
