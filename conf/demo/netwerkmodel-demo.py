@@ -13,7 +13,6 @@ import json
 import os
 import re
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -126,29 +125,25 @@ try:
         ok += q.returncode == 0
     print(f'   the zorgkantoor asked QLR-0006-ZK for {asked} of the new Leveringperiodes: '
           f'{ok} answers match the published SDL (graphql-core)')
-    # Sent versus asked, per client, from the hash-chained trail.
-    db = sqlite3.connect(f'{out}/state/zinvol.db')
-    sent, got = {}, {}
-    for kind, dest, clients in db.execute("SELECT kind, destination, clients FROM audit WHERE clients IS NOT NULL"):
-        for c in json.loads(clients):
-            tgt = sent if (kind, dest) == ('delivered', 'zk-5501') else got if kind == 'queried' else None
-            if tgt is not None:
-                tgt.setdefault(c['client'], set()).update(c['fields'])
-    both = sorted(set(sent) | set(got))
-    s_f = sum(len(sent.get(c, ())) for c in both)
-    g_f = sum(len(got.get(c, ())) for c in both)
-    print(f'   sent versus asked, {len(both)} clients of zorgkantoor 5501:')
-    print(f'     AW35/AW39 sent {s_f} client-fields ({len(sent)} clients);'
-          f' the zorgkantoor asked {g_f} ({len(got)} clients)')
-    only_sent = {}
-    for c in both:
-        for f in sent.get(c, set()) - got.get(c, set()):
-            only_sent[f] = only_sent.get(f, 0) + 1
-    for f, n in sorted(only_sent.items(), key=lambda x: -x[1])[:8]:
-        print(f'     {f:32s} sent for {n:3d} clients, never asked')
-    json.dump({'clients': len(both), 'sent_client_fields': s_f, 'asked_client_fields': g_f,
-               'sent_not_asked': only_sent}, open(f'{out}/sent-versus-asked.json', 'w'), indent=2)
-    print(f'   details: {out}/sent-versus-asked.json; zinvolctl -c {cpath} disclose BSN lists both')
+    # Sent versus asked, as the audit report shows it (zinvolctl audit).
+    rep = json.loads(subprocess.run([os.path.join(build, 'zinvolctl'), '-c', cpath, 'audit', '--format',
+                                     'json'], check=True, stdout=subprocess.PIPE).stdout)
+    sva = rep.get('sent_versus_asked') or {'parties': [], 'registers': []}
+    for r in sva['registers']:
+        print(f"   register {r['destination']}: {r['answers']} queries answered, {r['notifications']} "
+              f"notifications, {r['notifications_with_fields']} of them with data")
+    for p in sva['parties']:
+        print(f"   sent versus asked, zorgkantoor {p['party']} (zinvolctl audit):")
+        print(f"     AW35/AW39 sent fields of {p['sent_clients']} clients in {p['sent_messages']} messages;"
+              f" the zorgkantoor asked about {p['asked_clients']} clients in {p['answers']} answers")
+        for f in sorted(p['fields'], key=lambda x: -x['sent_not_asked'])[:8]:
+            print(f"     {f['field']:32s} sent for {f['sent_clients']:3d} clients, asked for "
+                  f"{f['asked_clients']:3d}, sent but never asked {f['sent_not_asked']:3d}")
+    json.dump(sva, open(f'{out}/sent-versus-asked.json', 'w'), indent=2)
+    subprocess.run([os.path.join(build, 'zinvolctl'), '-c', cpath, 'audit', '--format', 'html', '--output',
+                    f'{out}/audit.html'], check=True)
+    print(f'   details: {out}/sent-versus-asked.json, {out}/audit.html ("Verstuurd versus gevraagd");'
+          f' zinvolctl -c {cpath} disclose BSN lists both')
 finally:
     if daemon:
         daemon.terminate()
