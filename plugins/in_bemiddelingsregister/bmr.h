@@ -27,6 +27,8 @@ typedef struct bmr_pending {
     int64_t due_ms; /* monotonic: next try */
 } bmr_pending;
 
+typedef struct bmr_call bmr_call; /* a query on its way (bmr_queue.c) */
+
 typedef struct bmr {
     zv_ctx *ctx;
     const zv_host *host;
@@ -46,6 +48,7 @@ typedef struct bmr {
     size_t npend, cap;
     zv_timer *timer;
     zv_json_flat *flat;
+    bmr_call *calls; /* owned: every query waiting for its token or answer */
     int started, draining;
     char last_error[256];
 } bmr;
@@ -63,6 +66,8 @@ void bmr_pending_remove(bmr *b, size_t i);
 int bmr_pending_save(bmr *b);
 /* Start the queries that are due; arm the timer for the next. */
 void bmr_kick(bmr *b);
+/* destroy(): cancel every query under way and free it. */
+void bmr_calls_cancel(bmr *b);
 
 /* bmr_serve.c: the listener's route. */
 void bmr_serve(zv_http_exchange *ex, void *arg);

@@ -91,7 +91,11 @@ static void destroy(void *state)
 {
     bmr *b = state;
     if (!b) return;
+    /* The token's waiters are the queries: their callbacks run from
+     * nm_token_free ("shutting down") before they are cancelled here. */
+    b->started = 0;
     nm_token_free(&b->tok);
+    bmr_calls_cancel(b);
     if (b->timer) b->host->timer_free(b->timer);
     zv_json_flat_free(b->flat);
     bmr_release_free(b);

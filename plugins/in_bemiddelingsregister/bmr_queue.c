@@ -94,11 +94,33 @@ int bmr_pending_load(bmr *b)
     return 0;
 }
 
-typedef struct call {
+struct bmr_call {
     bmr *b;
     char id[40];
     int retried_token;
-} call;
+    zv_http_call *http; /* the query under way, cancelled in destroy */
+    bmr_call *next;
+};
+typedef bmr_call call;
+
+static void unlink_call(call *c)
+{
+    for (call **p = &c->b->calls; *p; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            return;
+        }
+}
+
+void bmr_calls_cancel(bmr *b)
+{
+    while (b->calls) {
+        call *c = b->calls;
+        b->calls = c->next;
+        if (c->http) b->host->http_cancel(c->http);
+        free(c);
+    }
+}
 
 static bmr_pending *find(bmr *b, const char *id, size_t *idx)
 {
@@ -184,6 +206,7 @@ static void on_answer(const zv_http_response *r, void *arg)
 {
     call *c = arg;
     bmr *b = c->b;
+    c->http = NULL;
     char why[400], err[128];
     if (r->status == 401 && !c->retried_token) {
         nm_token_drop(&b->tok);
@@ -210,6 +233,7 @@ static void on_answer(const zv_http_response *r, void *arg)
     else
         settle(b, c->id, NULL, why); /* refused for good: to quarantine with the reason */
     zv_json_free(d);
+    unlink_call(c);
     free(c);
 }
 
@@ -247,6 +271,7 @@ static void send_query(nm *t, const char *token, const char *error, void *arg)
         char why[300];
         snprintf(why, sizeof(why), "%s", error ? error : "no token");
         later(b, c->id, why);
+        unlink_call(c);
         free(c);
         return;
     }
@@ -281,8 +306,9 @@ static void send_query(nm *t, const char *token, const char *error, void *arg)
                            .key_file = b->tok.key_file,
                            .bearer_token = token,
                            .max_response = 1048576};
-    if (!b->host->http_request(b->ctx, &req, on_answer, c)) {
+    if (!(c->http = b->host->http_request(b->ctx, &req, on_answer, c))) {
         later(b, c->id, "cannot start the request");
+        unlink_call(c);
         free(c);
     }
     zv_jw_free(w);
@@ -309,8 +335,11 @@ void bmr_kick(bmr *b)
         c->b = b;
         snprintf(c->id, sizeof(c->id), "%s", p->id);
         p->inflight = 1;
+        c->next = b->calls;
+        b->calls = c;
         if (nm_token_get(&b->tok, send_query, c) < 0) {
             p->inflight = 0;
+            unlink_call(c);
             free(c);
         }
     }
