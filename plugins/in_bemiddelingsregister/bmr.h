@@ -19,6 +19,10 @@
 
 #include "../out_netwerkmodel/nm.h"
 
+/* Notifications waiting for their query at most (they are kept in one
+ * watermark, 64 KiB); more are answered 503 so the sender keeps them. */
+#define BMR_MAX_PENDING 250
+
 typedef struct bmr_pending {
     char id[40];    /* the bemiddelingspecificatieID */
     char event[96]; /* eventType */

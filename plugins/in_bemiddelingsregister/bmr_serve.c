@@ -162,7 +162,12 @@ static int take(bmr *b, const zv_json *in, const char *action, const zv_json *ev
             return -1;
         }
         int rc;
-        if (!strcmp(action, "query")) {
+        if (!strcmp(action, "query") && b->npend >= BMR_MAX_PENDING) {
+            /* The watermark that keeps them has room for so many: the
+             * sender keeps this one and sends it again. */
+            snprintf(why, whylen, "%zu notifications wait for their query already", b->npend);
+            return -2;
+        } else if (!strcmp(action, "query")) {
             rc = bmr_pending_add(b, id, event, from);
         } else {
             const char *type = zv_json_str(zv_json_get(ev, "item_type"), NULL);
@@ -225,8 +230,8 @@ static void handle(bmr *b, zv_http_exchange *ex, const zv_json *claims, const zv
         /* Not kept: the sender gets 503 and sends it again.  A query
          * already listed in memory may still run; its answer is kept then. */
         h->rollback(b->ctx);
-        reply_error(b, ex, rc == -1 ? 400 : 503,
-                    rc == -1 ? why : "the notification could not be kept");
+        if (rc == 0) snprintf(why, sizeof(why), "the notification could not be kept");
+        reply_error(b, ex, rc == -1 ? 400 : 503, why);
     }
 }
 
