@@ -36,6 +36,13 @@ for d in "$out"/outbox/*/; do
     printf '   %-14s %3d messages\n' "$(basename "$d")" "$(find "$d" -maxdepth 1 -type f | wc -l)"
 done
 
+echo "== 4b. counts instead of records (signals format): the period reports"
+for d in regio-signalen cbs-signalen; do
+    last=$(ls "$out/outbox/$d" | sed -n 's/.*_report_\(.*\)_1_html\.html/\1/p' | sort | tail -1)
+    printf '   %-14s %s periods reported; latest %s: %s\n' "$d" \
+        "$(ls "$out/outbox/$d" | grep -c '_report_.*_json\.json')" "${last:-none}" \
+        "$(cd "$out/outbox/$d" && ls | grep "_report_${last}_" | tr '\n' ' ')"
+done
 echo "== 5. quarantined records, with the reason (zinvolctl quarantine list)"
 $zinvolctl quarantine list | sed 's/^/   /' | head -15
 

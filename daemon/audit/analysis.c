@@ -9,11 +9,12 @@
 
 static const char *const FLAG_IDS[ZV_FLAG_COUNT] = {
     "no_legal_basis", "duplicate",     "collected_never_required",
-    "derivable",      "over_frequent", "beyond_legal_maximum"};
+    "derivable",      "over_frequent", "beyond_legal_maximum", "aggregate_would_do"};
 
 static const char *const FLAG_NL[ZV_FLAG_COUNT] = {
     "Geen wettelijke grondslag", "Dubbel aangeleverd", "Verzameld, nergens vereist",
-    "Afleidbaar door ontvanger", "Vaker dan vereist",  "Boven wettelijk maximum"};
+    "Afleidbaar door ontvanger", "Vaker dan vereist",  "Boven wettelijk maximum",
+    "Tellingen volstaan"};
 
 static const char *const LEVEL_NL[ZV_LEVEL_COUNT] = {
     "Wettelijk verplicht", "Standaard",   "Toezichthouder", "Contract",
@@ -82,9 +83,13 @@ static int build_rows(zv_audit_report *r)
                 row->dest = d;
                 row->msg = m;
                 row->entry = zv_catalogue_entry(cat, i);
-                row->selected = row->entry->level <= dest->threshold;
+                /* An aggregate destination selects nothing to send: what its
+                 * threshold lets through is read to count (row->read). */
+                int kept = row->entry->level <= dest->threshold;
+                row->selected = kept && !dest->aggregate;
                 const unsigned char *dl = dest->msgs[m].delivered;
                 row->sent = dl ? dl[row->entry->field] != 0 : -1;
+                row->read = kept && dest->aggregate;
                 row->n = counts_of(in, dest->name, row->entry->field);
             }
         }
@@ -101,6 +106,20 @@ size_t zv_audit_senders(const zv_audit_report *r, int field, size_t *out, size_t
             sends = r->rows[i].dest == d && r->rows[i].selected && r->rows[i].entry->field == field;
         if (!sends) continue;
         if (n < max) out[n] = d;
+        n++;
+    }
+    return n;
+}
+
+size_t zv_audit_personal_fields(const zv_audit_report *r, size_t d)
+{
+    char seen[ZV_FIELD_COUNT] = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < r->nrows; i++) {
+        const zv_audit_row *row = &r->rows[i];
+        int f = row->entry->field;
+        if (row->dest != d || !row->selected || f < 0 || f >= ZV_FIELD_COUNT || seen[f]) continue;
+        seen[f] = 1;
         n++;
     }
     return n;
@@ -137,7 +156,9 @@ static int add_flag(zv_audit_report *r, zv_flag_kind k, size_t row, size_t sourc
 
 static void sent_note(zv_buf *b, const zv_audit_row *row, const zv_audit_dest *dest)
 {
-    if (row->selected)
+    if (row->read)
+        zv_buf_puts(b, "; read to count, never sent (the destination receives only counts)");
+    else if (row->selected)
         zv_buf_printf(b, "; sent at threshold %s", zv_level_name(dest->threshold));
     else
         zv_buf_printf(b, "; not sent (below threshold %s)", zv_level_name(dest->threshold));
@@ -306,6 +327,53 @@ static void requested_unsent(const zv_audit_report *r, int field, zv_buf *b)
     if (any) zv_buf_puts(b, ", below its threshold)");
 }
 
+/* A field an aggregate destination counts is used, though never sent. */
+static int read_to_count(const zv_audit_report *r, int field)
+{
+    for (size_t i = 0; i < r->nrows; i++)
+        if (r->rows[i].read && r->rows[i].entry->field == field) return 1;
+    return 0;
+}
+
+/* A record-level destination whose catalogue says the receiver uses the
+ * message for statistics or monitoring: counts would answer it.  One flag
+ * per destination and message, on the row that makes it record-level (the
+ * BSN when it is sent, else the first field sent). */
+static int flag_aggregate(zv_audit_report *r, size_t d)
+{
+    const zv_audit_dest *dest = &r->in->dests[d];
+    int rc = 0;
+    for (size_t m = 0; !dest->aggregate && m < dest->nmsgs && rc == 0; m++) {
+        const zv_catalogue *cat = dest->msgs[m].cat;
+        const char *purpose = zv_catalogue_purpose(cat);
+        if (!purpose || (strcmp(purpose, "statistics") && strcmp(purpose, "monitoring"))) continue;
+        size_t at = SIZE_MAX, nsent = 0;
+        for (size_t i = 0; i < r->nrows; i++) {
+            const zv_audit_row *row = &r->rows[i];
+            if (row->dest != d || row->msg != m || !row->selected) continue;
+            nsent++;
+            if (at == SIZE_MAX || row->entry->field == ZV_F_CLIENT_BSN) at = i;
+        }
+        if (at == SIZE_MAX) continue;
+        zv_buf b;
+        zv_buf_init(&b);
+        zv_buf_printf(&b, "a record per client with %zu personal fields, for %s (the catalogue's "
+                          "purpose): counts would do",
+                      nsent, purpose);
+        const char *set = zv_catalogue_signal_set(cat);
+        if (set)
+            zv_buf_printf(&b, "; signal set %s (conf/signals/%s.json) answers it with "
+                              "suppressed counts and no personal field",
+                          set, set);
+        else
+            zv_buf_puts(&b, "; no signal set is named for this catalogue: write one "
+                            "(conf/signals/) and send it with the signals format");
+        rc = add_flag(r, ZV_FLAG_AGGREGATE_WOULD_DO, at, SIZE_MAX, r->rows[at].entry->field, &b);
+        zv_buf_free(&b);
+    }
+    return rc;
+}
+
 static int source_flags(zv_audit_report *r, size_t s)
 {
     const zv_audit_source *src = &r->in->sources[s];
@@ -320,7 +388,7 @@ static int source_flags(zv_audit_report *r, size_t s)
         if (i && ids[i] == ids[i - 1]) continue;
         if (!zv_field_def_of((zv_field_id)ids[i])) continue;
         size_t idx[1];
-        if (zv_audit_senders(r, ids[i], idx, 1) > 0) continue;
+        if (zv_audit_senders(r, ids[i], idx, 1) > 0 || read_to_count(r, ids[i])) continue;
         zv_buf_printf(&b, "mapped from source %s but sent to no destination", src->name);
         requested_unsent(r, ids[i], &b);
         rc |= add_flag(r, ZV_FLAG_COLLECTED_NEVER_REQUIRED, SIZE_MAX, s, ids[i], &b);
@@ -340,6 +408,8 @@ zv_audit_report *zv_audit_analyse(const zv_audit_input *in)
         rc = row_flags(r, i);
     for (size_t s = 0; rc == 0 && s < in->nsources; s++)
         rc = source_flags(r, s);
+    for (size_t d = 0; rc == 0 && d < in->ndests; d++)
+        rc = flag_aggregate(r, d);
     if (rc != 0) {
         zv_audit_report_free(r);
         return NULL;

@@ -22,6 +22,7 @@ typedef enum zv_flag_kind {
     ZV_FLAG_DERIVABLE,                /* sent although the recipient can derive it */
     ZV_FLAG_OVER_FREQUENT,            /* schedule more frequent than the basis requires */
     ZV_FLAG_BEYOND_LEGAL_MAXIMUM,     /* requested beyond the catalogue's legal maximum */
+    ZV_FLAG_AGGREGATE_WOULD_DO,       /* records for statistics or monitoring: counts would do */
     ZV_FLAG_COUNT
 } zv_flag_kind;
 
@@ -54,6 +55,9 @@ typedef struct zv_audit_dest {
     const zv_audit_msg *msgs;
     size_t nmsgs;
     const zv_json *format_options; /* may be NULL; decides e.g. whether iJw is prescribed */
+    /* The format sends only counts (ZV_FORMAT_AGGREGATE): its catalogue
+     * lists what it reads, and no field leaves as a personal field. */
+    int aggregate;
 } zv_audit_dest;
 
 typedef struct zv_audit_source {
@@ -165,6 +169,7 @@ typedef struct zv_audit_row {
     const zv_cat_entry *entry; /* the catalogue entry */
     int selected;              /* level at or above the destination's threshold */
     int sent; /* in a delivered payload of the period (trail): 1, 0, -1 unknown (no trail) */
+    int read; /* aggregate destination: read to count, never sent */
     zv_audit_counts n;         /* per destination and field (all its messages) */
     unsigned flags;            /* 1u << zv_flag_kind */
 } zv_audit_row;
@@ -191,6 +196,9 @@ void zv_audit_report_free(zv_audit_report *r);
 
 /* Destinations (indexes) that send field, in config order; returns count. */
 size_t zv_audit_senders(const zv_audit_report *r, int field, size_t *out, size_t max);
+/* Personal fields a destination receives: distinct fields it is sent, 0
+ * for an aggregate destination. */
+size_t zv_audit_personal_fields(const zv_audit_report *r, size_t d);
 /* Number of flags of a kind for destination d (SIZE_MAX: all). */
 size_t zv_audit_flag_count(const zv_audit_report *r, size_t d, zv_flag_kind k);
 

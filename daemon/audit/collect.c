@@ -103,6 +103,7 @@ static int collect_dest(zv_audit_collected *c, const zv_config *cfg, size_t d, z
         zv_errors_add(errs, cfg->file, path, "%s", desc ? "plugin declares no messages" : err);
         return -1;
     }
+    ad->aggregate = (zv_plugin_format_flags(desc) & ZV_FORMAT_AGGREGATE) != 0;
     size_t n = zv_plugin_nmessages(desc);
     c->msgs[d] = calloc(n ? n : 1, sizeof(zv_audit_msg));
     if (!c->msgs[d]) return -1;

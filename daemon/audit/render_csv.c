@@ -68,7 +68,7 @@ static void field_line(zv_buf *out, const zv_audit_report *r, const zv_audit_row
     cell(out, e->optional ? "yes" : "no", 0);
     cell(out, e->frequency, 0);
     cell(out, list.data, 0);
-    cell(out, row->selected ? "yes" : "no", 0);
+    cell(out, row->read ? "read" : row->selected ? "yes" : "no", 0);
     cell(out, row->sent < 0 ? "unknown" : row->sent ? "yes" : "no", 0);
     icell(out, row->n.kept);
     icell(out, row->n.dropped);

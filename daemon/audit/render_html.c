@@ -42,7 +42,8 @@ static const char *CSS =
     ".grid{table-layout:auto}.grid td{text-align:center;padding:2px}.grid .gd{font-size:11px}"
     ".cell{display:inline-block;min-width:28px;padding:2px 4px;border-radius:3px;color:#fff;"
     "font-size:12px;font-weight:600;text-align:center}.cell.unsent{opacity:.45;"
-    "text-decoration:line-through}"
+    "text-decoration:line-through}.cell.read{background:#fff;color:#00838f;"
+    "border:1px solid #00838f}.aggr{color:#00602a}"
     ".scroll{overflow-x:auto}svg.trend{width:100%;height:auto;max-height:200px;background:#fff;"
     "border:1px solid #ccc}"
     "input[type=radio]{margin:0 2px 0 10px}input:focus-visible+label{outline:2px solid #1565c0}"
@@ -181,7 +182,8 @@ static void field_row(zv_buf *b, const zv_audit_report *r, size_t ri)
     /* Verzonden: in a delivered payload (the trail); without a trail what
      * the threshold selects, said as such. */
     zv_buf_printf(b, "</td><td data-label=\"Verzonden\">%s</td>",
-                  row->sent > 0 ? "ja"
+                  row->read       ? "gelezen om te tellen"
+                  : row->sent > 0 ? "ja"
                   : row->sent == 0
                       ? (row->selected ? "nee (geselecteerd, niet in een bericht)" : "nee")
                   : row->selected ? "geselecteerd"
@@ -235,7 +237,12 @@ static void destination(zv_buf *b, const zv_audit_report *r, size_t d)
     zv_html_level_badge(b, dest->threshold);
     zv_buf_puts(b, " &middot; Verzendfrequentie <code>");
     zv_html_esc(b, dest->schedule ? dest->schedule : "event");
-    zv_buf_puts(b, "</code></p>");
+    zv_buf_printf(b, "</code> &middot; <b class=\"pf\">%zu persoonsgegevens</b>",
+                  zv_audit_personal_fields(r, d));
+    if (dest->aggregate)
+        zv_buf_puts(b, " (alleen tellingen; de velden hieronder worden gelezen om te tellen en "
+                       "niet verzonden)");
+    zv_buf_puts(b, "</p>");
     for (size_t m = 0; m < dest->nmsgs; m++)
         message_table(b, r, d, m);
     zv_buf_puts(b, "<ul class=\"details\">");

@@ -14,7 +14,8 @@
 const char *const ZV_HTML_LEVEL_COLOUR[ZV_LEVEL_COUNT] = {
     "#1b5e20", "#2e7d32", "#00695c", "#8d6e00", "#bf360c", "#b71c1c", "#4e342e"};
 const char *const ZV_HTML_FLAG_COLOUR[ZV_FLAG_COUNT] = {"#b71c1c", "#6a1b9a", "#5d4037",
-                                                        "#1565c0", "#bf360c", "#ad1457"};
+                                                        "#1565c0", "#bf360c", "#ad1457",
+                                                        "#00838f"};
 
 static const char *const LEVEL_ABBR[ZV_LEVEL_COUNT] = {"W", "S", "T", "C", "SA", "E", "-"};
 
@@ -34,7 +35,9 @@ static const char *const FLAG_EXPLAIN[ZV_FLAG_COUNT] = {
     "uit de bron overgenomen, maar door geen enkele bestemming vereist",
     "de ontvanger kan het afleiden uit wat hij al heeft",
     "vaker verzonden dan de grondslag vraagt",
-    "buiten het wettelijk maximum van de bestemming"};
+    "buiten het wettelijk maximum van de bestemming",
+    ("een record per cliënt voor statistiek of monitoring: tellingen zonder persoonsgegevens "
+     "(een signaalset) beantwoorden dezelfde vragen")};
 
 void zv_html_level_badge(zv_buf *b, zv_level l)
 {
@@ -180,6 +183,13 @@ void zv_html_legal_split(zv_buf *b, const zv_audit_report *r)
         }
         zv_buf_puts(b, "<tr><th scope=\"row\">");
         zv_html_esc(b, r->in->dests[d].name);
+        if (r->in->dests[d].aggregate) {
+            zv_buf_puts(b, "</th><td colspan=\"3\" class=\"aggr\"><b class=\"big\">0</b> "
+                           "persoonsgegevens: deze bestemming krijgt alleen tellingen (kleine "
+                           "aantallen onderdrukt); de velden van haar catalogus worden gelezen "
+                           "om te tellen, niet verzonden.</td></tr>");
+            continue;
+        }
         zv_buf_printf(b, "</th><td data-label=\"Wettelijk verplicht\"><b class=\"big\">%zu</b>",
                       req);
         if (unv)
@@ -237,7 +247,8 @@ void zv_html_grid(zv_buf *b, const zv_audit_report *r)
 {
     zv_buf_puts(b, "<section id=\"raster\"><h2>Wat gaat waarheen</h2><p>Per veld en "
                    "bestemming het niveau waarop het wordt gevraagd; doorgestreept: gevraagd, "
-                   "maar onder de drempel en dus niet verzonden.</p><div class=\"scroll\">"
+                   "maar onder de drempel en dus niet verzonden; #: alleen gelezen om te tellen "
+                   "(de bestemming krijgt tellingen, geen persoonsgegevens).</p><div class=\"scroll\">"
                    "<table class=\"grid\"><thead><tr><th scope=\"col\">Veld</th>");
     for (size_t d = 0; d < r->in->ndests; d++) {
         zv_buf_puts(b, "<th scope=\"col\" class=\"gd\">");
@@ -265,6 +276,11 @@ void zv_html_grid(zv_buf *b, const zv_audit_report *r)
                 continue;
             }
             zv_level l = best->entry->level;
+            if (best->read) { /* counted, never sent: no level colour to suggest it leaves */
+                zv_buf_puts(b, "<td><span class=\"cell read\" title=\"read to count, not "
+                               "sent\">#</span></td>");
+                continue;
+            }
             zv_buf_printf(b,
                           "<td><span class=\"cell%s\" style=\"background:%s\" title=\"%s%s\">%s"
                           "</span></td>",

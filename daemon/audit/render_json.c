@@ -119,6 +119,8 @@ static void field_obj(zv_jw *w, const zv_audit_report *r, size_t ri)
         zv_jw_null(w);
     else
         zv_jw_bool(w, row->sent);
+    zv_jw_key(w, "read");
+    zv_jw_bool(w, row->read);
     zv_jw_key(w, "counts");
     counts_obj(w, &row->n);
     zv_jw_key(w, "flags");
@@ -138,6 +140,10 @@ static void message_obj(zv_jw *w, const zv_audit_report *r, size_t d, size_t m)
     zv_jw_str(w, zv_catalogue_id(msg->cat));
     zv_jw_key(w, "standard");
     zv_jw_str(w, zv_catalogue_standard(msg->cat));
+    zv_jw_key(w, "purpose");
+    zv_jw_str(w, zv_catalogue_purpose(msg->cat));
+    zv_jw_key(w, "signal_set");
+    zv_jw_str(w, zv_catalogue_signal_set(msg->cat));
     zv_jw_key(w, "maximum");
     const char *mc = zv_catalogue_max_citation(msg->cat);
     if (mc) {
@@ -173,6 +179,10 @@ static void dest_obj(zv_jw *w, const zv_audit_report *r, size_t d)
     zv_jw_str(w, zv_level_name(dest->threshold));
     zv_jw_key(w, "schedule");
     zv_jw_str(w, dest->schedule ? dest->schedule : "event");
+    zv_jw_key(w, "aggregate");
+    zv_jw_bool(w, dest->aggregate);
+    zv_jw_key(w, "personal_fields");
+    zv_jw_int(w, (int64_t)zv_audit_personal_fields(r, d));
     /* The answer users ask for first: of the fields this destination gets,
      * how many are legally required, and by which route the rest is asked. */
     int64_t req = 0, notreq = 0, unver = 0, by_route[ZV_ROUTE_NONE + 1] = {0};

@@ -8,6 +8,7 @@
 
 struct zv_catalogue {
     char *file, *id, *format, *message, *standard, *description, *frequency;
+    char *purpose, *signal_set; /* what the receiver uses it for; the set that would replace it */
     char *max_citation;        /* NULL: no legal maximum stated */
     int withdraw;              /* "correction": {"by": "withdraw"} */
     char *correction_citation; /* its citation */
@@ -19,7 +20,12 @@ struct zv_catalogue {
 
 static const char *const TOP_KEYS[] = {"$schema",  "catalogue",   "format",     "message",
                                        "standard", "description", "maximum",    "frequency",
-                                       "fields",   "prescribed",  "correction", NULL};
+                                       "fields",   "prescribed",  "correction", "purpose",
+                                       "signal_set", NULL};
+
+/* What a receiver uses a message for (the catalogue's "purpose"). */
+static const char *const PURPOSES[] = {"statistics", "monitoring", "funding",
+                                       "care",       "supervision", NULL};
 
 void zv_catalogue_free(zv_catalogue *cat)
 {
@@ -34,6 +40,8 @@ void zv_catalogue_free(zv_catalogue *cat)
     free(cat->standard);
     free(cat->description);
     free(cat->frequency);
+    free(cat->purpose);
+    free(cat->signal_set);
     free(cat->max_citation);
     free(cat->correction_citation);
     zv_prescribed_clear(&cat->prescribed);
@@ -249,6 +257,21 @@ zv_catalogue *zv_catalogue_from_json(const zv_json *root, const char *file, zv_e
         cat->frequency = NULL;
         rc = -1;
     }
+    rc |= top_text(root, "signal_set", 0, file, &cat->signal_set, errs);
+    if (top_text(root, "purpose", 0, file, &cat->purpose, errs) < 0) {
+        rc = -1;
+    } else if (cat->purpose) {
+        size_t i = 0;
+        while (PURPOSES[i] && strcmp(PURPOSES[i], cat->purpose) != 0)
+            i++;
+        if (!PURPOSES[i]) {
+            zv_errors_add(errs, file, "purpose",
+                          "unknown purpose \"%s\" (expected statistics, monitoring, funding, "
+                          "care or supervision)",
+                          cat->purpose);
+            rc = -1;
+        }
+    }
     char *want = id_of_file(file);
     if (cat->id && want && strcmp(cat->id, want) != 0) {
         zv_errors_add(errs, file, "catalogue", "id \"%s\" differs from the file name \"%s\"",
@@ -379,6 +402,14 @@ const char *zv_catalogue_format(const zv_catalogue *cat)
 const char *zv_catalogue_standard(const zv_catalogue *cat)
 {
     return cat->standard;
+}
+const char *zv_catalogue_purpose(const zv_catalogue *cat)
+{
+    return cat->purpose;
+}
+const char *zv_catalogue_signal_set(const zv_catalogue *cat)
+{
+    return cat->signal_set;
 }
 const char *zv_catalogue_description(const zv_catalogue *cat)
 {

@@ -83,6 +83,12 @@ const char *zv_catalogue_file(const zv_catalogue *cat);   /* as loaded */
 const char *zv_catalogue_format(const zv_catalogue *cat); /* "iwlz" */
 const char *zv_catalogue_standard(const zv_catalogue *cat);
 const char *zv_catalogue_description(const zv_catalogue *cat);
+/* What the receiver uses the message for: "statistics", "monitoring",
+ * "funding", "care", "supervision"; NULL when the catalogue does not say. */
+const char *zv_catalogue_purpose(const zv_catalogue *cat);
+/* The signal set (conf/signals/<name>.json) that would give the receiver
+ * the same answers as counts; NULL: none named. */
+const char *zv_catalogue_signal_set(const zv_catalogue *cat);
 size_t zv_catalogue_count(const zv_catalogue *cat);
 const zv_cat_entry *zv_catalogue_entry(const zv_catalogue *cat, size_t i);
 /* The entry for a model field, or NULL. */

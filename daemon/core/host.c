@@ -334,6 +334,15 @@ static int h_queue_work(zv_ctx *ctx, void (*work)(void *arg), void (*done)(void 
     return 0;
 }
 
+static const char *h_schedule(zv_ctx *ctx)
+{
+    if (strncmp(ctx->component, "format/", 7) != 0) return NULL;
+    for (size_t i = 0; i < ctx->rt->cfg->ndests; i++)
+        if (strcmp(ctx->rt->cfg->dests[i].name, ctx->name) == 0)
+            return ctx->rt->cfg->dests[i].policy.schedule;
+    return NULL;
+}
+
 static void h_count(zv_ctx *ctx, const char *counter, int64_t delta)
 {
     zv_metrics_plugin_count(ctx->name, counter, delta);
@@ -443,4 +452,5 @@ const zv_host zv_core_host = {
     .audit_disclosure = zv_host_audit_disclosure,
     .retour = zv_host_retour,
     .problem = h_problem,
+    .schedule = h_schedule,
 };

@@ -142,6 +142,14 @@ int zv_plugin_field_renderable(const zv_plugin_descriptor *d, const zv_json *opt
     return d->field_renderable(options, m, f) != 0;
 }
 
+uint32_t zv_plugin_format_flags(const zv_plugin_descriptor *d)
+{
+    if (d->abi_minor < 3 ||
+        d->size < offsetof(zv_plugin_descriptor, format_flags) + sizeof(d->format_flags))
+        return 0;
+    return d->format_flags;
+}
+
 static const char *check_ops(const zv_plugin_descriptor *d, char *why, size_t len)
 {
     if (!d->name || !*d->name) return "descriptor has no name";

@@ -35,6 +35,8 @@ int zv_plugin_field_renderable(const zv_plugin_descriptor *d, const zv_json *opt
 /* The descriptor's option table (pointer, count, element size, config
  * struct size). */
 void zv_plugin_optspec(const zv_plugin_descriptor *d, zv_optspec *spec);
+/* The format's ZV_FORMAT_* flags; 0 for plugins of ABI 2.2 and older. */
+uint32_t zv_plugin_format_flags(const zv_plugin_descriptor *d);
 /* dlclose everything loaded; only at exit, when no instance is left. */
 void zv_plugins_unload_all(void);
 

@@ -3,6 +3,7 @@
 #include <zinvol/util.h>
 
 #include <stdio.h>
+#include <string.h>
 
 size_t zv_escape_ctrl(const char *in, size_t inlen, char *out, size_t outlen)
 {
@@ -33,7 +34,13 @@ size_t zv_escape_ctrl(const char *in, size_t inlen, char *out, size_t outlen)
 
 void zv_html_esc(zv_buf *b, const char *s)
 {
-    for (; s && *s; s++) {
+    zv_html_escn(b, s, s ? strlen(s) : 0);
+}
+
+void zv_html_escn(zv_buf *b, const char *s, size_t n)
+{
+    if (!s) return;
+    for (const char *end = s + n; s < end && *s; s++) {
         switch (*s) {
         case '<':
             zv_buf_puts(b, "&lt;");

@@ -70,10 +70,11 @@ extern "C" {
  * noptions / option_size / config_size, zv_host.config); 2.1
  * zv_host.rendered_fields and zv_plugin_descriptor.field_renderable (what a
  * format renders); 2.2 plugins' TLS listeners (https_listen, ex_peer),
- * audit_disclosure, retour and problem.  Changing the ABI: see "Changing
- * the ABI" above. */
+ * audit_disclosure, retour and problem; 2.3 zv_host.schedule and
+ * zv_plugin_descriptor.format_flags (ZV_FORMAT_AGGREGATE).  Changing the
+ * ABI: see "Changing the ABI" above. */
 #define ZV_ABI_MAJOR 2
-#define ZV_ABI_MINOR 2
+#define ZV_ABI_MINOR 3
 #define ZV_PLUGIN_SYMBOL "zv_plugin"
 
 #if defined(__GNUC__)
@@ -506,6 +507,12 @@ typedef struct zv_host {
      * beside the instance and /metrics has zinvol_plugin_problem 1.  Loop
      * thread only (not from render() or queue_work's work). */
     void (*problem)(zv_ctx *ctx, const char *text);
+
+    /* ---- 2.3 ---- */
+    /* Formats: the destination's policy.schedule ("event", "daily", ...
+     * "quarterly", "yearly"); NULL for sources and transports.  Borrowed
+     * from the config, valid for the instance's life. */
+    const char *(*schedule)(zv_ctx *ctx);
 } zv_host;
 
 /* 1 when the host table h has member m (appended in a later minor). */
@@ -681,7 +688,16 @@ typedef struct zv_plugin_descriptor {
      * plugin of 2.0: every field can be carried.  Read it with
      * zv_plugin_field_renderable() in the core. */
     int (*field_renderable)(const zv_json *options, int message, zv_field_id field);
+
+    /* 2.3.  Formats, optional: ZV_FORMAT_* flags.  Read with
+     * zv_plugin_format_flags() in the core (0 for older plugins). */
+    uint32_t format_flags;
 } zv_plugin_descriptor;
+
+/* The format's payloads hold only counts over many clients (no field of
+ * any one record): the audit report shows its destinations with 0
+ * personal fields and the fields it reads as read, not sent. */
+#define ZV_FORMAT_AGGREGATE 0x1u
 
 #define ZV_DESCRIPTOR_HEAD(kind_, name_)                                                           \
     .abi_major = ZV_ABI_MAJOR, .abi_minor = ZV_ABI_MINOR,                                          \

@@ -55,6 +55,8 @@ size_t zv_escape_ctrl(const char *in, size_t inlen, char *out, size_t outlen);
 /* Appends s (NULL: nothing) to b as HTML text or a quoted attribute value:
  * < > & " ' escaped, everything else as it is. */
 void zv_html_esc(zv_buf *b, const char *s);
+/* The same for the first n bytes of s (stops early at a NUL). */
+void zv_html_escn(zv_buf *b, const char *s, size_t n);
 
 /* ---- dates ---- */
 /* 1 when s is a real calendar date YYYY-MM-DD. */

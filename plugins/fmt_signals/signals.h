@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <zinvol/json.h>
 #include <zinvol/model.h>
+#include <zinvol/util.h>
 
 #define SIG_MAX_DIMS 2
 #define SIG_MAX_BANDS 16
@@ -14,6 +15,10 @@
 #define SIG_AGE_BAND "client.age_band"
 #define SIG_DIM_AGE (-2)
 #define SIG_UNKNOWN "onbekend"
+/* Derived dimension: days from the assignment (entitlement.start) to the
+ * start of care (delivery.start), in bands. */
+#define SIG_WAIT_BAND "delivery.waiting_band"
+#define SIG_DIM_WAIT (-3)
 
 typedef enum sig_period { SIG_MONTH = 0, SIG_QUARTER, SIG_HALF, SIG_YEAR } sig_period;
 
@@ -45,6 +50,8 @@ typedef struct sig_set {
     sig_period period;
     int bands[SIG_MAX_BANDS]; /* lower bounds of the age bands, ascending, first 0 */
     size_t nbands;
+    int wbands[SIG_MAX_BANDS]; /* lower bounds of the waiting-days bands, first 0 */
+    size_t nwbands;
     sig_measure *measures;
     size_t nmeasures;
 } sig_set;
@@ -62,8 +69,16 @@ int sig_cond_eval(const sig_cond *c, const zv_record *r);
 /* Periods: the label ("2026-Q1") of a date and the period's first and last day. */
 int sig_period_of(sig_period p, const char *date, char label[16], char first[11], char last[11]);
 const char *sig_period_name(sig_period p);
+/* The first and last day of the period a label ("2026-Q3") names; -1 when
+ * it is not a label of that kind of period. */
+int sig_period_bounds(sig_period p, const char *label, char first[11], char last[11]);
 /* The age band label of a birth date on a reference day, e.g. "12-17". */
 void sig_age_band(const sig_set *s, const char *birth, const char *ref, char *out, size_t outlen);
+
+/* The waiting-days band of an assignment and a start, e.g. "8-28";
+ * "onbekend" when a date is missing or the start comes first. */
+void sig_wait_band(const sig_set *s, const char *assigned, const char *start, char *out,
+                   size_t outlen);
 
 /* ---- state: per measure and period, one cell per distinct client ---- */
 typedef struct sig_state sig_state;
@@ -75,12 +90,27 @@ void sig_state_rollback(sig_state *st);
 /* The client's hashed key (hex SHA-256 of salt + BSN). */
 void sig_state_client_key(const sig_state *st, const char *bsn, char out[65]);
 /* Keep the cell of the client's latest record in the period: the greatest
- * (date, cell), so the result does not depend on the order of arrival. */
+ * (date, cell), so the result does not depend on the order of arrival.
+ * Between begin and commit only: the puts are collected and written by
+ * commit, which returns -1 (the caller rolls back) when that fails.
+ * client: the hex key of sig_state_client_key. */
 int sig_state_put(sig_state *st, const char *measure, const char *period, const char *client,
                   const char *date, const char *cell);
 typedef int (*sig_cell_cb)(const char *cell, int64_t count, void *arg);
 int sig_state_cells(sig_state *st, const char *measure, const char *period, sig_cell_cb cb,
                     void *arg);
+
+/* Period reports handed over (revision and a digest of their counts):
+ * 0 found, 1 none yet, -1 error. */
+int sig_state_report_get(sig_state *st, const char *period, int64_t *revision, char digest[65],
+                         char batch[64]);
+int sig_state_report_put(sig_state *st, const char *period, int64_t revision, const char *digest,
+                         const char *batch);
+/* Periods with counts and no report yet, in order; cb returns non-zero to stop. */
+int sig_state_unreported(sig_state *st, int (*cb)(const char *period, void *arg), void *arg);
+/* The team's narrative for a period from an ECD field: the latest (date, text) wins. */
+int sig_state_narrative_put(sig_state *st, const char *period, const char *date, const char *text);
+char *sig_state_narrative_get(sig_state *st, const char *period); /* malloc'd or NULL */
 
 /* ---- tables with suppression ---- */
 #define SIG_CELL_SEP '\x1f'
@@ -100,5 +130,23 @@ int sig_table_add_cell(sig_table *t, const char *cell, int64_t count);
 /* Margins and grand total, then primary (below k) and secondary suppression. */
 int sig_table_finish(sig_table *t, int64_t k);
 void sig_table_clear(sig_table *t);
+
+/* ---- the period report (signals_report.c, signals_narrative.c) ---- */
+typedef struct sig_report {
+    const sig_set *set;
+    const sig_table *tables; /* one per measure, finished */
+    int64_t k;
+    const char *label, *start, *end; /* the period */
+    const char *destination, *org, *generated;
+    int64_t revision;      /* 1 for the first report of the period */
+    const char *narrative; /* markdown subset; NULL: none given */
+} sig_report;
+
+int sig_report_html(const sig_report *r, zv_buf *out);
+void sig_markdown_html(zv_buf *b, const char *text);
+/* The narrative for a period: path is a file (used for every period) or a
+ * folder holding <label>.md or <label>.txt.  0 with *out malloc'd or NULL
+ * (none for this period); -1 with "file: reason" in err. */
+int sig_narrative_read(const char *path, const char *label, char **out, char *err, size_t errlen);
 
 #endif

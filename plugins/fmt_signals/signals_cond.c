@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 static const char *const COND_KEYS[] = {"field", "in",  "equals", "present",
@@ -189,6 +190,60 @@ int sig_period_of(sig_period p, const char *date, char label[16], char first[11]
     return 0;
 }
 
+int sig_period_bounds(sig_period p, const char *label, char first[11], char last[11])
+{
+    int y, n = 1;
+    char c = 0, date[11], got[16];
+    if (!label || sscanf(label, "%4d", &y) != 1) return -1;
+    if (p == SIG_MONTH && sscanf(label, "%*4d-%2d", &n) != 1) return -1;
+    if ((p == SIG_QUARTER || p == SIG_HALF) && sscanf(label, "%*4d-%c%d", &c, &n) != 2) return -1;
+    int month = p == SIG_MONTH     ? n
+                : p == SIG_QUARTER ? (n - 1) * 3 + 1
+                : p == SIG_HALF    ? (n - 1) * 6 + 1
+                                   : 1;
+    if (month < 1 || month > 12) return -1;
+    snprintf(date, sizeof(date), "%04d-%02d-01", y % 10000, month);
+    /* The label must be the one this period kind gives that date. */
+    if (sig_period_of(p, date, got, first, last) != 0 || strcmp(got, label) != 0) return -1;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a valid YYYY-MM-DD (civil calendar). */
+static long day_number(const char *date)
+{
+    int y, m, d;
+    if (!date || !zv_date_valid(date, strlen(date)) || sscanf(date, "%4d-%2d-%2d", &y, &m, &d) != 3)
+        return LONG_MIN;
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void band_label(const int *bands, size_t n, long v, char *out, size_t outlen)
+{
+    size_t i = n;
+    while (i > 0 && bands[i - 1] > v)
+        i--;
+    if (i == n)
+        snprintf(out, outlen, "%d+", bands[i - 1]);
+    else
+        snprintf(out, outlen, "%d-%d", bands[i - 1], bands[i] - 1);
+}
+
+void sig_wait_band(const sig_set *s, const char *assigned, const char *start, char *out,
+                   size_t outlen)
+{
+    long a = day_number(assigned), b = day_number(start);
+    if (a == LONG_MIN || b == LONG_MIN || b < a) {
+        snprintf(out, outlen, SIG_UNKNOWN);
+        return;
+    }
+    band_label(s->wbands, s->nwbands, b - a, out, outlen);
+}
+
 void sig_age_band(const sig_set *s, const char *birth, const char *ref, char *out, size_t outlen)
 {
     int by, bm, bd, ry, rm, rd;
@@ -203,11 +258,5 @@ void sig_age_band(const sig_set *s, const char *birth, const char *ref, char *ou
         snprintf(out, outlen, SIG_UNKNOWN);
         return;
     }
-    size_t i = s->nbands;
-    while (i > 0 && s->bands[i - 1] > age)
-        i--;
-    if (i == s->nbands)
-        snprintf(out, outlen, "%d+", s->bands[i - 1]);
-    else
-        snprintf(out, outlen, "%d-%d", s->bands[i - 1], s->bands[i] - 1);
+    band_label(s->bands, s->nbands, age, out, outlen);
 }

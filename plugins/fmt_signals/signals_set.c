@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const SET_KEYS[] = {"$schema",   "signal_set", "description", "period",
-                                       "age_bands", "measures",   NULL};
+static const char *const SET_KEYS[] = {"$schema",   "signal_set", "description",   "period",
+                                       "age_bands", "measures",   "waiting_bands", NULL};
 static const char *const MEASURE_KEYS[] = {"id",   "title", "purpose", "citation", "date",
                                            "kind", "where", "by",      NULL};
 
@@ -41,7 +41,9 @@ static int req_str(const zv_json *o, const char *key, const char *path, char **o
 
 const char *sig_dim_name(int dim)
 {
-    return dim == SIG_DIM_AGE ? SIG_AGE_BAND : zv_field_def_of((zv_field_id)dim)->name;
+    return dim == SIG_DIM_AGE    ? SIG_AGE_BAND
+           : dim == SIG_DIM_WAIT ? SIG_WAIT_BAND
+                                 : zv_field_def_of((zv_field_id)dim)->name;
 }
 
 /* Only codes (and provider AGB codes) may group: a date, free text, an
@@ -52,9 +54,14 @@ static int parse_dim(const char *name, const char *path, int *dim, char *err, si
         *dim = SIG_DIM_AGE;
         return 0;
     }
+    if (strcmp(name, SIG_WAIT_BAND) == 0) {
+        *dim = SIG_DIM_WAIT;
+        return 0;
+    }
     int f = zv_field_by_name(name);
     if (f < 0) {
-        snprintf(err, errlen, "%s: \"%s\" is not a model field or %s", path, name, SIG_AGE_BAND);
+        snprintf(err, errlen, "%s: \"%s\" is not a model field, %s or %s", path, name, SIG_AGE_BAND,
+                 SIG_WAIT_BAND);
         return -1;
     }
     zv_type t = zv_field_def_of((zv_field_id)f)->type;
@@ -143,32 +150,43 @@ static int parse_period(const zv_json *root, sig_set *s, char *err, size_t errle
     return -1;
 }
 
-static int parse_bands(const zv_json *root, sig_set *s, char *err, size_t errlen)
+/* Lower bounds of bands (ages, waiting days): ascending, starting at 0. */
+static int parse_band_list(const zv_json *root, const char *key, const int *def, size_t ndef,
+                           int max, int *out, size_t *n, char *err, size_t errlen)
 {
-    static const int def[] = {0, 4, 12, 18};
-    const zv_json *b = zv_json_get(root, "age_bands");
+    const zv_json *b = zv_json_get(root, key);
     if (!b) {
-        memcpy(s->bands, def, sizeof(def));
-        s->nbands = 4;
+        memcpy(out, def, ndef * sizeof(*def));
+        *n = ndef;
         return 0;
     }
     if (zv_json_type_of(b) != ZV_JSON_ARRAY || zv_json_len(b) == 0 ||
         zv_json_len(b) > SIG_MAX_BANDS) {
-        snprintf(err, errlen, "/age_bands: expected 1 to %d ascending ages starting at 0",
+        snprintf(err, errlen, "/%s: expected 1 to %d ascending numbers starting at 0", key,
                  SIG_MAX_BANDS);
         return -1;
     }
     for (size_t i = 0; i < zv_json_len(b); i++) {
         int64_t v;
-        if (zv_json_int(zv_json_at(b, i), &v) != 0 || v < 0 || v > 150 || (i == 0 && v != 0) ||
-            (i > 0 && v <= s->bands[i - 1])) {
-            snprintf(err, errlen, "/age_bands/%zu: expected ascending ages starting at 0", i);
+        if (zv_json_int(zv_json_at(b, i), &v) != 0 || v < 0 || v > max || (i == 0 && v != 0) ||
+            (i > 0 && v <= out[i - 1])) {
+            snprintf(err, errlen, "/%s/%zu: expected ascending numbers starting at 0", key, i);
             return -1;
         }
-        s->bands[i] = (int)v;
-        s->nbands++;
+        out[i] = (int)v;
+        (*n)++;
     }
     return 0;
+}
+
+static int parse_bands(const zv_json *root, sig_set *s, char *err, size_t errlen)
+{
+    static const int ages[] = {0, 4, 12, 18}, waits[] = {0, 8, 29, 57};
+    return parse_band_list(root, "age_bands", ages, 4, 150, s->bands, &s->nbands, err, errlen) ||
+                   parse_band_list(root, "waiting_bands", waits, 4, 3650, s->wbands, &s->nwbands,
+                                   err, errlen)
+               ? -1
+               : 0;
 }
 
 static int parse_set(const zv_json *root, sig_set *s, char *err, size_t errlen)

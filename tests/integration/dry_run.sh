@@ -19,6 +19,8 @@ mkdir -p "$work/conf" "$work/export"
 sed -e "s#\"../../demo-out/state\"#\"$work/state\"#" -e "s#../../demo-out/inbox#$work/inbox#" \
     -e "s#../../demo-out/outbox#$work/outbox#g" -e "s#\"../catalogue\"#\"$SRC/conf/catalogue\"#" \
     -e "s#\"../../plugins/fmt_iwlz/schemas\"#\"$SRC/plugins/fmt_iwlz/schemas\"#g" \
+    -e "s#\"../signals/#\"$SRC/conf/signals/#g" \
+    -e "s#\"regio-signalen-verhaal.md\"#\"$SRC/conf/demo/regio-signalen-verhaal.md\"#" \
     "$SRC/conf/demo/zinvol-demo.conf" >"$work/conf/demo.conf"
 grep -q '\.\./' "$work/conf/demo.conf" && fail "a relative path is left in the test config"
 python3 "$SRC/conf/demo/generate-ecd" --clients 30 --seed 7 --bad 8 --format csv --out "$work/export" >/dev/null

@@ -63,6 +63,10 @@ for d in conf["destinations"]:
     fo = d.setdefault("format_options", {})
     if d["format"] == "iwlz":
         fo["schema_dir"] = src + "/plugins/fmt_iwlz/schemas"
+    if d["format"] == "signals":
+        fo["signal_set"] = src + "/conf/signals/" + fo["signal_set"].split("/")[-1]
+        if "narrative" in fo:
+            fo["narrative"] = src + "/conf/demo/" + fo["narrative"]
     if d["format"] == "ijw":
         fo["schema_dir"] = shared + "/schemas/" + ("iwmo-3.2" if fo.get("standard") == "wmo" else "ijw-3.2")
 json.dump(conf, open(tmp + "/zinvol.conf", "w"), indent=1)

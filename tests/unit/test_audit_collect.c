@@ -166,6 +166,56 @@ START_TEST(collect_reports_bad_override)
 }
 END_TEST
 
+/* A destination of the signals format (ZV_FORMAT_AGGREGATE) beside the
+ * record-level CBS one, whose catalogue says statistics: the real plugins
+ * decide which is which, the analysis shows the signals one with 0
+ * personal fields and flags the CBS one with the signal set to use. */
+START_TEST(collect_aggregate_destination)
+{
+    write_config("{\"name\": \"cbs\", \"format\": \"json\", \"transport\": \"filedrop\","
+                 " \"catalogue\": {\"file\": \"cbs-jeugd.json\"}},"
+                 "{\"name\": \"regio-signalen\", \"format\": \"signals\", \"transport\": \"filedrop\","
+                 " \"catalogue\": {\"file\": \"signalen-jeugd.json\"},"
+                 " \"policy\": {\"schedule\": \"quarterly\"}}");
+    zv_config *cfg = load_config();
+    zv_errors errs;
+    zv_errors_init(&errs);
+    zv_audit_collected *col = NULL;
+    int rc = zv_audit_collect(cfg, NULL, 30, zv_now(), &col, &errs);
+    ck_assert_msg(rc == 0, "%s", errs.n ? errs.lines[0] : "?");
+    const zv_audit_input *in = zv_audit_collected_input(col);
+    ck_assert_int_eq(in->dests[0].aggregate, 0);
+    ck_assert_int_eq(in->dests[1].aggregate, 1);
+    zv_audit_report *r = zv_audit_analyse(in);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_uint_gt(zv_audit_personal_fields(r, 0), 5);
+    ck_assert_uint_eq(zv_audit_personal_fields(r, 1), 0);
+    ck_assert_uint_eq(zv_audit_flag_count(r, 0, ZV_FLAG_AGGREGATE_WOULD_DO), 1);
+    ck_assert_uint_eq(zv_audit_flag_count(r, 1, ZV_FLAG_AGGREGATE_WOULD_DO), 0);
+    const zv_audit_row *row = row_of(r, "regio-signalen", "SIGNALS", ZV_F_CLIENT_BSN);
+    ck_assert_ptr_nonnull(row);
+    ck_assert(row->read && !row->sent);
+    /* entitlement.law is mapped, read only by the signals destination: used, not "never required". */
+    for (size_t i = 0; i < r->nflags; i++)
+        ck_assert(!(r->flags[i].kind == ZV_FLAG_COLLECTED_NEVER_REQUIRED &&
+                    r->flags[i].field == ZV_F_ENT_LAW));
+    zv_buf b;
+    zv_buf_init(&b);
+    ck_assert_int_eq(zv_audit_render_json(r, &b), 0);
+    ck_assert_ptr_nonnull(strstr(b.data, "\"personal_fields\": 0"));
+    ck_assert_ptr_nonnull(strstr(b.data, "signal set cbs-beleidsinformatie-jeugd"));
+    zv_buf_reset(&b);
+    ck_assert_int_eq(zv_audit_render_html(r, &b), 0);
+    ck_assert_ptr_nonnull(strstr(b.data, "0 persoonsgegevens"));
+    ck_assert_ptr_nonnull(strstr(b.data, "Tellingen volstaan"));
+    zv_buf_free(&b);
+    zv_audit_report_free(r);
+    zv_audit_collected_free(col);
+    zv_errors_free(&errs);
+    zv_config_free(cfg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("audit_collect");
@@ -173,6 +223,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, collect_from_config_and_store);
     tcase_add_test(tc, collect_reports_bad_override);
+    tcase_add_test(tc, collect_aggregate_destination);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -43,7 +43,7 @@ typedef struct scenario {
     zv_catalogue *zk, *cbs;
     zv_audit_msg zk_msgs[1], cbs_msgs[1];
     unsigned char zk_delivered[ZV_FIELD_COUNT]; /* from the trail; cbs has none */
-    zv_audit_dest dests[2];
+    zv_audit_dest dests[3];
     int ons_fields[7];
     zv_audit_source sources[1];
     zv_audit_count counts[6];
@@ -70,9 +70,12 @@ static void scenario_init(scenario *s)
     s->zk_msgs[0] = (zv_audit_msg){"AW35", s->zk, s->zk_delivered};
     s->cbs_msgs[0] = (zv_audit_msg){"JSON", s->cbs, NULL};
     s->dests[0] =
-        (zv_audit_dest){"zk-5501", "iwlz", ZV_LEVEL_CONTRACT, "event", s->zk_msgs, 1, NULL};
+        (zv_audit_dest){"zk-5501", "iwlz", ZV_LEVEL_CONTRACT, "event", s->zk_msgs, 1, NULL, 0};
     s->dests[1] =
-        (zv_audit_dest){"cbs", "json", ZV_LEVEL_CONTRACT, "monthly", s->cbs_msgs, 1, NULL};
+        (zv_audit_dest){"cbs", "json", ZV_LEVEL_CONTRACT, "monthly", s->cbs_msgs, 1, NULL, 0};
+    /* The same catalogue read by a format that sends only counts. */
+    s->dests[2] = (zv_audit_dest){"signalen", "signals", ZV_LEVEL_CONTRACT, "quarterly",
+                                  s->cbs_msgs, 1, NULL, 1};
     int f[] = {ZV_F_CLIENT_BSN, ZV_F_CLIENT_BIRTH_DATE, ZV_F_CLIENT_SEX,     ZV_F_CLIENT_EMAIL,
                ZV_F_DEL_START,  ZV_F_DEL_CARE_FORM,     ZV_F_CLIENT_POSTCODE};
     memcpy(s->ons_fields, f, sizeof(f));
@@ -106,7 +109,7 @@ static void scenario_init(scenario *s)
                              .org_name = "Zorggroep <Test> & Co",
                              .period_days = 30,
                              .dests = s->dests,
-                             .ndests = 2,
+                             .ndests = 3,
                              .sources = s->sources,
                              .nsources = 1,
                              .counts = s->counts,
@@ -135,7 +138,7 @@ START_TEST(each_flag_kind)
     scenario_init(&s);
     zv_audit_report *r = zv_audit_analyse(&s.in);
     ck_assert_ptr_nonnull(r);
-    ck_assert_uint_eq(r->nrows, 10);
+    ck_assert_uint_eq(r->nrows, 14);
     /* no_legal_basis: contract extra (sent) and internal (not sent). */
     ck_assert(HAS(r, "zk-5501", ZV_F_CLIENT_PHONE, ZV_FLAG_NO_LEGAL_BASIS));
     ck_assert(HAS(r, "zk-5501", ZV_F_CLIENT_EMAIL, ZV_FLAG_NO_LEGAL_BASIS));
@@ -155,6 +158,26 @@ START_TEST(each_flag_kind)
     ck_assert(!HAS(r, "cbs", ZV_F_CLIENT_BSN, ZV_FLAG_BEYOND_LEGAL_MAXIMUM));
     /* collected_never_required: sex and email from ons. */
     ck_assert_uint_eq(zv_audit_flag_count(r, SIZE_MAX, ZV_FLAG_COLLECTED_NEVER_REQUIRED), 2);
+    /* aggregate_would_do: cbs takes a record per client for statistics; it
+     * sits on the BSN row and names the signal set.  The aggregate
+     * destination reading the same catalogue sends nothing: no flag, 0
+     * personal fields, its rows read and not sent, and it is no party to a
+     * duplicate. */
+    ck_assert(HAS(r, "cbs", ZV_F_CLIENT_BSN, ZV_FLAG_AGGREGATE_WOULD_DO));
+    ck_assert(!HAS(r, "cbs", ZV_F_CLIENT_BIRTH_DATE, ZV_FLAG_AGGREGATE_WOULD_DO));
+    ck_assert(!HAS(r, "zk-5501", ZV_F_CLIENT_BSN, ZV_FLAG_AGGREGATE_WOULD_DO));
+    ck_assert(!HAS(r, "signalen", ZV_F_CLIENT_BSN, ZV_FLAG_AGGREGATE_WOULD_DO));
+    ck_assert_uint_eq(zv_audit_flag_count(r, SIZE_MAX, ZV_FLAG_AGGREGATE_WOULD_DO), 1);
+    for (size_t i = 0; i < r->nflags; i++)
+        if (r->flags[i].kind == ZV_FLAG_AGGREGATE_WOULD_DO)
+            ck_assert_ptr_nonnull(strstr(r->flags[i].detail, "cbs-beleidsinformatie-jeugd"));
+    ck_assert_uint_eq(zv_audit_personal_fields(r, 2), 0);
+    ck_assert_uint_eq(zv_audit_personal_fields(r, 1), 4);
+    ck_assert(!row_of(r, "signalen", ZV_F_CLIENT_BSN)->selected);
+    ck_assert(row_of(r, "signalen", ZV_F_CLIENT_BSN)->read);
+    ck_assert(!HAS(r, "signalen", ZV_F_CLIENT_BSN, ZV_FLAG_DUPLICATE));
+    size_t senders[4];
+    ck_assert_uint_eq(zv_audit_senders(r, ZV_F_CLIENT_BSN, senders, 4), 2);
     /* Counts are summed per destination and field. */
     ck_assert_int_eq(row_of(r, "cbs", ZV_F_CLIENT_BSN)->n.kept, 5);
     ck_assert_int_eq(row_of(r, "zk-5501", ZV_F_DEL_KLASSE)->n.not_applicable, 9);

@@ -51,6 +51,7 @@ static const char *const BAD[] = {"condition-empty-in",
                                   "unknown-field",
                                   "unknown-frequency",
                                   "unknown-level",
+                                  "unknown-purpose",
                                   "unknown-top-key",
                                   "wrong-type-derivable",
                                   "wrong-type-fields",
@@ -141,7 +142,7 @@ END_TEST
 
 static const char *GOOD =
     "{\"catalogue\": \"t\", \"format\": \"json\", \"message\": \"M\","
-    " \"frequency\": \"half-yearly\","
+    " \"frequency\": \"half-yearly\", \"purpose\": \"statistics\", \"signal_set\": \"s1\","
     " \"maximum\": {\"citation\": \"Regeling Jeugdwet art. 6a.3\","
     "   \"fields\": [\"client.bsn\", \"client.birth_date\"]},"
     " \"fields\": ["
@@ -186,6 +187,8 @@ START_TEST(good_catalogue_reads_back)
     ck_assert_int_eq(zv_catalogue_max_allows(cat, ZV_F_CLIENT_BSN), 1);
     ck_assert_int_eq(zv_catalogue_max_allows(cat, ZV_F_CLIENT_PHONE), 0);
     ck_assert_ptr_null(zv_catalogue_find(cat, ZV_F_CLIENT_EMAIL));
+    ck_assert_str_eq(zv_catalogue_purpose(cat), "statistics");
+    ck_assert_str_eq(zv_catalogue_signal_set(cat), "s1");
     zv_catalogue_free(cat);
 }
 END_TEST

@@ -5,9 +5,11 @@
  * ZV_SIGNALS_OUT set, the payloads are written there for
  * tests/integration/signals_payload.sh (schema and recovery attack). */
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zinvol/json.h>
 #include <zinvol/model.h>
 #include <zinvol/plugin.h>
@@ -30,20 +32,25 @@ static char *set_path(const char *name)
  * 0 built, -1 refused (zvtb_errors).  The catalogue lists fields the
  * plugin may read; records here bypass the minimiser (they are handed to
  * the flush as the minimiser would), so any valid catalogue does. */
-static int build(zvtb *tb, const char *opts)
+static int build_ex(zvtb *tb, const char *opts, const char *dest_keys)
 {
     char *keys = NULL;
     ck_assert_int_ge(asprintf(&keys,
                               "\"destinations\": [{\"name\": \"regio-signalen\", \"format\": "
                               "\"signals\", \"transport\": \"tbcap\", \"format_options\": %s, "
-                              "\"catalogue\": {\"file\": \"cbs-jeugd.json\"}}]",
-                              opts),
+                              "\"catalogue\": {\"file\": \"cbs-jeugd.json\"}%s%s}]",
+                              opts, dest_keys ? ", " : "", dest_keys ? dest_keys : ""),
                      0);
     zvtb_config(tb, keys);
     free(keys);
     if (zvtb_build(tb) < 0) return -1;
     desc = zvtb_fmt_desc(tb);
     return 0;
+}
+
+static int build(zvtb *tb, const char *opts)
+{
+    return build_ex(tb, opts, NULL);
 }
 
 static zvtb *bed(const char *opts)
@@ -100,6 +107,13 @@ static zv_record *delivery(int i, int second)
     if (i % 9 == 0) set(r, ZV_F_DEL_CRISIS, "J");
     snprintf(start, sizeof(start), "2026-%02d-%02d", 1 + (i % 2) * 3 + second, 1 + i % 27);
     set(r, ZV_F_DEL_START, start);
+    /* Assigned on the 1st of the start's month, or long before: waiting bands. */
+    char assigned[11];
+    if (i % 5 == 0)
+        snprintf(assigned, sizeof(assigned), "2025-12-01");
+    else
+        snprintf(assigned, sizeof(assigned), "%.8s01", start);
+    set(r, ZV_F_ENT_START, assigned);
     if (i % 4 == 0) {
         snprintf(end, sizeof(end), "2026-%02d-28", 2 + (i % 2) * 3 + second);
         set(r, ZV_F_DEL_END, end);
@@ -211,9 +225,12 @@ START_TEST(validation_refuses_identifying_dimensions)
 }
 END_TEST
 
+/* Every bundled set: the municipal one and the CBS-style one (make demo). */
+static const char *const BUNDLED[] = {"gemeente-jeugd.json", "cbs-beleidsinformatie-jeugd.json"};
+
 START_TEST(bundled_set_loads)
 {
-    char *opts = opts_for("gemeente-jeugd.json");
+    char *opts = opts_for(BUNDLED[_i]);
     zvtb *tb = bed(opts);
     ck_assert_str_eq(desc->name, "signals");
     ck_assert_ptr_null(desc->format->messages[0].catalogue);
@@ -395,14 +412,314 @@ START_TEST(incremental_across_restarts_equals_full)
 }
 END_TEST
 
+/* A state written before version 2 (table counts: one row per measure,
+ * period and client, the client as the hex key) is upgraded when opened:
+ * its clients are counted on, and a new record moves a migrated client to
+ * another cell.  Without the upgrade cell 01 would hold 1 client, not 6. */
+START_TEST(state_of_version_0_is_upgraded)
+{
+    make_records();
+    char *o0 = opts_for("gemeente-jeugd.json"), *opts = NULL, path[4200];
+    ck_assert_int_ge(asprintf(&opts, "%.*s, \"salt\": \"s3cr3t\"}", (int)strlen(o0) - 1, o0), 0);
+    /* The key the plugin gives BSN 999990019 with this salt. */
+    char salt[65], buf[128], key[65];
+    zv_sha256_hex("s3cr3t", 6, salt);
+    int n = snprintf(buf, sizeof(buf), "%s:999990019", salt);
+    zv_sha256_hex(buf, (size_t)n, key);
+    zvtb *tb = zvtb_new();
+    /* The plugin's state folder, as the core names it. */
+    const char *parts[] = {"/state", "/state/plugins", "/state/plugins/format",
+                           "/state/plugins/format/regio-signalen"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s%s", zvtb_dir(tb), parts[i]);
+        mkdir(path, 0700);
+    }
+    snprintf(path, sizeof(path), "%s/state/plugins/format/regio-signalen/signals.db", zvtb_dir(tb));
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "CREATE TABLE counts(measure TEXT NOT NULL, period TEXT NOT NULL,"
+                                  " client TEXT NOT NULL, date TEXT NOT NULL, cell TEXT NOT NULL,"
+                                  " PRIMARY KEY(measure, period, client)) WITHOUT ROWID",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < 6; i++) {
+        char k[65], *sql = NULL;
+        if (i < 5)
+            snprintf(k, sizeof(k), "%d%063d", i, 0); /* other clients, as hex keys */
+        else
+            snprintf(k, sizeof(k), "%s", key);
+        ck_assert_int_ge(asprintf(&sql,
+                                  "INSERT INTO counts VALUES('kinderen_per_verwijzer','2026-Q1',"
+                                  "'%s','%s','%s')",
+                                  k, i < 5 ? "2026-01-10" : "2026-01-05", i < 5 ? "01" : "04"),
+                         0);
+        ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        free(sql);
+    }
+    sqlite3_close(db);
+
+    zv_record *late = delivery(NCLIENTS - 1, 0);
+    set(late, ZV_F_CLIENT_BSN, "999990019");
+    set(late, ZV_F_DEL_START, "2026-02-01");
+    set(late, ZV_F_ENT_LAW, "jw");
+    set(late, ZV_F_ENT_REFERRER, "01");
+    const zv_record *one[] = {late};
+    for (int round = 0; round < 2; round++) { /* the second time on the upgraded state */
+        ck_assert_msg(build(tb, opts) == 0, "%s", zvtb_errors(tb));
+        if (round == 1) set(late, ZV_F_DEL_CARE_FORM, "pleegzorg"); /* not unchanged */
+        zvtb_render *out = render(tb, one, 1);
+        ck_assert_uint_eq(out->np, 1);
+        char perr[256];
+        zv_json_doc *d = zv_json_parse(out->p[0].data, out->p[0].len, 0, perr, sizeof(perr));
+        ck_assert_msg(d != NULL, "%s", perr);
+        const zv_json *cells = zv_json_get(measure(zv_json_root(d), "kinderen_per_verwijzer"),
+                                           "cells");
+        int64_t in01 = -1;
+        for (size_t i = 0; i < zv_json_len(cells); i++) {
+            const zv_json *c = zv_json_at(cells, i);
+            const char *ref = zv_json_str(zv_json_at(zv_json_get(c, "values"), 0), NULL);
+            if (strcmp(ref, "01") == 0)
+                ck_assert_int_eq(zv_json_int(zv_json_get(c, "count"), &in01), 0);
+            ck_assert_str_ne(ref, "04"); /* its only client moved to 01 */
+        }
+        ck_assert_int_eq(in01, 6);
+        zv_json_free(d);
+        done(out);
+        zvtb_stop(tb);
+    }
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *s;
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT count(*) FROM sqlite_master WHERE"
+                                        " name='counts'), (SELECT user_version FROM"
+                                        " pragma_user_version)",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(s, 0), 0);
+    ck_assert_int_eq(sqlite3_column_int(s, 1), 2);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    zv_record_free(late);
+    zvtb_free(tb);
+    free(opts);
+    free(o0);
+    free_records();
+}
+END_TEST
+
+/* ---- period reports (schedule = the set's period) ---- */
+
+static const zvtb_payload *payload_by_key(const zvtb_render *out, const char *key)
+{
+    for (size_t p = 0; p < out->np; p++)
+        if (strcmp(out->p[p].idem, key) == 0) return &out->p[p];
+    return NULL;
+}
+
+static size_t count_with(const zvtb_render *out, const char *part)
+{
+    size_t n = 0;
+    for (size_t p = 0; p < out->np; p++)
+        n += strstr(out->p[p].idem, part) != NULL;
+    return n;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void no_person_in(const zvtb_payload *pl)
+{
+    for (int i = 0; i < NCLIENTS; i++) {
+        ck_assert_ptr_null(memmem(pl->data, pl->len, people[i].bsn, 9));
+        ck_assert_ptr_null(memmem(pl->data, pl->len, people[i].birth, 10));
+        ck_assert_ptr_null(memmem(pl->data, pl->len, people[i].postcode, 6));
+    }
+    ck_assert_ptr_null(memmem(pl->data, pl->len, "Achternaamq", 11));
+}
+
+#define QUARTERLY "\"policy\": {\"schedule\": \"quarterly\"}"
+
+/* Quarterly schedule: at the first batch after a quarter ended, its report
+ * (final JSON + HTML) with the narrative of that quarter's file; the same
+ * counts again send nothing; a late record sends revision 2 of that
+ * quarter only. */
+START_TEST(quarterly_report_once_then_revision)
+{
+    make_records();
+    zvtb *tb = zvtb_new();
+    char story[4200], path[4300], *opts = NULL;
+    snprintf(story, sizeof(story), "%s/story", zvtb_dir(tb));
+    ck_assert_int_eq(mkdir(story, 0700), 0);
+    snprintf(path, sizeof(path), "%s/2026-Q1.md", story);
+    write_text(path, "## Wat we zagen\n\nMeer kinderen via het **wijkteam**.\n\n"
+                     "- wachttijd korter\n- <script>alert(1)</script>\n");
+    char *setf = set_path("gemeente-jeugd.json");
+    ck_assert_int_ge(asprintf(&opts, "{\"signal_set\": \"%s\", \"narrative\": \"%s\"}", setf, story),
+                     0);
+    ck_assert_msg(build_ex(tb, opts, QUARTERLY) == 0, "%s", zvtb_errors(tb));
+    zvtb_render *out = render(tb, (const zv_record *const *)recs, nrecs);
+    /* Running counts for Q1 and Q2, and both ended by 2026-07-01: two reports. */
+    ck_assert_uint_eq(count_with(out, "regio-signalen/1/"), 2);
+    ck_assert_uint_eq(count_with(out, "/report/"), 4);
+    const zvtb_payload *js = payload_by_key(out, "regio-signalen/report/2026-Q1/1/json");
+    const zvtb_payload *html = payload_by_key(out, "regio-signalen/report/2026-Q1/1/html");
+    ck_assert_ptr_nonnull(js);
+    ck_assert_ptr_nonnull(html);
+    ck_assert_str_eq(html->ext, "html");
+    ck_assert_uint_gt(html->n, 0);
+    save(js, "report-q1");
+    char perr[256];
+    zv_json_doc *d = zv_json_parse(js->data, js->len, 0, perr, sizeof(perr));
+    ck_assert_msg(d != NULL, "%s", perr);
+    int final = 0;
+    ck_assert_int_eq(zv_json_bool(zv_json_get(zv_json_root(d), "final"), &final), 0);
+    ck_assert(final);
+    ck_assert_ptr_nonnull(strstr(zv_json_str(zv_json_get(zv_json_root(d), "narrative"), NULL),
+                                 "**wijkteam**"));
+    zv_json_free(d);
+    /* The page: a chart per measure, suppressed cells as <5, the story with
+     * its markup and nothing of the text unescaped. */
+    const char *page = html->data;
+    size_t svgs = 0;
+    for (const char *p = page; (p = strstr(p, "<svg")); p++)
+        svgs++;
+    ck_assert_uint_eq(svgs, 6); /* one per measure of the set */
+    ck_assert_ptr_nonnull(strstr(page, "&lt;5"));
+    ck_assert_ptr_nonnull(strstr(page, "<strong>wijkteam</strong>"));
+    ck_assert_ptr_nonnull(strstr(page, "<li>wachttijd korter</li>"));
+    ck_assert_ptr_nonnull(strstr(page, "&lt;script&gt;"));
+    ck_assert_ptr_null(strstr(page, "<script"));
+    ck_assert_ptr_null(strstr(page, "http"));
+    no_person_in(html);
+    no_person_in(js);
+    const char *hout = getenv("ZV_SIGNALS_OUT");
+    if (hout && *hout) {
+        snprintf(path, sizeof(path), "%s/report-q1.html", hout);
+        write_text(path, page);
+    }
+    /* Q2 has no story file: said so. */
+    const zvtb_payload *h2 = payload_by_key(out, "regio-signalen/report/2026-Q2/1/html");
+    ck_assert_ptr_nonnull(h2);
+    ck_assert_ptr_nonnull(memmem(h2->data, h2->len, "geen toelichting", 16));
+    done(out);
+    zvtb_stop(tb);
+
+    /* Restart: a record that changes no count sends no report. */
+    ck_assert_msg(build_ex(tb, opts, QUARTERLY) == 0, "%s", zvtb_errors(tb));
+    zv_record *same = delivery(0, 0);
+    set(same, ZV_F_DEL_CARE_FORM, FORMS[0]); /* as before: the same cells */
+    set(same, ZV_F_CLIENT_FAMILY_NAME, "Achternaamq00b"); /* not unchanged to the core */
+    const zv_record *one[] = {same};
+    out = render(tb, one, 1);
+    ck_assert_uint_eq(count_with(out, "/report/"), 0);
+    done(out);
+    zv_record_free(same);
+    /* A late Q1 delivery of a child not counted yet: Q1 again, as revision 2. */
+    zv_record *late = delivery(NCLIENTS - 1, 0);
+    ck_assert_int_eq(zv_record_set(late, ZV_F_CLIENT_BSN, "999990019", 9, NULL), 0);
+    ck_assert_int_eq(zv_record_set(late, ZV_F_DEL_START, "2026-02-02", 10, NULL), 0);
+    ck_assert_int_eq(zv_record_set(late, ZV_F_ENT_LAW, "jw", 2, NULL), 0);
+    one[0] = late;
+    out = render(tb, one, 1);
+    ck_assert_uint_eq(count_with(out, "/report/"), 2);
+    ck_assert_ptr_nonnull(payload_by_key(out, "regio-signalen/report/2026-Q1/2/json"));
+    ck_assert_ptr_nonnull(payload_by_key(out, "regio-signalen/report/2026-Q1/2/html"));
+    done(out);
+    zv_record_free(late);
+    zvtb_free(tb);
+    free(setf);
+    free(opts);
+    free_records();
+}
+END_TEST
+
+/* A monthly schedule for a quarterly set is refused with the reason; the
+ * narrative's two sources exclude each other. */
+START_TEST(report_options_checked)
+{
+    char *set = set_path("gemeente-jeugd.json"), *opts = NULL;
+    ck_assert_int_ge(asprintf(&opts, "{\"signal_set\": \"%s\"}", set), 0);
+    zvtb *tb = zvtb_new();
+    ck_assert_int_ne(build_ex(tb, opts, "\"policy\": {\"schedule\": \"monthly\"}"), 0);
+    ck_assert_msg(strstr(zvtb_errors(tb), "policy.schedule monthly does not match the signal "
+                                          "set's period quarter"),
+                  "%s", zvtb_errors(tb));
+    zvtb_free(tb);
+    free(opts);
+    tb = zvtb_new();
+    ck_assert_int_ge(asprintf(&opts,
+                              "{\"signal_set\": \"%s\", \"narrative\": \"%s\", \"narrative_field\":"
+                              " \"delivery.notes\"}",
+                              set, zvtb_dir(tb)),
+                     0);
+    ck_assert_int_ne(build(tb, opts), 0);
+    ck_assert_msg(strstr(zvtb_errors(tb), "options narrative and narrative_field: name one of them"),
+                  "%s", zvtb_errors(tb));
+    zvtb_free(tb);
+    free(opts);
+    ck_assert_int_ge(asprintf(&opts, "{\"signal_set\": \"%s\", \"narrative_field\": \"client.bsn\"}",
+                              set),
+                     0);
+    tb = zvtb_new();
+    ck_assert_int_ne(build(tb, opts), 0);
+    ck_assert_msg(strstr(zvtb_errors(tb),
+                         "option narrative_field: client.bsn is not a text field of the model"),
+                  "%s", zvtb_errors(tb));
+    zvtb_free(tb);
+    free(opts);
+    free(set);
+}
+END_TEST
+
+/* The story from an ECD field: a team record without a BSN gives the
+ * quarter's narrative; a client's note never does. */
+START_TEST(narrative_from_ecd_field)
+{
+    make_records();
+    char *setf = set_path("gemeente-jeugd.json"), *opts = NULL;
+    ck_assert_int_ge(
+        asprintf(&opts, "{\"signal_set\": \"%s\", \"narrative_field\": \"delivery.notes\"}", setf), 0);
+    zvtb *tb = zvtb_new();
+    ck_assert_msg(build_ex(tb, opts, QUARTERLY) == 0, "%s", zvtb_errors(tb));
+    zv_record *team = zv_record_new(ZV_KIND_DELIVERY, "ons", "team-q1", 1700000000);
+    set(team, ZV_F_DEL_START, "2026-03-31");
+    set(team, ZV_F_DEL_NOTES, "Het wijkteam verwees vaker zelf.");
+    set(recs[0], ZV_F_DEL_NOTES, "Notitie over een kind");
+    ck_assert_int_eq(desc->format->classify(zvtb_fmt_state(tb), team), 0);
+    recs[nrecs++] = team;
+    zvtb_render *out = render(tb, (const zv_record *const *)recs, nrecs);
+    const zvtb_payload *h = payload_by_key(out, "regio-signalen/report/2026-Q1/1/html");
+    ck_assert_ptr_nonnull(h);
+    ck_assert_ptr_nonnull(memmem(h->data, h->len, "Het wijkteam verwees vaker zelf.", 32));
+    for (size_t p = 0; p < out->np; p++)
+        ck_assert_ptr_null(memmem(out->p[p].data, out->p[p].len, "Notitie", 7));
+    done(out);
+    zvtb_free(tb);
+    free(opts);
+    free(setf);
+    free_records();
+}
+END_TEST
+
 Suite *signals_suite(void)
 {
     Suite *s = suite_create("signals_fmt");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, validation_refuses_identifying_dimensions);
-    tcase_add_test(tc, bundled_set_loads);
+    tcase_add_loop_test(tc, bundled_set_loads, 0, (int)(sizeof(BUNDLED) / sizeof(BUNDLED[0])));
     tcase_add_test(tc, counts_are_suppressed_and_carry_no_person);
     tcase_add_test(tc, incremental_across_restarts_equals_full);
+    tcase_add_test(tc, state_of_version_0_is_upgraded);
+    tcase_add_test(tc, quarterly_report_once_then_revision);
+    tcase_add_test(tc, report_options_checked);
+    tcase_add_test(tc, narrative_from_ecd_field);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,219 @@
+/*
+ * Signals benchmark (prints figures; not a timed test), issue 16:
+ *
+ *   signals_bench [records]      (default 1,000,000)
+ *
+ * Two runs over the same synthetic youth-care export, in memory: (a) the
+ * main path for a record-level destination - mapping (zv_mapping_apply, the
+ * mapping the filedrop source would use) and minimising against
+ * cbs-jeugd.json; (b) the same plus a signals destination - minimising
+ * against signalen-jeugd.json and the real fmt_signals.so counting every
+ * record into its SQLite state (conf/signals/gemeente-jeugd.json, six
+ * measures) and rendering the running counts, in batches of 5000 (the
+ * policy's max_records), through the core's render path on the testbed
+ * (each batch staged, rendered by zv_pipeline_flush, its payloads put in
+ * the outbox: what a signals destination costs the daemon).  Only the CPU time of mapping, minimising and
+ * counting is measured, not making the input.  Prints both, the ratio and
+ * whether (b) stays within 10% of (a); and, to show where the difference
+ * goes, (b) without the counting (the signals destination's minimiser
+ * alone).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <zinvol/json.h>
+#include <zinvol/plugin.h>
+#include <zinvol/util.h>
+
+#include "zvtb.h"
+#include "catalogue/catalogue.h"
+#include "mapping/mapping.h"
+
+#ifndef ZV_SRC_DIR
+#define ZV_SRC_DIR "."
+#endif
+#define BATCH 5000
+#define NF 12
+
+static const char MAPPING[] =
+    "{\"record_id\": \"id\", \"records\": [{\"kind\": \"delivery\", \"fields\": {"
+    "\"client.bsn\": \"bsn\", \"client.family_name\": \"achternaam\","
+    "\"client.birth_date\": \"geboortedatum\", \"client.postcode\": \"postcode\","
+    "\"entitlement.law\": {\"value\": \"jw\"}, \"entitlement.funder\": {\"value\": \"0363\"},"
+    "\"entitlement.referrer\": \"verwijzer\", \"entitlement.start\": \"toewijzing\","
+    "\"delivery.start\": \"start\", \"delivery.care_form\": \"vorm\", \"delivery.crisis\": \"crisis\","
+    "\"delivery.end\": \"eind\", \"delivery.end_reason\": \"reden\"}}]}";
+
+static const char *const NAMES[NF] = {"id",    "bsn",      "achternaam", "geboortedatum",
+                                      "postcode", "verwijzer", "toewijzing", "start",
+                                      "vorm",  "crisis",   "eind",       "reden"};
+
+typedef struct row {
+    char v[NF][24];
+    zv_item_field f[NF];
+} row;
+
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Record i of the export: a child per record (BSNs valid and distinct),
+ * dates over eight quarters, a few referrers and forms. */
+static void make_row(row *r, long i, long *bsn)
+{
+    static const char *const REF[] = {"01", "01", "01", "02", "03", "04", "04", "05"};
+    static const char *const FORM[] = {"ambulant", "ambulant", "pleegzorg", "verblijf",
+                                       "gezinshuis"};
+    char b[10];
+    do
+        snprintf(b, sizeof(b), "%09ld", ++*bsn);
+    while (!zv_bsn_valid(b, 9));
+    int month = 1 + (int)(i % 24), y = 2025 + (month - 1) / 12, m = (month - 1) % 12 + 1;
+    int d = 1 + (int)(i % 27);
+    snprintf(r->v[0], 24, "R%ld", i);
+    snprintf(r->v[1], 24, "%s", b);
+    snprintf(r->v[2], 24, "Naam%ld", i % 997);
+    snprintf(r->v[3], 24, "%04d-%02d-%02d", 2008 + (int)(i % 17), m, d);
+    snprintf(r->v[4], 24, "%04ldAB", 1000 + i % 8999);
+    snprintf(r->v[5], 24, "%s", REF[i % 8]);
+    snprintf(r->v[6], 24, "%04d-%02d-01", y, m);
+    snprintf(r->v[7], 24, "%04d-%02d-%02d", y, m, d);
+    snprintf(r->v[8], 24, "%s", FORM[i % 5]);
+    snprintf(r->v[9], 24, "%s", i % 13 == 0 ? "J" : "N");
+    snprintf(r->v[10], 24, "%s", "");
+    snprintf(r->v[11], 24, "%s", "");
+    if (i % 4 == 0) {
+        snprintf(r->v[10], 24, "%04d-%02d-28", y, m);
+        snprintf(r->v[11], 24, "%s", i % 8 ? "01" : "02");
+    }
+    for (int k = 0; k < NF; k++)
+        r->f[k] = (zv_item_field){NAMES[k], r->v[k], strlen(r->v[k])};
+}
+
+static zv_minimiser *minimiser(const char *file, zv_catalogue **cat)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/conf/catalogue/%s", ZV_SRC_DIR, file);
+    zv_errors errs;
+    zv_errors_init(&errs);
+    *cat = zv_catalogue_load(path, &errs);
+    if (!*cat) {
+        fprintf(stderr, "%s\n", errs.n ? errs.lines[0] : path);
+        exit(1);
+    }
+    zv_errors_free(&errs);
+    return zv_minimiser_new(*cat, ZV_LEVEL_CONTRACT);
+}
+
+typedef struct run {
+    double cpu;
+    long mapped, counted, payloads;
+} run;
+
+/* with_signals: 0 the record-level destination only; 1 also the signals
+ * destination's minimiser; 2 also its counting. */
+static run one_run(long n, int with_signals, const zv_mapping *map)
+{
+    zv_catalogue *c1, *c2 = NULL;
+    zv_minimiser *m1 = minimiser("cbs-jeugd.json", &c1), *m2 = NULL;
+    zvtb *tb = NULL;
+    char opts[4300];
+    if (with_signals) m2 = minimiser("signalen-jeugd.json", &c2);
+    if (with_signals == 2) {
+        snprintf(opts, sizeof(opts), "{\"signal_set\": \"%s/conf/signals/gemeente-jeugd.json\"}",
+                 ZV_SRC_DIR);
+        tb = zvtb_format_ex("signals", opts, "\"catalogue\": {\"file\": \"signalen-jeugd.json\"}",
+                            NULL);
+    }
+    row *rows = malloc(BATCH * sizeof(*rows));
+    zv_record **kept = calloc(BATCH, sizeof(*kept));
+    run r = {0, 0, 0, 0};
+    long bsn = 100000000;
+    char field[64], reason[256];
+    for (long at = 0; at < n; at += BATCH) {
+        long k = n - at < BATCH ? n - at : BATCH, nk = 0;
+        for (long i = 0; i < k; i++) /* the input: not measured */
+            make_row(&rows[i], at + i, &bsn);
+        double t0 = cpu_now();
+        for (long i = 0; i < k; i++) {
+            zv_item it = {ZV_SIZED(zv_item), .fields = rows[i].f, .nfields = NF,
+                          .field_size = sizeof(zv_item_field)};
+            zv_record *rec = zv_mapping_apply(map, &it, 0, field, sizeof(field), reason,
+                                              sizeof(reason));
+            if (!rec) continue;
+            r.mapped++;
+            zv_record *o1 = NULL, *o2 = NULL;
+            zv_minimise(m1, rec, &o1, field, sizeof(field), reason, sizeof(reason));
+            zv_record_free(o1);
+            if (m2 && zv_minimise(m2, rec, &o2, field, sizeof(field), reason, sizeof(reason)) ==
+                          ZV_MIN_OK)
+                kept[nk++] = o2;
+            else
+                zv_record_free(o2);
+            zv_record_free(rec);
+        }
+        if (with_signals == 2 && nk) {
+            zv_batch b = {ZV_SIZED(zv_batch), .destination = "dest", .message = 0,
+                          .now = 1782864000, .n = (size_t)nk,
+                          .records = (const zv_record *const *)kept};
+            zvtb_render out;
+            if (zvtb_render_batch(tb, &b, &out) != 0 || out.nr != 0) {
+                fprintf(stderr, "signals: render failed: %s\n", zvtb_log_worst(tb));
+                exit(1);
+            }
+            r.counted += nk;
+            r.payloads += (long)out.np;
+            zvtb_render_free(&out);
+        }
+        r.cpu += cpu_now() - t0;
+        for (long i = 0; i < nk; i++)
+            zv_record_free(kept[i]);
+    }
+    free(rows);
+    free(kept);
+    zvtb_free(tb);
+    zv_minimiser_free(m1);
+    zv_minimiser_free(m2);
+    zv_catalogue_free(c1);
+    zv_catalogue_free(c2);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    long n = argc > 1 ? atol(argv[1]) : 1000000;
+    char err[512];
+    zv_json_doc *spec = zv_json_parse(MAPPING, strlen(MAPPING), 0, err, sizeof(err));
+    zv_errors errs;
+    zv_errors_init(&errs);
+    zv_mapping *map = spec ? zv_mapping_compile(zv_json_root(spec), "bench", "bench", "", &errs)
+                           : NULL;
+    if (!map) {
+        fprintf(stderr, "setup: %s\n", errs.n ? errs.lines[0] : err);
+        return 1;
+    }
+    run a = one_run(n, 0, map), m = one_run(n, 1, map), b = one_run(n, 2, map);
+    double ratio = b.cpu / a.cpu;
+    printf("signals_bench: %ld records (one child each, 8 quarters)\n", n);
+    printf("  without signals: map + minimise:                  %7.2f s CPU, %8.0f records/s\n",
+           a.cpu, (double)a.mapped / a.cpu);
+    printf("  with signals:    map + minimise x2 + count (6 m): %7.2f s CPU, %8.0f records/s, "
+           "%ld counted, %ld payloads\n",
+           b.cpu, (double)b.mapped / b.cpu, b.counted, b.payloads);
+    printf("  of which the second minimiser:                    %7.2f s CPU; counting %.2f s CPU, "
+           "%8.0f records/s\n",
+           m.cpu - a.cpu, b.cpu - m.cpu, (double)b.counted / (b.cpu - m.cpu));
+    printf("  ratio: %.2f (%s 10%%)\n", ratio, ratio <= 1.10 ? "within" : "NOT within");
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("  peak RSS: %.1f MB\n", (double)ru.ru_maxrss / 1024.0);
+    zv_mapping_free(map);
+    zv_errors_free(&errs);
+    zv_json_free(spec);
+    return a.mapped == n && b.counted == n ? 0 : 1;
+}
