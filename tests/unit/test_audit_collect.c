@@ -194,7 +194,7 @@ START_TEST(collect_aggregate_destination)
     ck_assert_uint_eq(zv_audit_flag_count(r, 1, ZV_FLAG_AGGREGATE_WOULD_DO), 0);
     const zv_audit_row *row = row_of(r, "regio-signalen", "SIGNALS", ZV_F_CLIENT_BSN);
     ck_assert_ptr_nonnull(row);
-    ck_assert(row->read && !row->sent);
+    ck_assert(row->read && !row->selected);
     /* entitlement.law is mapped, read only by the signals destination: used, not "never required". */
     for (size_t i = 0; i < r->nflags; i++)
         ck_assert(!(r->flags[i].kind == ZV_FLAG_COLLECTED_NEVER_REQUIRED &&
