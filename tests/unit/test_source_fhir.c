@@ -7,7 +7,7 @@
 #include <zinvol/util.h>
 
 #include "fixture.h"
-#include "zvtb_src.h"
+#include "src_host.h"
 
 static const char *MAPPING =
     "{\"records\": ["

@@ -10,7 +10,7 @@
 #include <zinvol/util.h>
 
 #include "fixture.h"
-#include "zvtb_src.h"
+#include "src_host.h"
 
 static zvf_server fhir;
 static char base[128];
