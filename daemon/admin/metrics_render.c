@@ -181,8 +181,14 @@ static void dest_gauges(zv_runtime *rt, zv_buf *b)
         free(x.oldest);
         return;
     }
-    /* One pass over the outbox, not one query per destination and state. */
-    zv_store_outbox_summary(rt->store, sum_cb, &x);
+    /* One pass over the outbox, not one query per destination and state;
+     * a shared PostgreSQL outbox is counted through the store interface. */
+    if (zv_sb_kind(rt->sb) == ZV_STORE_POSTGRESQL)
+        for (size_t i = 0; i < rt->ndests; i++)
+            for (int k = 0; k < 5; k++)
+                x.n[i][k] = zv_sb_outbox_count(rt->sb, rt->dests[i].conf->name, states[k]);
+    else
+        zv_store_outbox_summary(rt->store, sum_cb, &x);
     head(b, "zinvol_outbox_payloads", "gauge", "Payloads in the outbox, per state.");
     for (size_t i = 0; i < rt->ndests; i++)
         for (size_t k = 0; k < 5; k++)
@@ -203,7 +209,7 @@ static void dest_gauges(zv_runtime *rt, zv_buf *b)
     head(b, "zinvol_dead_letter_entries", "gauge", "Entries in the dead letter.");
     for (size_t i = 0; i < rt->ndests; i++)
         sample1(b, "zinvol_dead_letter_entries", "destination", rt->dests[i].conf->name,
-                (double)zv_store_dlq_count(rt->store, rt->dests[i].conf->name));
+                (double)zv_sb_dlq_count(rt->sb, rt->dests[i].conf->name));
     head(b, "zinvol_circuit_state", "gauge",
          "Circuit breaker per destination: 0 closed, 1 open, 2 half-open (one probe).");
     for (size_t i = 0; i < rt->ndests; i++) {

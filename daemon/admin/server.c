@@ -413,6 +413,13 @@ static void handle(struct evhttp_request *req, void *arg)
         reply_text(req, 503, "application/json", "{\"error\":\"the daemon is not ready\"}\n");
         return;
     }
+    if (rt->sb && zv_sb_kind(rt->sb) == ZV_STORE_POSTGRESQL) {
+        /* Its views read the SQLite file; the node's own one is not the store. */
+        reply_text(req, 501, "application/json",
+                   "{\"error\":\"on a PostgreSQL store the admin API and console do not run in "
+                   "this version; use zinvolctl store check --url and zinvolctl audit verify\"}\n");
+        return;
+    }
     if (strncmp(path, "/api/", 5) == 0) {
         /* A cookie rides along with any request a browser makes; state
          * changes through the API need the bearer token itself. */

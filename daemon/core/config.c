@@ -24,6 +24,8 @@ typedef struct top_conf {
     int log_level;
     const char *store_password_file;
     int64_t retention_s;
+    int64_t store_lease_ms;
+    const char *node;
     const zv_json *org, *http, *sources, *dests, *admin, *metrics, *health;
 } top_conf;
 
@@ -45,6 +47,19 @@ static const zv_option top_options[] = {
      .type = ZV_OPT_PATH,
      TOP(store_password_file),
      .description = "PostgreSQL store: file holding the password (else PGPASSWORD or ~/.pgpass)"},
+    {.name = "store_lease",
+     .type = ZV_OPT_DURATION,
+     .def = "30s",
+     .min = 1000,
+     TOP(store_lease_ms),
+     .description = "PostgreSQL store: how long a node's claim on a payload lasts unrenewed; "
+                    "the payloads of a node that died go to the others after it"},
+    {.name = "node",
+     .type = ZV_OPT_STRING,
+     .min = 1,
+     TOP(node),
+     .description = "PostgreSQL store: this node's name in claims (default host:pid), unique "
+                    "per node; restarted under it, a node takes its own claims back at once"},
     {.name = "catalogue_dir",
      .type = ZV_OPT_PATH,
      .def = "catalogue",
@@ -485,6 +500,8 @@ static void load_top(struct loader *L, zv_config *cfg, const zv_json *root,
             zv_store_target_free(&tg);
         cfg->store_password_file = zv_strdup0(t.store_password_file);
     }
+    cfg->store_lease_ms = t.store_lease_ms;
+    cfg->node = zv_strdup0(t.node);
     if (zv_store_is_url(store) || store[0] == '/' || !cfg->state_dir) {
         cfg->store_path = strdup(store);
     } else {
@@ -547,6 +564,7 @@ void zv_config_free(zv_config *cfg)
     free(cfg->state_dir);
     free(cfg->store_path);
     free(cfg->store_password_file);
+    free(cfg->node);
     free(cfg->plugin_dir);
     free(cfg->catalogue_dir);
     free(cfg->sources);

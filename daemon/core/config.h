@@ -114,6 +114,8 @@ typedef struct zv_config {
     /* A postgresql:// store (store_path is then its URL, checked, without a
      * password): the file with its password, or NULL. */
     char *store_password_file;
+    int64_t store_lease_ms; /* store_lease: a claim's lease on PostgreSQL */
+    char *node;             /* node: this process's name in claims, or NULL (host:pid) */
 } zv_config;
 
 /* The tables of the configuration's keys (config.c): every default, range

@@ -257,10 +257,32 @@ int zv_runtime_open_store(zv_runtime *rt, char *err, size_t errlen)
 {
     if (rt->store) return 0;
     if (ensure_state_dir(rt->cfg->state_dir, err, errlen) < 0) return -1;
-    char serr[512];
-    rt->store = zv_store_open(rt->cfg->store_path, serr, sizeof(serr));
+    int shared =
+        zv_store_is_url(rt->cfg->store_path) && (rt->mode == ZV_RT_RUN || rt->mode == ZV_RT_ONCE);
+    if (shared) {
+        if (zv_runtime_shared_store_check(rt, err, errlen) < 0) return -1;
+        zv_store_target t;
+        if (zv_store_target_parse(rt->cfg->store_path, rt->cfg->state_dir,
+                                  rt->cfg->store_password_file, &t, err, errlen) < 0)
+            return -1;
+        rt->sb = zv_sb_open(&t, rt->cfg->node, err, errlen);
+        zv_store_target_free(&t);
+        if (!rt->sb) return -1;
+    }
+    char serr[512], local[4096];
+    /* On PostgreSQL the node keeps what is its own (the client-key secret
+     * beside it, and the tables of the parts not shared yet, empty while
+     * this node reads no sources) in a file of its own. */
+    if (shared) snprintf(local, sizeof(local), "%s/" ZV_NODE_STORE, rt->cfg->state_dir);
+    const char *path = shared ? local : rt->cfg->store_path;
+    rt->store = zv_store_open(path, serr, sizeof(serr));
     if (!rt->store) {
-        snprintf(err, errlen, "store %s: %s", rt->cfg->store_path, serr);
+        snprintf(err, errlen, "store %s: %s", path, serr);
+        return -1;
+    }
+    if (!rt->sb) rt->sb = zv_sb_wrap(rt->store, rt->cfg->node);
+    if (!rt->sb) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     if (zv_client_secret_load(rt->cfg->state_dir, 1, rt->client_secret, err, errlen) < 0) return -1;
@@ -293,7 +315,8 @@ int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the worker threads");
         return -1;
     }
-    rt->delivery = zv_delivery_new(rt->base, rt->store, rt->http, rt->cfg->retention_s);
+    rt->delivery = zv_delivery_new_sb(rt->base, rt->sb, rt->http, rt->cfg->retention_s,
+                                      rt->cfg->store_lease_ms);
     if (!rt->delivery) {
         snprintf(err, errlen, "cannot create the delivery engine");
         return -1;
@@ -383,7 +406,7 @@ static void once_settled(void *arg)
     int status = 0;
     log_stage_times(rt);
     for (size_t i = 0; i < rt->ndests; i++) {
-        int64_t left = zv_store_outbox_count(rt->store, rt->dests[i].conf->name, "pending");
+        int64_t left = zv_sb_outbox_count(rt->sb, rt->dests[i].conf->name, "pending");
         if (left > 0) {
             zv_log(ZV_LOG_WARN, rt->dests[i].fmt.ctx->component,
                    "%lld payloads still queued for a later run", (long long)left);
@@ -520,6 +543,7 @@ void zv_runtime_free(zv_runtime *rt)
     /* What joined a group after zv_unit_group_end (the counters, a plugin's
      * last words in destroy) is committed before the writer goes. */
     if (rt->store) zv_store_group_commit_sync(rt->store);
+    zv_sb_close(rt->sb); /* the SQLite wrap leaves rt->store open */
     if (rt->store) zv_store_close(rt->store);
     zv_config_free(rt->cfg);
     /* Last: the plugins that used their scratch state are gone now. */

@@ -13,6 +13,7 @@
 #include "mapping/mapping.h"
 #include "runtime.h"
 #include "store/store.h"
+#include "store/store_iface.h"
 
 struct zv_delivery_engine;
 
@@ -142,6 +143,10 @@ struct zv_runtime {
     /* Non-zero: every batch's now (unix time) instead of the clock; set by
      * the testbed (tests/testbed) so that dated rules are reproducible. */
     int64_t batch_now;
+    /* The outbox, audit trail, watermarks and seen events through the store
+     * interface: rt->store wrapped, or the shared PostgreSQL database (then
+     * rt->store is the node's own file, see zv_runtime_open_store). */
+    struct zv_sb *sb;
 };
 
 #include <time.h>
@@ -235,6 +240,12 @@ int zv_unit_commit_async(zv_ctx *ctx, void (*cb)(void *arg, int ok), void *arg);
 /* scratch.c: --check-config's plugin state folders, and their removal. */
 const char *zv_scratch_state_dir(zv_ctx *ctx);
 void zv_scratch_free(zv_runtime *rt);
+
+/* shared_store.c: -1 (err names them) when the configuration has parts
+ * that do not run on a PostgreSQL store in this version. */
+int zv_runtime_shared_store_check(const zv_runtime *rt, char *err, size_t errlen);
+/* The node's own SQLite file under state_dir beside a PostgreSQL store. */
+#define ZV_NODE_STORE "node-local.db"
 
 /* retour_dir.c: destinations' retour folders, applied as zinvolctl retour. */
 int zv_retour_dirs_start(zv_runtime *rt);

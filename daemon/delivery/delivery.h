@@ -23,6 +23,7 @@
 #include "core/http_client.h"
 #include "core/instance.h"
 #include "store/store.h"
+#include "store/store_iface.h"
 
 typedef struct zv_delivery_engine zv_delivery_engine;
 
@@ -30,6 +31,12 @@ typedef struct zv_delivery_engine zv_delivery_engine;
  * (0: never). */
 zv_delivery_engine *zv_delivery_new(struct event_base *base, zv_store *store, zv_http_client *http,
                                     int64_t retention_s);
+/* The same on the store interface (either backend); sb is the caller's and
+ * must outlive the engine.  On PostgreSQL the engine's claims carry a lease
+ * of lease_ms (renewed while it runs, every lease_ms / 3), and it returns
+ * the rows of nodes whose lease ran out to pending; lease_ms <= 0: 30 s. */
+zv_delivery_engine *zv_delivery_new_sb(struct event_base *base, zv_sb *sb, zv_http_client *http,
+                                       int64_t retention_s, int64_t lease_ms);
 /* The policy is copied; the instances must outlive the engine.  format may
  * be NULL or have no interpret(). */
 int zv_delivery_add(zv_delivery_engine *e, const char *destination, const zv_policy *policy,
@@ -90,6 +97,9 @@ int zv_verdict_add(zv_verdict_out *out, const char *record_key, int accepted, co
  * *rejected counts the rejections.  0 or -1 (zv_store_errmsg). */
 int zv_delivery_apply_verdicts(zv_store *s, int64_t outbox_id, const char *records_json,
                                const zv_verdict_out *out, int http_status, int *rejected);
+/* The same on either backend, inside the caller's transaction (the engine's). */
+int zv_delivery_apply_verdicts_sb(zv_sb *b, int64_t outbox_id, const char *records_json,
+                                  const zv_verdict_out *out, int http_status, int *rejected);
 
 /* A retour message that came back as a file: the destination's format reads
  * it (interpret(), status 0); each verdict is matched to the newest payload

@@ -10,28 +10,74 @@
 
 #define PRUNE_BATCH 500
 #define POLL_MS 30000
+#define DEFAULT_LEASE_MS 30000
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
 static void prune_cb(evutil_socket_t fd, short what, void *arg);
 static void settle_cb(evutil_socket_t fd, short what, void *arg);
+static void lease_cb(evutil_socket_t fd, short what, void *arg);
 
-zv_delivery_engine *zv_delivery_new(struct event_base *base, zv_store *store, zv_http_client *http,
-                                    int64_t retention_s)
+zv_delivery_engine *zv_delivery_new_sb(struct event_base *base, zv_sb *sb, zv_http_client *http,
+                                       int64_t retention_s, int64_t lease_ms)
 {
     zv_delivery_engine *e = calloc(1, sizeof(*e));
     if (!e) return NULL;
     e->base = base;
-    e->store = store;
+    e->sb = sb;
     e->http = http;
     e->retention_s = retention_s;
+    e->lease_ms = lease_ms > 0 ? lease_ms : DEFAULT_LEASE_MS;
     e->flush_ev = event_new(base, -1, 0, flush_cb, e);
     e->prune_ev = evtimer_new(base, prune_cb, e);
     e->settle_ev = evtimer_new(base, settle_cb, e);
-    if (!e->flush_ev || !e->prune_ev || !e->settle_ev) {
+    /* One process on an SQLite file: no one else could take a row over. */
+    if (zv_sb_kind(sb) == ZV_STORE_POSTGRESQL) e->lease_ev = evtimer_new(base, lease_cb, e);
+    if (!e->flush_ev || !e->prune_ev || !e->settle_ev ||
+        (zv_sb_kind(sb) == ZV_STORE_POSTGRESQL && !e->lease_ev)) {
         zv_delivery_free(e);
         return NULL;
     }
     return e;
+}
+
+zv_delivery_engine *zv_delivery_new(struct event_base *base, zv_store *store, zv_http_client *http,
+                                    int64_t retention_s)
+{
+    zv_sb *sb = zv_sb_wrap(store, NULL);
+    zv_delivery_engine *e = sb ? zv_delivery_new_sb(base, sb, http, retention_s, 0) : NULL;
+    if (!e) {
+        zv_sb_close(sb);
+        return NULL;
+    }
+    e->own_sb = 1;
+    return e;
+}
+
+/* postgresql: our claims are renewed well before they run out (a send may
+ * take the whole policy timeout), and rows of nodes that died go back to
+ * pending for anyone, with the same idempotency key and bytes. */
+static void lease_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    zv_delivery_engine *e = arg;
+    int64_t now = zv_engine_wall_ms();
+    if (zv_sb_lease_renew(e->sb, now, e->lease_ms) < 0)
+        zv_log(ZV_LOG_ERROR, "delivery", "cannot renew the claims' lease: %s", zv_sb_errmsg(e->sb));
+    int64_t back = zv_sb_lease_expire(e->sb, now);
+    if (back < 0)
+        zv_log(ZV_LOG_ERROR, "delivery", "cannot return expired claims: %s", zv_sb_errmsg(e->sb));
+    else if (back > 0) {
+        zv_log(ZV_LOG_NOTICE, "delivery",
+               "%lld payloads claimed by a node whose lease ran out are pending again (same "
+               "idempotency keys)",
+               (long long)back);
+        for (dest *d = e->dests; d; d = d->next)
+            zv_engine_pump(d);
+    }
+    int64_t ms = e->lease_ms / 3;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(e->lease_ev, &tv);
 }
 
 static void dest_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -88,10 +134,10 @@ void zv_delivery_start(zv_delivery_engine *e)
     static int recovered;
     int64_t rec = 0;
     if (!recovered) {
-        rec = zv_store_outbox_recover(e->store);
+        rec = zv_sb_recover(e->sb);
         if (rec < 0)
             zv_log(ZV_LOG_ERROR, "delivery", "cannot recover in-flight payloads: %s",
-                   zv_store_errmsg(e->store));
+                   zv_sb_errmsg(e->sb));
         else
             recovered = 1;
     }
@@ -100,6 +146,7 @@ void zv_delivery_start(zv_delivery_engine *e)
                "%lld payloads were in flight when the daemon last stopped; sending them again "
                "with the same idempotency keys",
                (long long)rec);
+    if (e->lease_ev) lease_cb(-1, 0, e); /* rows of nodes gone before we came */
     for (dest *d = e->dests; d; d = d->next)
         zv_engine_pump(d);
     if (e->retention_s > 0) {
@@ -121,6 +168,7 @@ void zv_delivery_stop(zv_delivery_engine *e)
     for (dest *d = e->dests; d; d = d->next)
         evtimer_del(d->timer);
     evtimer_del(e->prune_ev);
+    /* The lease timer goes on: sends in flight finish under our lease. */
 }
 
 int zv_delivery_busy(const zv_delivery_engine *e)
@@ -349,9 +397,9 @@ static void pump(dest *d)
         d->circuit == CIRCUIT_HALF_OPEN ? (d->inflight ? 0 : 1) : d->pol.concurrency - d->inflight;
     if (slots <= 0) return;
     struct claim_ctx c = {.d = d};
-    int n = zv_store_outbox_claim(e->store, d->name, now, (size_t)slots, on_claim, &c);
+    int n = zv_sb_claim(e->sb, d->name, now, e->lease_ms, (size_t)slots, on_claim, &c);
     if (n < 0)
-        zv_log(ZV_LOG_ERROR, d->component, "cannot read the outbox: %s", zv_store_errmsg(e->store));
+        zv_log(ZV_LOG_ERROR, d->component, "cannot read the outbox: %s", zv_sb_errmsg(e->sb));
     for (int i = 0; i < c.n; i++) {
         zv_sending *s = c.list[i];
         s->probe = d->circuit == CIRCUIT_HALF_OPEN;
@@ -375,8 +423,7 @@ static void pump(dest *d)
         /* Look again at the next due payload, and at least every POLL_MS:
          * zinvolctl dlq retry adds due rows from another process. */
         int64_t due, wait = POLL_MS;
-        if (zv_store_outbox_next_due(e->store, d->name, &due) == 0 && due - now < wait)
-            wait = due - now;
+        if (zv_sb_next_due(e->sb, d->name, &due) == 0 && due - now < wait) wait = due - now;
         arm_ms(d->timer, wait);
     }
 }
@@ -392,9 +439,9 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     /* The outcomes are one unit of their own: never joined to a
      * transaction someone else left open (it could be rolled back after we
      * reported success).  When the store refuses, they wait for a retry. */
-    if (zv_store_begin_as(e->store, "delivery") < 0) {
+    if (zv_sb_begin_as(e->sb, "delivery") < 0) {
         zv_log(ZV_LOG_ERROR, "delivery", "cannot record outcomes now, retrying in 1 s: %s",
-               zv_store_errmsg(e->store));
+               zv_sb_errmsg(e->sb));
         struct timeval tv = {1, 0};
         event_add(e->flush_ev, &tv);
         return;
@@ -402,10 +449,10 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     e->done_head = e->done_tail = NULL;
     for (zv_sending *s = list; s; s = s->next_done)
         zv_engine_record(e, s);
-    if (zv_store_commit(e->store) < 0)
+    if (zv_sb_commit(e->sb) < 0)
         zv_log(ZV_LOG_ERROR, "delivery",
                "cannot record outcomes (the payloads are sent again after a restart): %s",
-               zv_store_errmsg(e->store));
+               zv_sb_errmsg(e->sb));
     while (list) {
         zv_sending *s = list;
         list = s->next_done;
@@ -425,9 +472,9 @@ static void prune_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     zv_delivery_engine *e = arg;
-    int64_t n = zv_store_prune(e->store, zv_now() - e->retention_s, PRUNE_BATCH);
+    int64_t n = zv_sb_prune(e->sb, zv_now() - e->retention_s, PRUNE_BATCH);
     if (n < 0)
-        zv_log(ZV_LOG_WARN, "delivery", "retention: %s", zv_store_errmsg(e->store));
+        zv_log(ZV_LOG_WARN, "delivery", "retention: %s", zv_sb_errmsg(e->sb));
     else if (n > 0)
         zv_log(ZV_LOG_DEBUG, "delivery", "retention: discarded %lld delivered payloads",
                (long long)n);
@@ -482,5 +529,7 @@ void zv_delivery_free(zv_delivery_engine *e)
     if (e->flush_ev) event_free(e->flush_ev);
     if (e->prune_ev) event_free(e->prune_ev);
     if (e->settle_ev) event_free(e->settle_ev);
+    if (e->lease_ev) event_free(e->lease_ev);
+    if (e->own_sb) zv_sb_close(e->sb);
     free(e);
 }

@@ -52,7 +52,10 @@ struct zv_sending {
 
 struct zv_delivery_engine {
     struct event_base *base;
-    zv_store *store;
+    zv_sb *sb;    /* the outbox, on either backend */
+    int own_sb;   /* made by zv_delivery_new around a zv_store: freed with the engine */
+    int64_t lease_ms;        /* postgresql: how long a claim lasts without renewal */
+    struct event *lease_ev;  /* postgresql: renews ours, returns expired ones */
     zv_http_client *http;
     int64_t retention_s;
     dest *dests;

@@ -66,11 +66,11 @@ static void record_ok(zv_delivery_engine *e, dest *d, zv_sending *s)
 {
     d->m.delivered++;
     circuit_success(d);
-    if (zv_store_outbox_delivered(e->store, s->id, zv_now()) < 0) return;
+    if (zv_sb_delivered(e->sb, s->id, zv_now()) < 0) return;
     if (s->have_verdicts) {
         int rej = 0;
-        if (zv_delivery_apply_verdicts(e->store, s->id, s->records_json, &s->verdicts,
-                                       s->http_status, &rej) == 0 &&
+        if (zv_delivery_apply_verdicts_sb(e->sb, s->id, s->records_json, &s->verdicts,
+                                          s->http_status, &rej) == 0 &&
             rej > 0) {
             d->m.records_rejected += rej;
             zv_log(ZV_LOG_WARN, d->component,
@@ -85,7 +85,7 @@ static void record_dead(zv_delivery_engine *e, dest *d, zv_sending *s, const cha
     d->m.dead++;
     zv_dead_info di = {.reason = reason, .http_status = s->http_status};
     int64_t id = 0;
-    if (zv_store_outbox_dead(e->store, s->id, &di, &id) == 0)
+    if (zv_sb_dead(e->sb, s->id, &di, &id) == 0)
         zv_log(ZV_LOG_WARN, d->component, "payload %s to the dead letter (entry %lld): %s",
                s->idem_key, (long long)id, reason);
 }
@@ -113,7 +113,7 @@ static void record_retry(zv_delivery_engine *e, dest *d, zv_sending *s)
         snprintf(err, sizeof(err), "HTTP %d: %s", s->http_status, why);
     else
         snprintf(err, sizeof(err), "%s", why);
-    zv_store_outbox_retry(e->store, s->id, next, err);
+    zv_sb_retry(e->sb, s->id, next, err);
     zv_log(ZV_LOG_INFO, d->component, "payload %s attempt %d failed (%s); retry in %lld ms",
            s->idem_key, s->attempt, err, (long long)(next - now));
 }
@@ -151,7 +151,7 @@ void zv_engine_record(zv_delivery_engine *e, zv_sending *s)
 static int next_try_ms(zv_delivery_engine *e, dest *d, int64_t *when)
 {
     int64_t due;
-    if (zv_store_outbox_next_due(e->store, d->name, &due) != 0) return 1;
+    if (zv_sb_next_due(e->sb, d->name, &due) != 0) return 1;
     if (d->circuit == CIRCUIT_OPEN && d->open_until_ms > due) due = d->open_until_ms;
     *when = due;
     return 0;
@@ -180,7 +180,7 @@ void zv_engine_check_settled(zv_delivery_engine *e)
         zv_log(ZV_LOG_INFO, d->component,
                "settled: %lld delivered, %lld retried, %lld to the dead letter, %lld pending",
                (long long)d->m.delivered, (long long)d->m.retried, (long long)d->m.dead,
-               (long long)zv_store_outbox_count(e->store, d->name, "pending"));
+               (long long)zv_sb_outbox_count(e->sb, d->name, "pending"));
     void (*cb)(void *) = e->settled_cb;
     e->settled_cb = NULL;
     cb(e->settled_arg);

@@ -61,22 +61,18 @@ static char *record_ref(const zv_json *recs, const char *key)
     return NULL;
 }
 
-int zv_delivery_apply_verdicts(zv_store *s, int64_t outbox_id, const char *records_json,
-                               const zv_verdict_out *out, int http_status, int *rejected)
+/* Each verdict of out through put (the store's record_verdict); nrej gets
+ * the rejections. */
+static void each_verdict(const char *records_json, const zv_verdict_out *out, int http_status,
+                         int (*put)(void *st, const zv_verdict *v, const zv_dead_info *d), void *st,
+                         int *nrej)
 {
     char err[128];
     zv_json_doc *doc = records_json
                            ? zv_json_parse(records_json, strlen(records_json), 0, err, sizeof(err))
                            : NULL;
     const zv_json *recs = doc ? zv_json_root(doc) : NULL;
-    int nrej = 0;
-    /* Part of the caller's transaction when it has one (the engine records
-     * a delivery and its verdicts together), else one of its own. */
-    int own = zv_store_txn_owner(s) == NULL;
-    if (own && zv_store_begin_as(s, "verdicts") < 0) {
-        zv_json_free(doc);
-        return -1;
-    }
+    *nrej = 0;
     for (size_t i = 0; i < out->n; i++) {
         const zv_verdict *v = &out->v[i];
         char *ref = record_ref(recs, v->record_key);
@@ -85,11 +81,50 @@ int zv_delivery_apply_verdicts(zv_store *s, int64_t outbox_id, const char *recor
                           .codes = v->codes,
                           .record_key = v->record_key,
                           .record_ref = ref};
-        zv_store_record_verdict(s, outbox_id, v->accepted, &d, NULL);
+        put(st, v, &d);
         free(ref);
-        if (!v->accepted) nrej++;
+        if (!v->accepted) (*nrej)++;
     }
     zv_json_free(doc);
+}
+
+struct put_ctx {
+    void *store;
+    int64_t outbox_id;
+};
+
+static int put_store(void *arg, const zv_verdict *v, const zv_dead_info *d)
+{
+    struct put_ctx *c = arg;
+    return zv_store_record_verdict(c->store, c->outbox_id, v->accepted, d, NULL);
+}
+
+static int put_sb(void *arg, const zv_verdict *v, const zv_dead_info *d)
+{
+    struct put_ctx *c = arg;
+    return zv_sb_record_verdict(c->store, c->outbox_id, v->accepted, d, NULL);
+}
+
+int zv_delivery_apply_verdicts(zv_store *s, int64_t outbox_id, const char *records_json,
+                               const zv_verdict_out *out, int http_status, int *rejected)
+{
+    /* Part of the caller's transaction when it has one (the engine records
+     * a delivery and its verdicts together), else one of its own. */
+    int own = zv_store_txn_owner(s) == NULL;
+    if (own && zv_store_begin_as(s, "verdicts") < 0) return -1;
+    struct put_ctx c = {s, outbox_id};
+    int nrej;
+    each_verdict(records_json, out, http_status, put_store, &c, &nrej);
     if (rejected) *rejected = nrej;
     return own ? zv_store_commit(s) : 0;
+}
+
+int zv_delivery_apply_verdicts_sb(zv_sb *b, int64_t outbox_id, const char *records_json,
+                                  const zv_verdict_out *out, int http_status, int *rejected)
+{
+    struct put_ctx c = {b, outbox_id};
+    int nrej;
+    each_verdict(records_json, out, http_status, put_sb, &c, &nrej);
+    if (rejected) *rejected = nrej;
+    return 0;
 }

@@ -88,7 +88,12 @@ int zv_sb_schema_version(zv_sb *b)
 
 int zv_sb_begin(zv_sb *b)
 {
-    return b->ops->begin(b);
+    return b->ops->begin(b, "store interface");
+}
+
+int zv_sb_begin_as(zv_sb *b, const char *owner)
+{
+    return b->ops->begin(b, owner);
 }
 
 int zv_sb_commit(zv_sb *b)
@@ -140,6 +145,22 @@ int zv_sb_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error
 int zv_sb_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id)
 {
     return b->ops->dead(b, id, d, dlq_id);
+}
+
+int zv_sb_record_verdict(zv_sb *b, int64_t outbox_id, int accepted, const zv_dead_info *d,
+                         int64_t *dlq_id)
+{
+    return b->ops->record_verdict(b, outbox_id, accepted, d, dlq_id);
+}
+
+int zv_sb_next_due(zv_sb *b, const char *destination, int64_t *when_ms)
+{
+    return b->ops->next_due(b, destination, when_ms);
+}
+
+int64_t zv_sb_prune(zv_sb *b, int64_t before, int limit)
+{
+    return b->ops->prune(b, before, limit);
 }
 
 int zv_sb_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg)

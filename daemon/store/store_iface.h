@@ -75,6 +75,10 @@ int zv_sb_schema_version(zv_sb *b);
 /* A transaction around several calls (a batch of enqueues: one commit);
  * without one each call is its own.  Not nested. */
 int zv_sb_begin(zv_sb *b);
+/* The same, naming the caller (sqlite: in the error when a transaction is
+ * open already, see zv_store_begin_as; with the daemon's writer thread it is
+ * a unit of the group). */
+int zv_sb_begin_as(zv_sb *b, const char *owner);
 int zv_sb_commit(zv_sb *b);
 void zv_sb_rollback(zv_sb *b);
 
@@ -104,6 +108,16 @@ int zv_sb_delivered(zv_sb *b, int64_t id, int64_t now);
 int zv_sb_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error);
 /* The whole payload is dead: state dead and a dead letter entry. */
 int zv_sb_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
+/* One record of a delivered payload accepted or rejected by the receiver
+ * (d->record_key names it); a rejection is also a dead letter entry. */
+int zv_sb_record_verdict(zv_sb *b, int64_t outbox_id, int accepted, const zv_dead_info *d,
+                         int64_t *dlq_id);
+/* Earliest next attempt of a pending row of destination: 0 found, 1 none. */
+int zv_sb_next_due(zv_sb *b, const char *destination, int64_t *when_ms);
+/* Retention (as zv_store_prune): up to limit payloads delivered before
+ * `before` (unix seconds) lose their bodies and record keys; returns how
+ * many. */
+int64_t zv_sb_prune(zv_sb *b, int64_t before, int limit);
 /* 1 when absent. */
 int zv_sb_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);
 int64_t zv_sb_outbox_count(zv_sb *b, const char *destination, const char *state);

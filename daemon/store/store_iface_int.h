@@ -7,7 +7,7 @@
 typedef struct zv_sb_ops {
     void (*close)(zv_sb *b);
     int (*schema_version)(zv_sb *b);
-    int (*begin)(zv_sb *b);
+    int (*begin)(zv_sb *b, const char *owner);
     int (*commit)(zv_sb *b);
     void (*rollback)(zv_sb *b);
     int (*enqueue)(zv_sb *b, const zv_outbox_new *o);
@@ -19,6 +19,10 @@ typedef struct zv_sb_ops {
     int (*delivered)(zv_sb *b, int64_t id, int64_t now);
     int (*retry)(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error);
     int (*dead)(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
+    int (*record_verdict)(zv_sb *b, int64_t outbox_id, int accepted, const zv_dead_info *d,
+                          int64_t *dlq_id);
+    int (*next_due)(zv_sb *b, const char *destination, int64_t *when_ms);
+    int64_t (*prune)(zv_sb *b, int64_t before, int limit);
     int (*outbox_get)(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);
     int64_t (*outbox_count)(zv_sb *b, const char *destination, const char *state);
     int64_t (*dlq_count)(zv_sb *b, const char *destination);

@@ -28,9 +28,9 @@ static int sq_schema_version(zv_sb *b)
     return (int)keep(b, zv_store_schema_version(S(b)));
 }
 
-static int sq_begin(zv_sb *b)
+static int sq_begin(zv_sb *b, const char *owner)
 {
-    return (int)keep(b, zv_store_begin_as(S(b), "store interface"));
+    return (int)keep(b, zv_store_begin_as(S(b), owner));
 }
 
 static int sq_commit(zv_sb *b)
@@ -85,6 +85,22 @@ static int sq_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *e
 static int sq_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id)
 {
     return (int)keep(b, zv_store_outbox_dead(S(b), id, d, dlq_id));
+}
+
+static int sq_record_verdict(zv_sb *b, int64_t outbox_id, int accepted, const zv_dead_info *d,
+                             int64_t *dlq_id)
+{
+    return (int)keep(b, zv_store_record_verdict(S(b), outbox_id, accepted, d, dlq_id));
+}
+
+static int sq_next_due(zv_sb *b, const char *destination, int64_t *when_ms)
+{
+    return (int)keep(b, zv_store_outbox_next_due(S(b), destination, when_ms));
+}
+
+static int64_t sq_prune(zv_sb *b, int64_t before, int limit)
+{
+    return keep(b, zv_store_prune(S(b), before, limit));
 }
 
 static int sq_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg)
@@ -169,6 +185,9 @@ const zv_sb_ops zv_sb_sqlite_ops = {
     .delivered = sq_delivered,
     .retry = sq_retry,
     .dead = sq_dead,
+    .record_verdict = sq_record_verdict,
+    .next_due = sq_next_due,
+    .prune = sq_prune,
     .outbox_get = sq_outbox_get,
     .outbox_count = sq_outbox_count,
     .dlq_count = sq_dlq_count,

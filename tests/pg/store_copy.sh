@@ -4,7 +4,8 @@
 # watermark, a seen event and a quarantine entry) copied into a fresh PostgreSQL database;
 # counts, payload bytes and the chain checked with psql and `store check`;
 # a tampered copy is caught.  Also: the `store` setting's PostgreSQL forms in
-# a configuration, and zinvold's clear refusal to run its pipeline on one.
+# a configuration, zinvold delivering the copied backlog from PostgreSQL, and
+# its clear refusal of sources there.
 # Runs through run_pg.sh (ZV_PG_HOST, ZV_PG_USER, ZV_PG_BINDIR).
 set -euo pipefail
 B=${ZV_BUILD_DIR:?}
@@ -109,12 +110,26 @@ if "$B/zinvold" --check-config "$T/pwf.conf" >"$T/pwf.out" 2>&1; then fail "pw f
 grep -q 'store_password_file: store_password_file is for a postgresql:// store' "$T/pwf.out" ||
     fail "password file: $(cat "$T/pwf.out")"
 # A good URL loads; zinvolctl reaches it from the configuration; zinvold
-# says plainly that its pipeline does not run on it in this version.
+# delivers the copied backlog (7 pending) from PostgreSQL, each entry on the
+# one chain, and refuses a configuration with sources, naming them.
 echo "UPDATE audit SET fields = :'f' WHERE seq = 40" | PSQL -d "$DB" -v f="$orig"
 conf "$T/pg.conf" "$URL"
 "$B/zinvolctl" -c "$T/pg.conf" store check >"$T/check-conf.txt" || fail "check from config: $(cat "$T/check-conf.txt")"
 grep -q '^audit trail: intact, 90 entries$' "$T/check-conf.txt" || fail "$(cat "$T/check-conf.txt")"
-if "$B/zinvold" --config "$T/pg.conf" --once >"$T/pg.out" 2>&1; then fail "zinvold ran on PostgreSQL"; fi
-grep -q 'a PostgreSQL store: in this version zinvold' "$T/pg.out" || fail "zinvold: $(cat "$T/pg.out")"
+before=$(wc -l <"$T/recv.jsonl")
+"$B/zinvold" --config "$T/pg.conf" --once >"$T/pg.out" 2>&1 || fail "zinvold on PostgreSQL: $(cat "$T/pg.out")"
+[ "$(($(wc -l <"$T/recv.jsonl") - before))" = 7 ] || fail "sent from PostgreSQL: $(cat "$T/pg.out")"
+tail -n 7 "$T/recv.jsonl" | grep -c '"key": "Q-' | grep -qx 7 || fail "not the pending ones"
+"$B/zinvolctl" -c "$T/pg.conf" audit verify >"$T/verify.txt" || fail "audit verify: $(cat "$T/verify.txt")"
+grep -qx 'audit trail intact: 97 entries' "$T/verify.txt" || fail "$(cat "$T/verify.txt")"
+grep -q '0 pending, 0 inflight, 97 delivered, 10 dead' <("$B/zinvolctl" store check --url "$URL") ||
+    fail "pg counts after zinvold"
+[ -f "$T/state/node-local.db" ] || fail "no node-local file"
 [ ! -e "$T/state/postgresql:" ] && ! ls "$T/state" | grep -q postgres || fail "made a file named after the URL"
+conf "$T/pgsrc.conf" "$URL"
+sed -i 's|"sources": \[\]|"sources": [{"name": "ecd", "type": "filedrop", "options": {"directory": "'"$T"'/inbox"}, "mapping": {"record_id": "nr", "records": [{"kind": "client", "fields": {"client.bsn": "bsn"}}]}}]|' "$T/pgsrc.conf"
+mkdir -p "$T/inbox"
+if "$B/zinvold" --config "$T/pgsrc.conf" --once >"$T/pgsrc.out" 2>&1; then fail "sources ran on PostgreSQL"; fi
+grep -q 'reads no sources .*this configuration has sources: ecd (filedrop)' "$T/pgsrc.out" ||
+    fail "refusal: $(cat "$T/pgsrc.out")"
 echo "ok: store copy ($(wc -l <"$T/a.txt") payloads, 90 audit entries), check, tamper, settings"

@@ -61,6 +61,13 @@ int64_t zv_pg_recover(zv_sb *b);
 int zv_pg_delivered(zv_sb *b, int64_t id, int64_t now);
 int zv_pg_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error);
 int zv_pg_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
+/* The dead letter entry of outbox_id (inside the caller's transaction). */
+int zv_pg_dlq_insert(zv_sb *b, int64_t outbox_id, const zv_dead_info *d, int64_t *dlq_id);
+/* pg_retention.c */
+int zv_pg_record_verdict(zv_sb *b, int64_t outbox_id, int accepted, const zv_dead_info *d,
+                         int64_t *dlq_id);
+int zv_pg_next_due(zv_sb *b, const char *destination, int64_t *when_ms);
+int64_t zv_pg_prune(zv_sb *b, int64_t before, int limit);
 int zv_pg_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);
 int64_t zv_pg_outbox_count(zv_sb *b, const char *destination, const char *state);
 int64_t zv_pg_dlq_count(zv_sb *b, const char *destination);

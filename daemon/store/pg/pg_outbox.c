@@ -221,29 +221,60 @@ int zv_pg_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id)
 {
     int own;
     if (zv_pg_op_begin(b, &own) < 0) return -1;
-    char ids[24], now[24], status[24];
+    char ids[24];
     const char *reason = d->reason ? d->reason : "unknown";
     const char *v[] = {zv_pg_i64(ids, id), reason};
+    /* A row another node has settled meanwhile (its lease on this one ran
+     * out, and it was sent again and delivered) keeps that outcome. */
     int64_t k = changed(b, "dead",
                         "UPDATE outbox SET state = 'dead', attempts = attempts + 1, "
-                        "last_error = $2, claimed_by = NULL, lease_until = NULL WHERE id = $1",
+                        "last_error = $2, claimed_by = NULL, lease_until = NULL WHERE id = $1 "
+                        "AND state IN ('inflight', 'pending')",
                         2, v);
-    int rc = k < 0 ? -1 : k == 0 ? zv_pg_fail(b, "dead letter: no outbox row %s", ids) : 0;
-    if (rc == 0) {
-        const char *w[] = {
-            ids,      zv_pg_i64(now, zv_now()),         d->record_key, d->record_ref, reason,
-            d->codes, zv_pg_i64(status, d->http_status)};
-        PGresult *r = zv_pg_q(b, "dead letter",
-                              "INSERT INTO dead_letter(outbox_id, created, destination, "
-                              "record_key, record_ref, reason, codes, http_status) "
-                              "SELECT $1, $2, destination, $3, $4, $5, $6, $7 FROM outbox "
-                              "WHERE id = $1 RETURNING id",
-                              7, w, NULL, NULL);
-        if (!r) rc = -1;
-        if (r && dlq_id) *dlq_id = zv_pg_get_i64(r, 0, 0);
-        PQclear(r);
-    }
+    int rc = k < 0 ? -1 : 0;
+    if (k == 0) {
+        int64_t there = changed(b, "dead", "SELECT 1 FROM outbox WHERE id = $1", 1, v);
+        rc = there < 0 ? -1 : there == 0 ? zv_pg_fail(b, "dead letter: no outbox row %s", ids) : 0;
+    } else if (k > 0)
+        rc = zv_pg_dlq_insert(b, id, d, dlq_id);
     return zv_pg_op_end(b, own, rc);
+}
+
+int zv_pg_dlq_insert(zv_sb *b, int64_t outbox_id, const zv_dead_info *d, int64_t *dlq_id)
+{
+    char ids[24], now[24], status[24];
+    const char *w[] = {zv_pg_i64(ids, outbox_id),
+                       zv_pg_i64(now, zv_now()),
+                       d->record_key,
+                       d->record_ref,
+                       d->reason ? d->reason : "unknown",
+                       d->codes,
+                       zv_pg_i64(status, d->http_status)};
+    PGresult *r = zv_pg_q(b, "dead letter",
+                          "INSERT INTO dead_letter(outbox_id, created, destination, "
+                          "record_key, record_ref, reason, codes, http_status) "
+                          "SELECT $1, $2, destination, $3, $4, $5, $6, $7 FROM outbox "
+                          "WHERE id = $1 RETURNING id",
+                          7, w, NULL, NULL);
+    if (!r) return -1;
+    int rc = PQntuples(r) == 1 ? 0 : zv_pg_fail(b, "dead letter: no outbox row %s", ids);
+    if (rc == 0 && dlq_id) *dlq_id = zv_pg_get_i64(r, 0, 0);
+    PQclear(r);
+    return rc;
+}
+
+int zv_pg_next_due(zv_sb *b, const char *destination, int64_t *when_ms)
+{
+    const char *v[] = {destination};
+    PGresult *r = zv_pg_q(b, "next due",
+                          "SELECT min(next_attempt) FROM outbox WHERE destination = $1 AND "
+                          "state = 'pending'",
+                          1, v, NULL, NULL);
+    if (!r) return -1;
+    int rc = PQgetisnull(r, 0, 0) ? 1 : 0;
+    if (rc == 0) *when_ms = zv_pg_get_i64(r, 0, 0);
+    PQclear(r);
+    return rc;
 }
 
 int zv_pg_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg)

@@ -88,8 +88,9 @@ int zv_pg_op_end(zv_sb *b, int own, int rc)
     return zv_pg_cmd(b, "commit", "COMMIT") < 0 ? -1 : rc;
 }
 
-static int pg_begin(zv_sb *b)
+static int pg_begin(zv_sb *b, const char *owner)
 {
+    (void)owner; /* the server names the transaction's backend itself */
     if (PG(b)->open) return zv_pg_fail(b, "a transaction is already open; not nesting one");
     if (zv_pg_cmd(b, "begin", "BEGIN") < 0) return -1;
     PG(b)->open = 1;
@@ -210,6 +211,9 @@ static const zv_sb_ops pg_ops = {
     .delivered = zv_pg_delivered,
     .retry = zv_pg_retry,
     .dead = zv_pg_dead,
+    .record_verdict = zv_pg_record_verdict,
+    .next_due = zv_pg_next_due,
+    .prune = zv_pg_prune,
     .outbox_get = zv_pg_outbox_get,
     .outbox_count = zv_pg_outbox_count,
     .dlq_count = zv_pg_dlq_count,
