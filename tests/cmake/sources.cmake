@@ -1,10 +1,10 @@
 # Sources area: mapping, the webhook / filedrop / fhir source plugins, their
-# fixtures (a test host that dlopen()s a source plugin, ECD and FHIR servers),
-# the demo data generator and the mapping benchmark.
-add_library(zv_src_testhost STATIC ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/testhost/src_host.c
-            ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/testhost/fixture.c)
-target_link_libraries(zv_src_testhost PUBLIC zvcore PkgConfig::EVENT PkgConfig::CURL PkgConfig::CRYPTO)
-target_include_directories(zv_src_testhost PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/testhost)
+# fixtures (ECD and FHIR servers, requests to the testbed's listener; the
+# plugins run on the testbed, tests/testbed/zvtb_src.h), the demo data
+# generator and the mapping benchmark.
+add_library(zv_src_fixture STATIC ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/testhost/fixture.c)
+target_link_libraries(zv_src_fixture PUBLIC zvtb PkgConfig::EVENT PkgConfig::CURL PkgConfig::CRYPTO)
+target_include_directories(zv_src_fixture PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/testhost)
 
 set(ZV_SOURCE_PLUGINS)
 foreach(p in_filedrop in_webhook in_fhir)
@@ -16,7 +16,7 @@ endforeach()
 file(GLOB ZV_SOURCE_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_source_*.c)
 foreach(src ${ZV_SOURCE_TESTS})
   get_filename_component(name ${src} NAME_WE)
-  target_link_libraries(${name} PRIVATE zv_src_testhost)
+  target_link_libraries(${name} PRIVATE zv_src_fixture)
   if(ZV_SOURCE_PLUGINS)
     add_dependencies(${name} ${ZV_SOURCE_PLUGINS})
   endif()

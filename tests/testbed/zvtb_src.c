@@ -2,6 +2,9 @@
 #include "zvtb_src.h"
 #include "zvtb_int.h"
 
+#include <zinvol/json.h>
+#include "store/store_admin.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -235,17 +238,50 @@ static zv_store *reader(zvs_host *h)
     return h->reader;
 }
 
+/* ---- the capture destination's window, closed when results are read ---- */
+
+static int settled(zvtb *tb, void *arg)
+{
+    zv_dest_rt *d = arg;
+    return !d->rendering && !zv_store_group_pending(tb->rt->store) &&
+           zv_store_staged_count(tb->rt->store, d->conf->name) == 0;
+}
+
+static int group_done(zvtb *tb, void *arg)
+{
+    (void)arg;
+    return !zv_store_group_pending(tb->rt->store);
+}
+
+/* What the daemon does when capture's batch window closes: everything
+ * staged is rendered (on a worker thread, through change detection, which
+ * sends a key's newest content once and nothing that equals what was last
+ * sent) and put in the outbox.  The bed's window never closes by itself,
+ * so results are what the core sent up to the read, and nothing depends on
+ * when the loop ran. */
+static void close_window(zvs_host *h)
+{
+    zvtb *tb = h->tb;
+    if (!tb->rt || !tb->rt->started || tb->rt->stopping) return;
+    zv_dest_rt *d = &tb->rt->dests[0];
+    /* Units committed into the group that has not been written yet first:
+     * the render reads the staged rows with their own transaction. */
+    if (!zvtb_run_until(tb, group_done, NULL, 10000)) zvtb_fail("the group commit did not end");
+    if (zv_store_staged_count(tb->rt->store, d->conf->name) == 0 && !d->rendering) return;
+    int r = zv_pipeline_flush(tb->rt, d);
+    if (r < 0 || !zvtb_run_until(tb, settled, d, 30000))
+        zvtb_fail("capture's render did not end with nothing staged (%d): %s", r,
+                  zvtb_log_worst(tb));
+}
+
 struct recs {
     zvs_host *h;
     zvs_rec *v;
     size_t n;
 };
 
-static int take_rec(const zv_staged *st, void *arg)
+static void add_rec(struct recs *r, zv_record *rec)
 {
-    struct recs *r = arg;
-    zv_record *rec = zv_record_decode(st->rec, st->len);
-    if (!rec) zvtb_fail("staged row %lld cannot be decoded", (long long)st->id);
     zvs_rec *v = realloc(r->v, (r->n + 1) * sizeof(*v));
     zv_record **all = realloc(r->h->all, (r->h->nall + 1) * sizeof(*all));
     if (!v || !all) zvtb_fail("out of memory");
@@ -253,14 +289,105 @@ static int take_rec(const zv_staged *st, void *arg)
     r->h->all = all;
     all[r->h->nall++] = rec;
     v[r->n++] = (zvs_rec){kstr(r->h, rec->prov.record_id), NULL, rec};
+}
+
+static int take_staged(const zv_staged *st, void *arg)
+{
+    zv_record *rec = zv_record_decode(st->rec, st->len);
+    if (!rec) zvtb_fail("staged row %lld cannot be decoded", (long long)st->id);
+    add_rec(arg, rec);
     return 0;
+}
+
+static int unhex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static zv_record *decode_hex(const char *hex, size_t len)
+{
+    if (len % 2) return NULL;
+    unsigned char *buf = malloc(len / 2 + 1);
+    if (!buf) zvtb_fail("out of memory");
+    for (size_t i = 0; i < len / 2; i++) {
+        int a = unhex(hex[2 * i]), b = unhex(hex[2 * i + 1]);
+        if (a < 0 || b < 0) {
+            free(buf);
+            return NULL;
+        }
+        buf[i] = (unsigned char)(a << 4 | b);
+    }
+    zv_record *rec = zv_record_decode(buf, len / 2);
+    free(buf);
+    return rec;
+}
+
+/* One capture payload (fmt_tbcap): its records, in batch order. */
+static void take_records(struct recs *r, int64_t id, const char *data, size_t dlen)
+{
+    char err[128];
+    zv_json_doc *doc = zv_json_parse(data, dlen, 0, err, sizeof(err));
+    if (!doc) zvtb_fail("capture payload %lld: %s", (long long)id, err);
+    const zv_json *a = zv_json_root(doc);
+    for (size_t i = 0; i < zv_json_len(a); i++) {
+        size_t len = 0;
+        const char *hex = zv_json_str(zv_json_get(zv_json_at(a, i), "encoded"), &len);
+        zv_record *rec = hex ? decode_hex(hex, len) : NULL;
+        if (!rec) zvtb_fail("capture payload %lld: record %zu cannot be decoded", (long long)id, i);
+        add_rec(r, rec);
+    }
+    zv_json_free(doc);
+}
+
+typedef struct row {
+    int64_t id;
+    char *data;
+    size_t len;
+} row;
+
+struct rows {
+    row *v;
+    size_t n;
+};
+
+static int take_row(const zv_outbox_row *o, void *arg)
+{
+    struct rows *r = arg;
+    if (!o->payload) zvtb_fail("capture payload %lld was pruned", (long long)o->id);
+    row *v = realloc(r->v, (r->n + 1) * sizeof(*v));
+    char *data = malloc(o->len ? o->len : 1);
+    if (!v || !data) zvtb_fail("out of memory");
+    memcpy(data, o->payload, o->len);
+    r->v = v;
+    v[r->n++] = (row){o->id, data, o->len};
+    return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = ((const row *)a)->id, y = ((const row *)b)->id;
+    return x < y ? -1 : x > y;
 }
 
 static void read_records(zvs_host *h)
 {
+    close_window(h);
     struct recs r = {h, NULL, 0};
-    if (zv_store_staged_each(reader(h), "capture", 0, take_rec, &r) < 0)
-        zvtb_fail("reader: %s", zv_store_errmsg(h->reader));
+    struct rows rows = {NULL, 0};
+    zv_store *s = reader(h);
+    if (zv_store_outbox_list(s, "capture", NULL, 1000000, take_row, &rows) < 0)
+        zvtb_fail("reader: %s", zv_store_errmsg(s));
+    /* Oldest payload first, whatever order the listing has. */
+    if (rows.n) qsort(rows.v, rows.n, sizeof(*rows.v), by_id);
+    for (size_t i = 0; i < rows.n; i++) {
+        take_records(&r, rows.v[i].id, rows.v[i].data, rows.v[i].len);
+        free(rows.v[i].data);
+    }
+    free(rows.v);
+    /* Then what waits for the window: after a crash (or before a start) no
+     * runtime closes it, and what the core committed is still there. */
+    if (zv_store_staged_each(s, "capture", 0, take_staged, &r) < 0)
+        zvtb_fail("reader: %s", zv_store_errmsg(s));
     /* Earlier arrays stay valid, as their records do, until zvs_free. */
     if (h->recs) kept(h, h->recs);
     h->recs = r.v;

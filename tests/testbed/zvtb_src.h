@@ -2,11 +2,22 @@
  * Source plugin tests on the testbed: a bed whose config has the source
  * under test ("ecd", with the test's options and mapping) and a capture
  * destination ("capture": format and transport tbcap, a catalogue of every
- * model field, a batch window that never closes during a test), built and
+ * model field, a batch window that never closes by itself), built and
  * started by the real core.  Everything is read back from the store through
  * a second connection, so only what the core committed is seen: records as
- * staged for the destination, quarantine, watermarks, counters.  The
- * plugin's HTTP routes are on the core's listener (127.0.0.1, a free port).
+ * the core sent them to the destination, quarantine, watermarks, counters.
+ * The plugin's HTTP routes are on the core's listener (127.0.0.1, a free
+ * port).
+ *
+ * Records (zvs_nrecords, zvs_record, zvs_find) are what the core put in
+ * capture's outbox: reading them first closes capture's batch window as the
+ * daemon does when it expires (everything staged is rendered, on a worker
+ * thread, through change detection: a key's newest content goes out once,
+ * content equal to what was last sent for its key does not go out again,
+ * and the source's emit reports it as a duplicate), followed by what is
+ * still staged (after a crash no runtime closes the window: what the core
+ * committed waits there).  So what a test sees depends on where it reads,
+ * never on when the loop happened to run.
  */
 #ifndef ZVTB_SRC_H
 #define ZVTB_SRC_H
@@ -20,7 +31,7 @@
 typedef struct zvs_rec {
     char *record_id;
     char *item_json; /* NULL: the core keeps the item only for quarantine */
-    zv_record *rec;
+    zv_record *rec;  /* as rendered for capture (every field: the catalogue keeps all) */
 } zvs_rec;
 
 typedef struct zvs_quar {
@@ -51,7 +62,8 @@ int zvs_http_port(const zvs_host *h);
 const char *zvs_state_dir(const zvs_host *h);
 zvtb *zvs_bed(zvs_host *h);
 
-/* Committed results.  Pointers stay valid until zvs_free. */
+/* Committed results.  Pointers stay valid until zvs_free.  The record
+ * readers close capture's window first (see above). */
 size_t zvs_nrecords(zvs_host *h);
 const zvs_rec *zvs_record(zvs_host *h, size_t i);
 size_t zvs_nquarantine(zvs_host *h);

@@ -215,8 +215,8 @@ START_TEST(classify_and_options)
     /* Refused by the core's build: the first four by the option table
      * (naming the option's path), the last two (the right length, but not
      * digits) by the plugin's create(), naming the option. */
-    const char *bad[] = {"{\"standard\":\"wlz\"}",   "{\"variant\":\"resultaat\"}",
-                         "{\"gemeente\":\"363\"}",   "{\"bericht_code_305\":\"41\"}",
+    const char *bad[] = {"{\"standard\":\"wlz\"}",  "{\"variant\":\"resultaat\"}",
+                         "{\"gemeente\":\"363\"}",  "{\"bericht_code_305\":\"41\"}",
                          "{\"gemeente\":\"36a3\"}", "{\"bericht_code_305\":\"4x1\"}"};
     for (size_t i = 0; i < 6; i++) {
         tb = zvtb_new();

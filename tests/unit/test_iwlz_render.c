@@ -1,11 +1,12 @@
-/* iWlz plugin: AW35/AW39 rendering, validated against the official XSDs. */
-#include "test_iwlz_host.h"
+/* iWlz plugin on the testbed: AW35/AW39 rendering through the core's flush,
+ * validated against the official XSDs. */
+#include "iwlz_judge.h"
 
 START_TEST(test_classify)
 {
-    struct zv_ctx ctx = th_ctx_default();
-    void *st = th_create(&ctx);
-    const zv_format_ops *f = th_load()->format;
+    zvtb *tb = th_bed(NULL);
+    void *st = zvtb_fmt_state(tb);
+    const zv_format_ops *f = th_fmt(tb);
     zv_record *r = th_zzp("111222333", "100001");
     ck_assert_int_eq(f->classify(st, r), 0);
     th_set(r, "delivery.end", "2026-11-20");
@@ -24,14 +25,13 @@ START_TEST(test_classify)
     ck_assert_uint_eq(f->nmessages, 2);
     zv_record_free(r);
     zv_record_free(c);
-    th_load()->destroy(st);
+    zvtb_free(tb);
 }
 END_TEST
 
 START_TEST(test_aw35_render)
 {
-    struct zv_ctx ctx = th_ctx_default();
-    void *st = th_create(&ctx);
+    zvtb *tb = th_bed(NULL);
     zv_record *recs[4] = {th_zzp("111222333", "100001"), th_func("123456782", "200001"),
                           th_func("111222333", "100002"), th_zzp("999999990", "300001")};
     /* A minimised record: no optional name parts, no Behandeling. */
@@ -39,22 +39,22 @@ START_TEST(test_aw35_render)
     th_set(recs[3], "client.initials", NULL);
     th_set(recs[3], "client.name_prefix", NULL);
     th_set(recs[3], "delivery.treatment", NULL);
-    zv_render_out out;
-    ck_assert_int_eq(th_render(st, 0, "b-0001", recs, 4, &out), 0);
+    zvtb_render out;
+    ck_assert_int_eq(th_render(tb, 0, recs, 4, &out), 0);
     ck_assert_int_eq(out.nr, 0);
     ck_assert_int_eq(out.np, 1);
-    th_payload *p = &out.p[0];
+    zvtb_payload *p = &out.p[0];
     ck_assert_msg(th_validate("AW35.xsd", p->data, p->len) == 0, "AW35 invalid: %s\n%s",
                   th_xsd_error, p->data);
-    ck_assert_str_eq(p->type, "application/xml");
+    ck_assert_str_eq(p->content_type, "application/xml");
     ck_assert_str_eq(p->ext, "xml");
-    ck_assert_str_eq(p->idem, "b-0001");
+    ck_assert_str_eq(p->idem, "1"); /* the store's first batch of the destination */
     ck_assert_ptr_nonnull(strstr(p->data, "<BerichtCode>354</BerichtCode>"));
     ck_assert_ptr_nonnull(strstr(p->data, "<BerichtVersie>5</BerichtVersie>"));
     ck_assert_ptr_nonnull(strstr(p->data, "<BerichtSubversie>2</BerichtSubversie>"));
     ck_assert_ptr_nonnull(strstr(p->data, "<Afzender>12345678</Afzender>"));
     ck_assert_ptr_nonnull(strstr(p->data, "<Ontvanger>5501</Ontvanger>"));
-    ck_assert_ptr_nonnull(strstr(p->data, "<iwlz:Identificatie>b-0001</iwlz:Identificatie>"));
+    ck_assert_ptr_nonnull(strstr(p->data, "<iwlz:Identificatie>1</iwlz:Identificatie>"));
     ck_assert_ptr_nonnull(strstr(p->data, "<iwlz:Dagtekening>2026-11-23</iwlz:Dagtekening>"));
     ck_assert_ptr_nonnull(strstr(p->data, "<iwlz:BerichtXsdVersie>1.0.0</iwlz:BerichtXsdVersie>"));
     /* One Client per BSN; client 111222333 carries both products, the
@@ -75,32 +75,35 @@ START_TEST(test_aw35_render)
         seen |= 1 << p->records[i];
     }
     ck_assert_int_eq(seen, 0xf);
-    /* A retry of the same batch yields the same message identification. */
-    zv_render_out again;
-    ck_assert_int_eq(th_render(st, 0, "b-0001", recs, 4, &again), 0);
-    ck_assert_str_eq(again.p[0].idem, "b-0001");
+    /* A retry of the same batch (a unit rolled back and rendered again gets
+     * the same batch id: here a fresh store's first) yields the same
+     * message identification and the same message. */
+    zvtb *retry = th_bed(NULL);
+    zvtb_render again;
+    ck_assert_int_eq(th_render(retry, 0, recs, 4, &again), 0);
+    ck_assert_str_eq(again.p[0].idem, "1");
     ck_assert_str_eq(again.p[0].data, p->data);
-    th_out_free(&again);
-    th_out_free(&out);
+    zvtb_render_free(&again);
+    zvtb_free(retry);
+    zvtb_render_free(&out);
     th_free_recs(recs, 4);
-    th_load()->destroy(st);
+    zvtb_free(tb);
 }
 END_TEST
 
 START_TEST(test_aw39_render)
 {
-    struct zv_ctx ctx = th_ctx_default();
-    void *st = th_create(&ctx);
+    zvtb *tb = th_bed(NULL);
     zv_record *recs[3] = {th_zzp("111222333", "100001"), th_func("123456782", "200001"),
                           th_zzp("999999990", "300001")};
     for (int i = 0; i < 3; i++)
         th_make_end(recs[i]);
     th_set(recs[2], "delivery.mutation_date", "2026-11-21"); /* wins over the end date */
-    zv_render_out out;
-    ck_assert_int_eq(th_render(st, 1, "b-0002", recs, 3, &out), 0);
+    zvtb_render out;
+    ck_assert_int_eq(th_render(tb, 1, recs, 3, &out), 0);
     ck_assert_int_eq(out.nr, 0);
     ck_assert_int_eq(out.np, 1);
-    th_payload *p = &out.p[0];
+    zvtb_payload *p = &out.p[0];
     ck_assert_msg(th_validate("AW39.xsd", p->data, p->len) == 0, "AW39 invalid: %s\n%s",
                   th_xsd_error, p->data);
     ck_assert_ptr_nonnull(strstr(p->data, "<BerichtCode>358</BerichtCode>"));
@@ -110,9 +113,9 @@ START_TEST(test_aw39_render)
     ck_assert_int_eq(th_count(p->data, "<Mutatiedatum>2026-11-20</Mutatiedatum>"), 2);
     ck_assert_int_eq(th_count(p->data, "<Mutatiedatum>2026-11-21</Mutatiedatum>"), 1);
     ck_assert_int_eq(p->n, 3);
-    th_out_free(&out);
+    zvtb_render_free(&out);
     th_free_recs(recs, 3);
-    th_load()->destroy(st);
+    zvtb_free(tb);
 }
 END_TEST
 
@@ -121,14 +124,13 @@ END_TEST
  * others are still rendered into a valid message. */
 START_TEST(test_xsd_failure_rejects_only_affected)
 {
-    struct zv_ctx ctx = th_ctx_default();
-    void *st = th_create(&ctx);
+    zvtb *tb = th_bed(NULL);
     zv_record *recs[3] = {th_zzp("111222333", "100001"), th_zzp("123456782", "200001"),
                           th_func("999999990", "300001")};
     th_set(recs[1], "client.sex", "9");
     th_set(recs[2], "entitlement.function_code", "99");
-    zv_render_out out;
-    ck_assert_int_eq(th_render(st, 0, "b-0003", recs, 3, &out), 0);
+    zvtb_render out;
+    ck_assert_int_eq(th_render(tb, 0, recs, 3, &out), 0);
     ck_assert_int_eq(out.nr, 2);
     for (size_t i = 0; i < out.nr; i++) {
         ck_assert_str_eq(out.r[i].rule, "XSD");
@@ -148,29 +150,28 @@ START_TEST(test_xsd_failure_rejects_only_affected)
     ck_assert_int_eq(out.p[0].records[0], 0);
     ck_assert_ptr_null(strstr(out.p[0].data, "123456782"));
     ck_assert_int_eq(th_validate("AW35.xsd", out.p[0].data, out.p[0].len), 0);
-    th_out_free(&out);
+    zvtb_render_free(&out);
     th_free_recs(recs, 3);
-    th_load()->destroy(st);
+    zvtb_free(tb);
 }
 END_TEST
 
 START_TEST(test_missing_required_rejected)
 {
-    struct zv_ctx ctx = th_ctx_default();
-    void *st = th_create(&ctx);
+    zvtb *tb = th_bed(NULL);
     zv_record *recs[2] = {th_zzp("111222333", "100001"), th_zzp("123456782", "200001")};
     th_set(recs[1], "client.birth_date", NULL); /* e.g. removed by a minimiser */
-    zv_render_out out;
-    ck_assert_int_eq(th_render(st, 0, "b-0004", recs, 2, &out), 0);
+    zvtb_render out;
+    ck_assert_int_eq(th_render(tb, 0, recs, 2, &out), 0);
     ck_assert_int_eq(out.nr, 1);
     ck_assert_int_eq(out.r[0].index, 1);
     ck_assert_str_eq(out.r[0].rule, "XSD");
     ck_assert_str_eq(out.r[0].field, "client.birth_date");
     ck_assert_int_eq(out.np, 1);
     ck_assert_int_eq(out.p[0].n, 1);
-    th_out_free(&out);
+    zvtb_render_free(&out);
     th_free_recs(recs, 2);
-    th_load()->destroy(st);
+    zvtb_free(tb);
 }
 END_TEST
 
@@ -178,35 +179,54 @@ END_TEST
  * identification derived from the batch id. */
 START_TEST(test_one_message_per_zorgkantoor)
 {
-    struct zv_ctx ctx = th_ctx_default();
-    void *st = th_create(&ctx);
+    zvtb *tb = th_bed(NULL);
     zv_record *recs[3] = {th_zzp("111222333", "100001"), th_zzp("123456782", "200001"),
                           th_zzp("999999990", "300001")};
     th_set(recs[1], "entitlement.funder", "5502");
-    zv_render_out out, again;
-    ck_assert_int_eq(th_render(st, 0, "batch-42", recs, 3, &out), 0);
+    zvtb_render out, again;
+    ck_assert_int_eq(th_render(tb, 0, recs, 3, &out), 0);
     ck_assert_int_eq(out.np, 2);
     ck_assert_str_ne(out.p[0].idem, out.p[1].idem);
     ck_assert_int_eq(strlen(out.p[0].idem), 12);
     ck_assert_int_eq(out.p[0].n + out.p[1].n, 3);
     for (int i = 0; i < 2; i++)
         ck_assert_int_eq(th_validate("AW35.xsd", out.p[i].data, out.p[i].len), 0);
-    ck_assert_int_eq(th_render(st, 0, "batch-42", recs, 3, &again), 0);
+    zvtb *retry = th_bed(NULL); /* the same batch id again: a fresh store's first */
+    ck_assert_int_eq(th_render(retry, 0, recs, 3, &again), 0);
     ck_assert_str_eq(again.p[0].idem, out.p[0].idem);
     ck_assert_str_eq(again.p[1].idem, out.p[1].idem);
-    th_out_free(&again);
-    th_out_free(&out);
+    zvtb_render_free(&again);
+    zvtb_free(retry);
+    /* The same records once more in the same store: the core sends nothing
+     * new (core/change.h: equal to what was last sent for their keys), so
+     * no payload, no reject, nothing left staged. */
+    ck_assert_int_eq(th_render(tb, 0, recs, 3, &again), 0);
+    ck_assert_int_eq(again.np, 0);
+    ck_assert_int_eq(again.nr, 0);
+    ck_assert_int_eq(again.left_staged, 0);
+    zvtb_render_free(&again);
+    /* Changed records (other besluiten, the same keys): the next batch of
+     * the same store, with other identifications. */
+    zv_record *next[3] = {th_zzp("111222333", "100011"), th_zzp("123456782", "200011"),
+                          th_zzp("999999990", "300011")};
+    th_set(next[1], "entitlement.funder", "5502");
+    ck_assert_int_eq(th_render(tb, 0, next, 3, &again), 0);
+    ck_assert_int_eq(again.np, 2);
+    ck_assert_int_eq(again.p[0].n + again.p[1].n, 3);
+    ck_assert_str_ne(again.p[0].idem, out.p[0].idem);
+    ck_assert_str_ne(again.p[1].idem, out.p[1].idem);
+    zvtb_render_free(&again);
+    th_free_recs(next, 3);
+    zvtb_render_free(&out);
     /* With the zorgkantoor option every record goes to that one. */
-    struct zv_ctx fixed = th_ctx_default();
-    fixed.zorgkantoor = "5503";
-    void *st2 = th_create(&fixed);
-    ck_assert_int_eq(th_render(st2, 0, "batch-42", recs, 3, &out), 0);
+    zvtb *fixed = th_bed("\"zorgkantoor\": \"5503\"");
+    ck_assert_int_eq(th_render(fixed, 0, recs, 3, &out), 0);
     ck_assert_int_eq(out.np, 1);
     ck_assert_ptr_nonnull(strstr(out.p[0].data, "<Ontvanger>5503</Ontvanger>"));
-    th_out_free(&out);
+    zvtb_render_free(&out);
     th_free_recs(recs, 3);
-    th_load()->destroy(st2);
-    th_load()->destroy(st);
+    zvtb_free(fixed);
+    zvtb_free(tb);
 }
 END_TEST
 
@@ -214,14 +234,13 @@ END_TEST
  * that message only: its records are rejected with the schema's text. */
 START_TEST(test_header_error_rejects_message)
 {
-    struct zv_ctx ctx = th_ctx_default();
-    void *st = th_create(&ctx);
+    zvtb *tb = th_bed(NULL);
     zv_record *recs[3] = {th_zzp("111222333", "100001"), th_zzp("123456782", "200001"),
                           th_func("123456782", "200002")};
     th_set(recs[1], "entitlement.funder", "9999");
     th_set(recs[2], "entitlement.funder", "9999");
-    zv_render_out out;
-    ck_assert_int_eq(th_render(st, 0, "b-0006", recs, 3, &out), 0);
+    zvtb_render out;
+    ck_assert_int_eq(th_render(tb, 0, recs, 3, &out), 0);
     ck_assert_int_eq(out.nr, 2);
     for (size_t i = 0; i < 2; i++) {
         ck_assert_int_ne(out.r[i].index, 0);
@@ -232,24 +251,40 @@ START_TEST(test_header_error_rejects_message)
     ck_assert_int_eq(out.np, 1);
     ck_assert_int_eq(out.p[0].n, 1);
     ck_assert_int_eq(th_validate("AW35.xsd", out.p[0].data, out.p[0].len), 0);
-    th_out_free(&out);
+    zvtb_render_free(&out);
     th_free_recs(recs, 3);
-    th_load()->destroy(st);
+    zvtb_free(tb);
 }
 END_TEST
 
+/* Options the plugin refuses: the core's build fails, naming the plugin
+ * and the plugin's reason, for the destination's format_options. */
+static void expect_refused(const char *opts, const char *needle)
+{
+    zvtb *tb = zvtb_new();
+    char keys[2048];
+    snprintf(keys, sizeof(keys),
+             "\"destinations\": [{\"name\": \"dest\", \"format\": \"iwlz\", "
+             "\"transport\": \"tbcap\", \"format_options\": %s}]",
+             opts);
+    zvtb_config(tb, keys);
+    ck_assert_int_eq(zvtb_build(tb), -1);
+    const char *e = zvtb_errors(tb);
+    ck_assert_msg(strstr(e, needle) != NULL, "no '%s' in: %s", needle, e);
+    ck_assert_msg(strstr(e, "plugin 'iwlz'") != NULL, "plugin not named: %s", e);
+    ck_assert_msg(strstr(e, "destinations[0].format_options") != NULL, "no path: %s", e);
+    zvtb_free(tb);
+}
+
 START_TEST(test_create_errors)
 {
-    struct zv_ctx ctx = th_ctx_default();
-    char err[512];
-    void *state = NULL;
-    ctx.schema_dir = "/nonexistent";
-    ck_assert_int_eq(th_load()->create(&ctx, &th_host, &state, err, sizeof(err)), -1);
-    ck_assert_ptr_nonnull(strstr(err, "/nonexistent"));
-    ctx = th_ctx_default();
-    ctx.afzender = "1234";
-    ck_assert_int_eq(th_load()->create(&ctx, &th_host, &state, err, sizeof(err)), -1);
-    ck_assert_ptr_nonnull(strstr(err, "afzender"));
+    th_paths();
+    char opts[2048];
+    snprintf(opts, sizeof(opts), "{\"release_dir\": \"%s\", \"schema_dir\": \"/nonexistent\"}",
+             th_release);
+    expect_refused(opts, "/nonexistent");
+    snprintf(opts, sizeof(opts), "{\"release_dir\": \"%s\", \"afzender\": \"1234\"}", th_release);
+    expect_refused(opts, "afzender");
 }
 END_TEST
 
@@ -257,19 +292,15 @@ END_TEST
  * shares the first one's stylesheets. */
 START_TEST(test_rules_compiled_once)
 {
-    struct zv_ctx ctx = th_ctx_default();
-    th_log_count_reset("compiled");
-    void *a = th_create(&ctx);
-    ck_assert_int_eq(th_log_count, 2); /* AW35.xsl, AW39.xsl */
-    th_log_count_reset("compiled");
-    void *b = th_create(&ctx);
-    ck_assert_int_eq(th_log_count, 0);
-    th_load()->destroy(b);
-    th_load()->destroy(a);
-    th_log_count_reset("compiled");
-    void *c = th_create(&ctx); /* the last instance gone: compiled again */
-    ck_assert_int_eq(th_log_count, 2);
-    th_load()->destroy(c);
+    zvtb *a = th_bed(NULL);
+    ck_assert_int_eq(zvtb_log_count(a, "compiled"), 2); /* AW35.xsl, AW39.xsl */
+    zvtb *b = th_bed(NULL);
+    ck_assert_int_eq(zvtb_log_count(b, "compiled"), 0);
+    zvtb_free(b);
+    zvtb_free(a);
+    zvtb *c = th_bed(NULL); /* the last instance gone: compiled again */
+    ck_assert_int_eq(zvtb_log_count(c, "compiled"), 2);
+    zvtb_free(c);
 }
 END_TEST
 

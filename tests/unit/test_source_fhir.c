@@ -7,7 +7,7 @@
 #include <zinvol/util.h>
 
 #include "fixture.h"
-#include "src_host.h"
+#include "zvtb_src.h"
 
 static const char *MAPPING =
     "{\"records\": ["

@@ -10,7 +10,7 @@
 #include <zinvol/util.h>
 
 #include "fixture.h"
-#include "src_host.h"
+#include "zvtb_src.h"
 
 static zvf_server fhir;
 static char base[128];
