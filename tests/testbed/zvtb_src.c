@@ -494,7 +494,14 @@ int64_t zvs_counter(zvs_host *h, const char *name)
 {
     /* count() outside a unit waits in memory for the next unit; between
      * callbacks nothing is open, so write them now, as that unit would. */
-    if (h->tb->rt && h->tb->rt->store) zv_unit_flush_counts(h->tb->rt);
+    if (h->tb->rt && h->tb->rt->store) {
+        zv_unit_flush_counts(h->tb->rt);
+        /* Counts inside a unit were released into the group: the reader
+         * sees them once that group is committed (by the writer, later). */
+        if (zv_store_group_pending(h->tb->rt->store) &&
+            zv_store_group_commit_sync(h->tb->rt->store) < 0)
+            zvtb_fail("store: %s", zv_store_errmsg(h->tb->rt->store));
+    }
     struct count c = {name, 0};
     if (zv_store_count_each(reader(h), take_count, &c) < 0)
         zvtb_fail("reader: %s", zv_store_errmsg(h->reader));

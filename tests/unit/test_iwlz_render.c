@@ -205,16 +205,44 @@ START_TEST(test_one_message_per_zorgkantoor)
     ck_assert_int_eq(again.nr, 0);
     ck_assert_int_eq(again.left_staged, 0);
     zvtb_render_free(&again);
-    /* Changed records (other besluiten, the same keys): the next batch of
-     * the same store, with other identifications. */
+    /* Changed records (other besluiten, the same keys) in the same store:
+     * per zorgkantoor the AW35 as sent is withdrawn first (StatusAanlevering
+     * 3, its own message), then the changed one goes (1); all with other
+     * identifications (catalogue "correction": withdraw, CS058/TR074). */
     zv_record *next[3] = {th_zzp("111222333", "100011"), th_zzp("123456782", "200011"),
                           th_zzp("999999990", "300011")};
     th_set(next[1], "entitlement.funder", "5502");
     ck_assert_int_eq(th_render(tb, 0, next, 3, &again), 0);
-    ck_assert_int_eq(again.np, 2);
-    ck_assert_int_eq(again.p[0].n + again.p[1].n, 3);
-    ck_assert_str_ne(again.p[0].idem, out.p[0].idem);
-    ck_assert_str_ne(again.p[1].idem, out.p[1].idem);
+    ck_assert_int_eq(again.np, 4);
+    int withdrawn = 0, anew = 0, records = 0;
+    for (size_t i = 0; i < again.np; i++) {
+        const char *x = again.p[i].data;
+        ck_assert_int_eq(th_validate("AW35.xsd", x, again.p[i].len), 0);
+        ck_assert_str_ne(again.p[i].idem, out.p[0].idem);
+        ck_assert_str_ne(again.p[i].idem, out.p[1].idem);
+        records += again.p[i].n;
+        int is3 = strstr(x, "StatusAanlevering>3<") != NULL;
+        int is1 = strstr(x, "StatusAanlevering>1<") != NULL;
+        ck_assert_int_eq(is3 + is1, 1); /* a withdrawal travels alone */
+        if (is3) {
+            withdrawn++;
+            continue;
+        }
+        anew++;
+        /* its withdrawal went before it, to the same zorgkantoor */
+        const char *to = strstr(x, "Ontvanger>");
+        ck_assert_ptr_nonnull(to);
+        int before = 0;
+        for (size_t j = 0; j < i; j++) {
+            const char *w = strstr(again.p[j].data, "Ontvanger>");
+            if (strstr(again.p[j].data, "StatusAanlevering>3<") && w && strncmp(w, to, 14) == 0)
+                before = 1;
+        }
+        ck_assert_int_eq(before, 1);
+    }
+    ck_assert_int_eq(withdrawn, 2);
+    ck_assert_int_eq(anew, 2);
+    ck_assert_int_eq(records, 6);
     zvtb_render_free(&again);
     th_free_recs(next, 3);
     zvtb_render_free(&out);
