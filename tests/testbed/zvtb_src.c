@@ -240,17 +240,29 @@ static zv_store *reader(zvs_host *h)
 
 /* ---- the capture destination's window, closed when results are read ---- */
 
-static int settled(zvtb *tb, void *arg)
-{
-    zv_dest_rt *d = arg;
-    return !d->rendering && !zv_store_group_pending(tb->rt->store) &&
-           zv_store_staged_count(tb->rt->store, d->conf->name) == 0;
-}
-
+/* Nothing waits to be committed: no group open on the loop and none being
+ * committed by the writer thread.  The reader's connection sees a unit only
+ * then; "no group open" alone is true while the writer still commits it. */
 static int group_done(zvtb *tb, void *arg)
 {
     (void)arg;
-    return !zv_store_group_pending(tb->rt->store);
+    return zv_store_wait_gen(tb->rt->store) == 0;
+}
+
+/* Before the reader looks: run the loop until what the core committed is
+ * on disk for every connection. */
+static void settle(zvs_host *h)
+{
+    zvtb *tb = h->tb;
+    if (!tb->rt || !tb->rt->started || tb->rt->stopping || !tb->rt->store) return;
+    if (!zvtb_run_until(tb, group_done, NULL, 10000)) zvtb_fail("the group commit did not end");
+}
+
+static int settled(zvtb *tb, void *arg)
+{
+    zv_dest_rt *d = arg;
+    return !d->rendering && group_done(tb, NULL) &&
+           zv_store_staged_count(tb->rt->store, d->conf->name) == 0;
 }
 
 /* What the daemon does when capture's batch window closes: everything
@@ -434,6 +446,7 @@ static int take_quar(const zv_quarantine_entry *e, void *arg)
 
 static void read_quarantine(zvs_host *h)
 {
+    settle(h);
     struct quars q = {h, NULL, 0};
     if (zv_store_quarantine_each(reader(h), take_quar, &q) < 0)
         zvtb_fail("reader: %s", zv_store_errmsg(h->reader));
@@ -457,6 +470,7 @@ const zvs_quar *zvs_quarantine(zvs_host *h, size_t i)
 const char *zvs_watermark(zvs_host *h, const char *key)
 {
     char buf[4096];
+    settle(h);
     int r = zv_store_watermark_get(reader(h), "ecd", key, buf, sizeof(buf));
     if (r < 0) zvtb_fail("reader: %s", zv_store_errmsg(h->reader));
     return r == 0 ? kstr(h, buf) : NULL;
@@ -502,6 +516,7 @@ int64_t zvs_counter(zvs_host *h, const char *name)
             zv_store_group_commit_sync(h->tb->rt->store) < 0)
             zvtb_fail("store: %s", zv_store_errmsg(h->tb->rt->store));
     }
+    settle(h);
     struct count c = {name, 0};
     if (zv_store_count_each(reader(h), take_count, &c) < 0)
         zvtb_fail("reader: %s", zv_store_errmsg(h->reader));
