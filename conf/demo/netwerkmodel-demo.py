@@ -4,15 +4,21 @@ goes to zorgkantoor 5501 twice: as AW35/AW39 messages (format iwlz, file
 drop) and into the Leveringsregister (format leveringsregister), which
 notifies the zorgkantoor through the local gateway; the gateway then asks
 QLR-0006-ZK for every new Leveringperiode, as the zorgkantoor would.  At the
+start the zorgkantoor's bemiddelingspecificaties for the export go in
+first (tests/fixtures/netwerkmodel/assignments.py, what source
+bemiddelingsregister would map from QBR-0001-ZA), so that every Levering
+refers to what the zorgkantoor assigned.  At the
 end the audit trail says, per client, what AW35/AW39 sent and what the
 zorgkantoor asked: the netwerkmodel's measured saving.
 
 Usage: netwerkmodel-demo.py ROOT BUILD OUT
 """
+import glob
 import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,8 +26,10 @@ import time
 root, build, out = sys.argv[1:4]
 rel = os.path.join(root, 'plugins/fmt_leveringsregister/netwerkmodel/lvr-1.0-rc1')
 gw = os.path.join(root, 'tests/fixtures/netwerkmodel/gateway.py')
+sys.path.insert(0, os.path.join(root, 'tests/fixtures/netwerkmodel'))
+import assignments  # noqa: E402
 pki = os.path.join(out, 'pki')
-for d in ('inbox', 'outbox/zk-5501', 'state', 'gw', 'pki'):
+for d in ('inbox', 'export', 'bemiddelingen', 'outbox/zk-5501', 'state', 'gw', 'pki'):
     os.makedirs(os.path.join(out, d), exist_ok=True)
 
 
@@ -68,7 +76,7 @@ try:
     match = {'entitlement.funder': ['5501']}
     conf.update({'state_dir': f'{out}/state', 'catalogue_dir': os.path.join(root, 'conf/catalogue'),
                  'plugin_dir': os.path.join(build, 'plugins'),
-                 'sources': [src], 'destinations': [
+                 'sources': [assignments.source(f'{out}/bemiddelingen'), src], 'destinations': [
                      {'name': 'zk-5501', 'format': 'iwlz', 'transport': 'filedrop', 'match': match,
                       'format_options': {'zorgkantoor': '5501'},
                       'transport_options': {'dir': f'{out}/outbox/zk-5501'},
@@ -87,10 +95,25 @@ try:
     cpath = f'{out}/zinvol-netwerkmodel.conf'
     json.dump(conf, open(cpath, 'w'), indent=2)
     subprocess.run(['/usr/bin/python3', os.path.join(root, 'conf/demo/generate-ecd'), '--clients', '200',
-                    '--seed', '7', '--out', f'{out}/inbox', '--format', 'csv', '--name', 'ecd-export'],
+                    '--seed', '7', '--out', f'{out}/export', '--format', 'csv', '--name', 'ecd-export'],
                    check=True, stdout=subprocess.DEVNULL)
+    nspec = assignments.write(f'{out}/export/ecd-export.csv', f'{out}/bemiddelingen/bemiddelingen.csv')
     daemon = subprocess.Popen([os.path.join(build, 'zinvold'), '--config', cpath],
                               stderr=open(f'{out}/zinvold.log', 'w'))
+    # the assignments are in the register before the export comes
+    want = sum(1 for l in open(f'{out}/bemiddelingen/bemiddelingen.csv') if l.split(';')[2:3] == ['5501'])
+    for _ in range(600):
+        try:
+            reg = glob.glob(f'{out}/state/plugins/*/lvr-5501/leveringsregister.db')
+            have = sqlite3.connect(reg[0]).execute(
+                'SELECT count(*) FROM bemiddelingspecificatie').fetchone()[0] if reg else 0
+        except sqlite3.Error:
+            have = 0
+        if have >= want:
+            break
+        time.sleep(0.1)
+    print(f'   the zorgkantoor assigned {nspec} bemiddelingspecificaties; the register refers to them')
+    os.rename(f'{out}/export/ecd-export.csv', f'{out}/inbox/ecd-export.csv')
     notes = f'{out}/gw/notifications.jsonl'
     last, stable = -1, 0
     for _ in range(600):  # until the notifications stop coming (at most a minute)

@@ -39,6 +39,7 @@ typedef struct lvr {
     char afzender[32];
     sqlite3 *db;
     int64_t queries, refused; /* counters, for the log */
+    int assigned; /* bemiddeling "register": Leveringen refer to received specifications */
 } lvr;
 
 /* lvr_release.c: load netwerkmodel/<release>/release.json and the templates. */
@@ -73,6 +74,17 @@ typedef struct lvr_events {
  * rule/field/reason), -1 store error. */
 int lvr_apply(lvr *l, const zv_record *r, const char *now_iso, lvr_events *ev, const char **rule,
               const char **field, char *reason, size_t reasonlen);
+
+/* lvr_assign.c: the bemiddelingspecificaties the zorgkantoor assigned.
+ * keep: store one received entitlement record (0, 1 unusable: field and
+ * reason set, -1 store error).  match: the bemiddelingspecificatieID a
+ * delivery record refers to into out (0, 1 none or ambiguous: field and
+ * reason set, -1 store error). */
+int lvr_is_uuid(const char *s);
+int lvr_assign_keep(lvr *l, const zv_record *r, const char *now_iso, const char **field,
+                    char *reason, size_t reasonlen);
+int lvr_assign_match(lvr *l, const zv_record *r, char out[37], const char **field, char *reason,
+                     size_t reasonlen);
 
 /* lvr_notify.c: the zendNotificatie request body for one event. */
 char *lvr_notification(const lvr *l, const lvr_event *e, const char *now_iso, char id[37],

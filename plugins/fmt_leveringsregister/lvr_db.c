@@ -35,6 +35,13 @@ static const char schema[] =
     " levering_id TEXT UNIQUE NOT NULL, bsn TEXT NOT NULL, zorgkantoor TEXT NOT NULL,"
     " afsteldatum TEXT NOT NULL, vaststelling_moment TEXT NOT NULL, reden TEXT NOT NULL,"
     " aanbieder_bestemming TEXT);"
+    /* What the zorgkantoor assigned (lvr_assign.c); the id is the
+     * Bemiddelingsregister's bemiddelingspecificatieID. */
+    "CREATE TABLE IF NOT EXISTS bemiddelingspecificatie(id TEXT PRIMARY KEY, bsn TEXT NOT NULL,"
+    " zorgkantoor TEXT NOT NULL, zzp TEXT, ingangsdatum TEXT, einddatum TEXT,"
+    " ontvangen TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS bemiddelingspecificatie_client ON bemiddelingspecificatie(bsn,"
+    " zorgkantoor);"
     /* Verzoek and VerzoekAanbieder exist in the RC; zinvol's model has no
      * source for them yet, so they stay empty and queries answer []. */
     "CREATE TABLE IF NOT EXISTS verzoek(id TEXT PRIMARY KEY, levering_id TEXT NOT NULL,"

@@ -18,16 +18,24 @@ static const zv_option options[] = {
     {"release", ZV_OPT_STRING, "lvr-1.0-rc1", 0,
      "Bundled netwerkmodel release (a folder under share/zinvol/netwerkmodel)", NULL, 0, 0, 0},
     {"release_dir", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
-     "A release folder you supply (release.json, templates, SDL); overrides release", NULL, 0, 0, 0},
+     "A release folder you supply (release.json, templates, SDL); overrides release", NULL, 0, 0,
+     0},
     {"afzender", ZV_OPT_STRING, NULL, 0,
      "afzenderID of the notifications (AGB); default: organisation.agb", NULL, 0, 0, 0},
     {"listen", ZV_OPT_STRING, NULL, 0,
-     "host:port of the register's HTTPS endpoint for the PEP; none: the register is not served", NULL, 0, 0, 0},
+     "host:port of the register's HTTPS endpoint for the PEP; none: the register is not served",
+     NULL, 0, 0, 0},
     {"path", ZV_OPT_STRING, "/graphql", 0, "The endpoint's path", NULL, 0, 0, 0},
     {"tls_cert", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "Server certificate chain (PEM)", NULL, 0, 0, 0},
-    {"tls_key", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_SECRET, "Server key (PEM)", NULL, 0, 0, 0},
+    {"tls_key", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_SECRET, "Server key (PEM)", NULL, 0, 0,
+     0},
     {"client_ca", ZV_OPT_STRING, NULL, ZV_OPT_PATH,
-     "CA certificates the PEP's client certificate must chain to (PEM)", NULL, 0, 0, 0}};
+     "CA certificates the PEP's client certificate must chain to (PEM)", NULL, 0, 0, 0},
+    {"bemiddeling", ZV_OPT_ENUM, "register", 0,
+     "Which bemiddelingspecificatieID a Levering refers to: `register`, one received from the "
+     "Bemiddelingsregister (entitlement records of source bemiddelingsregister routed here) "
+     "matching the delivery; `ecd`, the ECD's entitlement.number, which must be that UUID",
+     "register|ecd", 0, 0, 0}};
 
 static int is_dir(const char *p)
 {
@@ -109,6 +117,7 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
         goto fail;
     }
     snprintf(l->afzender, sizeof(l->afzender), "%s", agb);
+    l->assigned = host->cfg_int(ctx, "bemiddeling") == 0;
     /* The register's file is opened on first use (lvr_db_ensure), so that
      * --check-config and a reload's validation touch nothing. */
     if (serve_setup(l, err, errlen) < 0) goto fail;
@@ -126,12 +135,17 @@ static const zv_message_decl messages[] = {
      "Leveringsregister 1 (1.0-rc1): the register's objects, answered to the zorgkantoor's "
      "template queries; notifications carry only their ids"}};
 
+/* Wlz deliveries become register objects; with bemiddeling "register" the
+ * Wlz entitlement records (the zorgkantoor's bemiddelingspecificaties) are
+ * kept for the deliveries to refer to. */
 static int classify(void *state, const zv_record *rec)
 {
-    (void)state;
+    const lvr *l = state;
     const char *law = zv_rec_str(rec, ZV_F_ENT_LAW);
-    if (rec->kind != ZV_KIND_DELIVERY || !law || strcmp(law, "wlz") != 0) return -1;
-    return LVR_MSG;
+    if (!law || strcmp(law, "wlz") != 0) return -1;
+    if (rec->kind == ZV_KIND_DELIVERY) return LVR_MSG;
+    if (rec->kind == ZV_KIND_ENTITLEMENT && l->assigned) return LVR_MSG;
+    return -1;
 }
 
 static int notify(lvr *l, const zv_batch *b, zv_render_out *out, size_t idx, const lvr_events *ev,
@@ -172,6 +186,38 @@ static int notify(lvr *l, const zv_batch *b, zv_render_out *out, size_t idx, con
     return 0;
 }
 
+/* One record of the batch inside the register's transaction: a received
+ * bemiddelingspecificatie is kept, a delivery applied and notified.  A
+ * record that cannot be registered is rolled back to its savepoint and
+ * quarantined. */
+static int render_one(lvr *l, const zv_batch *b, zv_render_out *out, size_t i, const char *now)
+{
+    const zv_record *r = b->records[i];
+    lvr_events ev = {0};
+    const char *rule = NULL, *field = NULL;
+    char reason[512];
+    sqlite3_exec(l->db, "SAVEPOINT rec", NULL, NULL, NULL);
+    int a, rc = 0;
+    if (r->kind == ZV_KIND_ENTITLEMENT) {
+        rule = "LVR-BEMIDDELING-IN";
+        a = lvr_assign_keep(l, r, now, &field, reason, sizeof(reason));
+    } else {
+        a = lvr_apply(l, r, now, &ev, &rule, &field, reason, sizeof(reason));
+    }
+    if (a == 1) {
+        sqlite3_exec(l->db, "ROLLBACK TO rec", NULL, NULL, NULL);
+        rc = l->host->reject_record(out, i, rule, field, reason) < 0 ? -1 : 0;
+    } else if (a < 0) {
+        l->host->log(l->ctx, ZV_LOG_ERROR, "register: %s", sqlite3_errmsg(l->db));
+        rc = -1;
+    } else if (r->kind != ZV_KIND_ENTITLEMENT) {
+        rc = notify(l, b, out, i, &ev, now);
+    }
+    sqlite3_exec(l->db, "RELEASE rec", NULL, NULL, NULL);
+    free(ev.v);
+    return rc;
+}
+
 static int render(void *state, const zv_batch *b, zv_render_out *out)
 {
     lvr *l = state;
@@ -180,24 +226,12 @@ static int render(void *state, const zv_batch *b, zv_render_out *out)
     zv_time_iso(b->now, now);
     if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return -1;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < b->n; i++) {
-        lvr_events ev = {0};
-        const char *rule = NULL, *field = NULL;
-        char reason[256];
-        sqlite3_exec(l->db, "SAVEPOINT rec", NULL, NULL, NULL);
-        int a = lvr_apply(l, b->records[i], now, &ev, &rule, &field, reason, sizeof(reason));
-        if (a == 1) {
-            sqlite3_exec(l->db, "ROLLBACK TO rec", NULL, NULL, NULL);
-            rc = l->host->reject_record(out, i, rule, field, reason) < 0 ? -1 : 0;
-        } else if (a < 0) {
-            l->host->log(l->ctx, ZV_LOG_ERROR, "register: %s", sqlite3_errmsg(l->db));
-            rc = -1;
-        } else {
-            rc = notify(l, b, out, i, &ev, now);
-        }
-        sqlite3_exec(l->db, "RELEASE rec", NULL, NULL, NULL);
-        free(ev.v);
-    }
+    /* What the zorgkantoor assigned first, so a delivery in the same batch
+     * as its bemiddelingspecificatie finds it. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; rc == 0 && i < b->n; i++)
+            if ((b->records[i]->kind == ZV_KIND_ENTITLEMENT) == (pass == 0))
+                rc = render_one(l, b, out, i, now);
     if (rc == 0 && sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return 0;
     sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;

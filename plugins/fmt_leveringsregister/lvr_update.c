@@ -11,8 +11,9 @@
  *     the Levering's Afstel (care will not start);
  *   - otherwise a Leveringperiode from delivery.start, and with
  *     delivery.treatment J its Behandelingperiode over the same dates.
- * The Levering is the client's (client.bsn) entitlement at one zorgkantoor
- * (entitlement.funder, entitlement.number: the bemiddelingspecificatie).
+ * The Levering is the client's (client.bsn) bemiddelingspecificatie at one
+ * zorgkantoor (entitlement.funder): the one the zorgkantoor assigned, matched
+ * in lvr_assign.c; a record that matches none is not registered.
  * A change of any value gives the object a new vaststellingMoment and one
  * event; a record that changes nothing gives none.
  */
@@ -177,22 +178,9 @@ static int levering(ctx *c)
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE) return -1;
     }
-    const char *num = get(c->r, ZV_F_ENT_NUMBER);
-    snprintf(nkey, sizeof(nkey), "%s/%s/%s", c->zk, c->bsn, num);
-    /* The bemiddelingspecificatie's id is the zorgkantoor's: an
-     * entitlement.number that is a UUID is used as it is; otherwise the
-     * Levering gets one of its own until notifications in (QBR-0001-ZA)
-     * map the zorgkantoor's. */
-    int is_uuid = strlen(num) == 36 && num[8] == '-' && num[13] == '-';
-    f = id_of(c->l, "SELECT bemiddelingspecificatie_id FROM levering WHERE nkey = ?", nkey,
-              c->bemiddeling);
-    if (f < 0) return -1;
-    if (f == 0) {
-        if (is_uuid)
-            snprintf(c->bemiddeling, sizeof(c->bemiddeling), "%s", num);
-        else
-            lvr_uuid(c->bemiddeling);
-    }
+    /* One Levering per client and bemiddelingspecificatie at one
+     * zorgkantoor: c->bemiddeling is the zorgkantoor's id (lvr_assign.c). */
+    snprintf(nkey, sizeof(nkey), "%s/%s/%s", c->zk, c->bsn, c->bemiddeling);
     col cols[] = {{"client_id", cid},
                   {"bsn", c->bsn},
                   {"bemiddelingspecificatie_id", c->bemiddeling},
@@ -320,7 +308,7 @@ static object which(const zv_record *r)
 /* The fields an object cannot be registered without (non-null in the SDL). */
 static const char *missing(const zv_record *r, object o)
 {
-    static const zv_field_id base[] = {ZV_F_CLIENT_BSN, ZV_F_ENT_NUMBER, ZV_F_ENT_FUNDER};
+    static const zv_field_id base[] = {ZV_F_CLIENT_BSN, ZV_F_ENT_FUNDER};
     for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
         if (!get(r, base[i])) return zv_field_def_of(base[i])->name;
     if (o == O_UITSTEL) {
@@ -362,6 +350,11 @@ int lvr_apply(lvr *l, const zv_record *r, const char *now_iso, lvr_events *ev, c
              .bsn = get(r, ZV_F_CLIENT_BSN),
              .zk = get(r, ZV_F_ENT_FUNDER),
              .ev = ev};
+    int a = lvr_assign_match(l, r, c.bemiddeling, field, reason, reasonlen);
+    if (a != 0) {
+        *rule = "LVR-BEMIDDELING";
+        return a;
+    }
     if (levering(&c) < 0) return -1;
     int rc = o == O_UITSTEL ? uitstel(&c) : o == O_AFSTEL ? afstel(&c) : periode(&c);
     return rc < 0 ? -1 : 0;

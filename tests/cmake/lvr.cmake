@@ -13,7 +13,7 @@ zv_add_script_test(netwerkmodel/e2e ${CMAKE_CURRENT_SOURCE_DIR}/integration/netw
 
 # The register's store, update rules, executor and notifications.
 if(TARGET test_lvr_register)
-  foreach(f lvr_release.c lvr_db.c lvr_update.c lvr_notify.c lvr_exec.c gql.c gql_print.c)
+  foreach(f lvr_release.c lvr_db.c lvr_update.c lvr_assign.c lvr_notify.c lvr_exec.c gql.c gql_print.c)
     target_sources(test_lvr_register PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_leveringsregister/${f})
   endforeach()
   target_include_directories(test_lvr_register PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_leveringsregister)
@@ -30,4 +30,10 @@ zv_add_script_test(netwerkmodel/audit ${CMAKE_CURRENT_SOURCE_DIR}/integration/ne
 # Notifications in: a zorgkantoor's zendNotificatie -> QBR-0001-ZA on the
 # Bemiddelingsregister (the gateway) -> an entitlement record.
 zv_add_script_test(netwerkmodel/notify ${CMAKE_CURRENT_SOURCE_DIR}/integration/netwerkmodel_notify.sh
+                   SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# Deliveries refer to the bemiddelingspecificatie the zorgkantoor assigned:
+# notification in -> entitlement record -> ECD delivery -> the register's
+# Levering and notification carry the assigned id; a mismatch is quarantined.
+zv_add_script_test(netwerkmodel/assigned ${CMAKE_CURRENT_SOURCE_DIR}/integration/netwerkmodel_assigned.sh
                    SKIP_RETURN_CODE 77 TIMEOUT 300)

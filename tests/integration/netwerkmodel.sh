@@ -74,7 +74,7 @@ cat > "$T/z.conf" <<CONF
   "destinations": [
     {"name": "lvr", "format": "leveringsregister", "transport": "netwerkmodel",
      "format_options": {"listen": "127.0.0.1:$RPORT", "tls_cert": "$P/register.pem",
-       "tls_key": "$P/register.key", "client_ca": "$P/netwerk-ca.pem"},
+       "tls_key": "$P/register.key", "client_ca": "$P/netwerk-ca.pem", "bemiddeling": "ecd"},
      "transport_options": {"url": "https://127.0.0.1:$GPORT/graphql",
        "token_url": "https://127.0.0.1:$GPORT/auth/token",
        "scope": "organisaties/zorgkantoor/notificaties/notificatie:create",
@@ -91,10 +91,10 @@ BS1=3fa85f64-5717-4562-b3fc-2c963f66afa6
 cat > "$T/in/export.csv" <<CSV
 id;bsn;telefoon;zorgkantoor;bemiddeling;start;eind;sleutel;behandeling;status;leveringsstatus;klasse;mutatiedatum;reden
 R1;999900043;06-05262308;5501;$BS1;2026-01-05;;2026-01-02;J;1;;;;
-R2;999900006;06-68106871;5501;B-2026-0002;;;;;;3;01;2026-02-01;04
-R3;999900055;06-07912728;5501;B-2026-0003;;;;;;;;2026-02-10;06
-R4;999900067;06-11111111;9999;B-2026-0004;2026-03-01;;;;1;;;;
-R5;999900079;06-22222222;5501;B-2026-0005;;;;;;;;;
+R2;999900006;06-68106871;5501;5b1e8a2c-0d3f-4c6e-9a7b-1c2d3e4f5a61;;;;;;3;01;2026-02-01;04
+R3;999900055;06-07912728;5501;5b1e8a2c-0d3f-4c6e-9a7b-1c2d3e4f5a62;;;;;;;;2026-02-10;06
+R4;999900067;06-11111111;9999;5b1e8a2c-0d3f-4c6e-9a7b-1c2d3e4f5a63;2026-03-01;;;;1;;;;
+R5;999900079;06-22222222;5501;5b1e8a2c-0d3f-4c6e-9a7b-1c2d3e4f5a64;;;;;;;;;
 CSV
 
 wait_lines() { # file count

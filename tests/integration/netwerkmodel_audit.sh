@@ -8,14 +8,19 @@
 # clients 5501 got answers about (BSNs in the answers), the clients the
 # AW35/AW39 files carry (BSNs in the files), the notifications the gateway
 # took, and it must be valid against conf/schema/audit-report.schema.json.
+# The register refers every delivery to what the zorgkantoor assigned: the
+# zorgkantoor's bemiddelingspecificaties for the export come first, through
+# a second source (tests/fixtures/netwerkmodel/assignments.py).
 set -euo pipefail
 . "$(dirname "$0")/netwerkmodel_lib.sh"
 $PY -c 'import jsonschema' 2>/dev/null || { echo "SKIP: no python3-jsonschema"; exit 77; }
 nm_gateway --allow "agb:12345678=organisaties/zorgkantoor/notificaties/notificatie:create"
 RPORT=$(free_port)
-mkdir -p "$T/out"
+mkdir -p "$T/out" "$T/bmr"
 $PY - "$S" "$T" "$RPORT" "$GPORT" "${ZV_PLUGIN_DIR:?}" <<'PY'
 import json, re, sys
+sys.path.insert(0, sys.argv[1] + '/tests/fixtures/netwerkmodel')
+import assignments
 S, T, rport, gport, plugins = sys.argv[1:6]
 P = T + '/pki'
 text = open(S + '/conf/demo/zinvol-demo.conf').read()
@@ -24,7 +29,7 @@ src = conf['sources'][0]
 src['options']['directory'] = T + '/in'
 match = {'entitlement.funder': ['5501']}
 conf.update({'state_dir': T + '/state', 'catalogue_dir': S + '/conf/catalogue', 'plugin_dir': plugins,
-             'sources': [src], 'destinations': [
+             'sources': [assignments.source(T + '/bmr'), src], 'destinations': [
     {'name': 'zk-5501', 'format': 'iwlz', 'transport': 'filedrop', 'match': match,
      'format_options': {'zorgkantoor': '5501'}, 'transport_options': {'dir': T + '/out'},
      'policy': {'batch_window': '1s'}},
@@ -40,10 +45,17 @@ conf.update({'state_dir': T + '/state', 'catalogue_dir': S + '/conf/catalogue', 
 conf.pop('admin', None)
 json.dump(conf, open(T + '/z.conf', 'w'), indent=1)
 PY
-$PY "$S/conf/demo/generate-ecd" --clients 30 --seed 11 --out "$T/in" --format csv --name ecd-export >/dev/null
+mkdir -p "$T/ecd"
+$PY "$S/conf/demo/generate-ecd" --clients 30 --seed 11 --out "$T/ecd" --format csv --name ecd-export >/dev/null
+$PY "$S/tests/fixtures/netwerkmodel/assignments.py" "$T/ecd/ecd-export.csv" "$T/bmr/bemiddelingen.csv" >/dev/null
+nspec=$(awk -F';' 'NR > 1 && $3 == "5501"' "$T/bmr/bemiddelingen.csv" | wc -l) # the lvr's match
 "$B/zinvold" --check-config "$T/z.conf" >/dev/null || fail "check-config"
 "$B/zinvold" --config "$T/z.conf" 2>"$T/zinvold.log" &
 DPID=$!
+# the zorgkantoor's assignments are in the register before the export comes
+specs() { [ "$(sqlite3 "$(find "$T/state" -name leveringsregister.db | head -1)" 'SELECT count(*) FROM bemiddelingspecificatie' 2>/dev/null)" = "$nspec" ]; }
+wait_for 60 specs || fail "the $nspec bemiddelingspecificaties did not reach the register"
+mv "$T/ecd/ecd-export.csv" "$T/in/"
 N=$T/gw/notifications.jsonl
 # until the notifications stop coming and the outbox is empty
 settled() {

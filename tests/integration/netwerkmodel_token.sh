@@ -33,6 +33,7 @@ cat > "$T/z.conf" <<CONF
       "delivery.start": "start", "delivery.status": "status"}}]}}],
   "destinations": [
     {"name": "lvr", "format": "leveringsregister", "transport": "netwerkmodel",
+     "format_options": {"bemiddeling": "ecd"},
      "transport_options": {"url": "https://127.0.0.1:$GPORT/graphql",
        "token_url": "https://127.0.0.1:$GPORT/auth/token",
        "scope": "organisaties/zorgkantoor/notificaties/notificatie:create",
@@ -47,8 +48,10 @@ CONF
 "$B/zinvold" --config "$T/z.conf" 2>"$T/zinvold.log" &
 DPID=$!
 N=$T/gw/notifications.jsonl TK=$T/gw/tokens.jsonl
-row() { # file id bsn start
-    printf 'id;bsn;zorgkantoor;bemiddeling;start;status\n%s;%s;5501;B-%s;%s;1\n' "$2" "$3" "$2" "$4" > "$T/in/$1.tmp"
+row() { # file id bsn start (the ECD holds the bemiddelingspecificatieID: bemiddeling "ecd")
+    local uuid
+    uuid=$($PY -c 'import sys, uuid; print(uuid.uuid5(uuid.NAMESPACE_URL, "zv-test/" + sys.argv[1]))' "$2")
+    printf 'id;bsn;zorgkantoor;bemiddeling;start;status\n%s;%s;5501;%s;%s;1\n' "$2" "$3" "$uuid" "$4" > "$T/in/$1.tmp"
     mv "$T/in/$1.tmp" "$T/in/$1.csv"
 }
 status_text() { ctl status || true; } # exit 3 while degraded

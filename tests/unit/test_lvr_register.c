@@ -56,7 +56,8 @@ static int apply(const char *const *kv, lvr_events *ev, const char **rule)
     return rc;
 }
 
-#define BASE "client.bsn", "999900043", "entitlement.funder", "5501", "entitlement.number", "B-1"
+#define BS1 "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+#define BASE "client.bsn", "999900043", "entitlement.funder", "5501", "entitlement.number", BS1
 
 START_TEST(periods_keep_their_uuid)
 {
@@ -79,8 +80,8 @@ START_TEST(periods_keep_their_uuid)
     ck_assert_int_eq(apply(a, &ev, &rule), 0);
     ck_assert_uint_eq(ev.n, 0);
     /* An end date: both change, same ids. */
-    const char *b[] = {BASE, "delivery.start", "2026-01-05", "delivery.end", "2026-06-30",
-                       "delivery.treatment", "J", NULL};
+    const char *b[] = {BASE,         "delivery.start",     "2026-01-05", "delivery.end",
+                       "2026-06-30", "delivery.treatment", "J",          NULL};
     ck_assert_int_eq(apply(b, &ev, &rule), 0);
     ck_assert_uint_eq(ev.n, 2);
     ck_assert_str_eq(ev.v[0].kind, "changed");
@@ -102,8 +103,11 @@ START_TEST(uitstel_afstel_and_refusals)
 {
     lvr_events ev = {0};
     const char *rule;
-    const char *u[] = {BASE, "delivery.leveringsstatus", "3", "delivery.leveringsstatus_class", "01",
-                       "delivery.mutation_date", "2026-02-01", "delivery.end_reason", "04", NULL};
+    const char *u[] = {BASE,         "delivery.leveringsstatus",
+                       "3",          "delivery.leveringsstatus_class",
+                       "01",         "delivery.mutation_date",
+                       "2026-02-01", "delivery.end_reason",
+                       "04",         NULL};
     ck_assert_int_eq(apply(u, &ev, &rule), 0);
     ck_assert_uint_eq(ev.n, 1);
     ck_assert_str_eq(ev.v[0].type, "Uitstelperiode");
@@ -115,12 +119,12 @@ START_TEST(uitstel_afstel_and_refusals)
     const char *none[] = {BASE, NULL};
     ck_assert_int_eq(apply(none, &ev, &rule), 1);
     ck_assert_str_eq(rule, "LVR-OBJECT");
-    const char *nocls[] = {BASE, "delivery.leveringsstatus", "2", "delivery.mutation_date",
-                           "2026-02-01", "delivery.end_reason", "04", NULL};
+    const char *nocls[] = {BASE,         "delivery.leveringsstatus", "2",  "delivery.mutation_date",
+                           "2026-02-01", "delivery.end_reason",      "04", NULL};
     ck_assert_int_eq(apply(nocls, &ev, &rule), 1);
     ck_assert_str_eq(rule, "LVR-REQUIRED");
-    const char *nofunder[] = {"client.bsn", "999900043", "entitlement.number", "B-1",
-                              "delivery.start", "2026-01-05", NULL};
+    const char *nofunder[] = {
+        "client.bsn", "999900043", "entitlement.number", BS1, "delivery.start", "2026-01-05", NULL};
     ck_assert_int_eq(apply(nofunder, &ev, &rule), 1);
     ck_assert_str_eq(rule, "LVR-REQUIRED");
     ck_assert_uint_eq(ev.n, 2);
@@ -150,9 +154,10 @@ START_TEST(answers_only_the_owner_and_counts_what_it_disclosed)
 {
     lvr_events ev = {0};
     const char *rule;
-    const char *a[] = {"client.bsn", "999900043", "entitlement.funder", "5501",
-                       "entitlement.number", "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-                       "delivery.start", "2026-01-05", NULL};
+    const char *a[] = {
+        "client.bsn",     "999900043",          "entitlement.funder",
+        "5501",           "entitlement.number", "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        "delivery.start", "2026-01-05",         NULL};
     ck_assert_int_eq(apply(a, &ev, &rule), 0);
     const char *q = "query Q($b: UUID!) { levering(where: {bemiddelingspecificatieID: {eq: $b}}) "
                     "{ bemiddelingspecificatieID client { bsn } leveringperiodes { ingangsdatum "
@@ -199,8 +204,12 @@ END_TEST
 
 START_TEST(notification_as_published)
 {
-    lvr_event e = {.type = "BehandelingPeriode", .kind = "new", .id = "b1", .levering = "l1",
-                   .bemiddeling = "m1", .zorgkantoor = "5501"};
+    lvr_event e = {.type = "BehandelingPeriode",
+                   .kind = "new",
+                   .id = "b1",
+                   .levering = "l1",
+                   .bemiddeling = "m1",
+                   .zorgkantoor = "5501"};
     char id[37];
     size_t len;
     char *body = lvr_notification(&L, &e, "2026-12-01T10:00:00Z", id, &len, NULL);
@@ -244,6 +253,109 @@ START_TEST(templates_match_by_normal_form)
 }
 END_TEST
 
+/* bemiddeling "register": a Levering refers to a received specification
+ * that matches client, zorgkantoor, zzp and period; none or several
+ * without the ECD naming one: quarantined (LVR-BEMIDDELING). */
+static void keep(const char *id, const char *bsn, const char *zzp, const char *start,
+                 const char *end)
+{
+    zv_record *r = zv_record_new(ZV_KIND_ENTITLEMENT, "bmr", id, 0);
+    const char *kv[] = {"entitlement.number",
+                        id,
+                        "client.bsn",
+                        bsn,
+                        "entitlement.funder",
+                        "5501",
+                        "entitlement.zzp_code",
+                        zzp,
+                        "entitlement.start",
+                        start,
+                        "entitlement.end",
+                        end,
+                        NULL};
+    for (size_t i = 0; kv[i]; i += 2)
+        if (kv[i + 1])
+            zv_record_set(r, (zv_field_id)zv_field_by_name(kv[i]), kv[i + 1], strlen(kv[i + 1]),
+                          NULL);
+    const char *field = NULL;
+    char reason[256];
+    ck_assert_int_eq(lvr_assign_keep(&L, r, "2026-12-01T10:00:00Z", &field, reason, sizeof(reason)),
+                     0);
+    zv_record_free(r);
+}
+
+START_TEST(deliveries_refer_to_what_was_assigned)
+{
+    L.assigned = 1;
+    const char *S1 = "6f1c2a7e-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+               *S2 = "7a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+    keep(S1, "999900043", "6VV", "2026-02-01", "2026-12-31");
+    keep(S2, "999900043", "6VV", "2027-01-01", NULL);
+    lvr_events ev = {0};
+    const char *rule, *field;
+    char reason[512];
+    /* The ECD's own number is no UUID: the assigned one in the period is used. */
+    const char *a[] = {"client.bsn",
+                       "999900043",
+                       "entitlement.funder",
+                       "5501",
+                       "entitlement.number",
+                       "B-7",
+                       "entitlement.zzp_code",
+                       "6VV",
+                       "delivery.start",
+                       "2026-03-01",
+                       NULL};
+    zv_record *r = rec(a);
+    ck_assert_int_eq(
+        lvr_apply(&L, r, "2026-12-01T10:00:00Z", &ev, &rule, &field, reason, sizeof(reason)), 0);
+    zv_record_free(r);
+    ck_assert_uint_eq(ev.n, 1);
+    ck_assert_str_eq(ev.v[0].bemiddeling, S1);
+    /* Another zzp than assigned: no match, quarantined naming the field. */
+    const char *b[] = {
+        "client.bsn", "999900043",      "entitlement.funder", "5501", "entitlement.zzp_code",
+        "4VV",        "delivery.start", "2026-03-01",         NULL};
+    r = rec(b);
+    ev.n = 0;
+    ck_assert_int_eq(
+        lvr_apply(&L, r, "2026-12-01T10:00:00Z", &ev, &rule, &field, reason, sizeof(reason)), 1);
+    zv_record_free(r);
+    ck_assert_str_eq(rule, "LVR-BEMIDDELING");
+    ck_assert_str_eq(field, "entitlement.number");
+    ck_assert_ptr_nonnull(strstr(reason, "no bemiddelingspecificatie"));
+    ck_assert_ptr_null(strstr(reason, "999900043")); /* never a BSN in a reason */
+    ck_assert_uint_eq(ev.n, 0);
+    /* Before any assignment of that client: none. */
+    const char *c[] = {"client.bsn", "999900055", "entitlement.funder", "5501", "delivery.start",
+                       "2026-03-01", NULL};
+    r = rec(c);
+    ck_assert_int_eq(
+        lvr_apply(&L, r, "2026-12-01T10:00:00Z", &ev, &rule, &field, reason, sizeof(reason)), 1);
+    zv_record_free(r);
+    /* Two overlapping specifications: ambiguous unless the ECD names one. */
+    keep("8b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e", "999900043", "6VV", "2026-06-01", NULL);
+    const char *d[] = {"client.bsn", "999900043", "entitlement.funder", "5501", "delivery.start",
+                       "2026-07-01", NULL};
+    r = rec(d);
+    ck_assert_int_eq(
+        lvr_apply(&L, r, "2026-12-01T10:00:00Z", &ev, &rule, &field, reason, sizeof(reason)), 1);
+    zv_record_free(r);
+    ck_assert_ptr_nonnull(strstr(reason, "2 bemiddelingspecificaties match"));
+    const char *e[] = {
+        "client.bsn",     "999900043",          "entitlement.funder",
+        "5501",           "entitlement.number", "8B3C4D5E-6F7A-4B8C-9D0E-1F2A3B4C5D6E",
+        "delivery.start", "2026-07-01",         NULL};
+    r = rec(e);
+    ev.n = 0;
+    ck_assert_int_eq(
+        lvr_apply(&L, r, "2026-12-01T10:00:00Z", &ev, &rule, &field, reason, sizeof(reason)), 0);
+    zv_record_free(r);
+    ck_assert_str_eq(ev.v[0].bemiddeling, "8b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e");
+    free(ev.v);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lvr_register");
@@ -254,6 +366,7 @@ int main(void)
     tcase_add_test(tc, answers_only_the_owner_and_counts_what_it_disclosed);
     tcase_add_test(tc, notification_as_published);
     tcase_add_test(tc, templates_match_by_normal_form);
+    tcase_add_test(tc, deliveries_refer_to_what_was_assigned);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
