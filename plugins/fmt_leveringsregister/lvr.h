@@ -80,11 +80,25 @@ int lvr_apply(lvr *l, const zv_record *r, const char *now_iso, lvr_events *ev, c
  * reason set, -1 store error).  match: the bemiddelingspecificatieID a
  * delivery record refers to into out (0, 1 none or ambiguous: field and
  * reason set, -1 store error). */
-int lvr_is_uuid(const char *s);
 int lvr_assign_keep(lvr *l, const zv_record *r, const char *now_iso, const char **field,
                     char *reason, size_t reasonlen);
 int lvr_assign_match(lvr *l, const zv_record *r, char out[37], const char **field, char *reason,
                      size_t reasonlen);
+
+/* lvr_emitted.c: the notifications a record gave, kept in the register's
+ * transaction so a render the outbox never saw is handed out again. */
+void lvr_record_key(const zv_record *r, char *out, size_t len);
+void lvr_record_digest(const zv_record *r, char out[65]);
+/* 1: the record was last applied with this digest; 0 not; -1 error. */
+int lvr_emitted_find(lvr *l, const char *rkey, const char *digest);
+/* Forget the record's notes and remember digest as its last application. */
+int lvr_emitted_forget(lvr *l, const char *rkey, const char *digest);
+int lvr_emitted_add(lvr *l, const char *rkey, int n, const char *idem, const char *record_key,
+                    const char *body, size_t len);
+typedef int (*lvr_note_cb)(void *arg, const char *idem, const char *record_key, const char *body,
+                           size_t len);
+/* cb for each kept note of the record, in order: their count, or -1. */
+int lvr_emitted_each(lvr *l, const char *rkey, lvr_note_cb cb, void *arg);
 
 /* lvr_notify.c: the zendNotificatie request body for one event. */
 char *lvr_notification(const lvr *l, const lvr_event *e, const char *now_iso, char id[37],

@@ -17,23 +17,11 @@
  * the ECD's entitlement.number decides when it names one of them.
  */
 #include "lvr.h"
+#include "nmc.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-int lvr_is_uuid(const char *s)
-{
-    if (!s || strlen(s) != 36) return 0;
-    for (int i = 0; i < 36; i++) {
-        int dash = i == 8 || i == 13 || i == 18 || i == 23;
-        char c = s[i];
-        if (dash ? c != '-'
-                 : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return 0;
-    }
-    return 1;
-}
 
 int lvr_assign_keep(lvr *l, const zv_record *r, const char *now_iso, const char **field,
                     char *reason, size_t reasonlen)
@@ -47,7 +35,7 @@ int lvr_assign_keep(lvr *l, const zv_record *r, const char *now_iso, const char 
             return 1;
         }
     const char *id = zv_rec_str(r, ZV_F_ENT_NUMBER);
-    if (!lvr_is_uuid(id)) {
+    if (!zv_nm_is_uuid(id)) {
         *field = "entitlement.number";
         snprintf(reason, reasonlen,
                  "entitlement.number '%.40s' is no UUID: not a bemiddelingspecificatieID", id);
@@ -89,7 +77,7 @@ int lvr_assign_match(lvr *l, const zv_record *r, char out[37], const char **fiel
     const char *num = zv_rec_str(r, ZV_F_ENT_NUMBER);
     *field = "entitlement.number";
     if (!l->assigned) { /* bemiddeling "ecd": the ECD holds the zorgkantoor's id */
-        if (lvr_is_uuid(num)) {
+        if (zv_nm_is_uuid(num)) {
             snprintf(out, 37, "%s", num);
             for (char *p = out; *p; p++)
                 if (*p >= 'A' && *p <= 'F') *p = (char)(*p - 'A' + 'a');

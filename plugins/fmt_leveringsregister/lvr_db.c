@@ -42,6 +42,10 @@ static const char schema[] =
     " ontvangen TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS bemiddelingspecificatie_client ON bemiddelingspecificatie(bsn,"
     " zorgkantoor);"
+    /* The notifications each record gave (lvr_emitted.c). */
+    "CREATE TABLE IF NOT EXISTS emitted(rkey TEXT PRIMARY KEY, digest TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS emitted_note(rkey TEXT NOT NULL, n INTEGER NOT NULL,"
+    " idem TEXT NOT NULL, record_key TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY(rkey, n));"
     /* Verzoek and VerzoekAanbieder exist in the RC; zinvol's model has no
      * source for them yet, so they stay empty and queries answer []. */
     "CREATE TABLE IF NOT EXISTS verzoek(id TEXT PRIMARY KEY, levering_id TEXT NOT NULL,"

@@ -1,18 +1,13 @@
 /* Leveringsregister format plugin: descriptor, options, create/destroy,
  * classify and render (register update + zendNotificatie payloads). */
 #include "lvr.h"
+#include "nmc.h"
 
-#include <dlfcn.h>
-#include <libgen.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#ifndef ZV_LVR_RELEASES_DIR
-#define ZV_LVR_RELEASES_DIR "/usr/share/zinvol/netwerkmodel"
-#endif
-#define LVR_FROM_PLUGIN "../../../share/zinvol/netwerkmodel"
 
 static const zv_option options[] = {
     {"release", ZV_OPT_STRING, "lvr-1.0-rc1", 0,
@@ -36,35 +31,6 @@ static const zv_option options[] = {
      "Bemiddelingsregister (entitlement records of source bemiddelingsregister routed here) "
      "matching the delivery; `ecd`, the ECD's entitlement.number, which must be that UUID",
      "register|ecd", 0, 0, 0}};
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int find_release(const char *name, char *dir, size_t len, char *err, size_t errlen)
-{
-    if (strchr(name, '/') || !strcmp(name, "..")) {
-        snprintf(err, errlen, "option release: '%s' is a name, not a path", name);
-        return -1;
-    }
-    Dl_info info;
-    if (dladdr((void *)find_release, &info) && info.dli_fname) {
-        char so[2048];
-        snprintf(so, sizeof(so), "%s", info.dli_fname);
-        char *sodir = dirname(so);
-        snprintf(dir, len, "%s/netwerkmodel/%s", sodir, name);
-        if (is_dir(dir)) return 0;
-        snprintf(dir, len, "%s/%s/%s", sodir, LVR_FROM_PLUGIN, name);
-        if (is_dir(dir)) return 0;
-    }
-    snprintf(dir, len, "%s/%s", ZV_LVR_RELEASES_DIR, name);
-    if (is_dir(dir)) return 0;
-    snprintf(err, errlen, "option release: no bundled release '%s' (looked in %s)", name,
-             ZV_LVR_RELEASES_DIR);
-    return -1;
-}
 
 static void destroy(void *state)
 {
@@ -104,11 +70,7 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
     l->ctx = ctx;
     *state = l;
     char dir[2048];
-    const char *rd = host->cfg_str(ctx, "release_dir");
-    if (rd)
-        snprintf(dir, sizeof(dir), "%s", rd);
-    else if (find_release(host->cfg_str(ctx, "release"), dir, sizeof(dir), err, errlen) < 0)
-        goto fail;
+    if (zv_nm_release_dir(host, ctx, dir, sizeof(dir), err, errlen) < 0) goto fail;
     if (!(l->release_dir = strdup(dir)) || lvr_release_load(l, dir, err, errlen) < 0) goto fail;
     const char *agb = host->cfg_str(ctx, "afzender");
     if (!agb) agb = host->org(ctx, "agb");
@@ -148,9 +110,40 @@ static int classify(void *state, const zv_record *rec)
     return -1;
 }
 
-static int notify(lvr *l, const zv_batch *b, zv_render_out *out, size_t idx, const lvr_events *ev,
+/* One notification into the outbox (by the core, after render). */
+typedef struct emit_arg {
+    lvr *l;
+    zv_render_out *out;
+    size_t idx;
+} emit_arg;
+
+static int emit_note(void *arg, const char *idem, const char *record_key, const char *body,
+                     size_t len)
+{
+    emit_arg *e = arg;
+    /* The recordID is the key a zorgkantoor's error report names. */
+    zv_payload_spec p = {ZV_SIZED(zv_payload_spec),
+                         .data = body,
+                         .len = len,
+                         .content_type = "application/json",
+                         .idem_key = idem,
+                         .extension = "json",
+                         .records = &e->idx,
+                         .nrecords = 1,
+                         .record_keys = &record_key};
+    int rc = e->l->host->add_payload(e->out, &p);
+    /* A notification carries only technical ids: no model field. */
+    if (rc == 0 && ZV_HOST_HAS(e->l->host, rendered_fields))
+        rc = e->l->host->rendered_fields(e->out, e->idx, NULL, 0);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The events' notifications: kept with the record (lvr_emitted.c) inside
+ * the register's transaction, then handed to the outbox. */
+static int notify(lvr *l, zv_render_out *out, size_t idx, const char *rkey, const lvr_events *ev,
                   const char *now)
 {
+    emit_arg e = {l, out, idx};
     for (size_t i = 0; i < ev->n; i++) {
         char id[37];
         size_t len = 0;
@@ -163,26 +156,13 @@ static int notify(lvr *l, const zv_batch *b, zv_render_out *out, size_t idx, con
             zv_buf_free(&rec);
             return -1;
         }
-        /* The recordID is the key a zorgkantoor's error report names. */
         const char *key = rec.data ? rec.data : "";
-        zv_payload_spec p = {ZV_SIZED(zv_payload_spec),
-                             .data = body,
-                             .len = len,
-                             .content_type = "application/json",
-                             .idem_key = id,
-                             .extension = "json",
-                             .records = &idx,
-                             .nrecords = 1,
-                             .record_keys = &key};
-        int rc = l->host->add_payload(out, &p);
-        /* A notification carries only technical ids: no model field. */
-        if (rc == 0 && ZV_HOST_HAS(l->host, rendered_fields))
-            rc = l->host->rendered_fields(out, idx, NULL, 0);
+        int rc = lvr_emitted_add(l, rkey, (int)i, id, key, body, len);
+        if (rc == 0) rc = emit_note(&e, id, key, body, len);
         free(body);
         zv_buf_free(&rec);
         if (rc < 0) return -1;
     }
-    (void)b;
     return 0;
 }
 
@@ -195,14 +175,24 @@ static int render_one(lvr *l, const zv_batch *b, zv_render_out *out, size_t i, c
     const zv_record *r = b->records[i];
     lvr_events ev = {0};
     const char *rule = NULL, *field = NULL;
-    char reason[512];
+    char reason[512], rkey[512], digest[65];
     sqlite3_exec(l->db, "SAVEPOINT rec", NULL, NULL, NULL);
     int a, rc = 0;
     if (r->kind == ZV_KIND_ENTITLEMENT) {
         rule = "LVR-BEMIDDELING-IN";
         a = lvr_assign_keep(l, r, now, &field, reason, sizeof(reason));
     } else {
-        a = lvr_apply(l, r, now, &ev, &rule, &field, reason, sizeof(reason));
+        lvr_record_key(r, rkey, sizeof(rkey));
+        lvr_record_digest(r, digest);
+        a = lvr_emitted_find(l, rkey, digest);
+        if (a == 1) { /* rendered before, its outbox never committed: again */
+            emit_arg e = {l, out, i};
+            rc = lvr_emitted_each(l, rkey, emit_note, &e) < 0 ? -1 : 0;
+            sqlite3_exec(l->db, "RELEASE rec", NULL, NULL, NULL);
+            return rc;
+        }
+        if (a == 0) a = lvr_emitted_forget(l, rkey, digest);
+        if (a == 0) a = lvr_apply(l, r, now, &ev, &rule, &field, reason, sizeof(reason));
     }
     if (a == 1) {
         sqlite3_exec(l->db, "ROLLBACK TO rec", NULL, NULL, NULL);
@@ -211,11 +201,21 @@ static int render_one(lvr *l, const zv_batch *b, zv_render_out *out, size_t i, c
         l->host->log(l->ctx, ZV_LOG_ERROR, "register: %s", sqlite3_errmsg(l->db));
         rc = -1;
     } else if (r->kind != ZV_KIND_ENTITLEMENT) {
-        rc = notify(l, b, out, i, &ev, now);
+        rc = notify(l, out, i, rkey, &ev, now);
     }
     sqlite3_exec(l->db, "RELEASE rec", NULL, NULL, NULL);
     free(ev.v);
     return rc;
+}
+
+/* Tests only (netwerkmodel/crash): with ZV_LVR_TEST_KILL_AFTER_COMMIT
+ * naming a file that exists, the process kills itself (SIGKILL, once: the
+ * file is removed) right after the register's commit, before the core
+ * commits the outbox: the crash the emitted table must survive. */
+static void test_crash_point(void)
+{
+    const char *flag = getenv("ZV_LVR_TEST_KILL_AFTER_COMMIT");
+    if (flag && *flag && unlink(flag) == 0) raise(SIGKILL);
 }
 
 static int render(void *state, const zv_batch *b, zv_render_out *out)
@@ -232,7 +232,10 @@ static int render(void *state, const zv_batch *b, zv_render_out *out)
         for (size_t i = 0; rc == 0 && i < b->n; i++)
             if ((b->records[i]->kind == ZV_KIND_ENTITLEMENT) == (pass == 0))
                 rc = render_one(l, b, out, i, now);
-    if (rc == 0 && sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return 0;
+    if (rc == 0 && sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+        test_crash_point();
+        return 0;
+    }
     sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
 }

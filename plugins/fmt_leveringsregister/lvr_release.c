@@ -6,24 +6,11 @@
  */
 #include "lvr.h"
 #include "gql.h"
+#include "nmc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    zv_buf b;
-    zv_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < GQL_MAX_SIZE)
-        zv_buf_append(&b, chunk, n);
-    fclose(f);
-    return zv_buf_steal(&b, len);
-}
 
 static const char *need(const zv_json *o, const char *key, const char *dir, char *err,
                         size_t errlen)
@@ -50,7 +37,7 @@ static int load_templates(lvr *l, const char *dir, char *err, size_t errlen)
         char path[2048], perr[256];
         snprintf(path, sizeof(path), "%s/%s", dir, file);
         size_t len = 0;
-        char *text = slurp(path, &len);
+        char *text = zv_nm_slurp(path, GQL_MAX_SIZE, &len);
         int got = text != NULL;
         gql_doc *d = got ? gql_parse(text, len, perr, sizeof(perr)) : NULL;
         free(text);
@@ -86,7 +73,7 @@ static int load_melding(lvr *l, const char *dir, char *err, size_t errlen)
     char path[2048], perr[256];
     snprintf(path, sizeof(path), "%s/%s", dir, file);
     size_t len = 0;
-    char *text = slurp(path, &len);
+    char *text = zv_nm_slurp(path, GQL_MAX_SIZE, &len);
     int got = text != NULL;
     gql_doc *d = got ? gql_parse(text, len, perr, sizeof(perr)) : NULL;
     free(text);

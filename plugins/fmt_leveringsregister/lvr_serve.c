@@ -14,6 +14,7 @@
  */
 #include "lvr.h"
 #include "gql.h"
+#include "nmc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,81 +30,13 @@ typedef struct req {
 
 static void reply_error(req *q, int status, const char *msg)
 {
-    zv_jw *w = zv_jw_new(0);
-    zv_jw_obj_open(w);
-    zv_jw_key(w, "errors");
-    zv_jw_arr_open(w);
-    zv_jw_obj_open(w);
-    zv_jw_key(w, "message");
-    zv_jw_str(w, msg);
-    zv_jw_obj_close(w);
-    zv_jw_arr_close(w);
-    zv_jw_obj_close(w);
-    const char *body;
     size_t len = 0;
-    if (zv_jw_result(w, &body, &len) != 0) body = "";
+    char *body = zv_nm_error_body(msg, &len);
     q->l->host->ex_reply(q->ex, q->plain_json ? 200 : status,
-                         q->plain_json ? "application/json" : GQL_RESPONSE, body, len);
-    zv_jw_free(w);
+                         q->plain_json ? "application/json" : GQL_RESPONSE, body ? body : "",
+                         body ? len : 0);
+    free(body);
     q->l->refused++;
-}
-
-static int b64url(int c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-' || c == '+') return 62;
-    if (c == '_' || c == '/') return 63;
-    return -1;
-}
-
-/* The claims as JSON: the header as it is, or its base64url payload. */
-static zv_json_doc *claims_of(const char *h)
-{
-    char err[128];
-    if (!h) return NULL;
-    while (*h == ' ')
-        h++;
-    if (*h == '{') return zv_json_parse(h, strlen(h), 0, err, sizeof(err));
-    size_t n = strlen(h), o = 0;
-    char *out = malloc(n + 1);
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; out && i < n && h[i] != '='; i++) {
-        int v = b64url((unsigned char)h[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    zv_json_doc *d = out ? zv_json_parse(out, o, 0, err, sizeof(err)) : NULL;
-    free(out);
-    return d;
-}
-
-static int has_scope(const zv_json *c, const char *scope)
-{
-    const zv_json *a = zv_json_get(c, "scopes");
-    for (size_t i = 0; i < zv_json_len(a); i++) {
-        const char *s = zv_json_str(zv_json_at(a, i), NULL);
-        if (s && !strcmp(s, scope)) return 1;
-    }
-    const char *sp = zv_json_str(zv_json_get(c, "scope"), NULL);
-    size_t n = strlen(scope);
-    for (const char *p = sp; p && *p;) {
-        const char *e = strchr(p, ' ');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && !memcmp(p, scope, n)) return 1;
-        p = e ? e + 1 : NULL;
-    }
-    return 0;
 }
 
 static int audit(req *q, const lvr_template *t, const zv_json *claims, const char *owner,
@@ -168,7 +101,7 @@ static void answer(req *q, const gql_doc *doc, const lvr_template *t, const zv_j
 static void melding(req *q, const zv_json *claims, const char *sub, const char *body, size_t len)
 {
     const zv_host *h = q->l->host;
-    if (!has_scope(claims, q->l->melding_scope)) {
+    if (!zv_nm_has_scope(claims, q->l->melding_scope)) {
         reply_error(q, 403, "the token lacks the melding scope");
         return;
     }
@@ -206,7 +139,7 @@ void lvr_serve(zv_http_exchange *ex, void *arg)
         reply_error(&q, 415, "the request's Content-Type must be application/json");
         return;
     }
-    zv_json_doc *cd = claims_of(h->ex_header(ex, l->claims_header));
+    zv_json_doc *cd = zv_nm_claims(h->ex_header(ex, l->claims_header));
     const zv_json *claims = cd ? zv_json_root(cd) : NULL;
     const char *sub = zv_json_str(zv_json_get(claims, "sub"), NULL);
     size_t pl = strlen(l->prefix);
@@ -241,7 +174,7 @@ void lvr_serve(zv_http_exchange *ex, void *arg)
     } else if (!t) {
         reply_error(&q, 403, "not a published Leveringsregister query template");
         h->log(l->ctx, ZV_LOG_NOTICE, "refused a query of %s that is no published template", sub);
-    } else if (!has_scope(claims, l->scope)) {
+    } else if (!zv_nm_has_scope(claims, l->scope)) {
         reply_error(&q, 403, "the token lacks the Leveringsregister scope");
     } else {
         answer(&q, doc, t, zv_json_root(bd), claims, sub + pl);

@@ -1,18 +1,11 @@
 /* Source "bemiddelingsregister": descriptor, options, create/destroy and
  * start/drain/stop (bmr.h says what it does). */
 #include "bmr.h"
+#include "nmc.h"
 
-#include <dlfcn.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#ifndef ZV_BMR_RELEASES_DIR
-#define ZV_BMR_RELEASES_DIR "/usr/share/zinvol/netwerkmodel"
-#endif
-#define BMR_FROM_PLUGIN "../../../share/zinvol/netwerkmodel"
 
 static const zv_option options[] = {
     {"release", ZV_OPT_STRING, "bmr-1.1.0", 0,
@@ -50,37 +43,6 @@ static const zv_option options[] = {
     {"retry", ZV_OPT_DURATION, "10s", 0,
      "first delay before a query that could not be made is tried again (doubling, at most 5m)",
      NULL, 0, 0, 0}};
-
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* As the leveringsregister format finds its release: next to the plugin
- * (the build tree), under the installed share folder. */
-static int find_release(const char *name, char *dir, size_t len, char *err, size_t errlen)
-{
-    if (strchr(name, '/') || !strcmp(name, "..")) {
-        snprintf(err, errlen, "option release: '%s' is a name, not a path", name);
-        return -1;
-    }
-    Dl_info info;
-    if (dladdr((void *)find_release, &info) && info.dli_fname) {
-        char so[2048];
-        snprintf(so, sizeof(so), "%s", info.dli_fname);
-        char *sodir = dirname(so);
-        snprintf(dir, len, "%s/netwerkmodel/%s", sodir, name);
-        if (is_dir(dir)) return 0;
-        snprintf(dir, len, "%s/%s/%s", sodir, BMR_FROM_PLUGIN, name);
-        if (is_dir(dir)) return 0;
-    }
-    snprintf(dir, len, "%s/%s", ZV_BMR_RELEASES_DIR, name);
-    if (is_dir(dir)) return 0;
-    snprintf(err, errlen, "option release: no bundled release '%s' (looked in %s)", name,
-             ZV_BMR_RELEASES_DIR);
-    return -1;
-}
 
 static int https(const char *u)
 {
@@ -139,11 +101,7 @@ static int create(zv_ctx *ctx, const zv_host *host, void **state, char *err, siz
     b->host = host;
     *state = b;
     char dir[2048];
-    const char *rd = host->cfg_str(ctx, "release_dir");
-    if (rd)
-        snprintf(dir, sizeof(dir), "%s", rd);
-    else if (find_release(host->cfg_str(ctx, "release"), dir, sizeof(dir), err, errlen) < 0)
-        goto fail;
+    if (zv_nm_release_dir(host, ctx, dir, sizeof(dir), err, errlen) < 0) goto fail;
     if (bmr_release_load(b, dir, err, errlen) < 0 || token_setup(b, err, errlen) < 0) goto fail;
     const char *agb = host->cfg_str(ctx, "instelling");
     if (!agb) agb = host->org(ctx, "agb");

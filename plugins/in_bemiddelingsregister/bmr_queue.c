@@ -9,7 +9,7 @@
  */
 #include "bmr.h"
 
-#include <openssl/rand.h>
+#include "nmc.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,14 +254,6 @@ static void variables(bmr *b, zv_jw *w, const char *id)
     zv_jw_obj_close(w);
 }
 
-static void hex(char *out, size_t nbytes)
-{
-    unsigned char r[16];
-    RAND_bytes(r, (int)nbytes);
-    for (size_t i = 0; i < nbytes; i++)
-        snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
-
 static void send_query(nm *t, const char *token, const char *error, void *arg)
 {
     (void)t;
@@ -286,8 +278,7 @@ static void send_query(nm *t, const char *token, const char *error, void *arg)
     size_t len = 0;
     zv_jw_result(w, &body, &len);
     char trace[33], span[17];
-    hex(trace, 16);
-    hex(span, 8);
+    zv_nm_b3(trace, span);
     zv_http_header hdr[] = {{"Content-Type", "application/json"},
                             {"Accept", "application/graphql-response+json"},
                             {"X-B3-TraceId", trace},

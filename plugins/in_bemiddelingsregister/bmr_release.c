@@ -6,25 +6,11 @@
  */
 #include "bmr.h"
 #include "../fmt_leveringsregister/gql.h"
+#include "nmc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    zv_buf b;
-    zv_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < GQL_MAX_SIZE)
-        zv_buf_append(&b, chunk, n);
-    fclose(f);
-    size_t len;
-    return zv_buf_steal(&b, &len);
-}
 
 /* A template file of the release, parsed: its text (kept) and normal form. */
 static int load_doc(const char *dir, const char *file, char **text, char **norm, char *err,
@@ -32,7 +18,7 @@ static int load_doc(const char *dir, const char *file, char **text, char **norm,
 {
     char path[2048], perr[256];
     snprintf(path, sizeof(path), "%s/%s", dir, file);
-    char *t = slurp(path);
+    char *t = zv_nm_slurp(path, GQL_MAX_SIZE, NULL);
     gql_doc *d = t ? gql_parse(t, strlen(t), perr, sizeof(perr)) : NULL;
     if (!d) {
         snprintf(err, errlen, "%s: %s", path, t ? perr : "cannot read");

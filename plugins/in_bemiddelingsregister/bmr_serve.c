@@ -12,8 +12,10 @@
  */
 #include "bmr.h"
 #include "../fmt_leveringsregister/gql.h"
+#include "nmc.h"
 
 #include <openssl/rand.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,89 +24,11 @@
 
 static void reply_error(bmr *b, zv_http_exchange *ex, int status, const char *msg)
 {
-    zv_jw *w = zv_jw_new(0);
-    zv_jw_obj_open(w);
-    zv_jw_key(w, "errors");
-    zv_jw_arr_open(w);
-    zv_jw_obj_open(w);
-    zv_jw_key(w, "message");
-    zv_jw_str(w, msg);
-    zv_jw_obj_close(w);
-    zv_jw_arr_close(w);
-    zv_jw_obj_close(w);
-    const char *body;
     size_t len = 0;
-    if (zv_jw_result(w, &body, &len) != 0) body = "";
-    b->host->ex_reply(ex, status, GQL_RESPONSE, body, len);
-    zv_jw_free(w);
+    char *body = zv_nm_error_body(msg, &len);
+    b->host->ex_reply(ex, status, GQL_RESPONSE, body ? body : "", body ? len : 0);
+    free(body);
     b->host->log(b->ctx, ZV_LOG_NOTICE, "notification refused (%d): %s", status, msg);
-}
-
-static int b64url(int c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-' || c == '+') return 62;
-    if (c == '_' || c == '/') return 63;
-    return -1;
-}
-
-/* The claims: JSON as it is, or a JWT payload in base64url. */
-static zv_json_doc *claims_of(const char *h)
-{
-    char err[128];
-    if (!h) return NULL;
-    while (*h == ' ')
-        h++;
-    if (*h == '{') return zv_json_parse(h, strlen(h), 0, err, sizeof(err));
-    size_t n = strlen(h), o = 0;
-    char *out = malloc(n + 1);
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; out && i < n && h[i] != '='; i++) {
-        int v = b64url((unsigned char)h[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    zv_json_doc *d = out ? zv_json_parse(out, o, 0, err, sizeof(err)) : NULL;
-    free(out);
-    return d;
-}
-
-static int has_scope(const zv_json *c, const char *scope)
-{
-    const zv_json *a = zv_json_get(c, "scopes");
-    for (size_t i = 0; i < zv_json_len(a); i++) {
-        const char *s = zv_json_str(zv_json_at(a, i), NULL);
-        if (s && !strcmp(s, scope)) return 1;
-    }
-    const char *sp = zv_json_str(zv_json_get(c, "scope"), NULL);
-    size_t n = strlen(scope);
-    for (const char *p = sp; p && *p;) {
-        const char *e = strchr(p, ' ');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == n && !memcmp(p, scope, n)) return 1;
-        p = e ? e + 1 : NULL;
-    }
-    return 0;
-}
-
-static int is_uuid(const char *s)
-{
-    static const char *shape = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-    if (strlen(s) != 36) return 0;
-    for (size_t i = 0; i < 36; i++)
-        if (shape[i] == '-' ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i])) return 0;
-    return 1;
 }
 
 /* The id in a recordID of the release's pattern ("Bemiddelingspecificatie/{id}"). */
@@ -117,7 +41,7 @@ static int record_id(const bmr *b, const char *rec, char *id, size_t idlen)
         strcmp(rec + n - post, at + 4) != 0 || n - pre - post >= idlen)
         return -1;
     snprintf(id, idlen, "%.*s", (int)(n - pre - post), rec + pre);
-    return is_uuid(id) ? 0 : -1;
+    return zv_nm_is_uuid(id) ? 0 : -1;
 }
 
 static int listed(const zv_json *a, const char *s)
@@ -210,7 +134,7 @@ static void handle(bmr *b, zv_http_exchange *ex, const zv_json *claims, const zv
     char why[300];
     if (!accepted_document(b, zv_json_str(zv_json_get(body, "query"), NULL))) {
         reply_error(b, ex, 403, "not the zendNotificatie mutation this provider takes");
-    } else if (!has_scope(claims, b->scope_in)) {
+    } else if (!zv_nm_has_scope(claims, b->scope_in)) {
         reply_error(b, ex, 403, "the token lacks the notification scope");
     } else if (!in || !action) {
         snprintf(why, sizeof(why), "eventType %.80s is not one this provider takes",
@@ -248,7 +172,7 @@ void bmr_serve(zv_http_exchange *ex, void *arg)
         reply_error(b, ex, 415, "the request's Content-Type must be application/json");
         return;
     }
-    zv_json_doc *cd = claims_of(h->ex_header(ex, b->claims_header));
+    zv_json_doc *cd = zv_nm_claims(h->ex_header(ex, b->claims_header));
     const zv_json *claims = cd ? zv_json_root(cd) : NULL;
     const char *sub = zv_json_str(zv_json_get(claims, "sub"), NULL);
     size_t pl = strlen(b->prefix);

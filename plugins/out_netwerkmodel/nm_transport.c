@@ -12,7 +12,7 @@
  */
 #include "nm.h"
 
-#include <openssl/rand.h>
+#include "nmc.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,19 +22,23 @@
 #define SNIPPET 300
 
 static const zv_option options[] = {
-    {"url", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED, "the PEP's GraphQL endpoint (https)", NULL, 0, 0, 0},
+    {"url", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED, "the PEP's GraphQL endpoint (https)", NULL, 0, 0,
+     0},
     {"token_url", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED,
      "the nID authorisation server's token endpoint (https)", NULL, 0, 0, 0},
     {"scope", ZV_OPT_STRING, NULL, ZV_OPT_REQUIRED,
-     "scope asked for, e.g. organisaties/zorgkantoor/notificaties/notificatie:create", NULL, 0, 0, 0},
+     "scope asked for, e.g. organisaties/zorgkantoor/notificaties/notificatie:create", NULL, 0, 0,
+     0},
     {"audience", ZV_OPT_STRING, NULL, 0, "audience of the token; default: url", NULL, 0, 0, 0},
-    {"ca_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "CA certificates (PEM) for both servers", NULL, 0, 0, 0},
+    {"ca_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH, "CA certificates (PEM) for both servers", NULL, 0,
+     0, 0},
     {"cert_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_REQUIRED,
      "the provider's system certificate (PEM), two-sided TLS", NULL, 0, 0, 0},
     {"key_file", ZV_OPT_STRING, NULL, ZV_OPT_PATH | ZV_OPT_SECRET | ZV_OPT_REQUIRED,
      "its key (PEM)", NULL, 0, 0, 0},
     {"timeout", ZV_OPT_DURATION, "30s", 0, "per request", NULL, 0, 0, 0},
-    {"refresh_margin", ZV_OPT_DURATION, "60s", 0, "fetch a new token this long before expiry", NULL, 0, 0, 0}};
+    {"refresh_margin", ZV_OPT_DURATION, "60s", 0, "fetch a new token this long before expiry", NULL,
+     0, 0, 0}};
 
 typedef struct pending {
     nm *t;
@@ -88,14 +92,6 @@ static void destroy(void *state)
     if (!t) return;
     nm_token_free(t);
     free(t);
-}
-
-static void hex(char *out, size_t nbytes)
-{
-    unsigned char b[16];
-    RAND_bytes(b, (int)nbytes);
-    for (size_t i = 0; i < nbytes; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
 static void done(pending *p, zv_send_status st, int http, const char *detail, long retry_after)
@@ -182,8 +178,7 @@ static void post(nm *t, const char *token, const char *error, void *arg)
         return;
     }
     char trace[33], span[17];
-    hex(trace, 16);
-    hex(span, 8);
+    zv_nm_b3(trace, span);
     zv_http_header hdr[] = {{"Content-Type", "application/json"},
                             {"Accept", "application/graphql-response+json"},
                             {"X-B3-TraceId", trace},

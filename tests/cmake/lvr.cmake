@@ -17,6 +17,12 @@ if(TARGET test_lvr_register)
     target_sources(test_lvr_register PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_leveringsregister/${f})
   endforeach()
   target_include_directories(test_lvr_register PRIVATE ${CMAKE_SOURCE_DIR}/plugins/fmt_leveringsregister)
+  target_link_libraries(test_lvr_register PRIVATE zv_netwerkmodel)
+endif()
+
+# The netwerkmodel plugins' shared helper (claims, scopes, error body, ids).
+if(TARGET test_nm_common)
+  target_link_libraries(test_nm_common PRIVATE zv_netwerkmodel)
 endif()
 
 # The transport's access token when the authorisation server fails.
@@ -36,4 +42,9 @@ zv_add_script_test(netwerkmodel/notify ${CMAKE_CURRENT_SOURCE_DIR}/integration/n
 # notification in -> entitlement record -> ECD delivery -> the register's
 # Levering and notification carry the assigned id; a mismatch is quarantined.
 zv_add_script_test(netwerkmodel/assigned ${CMAKE_CURRENT_SOURCE_DIR}/integration/netwerkmodel_assigned.sh
+                   SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# The register and the outbox are two files: a SIGKILL between their commits
+# loses no notification (the register keeps them, lvr_emitted.c).
+zv_add_script_test(netwerkmodel/crash ${CMAKE_CURRENT_SOURCE_DIR}/integration/netwerkmodel_crash.sh
                    SKIP_RETURN_CODE 77 TIMEOUT 300)
