@@ -81,21 +81,35 @@ void sig_wait_band(const sig_set *s, const char *assigned, const char *start, ch
                    size_t outlen);
 
 /* ---- state: per measure and period, one cell per distinct client ---- */
+#define SIG_KEY_BYTES 16 /* a client: the first 128 bits of SHA-256(salt ":" BSN) */
 typedef struct sig_state sig_state;
-sig_state *sig_state_open(const char *dir, const char *salt_opt, char *err, size_t errlen);
+/* Opens (creating, or converting an earlier version) state_dir/signals.db
+ * and loads the counts into memory; the set's measures get numbers there. */
+sig_state *sig_state_open(const char *dir, const char *salt_opt, const sig_set *set, char *err,
+                          size_t errlen);
 void sig_state_close(sig_state *st);
 int sig_state_begin(sig_state *st);
+/* -1 leaves the transaction open: the caller rolls back. */
 int sig_state_commit(sig_state *st);
+/* Back to the last commit, on disk and in memory. */
 void sig_state_rollback(sig_state *st);
-/* The client's hashed key (hex SHA-256 of salt + BSN). */
-void sig_state_client_key(const sig_state *st, const char *bsn, char out[65]);
+int sig_state_client_key(sig_state *st, const char *bsn, unsigned char key[SIG_KEY_BYTES]);
+/* Numbers: of a measure of the set (-1: not one), of a period label or a
+ * cell name (added when new: between begin and commit only; -1 on failure). */
+int sig_state_measure(const sig_state *st, const char *id);
+int sig_state_period(sig_state *st, const char *label);
+int sig_state_cell(sig_state *st, const char *cell);
 /* Keep the cell of the client's latest record in the period: the greatest
- * (date, cell), so the result does not depend on the order of arrival.
- * Between begin and commit only: the puts are collected and written by
- * commit, which returns -1 (the caller rolls back) when that fails.
- * client: the hex key of sig_state_client_key. */
-int sig_state_put(sig_state *st, const char *measure, const char *period, const char *client,
-                  const char *date, const char *cell);
+ * (date, cell name), so the result does not depend on the order of
+ * arrival, and putting a record twice changes nothing.  Between begin and
+ * commit only.  day: sig_day_of() of the record's date. */
+int sig_state_put(sig_state *st, int measure, int period, const unsigned char key[SIG_KEY_BYTES],
+                  int32_t day, int cell);
+/* Days since 1800-01-01 of a valid YYYY-MM-DD; -1 when it is not one. */
+int sig_day_of(const char *date, int32_t *day);
+/* A valid model date (zv_date_valid) into its parts; -1 when not one. */
+int sig_ymd(const char *date, int *y, int *m, int *d);
+int32_t sig_days(int y, int m, int d); /* days since 1800-01-01 */
 typedef int (*sig_cell_cb)(const char *cell, int64_t count, void *arg);
 int sig_state_cells(sig_state *st, const char *measure, const char *period, sig_cell_cb cb,
                     void *arg);

@@ -164,29 +164,94 @@ static int days_in_month(int y, int m)
     return m == 2 && leap ? 29 : d[m - 1];
 }
 
+/* Year, month and day of a valid model date, the checks of zv_date_valid
+ * (counting runs this per record: no sscanf, no strtol). */
+int sig_ymd(const char *s, int *y, int *m, int *d)
+{
+    if (!s) return -1;
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? s[i] != '-' : (unsigned)(s[i] - '0') > 9u) return -1;
+    if (s[10]) return -1;
+    *y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    *m = (s[5] - '0') * 10 + (s[6] - '0');
+    *d = (s[8] - '0') * 10 + (s[9] - '0');
+    return *y >= 1800 && *m >= 1 && *m <= 12 && *d >= 1 && *d <= days_in_month(*y, *m) ? 0 : -1;
+}
+
+static int ymd(const char *date, int *y, int *m, int *d)
+{
+    return sig_ymd(date, y, m, d);
+}
+
+int32_t sig_days(int y, int m, int d)
+{
+    /* Days from civil (proleptic Gregorian), from 1800-01-01. */
+    y -= m <= 2;
+    int era = y / 400; /* y >= 1799 */
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + doe - 719468 + 62091);
+}
+
+/* n (0..9999) as at least `width` digits at p; the end. */
+static char *put_int(char *p, int n, int width)
+{
+    char t[8];
+    int k = 0;
+    do {
+        t[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n && k < 7);
+    while (k < width)
+        t[k++] = '0';
+    while (k)
+        *p++ = t[--k];
+    return p;
+}
+
+static void put_date(char out[11], int y, int m, int d)
+{
+    char *p = put_int(out, y % 10000, 4);
+    *p++ = '-';
+    p = put_int(p, m, 2);
+    *p++ = '-';
+    p = put_int(p, d, 2);
+    *p = '\0';
+}
+
 int sig_period_of(sig_period p, const char *date, char label[16], char first[11], char last[11])
 {
     int y, m, d;
-    if (!date || !zv_date_valid(date, strlen(date)) || sscanf(date, "%4d-%2d-%2d", &y, &m, &d) != 3)
-        return -1;
+    if (ymd(date, &y, &m, &d) != 0) return -1;
     int span = p == SIG_MONTH ? 1 : p == SIG_QUARTER ? 3 : p == SIG_HALF ? 6 : 12;
     int m0 = (m - 1) / span * span + 1, m1 = m0 + span - 1;
+    char *e = put_int(label, y, 4);
     switch (p) {
     case SIG_MONTH:
-        snprintf(label, 16, "%04d-%02d", y, m);
+        *e++ = '-';
+        e = put_int(e, m, 2);
         break;
     case SIG_QUARTER:
-        snprintf(label, 16, "%04d-Q%d", y, (m0 - 1) / 3 + 1);
+        *e++ = '-', *e++ = 'Q', *e++ = (char)('0' + (m0 - 1) / 3 + 1);
         break;
     case SIG_HALF:
-        snprintf(label, 16, "%04d-H%d", y, (m0 - 1) / 6 + 1);
+        *e++ = '-', *e++ = 'H', *e++ = (char)('0' + (m0 - 1) / 6 + 1);
         break;
     case SIG_YEAR:
-        snprintf(label, 16, "%04d", y);
         break;
     }
-    snprintf(first, 11, "%04d-%02d-01", y % 10000, m0 % 100);
-    snprintf(last, 11, "%04d-%02d-%02d", y % 10000, m1 % 100, days_in_month(y, m1) % 100);
+    *e = '\0';
+    put_date(first, y, m0, 1);
+    put_date(last, y, m1, days_in_month(y, m1));
+    return 0;
+}
+
+int sig_day_of(const char *date, int32_t *day)
+{
+    int y, m, d;
+    if (ymd(date, &y, &m, &d) != 0) return -1;
+    *day = sig_days(y, m, d);
     return 0;
 }
 
@@ -208,36 +273,29 @@ int sig_period_bounds(sig_period p, const char *label, char first[11], char last
     return 0;
 }
 
-/* Days since 1970-01-01 of a valid YYYY-MM-DD (civil calendar). */
-static long day_number(const char *date)
-{
-    int y, m, d;
-    if (!date || !zv_date_valid(date, strlen(date)) || sscanf(date, "%4d-%2d-%2d", &y, &m, &d) != 3)
-        return LONG_MIN;
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static void band_label(const int *bands, size_t n, long v, char *out, size_t outlen)
 {
     size_t i = n;
     while (i > 0 && bands[i - 1] > v)
         i--;
-    if (i == n)
-        snprintf(out, outlen, "%d+", bands[i - 1]);
-    else
-        snprintf(out, outlen, "%d-%d", bands[i - 1], bands[i] - 1);
+    char buf[32], *p = put_int(buf, bands[i - 1], 1);
+    if (i == n) {
+        *p++ = '+';
+    } else {
+        *p++ = '-';
+        p = put_int(p, bands[i] - 1, 1);
+    }
+    size_t len = (size_t)(p - buf);
+    if (len >= outlen) len = outlen - 1;
+    memcpy(out, buf, len);
+    out[len] = '\0';
 }
 
 void sig_wait_band(const sig_set *s, const char *assigned, const char *start, char *out,
                    size_t outlen)
 {
-    long a = day_number(assigned), b = day_number(start);
-    if (a == LONG_MIN || b == LONG_MIN || b < a) {
+    int32_t a, b;
+    if (sig_day_of(assigned, &a) != 0 || sig_day_of(start, &b) != 0 || b < a) {
         snprintf(out, outlen, SIG_UNKNOWN);
         return;
     }
@@ -247,9 +305,7 @@ void sig_wait_band(const sig_set *s, const char *assigned, const char *start, ch
 void sig_age_band(const sig_set *s, const char *birth, const char *ref, char *out, size_t outlen)
 {
     int by, bm, bd, ry, rm, rd;
-    if (!birth || !zv_date_valid(birth, strlen(birth)) ||
-        sscanf(birth, "%4d-%2d-%2d", &by, &bm, &bd) != 3 ||
-        sscanf(ref, "%4d-%2d-%2d", &ry, &rm, &rd) != 3) {
+    if (ymd(birth, &by, &bm, &bd) != 0 || ymd(ref, &ry, &rm, &rd) != 0) {
         snprintf(out, outlen, SIG_UNKNOWN);
         return;
     }

@@ -24,6 +24,7 @@ typedef struct sig_fmt {
      * worker thread, where no host function but add_payload, rendered_fields,
      * reject_record and log may be called. Owned; NULL when not configured. */
     char *org;
+    int *mnum; /* the state's number of each measure of the set; owned */
 } sig_fmt;
 
 typedef struct sig_period_ref {

@@ -82,6 +82,7 @@ static void sig_destroy(void *state)
     sig_state_close(f->state);
     sig_set_free(f->set);
     free(f->org);
+    free(f->mnum);
     free(f);
 }
 
@@ -153,7 +154,13 @@ static int sig_create(zv_ctx *ctx, const zv_host *host, void **state, char *err,
     if (!(f->set = sig_set_load(c->signal_set, err, errlen)) || schedule_of(f, err, errlen) != 0 ||
         narrative_opts(f, c, err, errlen) != 0)
         goto fail;
-    if (!(f->state = sig_state_open(host->state_dir(ctx), c->salt, err, errlen))) goto fail;
+    if (!(f->state = sig_state_open(host->state_dir(ctx), c->salt, f->set, err, errlen))) goto fail;
+    if (!(f->mnum = calloc(f->set->nmeasures ? f->set->nmeasures : 1, sizeof(*f->mnum)))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < f->set->nmeasures; i++)
+        f->mnum[i] = sig_state_measure(f->state, f->set->measures[i].id);
     *state = f;
     return 0;
 fail:
@@ -181,20 +188,33 @@ int sig_touch(sig_touched *t, const char *label, const char *start, const char *
     return (int)t->n++;
 }
 
+/* What a record's cells derive, worked out once per record (the age band
+ * once per reference day). */
+typedef struct rec_derived {
+    char age_ref[11]; /* the day age_band is for; "": none yet */
+    int wait_done;
+    char age_band[32], wait_band[32];
+} rec_derived;
+
 static void cell_of(const sig_set *s, const sig_measure *m, const zv_record *r, const char *last,
-                    zv_buf *cell)
+                    rec_derived *dv, zv_buf *cell)
 {
     zv_buf_reset(cell);
     for (size_t d = 0; d < m->ndims; d++) {
         if (d > 0) zv_buf_append(cell, (char[]){SIG_CELL_SEP}, 1);
-        char band[32];
         if (m->dims[d] == SIG_DIM_AGE) {
-            sig_age_band(s, zv_rec_str(r, ZV_F_CLIENT_BIRTH_DATE), last, band, sizeof(band));
-            zv_buf_puts(cell, band);
+            if (strcmp(dv->age_ref, last) != 0) {
+                sig_age_band(s, zv_rec_str(r, ZV_F_CLIENT_BIRTH_DATE), last, dv->age_band,
+                             sizeof(dv->age_band));
+                snprintf(dv->age_ref, sizeof(dv->age_ref), "%s", last);
+            }
+            zv_buf_puts(cell, dv->age_band);
         } else if (m->dims[d] == SIG_DIM_WAIT) {
-            sig_wait_band(s, zv_rec_str(r, ZV_F_ENT_START), zv_rec_str(r, ZV_F_DEL_START), band,
-                          sizeof(band));
-            zv_buf_puts(cell, band);
+            if (!dv->wait_done)
+                sig_wait_band(s, zv_rec_str(r, ZV_F_ENT_START), zv_rec_str(r, ZV_F_DEL_START),
+                              dv->wait_band, sizeof(dv->wait_band));
+            dv->wait_done = 1;
+            zv_buf_puts(cell, dv->wait_band);
         } else {
             const char *v = zv_rec_str(r, (zv_field_id)m->dims[d]);
             zv_buf_puts(cell, v && *v ? v : SIG_UNKNOWN);
@@ -220,35 +240,79 @@ static int keep_narrative(sig_fmt *f, const zv_record *r, sig_touched *t, int *f
     return 0;
 }
 
+/* A batch's periods by month of the date (direct-mapped on year * 12 +
+ * month): a record's period costs a look-up, not a label to print. */
+#define PCACHE 64
+typedef struct pslot {
+    int key; /* year * 12 + month - 1; -1: free */
+    int touched, num;
+    char label[16], first[11], last[11];
+} pslot;
+typedef struct pcache {
+    pslot s[PCACHE];
+} pcache;
+
+static void pcache_init(pcache *c)
+{
+    for (size_t i = 0; i < PCACHE; i++)
+        c->s[i].key = -1;
+}
+
+/* The period of a date (NULL: not a valid date), and its day. */
+static const pslot *period_for(sig_fmt *f, const char *date, sig_touched *t, pcache *c,
+                               int32_t *day, int *rc)
+{
+    int y, m, d;
+    *rc = 0;
+    if (sig_ymd(date, &y, &m, &d) != 0) return NULL;
+    *day = sig_days(y, m, d);
+    int key = y * 12 + m - 1;
+    pslot *s = &c->s[key % PCACHE];
+    if (s->key == key) return s;
+    s->key = -1;
+    if (sig_period_of(f->set->period, date, s->label, s->first, s->last) != 0 ||
+        (s->touched = sig_touch(t, s->label, s->first, s->last)) < 0 ||
+        (s->num = sig_state_period(f->state, s->label)) < 0) {
+        *rc = -1;
+        return NULL;
+    }
+    s->key = key;
+    return s;
+}
+
 /* Count one record into every measure it meets; first[] gets the first
  * period it touched (-1: none), counted[i] is set for every measure i it
  * was counted in. */
-static int count_record(sig_fmt *f, const zv_record *r, sig_touched *t, int *first, zv_buf *cell,
-                        unsigned char *counted)
+static int count_record(sig_fmt *f, const zv_record *r, sig_touched *t, pcache *pc, int *first,
+                        zv_buf *cell, unsigned char *counted)
 {
     *first = -1;
     if (f->narrative_field >= 0 && keep_narrative(f, r, t, first) != 0) return -1;
     const char *bsn = zv_rec_str(r, ZV_F_CLIENT_BSN);
     if (!bsn) return 0; /* no person to count distinctly */
-    char key[65], label[16], p0[11], p1[11];
-    sig_state_client_key(f->state, bsn, key);
+    unsigned char key[SIG_KEY_BYTES];
+    int keyed = 0, rc;
+    rec_derived dv = {.wait_done = 0};
     /* Most measures date a record by the same field: its period once. */
     const char *pdate = NULL;
-    int pok = 0;
+    const pslot *ps = NULL;
+    int32_t day = 0;
     for (size_t i = 0; i < f->set->nmeasures; i++) {
         const sig_measure *m = &f->set->measures[i];
         if ((m->kind >= 0 && m->kind != (int)r->kind) || !sig_cond_eval(m->where, r)) continue;
         const char *date = zv_rec_str(r, (zv_field_id)m->date_field);
         if (!date) continue;
         if (!pdate || strcmp(date, pdate) != 0) {
-            pok = sig_period_of(f->set->period, date, label, p0, p1) == 0;
             pdate = date;
+            if (!(ps = period_for(f, date, t, pc, &day, &rc)) && rc != 0) return -1;
         }
-        if (!pok) continue;
-        cell_of(f->set, m, r, p1, cell);
-        int pi = sig_touch(t, label, p0, p1);
-        if (pi < 0 || sig_state_put(f->state, m->id, label, key, date, cell->data) != 0) return -1;
-        if (*first < 0) *first = pi;
+        if (!ps) continue;
+        if (!keyed && sig_state_client_key(f->state, bsn, key) != 0) return -1;
+        keyed = 1;
+        cell_of(f->set, m, r, ps->last, &dv, cell);
+        int c = sig_state_cell(f->state, cell->data);
+        if (c < 0 || sig_state_put(f->state, f->mnum[i], ps->num, key, day, c) != 0) return -1;
+        if (*first < 0) *first = ps->touched;
         counted[i] = 1;
     }
     return 0;
@@ -342,9 +406,11 @@ static int sig_render(void *state, const zv_batch *b, zv_render_out *out)
     zv_buf cell;
     zv_buf_init(&cell);
     int rc = -1;
+    pcache pc;
+    pcache_init(&pc);
     if (!first || !counted || sig_state_begin(f->state) != 0) goto done;
     for (size_t i = 0; i < b->n; i++)
-        if (count_record(f, b->records[i], &t, &first[i], &cell, &counted[i * nm]) != 0) {
+        if (count_record(f, b->records[i], &t, &pc, &first[i], &cell, &counted[i * nm]) != 0) {
             sig_state_rollback(f->state);
             f->host->log(f->ctx, ZV_LOG_ERROR, "signals: could not count batch %s", b->batch_id);
             goto done;

@@ -1,11 +1,10 @@
-/* Count state in SQLite (state_dir/signals.db).  Per period and distinct
- * client (known only by the first 128 bits of a salted SHA-256 of the
- * BSN) one row holds the cell of every measure the client is counted in;
- * the table cells holds the clients per cell, so a table is read from its
- * cells, not counted from its clients.  Puts are collected in memory and
- * written at commit (signals_pending.c).  Putting the same record twice
- * changes nothing, so a batch rendered again after a crash does not count
- * twice. */
+/* Count state in SQLite (state_dir/signals.db): opening, transactions,
+ * the client keys, the names' numbers, reading tables from the counts in
+ * memory (signals_mem.c), the reports handed over and the narratives.
+ * Per period and distinct client (known only by the first 128 bits of a
+ * salted SHA-256 of the BSN) the state holds the cell of every measure the
+ * client is counted in.  Putting the same record twice changes nothing, so
+ * a batch rendered again after a crash does not count twice. */
 #include "signals_state_int.h"
 
 #include <errno.h>
@@ -18,20 +17,14 @@
 #include <unistd.h>
 #include <zinvol/util.h>
 
-#define STATE_VERSION 2
-
 static const char SCHEMA[] =
     "PRAGMA journal_mode=WAL;"
-    /* The tables of a state of this version are read with a cache of 32 MiB
-     * (SQLite's default is 2 MiB): a batch reads the rows of its clients. */
-    "PRAGMA cache_size=-32768;"
-    "CREATE TABLE IF NOT EXISTS client_cells(period TEXT NOT NULL, client BLOB NOT NULL,"
-    " data BLOB NOT NULL, PRIMARY KEY(period, client)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS cells(measure TEXT NOT NULL, period TEXT NOT NULL,"
-    " cell TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(measure, period, cell)) WITHOUT ROWID;"
-    /* Numbers for the names in client_cells' blobs, assigned 0, 1, 2, ... */
+    /* The counts' change log (signals_mem.c): rows of changed entries. */
+    "CREATE TABLE IF NOT EXISTS changes(seq INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+    /* Numbers for the names in changes' rows, assigned 0, 1, 2, ... */
     "CREATE TABLE IF NOT EXISTS measures(n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);"
     "CREATE TABLE IF NOT EXISTS cellnames(n INTEGER PRIMARY KEY, cell TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE IF NOT EXISTS periods(n INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE);"
     /* The period reports handed over: which revision, of which counts. */
     /* batch: the batch that sent it, so the same batch rendered again (a
      * retry, the dry run) sends it again rather than losing it. */
@@ -45,25 +38,16 @@ static const struct {
     size_t off;
     const char *sql;
 } STMTS[] = {
-    {offsetof(sig_state, cells),
-     "SELECT cell, n FROM cells WHERE measure=?1 AND period=?2 AND n > 0 ORDER BY cell"},
     {offsetof(sig_state, rep_get), "SELECT revision, digest, batch FROM reports WHERE period=?1"},
     {offsetof(sig_state, rep_put), "INSERT OR REPLACE INTO reports VALUES(?1,?2,?3,?4)"},
     {offsetof(sig_state, nar_put),
      "INSERT INTO narratives VALUES(?1,?2,?3) ON CONFLICT DO UPDATE SET date=excluded.date,"
      " text=excluded.text WHERE (excluded.date, excluded.text) > (date, text)"},
     {offsetof(sig_state, nar_get), "SELECT text FROM narratives WHERE period=?1"},
-    /* A period has clients exactly when one of its cells has. */
-    {offsetof(sig_state, unreported),
-     "SELECT DISTINCT period FROM cells WHERE n > 0 AND period NOT IN (SELECT period FROM"
-     " reports) ORDER BY period"},
-    {offsetof(sig_state, row_get), "SELECT data FROM client_cells WHERE period=?1 AND client=?2"},
-    {offsetof(sig_state, row_put),
-     "INSERT INTO client_cells VALUES(?1,?2,?3) ON CONFLICT DO UPDATE SET data = excluded.data"},
-    {offsetof(sig_state, cell_add),
-     "INSERT INTO cells VALUES(?1,?2,?3,?4) ON CONFLICT DO UPDATE SET n = n + excluded.n"},
+    {offsetof(sig_state, change_add), "INSERT INTO changes(data) VALUES(?1)"},
     {offsetof(sig_state, measure_add), "INSERT INTO measures VALUES(?1,?2)"},
     {offsetof(sig_state, cellname_add), "INSERT INTO cellnames VALUES(?1,?2)"},
+    {offsetof(sig_state, period_add), "INSERT INTO periods VALUES(?1,?2)"},
 };
 #define NSTMTS (sizeof(STMTS) / sizeof(STMTS[0]))
 
@@ -116,60 +100,45 @@ static int user_version(sqlite3 *db)
     return version;
 }
 
-/* Version 0 and 1 kept one row per measure, period and client in table
- * counts (the client as the hex key, 1 also the cells by triggers): their
- * rows become puts into the new tables, in slices, and counts goes. */
-static int upgrade_counts(sig_state *st)
+/* SHA-256 with "salt:" absorbed once: a client key costs one more block. */
+static int salted_hash(sig_state *st)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "SELECT measure, period, client, date, cell FROM counts", -1,
-                           &s, NULL) != SQLITE_OK)
+    if (!(st->salted = EVP_MD_CTX_new()) || !(st->hash = EVP_MD_CTX_new()) ||
+        !EVP_DigestInit_ex(st->salted, EVP_sha256(), NULL) ||
+        !EVP_DigestUpdate(st->salted, st->salt, 64) || !EVP_DigestUpdate(st->salted, ":", 1))
         return -1;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *col[5];
-        for (int i = 0; i < 5; i++)
-            col[i] = (const char *)sqlite3_column_text(s, i);
-        if (!col[0] || !col[1] || !col[2] || !col[3] || !col[4] ||
-            sig_state_put(st, col[0], col[1], col[2], col[3], col[4]) != 0 ||
-            (st->nputs >= 100000 && sig_pending_flush(st) != 0))
-            break;
-    }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) return -1;
-    return sqlite3_exec(st->db, "DROP TABLE counts", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    return 0;
 }
 
-static int upgrade(sig_state *st, char *err, size_t errlen)
+static void unload(sig_state *st)
 {
-    int version = user_version(st->db);
-    if (version == STATE_VERSION) return 0;
-    if (version < 0 || version > STATE_VERSION) {
-        snprintf(err, errlen, "signals.db: state version %d, this plugin knows up to %d", version,
-                 STATE_VERSION);
+    sig_mem_free(&st->mem);
+    sig_dict_free(&st->measures);
+    sig_dict_free(&st->cellnames);
+    sig_dict_free(&st->periods);
+}
+
+static int load_dicts(sig_state *st)
+{
+    return sig_dict_load(&st->measures, st->db, "SELECT n, id FROM measures ORDER BY n") != 0 ||
+                   sig_dict_load(&st->cellnames, st->db,
+                                 "SELECT n, cell FROM cellnames ORDER BY n") != 0 ||
+                   sig_dict_load(&st->periods, st->db, "SELECT n, label FROM periods ORDER BY n") !=
+                       0
+               ? -1
+               : 0;
+}
+
+/* The names and the counts as committed. */
+static int load(sig_state *st)
+{
+    unload(st);
+    if (load_dicts(st) != 0 || sig_mem_init(&st->mem, st->measures.n) != 0 ||
+        sig_mem_load(st) != 0) {
+        unload(st);
         return -1;
     }
-    sqlite3_stmt *t;
-    if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM sqlite_master WHERE name='counts'", -1, &t,
-                           NULL) != SQLITE_OK)
-        return -1;
-    int old = sqlite3_step(t) == SQLITE_ROW;
-    sqlite3_finalize(t);
-    if (sig_state_begin(st) != 0) return -1;
-    int rc = sqlite3_exec(st->db,
-                          "DROP TRIGGER IF EXISTS counts_ins; DROP TRIGGER IF EXISTS counts_upd;"
-                          " DELETE FROM cells; PRAGMA user_version = 2;",
-                          NULL, NULL, NULL) == SQLITE_OK
-                 ? 0
-                 : -1;
-    if (rc == 0 && old) rc = upgrade_counts(st);
-    if (rc == 0) rc = sig_state_commit(st);
-    if (rc != 0) {
-        snprintf(err, errlen, "signals.db: cannot upgrade the state to version %d: %s",
-                 STATE_VERSION, sqlite3_errmsg(st->db));
-        sig_state_rollback(st);
-    }
-    return rc;
+    return 0;
 }
 
 static int prepare(sig_state *st)
@@ -179,14 +148,37 @@ static int prepare(sig_state *st)
         if (sqlite3_prepare_v2(st->db, STMTS[i].sql, -1,
                                (sqlite3_stmt **)((char *)st + STMTS[i].off), NULL) != SQLITE_OK)
             return -1;
-    return sig_dict_load(&st->measures, st->db, "SELECT n, id FROM measures ORDER BY n") != 0 ||
-                   sig_dict_load(&st->cellnames, st->db,
-                                 "SELECT n, cell FROM cellnames ORDER BY n") != 0
-               ? -1
-               : 0;
+    return 0;
 }
 
-sig_state *sig_state_open(const char *dir, const char *salt_opt, char *err, size_t errlen)
+/* In one transaction: the set's measures numbered, the counts loaded, and
+ * a state of an earlier version converted (signals_upgrade.c). */
+static int start(sig_state *st, const sig_set *set, int version, char *err, size_t errlen)
+{
+    int rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK &&
+                     load_dicts(st) == 0
+                 ? 0
+                 : -1;
+    for (size_t i = 0; rc == 0 && i < set->nmeasures; i++)
+        if (sig_dict_intern(&st->measures, st->measure_add, set->measures[i].id) < 0) rc = -1;
+    if (rc == 0 && version < STATE_VERSION) rc = sig_upgrade_measures(st, version);
+    if (rc == 0 && (sig_mem_init(&st->mem, st->measures.n) != 0 || sig_mem_load(st) != 0)) rc = -1;
+    if (rc == 0 && version < STATE_VERSION) rc = sig_upgrade_rows(st, version);
+    if (rc == 0) rc = sig_state_commit(st);
+    if (rc != 0) {
+        snprintf(err, errlen,
+                 "signals.db: cannot load the counts (state version %d, converted to %d when "
+                 "older): %s",
+                 version, STATE_VERSION,
+                 sqlite3_errcode(st->db) == SQLITE_OK ? "damaged change log"
+                                                      : sqlite3_errmsg(st->db));
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return rc;
+}
+
+sig_state *sig_state_open(const char *dir, const char *salt_opt, const sig_set *set, char *err,
+                          size_t errlen)
 {
     if (!dir || zv_mkdir_p(dir, 0700) != 0) {
         snprintf(err, errlen, "state dir %s: %s", dir ? dir : "(none)", strerror(errno));
@@ -196,14 +188,27 @@ sig_state *sig_state_open(const char *dir, const char *salt_opt, char *err, size
     char path[4096];
     snprintf(path, sizeof(path), "%s/signals.db", dir);
     if (!st || load_salt(st, dir, salt_opt, err, errlen) != 0) goto fail;
+    if (salted_hash(st) != 0) {
+        snprintf(err, errlen, "SHA-256 not available");
+        goto fail;
+    }
+    int version = -1;
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
             SQLITE_OK ||
-        prepare(st) != 0) {
+        (sqlite3_busy_timeout(st->db, 5000), version = user_version(st->db)) < 0) {
         snprintf(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
         goto fail;
     }
-    sqlite3_busy_timeout(st->db, 5000);
-    if (upgrade(st, err, errlen) != 0) goto fail;
+    if (version > STATE_VERSION) {
+        snprintf(err, errlen, "signals.db: state version %d, this plugin knows up to %d", version,
+                 STATE_VERSION);
+        goto fail;
+    }
+    if (prepare(st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+        goto fail;
+    }
+    if (start(st, set, version, err, errlen) != 0) goto fail;
     return st;
 fail:
     sig_state_close(st);
@@ -216,102 +221,110 @@ void sig_state_close(sig_state *st)
     for (size_t i = 0; i < NSTMTS; i++)
         sqlite3_finalize(*(sqlite3_stmt **)((char *)st + STMTS[i].off));
     sqlite3_close(st->db);
-    sig_dict_free(&st->measures);
-    sig_dict_free(&st->cellnames);
-    free(st->puts);
+    unload(st);
+    EVP_MD_CTX_free(st->salted);
+    EVP_MD_CTX_free(st->hash);
     free(st);
 }
 
 int sig_state_begin(sig_state *st)
 {
-    sig_pending_drop(st);
+    if (st->broken) {
+        if (load(st) != 0) return -1;
+        st->broken = 0;
+    }
+    sig_mem_clean(&st->mem);
     return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-/* -1 leaves the transaction open: the caller rolls back. */
 int sig_state_commit(sig_state *st)
 {
-    if (sig_pending_flush(st) != 0 ||
-        sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (sig_mem_flush(st) != 0 || sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         return -1;
+    sig_mem_clean(&st->mem);
     st->measures.ncommitted = st->measures.n;
     st->cellnames.ncommitted = st->cellnames.n;
+    st->periods.ncommitted = st->periods.n;
     return 0;
 }
 
+/* The memory is read again from what was committed: rollbacks come only
+ * with failures, so simple beats fast here. */
 void sig_state_rollback(sig_state *st)
 {
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-    sig_pending_drop(st);
-    sig_dict_forget_uncommitted(&st->measures);
-    sig_dict_forget_uncommitted(&st->cellnames);
+    if (load(st) != 0) st->broken = 1;
 }
 
-void sig_state_client_key(const sig_state *st, const char *bsn, char out[65])
+int sig_state_client_key(sig_state *st, const char *bsn, unsigned char key[SIG_KEY_BYTES])
 {
-    char buf[128];
-    int n = snprintf(buf, sizeof(buf), "%s:%s", st->salt, bsn);
-    zv_sha256_hex(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, out);
-}
-
-static int hexval(unsigned c)
-{
-    if (c - '0' < 10u) return (int)(c - '0');
-    c |= 0x20; /* 'A'..'F' as 'a'..'f' */
-    return c - 'a' < 6u ? (int)(c - 'a' + 10) : -1;
-}
-
-static int hex_key(const char *hex, unsigned char out[SIG_KEY_BYTES])
-{
-    for (size_t i = 0; i < SIG_KEY_BYTES; i++) {
-        int hi = hexval((unsigned char)hex[2 * i]);
-        int lo = hi < 0 ? -1 : hexval((unsigned char)hex[2 * i + 1]);
-        if (lo < 0) return -1;
-        out[i] = (unsigned char)(hi * 16 + lo);
-    }
-    return 0;
-}
-
-int sig_state_put(sig_state *st, const char *measure, const char *period, const char *client,
-                  const char *date, const char *cell)
-{
-    size_t np = strlen(period), nd = strlen(date);
-    if (np >= sizeof(st->puts->period) || nd >= sizeof(st->puts->date)) return -1;
-    if (st->nputs == st->capputs) {
-        size_t cap = st->capputs ? st->capputs * 2 : 1024;
-        sig_put *grown = realloc(st->puts, cap * sizeof(*grown));
-        if (!grown) return -1;
-        st->puts = grown;
-        st->capputs = cap;
-    }
-    sig_put *p = &st->puts[st->nputs];
-    memset(p, 0, sizeof(*p));
-    if (hex_key(client, p->client) != 0 ||
-        (p->measure = sig_dict_intern(&st->measures, st->measure_add, measure)) < 0 ||
-        (p->cell = sig_dict_intern(&st->cellnames, st->cellname_add, cell)) < 0)
+    /* As before version 3: "salt:BSN" was cut at 127 bytes. */
+    size_t n = strlen(bsn);
+    if (n > 127 - 65) n = 127 - 65;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!EVP_MD_CTX_copy_ex(st->hash, st->salted) || !EVP_DigestUpdate(st->hash, bsn, n) ||
+        !EVP_DigestFinal_ex(st->hash, md, &mdlen) || mdlen < SIG_KEY_BYTES)
         return -1;
-    memcpy(p->period, period, np); /* NUL-terminated by the memset */
-    memcpy(p->date, date, nd);
-    st->nputs++;
+    memcpy(key, md, SIG_KEY_BYTES);
     return 0;
+}
+
+int sig_state_measure(const sig_state *st, const char *id)
+{
+    return sig_dict_find(&st->measures, id);
+}
+
+/* The numbers share a 64-bit key of the clients per cell (signals_mem.c). */
+#define MAX_PERIODS (1 << 23)
+#define MAX_CELLS (1 << 24)
+
+int sig_state_period(sig_state *st, const char *label)
+{
+    int n = sig_dict_find(&st->periods, label);
+    if (n >= 0) return n;
+    if (st->periods.n >= MAX_PERIODS) return -1;
+    return sig_dict_intern(&st->periods, st->period_add, label);
+}
+
+int sig_state_cell(sig_state *st, const char *cell)
+{
+    int n = sig_dict_find(&st->cellnames, cell);
+    if (n >= 0) return n;
+    if (st->cellnames.n >= MAX_CELLS) return -1;
+    return sig_dict_intern(&st->cellnames, st->cellname_add, cell);
+}
+
+typedef struct named {
+    const char *name;
+    int64_t n;
+} named;
+
+static int cmp_named(const void *a, const void *b)
+{
+    return strcmp(((const named *)a)->name, ((const named *)b)->name);
 }
 
 int sig_state_cells(sig_state *st, const char *measure, const char *period, sig_cell_cb cb,
                     void *arg)
 {
-    sqlite3_stmt *s = st->cells;
-    sqlite3_reset(s);
-    sqlite3_bind_text(s, 1, measure, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, period, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), arg) != 0) {
-            sqlite3_reset(s);
-            return -1;
-        }
+    int m = sig_dict_find(&st->measures, measure), p = sig_dict_find(&st->periods, period);
+    const sig_intvec *cells =
+        m < 0 || p < 0 ? NULL : sig_mem_cells(&st->mem, (uint32_t)p, (uint32_t)m);
+    if (!cells || !cells->n) return 0;
+    named *v = malloc(cells->n * sizeof(*v));
+    if (!v) return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < cells->n; i++) {
+        int64_t c = sig_mem_count(&st->mem, (uint32_t)p, (uint32_t)m, cells->v[i]);
+        if (c > 0) v[n++] = (named){st->cellnames.name[cells->v[i]], c};
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? 0 : -1;
+    qsort(v, n, sizeof(*v), cmp_named);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = cb(v[i].name, v[i].n, arg) != 0 ? -1 : 0;
+    free(v);
+    return rc;
 }
 
 int sig_state_report_get(sig_state *st, const char *period, int64_t *revision, char digest[65],
@@ -345,15 +358,40 @@ int sig_state_report_put(sig_state *st, const char *period, int64_t revision, co
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* A period has clients exactly when one of its cells has. */
+static int has_clients(const sig_state *st, uint32_t p)
+{
+    for (uint32_t m = 0; m < st->mem.nmeasures; m++) {
+        const sig_intvec *cells = sig_mem_cells(&st->mem, p, m);
+        for (size_t i = 0; cells && i < cells->n; i++)
+            if (sig_mem_count(&st->mem, p, m, cells->v[i]) > 0) return 1;
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int sig_state_unreported(sig_state *st, int (*cb)(const char *period, void *arg), void *arg)
 {
-    sqlite3_stmt *s = st->unreported;
-    sqlite3_reset(s);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if (cb((const char *)sqlite3_column_text(s, 0), arg) != 0) break;
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+    const char **labels = malloc((st->periods.n ? st->periods.n : 1) * sizeof(*labels));
+    if (!labels) return -1;
+    size_t n = 0;
+    for (size_t p = 0; p < st->periods.n; p++)
+        if (has_clients(st, (uint32_t)p)) labels[n++] = st->periods.name[p];
+    qsort(labels, n, sizeof(*labels), cmp_str);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int64_t rev;
+        char digest[65], batch[64];
+        int got = sig_state_report_get(st, labels[i], &rev, digest, batch);
+        if (got < 0) rc = -1;
+        if (got == 1 && cb(labels[i], arg) != 0) break;
+    }
+    free(labels);
+    return rc;
 }
 
 int sig_state_narrative_put(sig_state *st, const char *period, const char *date, const char *text)

@@ -412,11 +412,86 @@ START_TEST(incremental_across_restarts_equals_full)
 }
 END_TEST
 
-/* A state written before version 2 (table counts: one row per measure,
- * period and client, the client as the hex key) is upgraded when opened:
- * its clients are counted on, and a new record moves a migrated client to
- * another cell.  Without the upgrade cell 01 would hold 1 client, not 6. */
-START_TEST(state_of_version_0_is_upgraded)
+/* The old state's rows: five other clients in cell 01, the client of BSN
+ * 999990019 (its key: hex SHA-256 of "salt:BSN") in cell 04, all in
+ * measure kinderen_per_verwijzer of 2026-Q1. */
+typedef void (*old_state_fn)(sqlite3 *db, const char *key);
+
+static void exec_ok(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s: %s", sql, msg);
+}
+
+/* Version 0: table counts, one row per measure, period and client, the
+ * client as the hex key. */
+static void write_v0(sqlite3 *db, const char *key)
+{
+    exec_ok(db, "CREATE TABLE counts(measure TEXT NOT NULL, period TEXT NOT NULL,"
+                " client TEXT NOT NULL, date TEXT NOT NULL, cell TEXT NOT NULL,"
+                " PRIMARY KEY(measure, period, client)) WITHOUT ROWID");
+    for (int i = 0; i < 6; i++) {
+        char k[65], *sql = NULL;
+        if (i < 5)
+            snprintf(k, sizeof(k), "%d%063d", i, 0); /* other clients, as hex keys */
+        else
+            snprintf(k, sizeof(k), "%s", key);
+        ck_assert_int_ge(asprintf(&sql,
+                                  "INSERT INTO counts VALUES('kinderen_per_verwijzer','2026-Q1',"
+                                  "'%s','%s','%s')",
+                                  k, i < 5 ? "2026-01-10" : "2026-01-05", i < 5 ? "01" : "04"),
+                         0);
+        exec_ok(db, sql);
+        free(sql);
+    }
+}
+
+/* Version 2 (as its plugin wrote it): per period and client one row, the
+ * first 128 bits of the key and a blob of (varint measure, varint cell,
+ * date length, date); names by number; the clients per cell. */
+static void write_v2(sqlite3 *db, const char *key)
+{
+    exec_ok(db, "CREATE TABLE client_cells(period TEXT NOT NULL, client BLOB NOT NULL,"
+                " data BLOB NOT NULL, PRIMARY KEY(period, client)) WITHOUT ROWID;"
+                "CREATE TABLE cells(measure TEXT NOT NULL, period TEXT NOT NULL,"
+                " cell TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(measure, period, cell))"
+                " WITHOUT ROWID;"
+                "CREATE TABLE measures(n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);"
+                "CREATE TABLE cellnames(n INTEGER PRIMARY KEY, cell TEXT NOT NULL UNIQUE);"
+                "CREATE TABLE reports(period TEXT PRIMARY KEY, revision INTEGER NOT NULL,"
+                " digest TEXT NOT NULL, batch TEXT NOT NULL) WITHOUT ROWID;"
+                "CREATE TABLE narratives(period TEXT PRIMARY KEY, date TEXT NOT NULL,"
+                " text TEXT NOT NULL) WITHOUT ROWID;"
+                "INSERT INTO measures VALUES(0, 'kinderen_per_verwijzer');"
+                "INSERT INTO cellnames VALUES(0, '01'), (1, '04');"
+                "INSERT INTO cells VALUES('kinderen_per_verwijzer', '2026-Q1', '01', 5),"
+                " ('kinderen_per_verwijzer', '2026-Q1', '04', 1);"
+                "PRAGMA user_version = 2");
+    sqlite3_stmt *ins;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO client_cells VALUES('2026-Q1', ?1, ?2)",
+                                        -1, &ins, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < 6; i++) {
+        unsigned char client[16], blob[13] = {0, i < 5 ? 0 : 1, 10};
+        for (int b = 0; b < 16; b++) {
+            unsigned hi, lo;
+            ck_assert_int_eq(sscanf(key + 2 * b, "%1x%1x", &hi, &lo), 2);
+            client[b] = (unsigned char)(i < 5 ? (b == 0 ? 16u * (unsigned)i : 0u) : hi * 16 + lo);
+        }
+        memcpy(blob + 3, i < 5 ? "2026-01-10" : "2026-01-05", 10);
+        sqlite3_reset(ins);
+        sqlite3_bind_blob(ins, 1, client, 16, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(ins, 2, blob, 13, SQLITE_TRANSIENT);
+        ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+    }
+    sqlite3_finalize(ins);
+}
+
+/* A state of an earlier version is upgraded when opened: its clients are
+ * counted on, and a new record moves a migrated client to another cell.
+ * Without the upgrade cell 01 would hold 1 client, not 6.  Then the old
+ * tables are gone and the state is of version 3. */
+static void old_state_is_upgraded(old_state_fn write_old, const char *old_tables)
 {
     make_records();
     char *o0 = opts_for("gemeente-jeugd.json"), *opts = NULL, path[4200];
@@ -437,26 +512,7 @@ START_TEST(state_of_version_0_is_upgraded)
     snprintf(path, sizeof(path), "%s/state/plugins/format/regio-signalen/signals.db", zvtb_dir(tb));
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db,
-                                  "CREATE TABLE counts(measure TEXT NOT NULL, period TEXT NOT NULL,"
-                                  " client TEXT NOT NULL, date TEXT NOT NULL, cell TEXT NOT NULL,"
-                                  " PRIMARY KEY(measure, period, client)) WITHOUT ROWID",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    for (int i = 0; i < 6; i++) {
-        char k[65], *sql = NULL;
-        if (i < 5)
-            snprintf(k, sizeof(k), "%d%063d", i, 0); /* other clients, as hex keys */
-        else
-            snprintf(k, sizeof(k), "%s", key);
-        ck_assert_int_ge(asprintf(&sql,
-                                  "INSERT INTO counts VALUES('kinderen_per_verwijzer','2026-Q1',"
-                                  "'%s','%s','%s')",
-                                  k, i < 5 ? "2026-01-10" : "2026-01-05", i < 5 ? "01" : "04"),
-                         0);
-        ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-        free(sql);
-    }
+    write_old(db, key);
     sqlite3_close(db);
 
     zv_record *late = delivery(NCLIENTS - 1, 0);
@@ -473,8 +529,8 @@ START_TEST(state_of_version_0_is_upgraded)
         char perr[256];
         zv_json_doc *d = zv_json_parse(out->p[0].data, out->p[0].len, 0, perr, sizeof(perr));
         ck_assert_msg(d != NULL, "%s", perr);
-        const zv_json *cells = zv_json_get(measure(zv_json_root(d), "kinderen_per_verwijzer"),
-                                           "cells");
+        const zv_json *cells =
+            zv_json_get(measure(zv_json_root(d), "kinderen_per_verwijzer"), "cells");
         int64_t in01 = -1;
         for (size_t i = 0; i < zv_json_len(cells); i++) {
             const zv_json *c = zv_json_at(cells, i);
@@ -490,22 +546,150 @@ START_TEST(state_of_version_0_is_upgraded)
     }
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *s;
-    ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                        "SELECT (SELECT count(*) FROM sqlite_master WHERE"
-                                        " name='counts'), (SELECT user_version FROM"
-                                        " pragma_user_version)",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
+    char *sql = NULL;
+    ck_assert_int_ge(asprintf(&sql,
+                              "SELECT (SELECT count(*) FROM sqlite_master WHERE name IN (%s)),"
+                              " (SELECT user_version FROM pragma_user_version)",
+                              old_tables),
+                     0);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
     ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
     ck_assert_int_eq(sqlite3_column_int(s, 0), 0);
-    ck_assert_int_eq(sqlite3_column_int(s, 1), 2);
+    ck_assert_int_eq(sqlite3_column_int(s, 1), 3);
     sqlite3_finalize(s);
     sqlite3_close(db);
+    free(sql);
     zv_record_free(late);
     zvtb_free(tb);
     free(opts);
     free(o0);
     free_records();
+}
+
+START_TEST(state_of_version_0_is_upgraded)
+{
+    old_state_is_upgraded(write_v0, "'counts'");
+}
+END_TEST
+
+START_TEST(state_of_version_2_is_upgraded)
+{
+    old_state_is_upgraded(write_v2, "'client_cells', 'cells'");
+}
+END_TEST
+
+/* Round r of a client that moves: a later start each round (so every
+ * client's entry changes), the referrer turning. */
+static zv_record *moving(int i, int r)
+{
+    zv_record *rec = delivery(i, 0);
+    char start[21];
+    zv_time_iso((int64_t)(20454 + r) * 86400, start); /* 2026-01-01 + r days */
+    start[10] = '\0';
+    set(rec, ZV_F_DEL_START, start);
+    set(rec, ZV_F_ENT_REFERRER, REFERRERS[(i + r) % 12]);
+    return rec;
+}
+
+/* kinderen_per_verwijzer's cells of a payload as text ("01=12;02=<5;"). */
+static char *referrer_cells(const zvtb_payload *pl)
+{
+    char perr[256];
+    zv_json_doc *d = zv_json_parse(pl->data, pl->len, 0, perr, sizeof(perr));
+    ck_assert_msg(d != NULL, "%s", perr);
+    const zv_json *cells = zv_json_get(measure(zv_json_root(d), "kinderen_per_verwijzer"), "cells");
+    zv_buf b;
+    zv_buf_init(&b);
+    for (size_t i = 0; i < zv_json_len(cells); i++) {
+        const zv_json *c = zv_json_at(cells, i), *n = zv_json_get(c, "count");
+        int64_t v;
+        zv_buf_printf(&b, "%s=", zv_json_str(zv_json_at(zv_json_get(c, "values"), 0), NULL));
+        if (zv_json_int(n, &v) == 0)
+            zv_buf_printf(&b, "%lld;", (long long)v);
+        else
+            zv_buf_printf(&b, "%s;", zv_json_str(n, NULL));
+    }
+    zv_buf_append(&b, "", 1);
+    zv_json_free(d);
+    char *out = strdup(b.data);
+    zv_buf_free(&b);
+    return out;
+}
+
+static zvtb_render *render_round(zvtb *tb, int r)
+{
+    zv_record *round[NCLIENTS];
+    for (int i = 0; i < NCLIENTS; i++)
+        round[i] = moving(i, r);
+    zvtb_render *out = render(tb, (const zv_record *const *)round, NCLIENTS);
+    for (int i = 0; i < NCLIENTS; i++)
+        zv_record_free(round[i]);
+    return out;
+}
+
+/* The change log is compacted once it holds twice the live entries (and
+ * 4096 more): 80 rounds in which every client moves write 4800 changes of
+ * 60 entries, the runtime built again every 20 rounds.  The log is then
+ * one snapshot and the rounds after it, and the counts are those of the
+ * last round alone in a fresh state (the latest record of every client). */
+START_TEST(compacted_log_gives_the_same_counts)
+{
+    enum { ROUNDS = 80 };
+    make_people();
+    char *opts = opts_for("gemeente-jeugd.json");
+    zvtb *inc = zvtb_new();
+    zvtb_render *got = NULL, *first = NULL;
+    for (int r = 0; r < ROUNDS; r++) {
+        if (r % 20 == 0) {
+            if (r) zvtb_stop(inc);
+            ck_assert_msg(build(inc, opts) == 0, "%s", zvtb_errors(inc));
+        }
+        zvtb_render *out = render_round(inc, r);
+        if (r == 0)
+            first = out;
+        else {
+            done(got);
+            got = out;
+        }
+    }
+    zvtb_stop(inc);
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/state/plugins/format/regio-signalen/signals.db",
+             zvtb_dir(inc));
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM changes", -1, &s, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+    int rows = sqlite3_column_int(s, 0);
+    ck_assert_int_gt(rows, 0);
+    ck_assert_int_lt(rows, ROUNDS / 4); /* compacted: not one row per round */
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+
+    zvtb *full = bed(opts);
+    zvtb_skip_batches(full, ROUNDS - 1);
+    zvtb_render *want = render_round(full, ROUNDS - 1);
+    ck_assert_uint_eq(got->np, want->np);
+    for (size_t p = 0; p < want->np; p++) {
+        ck_assert_str_eq(got->p[p].idem, want->p[p].idem);
+        ck_assert_msg(got->p[p].len == want->p[p].len &&
+                          memcmp(got->p[p].data, want->p[p].data, want->p[p].len) == 0,
+                      "period %zu differs:\n%.*s\n---\n%.*s", p, (int)got->p[p].len, got->p[p].data,
+                      (int)want->p[p].len, want->p[p].data);
+    }
+    /* Control: the counts did move between the first round and the last. */
+    char *c0 = referrer_cells(&first->p[0]), *c1 = referrer_cells(&want->p[0]);
+    ck_assert_str_ne(c0, c1);
+    free(c0);
+    free(c1);
+    done(first);
+    done(got);
+    done(want);
+    zvtb_free(full);
+    zvtb_free(inc);
+    free(opts);
 }
 END_TEST
 
@@ -561,8 +745,8 @@ START_TEST(quarterly_report_once_then_revision)
     write_text(path, "## Wat we zagen\n\nMeer kinderen via het **wijkteam**.\n\n"
                      "- wachttijd korter\n- <script>alert(1)</script>\n");
     char *setf = set_path("gemeente-jeugd.json");
-    ck_assert_int_ge(asprintf(&opts, "{\"signal_set\": \"%s\", \"narrative\": \"%s\"}", setf, story),
-                     0);
+    ck_assert_int_ge(
+        asprintf(&opts, "{\"signal_set\": \"%s\", \"narrative\": \"%s\"}", setf, story), 0);
     ck_assert_msg(build_ex(tb, opts, QUARTERLY) == 0, "%s", zvtb_errors(tb));
     zvtb_render *out = render(tb, (const zv_record *const *)recs, nrecs);
     /* Running counts for Q1 and Q2, and both ended by 2026-07-01: two reports. */
@@ -581,8 +765,8 @@ START_TEST(quarterly_report_once_then_revision)
     int final = 0;
     ck_assert_int_eq(zv_json_bool(zv_json_get(zv_json_root(d), "final"), &final), 0);
     ck_assert(final);
-    ck_assert_ptr_nonnull(strstr(zv_json_str(zv_json_get(zv_json_root(d), "narrative"), NULL),
-                                 "**wijkteam**"));
+    ck_assert_ptr_nonnull(
+        strstr(zv_json_str(zv_json_get(zv_json_root(d), "narrative"), NULL), "**wijkteam**"));
     zv_json_free(d);
     /* The page: a chart per measure, suppressed cells as <5, the story with
      * its markup and nothing of the text unescaped. */
@@ -614,7 +798,7 @@ START_TEST(quarterly_report_once_then_revision)
     /* Restart: a record that changes no count sends no report. */
     ck_assert_msg(build_ex(tb, opts, QUARTERLY) == 0, "%s", zvtb_errors(tb));
     zv_record *same = delivery(0, 0);
-    set(same, ZV_F_DEL_CARE_FORM, FORMS[0]); /* as before: the same cells */
+    set(same, ZV_F_DEL_CARE_FORM, FORMS[0]);              /* as before: the same cells */
     set(same, ZV_F_CLIENT_FAMILY_NAME, "Achternaamq00b"); /* not unchanged to the core */
     const zv_record *one[] = {same};
     out = render(tb, one, 1);
@@ -660,13 +844,13 @@ START_TEST(report_options_checked)
                               set, zvtb_dir(tb)),
                      0);
     ck_assert_int_ne(build(tb, opts), 0);
-    ck_assert_msg(strstr(zvtb_errors(tb), "options narrative and narrative_field: name one of them"),
-                  "%s", zvtb_errors(tb));
+    ck_assert_msg(
+        strstr(zvtb_errors(tb), "options narrative and narrative_field: name one of them"), "%s",
+        zvtb_errors(tb));
     zvtb_free(tb);
     free(opts);
-    ck_assert_int_ge(asprintf(&opts, "{\"signal_set\": \"%s\", \"narrative_field\": \"client.bsn\"}",
-                              set),
-                     0);
+    ck_assert_int_ge(
+        asprintf(&opts, "{\"signal_set\": \"%s\", \"narrative_field\": \"client.bsn\"}", set), 0);
     tb = zvtb_new();
     ck_assert_int_ne(build(tb, opts), 0);
     ck_assert_msg(strstr(zvtb_errors(tb),
@@ -685,7 +869,8 @@ START_TEST(narrative_from_ecd_field)
     make_records();
     char *setf = set_path("gemeente-jeugd.json"), *opts = NULL;
     ck_assert_int_ge(
-        asprintf(&opts, "{\"signal_set\": \"%s\", \"narrative_field\": \"delivery.notes\"}", setf), 0);
+        asprintf(&opts, "{\"signal_set\": \"%s\", \"narrative_field\": \"delivery.notes\"}", setf),
+        0);
     zvtb *tb = zvtb_new();
     ck_assert_msg(build_ex(tb, opts, QUARTERLY) == 0, "%s", zvtb_errors(tb));
     zv_record *team = zv_record_new(ZV_KIND_DELIVERY, "ons", "team-q1", 1700000000);
@@ -717,6 +902,8 @@ Suite *signals_suite(void)
     tcase_add_test(tc, counts_are_suppressed_and_carry_no_person);
     tcase_add_test(tc, incremental_across_restarts_equals_full);
     tcase_add_test(tc, state_of_version_0_is_upgraded);
+    tcase_add_test(tc, state_of_version_2_is_upgraded);
+    tcase_add_test(tc, compacted_log_gives_the_same_counts);
     tcase_add_test(tc, quarterly_report_once_then_revision);
     tcase_add_test(tc, report_options_checked);
     tcase_add_test(tc, narrative_from_ecd_field);
