@@ -34,6 +34,7 @@ typedef struct sig_cond {
     size_t nvalues;
     struct sig_cond **sub; /* SC_ALL, SC_ANY, SC_NOT: owned */
     size_t nsub;
+    int leaf; /* SC_IN, SC_PRESENT: the set's number of this test (sig_cond_number) */
 } sig_cond;
 
 typedef struct sig_measure {
@@ -54,6 +55,7 @@ typedef struct sig_set {
     size_t nwbands;
     sig_measure *measures;
     size_t nmeasures;
+    size_t nleaves; /* distinct field tests in the measures' conditions */
 } sig_set;
 
 /* Load and validate; NULL with "file: path: reason" in err. */
@@ -65,6 +67,13 @@ const char *sig_dim_name(int dim);
 sig_cond *sig_cond_compile(const zv_json *j, const char *path, char *err, size_t errlen);
 void sig_cond_free(sig_cond *c);
 int sig_cond_eval(const sig_cond *c, const zv_record *r);
+/* Number c's field tests: the same test (field, operator, values) in
+ * another measure gets the same number.  seen[0..*n) holds the first of
+ * each number (grown here; the caller frees the array). */
+int sig_cond_number(sig_cond *c, const sig_cond ***seen, size_t *n);
+/* sig_cond_eval with memo[leaf] (-1: not yet tested) shared by the
+ * measures of one record: a test the measures repeat is done once. */
+int sig_cond_eval_memo(const sig_cond *c, const zv_record *r, signed char *memo);
 
 /* Periods: the label ("2026-Q1") of a date and the period's first and last day. */
 int sig_period_of(sig_period p, const char *date, char label[16], char first[11], char last[11]);

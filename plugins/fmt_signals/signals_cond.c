@@ -122,29 +122,71 @@ void sig_cond_free(sig_cond *c)
     free(c);
 }
 
-int sig_cond_eval(const sig_cond *c, const zv_record *r)
+static int leaf_eval(const sig_cond *c, const zv_record *r)
+{
+    if (c->op == SC_PRESENT) return (zv_rec_get(r, (zv_field_id)c->field) != NULL) == !!c->present;
+    const char *v = zv_rec_str(r, (zv_field_id)c->field);
+    for (size_t i = 0; v && i < c->nvalues; i++)
+        if (strcmp(v, c->values[i]) == 0) return 1;
+    return 0;
+}
+
+int sig_cond_eval_memo(const sig_cond *c, const zv_record *r, signed char *memo)
 {
     if (!c) return 1;
     switch (c->op) {
     case SC_PRESENT:
-        return (zv_rec_get(r, (zv_field_id)c->field) != NULL) == !!c->present;
-    case SC_IN: {
-        const char *v = zv_rec_str(r, (zv_field_id)c->field);
-        for (size_t i = 0; v && i < c->nvalues; i++)
-            if (strcmp(v, c->values[i]) == 0) return 1;
-        return 0;
-    }
+    case SC_IN:
+        if (!memo) return leaf_eval(c, r);
+        if (memo[c->leaf] < 0) memo[c->leaf] = (signed char)leaf_eval(c, r);
+        return memo[c->leaf];
     case SC_ALL:
         for (size_t i = 0; i < c->nsub; i++)
-            if (!sig_cond_eval(c->sub[i], r)) return 0;
+            if (!sig_cond_eval_memo(c->sub[i], r, memo)) return 0;
         return 1;
     case SC_ANY:
         for (size_t i = 0; i < c->nsub; i++)
-            if (sig_cond_eval(c->sub[i], r)) return 1;
+            if (sig_cond_eval_memo(c->sub[i], r, memo)) return 1;
         return 0;
     case SC_NOT:
-        return !sig_cond_eval(c->sub[0], r);
+        return !sig_cond_eval_memo(c->sub[0], r, memo);
     }
+    return 0;
+}
+
+int sig_cond_eval(const sig_cond *c, const zv_record *r)
+{
+    return sig_cond_eval_memo(c, r, NULL);
+}
+
+static int same_test(const sig_cond *a, const sig_cond *b)
+{
+    if (a->op != b->op || a->field != b->field || a->present != b->present ||
+        a->nvalues != b->nvalues)
+        return 0;
+    for (size_t i = 0; i < a->nvalues; i++)
+        if (strcmp(a->values[i], b->values[i]) != 0) return 0;
+    return 1;
+}
+
+int sig_cond_number(sig_cond *c, const sig_cond ***seen, size_t *n)
+{
+    if (!c) return 0;
+    if (c->op != SC_IN && c->op != SC_PRESENT) {
+        for (size_t i = 0; i < c->nsub; i++)
+            if (sig_cond_number(c->sub[i], seen, n) != 0) return -1;
+        return 0;
+    }
+    for (size_t i = 0; i < *n; i++)
+        if (same_test((*seen)[i], c)) {
+            c->leaf = (int)i;
+            return 0;
+        }
+    const sig_cond **grown = realloc(*seen, (*n + 1) * sizeof(*grown));
+    if (!grown) return -1;
+    *seen = grown;
+    grown[*n] = c;
+    c->leaf = (int)(*n)++;
     return 0;
 }
 

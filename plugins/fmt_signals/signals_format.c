@@ -283,8 +283,8 @@ static const pslot *period_for(sig_fmt *f, const char *date, sig_touched *t, pca
 /* Count one record into every measure it meets; first[] gets the first
  * period it touched (-1: none), counted[i] is set for every measure i it
  * was counted in. */
-static int count_record(sig_fmt *f, const zv_record *r, sig_touched *t, pcache *pc, int *first,
-                        zv_buf *cell, unsigned char *counted)
+static int count_record(sig_fmt *f, const zv_record *r, sig_touched *t, pcache *pc,
+                        signed char *memo, int *first, zv_buf *cell, unsigned char *counted)
 {
     *first = -1;
     if (f->narrative_field >= 0 && keep_narrative(f, r, t, first) != 0) return -1;
@@ -297,9 +297,11 @@ static int count_record(sig_fmt *f, const zv_record *r, sig_touched *t, pcache *
     const char *pdate = NULL;
     const pslot *ps = NULL;
     int32_t day = 0;
+    memset(memo, -1, f->set->nleaves);
     for (size_t i = 0; i < f->set->nmeasures; i++) {
         const sig_measure *m = &f->set->measures[i];
-        if ((m->kind >= 0 && m->kind != (int)r->kind) || !sig_cond_eval(m->where, r)) continue;
+        if ((m->kind >= 0 && m->kind != (int)r->kind) || !sig_cond_eval_memo(m->where, r, memo))
+            continue;
         const char *date = zv_rec_str(r, (zv_field_id)m->date_field);
         if (!date) continue;
         if (!pdate || strcmp(date, pdate) != 0) {
@@ -373,19 +375,24 @@ static int report_fields(sig_fmt *f, zv_render_out *out, size_t index, const zv_
                          const unsigned char *counted)
 {
     if (!ZV_HOST_HAS(f->host, rendered_fields)) return 0;
-    unsigned char on[ZV_FIELD_COUNT] = {0};
+    zv_field_id ids[ZV_FIELD_COUNT];
+    size_t n = 0;
     for (size_t i = 0; i < f->set->nmeasures; i++) {
         const sig_measure *m = &f->set->measures[i];
         if (!counted[i]) continue;
-        for (size_t d = 0; d < m->ndims; d++)
-            if (m->dims[d] >= 0 && m->dims[d] < ZV_FIELD_COUNT &&
-                zv_rec_get(r, (zv_field_id)m->dims[d]))
-                on[m->dims[d]] = 1;
+        for (size_t d = 0; d < m->ndims; d++) {
+            int id = m->dims[d];
+            if (id < 0 || id >= ZV_FIELD_COUNT || !zv_rec_get(r, (zv_field_id)id)) continue;
+            /* In order, once each: a few dimensions, so an insertion. */
+            size_t k = n;
+            while (k > 0 && (int)ids[k - 1] > id)
+                k--;
+            if (k > 0 && (int)ids[k - 1] == id) continue;
+            memmove(&ids[k + 1], &ids[k], (n - k) * sizeof(ids[0]));
+            ids[k] = (zv_field_id)id;
+            n++;
+        }
     }
-    zv_field_id ids[ZV_FIELD_COUNT];
-    size_t n = 0;
-    for (int k = 0; k < ZV_FIELD_COUNT; k++)
-        if (on[k]) ids[n++] = (zv_field_id)k;
     return f->host->rendered_fields(out, index, ids, n);
 }
 
@@ -408,9 +415,11 @@ static int sig_render(void *state, const zv_batch *b, zv_render_out *out)
     int rc = -1;
     pcache pc;
     pcache_init(&pc);
-    if (!first || !counted || sig_state_begin(f->state) != 0) goto done;
+    signed char *memo = malloc(f->set->nleaves ? f->set->nleaves : 1);
+    if (!first || !counted || !memo || sig_state_begin(f->state) != 0) goto done;
     for (size_t i = 0; i < b->n; i++)
-        if (count_record(f, b->records[i], &t, &pc, &first[i], &cell, &counted[i * nm]) != 0) {
+        if (count_record(f, b->records[i], &t, &pc, memo, &first[i], &cell, &counted[i * nm]) !=
+            0) {
             sig_state_rollback(f->state);
             f->host->log(f->ctx, ZV_LOG_ERROR, "signals: could not count batch %s", b->batch_id);
             goto done;
@@ -440,6 +449,7 @@ static int sig_render(void *state, const zv_batch *b, zv_render_out *out)
     if (rc == 0 && f->report) rc = sig_emit_reports(f, b, out, &t, first);
 done:
     zv_buf_free(&cell);
+    free(memo);
     free(counted);
     free(first);
     return rc;

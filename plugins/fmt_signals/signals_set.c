@@ -217,7 +217,12 @@ static int parse_set(const zv_json *root, sig_set *s, char *err, size_t errlen)
                 return -1;
             }
     }
-    return 0;
+    const sig_cond **seen = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < s->nmeasures && rc == 0; i++)
+        rc = sig_cond_number(s->measures[i].where, &seen, &s->nleaves);
+    free(seen);
+    return rc;
 }
 
 sig_set *sig_set_load(const char *file, char *err, size_t errlen)
