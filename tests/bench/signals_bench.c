@@ -8,7 +8,7 @@
  * mapping the filedrop source would use) and minimising against
  * cbs-jeugd.json; (b) the same plus a signals destination - minimising
  * against signalen-jeugd.json and the real fmt_signals.so counting every
- * record into its SQLite state (conf/signals/gemeente-jeugd.json, six
+ * record into its state (conf/signals/gemeente-jeugd.json, six
  * measures) and rendering the running counts, in batches of 5000 (the
  * policy's max_records), through the core's render path on the testbed
  * (each batch staged, rendered by zv_pipeline_flush, its payloads put in
@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <zinvol/json.h>
 #include <zinvol/plugin.h>
@@ -47,12 +48,13 @@ static const char MAPPING[] =
     "\"client.birth_date\": \"geboortedatum\", \"client.postcode\": \"postcode\","
     "\"entitlement.law\": {\"value\": \"jw\"}, \"entitlement.funder\": {\"value\": \"0363\"},"
     "\"entitlement.referrer\": \"verwijzer\", \"entitlement.start\": \"toewijzing\","
-    "\"delivery.start\": \"start\", \"delivery.care_form\": \"vorm\", \"delivery.crisis\": \"crisis\","
+    "\"delivery.start\": \"start\", \"delivery.care_form\": \"vorm\", \"delivery.crisis\": "
+    "\"crisis\","
     "\"delivery.end\": \"eind\", \"delivery.end_reason\": \"reden\"}}]}";
 
-static const char *const NAMES[NF] = {"id",    "bsn",      "achternaam", "geboortedatum",
+static const char *const NAMES[NF] = {"id",       "bsn",       "achternaam", "geboortedatum",
                                       "postcode", "verwijzer", "toewijzing", "start",
-                                      "vorm",  "crisis",   "eind",       "reden"};
+                                      "vorm",     "crisis",    "eind",       "reden"};
 
 typedef struct row {
     char v[NF][24];
@@ -117,7 +119,24 @@ static zv_minimiser *minimiser(const char *file, zv_catalogue **cat)
 typedef struct run {
     double cpu, render_cpu; /* render_cpu: the signals format's render() */
     long mapped, counted, payloads;
+    double restart;  /* wall seconds to build the runtime again on the counts */
+    double state_mb; /* signals.db with its write-ahead log */
 } run;
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static double file_mb(const char *dir, const char *name)
+{
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/state/plugins/format/dest/%s", dir, name);
+    return stat(path, &st) == 0 ? (double)st.st_size / 1e6 : 0;
+}
 
 /* with_signals: 0 the record-level destination only; 1 also the signals
  * destination's minimiser; 2 also its counting. */
@@ -136,7 +155,7 @@ static run one_run(long n, int with_signals, const zv_mapping *map)
     }
     row *rows = malloc(BATCH * sizeof(*rows));
     zv_record **kept = calloc(BATCH, sizeof(*kept));
-    run r = {0, 0, 0, 0, 0};
+    run r = {0, 0, 0, 0, 0, 0, 0};
     long bsn = 100000000;
     char field[64], reason[256];
     for (long at = 0; at < n; at += BATCH) {
@@ -147,8 +166,8 @@ static run one_run(long n, int with_signals, const zv_mapping *map)
         for (long i = 0; i < k; i++) {
             zv_item it = {ZV_SIZED(zv_item), .fields = rows[i].f, .nfields = NF,
                           .field_size = sizeof(zv_item_field)};
-            zv_record *rec = zv_mapping_apply(map, &it, 0, field, sizeof(field), reason,
-                                              sizeof(reason));
+            zv_record *rec =
+                zv_mapping_apply(map, &it, 0, field, sizeof(field), reason, sizeof(reason));
             if (!rec) continue;
             r.mapped++;
             zv_record *o1 = NULL, *o2 = NULL;
@@ -163,9 +182,9 @@ static run one_run(long n, int with_signals, const zv_mapping *map)
         }
         double t1 = cpu_now();
         if (with_signals == 2 && nk) {
-            zv_batch b = {ZV_SIZED(zv_batch), .destination = "dest", .message = 0,
-                          .now = 1782864000, .n = (size_t)nk,
-                          .records = (const zv_record *const *)kept};
+            zv_batch b = {ZV_SIZED(zv_batch), .destination = "dest",
+                          .message = 0,       .now = 1782864000,
+                          .n = (size_t)nk,    .records = (const zv_record *const *)kept};
             zvtb_render out;
             if (zvtb_render_batch(tb, &b, &out) != 0 || out.nr != 0) {
                 fprintf(stderr, "signals: render failed: %s\n", zvtb_log_worst(tb));
@@ -175,8 +194,10 @@ static run one_run(long n, int with_signals, const zv_mapping *map)
             r.payloads += (long)out.np;
             zvtb_render_free(&out);
         }
-        if (with_signals != 2) r.cpu += cpu_now() - t0;
-        else r.cpu += t1 - t0;
+        if (with_signals != 2)
+            r.cpu += cpu_now() - t0;
+        else
+            r.cpu += t1 - t0;
         for (long i = 0; i < nk; i++)
             zv_record_free(kept[i]);
     }
@@ -185,6 +206,15 @@ static run one_run(long n, int with_signals, const zv_mapping *map)
     if (tb) {
         r.render_cpu = (double)zvtb_runtime(tb)->dests[0].render_cpu_ns / 1e9;
         r.cpu += r.render_cpu;
+        /* A restart: the plugin opens its state and loads the counts. */
+        double w0 = wall_now();
+        zvtb_stop(tb);
+        if (zvtb_build(tb) != 0) {
+            fprintf(stderr, "signals: restart failed: %s\n", zvtb_errors(tb));
+            exit(1);
+        }
+        r.restart = wall_now() - w0;
+        r.state_mb = file_mb(zvtb_dir(tb), "signals.db") + file_mb(zvtb_dir(tb), "signals.db-wal");
     }
     zvtb_free(tb);
     zv_minimiser_free(m1);
@@ -201,8 +231,8 @@ int main(int argc, char **argv)
     zv_json_doc *spec = zv_json_parse(MAPPING, strlen(MAPPING), 0, err, sizeof(err));
     zv_errors errs;
     zv_errors_init(&errs);
-    zv_mapping *map = spec ? zv_mapping_compile(zv_json_root(spec), "bench", "bench", "", &errs)
-                           : NULL;
+    zv_mapping *map =
+        spec ? zv_mapping_compile(zv_json_root(spec), "bench", "bench", "", &errs) : NULL;
     if (!map) {
         fprintf(stderr, "setup: %s\n", errs.n ? errs.lines[0] : err);
         return 1;
@@ -223,6 +253,8 @@ int main(int argc, char **argv)
            "minimise %.2f us, the second minimiser %.2f us)\n",
            100.0 * b.render_cpu / a.cpu, 1e6 * b.render_cpu / (double)n, 1e6 * a.cpu / (double)n,
            1e6 * (m.cpu - a.cpu) / (double)n);
+    printf("  state: %.1f MB on disk; restart (runtime built again, counts reloaded): %.2f s\n",
+           b.state_mb, b.restart);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("  peak RSS: %.1f MB\n", (double)ru.ru_maxrss / 1024.0);
