@@ -166,12 +166,13 @@ static int start(sig_state *st, const sig_set *set, int version, char *err, size
     if (rc == 0 && version < STATE_VERSION) rc = sig_upgrade_rows(st, version);
     if (rc == 0) rc = sig_state_commit(st);
     if (rc != 0) {
-        snprintf(err, errlen,
-                 "signals.db: cannot load the counts (state version %d, converted to %d when "
-                 "older): %s",
-                 version, STATE_VERSION,
-                 sqlite3_errcode(st->db) == SQLITE_OK ? "damaged change log"
-                                                      : sqlite3_errmsg(st->db));
+        const char *why =
+            sqlite3_errcode(st->db) == SQLITE_OK ? "damaged change log" : sqlite3_errmsg(st->db);
+        if (version < STATE_VERSION)
+            snprintf(err, errlen, "signals.db: cannot convert the state of version %d to %d: %s",
+                     version, STATE_VERSION, why);
+        else
+            snprintf(err, errlen, "signals.db: cannot load the counts: %s", why);
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     }
     return rc;

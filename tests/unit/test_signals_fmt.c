@@ -693,6 +693,63 @@ START_TEST(compacted_log_gives_the_same_counts)
 }
 END_TEST
 
+/* A child of its own (BSN from 200000000 on) with one jw delivery on a day. */
+static zv_record *child_on(long *bsn, const char *day)
+{
+    char b[10], id[32];
+    do
+        snprintf(b, sizeof(b), "%09ld", ++*bsn);
+    while (!zv_bsn_valid(b, 9));
+    snprintf(id, sizeof(id), "c-%s", b);
+    zv_record *r = zv_record_new(ZV_KIND_DELIVERY, "ons", id, 1700000000);
+    set(r, ZV_F_CLIENT_BSN, b);
+    set(r, ZV_F_CLIENT_BIRTH_DATE, "2012-05-05");
+    set(r, ZV_F_ENT_LAW, "jw");
+    set(r, ZV_F_ENT_REFERRER, "01");
+    set(r, ZV_F_ENT_START, day);
+    set(r, ZV_F_DEL_START, day);
+    set(r, ZV_F_DEL_CARE_FORM, "ambulant");
+    return r;
+}
+
+/* A batch the plugin cannot count (65 periods, one more than a batch may
+ * touch) is rolled back, the core renders its halves, and what they count
+ * survives a restart: after a rollback the memory is read again from disk,
+ * so no client is left marked as counted without being written.  Five
+ * children per quarter from 2010-Q1; after the restart one more child in
+ * 2010-Q1 makes referrer 01 six there. */
+START_TEST(rolled_back_batch_then_restart_keeps_counts)
+{
+    enum { QUARTERS = 65, PER = 5 };
+    char *opts = opts_for("gemeente-jeugd.json");
+    zvtb *tb = bed(opts);
+    zv_record *big[QUARTERS * PER];
+    long bsn = 200000000;
+    for (int q = 0; q < QUARTERS; q++)
+        for (int k = 0; k < PER; k++) {
+            char day[11];
+            snprintf(day, sizeof(day), "%04d-%02d-1%d", 2010 + q / 4, 1 + 3 * (q % 4), k);
+            big[q * PER + k] = child_on(&bsn, day);
+        }
+    done(render(tb, (const zv_record *const *)big, QUARTERS * PER));
+    ck_assert_int_ge(zvtb_log_count(tb, "could not count batch"), 1); /* it was rolled back */
+    zvtb_stop(tb);
+    ck_assert_msg(build(tb, opts) == 0, "%s", zvtb_errors(tb));
+    zv_record *one = child_on(&bsn, "2010-02-20");
+    zvtb_render *out = render(tb, (const zv_record *const *)&one, 1);
+    ck_assert_uint_eq(out->np, 1);
+    char *cells = referrer_cells(&out->p[0]);
+    ck_assert_str_eq(cells, "01=6;");
+    free(cells);
+    done(out);
+    zv_record_free(one);
+    for (int i = 0; i < QUARTERS * PER; i++)
+        zv_record_free(big[i]);
+    zvtb_free(tb);
+    free(opts);
+}
+END_TEST
+
 /* ---- period reports (schedule = the set's period) ---- */
 
 static const zvtb_payload *payload_by_key(const zvtb_render *out, const char *key)
@@ -904,6 +961,7 @@ Suite *signals_suite(void)
     tcase_add_test(tc, state_of_version_0_is_upgraded);
     tcase_add_test(tc, state_of_version_2_is_upgraded);
     tcase_add_test(tc, compacted_log_gives_the_same_counts);
+    tcase_add_test(tc, rolled_back_batch_then_restart_keeps_counts);
     tcase_add_test(tc, quarterly_report_once_then_revision);
     tcase_add_test(tc, report_options_checked);
     tcase_add_test(tc, narrative_from_ecd_field);
