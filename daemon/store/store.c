@@ -45,6 +45,11 @@ static const char *const schema =
     " WHERE state = 'pending';"
     "CREATE INDEX IF NOT EXISTS outbox_prune ON outbox(delivered_at)"
     " WHERE state = 'delivered' AND payload IS NOT NULL;"
+    /* The oldest payload not yet delivered, per destination: /healthz asks
+     * for it on every probe (admin/health.c); without this index each probe
+     * scanned the whole outbox on the loop (issue 9). */
+    "CREATE INDEX IF NOT EXISTS outbox_live ON outbox(destination, first_enqueued)"
+    " WHERE state IN ('pending', 'inflight');"
     "CREATE TABLE IF NOT EXISTS dead_letter(id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL,"
     " created INTEGER, destination TEXT, record_key TEXT, record_ref TEXT, reason TEXT,"
     " codes TEXT, http_status INTEGER);"

@@ -92,6 +92,10 @@ int zv_store_ready(const zv_store *s);
 int zv_store_group_prepare(zv_store *s);
 /* After such a callback: a group it opened but put no unit into ends. */
 void zv_store_group_end_empty(zv_store *s);
+/* How often the loop has stopped to wait for the writer's commit (a unit
+ * begun, or a synchronous commit, while a group was being fsync'd): each
+ * such wait is a stall of the loop.  0 without a writer. */
+int64_t zv_store_loop_waits(const zv_store *s);
 /* 0 healthy, 1 no writer, -1 (err says why) locked by another process for
  * longer than max_lock_ms, or the last group commit failed. */
 int zv_store_writer_health(const zv_store *s, int64_t max_lock_ms, char *err, size_t errlen);
@@ -333,9 +337,9 @@ int zv_store_audit_verify(zv_store *s, int64_t *count, int64_t *bad_seq, char *w
 
 /* ---- disclosure: what was sent about one client (AVG art. 15) ---- */
 typedef struct zv_disclosed {
-    int64_t outbox_id;       /* 0 when the outbox row is gone */
-    int64_t seq;             /* audit entry; 0 while not delivered */
-    int64_t at;              /* delivered (audit time) or enqueued */
+    int64_t outbox_id; /* 0 when the outbox row is gone */
+    int64_t seq;       /* audit entry; 0 while not delivered */
+    int64_t at;        /* delivered (audit time) or enqueued */
     const char *destination;
     const char *message;
     const char *idem_key;

@@ -76,11 +76,12 @@ int zv_store_outbox_summary(zv_store *s, zv_outbox_sum_cb cb, void *arg)
     return ret;
 }
 
-/* One integer from a query with one text parameter: 0 found, 1 NULL/none. */
+/* One integer from a query with one text parameter: 0 found, 1 NULL/none.
+ * sql a string constant (prepared once, zv_store_prep). */
 static int one_int(zv_store *s, const char *sql, const char *a, int64_t *out)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return zv_store_fail(s, sql);
+    sqlite3_stmt *st = zv_store_prep(s, sql);
+    if (!st) return -1;
     zv_store_bind_text(st, 1, a);
     int rc = sqlite3_step(st), ret = 1;
     if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
@@ -89,7 +90,7 @@ static int one_int(zv_store *s, const char *sql, const char *a, int64_t *out)
     } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         ret = zv_store_fail(s, "query");
     }
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     return ret;
 }
 

@@ -40,9 +40,10 @@ struct zv_store_writer {
     /* Loop side. */
     int efd;
     struct event *ev;
-    int64_t units;     /* of the group being committed */
-    int64_t locked_ms; /* since when the writer waits for the lock; 0: not */
-    int last_failed;   /* the last commit failed (for /healthz) */
+    int64_t units;      /* of the group being committed */
+    int64_t locked_ms;  /* since when the writer waits for the lock; 0: not */
+    int64_t loop_waits; /* settle() found the commit still under way */
+    int last_failed;    /* the last commit failed (for /healthz) */
     char last_err[512];
     void (*on_ready)(void *arg);
     void *ready_arg;
@@ -201,12 +202,18 @@ int zv_store_writer_settle(zv_store *s)
     enum job j = current(w);
     if (j != JOB_COMMIT && j != JOB_ROLLBACK) return 0;
     pthread_mutex_lock(&w->mu);
+    if (!w->ended) w->loop_waits++;
     while (!w->ended)
         pthread_cond_wait(&w->done_cv, &w->mu);
     pthread_mutex_unlock(&w->mu);
     int ok = 0;
     take(s, &ok);
     return ok ? 0 : -1;
+}
+
+int64_t zv_store_loop_waits(const zv_store *s)
+{
+    return s->wr ? s->wr->loop_waits : 0;
 }
 
 int zv_store_writer_committing(const zv_store *s)

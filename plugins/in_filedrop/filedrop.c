@@ -66,14 +66,10 @@ static void reject(fd_src *s, const char *name, const char *why)
     fd_write_reason(s, "rejected", base_of(dest), why);
 }
 
-static void finish(fd_src *s, fd_reader *r)
+/* The file's last records are durable (with its finished mark): tell, move. */
+static void finished(fd_src *s, fd_reader *r)
 {
     char dest[1200];
-    /* Mark the file finished in the same commit as its last records. */
-    s->host->watermark_set(s->ctx, "finished", fd_reader_sig(r));
-    s->host->watermark_set(s->ctx, "file", "");
-    s->host->watermark_set(s->ctx, "offset", "0");
-    if (s->host->commit(s->ctx) != 0) return; /* retried from the watermark */
     const fd_tally *t = fd_reader_tally(r);
     /* The one line an administrator looks for: the file was taken, and
      * what became of its records. */
@@ -91,8 +87,17 @@ static void finish(fd_src *s, fd_reader *r)
     s->host->count(s->ctx, "files_done", 1);
 }
 
-static int commit_pos(fd_src *s, fd_reader *r)
+/* Where the next step starts, in the unit of the records before it; at the
+ * end of the file (rc 0) the file is marked finished in it instead, so a
+ * crash before the move to done/ moves it without reading it again. */
+static void mark_pos(fd_src *s, fd_reader *r, int rc)
 {
+    if (rc == 0) {
+        s->host->watermark_set(s->ctx, "finished", fd_reader_sig(r));
+        s->host->watermark_set(s->ctx, "file", "");
+        s->host->watermark_set(s->ctx, "offset", "0");
+        return;
+    }
     off_t off;
     int64_t row;
     char num[64];
@@ -100,45 +105,87 @@ static int commit_pos(fd_src *s, fd_reader *r)
     s->host->watermark_set(s->ctx, "file", fd_reader_sig(r));
     snprintf(num, sizeof(num), "%lld:%lld", (long long)off, (long long)row);
     s->host->watermark_set(s->ctx, "offset", num);
-    return s->host->commit(s->ctx);
 }
 
 static void scan(fd_src *s);
 
-static void work(void *arg)
+/* Store trouble: what was not committed is forgotten (the rows of the step
+ * are discarded whole) and the file is read again from the watermark. */
+static void retry_later(fd_src *s)
+{
+    s->host->log(s->ctx, ZV_LOG_WARN, "filedrop: %s: store unavailable, retrying",
+                 fd_reader_name(s->cur));
+    fd_reader_close(s->cur);
+    s->cur = NULL;
+    s->host->timer_arm(s->tick, 1000);
+}
+
+/* The step's unit is durable (ok 1) or lost (0): the next step, the file's
+ * end, or its rejection.  Runs on the loop in a callback of its own. */
+static void step_durable(void *arg, int ok)
 {
     fd_src *s = arg;
     fd_reader *r = s->cur;
-    char why[512] = "";
-    if (!r || s->stopped) return;
-    int rc = fd_reader_step(s, r, why, sizeof(why));
-    if (rc == -2 || (rc >= 0 && commit_pos(s, r) != 0)) {
-        /* Store trouble: forget what was not committed (the rows of this
-         * step are discarded whole), retry later from the watermark. */
-        if (ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
-        s->host->log(s->ctx, ZV_LOG_WARN, "filedrop: %s: store unavailable, retrying",
-                     fd_reader_name(r));
-        fd_reader_close(r);
-        s->cur = NULL;
-        s->host->timer_arm(s->tick, 1000);
-        return;
-    }
+    int rc = s->step_rc;
+    s->committing = 0;
+    if (!r) return;
+    if (s->stopped) return; /* destroy() closes the reader */
     if (rc == 1) {
+        if (!ok) {
+            retry_later(s);
+            return;
+        }
         s->host->timer_arm(s->work, 0);
         return;
     }
-    char name[1024];
-    snprintf(name, sizeof(name), "%s", fd_reader_name(r));
+    if (rc == 0 && !ok) {
+        retry_later(s); /* not marked finished: read again from the watermark */
+        return;
+    }
     if (rc == 0) {
-        finish(s, r);
+        finished(s, r);
     } else {
         /* Unreadable mid-way: what was read before stays, the file goes. */
-        if (commit_pos(s, r) != 0 && ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
-        reject(s, name, why);
+        char name[1024];
+        snprintf(name, sizeof(name), "%s", fd_reader_name(r));
+        reject(s, name, s->step_why);
     }
     fd_reader_close(r);
     s->cur = NULL;
     scan(s);
+}
+
+/* One step of the current file: at most batch_rows records and where the
+ * next step starts, one unit.  The next step waits until this one is
+ * durable, but the loop does not: with the host's group commit the fsync
+ * runs on the store's writer thread and the loop serves everything else
+ * meanwhile (a synchronous commit() stopped the loop for every fsync). */
+static void work(void *arg)
+{
+    fd_src *s = arg;
+    fd_reader *r = s->cur;
+    if (!r || s->stopped || s->committing) return;
+    s->step_why[0] = '\0';
+    int rc = fd_reader_step(s, r, s->step_why, sizeof(s->step_why));
+    if (rc == -2) {
+        if (ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
+        retry_later(s);
+        return;
+    }
+    mark_pos(s, r, rc);
+    s->step_rc = rc;
+    if (ZV_HOST_HAS(s->host, commit_async)) {
+        s->committing = 1;
+        /* Last: without a loop the host calls step_durable() from here. */
+        if (s->host->commit_async(s->ctx, step_durable, s) == 0) return;
+        s->committing = 0;
+        if (ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
+        step_durable(s, 0);
+        return;
+    }
+    int ok = s->host->commit(s->ctx) == 0;
+    if (!ok && ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
+    step_durable(s, ok);
 }
 
 /* File names become record ids and log text: they must be plain text. */
@@ -388,8 +435,7 @@ static int open_dir(fd_src *s)
     }
     s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->dirfd < 0) {
-        s->host->log(s->ctx, ZV_LOG_ERROR, "filedrop: cannot open %s: %s", s->dir,
-                     strerror(errno));
+        s->host->log(s->ctx, ZV_LOG_ERROR, "filedrop: cannot open %s: %s", s->dir, strerror(errno));
         return -1;
     }
     return 0;

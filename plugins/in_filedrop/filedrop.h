@@ -48,6 +48,9 @@ typedef struct fd_src {
     int stopped;
     fd_reader *cur; /* the file being processed, NULL when idle */
     int opening;    /* a file is being checked/parsed on a worker thread */
+    int committing; /* the last step's unit waits to be durable (commit_async) */
+    int step_rc;    /* that step's fd_reader_step result */
+    char step_why[512];
 } fd_src;
 
 /* Options (filedrop_opts.c): the table, reading it into s (s->host and
