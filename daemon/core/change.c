@@ -48,18 +48,37 @@ int zv_change_unchanged(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_rec
     return zv_store_sent_same(rt->store, d->conf->name, key, dg);
 }
 
+int zv_change_mark_make(const zv_dest_rt *d, int m, const zv_record *min, zv_change_mark *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (zv_change_key(min, out->key, sizeof(out->key)) < 0) return 0;
+    out->keyed = 1;
+    if (zv_change_digest(d, m, min, out->digest) < 0) return -1;
+    /* The record itself only where a withdrawal may have to repeat it. */
+    if (zv_catalogue_withdraws(d->cats[m]) && zv_record_encode(min, &out->rec, &out->len) < 0)
+        return -1;
+    return 0;
+}
+
+int zv_change_mark_put(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_change_mark *mk)
+{
+    if (!mk->keyed) return 0;
+    return zv_store_sent_put(rt->store, d->conf->name, mk->key, mk->digest,
+                             zv_plugin_message(d->fmt.desc, (size_t)m)->name, mk->rec, mk->len);
+}
+
+void zv_change_mark_free(zv_change_mark *mk)
+{
+    free(mk->rec);
+    mk->rec = NULL;
+}
+
 int zv_change_sent(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_record *min)
 {
-    char key[512], dg[ZV_CHANGE_DIGEST_HEX];
-    if (zv_change_key(min, key, sizeof(key)) < 0) return 0;
-    if (zv_change_digest(d, m, min, dg) < 0) return -1;
-    unsigned char *rec = NULL;
-    size_t len = 0;
-    /* The record itself only where a withdrawal may have to repeat it. */
-    if (zv_catalogue_withdraws(d->cats[m]) && zv_record_encode(min, &rec, &len) < 0) return -1;
-    int rc = zv_store_sent_put(rt->store, d->conf->name, key, dg,
-                               zv_plugin_message(d->fmt.desc, (size_t)m)->name, rec, len);
-    free(rec);
+    zv_change_mark mk;
+    int rc = zv_change_mark_make(d, m, min, &mk);
+    if (rc == 0) rc = zv_change_mark_put(rt, d, m, &mk);
+    zv_change_mark_free(&mk);
     return rc;
 }
 

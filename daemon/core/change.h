@@ -36,6 +36,20 @@ int zv_change_unchanged(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_rec
 /* Remember min (message m) as sent to d (the record too where d's
  * catalogue for m withdraws on a change). */
 int zv_change_sent(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_record *min);
+/* zv_change_sent in two halves, so that a render unit computes its digests
+ * on a worker thread and only writes them on the loop: mark_make() touches only
+ * d's configuration and min (no store), put() writes what it computed.
+ * The mark owns rec; free it with zv_change_mark_free. */
+typedef struct zv_change_mark {
+    int keyed; /* 0: the record has no key that fits; put() writes nothing */
+    char key[512];
+    char digest[ZV_CHANGE_DIGEST_HEX];
+    unsigned char *rec; /* the encoded record, where d's catalogue for m withdraws */
+    size_t len;
+} zv_change_mark;
+int zv_change_mark_make(const zv_dest_rt *d, int m, const zv_record *min, zv_change_mark *out);
+int zv_change_mark_put(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_change_mark *mk);
+void zv_change_mark_free(zv_change_mark *mk);
 /* A changed record whose standard has no "changed" delivery (the
  * catalogue's "correction": {"by": "withdraw"}, e.g. iWlz CS058): when min
  * is a first delivery (delivery.status 1) and d was last sent a first

@@ -48,6 +48,12 @@ struct payload {
     size_t *records;
     char **keys;
     size_t n;
+    /* Made in step 2 with the render (prepare_payloads), so that step 3 on
+     * the loop only writes: the outbox's JSON columns, and per record what
+     * change detection remembers as sent.  prepared 0: not made. */
+    int prepared;
+    char *fj, *rj, *dj;
+    zv_change_mark *marks; /* n */
 };
 
 /* A record the format rejected: quarantined in step 3 if its try is kept. */
@@ -226,6 +232,12 @@ static void free_out(zv_render_out *out)
         free(q->ctype);
         free(q->idem);
         free(q->ext);
+        free(q->fj);
+        free(q->rj);
+        free(q->dj);
+        for (size_t k = 0; q->marks && k < q->n; k++)
+            zv_change_mark_free(&q->marks[k]);
+        free(q->marks);
     }
     free(out->p);
     free(out->rejected);
@@ -306,23 +318,45 @@ static char *fields_json(const zv_dest_rt *d, int m, const zv_render_out *out,
     return res;
 }
 
+/* Step 2, after a good try: what step 3 would otherwise compute on the
+ * loop.  Touches only the job (the destination's configuration and the
+ * runtime's client secret are read, never written).  -1: out of memory. */
+static int prepare_payloads(const zv_runtime *rt, const zv_dest_rt *d, int m, const zv_batch *b,
+                            zv_render_out *out)
+{
+    for (size_t i = 0; i < out->np; i++) {
+        struct payload *q = &out->p[i];
+        if (q->prepared) continue;
+        free(q->fj);
+        free(q->rj);
+        free(q->dj);
+        for (size_t k = 0; q->marks && k < q->n; k++)
+            zv_change_mark_free(&q->marks[k]);
+        free(q->marks);
+        q->fj = fields_json(d, m, out, q);
+        q->rj = zv_render_records_json(rt, b, q->records, q->keys, q->n, out->fields);
+        q->dj = zv_render_disclosure_json(rt, b, q->records, q->n, out->fields);
+        q->marks = calloc(q->n ? q->n : 1, sizeof(*q->marks));
+        if (!q->fj || !q->rj || !q->marks) return -1;
+        for (size_t k = 0; k < q->n; k++)
+            if (zv_change_mark_make(d, m, b->records[q->records[k]], &q->marks[k]) < 0) return -1;
+        q->prepared = 1;
+    }
+    return 0;
+}
+
 static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch *b,
                             zv_render_out *out)
 {
     const char *msg = zv_plugin_message(d->fmt.desc, (size_t)m)->name;
+    if (prepare_payloads(rt, d, m, b, out) < 0) return -1; /* only what step 2 did not */
     for (size_t i = 0; i < out->np; i++) {
         struct payload *q = &out->p[i];
-        char *fj = fields_json(d, m, out, q);
-        char *rj = zv_render_records_json(rt, b, q->records, q->keys, q->n, out->fields);
-        char *dj = zv_render_disclosure_json(rt, b, q->records, q->n, out->fields);
         zv_outbox_new o = {d->conf->name, msg,    q->idem, q->data, q->len,
-                           q->ctype,      q->ext, fj,      rj,      dj};
-        int r = fj && rj ? zv_store_enqueue(rt->store, &o) : -1;
-        free(fj);
-        free(rj);
-        free(dj);
+                           q->ctype,      q->ext, q->fj,   q->rj,   q->dj};
+        int r = zv_store_enqueue(rt->store, &o);
         for (size_t k = 0; r >= 0 && k < q->n; k++)
-            if (zv_change_sent(rt, d, m, b->records[q->records[k]]) < 0) r = -1;
+            if (zv_change_mark_put(rt, d, m, &q->marks[k]) < 0) r = -1;
         if (r < 0) return -1;
         if (r == 1)
             zv_log(ZV_LOG_WARN, out->component, "payload %s was already in the outbox", q->idem);
@@ -414,8 +448,13 @@ static int render_try(render_job *j, int m, staged_rec **recs, size_t n, size_t 
     outcome *o = new_outcome(j, m, recs, n);
     if (!o) return TRY_NOMEM;
     snprintf(o->batch_id, sizeof(o->batch_id), "%lld", (long long)(j->seq + 1));
-    o->b = (zv_batch){ZV_SIZED(zv_batch), d->conf->name, o->batch_id, m,
-                      j->rt->batch_now ? j->rt->batch_now : zv_now(), n, o->rv};
+    o->b = (zv_batch){ZV_SIZED(zv_batch),
+                      d->conf->name,
+                      o->batch_id,
+                      m,
+                      j->rt->batch_now ? j->rt->batch_now : zv_now(),
+                      n,
+                      o->rv};
     o->out =
         (zv_render_out){.rt = j->rt, .dest = d, .batch = &o->b, .component = d->fmt.ctx->component};
     o->out.rejected = calloc(n, 1);
@@ -444,6 +483,8 @@ static int render_try(render_job *j, int m, staged_rec **recs, size_t n, size_t 
         return rc;
     }
     fields_fallback(d, m, &o->out);
+    /* Out of memory here: step 3 tries again, and fails the unit if need be. */
+    prepare_payloads(j->rt, d, m, &o->b, &o->out);
     j->seq++; /* a failed try leaves its batch id to the next one */
     append(j, o);
     return TRY_OK;

@@ -11,6 +11,10 @@
 #define PRUNE_BATCH 500
 #define POLL_MS 30000
 #define DEFAULT_LEASE_MS 30000
+/* Outcomes recorded per turn of the loop (each an outbox update and an
+ * audit entry): a burst of answers is recorded in slices, so the loop
+ * serves /healthz and webhooks between them (issue 9). */
+#define FLUSH_MAX 64
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
 static void prune_cb(evutil_socket_t fd, short what, void *arg);
@@ -446,7 +450,13 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
         event_add(e->flush_ev, &tv);
         return;
     }
-    e->done_head = e->done_tail = NULL;
+    /* At most FLUSH_MAX of them now; the rest in the next turn. */
+    zv_sending *last = list;
+    for (int n = 1; n < FLUSH_MAX && last->next_done; n++)
+        last = last->next_done;
+    e->done_head = last->next_done;
+    if (!e->done_head) e->done_tail = NULL;
+    last->next_done = NULL;
     for (zv_sending *s = list; s; s = s->next_done)
         zv_engine_record(e, s);
     if (zv_sb_commit(e->sb) < 0)
@@ -462,6 +472,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
         /* else on_sent frees it when the transport answers late */
     }
     e->busy_ns += zv_engine_mono_ns() - t0;
+    if (e->done_head) event_active(e->flush_ev, 0, 0);
     for (dest *d = e->dests; d; d = d->next)
         zv_engine_pump(d);
     zv_engine_check_settled(e);
