@@ -508,6 +508,11 @@ void zv_runtime_free(zv_runtime *rt)
     /* Work still on the threads ends first, its done() while every
      * instance and the store are still there. */
     rt->stopping = 1;
+    /* Each is a stall of the loop (a unit begun while a group was being
+     * fsync'd): tests/bench/loop_bench reports the count. */
+    if (rt->store && zv_store_loop_waits(rt->store) > 0)
+        zv_log(ZV_LOG_INFO, "core", "the loop waited %lld times for the store writer's commit",
+               (long long)zv_store_loop_waits(rt->store));
     zv_workers_free(rt->workers);
     rt->workers = NULL;
     zv_unit_group_end(rt);

@@ -62,22 +62,32 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* On the loop: run done() of every finished job. */
-static void run_done(zv_workers *w)
+/* On the loop: done() of the first finished job.  1 when more are finished. */
+static int run_one(zv_workers *w)
 {
     pthread_mutex_lock(&w->mu);
-    job *list = w->done_head;
-    w->done_head = w->done_tail = NULL;
-    pthread_mutex_unlock(&w->mu);
-    while (list) {
-        job *j = list;
-        list = j->next;
-        pthread_mutex_lock(&w->mu);
+    job *j = w->done_head;
+    if (j) {
+        w->done_head = j->next;
+        if (!w->done_head) w->done_tail = NULL;
         w->pending--;
-        pthread_mutex_unlock(&w->mu);
-        j->done(j->arg);
-        free(j);
     }
+    pthread_mutex_unlock(&w->mu);
+    if (!j) return 0;
+    j->done(j->arg);
+    free(j);
+    pthread_mutex_lock(&w->mu);
+    int more = w->done_head != NULL;
+    pthread_mutex_unlock(&w->mu);
+    return more;
+}
+
+/* One done() per turn of the loop, so that units applied one after the
+ * other (render units of several destinations) do not add up to one long
+ * callback: the next runs in the next turn. */
+static void run_done(zv_workers *w)
+{
+    if (run_one(w)) event_active(w->ev, EV_READ, 0);
 }
 
 static void on_wakeup(evutil_socket_t fd, short what, void *arg)
@@ -154,7 +164,8 @@ void zv_workers_free(zv_workers *w)
     /* The threads finish every queued job before they end. */
     for (int i = 0; i < w->nthreads; i++)
         pthread_join(w->threads[i], NULL);
-    run_done(w);
+    while (run_one(w)) {
+    }
     if (w->ev) event_free(w->ev);
     if (w->efd >= 0) close(w->efd);
     free(w->threads);

@@ -14,7 +14,7 @@
 /* Outcomes recorded per turn of the loop (each an outbox update and an
  * audit entry): a burst of answers is recorded in slices, so the loop
  * serves /healthz and webhooks between them (issue 9). */
-#define FLUSH_MAX 64
+#define FLUSH_MAX 16
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
 static void prune_cb(evutil_socket_t fd, short what, void *arg);

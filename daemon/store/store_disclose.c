@@ -43,13 +43,10 @@ int zv_store_disclosure_put(zv_store *s, int64_t outbox_id, const char *disclosu
         if (s->open) s->failed = 1;
         return -1;
     }
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO disclosure(outbox_id, client_key, record_ref, values_json) "
-                           "VALUES(?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        rc = zv_store_fail(s, "disclosure");
+    /* Prepared once per handle: every payload of a render unit comes here. */
+    sqlite3_stmt *st = zv_store_prep(s, "INSERT INTO disclosure(outbox_id, client_key, record_ref, "
+                                        "values_json) VALUES(?, ?, ?, ?)");
+    int rc = st ? 0 : -1;
     const zv_json *a = zv_json_root(d);
     for (size_t i = 0; rc == 0 && i < zv_json_len(a); i++) {
         const zv_json *e = zv_json_at(a, i);
@@ -72,7 +69,7 @@ int zv_store_disclosure_put(zv_store *s, int64_t outbox_id, const char *disclosu
         if (sqlite3_step(st) != SQLITE_DONE) rc = zv_store_fail(s, "disclosure");
         zv_jw_free(w);
     }
-    sqlite3_finalize(st);
+    zv_store_unprep(s, st);
     zv_json_free(d);
     return rc;
 }
@@ -149,8 +146,10 @@ static int delivered(zv_store *s, const char *key, int64_t from, int64_t to, zv_
             s->db,
             "SELECT a.seq, a.at, a.destination, a.message, a.idem_key, a.fields, a.clients, "
             "(SELECT o.id FROM outbox o WHERE o.destination = a.destination AND "
-            " o.idem_key = a.idem_key), a.citations, a.kind FROM audit_client c JOIN audit a ON a.seq = c.seq "
-            "WHERE c.client_key = ? AND a.kind IN ('delivered', 'queried') AND a.at >= ? AND a.at <= ? "
+            " o.idem_key = a.idem_key), a.citations, a.kind FROM audit_client c JOIN audit a ON "
+            "a.seq = c.seq "
+            "WHERE c.client_key = ? AND a.kind IN ('delivered', 'queried') AND a.at >= ? AND a.at "
+            "<= ? "
             "ORDER BY a.seq",
             -1, &st, NULL) != SQLITE_OK)
         return zv_store_fail(s, "disclose");
