@@ -39,9 +39,20 @@ int zv_health_check(zv_runtime *rt, zv_buf *out)
             else if (m.circuit_open == 2)
                 reason(out, &n, "circuit half-open for %s (probing)", name);
         }
-        int64_t first;
-        if (rt->store && zv_store_outbox_oldest_pending(rt->store, name, &first) == 0 &&
-            now - first > limit)
+        /* While the writer commits (its fsync, a checkpoint) the store's
+         * connection is the writer's: a read here would wait for it, so the
+         * probe uses what the last one read. */
+        zv_dest_rt *d = &rt->dests[i];
+        if (rt->store && zv_store_ready(rt->store)) {
+            int64_t first;
+            int r = zv_store_outbox_oldest_pending(rt->store, name, &first);
+            if (r >= 0) {
+                d->health_has = r == 0;
+                d->health_first = first;
+            }
+        }
+        int64_t first = d->health_first;
+        if (d->health_has && now - first > limit)
             reason(out, &n, "oldest pending payload for %s is %llds old (limit %llds)", name,
                    (long long)(now - first), (long long)limit);
     }

@@ -17,20 +17,19 @@
 
 struct zv_delivery_engine;
 
-
 typedef struct zv_source_rt zv_source_rt;
 typedef struct zv_dest_rt zv_dest_rt;
 
 struct zv_ctx {
     zv_runtime *rt;
-    const char *name;   /* instance name: source or destination name */
-    char component[96]; /* "source/ons", "transport/zk-5501" for logs */
-    zv_optset opts; /* the instance's options and config struct */
-    zv_source_rt *src; /* set for source instances */
-    char *state_dir;   /* created on demand */
+    const char *name;     /* instance name: source or destination name */
+    char component[96];   /* "source/ons", "transport/zk-5501" for logs */
+    zv_optset opts;       /* the instance's options and config struct */
+    zv_source_rt *src;    /* set for source instances */
+    char *state_dir;      /* created on demand */
     char last_error[256]; /* the instance's last error log line (BSNs masked) */
-    char org_buf[32];  /* org("retention") as text, valid until the next call */
-    char problem[256]; /* host->problem(): what the operator must act on; "" none */
+    char org_buf[32];     /* org("retention") as text, valid until the next call */
+    char problem[256];    /* host->problem(): what the operator must act on; "" none */
 };
 
 struct zv_source_rt {
@@ -40,7 +39,7 @@ struct zv_source_rt {
     int drained;
     int64_t items, staged, quarantined, duplicates;
     int64_t dest_staged; /* (record, destination) pairs staged */
-    int64_t unchanged; /* records that would have sent nothing new anywhere (core/change.h) */
+    int64_t unchanged;   /* records that would have sent nothing new anywhere (core/change.h) */
     char mapping_version[17]; /* lifecycle.c: what quarantine entries name */
 };
 
@@ -74,6 +73,10 @@ struct zv_dest_rt {
      * what zv_pipeline_flush_step would have returned (1 more, 0 done, -1
      * failed); NULL: units are rendered synchronously. */
     void (*on_unit)(zv_runtime *rt, zv_dest_rt *d, int result);
+    /* /healthz: the oldest payload not yet delivered as last read (0: none
+     * seen yet), for probes that come while the writer has the store. */
+    int64_t health_first;
+    int health_has;
 };
 
 typedef struct zv_route {
@@ -107,8 +110,8 @@ struct zv_runtime {
      * watermarks it holds, NULL when none is open; never across callbacks. */
     zv_ctx *unit;
     int64_t unit_emits;
-    int cb_depth;                          /* plugin callbacks on the stack */
-    int64_t units_dropped;                 /* units rolled back because left open */
+    int cb_depth;                            /* plugin callbacks on the stack */
+    int64_t units_dropped;                   /* units rolled back because left open */
     struct zv_pending_count *pending_counts; /* count() outside a unit */
     /* Group commit (unit.c): the commit event after a turn, waiters of the
      * open group and waiters told (in durable_ev) that their group ended. */
@@ -137,8 +140,8 @@ struct zv_runtime {
     int replaying;
     struct event *due_timer;
     char due_day[11];
-    int64_t retrying; /* the entry a retry processes again (lifecycle.c) */
-    char *scratch_dir; /* ZV_RT_VALIDATE: plugin state folders (scratch.c) */
+    int64_t retrying;           /* the entry a retry processes again (lifecycle.c) */
+    char *scratch_dir;          /* ZV_RT_VALIDATE: plugin state folders (scratch.c) */
     struct event *retour_timer; /* retour_dir.c */
     /* Non-zero: every batch's now (unix time) instead of the clock; set by
      * the testbed (tests/testbed) so that dated rules are reproducible. */
