@@ -15,6 +15,7 @@
  * audit entry): a burst of answers is recorded in slices, so the loop
  * serves /healthz and webhooks between them (issue 9). */
 #define FLUSH_MAX 16
+#define SHARED_RETRY_MS 50
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
 static void prune_cb(evutil_socket_t fd, short what, void *arg);
@@ -389,6 +390,17 @@ static void pump(dest *d)
     zv_delivery_engine *e = d->e;
     if (e->stopped || !e->started) return;
     int64_t now = zv_engine_wall_ms();
+    /* Another node on a shared store may have opened it (SQLite: never). */
+    int64_t until;
+    char by[128];
+    if (d->circuit != CIRCUIT_OPEN &&
+        zv_sb_circuit_get(e->sb, d->name, now, &until, by, sizeof(by)) == 1) {
+        d->circuit = CIRCUIT_OPEN;
+        d->open_until_ms = until;
+        zv_log(ZV_LOG_WARN, d->component,
+               "circuit open: node %s opened it for all nodes; no sends for %llds, then one probe",
+               by, (long long)((until - now) / 1000));
+    }
     if (d->circuit == CIRCUIT_OPEN) {
         if (now < d->open_until_ms) {
             arm_ms(d->timer, d->open_until_ms - now);
@@ -400,8 +412,14 @@ static void pump(dest *d)
     int slots =
         d->circuit == CIRCUIT_HALF_OPEN ? (d->inflight ? 0 : 1) : d->pol.concurrency - d->inflight;
     if (slots <= 0) return;
+    /* No more than one claim_ctx holds (the rest next turn). */
+    int room = (int)(sizeof(((struct claim_ctx *)0)->list) / sizeof(zv_sending *));
+    if (slots > room) slots = room;
     struct claim_ctx c = {.d = d};
-    int n = zv_sb_claim(e->sb, d->name, now, e->lease_ms, (size_t)slots, on_claim, &c);
+    /* concurrency holds for all nodes on a shared store together. */
+    int n =
+        zv_sb_claim_capped(e->sb, d->name, now, e->lease_ms, (size_t)slots,
+                           d->circuit == CIRCUIT_HALF_OPEN ? 1 : d->pol.concurrency, on_claim, &c);
     if (n < 0)
         zv_log(ZV_LOG_ERROR, d->component, "cannot read the outbox: %s", zv_sb_errmsg(e->sb));
     for (int i = 0; i < c.n; i++) {
@@ -428,6 +446,11 @@ static void pump(dest *d)
          * zinvolctl dlq retry adds due rows from another process. */
         int64_t due, wait = POLL_MS;
         if (zv_sb_next_due(e->sb, d->name, &due) == 0 && due - now < wait) wait = due - now;
+        /* Due rows left on a shared store: other nodes hold the
+         * destination's concurrency (or were claiming them just now); look
+         * again soon, without spinning. */
+        if (wait < SHARED_RETRY_MS && zv_sb_kind(e->sb) == ZV_STORE_POSTGRESQL)
+            wait = SHARED_RETRY_MS;
         arm_ms(d->timer, wait);
     }
 }

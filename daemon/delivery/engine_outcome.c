@@ -42,6 +42,10 @@ static void circuit_success(dest *d)
     d->consecutive_failures = 0;
     if (d->circuit != CIRCUIT_CLOSED) {
         d->circuit = CIRCUIT_CLOSED;
+        /* For every node on a shared store (a no-op on SQLite). */
+        if (zv_sb_circuit_set(d->e->sb, d->name, 0, NULL) < 0)
+            zv_log(ZV_LOG_WARN, d->component, "cannot close the shared circuit: %s",
+                   zv_sb_errmsg(d->e->sb));
         zv_log(ZV_LOG_NOTICE, d->component, "circuit closed: the receiver answers again");
     }
 }
@@ -55,6 +59,9 @@ static void circuit_failure(dest *d, const zv_sending *s)
     d->circuit = CIRCUIT_OPEN;
     d->open_until_ms = zv_engine_wall_ms() + d->pol.circuit_cooldown_s * 1000;
     d->m.circuit_opened++;
+    if (zv_sb_circuit_set(d->e->sb, d->name, d->open_until_ms, s->detail) < 0)
+        zv_log(ZV_LOG_WARN, d->component, "cannot open the shared circuit: %s",
+               zv_sb_errmsg(d->e->sb));
     zv_log(ZV_LOG_WARN, d->component,
            "circuit open after %d consecutive failures (last: %s); no sends for %llds, then one "
            "probe",

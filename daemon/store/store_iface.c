@@ -114,7 +114,13 @@ int zv_sb_enqueue(zv_sb *b, const zv_outbox_new *o)
 int zv_sb_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
                 zv_outbox_cb cb, void *arg)
 {
-    return b->ops->claim(b, destination, now_ms, lease_ms, limit, cb, arg);
+    return b->ops->claim(b, destination, now_ms, lease_ms, limit, 0, cb, arg);
+}
+
+int zv_sb_claim_capped(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms,
+                       size_t limit, int cap, zv_outbox_cb cb, void *arg)
+{
+    return b->ops->claim(b, destination, now_ms, lease_ms, limit, cap > 0 ? cap : 0, cb, arg);
 }
 
 int64_t zv_sb_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms)
@@ -176,6 +182,17 @@ int64_t zv_sb_outbox_count(zv_sb *b, const char *destination, const char *state)
 int64_t zv_sb_dlq_count(zv_sb *b, const char *destination)
 {
     return b->ops->dlq_count(b, destination);
+}
+
+int zv_sb_circuit_get(zv_sb *b, const char *destination, int64_t now_ms, int64_t *until_ms,
+                      char *node, size_t nodelen)
+{
+    return b->ops->circuit_get(b, destination, now_ms, until_ms, node, nodelen);
+}
+
+int zv_sb_circuit_set(zv_sb *b, const char *destination, int64_t until_ms, const char *why)
+{
+    return b->ops->circuit_set(b, destination, until_ms, why);
 }
 
 int zv_sb_watermark_get(zv_sb *b, const char *source, const char *key, char *buf, size_t buflen)

@@ -56,7 +56,7 @@ int zv_store_have_postgresql(void);
 /* The schema versions this build knows; a store made by a newer zinvol is
  * refused at open, an older one is migrated (each step recorded). */
 #define ZV_SQLITE_SCHEMA_VERSION 1
-#define ZV_PG_SCHEMA_VERSION 2
+#define ZV_PG_SCHEMA_VERSION 3
 
 typedef struct zv_sb zv_sb;
 
@@ -90,6 +90,12 @@ int zv_sb_enqueue(zv_sb *b, const zv_outbox_new *o);
  * never waited for.  Returns the number claimed or -1. */
 int zv_sb_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
                 zv_outbox_cb cb, void *arg);
+/* The same, with the destination's `concurrency` as a limit for all nodes
+ * together: at most cap rows of destination in flight at once, whichever
+ * node holds them (claims of one destination are serialised for that).
+ * sqlite: as zv_sb_claim (one node: its own count is the limit). */
+int zv_sb_claim_capped(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms,
+                       size_t limit, int cap, zv_outbox_cb cb, void *arg);
 /* This node's claims now last until now_ms + lease_ms; returns how many. */
 int64_t zv_sb_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms);
 /* Claims whose lease ended before now_ms are pending again (any node's);
@@ -122,6 +128,16 @@ int64_t zv_sb_prune(zv_sb *b, int64_t before, int limit);
 int zv_sb_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);
 int64_t zv_sb_outbox_count(zv_sb *b, const char *destination, const char *state);
 int64_t zv_sb_dlq_count(zv_sb *b, const char *destination);
+
+/* ---- a destination's circuit breaker, shared by the nodes ---- */
+/* 1 when some node opened destination's circuit and it is open at now_ms:
+ * *until_ms when it ends, the node's name in node; 0 closed.  sqlite:
+ * always 0 (the one process keeps its circuit itself). */
+int zv_sb_circuit_get(zv_sb *b, const char *destination, int64_t now_ms, int64_t *until_ms,
+                      char *node, size_t nodelen);
+/* This node opened destination's circuit until until_ms (why: the last
+ * failure), or closed it (until_ms 0: the receiver answers again). */
+int zv_sb_circuit_set(zv_sb *b, const char *destination, int64_t until_ms, const char *why);
 
 /* ---- sources ---- */
 /* As zv_store_watermark_get/set: 0 found (value in buf), 1 absent. */

@@ -11,8 +11,9 @@ typedef struct zv_sb_ops {
     int (*commit)(zv_sb *b);
     void (*rollback)(zv_sb *b);
     int (*enqueue)(zv_sb *b, const zv_outbox_new *o);
+    /* cap 0: no limit for all nodes together */
     int (*claim)(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
-                 zv_outbox_cb cb, void *arg);
+                 int cap, zv_outbox_cb cb, void *arg);
     int64_t (*lease_renew)(zv_sb *b, int64_t now_ms, int64_t lease_ms);
     int64_t (*lease_expire)(zv_sb *b, int64_t now_ms);
     int64_t (*recover)(zv_sb *b);
@@ -26,6 +27,9 @@ typedef struct zv_sb_ops {
     int (*outbox_get)(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);
     int64_t (*outbox_count)(zv_sb *b, const char *destination, const char *state);
     int64_t (*dlq_count)(zv_sb *b, const char *destination);
+    int (*circuit_get)(zv_sb *b, const char *destination, int64_t now_ms, int64_t *until_ms,
+                       char *node, size_t nodelen);
+    int (*circuit_set)(zv_sb *b, const char *destination, int64_t until_ms, const char *why);
     int (*watermark_get)(zv_sb *b, const char *source, const char *key, char *buf,
                          size_t buflen);
     int (*watermark_set)(zv_sb *b, const char *source, const char *key, const char *value);

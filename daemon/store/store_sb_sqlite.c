@@ -49,9 +49,10 @@ static int sq_enqueue(zv_sb *b, const zv_outbox_new *o)
 }
 
 static int sq_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms,
-                    size_t limit, zv_outbox_cb cb, void *arg)
+                    size_t limit, int cap, zv_outbox_cb cb, void *arg)
 {
     (void)lease_ms; /* no other node could take the row over */
+    (void)cap;      /* nor hold any: the caller's own count is the limit */
     return (int)keep(b, zv_store_outbox_claim(S(b), destination, now_ms, limit, cb, arg));
 }
 
@@ -116,6 +117,20 @@ static int64_t sq_outbox_count(zv_sb *b, const char *destination, const char *st
 static int64_t sq_dlq_count(zv_sb *b, const char *destination)
 {
     return keep(b, zv_store_dlq_count(S(b), destination));
+}
+
+/* One process: its engine's own circuit is the only one. */
+static int sq_circuit_get(zv_sb *b, const char *destination, int64_t now_ms, int64_t *until_ms,
+                          char *node, size_t nodelen)
+{
+    (void)b, (void)destination, (void)now_ms, (void)until_ms, (void)node, (void)nodelen;
+    return 0;
+}
+
+static int sq_circuit_set(zv_sb *b, const char *destination, int64_t until_ms, const char *why)
+{
+    (void)b, (void)destination, (void)until_ms, (void)why;
+    return 0;
 }
 
 static int sq_watermark_get(zv_sb *b, const char *source, const char *key, char *buf, size_t buflen)
@@ -191,6 +206,8 @@ const zv_sb_ops zv_sb_sqlite_ops = {
     .outbox_get = sq_outbox_get,
     .outbox_count = sq_outbox_count,
     .dlq_count = sq_dlq_count,
+    .circuit_get = sq_circuit_get,
+    .circuit_set = sq_circuit_set,
     .watermark_get = sq_watermark_get,
     .watermark_set = sq_watermark_set,
     .seen = sq_seen,

@@ -33,6 +33,8 @@ if(ZV_POSTGRESQL)
   # Three zinvold nodes on one database, one SIGKILLed every few seconds,
   # while 10,000 payloads drain: none lost, repeats identical, one chain.
   zv_add_pg_test(pg/chaos bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/chaos.sh)
+  # A circuit one node opened holds for the others.
+  zv_add_pg_test(pg/circuit bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/circuit.sh)
 endif()
 
 # The backends side by side (tests/bench/store_backends_bench.sh prints the

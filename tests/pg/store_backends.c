@@ -611,12 +611,22 @@ static void case_migrate(void)
     CHECK(b, "open");
     zv_sb_close(b);
     /* Back to what version 1 made. */
-    CHECK(pg_admin(pg_db, "DROP TABLE seen; DROP TABLE source_lease; "
+    CHECK(pg_admin(pg_db, "DROP TABLE seen; DROP TABLE source_lease; DROP TABLE circuit; "
                           "DELETE FROM zv_schema WHERE version > 1") == 0,
           "downgrade");
     b = open_node("n1");
     CHECK(b && zv_sb_schema_version(b) == ZV_PG_SCHEMA_VERSION, "migrated");
     CHECK(zv_sb_seen(b, "s", "r", "h") == 0, "the new table is there");
+    CHECK(zv_sb_circuit_set(b, "d", 5000, "down") == 0, "and the circuit table");
+    int64_t until = 0;
+    char by[64] = "";
+    CHECK(zv_sb_circuit_get(b, "d", 4000, &until, by, sizeof(by)) == 1 && until == 5000 &&
+              strcmp(by, "n1") == 0,
+          "circuit open until 5000 by n1: %" PRId64 " %s", until, by);
+    CHECK(zv_sb_circuit_get(b, "d", 5000, &until, by, sizeof(by)) == 0, "ended at 5000");
+    CHECK(zv_sb_circuit_set(b, "d", 5000, "down") == 0 && zv_sb_circuit_set(b, "d", 0, NULL) == 0 &&
+              zv_sb_circuit_get(b, "d", 4000, &until, by, sizeof(by)) == 0,
+          "closed");
     zv_sb_close(b);
     char sql[128];
     snprintf(sql, sizeof(sql),
@@ -713,6 +723,80 @@ static void case_target(void)
           "unknown option: %s", err);
 }
 
+/* Child: claims up to 3 at a time under a cluster-wide limit of 4, looks
+ * at how many rows of the destination are in flight on all nodes, holds
+ * its rows a moment (a send), delivers them; writes the most it saw. */
+enum { CAP = 4 };
+static int capped_node(const char *node, int fd)
+{
+    zv_sb *b = open_node(node);
+    if (!b) return 1;
+    int64_t most = 0;
+    for (int idle = 0; idle < 200;) {
+        struct got g = {0};
+        int n = zv_sb_claim_capped(b, "ciz", (zv_now() + 5) * 1000, 60000, 3, CAP, collect, &g);
+        if (n < 0) {
+            fprintf(stderr, "%s claim: %s\n", node, zv_sb_errmsg(b));
+            return 1;
+        }
+        if (n == 0) {
+            if (zv_sb_outbox_count(b, "ciz", "pending") == 0) break;
+            idle++;
+            usleep(2000);
+            continue;
+        }
+        int64_t now = zv_sb_outbox_count(b, "ciz", "inflight");
+        if (now > most) most = now;
+        usleep(3000);
+        for (int i = 0; i < g.n; i++)
+            if (zv_sb_delivered(b, g.ids[i], zv_now()) < 0) {
+                fprintf(stderr, "%s delivered: %s\n", node, zv_sb_errmsg(b));
+                return 1;
+            }
+    }
+    dprintf(fd, "%" PRId64 "\n", most);
+    zv_sb_close(b);
+    return 0;
+}
+
+static void case_concurrency_three_nodes(void)
+{
+    enum { ROWS = 240 };
+    CHECK(fresh_store("capped") == 0, "store");
+    zv_sb *b = open_node("loader");
+    CHECK(b, "open");
+    CHECK(zv_sb_begin(b) == 0, "begin");
+    for (int i = 0; i < ROWS; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "c-%05d", i);
+        CHECK(put(b, "ciz", key, "<m/>", 4) == 0, "enqueue %d", i);
+    }
+    CHECK(zv_sb_commit(b) == 0, "commit");
+    zv_sb_close(b);
+    char out[300];
+    snprintf(out, sizeof(out), "%s/capped", tmpdir);
+    CHECK(run_children(3, capped_node, out) == 0, "a node failed");
+    long long most = 0;
+    for (int i = 0; i < 3; i++) {
+        char path[320];
+        snprintf(path, sizeof(path), "%s.%d", out, i);
+        FILE *f = fopen(path, "r");
+        CHECK(f, "%s", path);
+        long long m = 0;
+        CHECK(fscanf(f, "%lld", &m) == 1, "%s", path);
+        fclose(f);
+        if (m > most) most = m;
+    }
+    printf("  concurrency: at most %lld in flight on 3 nodes (limit %d, 3 per node)\n", most,
+           (int)CAP);
+    CHECK(most <= CAP, "%lld in flight at once, over the limit of %d", most, (int)CAP);
+    CHECK(most >= 2, "never more than one in flight: the nodes did not work at once");
+    b = open_node("checker");
+    CHECK(b, "open");
+    CHECK(zv_sb_outbox_count(b, "ciz", "delivered") == ROWS, "all delivered");
+    zv_sb_close(b);
+}
+
 int main(int argc, char **argv)
 {
     kind_name = argc > 1 ? argv[1] : "sqlite";
@@ -746,6 +830,7 @@ int main(int argc, char **argv)
                  {"password", case_password, 1},
                  {"lease", case_lease, 1},
                  {"claims_three_nodes", case_claims_three_nodes, 1},
+                 {"concurrency_three_nodes", case_concurrency_three_nodes, 1},
                  {"audit_three_nodes", case_audit_three_nodes, 1}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         if (cases[i].pg_only && strcmp(kind_name, "postgresql") != 0) continue;

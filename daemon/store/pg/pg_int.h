@@ -54,7 +54,7 @@ int zv_pg_migrate(zv_sb *b);
 /* pg_outbox.c, pg_audit.c */
 int zv_pg_enqueue(zv_sb *b, const zv_outbox_new *o);
 int zv_pg_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
-                zv_outbox_cb cb, void *arg);
+                int cap, zv_outbox_cb cb, void *arg);
 int64_t zv_pg_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms);
 int64_t zv_pg_lease_expire(zv_sb *b, int64_t now_ms);
 int64_t zv_pg_recover(zv_sb *b);
@@ -71,6 +71,10 @@ int64_t zv_pg_prune(zv_sb *b, int64_t before, int limit);
 int zv_pg_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);
 int64_t zv_pg_outbox_count(zv_sb *b, const char *destination, const char *state);
 int64_t zv_pg_dlq_count(zv_sb *b, const char *destination);
+/* pg_circuit.c */
+int zv_pg_circuit_get(zv_sb *b, const char *destination, int64_t now_ms, int64_t *until_ms,
+                      char *node, size_t nodelen);
+int zv_pg_circuit_set(zv_sb *b, const char *destination, int64_t until_ms, const char *why);
 /* pg_sources.c */
 int zv_pg_watermark_get(zv_sb *b, const char *source, const char *key, char *buf, size_t buflen);
 int zv_pg_watermark_set(zv_sb *b, const char *source, const char *key, const char *value);

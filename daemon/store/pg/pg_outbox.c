@@ -92,23 +92,59 @@ int zv_pg_enqueue(zv_sb *b, const zv_outbox_new *o)
     return added ? 0 : 1;
 }
 
+static const char claim_sql[] =
+    "WITH c AS (UPDATE outbox SET state = 'inflight', claimed_by = $3, "
+    "lease_until = $4 WHERE id = ANY(ARRAY(SELECT id FROM outbox "
+    "WHERE destination = $1 AND state = 'pending' AND next_attempt <= $2 "
+    "ORDER BY next_attempt, id LIMIT $5 FOR UPDATE SKIP LOCKED)) "
+    "RETURNING " ZV_PG_ROW_COLS ") "
+    "SELECT * FROM c ORDER BY next_attempt, id";
+
+/* The same, taking only what the destination's cluster-wide limit leaves:
+ * its rows in flight on every node counted in this statement's snapshot,
+ * which is taken after the caller's lock. */
+static const char claim_capped_sql[] =
+    "WITH c AS (UPDATE outbox SET state = 'inflight', claimed_by = $3, "
+    "lease_until = $4 WHERE id = ANY(ARRAY(SELECT id FROM outbox "
+    "WHERE destination = $1 AND state = 'pending' AND next_attempt <= $2 "
+    "ORDER BY next_attempt, id LIMIT greatest(0, least($5::bigint, $6::bigint - (SELECT "
+    "count(*) FROM outbox WHERE destination = $1 AND state = 'inflight'))) "
+    "FOR UPDATE SKIP LOCKED)) RETURNING " ZV_PG_ROW_COLS ") "
+    "SELECT * FROM c ORDER BY next_attempt, id";
+
+/* pg_advisory_xact_lock's first key for a destination's claims ("zinvol" + 2). */
+#define ZV_PG_LOCK_CLAIM "134593243"
+
 int zv_pg_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
-                zv_outbox_cb cb, void *arg)
+                int cap, zv_outbox_cb cb, void *arg)
 {
-    char now[24], until[24], lim[24];
-    const char *v[] = {destination, zv_pg_i64(now, now_ms), b->node,
-                       zv_pg_i64(until, now_ms + lease_ms), zv_pg_i64(lim, (int64_t)limit)};
+    char now[24], until[24], lim[24], caps[24];
+    const char *v[] = {destination,
+                       zv_pg_i64(now, now_ms),
+                       b->node,
+                       zv_pg_i64(until, now_ms + lease_ms),
+                       zv_pg_i64(lim, (int64_t)limit),
+                       zv_pg_i64(caps, cap)};
+    /* A cap holds only if no two nodes count at once: the claims of one
+     * destination take turns on an advisory lock until their commit. */
+    int own = 0;
+    if (cap > 0) {
+        const char *k[] = {destination};
+        PGresult *l = NULL;
+        if (zv_pg_op_begin(b, &own) < 0 ||
+            !(l = zv_pg_q(b, "claim lock",
+                          "SELECT pg_advisory_xact_lock(" ZV_PG_LOCK_CLAIM ", hashtext($1))", 1, k,
+                          NULL, NULL)))
+            return zv_pg_op_end(b, own, -1);
+        PQclear(l);
+    }
     /* ARRAY(...) evaluates the locking subquery once, whatever the plan. */
-    PGresult *r = zv_pg_q(b, "claim",
-                          "WITH c AS (UPDATE outbox SET state = 'inflight', claimed_by = $3, "
-                          "lease_until = $4 WHERE id = ANY(ARRAY(SELECT id FROM outbox "
-                          "WHERE destination = $1 AND state = 'pending' AND next_attempt <= $2 "
-                          "ORDER BY next_attempt, id LIMIT $5 FOR UPDATE SKIP LOCKED)) "
-                          "RETURNING " ZV_PG_ROW_COLS ") "
-                          "SELECT * FROM c ORDER BY next_attempt, id",
-                          5, v, NULL, NULL);
-    if (!r) return -1;
-    int n = rows_each(r, cb, arg);
+    PGresult *r =
+        zv_pg_q(b, "claim", cap > 0 ? claim_capped_sql : claim_sql, cap > 0 ? 6 : 5, v, NULL, NULL);
+    int n = r ? PQntuples(r) : -1;
+    if (cap > 0 && zv_pg_op_end(b, own, n) < 0) n = -1;
+    /* The rows are ours once committed: only then does cb start a send. */
+    if (r && n >= 0) n = rows_each(r, cb, arg);
     PQclear(r);
     return n;
 }

@@ -63,6 +63,10 @@ static const struct {
      /* the node reading a source, until when (unix ms), since when */
      "CREATE TABLE source_lease(source text PRIMARY KEY, node text NOT NULL,"
      " lease_until bigint NOT NULL, since bigint NOT NULL);"},
+    {3, "circuit breakers shared by the nodes",
+     /* a destination's open circuit: until when (unix ms), who opened it, why */
+     "CREATE TABLE circuit(destination text PRIMARY KEY, open_until bigint NOT NULL,"
+     " node text NOT NULL, reason text);"},
 };
 
 static int current(zv_sb *b)
