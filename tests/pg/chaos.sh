@@ -11,7 +11,7 @@ set -euo pipefail
 B=${ZV_BUILD_DIR:?}
 S=${ZV_SOURCE_DIR:?}
 N=${ZV_CHAOS_PAYLOADS:-10000}
-LIMIT_S=${ZV_CHAOS_LIMIT_S:-300}
+LIMIT_S=${ZV_CHAOS_LIMIT_S:-480}
 T=$(mktemp -d /tmp/zv-pg-chaos-XXXXXX)
 DB=zv_chaos_$$
 PSQL() { "$ZV_PG_BINDIR/psql" -h "$ZV_PG_HOST" -U "$ZV_PG_USER" -X -q -t -A "$@"; }
@@ -49,7 +49,7 @@ for n in 1 2 3; do
     {"name": "zk", "format": "json", "transport": "http",
      "catalogue": {"file": "json-example.json"},
      "transport_options": {"url": "http://127.0.0.1:$(cat "$T/port")/in"},
-     "policy": {"max_age": "1d", "concurrency": 8, "backoff_initial": "1s", "backoff_max": "2s"}}
+     "policy": {"max_age": "1d", "concurrency": 16, "backoff_initial": "1s", "backoff_max": "2s"}}
   ]
 }
 CONF
