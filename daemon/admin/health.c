@@ -43,9 +43,11 @@ int zv_health_check(zv_runtime *rt, zv_buf *out)
          * connection is the writer's: a read here would wait for it, so the
          * probe uses what the last one read. */
         zv_dest_rt *d = &rt->dests[i];
-        if (rt->store && zv_store_ready(rt->store)) {
+        /* A shared PostgreSQL outbox is not the writer's connection. */
+        if (rt->sb && (zv_sb_kind(rt->sb) == ZV_STORE_POSTGRESQL ||
+                       (rt->store && zv_store_ready(rt->store)))) {
             int64_t first;
-            int r = zv_store_outbox_oldest_pending(rt->store, name, &first);
+            int r = zv_sb_oldest_pending(rt->sb, name, &first);
             if (r >= 0) {
                 d->health_has = r == 0;
                 d->health_first = first;

@@ -159,6 +159,11 @@ int zv_sb_record_verdict(zv_sb *b, int64_t outbox_id, int accepted, const zv_dea
     return b->ops->record_verdict(b, outbox_id, accepted, d, dlq_id);
 }
 
+int zv_sb_oldest_pending(zv_sb *b, const char *destination, int64_t *first_enqueued)
+{
+    return b->ops->oldest_pending(b, destination, first_enqueued);
+}
+
 int zv_sb_next_due(zv_sb *b, const char *destination, int64_t *when_ms)
 {
     return b->ops->next_due(b, destination, when_ms);

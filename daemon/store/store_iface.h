@@ -118,6 +118,9 @@ int zv_sb_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
  * (d->record_key names it); a rejection is also a dead letter entry. */
 int zv_sb_record_verdict(zv_sb *b, int64_t outbox_id, int accepted, const zv_dead_info *d,
                          int64_t *dlq_id);
+/* When the oldest payload of destination not yet delivered (pending or in
+ * flight) was enqueued, unix seconds: 0 found, 1 none (for /healthz). */
+int zv_sb_oldest_pending(zv_sb *b, const char *destination, int64_t *first_enqueued);
 /* Earliest next attempt of a pending row of destination: 0 found, 1 none. */
 int zv_sb_next_due(zv_sb *b, const char *destination, int64_t *when_ms);
 /* Retention (as zv_store_prune): up to limit payloads delivered before

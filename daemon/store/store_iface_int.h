@@ -22,6 +22,7 @@ typedef struct zv_sb_ops {
     int (*dead)(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
     int (*record_verdict)(zv_sb *b, int64_t outbox_id, int accepted, const zv_dead_info *d,
                           int64_t *dlq_id);
+    int (*oldest_pending)(zv_sb *b, const char *destination, int64_t *first_enqueued);
     int (*next_due)(zv_sb *b, const char *destination, int64_t *when_ms);
     int64_t (*prune)(zv_sb *b, int64_t before, int limit);
     int (*outbox_get)(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);

@@ -5,6 +5,7 @@
  * return at the next start, zv_sb_recover).
  */
 #include "store_iface_int.h"
+#include "store_admin.h"
 #include "store_int.h"
 
 #include <stdio.h>
@@ -92,6 +93,11 @@ static int sq_record_verdict(zv_sb *b, int64_t outbox_id, int accepted, const zv
                              int64_t *dlq_id)
 {
     return (int)keep(b, zv_store_record_verdict(S(b), outbox_id, accepted, d, dlq_id));
+}
+
+static int sq_oldest_pending(zv_sb *b, const char *destination, int64_t *first_enqueued)
+{
+    return (int)keep(b, zv_store_outbox_oldest_pending(S(b), destination, first_enqueued));
 }
 
 static int sq_next_due(zv_sb *b, const char *destination, int64_t *when_ms)
@@ -201,6 +207,7 @@ const zv_sb_ops zv_sb_sqlite_ops = {
     .retry = sq_retry,
     .dead = sq_dead,
     .record_verdict = sq_record_verdict,
+    .oldest_pending = sq_oldest_pending,
     .next_due = sq_next_due,
     .prune = sq_prune,
     .outbox_get = sq_outbox_get,

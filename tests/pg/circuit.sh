@@ -3,8 +3,10 @@
 # 503 to everything and opens the destination's circuit after 3 failures;
 # node n2, started afterwards on the same PostgreSQL database, sees the open
 # circuit before its first claim and sends nothing: two nodes do not hammer a
-# dead receiver twice as hard.  Then the receiver is healthy and the
-# cooldown short: one probe for both nodes closes it and the backlog drains.
+# dead receiver twice as hard; n2's /healthz shows the open circuit and the
+# waiting backlog of the shared outbox.  Then the receiver is healthy: after
+# the cooldown (15 s) the half-open probe, one at a time for both nodes,
+# closes the circuit for both and the backlog drains.
 # Runs through run_pg.sh (ZV_PG_HOST, ZV_PG_USER, ZV_PG_BINDIR).
 set -euo pipefail
 B=${ZV_BUILD_DIR:?}
@@ -38,7 +40,9 @@ wait_for() { # wait_for SECONDS FILE PATTERN
     for _ in $(seq $(($1 * 10))); do grep -q "$3" "$2" 2>/dev/null && return 0; sleep 0.1; done
     fail "no '$3' in $2 within $1 s"
 }
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+MPORT=("" "$(free_port)" "$(free_port)")
 receiver --fail-first 1000000
 PSQL -d postgres -c "CREATE DATABASE $DB"
 URL="postgresql://$ZV_PG_USER@/$DB?host=$ZV_PG_HOST"
@@ -49,7 +53,7 @@ for n in 1 2; do
   "state_dir": "$T/state$n", "store": "$URL", "node": "n$n", "store_lease": "3s",
   "catalogue_dir": "$S/conf/catalogue", "plugin_dir": "${ZV_PLUGIN_DIR:?}",
   "log_level": "info", "organisation": {"agb": "12345678", "name": "Test"},
-  "sources": [],
+  "sources": [], "metrics": {"listen": "127.0.0.1:${MPORT[$n]}"}, "health": {"max_pending_age": "1s"},
   "destinations": [
     {"name": "zk", "format": "json", "transport": "http",
      "catalogue": {"file": "json-example.json"},
@@ -74,6 +78,10 @@ wait_for 20 "$T/n2.log" "circuit open: node n1 opened it for all nodes"
 sleep 1
 [ "$(wc -l <"$T/recv.jsonl")" = 3 ] || fail "n2 sent while the circuit was open: $(wc -l <"$T/recv.jsonl") requests"
 grep -q '"status": 503' "$T/recv.jsonl" || fail "receiver log"
+# /healthz of n2 reads the shared outbox: the circuit and the waiting backlog.
+H=$(curl -s -w ' %{http_code}' "http://127.0.0.1:${MPORT[2]}/healthz")
+case "$H" in *"circuit open for zk"*"oldest pending payload for zk is "*503) ;;
+*) fail "n2 /healthz: '$H'" ;; esac
 
 # The receiver recovers; after the cooldown one probe closes the circuit
 # for both, and the 20 payloads are delivered.

@@ -602,6 +602,30 @@ static void case_source_lease_race(void)
     CHECK(total == 50, "%d leases for 50 sources", total);
 }
 
+/* The server drops the node's connection (a restart, a failover, a
+ * network cut): the statement that meets it fails, the next one works on a
+ * new connection. */
+static void case_reconnect(void)
+{
+#ifdef ZV_HAVE_POSTGRESQL
+    CHECK(fresh_store("reconnect") == 0, "store");
+    zv_sb *b = open_node("n1");
+    CHECK(b, "open");
+    CHECK(put(b, "ciz", "r-1", "<m/>", 4) == 0, "enqueue");
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' AND "
+             "pid <> pg_backend_pid()",
+             pg_db);
+    CHECK(pg_admin(pg_db, sql) == 0, "terminate");
+    usleep(200000);
+    CHECK(zv_sb_outbox_count(b, "ciz", NULL) < 0, "the cut is seen");
+    CHECK(zv_sb_outbox_count(b, "ciz", NULL) == 1, "and the next call works: %s", zv_sb_errmsg(b));
+    CHECK(put(b, "ciz", "r-2", "<m/>", 4) == 0, "enqueue after: %s", zv_sb_errmsg(b));
+    zv_sb_close(b);
+#endif
+}
+
 /* A database at version 1 is brought to the current one, step by step. */
 static void case_migrate(void)
 {
@@ -827,6 +851,7 @@ int main(int argc, char **argv)
                  {"source_lease", case_source_lease, 1},
                  {"source_lease_race", case_source_lease_race, 1},
                  {"migrate", case_migrate, 1},
+                 {"reconnect", case_reconnect, 1},
                  {"password", case_password, 1},
                  {"lease", case_lease, 1},
                  {"claims_three_nodes", case_claims_three_nodes, 1},

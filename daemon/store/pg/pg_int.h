@@ -66,6 +66,7 @@ int zv_pg_dlq_insert(zv_sb *b, int64_t outbox_id, const zv_dead_info *d, int64_t
 /* pg_retention.c */
 int zv_pg_record_verdict(zv_sb *b, int64_t outbox_id, int accepted, const zv_dead_info *d,
                          int64_t *dlq_id);
+int zv_pg_oldest_pending(zv_sb *b, const char *destination, int64_t *first_enqueued);
 int zv_pg_next_due(zv_sb *b, const char *destination, int64_t *when_ms);
 int64_t zv_pg_prune(zv_sb *b, int64_t before, int limit);
 int zv_pg_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg);

@@ -299,18 +299,33 @@ int zv_pg_dlq_insert(zv_sb *b, int64_t outbox_id, const zv_dead_info *d, int64_t
     return rc;
 }
 
-int zv_pg_next_due(zv_sb *b, const char *destination, int64_t *when_ms)
+/* The one value of sql about destination: 0 (in *out), 1 NULL, -1 error. */
+static int one_i64(zv_sb *b, const char *what, const char *sql, const char *destination,
+                   int64_t *out)
 {
     const char *v[] = {destination};
-    PGresult *r = zv_pg_q(b, "next due",
-                          "SELECT min(next_attempt) FROM outbox WHERE destination = $1 AND "
-                          "state = 'pending'",
-                          1, v, NULL, NULL);
+    PGresult *r = zv_pg_q(b, what, sql, 1, v, NULL, NULL);
     if (!r) return -1;
     int rc = PQgetisnull(r, 0, 0) ? 1 : 0;
-    if (rc == 0) *when_ms = zv_pg_get_i64(r, 0, 0);
+    if (rc == 0) *out = zv_pg_get_i64(r, 0, 0);
     PQclear(r);
     return rc;
+}
+
+int zv_pg_next_due(zv_sb *b, const char *destination, int64_t *when_ms)
+{
+    return one_i64(b, "next due",
+                   "SELECT min(next_attempt) FROM outbox WHERE destination = $1 AND "
+                   "state = 'pending'",
+                   destination, when_ms);
+}
+
+int zv_pg_oldest_pending(zv_sb *b, const char *destination, int64_t *first_enqueued)
+{
+    return one_i64(b, "oldest pending",
+                   "SELECT min(first_enqueued) FROM outbox WHERE destination = $1 AND "
+                   "state IN ('pending', 'inflight')",
+                   destination, first_enqueued);
 }
 
 int zv_pg_outbox_get(zv_sb *b, int64_t id, zv_outbox_cb cb, void *arg)

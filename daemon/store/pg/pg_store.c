@@ -32,9 +32,25 @@ static void server_error(zv_sb *b, const char *what, const PGresult *r)
     zv_pg_fail(b, "%s: %.*s", what, (int)strcspn(m, "\n"), m);
 }
 
+/* Settings of every session: durable commits whatever the server's default is. */
+#define SESSION_SETTINGS "SET synchronous_commit = on; SET client_min_messages = warning"
+
+/* A connection the server or the network dropped is opened again for the
+ * next statement outside a transaction (one that was open is lost with it:
+ * its commit fails, and the caller's work is done again, as after a crash);
+ * the statement that found it broken has failed already. */
+static void reconnect(zv_sb *b)
+{
+    PGconn *c = PG(b)->c;
+    if (PG(b)->open || PQstatus(c) != CONNECTION_BAD) return;
+    PQreset(c);
+    if (PQstatus(c) == CONNECTION_OK) PQclear(PQexec(c, SESSION_SETTINGS));
+}
+
 PGresult *zv_pg_q(zv_sb *b, const char *what, const char *sql, int n, const char *const *vals,
                   const int *lens, const int *fmts)
 {
+    reconnect(b);
     PGresult *r = PQexecParams(PG(b)->c, sql, n, NULL, vals, lens, fmts, 0);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
@@ -45,6 +61,7 @@ PGresult *zv_pg_q(zv_sb *b, const char *what, const char *sql, int n, const char
 
 int zv_pg_cmd(zv_sb *b, const char *what, const char *sql)
 {
+    reconnect(b);
     /* PQexec: the schema steps are several statements in one string. */
     PGresult *r = PQexec(PG(b)->c, sql);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -186,10 +203,7 @@ zv_sb *zv_pg_open(const zv_store_target *t, const char *node, char *err, size_t 
         zv_sb_close(b);
         return NULL;
     }
-    /* Durable commits whatever the server's default is. */
-    if (zv_pg_cmd(b, "settings", "SET synchronous_commit = on; SET client_min_messages = warning") <
-            0 ||
-        zv_pg_migrate(b) < 0) {
+    if (zv_pg_cmd(b, "settings", SESSION_SETTINGS) < 0 || zv_pg_migrate(b) < 0) {
         snprintf(err, errlen, "%s: %s", t->url, b->err);
         zv_sb_close(b);
         return NULL;
@@ -212,6 +226,7 @@ static const zv_sb_ops pg_ops = {
     .retry = zv_pg_retry,
     .dead = zv_pg_dead,
     .record_verdict = zv_pg_record_verdict,
+    .oldest_pending = zv_pg_oldest_pending,
     .next_due = zv_pg_next_due,
     .prune = zv_pg_prune,
     .outbox_get = zv_pg_outbox_get,
