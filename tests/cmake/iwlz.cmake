@@ -11,6 +11,10 @@ endforeach()
 add_executable(iwlz_render_bench bench/iwlz_render_bench.c)
 target_link_libraries(iwlz_render_bench PRIVATE zvutil ${CMAKE_DL_LIBS})
 add_dependencies(iwlz_render_bench fmt_iwlz)
+# The official judge's cost per record by message size (prints figures).
+add_executable(iwlz_judge_bench bench/iwlz_judge_bench.c)
+target_link_libraries(iwlz_judge_bench PRIVATE zvutil PkgConfig::XSLT ${CMAKE_DL_LIBS})
+add_dependencies(iwlz_judge_bench fmt_iwlz)
 
 # The bundled release (XSDs, XSLT rule set) must stay identical to the official files.
 zv_add_script_test(iwlz/schemas_unchanged ${CMAKE_CURRENT_SOURCE_DIR}/integration/iwlz_schemas.sh)
