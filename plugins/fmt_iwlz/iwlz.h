@@ -57,10 +57,33 @@ typedef struct iwlz_rule_result {
     iwlz_rule_error errors[IWLZ_MAX_RULE_ERRORS];
 } iwlz_rule_result;
 
+/* rules_prune.c: the namespaces a message valid against a schema can use. */
+#define IWLZ_MAX_NS 8
+typedef struct iwlz_ns_set {
+    size_t n;
+    char uri[IWLZ_MAX_NS][160];
+} iwlz_ns_set;
+
+/* The target namespaces of xsd_path and of the schemas it imports or
+ * includes: 0; -1 (and an empty set) when they are not closed, i.e. one has
+ * xs:any or a schema cannot be read. */
+int iwlz_closed_namespaces(const char *xsd_path, iwlz_ns_set *out);
+/* Removes from one stylesheet document (not its includes) the unnamed
+ * templates whose every match alternative is *[p:Name] with p outside s;
+ * returns how many.  An empty s removes nothing. */
+size_t iwlz_prune_stylesheet(xmlDocPtr sheet, const iwlz_ns_set *s);
+
 /* Shared compiled stylesheet for path; NULL with err when it does not
- * compile.  *compiled: 1 when this call compiled it, 0 when it was shared. */
-iwlz_rules *iwlz_rules_acquire(const char *path, int *compiled, char *err, size_t errlen);
+ * compile.  *compiled: 1 when this call compiled it, 0 when it was shared.
+ * only (may be NULL or empty): the namespaces of the messages it will
+ * judge, which must all have passed the XSD these came from
+ * (iwlz_closed_namespaces); the templates that cannot match there are left
+ * out of the compiled copy (rules_prune.c), *pruned says how many. */
+iwlz_rules *iwlz_rules_acquire(const char *path, const iwlz_ns_set *only, int *compiled,
+                               size_t *pruned, char *err, size_t errlen);
 void iwlz_rules_release(iwlz_rules *r);
+/* The compiled stylesheet (a struct _xsltStylesheet *), read-only. */
+void *iwlz_rules_sheet(iwlz_rules *r);
 /* 0: no r:Fout; 1: errors in res; -1: the transformation failed. */
 int iwlz_rules_apply(iwlz_rules *r, xmlDocPtr doc, iwlz_rule_result *res);
 xmlNodePtr iwlz_locate(xmlDocPtr doc, const char *path);

@@ -13,6 +13,7 @@
 #include "iwlz.h"
 
 #include <libexslt/exslt.h>
+#include <libxslt/documents.h>
 #include <libxslt/transform.h>
 #include <libxslt/xsltInternals.h>
 #include <libxslt/xsltutils.h>
@@ -25,6 +26,8 @@
 
 struct iwlz_rules {
     char *path;
+    iwlz_ns_set only; /* part of the key: a copy pruned for other namespaces differs */
+    size_t pruned;
     xsltStylesheetPtr sheet;
     int refs;
     struct iwlz_rules *next;
@@ -53,17 +56,66 @@ static void on_xslt_error(void *arg, const char *fmt, ...)
         le->buf[--l] = 0;
 }
 
-iwlz_rules *iwlz_rules_acquire(const char *path, int *compiled, char *err, size_t errlen)
+/* While compiling under cache_lock: the namespaces to prune for, and how
+ * many templates the loader left out so far. */
+static const iwlz_ns_set *pruning;
+static size_t pruned_now;
+static xsltDocLoaderFunc next_loader;
+
+/* libxslt loads every stylesheet file (the top one, each xsl:include and
+ * xsl:import) through xsltDocDefaultLoader; this one takes the document
+ * from the loader it replaced and prunes stylesheet documents only. */
+static xmlDocPtr pruning_loader(const xmlChar *uri, xmlDictPtr dict, int options, void *ctxt,
+                                xsltLoadType type)
 {
+    xmlDocPtr doc = next_loader(uri, dict, options, ctxt, type);
+    if (doc && pruning && (type == XSLT_LOAD_START || type == XSLT_LOAD_STYLESHEET))
+        pruned_now += iwlz_prune_stylesheet(doc, pruning);
+    return doc;
+}
+
+static int same_set(const iwlz_ns_set *a, const iwlz_ns_set *b)
+{
+    if (a->n != b->n) return 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->uri[i], b->uri[i]) != 0) return 0;
+    return 1;
+}
+
+/* Compiles path, pruned for only when it is not empty. */
+static xsltStylesheetPtr compile(const char *path, const iwlz_ns_set *only, size_t *pruned)
+{
+    pruned_now = 0;
+    if (only->n) {
+        next_loader = xsltDocDefaultLoader;
+        pruning = only;
+        xsltSetLoaderFunc(pruning_loader);
+    }
+    xsltStylesheetPtr sheet = xsltParseStylesheetFile(BAD_CAST path);
+    if (only->n) {
+        xsltSetLoaderFunc(next_loader);
+        pruning = NULL;
+    }
+    *pruned = pruned_now;
+    return sheet;
+}
+
+iwlz_rules *iwlz_rules_acquire(const char *path, const iwlz_ns_set *only_in, int *compiled,
+                               size_t *pruned, char *err, size_t errlen)
+{
+    static const iwlz_ns_set none;
+    const iwlz_ns_set *only = only_in ? only_in : &none;
     *compiled = 0;
+    *pruned = 0;
     pthread_mutex_lock(&cache_lock);
     if (!exslt_done) {
         exsltRegisterAll(); /* a later release's rule set may use EXSLT */
         exslt_done = 1;
     }
     for (iwlz_rules *r = cache; r; r = r->next)
-        if (strcmp(r->path, path) == 0) {
+        if (strcmp(r->path, path) == 0 && same_set(&r->only, only)) {
             r->refs++;
+            *pruned = r->pruned;
             pthread_mutex_unlock(&cache_lock);
             return r;
         }
@@ -73,7 +125,8 @@ iwlz_rules *iwlz_rules_acquire(const char *path, int *compiled, char *err, size_
     if (r) r->path = strdup(path);
     if (r && r->path) {
         xsltSetGenericErrorFunc(&le, on_xslt_error);
-        r->sheet = xsltParseStylesheetFile(BAD_CAST path);
+        r->only = *only;
+        r->sheet = compile(path, only, &r->pruned);
         xsltSetGenericErrorFunc(NULL, NULL);
     }
     if (!r || !r->sheet) {
@@ -86,6 +139,7 @@ iwlz_rules *iwlz_rules_acquire(const char *path, int *compiled, char *err, size_
     }
     r->refs = 1;
     *compiled = 1;
+    *pruned = r->pruned;
     r->next = cache;
     cache = r;
     pthread_mutex_unlock(&cache_lock);
@@ -107,6 +161,11 @@ void iwlz_rules_release(iwlz_rules *r)
         free(r);
     }
     pthread_mutex_unlock(&cache_lock);
+}
+
+void *iwlz_rules_sheet(iwlz_rules *r)
+{
+    return r ? r->sheet : NULL;
 }
 
 static int is_r(xmlNodePtr n, const char *name)

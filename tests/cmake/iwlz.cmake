@@ -8,12 +8,22 @@ foreach(t test_iwlz_render test_iwlz_rules test_iwlz_retour test_iwlz_catalogue)
   endif()
 endforeach()
 
+# The pruned rule set against the whole one: compiled with the plugin's
+# own rules_prune.c and xslt.c (internal functions, not in the ABI).
+if(TARGET test_iwlz_prune)
+  target_sources(test_iwlz_prune PRIVATE ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/xslt.c
+    ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/rules_prune.c)
+  target_link_libraries(test_iwlz_prune PRIVATE PkgConfig::XSLT PkgConfig::XML2 Threads::Threads)
+endif()
+
 add_executable(iwlz_render_bench bench/iwlz_render_bench.c)
 target_link_libraries(iwlz_render_bench PRIVATE zvutil ${CMAKE_DL_LIBS})
 add_dependencies(iwlz_render_bench fmt_iwlz)
 # The official judge's cost per record by message size (prints figures).
-add_executable(iwlz_judge_bench bench/iwlz_judge_bench.c)
-target_link_libraries(iwlz_judge_bench PRIVATE zvutil PkgConfig::XSLT ${CMAKE_DL_LIBS})
+add_executable(iwlz_judge_bench bench/iwlz_judge_bench.c
+  ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/xslt.c ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/rules_prune.c)
+target_link_libraries(iwlz_judge_bench PRIVATE zvutil PkgConfig::XSLT PkgConfig::XML2 Threads::Threads
+  ${CMAKE_DL_LIBS})
 add_dependencies(iwlz_judge_bench fmt_iwlz)
 
 # The bundled release (XSDs, XSLT rule set) must stay identical to the official files.
