@@ -5,7 +5,8 @@
  * rapport, byte for byte, on the messages of the scenario corpus
  * (tests/fixtures/iwlz/judge, rendered by zinvol from
  * tests/fixtures/iwlz/corpus) and on thousands of broken variants of them:
- * every element of every client with another value, removed, or doubled,
+ * every element of every client with another value or removed, every
+ * element with children doubled,
  * each client alone, and every header element the same way on the whole
  * message.  Many of the variants break rules (the test checks that most
  * rules of the set fire somewhere), so equal rapports are equal verdicts,
@@ -143,8 +144,9 @@ static int is_leaf(xmlNodePtr n)
 /* Values a rule may object to: out of range, wrong form, a date far off. */
 static const char *const bad_values[] = {"0", "99", "2099-12-31", "1870-01-01", "X", "5", "1", "3"};
 
-/* Every element below top (leaves get other values; every element is
- * removed once and doubled once), judged by both copies on doc. */
+/* Every element below top (leaves get another value; every element is
+ * removed once, every one with children doubled once), judged by both
+ * copies on doc. */
 static void mutate_below(sheet_pair *p, xmlDocPtr doc, xmlNodePtr top, tally *t, size_t *k)
 {
     for (xmlNodePtr e = top->children; e; e = e->next) {
@@ -167,6 +169,7 @@ static void mutate_below(sheet_pair *p, xmlDocPtr doc, xmlNodePtr top, tally *t,
             xmlAddPrevSibling(next, e);
         else
             xmlAddChild(parent, e);
+        if (is_leaf(e)) continue; /* a doubled leaf is the XSD's to refuse */
         /* doubled */
         xmlNodePtr twin = xmlDocCopyNode(e, doc, 1);
         xmlAddNextSibling(e, twin);
@@ -219,7 +222,7 @@ static void run_pair(const char *msg, const char *sample, size_t min_codes)
             "%s: %zu templates pruned; %zu messages judged alike, %zu with errors, %zu "
             "rules fired\n",
             msg, p.npruned, t.docs, t.with_errors, t.ncodes);
-    ck_assert_uint_gt(t.docs, 400);
+    ck_assert_uint_gt(t.docs, 300);
     ck_assert_uint_gt(t.with_errors, t.docs / 8);
     ck_assert_uint_ge(t.ncodes, min_codes);
     unload(&p);
