@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The official iWlz rule set on a large message: it is quadratic in the
 # clients of a message (TR101 compares every Bsn with every other), so the
-# plugin judges a message 32 clients at a time (plugins/fmt_iwlz/xslt.c).
+# plugin judges a message 8 clients at a time (plugins/fmt_iwlz/xslt.c).
 # This proves the chunked judgement is the whole judgement: one AW35 of 100
 # clients, with the official set alone deciding (own_rules off), three
 # broken clients spread over the chunks (positions 5, 40 and 99), each
