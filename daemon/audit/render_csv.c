@@ -1,6 +1,9 @@
 /* The audit report as CSV for spreadsheets: one line per requested field
  * (section "field") and one per source field nobody needs (section
- * "source").  Quoting by libcsv; cells a spreadsheet would run as a formula
+ * "source"); when a register answered queries in the period, also one line
+ * per party and field of "sent versus asked" (section "sent_versus_asked",
+ * in seven more columns, empty on the other lines; field empty: the party's
+ * totals).  Quoting by libcsv; cells a spreadsheet would run as a formula
  * get a leading apostrophe. */
 #include "audit.h"
 
@@ -14,6 +17,11 @@ static const char *const HEADER[] = {
     "source",   "field",          "element",        "level",     "citation", "condition",
     "optional", "frequency",      "derivable_from", "selected",  "sent",     "kept",
     "dropped",  "not_applicable", "missing",        "delivered", "flags",    NULL};
+/* Only when the report has a sent-versus-asked section. */
+static const char *const SVA_HEADER[] = {
+    "party",   "sent_clients",   "sent_messages",  "asked_clients",
+    "answers", "sent_not_asked", "asked_not_sent", NULL};
+#define SVA_COLS 7
 
 static void cell(zv_buf *out, const char *s, int first)
 {
@@ -80,6 +88,8 @@ static void field_line(zv_buf *out, const zv_audit_report *r, const zv_audit_row
         if (row->flags & (1u << k))
             zv_buf_printf(&list, "%s%s", list.len ? ";" : "", zv_flag_id((zv_flag_kind)k));
     cell(out, list.data, 0);
+    for (int i = 0; r->in->sva && i < SVA_COLS; i++)
+        cell(out, "", 0);
     zv_buf_puts(out, "\r\n");
     zv_buf_free(&list);
     free(cond);
@@ -97,17 +107,64 @@ static void source_line(zv_buf *out, const zv_audit_report *r, const zv_audit_fl
     for (int i = 0; i < 5; i++)
         cell(out, "", 0);
     cell(out, zv_flag_id(f->kind), 0);
+    for (int i = 0; r->in->sva && i < SVA_COLS; i++)
+        cell(out, "", 0);
     zv_buf_puts(out, "\r\n");
+}
+
+/* One sent-versus-asked line: the destinations that sent, the field (NULL:
+ * the party's totals), then the seven counts. */
+static void sva_line(zv_buf *out, const zv_audit_sva_party *p, const char *field,
+                     const int64_t v[6])
+{
+    zv_buf by;
+    zv_buf_init(&by);
+    for (size_t i = 0; i < p->nsent_by; i++)
+        zv_buf_printf(&by, "%s%s", i ? ";" : "", p->sent_by[i]);
+    cell(out, "sent_versus_asked", 1);
+    cell(out, by.data, 0);
+    for (int i = 0; i < 5; i++)
+        cell(out, "", 0);
+    cell(out, field, 0);
+    for (int i = 0; i < 15; i++)
+        cell(out, "", 0);
+    cell(out, p->party, 0);
+    for (int i = 0; i < 6; i++)
+        if (v[i] < 0)
+            cell(out, "", 0);
+        else
+            icell(out, v[i]);
+    zv_buf_puts(out, "\r\n");
+    zv_buf_free(&by);
+}
+
+static void sva_lines(zv_buf *out, const zv_audit_sva *s)
+{
+    for (size_t i = 0; i < s->nparties; i++) {
+        const zv_audit_sva_party *p = &s->parties[i];
+        const int64_t t[6] = {
+            p->sent_clients, p->sent_messages, p->asked_clients, p->answers, -1, -1};
+        sva_line(out, p, NULL, t);
+        for (size_t k = 0; k < p->nfields; k++) {
+            const zv_audit_sva_field *f = &p->fields[k];
+            const int64_t v[6] = {f->sent_clients, f->sent_messages,  f->asked_clients,
+                                  f->answers,      f->sent_not_asked, f->asked_not_sent};
+            sva_line(out, p, zv_field_def_of((zv_field_id)f->field)->name, v);
+        }
+    }
 }
 
 int zv_audit_render_csv(const zv_audit_report *r, zv_buf *out)
 {
     for (size_t i = 0; HEADER[i]; i++)
         cell(out, HEADER[i], i == 0);
+    for (size_t i = 0; r->in->sva && SVA_HEADER[i]; i++)
+        cell(out, SVA_HEADER[i], 0);
     zv_buf_puts(out, "\r\n");
     for (size_t i = 0; i < r->nrows; i++)
         field_line(out, r, &r->rows[i]);
     for (size_t i = 0; i < r->nflags; i++)
         if (r->flags[i].kind == ZV_FLAG_COLLECTED_NEVER_REQUIRED) source_line(out, r, &r->flags[i]);
+    if (r->in->sva) sva_lines(out, r->in->sva);
     return out->oom ? -1 : 0;
 }

@@ -283,7 +283,7 @@ static int plain_start(zv_runtime *rt, char *err, size_t errlen)
     struct evhttp_bound_socket *bound =
         evhttp_bind_socket_with_handle(rt->httpd, host, (ev_uint16_t)port);
     rt->conns = bound ? zv_httpd_conns_new(rt->base, rt->httpd,
-                                           evhttp_bound_socket_get_listener(bound), lim)
+                                           evhttp_bound_socket_get_listener(bound), lim, NULL, NULL)
                       : NULL;
     if (!rt->conns) {
         snprintf(err, errlen, "%s: http.listen: cannot listen on %s", rt->cfg->file, listen);

@@ -38,6 +38,8 @@ struct zv_httpd_conns {
     struct event *resume;       /* accepting again after accept() failed */
     struct event *sweep;        /* every SWEEP_MS while connections are open */
     zv_http_limits lim;
+    zv_httpd_bev_cb make; /* NULL: a socket bufferevent */
+    void *make_arg;
     size_t open;
     struct zv_httpd_conns *next_tracker;
     int enabled;      /* the listener accepts */
@@ -158,7 +160,9 @@ static struct bufferevent *new_conn(struct event_base *base, void *arg)
     conn *k = calloc(1, sizeof(*k));
     /* Closed on its last reference, ours, not by evhttp: the descriptor
      * cannot be reused while we still look at the bufferevent. */
-    struct bufferevent *bev = k ? bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE) : NULL;
+    struct bufferevent *bev = !k        ? NULL
+                              : c->make ? c->make(base, c->make_arg)
+                                        : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!bev) {
         free(k); /* evhttp makes a bufferevent of its own: served, not tracked */
         return NULL;
@@ -215,7 +219,8 @@ static void accept_error(struct evconnlistener *lev, void *arg)
 }
 
 zv_httpd_conns *zv_httpd_conns_new(struct event_base *base, struct evhttp *http,
-                                   struct evconnlistener *lev, const zv_http_limits *lim)
+                                   struct evconnlistener *lev, const zv_http_limits *lim,
+                                   zv_httpd_bev_cb make, void *make_arg)
 {
     zv_httpd_conns *c = calloc(1, sizeof(*c));
     if (!c) return NULL;
@@ -227,6 +232,8 @@ zv_httpd_conns *zv_httpd_conns_new(struct event_base *base, struct evhttp *http,
     }
     c->lev = lev;
     c->lim = *lim;
+    c->make = make;
+    c->make_arg = make_arg;
     c->next_tracker = trackers;
     trackers = c;
     c->enabled = 1;

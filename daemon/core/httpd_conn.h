@@ -23,10 +23,16 @@
 
 typedef struct zv_httpd_conns zv_httpd_conns;
 
+/* Makes a connection's bufferevent (e.g. an OpenSSL one for a TLS
+ * listener); NULL: a plain socket bufferevent. */
+typedef struct bufferevent *(*zv_httpd_bev_cb)(struct event_base *base, void *arg);
+
 /* Owned by the caller until zv_httpd_conns_release(); lev is the bound
- * listener of http (its accept errors are handled here). */
+ * listener of http (its accept errors are handled here).  make/make_arg:
+ * how a connection's bufferevent is made (it replaces http's bevcb). */
 zv_httpd_conns *zv_httpd_conns_new(struct event_base *base, struct evhttp *http,
-                                   struct evconnlistener *lev, const zv_http_limits *lim);
+                                   struct evconnlistener *lev, const zv_http_limits *lim,
+                                   zv_httpd_bev_cb make, void *make_arg);
 /* Call right after evhttp_free() (which freed every connection): drops
  * our references and frees the tracker. */
 void zv_httpd_conns_release(zv_httpd_conns *c);

@@ -6,9 +6,11 @@
  * listener is registered when the plugin is created and bound only when the
  * runtime starts serving, so --check-config and --dry-run never open a port.
  * The http.limits bounds apply as on the plain listener (headers, body,
- * idle time).
+ * idle time, and through httpd_conn.c max_connections, request_timeout and
+ * the pause when accept() fails).
  */
 #include "runtime_int.h"
+#include "httpd_conn.h"
 #include "httpd_ex.h"
 #include "log.h"
 
@@ -31,6 +33,7 @@ struct zv_tls_listener {
     void *arg;
     SSL_CTX *ssl;
     struct evhttp *http;
+    zv_httpd_conns *conns; /* its bounded connections; NULL: untracked */
     struct zv_tls_listener *next;
 };
 
@@ -48,6 +51,7 @@ static char *dup_req(const char *s, const char *what, char *err, size_t errlen)
 static void free_one(struct zv_tls_listener *l)
 {
     if (l->http) evhttp_free(l->http);
+    zv_httpd_conns_release(l->conns); /* right after evhttp_free */
     if (l->ssl) SSL_CTX_free(l->ssl);
     free(l->listen);
     free(l->cert);
@@ -123,6 +127,7 @@ static char *peer_subject(struct evhttp_request *req)
 static void serve(struct evhttp_request *req, void *arg)
 {
     struct zv_tls_listener *l = arg;
+    zv_httpd_conns_request_read(req);
     zv_http_exchange *ex = calloc(1, sizeof(*ex));
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
@@ -150,6 +155,8 @@ static void serve(struct evhttp_request *req, void *arg)
 static void not_found(struct evhttp_request *req, void *arg)
 {
     (void)arg;
+    zv_httpd_conns_request_read(req);
+    zv_httpd_conns_replying(req);
     evhttp_send_error(req, 404, NULL);
 }
 
@@ -213,10 +220,16 @@ static int start_one(zv_runtime *rt, struct zv_tls_listener *l, char *err, size_
     evhttp_set_bevcb(l->http, tls_bev, l->ssl);
     evhttp_set_gencb(l->http, not_found, NULL);
     evhttp_set_cb(l->http, l->path, serve, l);
-    if (!evhttp_bind_socket_with_handle(l->http, host, (ev_uint16_t)port)) {
+    struct evhttp_bound_socket *bound =
+        evhttp_bind_socket_with_handle(l->http, host, (ev_uint16_t)port);
+    if (!bound) {
         snprintf(err, errlen, "%s: cannot listen on %s", l->ctx->component, l->listen);
         return -1;
     }
+    /* The plain listener's bounds; without the tracker (no memory) the
+     * connections are still served through tls_bev. */
+    l->conns = zv_httpd_conns_new(rt->base, l->http, evhttp_bound_socket_get_listener(bound), lim,
+                                  tls_bev, l->ssl);
     zv_log(ZV_LOG_INFO, l->ctx->component, "serving https://%s%s (client certificates required)",
            l->listen, l->path);
     return 0;

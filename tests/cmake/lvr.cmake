@@ -48,3 +48,8 @@ zv_add_script_test(netwerkmodel/assigned ${CMAKE_CURRENT_SOURCE_DIR}/integration
 # loses no notification (the register keeps them, lvr_emitted.c).
 zv_add_script_test(netwerkmodel/crash ${CMAKE_CURRENT_SOURCE_DIR}/integration/netwerkmodel_crash.sh
                    SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# The plugins' TLS listener keeps http.limits' connection bounds
+# (max_connections, request_timeout) like the plain listener.
+zv_add_script_test(integration/https_limits ${CMAKE_CURRENT_SOURCE_DIR}/integration/https_limits.sh
+                   SKIP_RETURN_CODE 77 TIMEOUT 120)

@@ -90,6 +90,7 @@ ask "${periods%%$'\n'*}" 5502 > "$T/other.json" 2>&1 || true
 
 ctl audit --format json > "$T/report.json" || fail "zinvolctl audit: $(cat "$T/report.json")"
 ctl audit --format html > "$T/report.html" || fail "zinvolctl audit html"
+ctl audit --format csv > "$T/report.csv" || fail "zinvolctl audit csv"
 grep -q "Verstuurd versus gevraagd" "$T/report.html" || fail "html has no sent-versus-asked section"
 $PY - "$T" "$S" <<'PY' || fail "sent versus asked: $(python3 -m json.tool "$T/report.json" | grep -A60 sent_versus_asked | head -80)"
 import glob, json, jsonschema, re, sqlite3, sys
@@ -146,6 +147,20 @@ for kind, dest, detail, clients in db.execute('SELECT kind, destination, detail,
             if kind == 'delivered' and dest == 'zk-5501': s_keys.add(c['client'])
             if kind == 'queried' and (detail or '').startswith('party 5501;'): a_keys.add(c['client'])
 assert (len(s_keys), len(a_keys), len(s_keys - a_keys)) == (b['sent_clients'], b['asked_clients'], b['sent_not_asked']), b
+# the CSV's sent_versus_asked lines say what the JSON says
+import csv
+rows = list(csv.DictReader(open(T + '/report.csv', newline='')))
+sv = [r for r in rows if r['section'] == 'sent_versus_asked' and r['party'] == '5501']
+tot = [r for r in sv if r['field'] == '']
+assert len(tot) == 1 and int(tot[0]['sent_clients']) == p['sent_clients'], tot
+assert int(tot[0]['asked_clients']) == p['asked_clients'] and int(tot[0]['answers']) == p['answers'], tot
+assert tot[0]['destination'] == 'zk-5501', tot
+byf = {r['field']: r for r in sv if r['field']}
+assert set(byf) == set(f), (set(byf) ^ set(f))
+for k in ('sent_clients', 'sent_messages', 'asked_clients', 'answers', 'sent_not_asked', 'asked_not_sent'):
+    for name, x in f.items():
+        assert int(byf[name][k]) == x[k], (name, k, byf[name][k], x[k])
+assert all(r['party'] == '' for r in rows if r['section'] != 'sent_versus_asked'), 'party on other lines'
 print('sent versus asked: %d clients sent, %d asked, %d fields' % (len(sent), len(asked), len(p['fields'])))
 PY
 kill "$DPID"; wait "$DPID" 2>/dev/null || true; DPID=
