@@ -180,7 +180,13 @@ int zv_admin_call(const zv_admin_env *env, const zv_admin_req *req, zv_buf *out,
 {
     svc c = {.env = env, .req = req, .w = zv_jw_new(0), .raw = out, .ctype = NULL};
     if (!c.w) return 500;
-    int status = route(&c);
+    /* Nothing half-committed under the handler: a group the loop still holds
+     * open, or one the writer thread is committing on the same connection,
+     * would make a read see a moment that never is on disk, and a handler's
+     * own BEGIN (audit verify) fail inside the writer's transaction. */
+    int status = env->store && zv_store_group_commit_sync(env->store) < 0
+                     ? svc_error(&c, 503, "store: %s", zv_store_errmsg(env->store))
+                     : route(&c);
     /* What an operator's request changed is on disk before the answer says
      * so: with the store's writer thread its transaction joined the group. */
     if (env->store && zv_store_group_commit_sync(env->store) < 0 && status < 300) status = 500;
