@@ -278,7 +278,7 @@ static void close_window(zvs_host *h)
     zv_dest_rt *d = &tb->rt->dests[0];
     /* Units committed into the group that has not been written yet first:
      * the render reads the staged rows with their own transaction. */
-    if (!zvtb_run_until(tb, group_done, NULL, 10000)) zvtb_fail("the group commit did not end");
+    settle(h);
     if (zv_store_staged_count(tb->rt->store, d->conf->name) == 0 && !d->rendering) return;
     int r = zv_pipeline_flush(tb->rt, d);
     if (r < 0 || !zvtb_run_until(tb, settled, d, 30000))
