@@ -8,6 +8,9 @@
  *   store copy --to URL [--password-file F]
  *       copies the configured SQLite store into an empty PostgreSQL
  *       database and verifies the copy (row counts, chain).
+ *   store copy --from URL --to FILE [--password-file F]
+ *       the reverse: a PostgreSQL store into a new SQLite file, verified the
+ *       same way (the file's chain, its rows against the snapshot copied).
  */
 #include "ctl.h"
 
@@ -15,6 +18,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store_iface.h"
 #ifdef ZV_HAVE_POSTGRESQL
@@ -24,6 +28,7 @@
 struct store_opts {
     const char *url;
     const char *to;
+    const char *from;
     const char *password_file;
 };
 
@@ -31,6 +36,7 @@ static int parse_opts(int argc, char **argv, struct store_opts *o)
 {
     static const struct option lo[] = {{"url", required_argument, 0, 'u'},
                                        {"to", required_argument, 0, 't'},
+                                       {"from", required_argument, 0, 'f'},
                                        {"password-file", required_argument, 0, 'P'},
                                        {0, 0, 0, 0}};
     optind = 1;
@@ -40,6 +46,8 @@ static int parse_opts(int argc, char **argv, struct store_opts *o)
             o->url = optarg;
         else if (ch == 't')
             o->to = optarg;
+        else if (ch == 'f')
+            o->from = optarg;
         else if (ch == 'P')
             o->password_file = optarg;
         else
@@ -51,7 +59,8 @@ static int parse_opts(int argc, char **argv, struct store_opts *o)
 static int usage(void)
 {
     fprintf(stderr, "usage: zinvolctl store check [--url URL] [--password-file FILE]\n"
-                    "       zinvolctl store copy --to URL [--password-file FILE]\n");
+                    "       zinvolctl store copy --to URL [--password-file FILE]\n"
+                    "       zinvolctl store copy --from URL --to FILE [--password-file FILE]\n");
     return 2;
 }
 
@@ -104,10 +113,74 @@ static int store_check(zv_ctl *c, const struct store_opts *o)
     return v == 0 ? 0 : 1;
 }
 
+#ifdef ZV_HAVE_POSTGRESQL
+static void print_copy(const zv_copy_report *rep, const char *where)
+{
+    size_t n;
+    const zv_copy_table *tab = zv_copy_tables(&n);
+    for (size_t i = 0; i < n; i++)
+        printf("  %-18s %" PRId64 " rows (as many as in the %s)\n", tab[i].name, rep->rows[i],
+               where);
+}
+
+/* --from URL --to FILE: the database into a new SQLite file. */
+static int store_copy_back(zv_ctl *c, const struct store_opts *o)
+{
+    char err[512];
+    zv_store_target t;
+    if (zv_store_target_parse(o->from, NULL, o->password_file, &t, err, sizeof(err)) < 0 ||
+        (t.kind != ZV_STORE_POSTGRESQL &&
+         snprintf(err, sizeof(err), "--from names a postgresql:// database") > 0)) {
+        fprintf(stderr, "%s: store copy: %s\n", c->prog, err);
+        zv_store_target_free(&t);
+        return 2;
+    }
+    if (access(o->to, F_OK) == 0) {
+        fprintf(stderr, "%s: store copy: %s exists: copy into a new file\n", c->prog, o->to);
+        zv_store_target_free(&t);
+        return 1;
+    }
+    zv_sb *src = zv_sb_open(&t, NULL, err, sizeof(err));
+    zv_store_target_free(&t);
+    zv_store *dst = src ? zv_store_open(o->to, err, sizeof(err)) : NULL;
+    if (!dst) {
+        fprintf(stderr, "%s: store copy: %s\n", c->prog, err);
+        zv_sb_close(src);
+        return 1;
+    }
+    zv_copy_report rep;
+    int rc = zv_pg_copy_to_sqlite(src, dst, &rep, err, sizeof(err));
+    char why[512] = "";
+    int v = rc < 0 ? -1 : zv_pg_copy_verify_back(dst, &rep, why, sizeof(why));
+    if (v < 0) {
+        fprintf(stderr, "%s: store copy: %s\n", c->prog, rc < 0 ? err : zv_store_errmsg(dst));
+    } else if (v > 0) {
+        fprintf(stderr, "%s: store copy: the copy does not verify: %s\n", c->prog, why);
+    } else {
+        printf("copied %s to %s\n", o->from, o->to);
+        print_copy(&rep, "database");
+        printf("audit trail: intact in the copy, %" PRId64 " entries\n", rep.audit_entries);
+    }
+    zv_store_close(dst);
+    zv_sb_close(src);
+    /* A copy that failed leaves no file that looks like a store. */
+    if (v != 0) {
+        char side[1100];
+        unlink(o->to);
+        snprintf(side, sizeof(side), "%s-wal", o->to);
+        unlink(side);
+        snprintf(side, sizeof(side), "%s-shm", o->to);
+        unlink(side);
+    }
+    return v == 0 ? 0 : 1;
+}
+#endif
+
 static int store_copy(zv_ctl *c, const struct store_opts *o)
 {
     if (!o->to) return usage();
 #ifdef ZV_HAVE_POSTGRESQL
+    if (o->from) return store_copy_back(c, o);
     char err[512];
     zv_store_target t;
     if (zv_store_target_parse(o->to, NULL, o->password_file, &t, err, sizeof(err)) < 0 ||
@@ -137,11 +210,8 @@ static int store_copy(zv_ctl *c, const struct store_opts *o)
     } else if (v > 0) {
         fprintf(stderr, "%s: store copy: the copy does not verify: %s\n", c->prog, why);
     } else {
-        size_t n;
-        const zv_copy_table *tab = zv_copy_tables(&n);
         printf("copied %s to %s\n", c->cfg->store_path, o->to);
-        for (size_t i = 0; i < n; i++)
-            printf("  %-18s %" PRId64 " rows (as many as in the file)\n", tab[i].name, rep.rows[i]);
+        print_copy(&rep, "file");
         printf("audit trail: intact in the copy, %" PRId64 " entries\n", rep.audit_entries);
     }
     zv_sb_close(dst);
@@ -158,7 +228,7 @@ int zv_ctl_store(zv_ctl *c, int argc, char **argv)
     if (argc < 1) return usage();
     struct store_opts o = {0};
     if (parse_opts(argc, argv, &o) < 0) return usage();
-    if (strcmp(argv[0], "check") == 0 && !o.to) return store_check(c, &o);
+    if (strcmp(argv[0], "check") == 0 && !o.to && !o.from) return store_check(c, &o);
     if (strcmp(argv[0], "copy") == 0 && !o.url) return store_copy(c, &o);
     return usage();
 }

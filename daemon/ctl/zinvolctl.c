@@ -51,6 +51,8 @@ static void usage(FILE *f)
             "  store copy --to URL [--password-file F]\n"
             "                               copy the SQLite store into an empty PostgreSQL\n"
             "                               database, then verify row counts and the chain\n"
+            "  store copy --from URL --to FILE [--password-file F]\n"
+            "                               the reverse: PostgreSQL into a new SQLite file\n"
             "  disclose BSN [--from D] [--to D] [--format text|json|html|pdf] [--output F]\n"
             "                               what was sent about one client, and why\n"
             "\n"

@@ -30,6 +30,9 @@ zv_add_pg_test(pg/store_backends $<TARGET_FILE:store_backends> postgresql)
 # with ZV_POSTGRESQL=OFF has no PostgreSQL store to copy into).
 if(ZV_POSTGRESQL)
   zv_add_pg_test(pg/store_copy bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/store_copy.sh)
+  # SQLite -> PostgreSQL -> SQLite (store copy --to, then --from): every
+  # table equal, the result's chain intact.
+  zv_add_pg_test(pg/store_roundtrip bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/store_roundtrip.sh)
   # Three zinvold nodes on one database, one SIGKILLed every few seconds,
   # while 10,000 payloads drain: none lost, repeats identical, one chain.
   zv_add_pg_test(pg/chaos bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/chaos.sh)

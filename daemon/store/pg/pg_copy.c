@@ -1,12 +1,14 @@
 /*
- * zinvolctl store copy: an SQLite store into an empty PostgreSQL one.
+ * zinvolctl store copy: an SQLite store into an empty PostgreSQL one
+ * (pg_copy_back.c: the reverse).
  *
  * Every row of the tables below goes over as it is (ids, idempotency keys,
  * payload bytes, audit hashes), in one PostgreSQL transaction: a copy that
  * fails leaves the database as it was.  Rows in flight in the file are
- * pending in the copy (no node holds them).  Afterwards the copy's chain is
- * verified with the same code that made it, and every table's rows counted
- * on both sides.
+ * pending in the copy (no node holds them).  The file's disclosure rows go
+ * into outbox.disclosure_json, as the PostgreSQL store keeps them.
+ * Afterwards the copy's chain is verified with the same code that made it,
+ * and every table's rows counted on both sides.
  */
 #include "pg_copy.h"
 #include "pg_int.h"
@@ -102,7 +104,7 @@ static int64_t copy_table(zv_store *src, zv_sb *dst, const zv_copy_table *t)
     return ok ? rows : -1;
 }
 
-static int64_t pg_count(zv_sb *dst, const char *table)
+int64_t zv_copy_pg_count(zv_sb *dst, const char *table)
 {
     char sql[128];
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
@@ -119,7 +121,7 @@ static int check_empty(zv_sb *dst)
     size_t n;
     const zv_copy_table *t = zv_copy_tables(&n);
     for (size_t i = 0; i < n; i++) {
-        int64_t k = pg_count(dst, t[i].name);
+        int64_t k = zv_copy_pg_count(dst, t[i].name);
         if (k < 0) return -1;
         if (k > 0)
             return zv_pg_fail(dst,
@@ -127,6 +129,33 @@ static int check_empty(zv_sb *dst)
                               t[i].name, (long long)k);
     }
     return 0;
+}
+
+/* What each retained payload discloses: the file's disclosure rows, in the
+ * form the PostgreSQL outbox keeps them (disclosure_json, as enqueued). */
+static int copy_disclosure(zv_store *src, zv_sb *dst)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(src->db,
+                           "SELECT outbox_id, json_group_array(json_object('client', client_key, "
+                           "'record', record_ref, 'values', json(values_json))) FROM (SELECT * "
+                           "FROM disclosure ORDER BY rowid) GROUP BY outbox_id ORDER BY outbox_id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return zv_pg_fail(dst, "read disclosure: %s", sqlite3_errmsg(src->db));
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *v[] = {(const char *)sqlite3_column_text(st, 0),
+                           (const char *)sqlite3_column_text(st, 1)};
+        PGresult *r =
+            zv_pg_q(dst, "disclosure", "UPDATE outbox SET disclosure_json = $2 WHERE id = $1", 2, v,
+                    NULL, NULL);
+        if (!r) break;
+        PQclear(r);
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        zv_pg_fail(dst, "read disclosure: %s", sqlite3_errmsg(src->db));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Sequences after the copied ids, the chain head as the file's. */
@@ -141,6 +170,7 @@ static int finish(zv_store *src, zv_sb *dst)
                  seqs[i], seqs[i]);
         if (zv_pg_cmd(dst, "sequence", sql) < 0) return -1;
     }
+    if (copy_disclosure(src, dst) < 0) return -1;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(src->db, "SELECT seq, hash FROM audit_head WHERE id = 1", -1, &st,
                            NULL) != SQLITE_OK)
@@ -185,7 +215,7 @@ int zv_pg_copy_from_sqlite(zv_store *src, zv_sb *dst, zv_copy_report *rep)
 
 /* Not zv_store_count_sql: that caches by the SQL text's address, and this
  * text is made per table. */
-static int64_t sqlite_count(zv_store *src, const char *table)
+int64_t zv_copy_sqlite_count(zv_store *src, const char *table)
 {
     char sql[128];
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
@@ -203,8 +233,8 @@ int zv_pg_copy_verify(zv_store *src, zv_sb *dst, zv_copy_report *rep, char *why,
     size_t n;
     const zv_copy_table *t = zv_copy_tables(&n);
     for (size_t i = 0; i < n; i++) {
-        int64_t a = sqlite_count(src, t[i].name);
-        int64_t b = pg_count(dst, t[i].name);
+        int64_t a = zv_copy_sqlite_count(src, t[i].name);
+        int64_t b = zv_copy_pg_count(dst, t[i].name);
         if (a < 0 || b < 0) return -1;
         if (a != b) {
             snprintf(why, whylen, "%s: %lld rows in the file, %lld in the copy", t[i].name,

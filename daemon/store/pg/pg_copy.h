@@ -1,4 +1,5 @@
-/* SQLite -> PostgreSQL copy of a store (pg_copy.c; zinvolctl store copy). */
+/* Copies of a store between SQLite and PostgreSQL (pg_copy.c, pg_copy_back.c;
+ * zinvolctl store copy). */
 #ifndef ZV_PG_COPY_H
 #define ZV_PG_COPY_H
 
@@ -16,7 +17,8 @@ typedef struct zv_copy_table {
 const zv_copy_table *zv_copy_tables(size_t *n);
 
 typedef struct zv_copy_report {
-    int64_t rows[16]; /* per table of zv_copy_tables, in its order */
+    int64_t rows[16];        /* per table of zv_copy_tables, in its order */
+    int64_t source_rows[16]; /* the same counted in the source (copy back) */
     int64_t audit_entries;
     int verified;
 } zv_copy_report;
@@ -27,5 +29,16 @@ int zv_pg_copy_from_sqlite(zv_store *src, zv_sb *dst, zv_copy_report *rep);
 /* Row counts of every table equal on both sides and dst's chain intact: 0;
  * 1 with why when not; -1 on error. */
 int zv_pg_copy_verify(zv_store *src, zv_sb *dst, zv_copy_report *rep, char *why, size_t whylen);
+
+/* Rows of table on either side: the count, or -1. */
+int64_t zv_copy_sqlite_count(zv_store *s, const char *table);
+int64_t zv_copy_pg_count(zv_sb *b, const char *table);
+
+/* Copies PostgreSQL src, from one snapshot, into dst, a new SQLite store
+ * (no rows in the copied tables); all or nothing.  Error text in err. */
+int zv_pg_copy_to_sqlite(zv_sb *src, zv_store *dst, zv_copy_report *rep, char *err, size_t errlen);
+/* Every table of dst has the rows the snapshot had and dst's chain is
+ * intact: 0; 1 with why when not; -1 on error (zv_store_errmsg(dst)). */
+int zv_pg_copy_verify_back(zv_store *dst, zv_copy_report *rep, char *why, size_t whylen);
 
 #endif
