@@ -62,6 +62,9 @@ typedef struct iwlz_rule_result {
 typedef struct iwlz_ns_set {
     size_t n;
     char uri[IWLZ_MAX_NS][160];
+    /* the schema they came from ("" when unknown): with it, rules_rewrite.c
+     * also gives nameless patterns the element names that XSD allows */
+    char xsd[1024];
 } iwlz_ns_set;
 
 /* The target namespaces of xsd_path and of the schemas it imports or
@@ -73,6 +76,39 @@ int iwlz_closed_namespaces(const char *xsd_path, iwlz_ns_set *out);
  * returns how many.  An empty s removes nothing. */
 size_t iwlz_prune_stylesheet(xmlDocPtr sheet, const iwlz_ns_set *s);
 
+/* xsd_graph.c: the element names a message valid against an XSD can use,
+ * and which can contain which. */
+#define IWLZ_MAX_QNAMES 64
+typedef struct iwlz_qname {
+    char ns[160], local[80];
+} iwlz_qname;
+typedef struct iwlz_qname_set {
+    size_t n;
+    iwlz_qname q[IWLZ_MAX_QNAMES];
+} iwlz_qname_set;
+typedef struct iwlz_xsd_graph iwlz_xsd_graph;
+/* NULL when the schema uses a construct the walk does not follow (xs:any,
+ * ref, groups, type derivation, include) or cannot be read. */
+iwlz_xsd_graph *iwlz_xsd_graph_load(const char *xsd_path);
+void iwlz_xsd_graph_free(iwlz_xsd_graph *g);
+/* Adds to out the elements that can have a child {ns}local; -1 when out is
+ * full (then it is not the whole answer). */
+int iwlz_xsd_parents(const iwlz_xsd_graph *g, const char *ns, const char *local,
+                     iwlz_qname_set *out);
+/* Adds to out every element with that local name, in any namespace. */
+int iwlz_xsd_named(const iwlz_xsd_graph *g, const char *local, iwlz_qname_set *out);
+
+/* rules_rewrite.c: for the stylesheet at xsl_path and its includes and
+ * imports, as pruned for only, the nameless match patterns to rewrite into
+ * named ones (only where no template choice can change); NULL when there is
+ * nothing to do or only->xsd is empty or not understood. */
+typedef struct iwlz_rewrite iwlz_rewrite;
+iwlz_rewrite *iwlz_rewrite_plan(const char *xsl_path, const iwlz_ns_set *only, size_t *nalts);
+/* Applies the plan to one stylesheet document as libxslt loaded it (after
+ * iwlz_prune_stylesheet); returns how many templates it changed. */
+size_t iwlz_rewrite_apply(const iwlz_rewrite *p, xmlDocPtr sheet);
+void iwlz_rewrite_free(iwlz_rewrite *p);
+
 /* Shared compiled stylesheet for path; NULL with err when it does not
  * compile.  *compiled: 1 when this call compiled it, 0 when it was shared.
  * only (may be NULL or empty): the namespaces of the messages it will
@@ -82,6 +118,8 @@ size_t iwlz_prune_stylesheet(xmlDocPtr sheet, const iwlz_ns_set *s);
 iwlz_rules *iwlz_rules_acquire(const char *path, const iwlz_ns_set *only, int *compiled,
                                size_t *pruned, char *err, size_t errlen);
 void iwlz_rules_release(iwlz_rules *r);
+/* How many templates of the compiled copy rules_rewrite.c changed. */
+size_t iwlz_rules_rewritten(const iwlz_rules *r);
 /* The compiled stylesheet (a struct _xsltStylesheet *), read-only. */
 void *iwlz_rules_sheet(iwlz_rules *r);
 /* 0: no r:Fout; 1: errors in res; -1: the transformation failed. */

@@ -154,9 +154,10 @@ static int load_all(iwlz_state *st, const char *dir, const char *xsd_dir, int pr
             iwlz_rules_acquire(st->rel.msg[k].xslt, &only, &compiled, &pruned, err, errlen);
         if (!st->rules[k]) return -1;
         st->host->log(st->ctx, ZV_LOG_DEBUG,
-                      "iwlz: official rule set %s %s, %zu templates for other messages left out",
+                      "iwlz: official rule set %s %s, %zu templates for other messages left out, "
+                      "%zu given the element names of the XSD",
                       st->rel.msg[k].xslt, compiled ? "compiled" : "shared with another instance",
-                      pruned);
+                      pruned, iwlz_rules_rewritten(st->rules[k]));
     }
     return iwlz_codes_load(st, st->rel.code_lists, err, errlen);
 }

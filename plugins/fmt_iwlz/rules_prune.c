@@ -92,6 +92,7 @@ int iwlz_closed_namespaces(const char *xsd_path, iwlz_ns_set *out)
         memset(out, 0, sizeof(*out));
         return -1;
     }
+    if (strlen(xsd_path) < sizeof(out->xsd)) snprintf(out->xsd, sizeof(out->xsd), "%s", xsd_path);
     return 0;
 }
 

@@ -27,7 +27,7 @@
 struct iwlz_rules {
     char *path;
     iwlz_ns_set only; /* part of the key: a copy pruned for other namespaces differs */
-    size_t pruned;
+    size_t pruned, rewritten;
     xsltStylesheetPtr sheet;
     int refs;
     struct iwlz_rules *next;
@@ -59,7 +59,8 @@ static void on_xslt_error(void *arg, const char *fmt, ...)
 /* While compiling under cache_lock: the namespaces to prune for, and how
  * many templates the loader left out so far. */
 static const iwlz_ns_set *pruning;
-static size_t pruned_now;
+static const iwlz_rewrite *rewriting;
+static size_t pruned_now, rewritten_now;
 static xsltDocLoaderFunc next_loader;
 
 /* libxslt loads every stylesheet file (the top one, each xsl:include and
@@ -69,34 +70,44 @@ static xmlDocPtr pruning_loader(const xmlChar *uri, xmlDictPtr dict, int options
                                 xsltLoadType type)
 {
     xmlDocPtr doc = next_loader(uri, dict, options, ctxt, type);
-    if (doc && pruning && (type == XSLT_LOAD_START || type == XSLT_LOAD_STYLESHEET))
+    if (doc && pruning && (type == XSLT_LOAD_START || type == XSLT_LOAD_STYLESHEET)) {
         pruned_now += iwlz_prune_stylesheet(doc, pruning);
+        rewritten_now += iwlz_rewrite_apply(rewriting, doc);
+    }
     return doc;
 }
 
 static int same_set(const iwlz_ns_set *a, const iwlz_ns_set *b)
 {
-    if (a->n != b->n) return 0;
+    if (a->n != b->n || strcmp(a->xsd, b->xsd) != 0) return 0;
     for (size_t i = 0; i < a->n; i++)
         if (strcmp(a->uri[i], b->uri[i]) != 0) return 0;
     return 1;
 }
 
-/* Compiles path, pruned for only when it is not empty. */
-static xsltStylesheetPtr compile(const char *path, const iwlz_ns_set *only, size_t *pruned)
+/* Compiles path, pruned for only when it is not empty, and with the
+ * nameless patterns named after only->xsd when it is given (rules_rewrite.c). */
+static xsltStylesheetPtr compile(const char *path, const iwlz_ns_set *only, size_t *pruned,
+                                 size_t *rewritten)
 {
-    pruned_now = 0;
+    pruned_now = rewritten_now = 0;
+    size_t nalts = 0;
+    iwlz_rewrite *plan = only->n ? iwlz_rewrite_plan(path, only, &nalts) : NULL;
     if (only->n) {
         next_loader = xsltDocDefaultLoader;
         pruning = only;
+        rewriting = plan;
         xsltSetLoaderFunc(pruning_loader);
     }
     xsltStylesheetPtr sheet = xsltParseStylesheetFile(BAD_CAST path);
     if (only->n) {
         xsltSetLoaderFunc(next_loader);
         pruning = NULL;
+        rewriting = NULL;
     }
+    iwlz_rewrite_free(plan);
     *pruned = pruned_now;
+    *rewritten = rewritten_now;
     return sheet;
 }
 
@@ -126,7 +137,7 @@ iwlz_rules *iwlz_rules_acquire(const char *path, const iwlz_ns_set *only_in, int
     if (r && r->path) {
         xsltSetGenericErrorFunc(&le, on_xslt_error);
         r->only = *only;
-        r->sheet = compile(path, only, &r->pruned);
+        r->sheet = compile(path, only, &r->pruned, &r->rewritten);
         xsltSetGenericErrorFunc(NULL, NULL);
     }
     if (!r || !r->sheet) {
@@ -161,6 +172,11 @@ void iwlz_rules_release(iwlz_rules *r)
         free(r);
     }
     pthread_mutex_unlock(&cache_lock);
+}
+
+size_t iwlz_rules_rewritten(const iwlz_rules *r)
+{
+    return r ? r->rewritten : 0;
 }
 
 void *iwlz_rules_sheet(iwlz_rules *r)
