@@ -95,6 +95,9 @@ void iwlz_xsd_graph_free(iwlz_xsd_graph *g);
  * full (then it is not the whole answer). */
 int iwlz_xsd_parents(const iwlz_xsd_graph *g, const char *ns, const char *local,
                      iwlz_qname_set *out);
+/* Every element name the schema declares, i from 0 to the count. */
+size_t iwlz_xsd_count(const iwlz_xsd_graph *g);
+const iwlz_qname *iwlz_xsd_name(const iwlz_xsd_graph *g, size_t i);
 /* Adds to out every element with that local name, in any namespace. */
 int iwlz_xsd_named(const iwlz_xsd_graph *g, const char *local, iwlz_qname_set *out);
 

@@ -43,6 +43,11 @@ typedef struct plan_entry {
     char *uri, *mode, *old_match, *new_match; /* new_match NULL: the template goes */
     char *decls; /* "prefix uri\n" namespaces to declare on the template first */
     long line;
+    size_t nspec; /* templates to add after this one (rules_rewrite.c, specialise) */
+    struct spec {
+        char *match, *decls;
+        unsigned long long keep; /* which element children to copy */
+    } * spec;
 } plan_entry;
 
 struct iwlz_rewrite {
@@ -467,9 +472,148 @@ static int add_entry(iwlz_rewrite *p, const tpl *t, const char *nm, const char *
     e->new_match = nm ? strdup(nm) : NULL;
     e->decls = strdup(decls);
     e->line = xmlGetLineNo(t->node);
+    e->nspec = 0;
+    e->spec = NULL;
     xmlFree(m);
     p->n++;
     return e->uri && e->mode && e->old_match && e->decls && (!nm || e->new_match) ? 0 : -1;
+}
+
+/* Is t's body empty (no instruction, no text)? */
+static int empty_body(xmlNodePtr t)
+{
+    for (xmlNodePtr c = t->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE) return 0;
+        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+            if (!xmlIsBlankNode(c)) return 0;
+        }
+    }
+    return 1;
+}
+
+/* Could alternative x match an element with local name local? */
+static int may_match(const tpl *t, const alt *x, const char *local)
+{
+    if (x->candidate && x->set.n == 0) return 0; /* left out */
+    if (x->candidate && t->mode_ok) {
+        for (size_t i = 0; i < x->set.n; i++)
+            if (strcmp(x->set.q[i].local, local) == 0) return 1;
+        return 0;
+    }
+    if (x->candidate) return 1; /* stays *[...] */
+    if (strcmp(x->name, "-") == 0) return 0;
+    return !x->name[0] || strcmp(x->name, local) == 0;
+}
+
+/* Does xsl:apply-templates select="." mode=m on an element named local
+ * certainly do nothing?  It does when every template of mode m that could
+ * match it has an empty body and one of those matches every element (*),
+ * so that neither another template nor the built-in rule can run. */
+static int mode_idle_for(const tpl *t, size_t nt, const char *m, const char *local)
+{
+    int catch_all = 0;
+    for (size_t i = 0; i < nt; i++) {
+        if (strcmp(t[i].mode, m) != 0) continue;
+        int empty = empty_body(t[i].node);
+        for (size_t a = 0; a < t[i].nalts; a++) {
+            if (!may_match(&t[i], &t[i].alts[a], local)) continue;
+            if (!empty) return 0;
+            if (strcmp(t[i].alts[a].text, "*") == 0) catch_all = 1;
+        }
+    }
+    return catch_all;
+}
+
+/* A template match="*" (no name) whose body is only xsl:apply-templates
+ * select="." mode="m" (no parameters): the modes, NULL otherwise. */
+static int dispatcher(const tpl *t, const char *modes[64], size_t *n)
+{
+    *n = 0;
+    if (t->nalts != 1 || strcmp(t->alts[0].text, "*") != 0 || xmlHasProp(t->node, BAD_CAST "name"))
+        return 0;
+    for (xmlNodePtr c = t->node->children; c; c = c->next) {
+        if (c->type == XML_TEXT_NODE && xmlIsBlankNode(c)) continue;
+        if (c->type == XML_COMMENT_NODE) continue;
+        if (!is_xsl(c, "apply-templates") || *n == 64 || c->children) return 0;
+        xmlAttrPtr sel = xmlHasProp(c, BAD_CAST "select"), mode = xmlHasProp(c, BAD_CAST "mode");
+        if (!sel || !sel->children || strcmp((const char *)sel->children->content, ".") != 0 ||
+            !mode || !mode->children || strchr((const char *)mode->children->content, ':'))
+            return 0;
+        for (xmlAttrPtr a = c->properties; a; a = a->next)
+            if (a != sel && a != mode) return 0;
+        modes[(*n)++] = (const char *)mode->children->content;
+    }
+    return *n >= 4;
+}
+
+/* For a dispatcher template k (like the rule set's check mode, which
+ * applies 24 modes to every element): one template per element name of the
+ * XSD with only the modes that can do something there, same mode and
+ * priority, name-hashed, so it is chosen where k was.  Only when no other
+ * template of k's mode has k's priority (then no tie can go otherwise). */
+static int plan_specialise(iwlz_rewrite *p, tpl *t, size_t nt, size_t k, const iwlz_xsd_graph *g,
+                           size_t *nspec)
+{
+    const char *modes[64];
+    size_t nm;
+    if (!dispatcher(&t[k], modes, &nm) || !t[k].alts[0].prio_known) return 0;
+    for (size_t i = 0; i < nt; i++) {
+        if (i == k || strcmp(t[i].mode, t[k].mode) != 0) continue;
+        for (size_t a = 0; a < t[i].nalts; a++) {
+            const alt *y = &t[i].alts[a];
+            if (y->candidate && y->set.n == 0) continue;
+            if (!y->prio_known || y->prio == t[k].alts[0].prio) return 0;
+        }
+    }
+    if (!xmlSearchNsByHref(t[k].node->doc, t[k].node->parent, BAD_CAST XSL_NS)) return 0;
+    size_t ns = iwlz_xsd_count(g);
+    struct spec *sp = calloc(ns ? ns : 1, sizeof(*sp));
+    size_t n = 0;
+    int rc = sp ? 0 : -1;
+    unsigned long long all = nm == 64 ? ~0ULL : (1ULL << nm) - 1;
+    for (size_t q = 0; q < ns && rc == 0; q++) {
+        const iwlz_qname *name = iwlz_xsd_name(g, q);
+        unsigned long long keep = 0;
+        for (size_t m = 0; m < nm; m++)
+            if (!mode_idle_for(t, nt, modes[m], name->local)) keep |= 1ULL << m;
+        if (keep == all) continue;
+        char decls[256] = "", match[256];
+        /* a prefix in scope at the stylesheet level, or one declared on
+         * the new template (whose body has no literal result element) */
+        xmlNsPtr in = name->ns[0]
+                          ? xmlSearchNsByHref(t[k].node->doc, t[k].node->parent, BAD_CAST name->ns)
+                          : NULL;
+        char pf[64] = "";
+        if (in && in->prefix)
+            snprintf(pf, sizeof(pf), "%s", (const char *)in->prefix);
+        else if (name->ns[0]) {
+            for (int i = 0; i < 100 && !pf[0]; i++) {
+                snprintf(pf, sizeof(pf), "zvrw%d", i);
+                if (xmlSearchNs(t[k].node->doc, t[k].node->parent, BAD_CAST pf)) pf[0] = 0;
+            }
+            if (!pf[0] || strlen(name->ns) > 200) continue;
+            snprintf(decls, sizeof(decls), "%s %s\n", pf, name->ns);
+        }
+        snprintf(match, sizeof(match), "%s%s%s", pf, pf[0] ? ":" : "", name->local);
+        sp[n].match = strdup(match);
+        sp[n].decls = strdup(decls);
+        sp[n].keep = keep;
+        if (!sp[n].match || !sp[n].decls) rc = -1;
+        n++;
+    }
+    if (rc == 0 && n > 0) rc = add_entry(p, &t[k], t[k].alts[0].text, "");
+    if (rc == 0 && n > 0) {
+        p->e[p->n - 1].spec = sp;
+        p->e[p->n - 1].nspec = n;
+        *nspec += n;
+        return 0;
+    }
+    for (size_t i = 0; sp && i < n; i++) {
+        free(sp[i].match);
+        free(sp[i].decls);
+    }
+    free(sp);
+    return rc;
 }
 
 static int plan_sheets(iwlz_rewrite *p, sheets *s, const iwlz_xsd_graph *g, const iwlz_ns_set *only,
@@ -509,6 +653,8 @@ static int plan_sheets(iwlz_rewrite *p, sheets *s, const iwlz_xsd_graph *g, cons
             *nalts += t[k].alts[a].candidate && (t[k].mode_ok || t[k].alts[a].set.n == 0);
         rc = add_entry(p, &t[k], r == 1 ? buf : NULL, decls);
     }
+    for (size_t k = 0; k < nt && rc == 0; k++)
+        rc = plan_specialise(p, t, nt, k, g, nalts);
     for (size_t k = 0; k < nt; k++)
         free(t[k].alts);
     free(t);
@@ -536,6 +682,43 @@ iwlz_rewrite *iwlz_rewrite_plan(const char *xsl_path, const iwlz_ns_set *only, s
     return p;
 }
 
+static void declare(xmlNodePtr c, const char *decls)
+{
+    for (const char *d = decls; *d;) {
+        char prefix[32], uri[200];
+        if (sscanf(d, "%31s %199s", prefix, uri) != 2) break;
+        xmlNewNs(c, BAD_CAST uri, BAD_CAST prefix);
+        d = strchr(d, '\n');
+        d = d ? d + 1 : "";
+    }
+}
+
+/* The specialised copies of template c, right after it; how many. */
+static size_t add_specialised(xmlNodePtr c, const plan_entry *e)
+{
+    xmlNodePtr after = c;
+    xmlChar *prio = xmlGetProp(c, BAD_CAST "priority");
+    size_t n = 0;
+    for (size_t i = 0; i < e->nspec; i++) {
+        xmlNodePtr t = xmlNewDocNode(c->doc, c->ns, BAD_CAST "template", NULL);
+        if (!t) break;
+        declare(t, e->spec[i].decls);
+        xmlSetProp(t, BAD_CAST "match", BAD_CAST e->spec[i].match);
+        if (e->mode[0]) xmlSetProp(t, BAD_CAST "mode", BAD_CAST e->mode);
+        xmlSetProp(t, BAD_CAST "priority", prio ? prio : BAD_CAST "-0.5");
+        unsigned k = 0;
+        for (xmlNodePtr a = c->children; a; a = a->next) {
+            if (a->type != XML_ELEMENT_NODE) continue;
+            if (k < 64 && (e->spec[i].keep >> k & 1)) xmlAddChild(t, xmlDocCopyNode(a, c->doc, 1));
+            k++;
+        }
+        after = xmlAddNextSibling(after, t);
+        n++;
+    }
+    xmlFree(prio);
+    return n;
+}
+
 size_t iwlz_rewrite_apply(const iwlz_rewrite *p, xmlDocPtr sheet)
 {
     xmlNodePtr root = sheet ? xmlDocGetRootElement(sheet) : NULL;
@@ -553,14 +736,10 @@ size_t iwlz_rewrite_apply(const iwlz_rewrite *p, xmlDocPtr sheet)
             if (e->line != line || strcmp(e->uri, (const char *)sheet->URL) != 0 ||
                 strcmp(e->old_match, (const char *)m) != 0 || strcmp(e->mode, mode) != 0)
                 continue;
-            if (e->new_match) {
-                for (const char *d = e->decls; *d;) {
-                    char prefix[32], uri[200];
-                    if (sscanf(d, "%31s %199s", prefix, uri) != 2) break;
-                    xmlNewNs(c, BAD_CAST uri, BAD_CAST prefix);
-                    d = strchr(d, '\n');
-                    d = d ? d + 1 : "";
-                }
+            if (e->nspec) {
+                changed += add_specialised(c, e);
+            } else if (e->new_match) {
+                declare(c, e->decls);
                 xmlSetProp(c, BAD_CAST "match", BAD_CAST e->new_match);
             } else {
                 xmlUnlinkNode(c);
@@ -583,6 +762,11 @@ void iwlz_rewrite_free(iwlz_rewrite *p)
         free(p->e[i].old_match);
         free(p->e[i].new_match);
         free(p->e[i].decls);
+        for (size_t k = 0; k < p->e[i].nspec; k++) {
+            free(p->e[i].spec[k].match);
+            free(p->e[i].spec[k].decls);
+        }
+        free(p->e[i].spec);
     }
     free(p->e);
     free(p);

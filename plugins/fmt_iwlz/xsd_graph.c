@@ -266,3 +266,13 @@ int iwlz_xsd_named(const iwlz_xsd_graph *g, const char *local, iwlz_qname_set *o
         if (strcmp(g->names[i].local, local) == 0 && add_name(out, &g->names[i]) < 0) return -1;
     return 0;
 }
+
+size_t iwlz_xsd_count(const iwlz_xsd_graph *g)
+{
+    return g->nnames;
+}
+
+const iwlz_qname *iwlz_xsd_name(const iwlz_xsd_graph *g, size_t i)
+{
+    return i < g->nnames ? &g->names[i] : NULL;
+}

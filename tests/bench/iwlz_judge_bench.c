@@ -13,6 +13,7 @@
  *   serialise  xmlDocDumpFormatMemoryEnc (the payload)
  * Usage: iwlz_judge_bench [--sizes 10,100,500,2250] [--chunks 1,8,32,128]
  *                         [--whole-max 500] [--dump FILE] [--xslt AW35.xsl]
+ *                         [--profile SECONDS: only the plugin's copy, first size and chunk]
  * (env: ZV_PLUGIN_DIR, ZV_SOURCE_DIR)
  */
 #include "../../plugins/fmt_iwlz/iwlz.h"
@@ -278,6 +279,7 @@ int main(int argc, char **argv)
     int nsizes = 4, nchunks = 4;
     long whole_max = 500;
     const char *dump = NULL, *xslt = NULL;
+    long profile = 0; /* seconds of the plugin's copy alone (for perf), then exit */
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--sizes") == 0)
             nsizes = parse_list(argv[i + 1], sizes, 16);
@@ -289,6 +291,8 @@ int main(int argc, char **argv)
             dump = argv[i + 1];
         else if (strcmp(argv[i], "--xslt") == 0)
             xslt = argv[i + 1];
+        else if (strcmp(argv[i], "--profile") == 0)
+            profile = atol(argv[i + 1]);
     }
     const char *pd = getenv("ZV_PLUGIN_DIR"), *src = getenv("ZV_SOURCE_DIR");
     if (!pd || !src) {
@@ -339,6 +343,21 @@ int main(int argc, char **argv)
                "pruned %.0f us\n",
                t_w * 1e6, t_p * 1e6);
         xmlFreeDoc(empty);
+    }
+    /* as iwlz_rules_apply does (xslt.c, JUDGE_BUFFER_SIZE); ZV_BUFSIZE to compare */
+    xmlDefaultBufferSize = getenv("ZV_BUFSIZE") ? atoi(getenv("ZV_BUFSIZE")) : 256;
+    if (profile > 0) {
+        xmlDocPtr doc = make_message(tpl, sizes[0]);
+        double t0p = now_s();
+        long runs = 0;
+        while (now_s() - t0p < (double)profile) {
+            judge_chunked(iwlz_rules_sheet(rules), doc, chunks[0]);
+            runs++;
+        }
+        printf("profile: %ld runs of %ld clients, %ld a chunk, %.1f us per record\n", runs,
+               sizes[0], chunks[0], (now_s() - t0p) * 1e6 / ((double)runs * (double)sizes[0]));
+        xmlFreeDoc(doc);
+        return 0;
     }
     printf("%8s %10s %10s %10s %12s", "clients", "parse", "xsd", "serialise", "xslt-whole");
     for (int c = 0; c < nchunks; c++) {

@@ -368,6 +368,73 @@ START_TEST(only_foreign_wildcard_patterns_go)
 }
 END_TEST
 
+static void write_file(char *path, int suffix, const char *text)
+{
+    int fd = mkstemps(path, suffix);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static xmlNodePtr nth_template(xmlDocPtr d, int n)
+{
+    for (xmlNodePtr c = xmlDocGetRootElement(d)->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && n-- == 0) return c;
+    return NULL;
+}
+
+/* rules_rewrite.c on a small schema (R > P > C): *[t:C] becomes t:P[t:C]
+ * in mode m; in mode n another template of priority 0.5 could match a P,
+ * so a tie could be broken otherwise there and n stays as it is; in mode o
+ * *[t:R] (no element can hold an R) goes, and the nameless *[not(t:C)]
+ * keeps the other alternative nameless. */
+START_TEST(rewrite_only_where_no_tie_can_change)
+{
+    char xsd[] = "/tmp/zv-iwlz-rw-XXXXXX.xsd", xsl[] = "/tmp/zv-iwlz-rw-XXXXXX.xsl";
+    write_file(xsd, 4,
+               "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" targetNamespace=\"urn:t\" "
+               "xmlns:t=\"urn:t\" elementFormDefault=\"qualified\">"
+               "<xs:element name=\"R\"><xs:complexType><xs:sequence>"
+               "<xs:element name=\"P\" type=\"t:PT\"/></xs:sequence></xs:complexType></xs:element>"
+               "<xs:complexType name=\"PT\"><xs:sequence><xs:element name=\"C\" "
+               "type=\"xs:string\"/><xs:element name=\"X\" type=\"xs:string\"/></xs:sequence>"
+               "</xs:complexType></xs:schema>");
+    write_file(xsl, 4,
+               "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\" "
+               "xmlns:t=\"urn:t\">"
+               "<xsl:template match=\"*[t:C]\" mode=\"m\"><xsl:text>m</xsl:text></xsl:template>"
+               "<xsl:template match=\"*[t:C]\" mode=\"n\"><xsl:text>n</xsl:text></xsl:template>"
+               "<xsl:template match=\"t:P[@a]\" mode=\"n\"><xsl:text>p</xsl:text></xsl:template>"
+               "<xsl:template match=\"*[t:X and t:C] | *[t:R]\" mode=\"o\"/>"
+               "<xsl:template match=\"*[not(t:C)]\" mode=\"o\"/>"
+               "</xsl:stylesheet>");
+    iwlz_ns_set only;
+    ck_assert_int_eq(iwlz_closed_namespaces(xsd, &only), 0);
+    size_t nalts = 0;
+    iwlz_rewrite *plan = iwlz_rewrite_plan(xsl, &only, &nalts);
+    ck_assert_ptr_nonnull(plan);
+    xmlDocPtr d = xmlReadFile(xsl, NULL, 0);
+    ck_assert_uint_eq(iwlz_rewrite_apply(plan, d), 2);
+    xmlChar *m0 = xmlGetProp(nth_template(d, 0), BAD_CAST "match");
+    xmlChar *m1 = xmlGetProp(nth_template(d, 1), BAD_CAST "match");
+    xmlChar *m3 = xmlGetProp(nth_template(d, 3), BAD_CAST "match");
+    xmlChar *m4 = xmlGetProp(nth_template(d, 4), BAD_CAST "match");
+    ck_assert_str_eq((char *)m0, "t:P[t:C]");
+    ck_assert_str_eq((char *)m1, "*[t:C]");
+    /* *[t:R] goes (nothing holds an R); *[not(t:C)] could tie with the rest */
+    ck_assert_str_eq((char *)m3, "*[t:X and t:C]");
+    ck_assert_str_eq((char *)m4, "*[not(t:C)]");
+    xmlFree(m0);
+    xmlFree(m1);
+    xmlFree(m3);
+    xmlFree(m4);
+    xmlFreeDoc(d);
+    iwlz_rewrite_free(plan);
+    unlink(xsd);
+    unlink(xsl);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("iwlz_prune");
@@ -378,6 +445,7 @@ int main(void)
     tcase_add_test(tc, foreign_namespace_is_where_they_differ);
     tcase_add_test(tc, parent_outside_the_xsd_is_where_they_differ);
     tcase_add_test(tc, open_schema_prunes_nothing);
+    tcase_add_test(tc, rewrite_only_where_no_tie_can_change);
     tcase_add_test(tc, only_foreign_wildcard_patterns_go);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
