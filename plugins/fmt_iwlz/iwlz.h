@@ -112,6 +112,19 @@ iwlz_rewrite *iwlz_rewrite_plan(const char *xsl_path, const iwlz_ns_set *only, s
 size_t iwlz_rewrite_apply(const iwlz_rewrite *p, xmlDocPtr sheet);
 void iwlz_rewrite_free(iwlz_rewrite *p);
 
+/* rules_imports.c: one compiled copy of a stylesheet imported many times. */
+#define IWLZ_MAX_IMPORTS 32
+typedef struct iwlz_uri_set {
+    size_t n;
+    char uri[IWLZ_MAX_IMPORTS][1024];
+} iwlz_uri_set;
+/* 1 when every import level of the stylesheet at xsl_path (a file with what
+ * it includes) imports one URI only, however often. */
+int iwlz_imports_are_a_chain(const char *xsl_path);
+/* Removes from one stylesheet document the xsl:imports of URIs already in
+ * seen (adding the others to it); returns how many.  Only for a chain. */
+size_t iwlz_drop_repeated_imports(xmlDocPtr sheet, iwlz_uri_set *seen);
+
 /* Shared compiled stylesheet for path; NULL with err when it does not
  * compile.  *compiled: 1 when this call compiled it, 0 when it was shared.
  * only (may be NULL or empty): the namespaces of the messages it will

@@ -60,6 +60,7 @@ static void on_xslt_error(void *arg, const char *fmt, ...)
  * many templates the loader left out so far. */
 static const iwlz_ns_set *pruning;
 static const iwlz_rewrite *rewriting;
+static iwlz_uri_set *imported; /* NULL: every import is compiled */
 static size_t pruned_now, rewritten_now;
 static xsltDocLoaderFunc next_loader;
 
@@ -73,6 +74,7 @@ static xmlDocPtr pruning_loader(const xmlChar *uri, xmlDictPtr dict, int options
     if (doc && pruning && (type == XSLT_LOAD_START || type == XSLT_LOAD_STYLESHEET)) {
         pruned_now += iwlz_prune_stylesheet(doc, pruning);
         rewritten_now += iwlz_rewrite_apply(rewriting, doc);
+        if (imported) iwlz_drop_repeated_imports(doc, imported);
     }
     return doc;
 }
@@ -93,7 +95,10 @@ static xsltStylesheetPtr compile(const char *path, const iwlz_ns_set *only, size
     pruned_now = rewritten_now = 0;
     size_t nalts = 0;
     iwlz_rewrite *plan = only->n ? iwlz_rewrite_plan(path, only, &nalts) : NULL;
+    iwlz_uri_set *seen =
+        only->n && iwlz_imports_are_a_chain(path) ? calloc(1, sizeof(*seen)) : NULL;
     if (only->n) {
+        imported = seen;
         next_loader = xsltDocDefaultLoader;
         pruning = only;
         rewriting = plan;
@@ -104,7 +109,9 @@ static xsltStylesheetPtr compile(const char *path, const iwlz_ns_set *only, size
         xsltSetLoaderFunc(next_loader);
         pruning = NULL;
         rewriting = NULL;
+        imported = NULL;
     }
+    free(seen);
     iwlz_rewrite_free(plan);
     *pruned = pruned_now;
     *rewritten = rewritten_now;

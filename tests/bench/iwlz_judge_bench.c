@@ -23,6 +23,7 @@
 #include <zinvol/util.h>
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <libexslt/exslt.h>
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
@@ -314,8 +315,10 @@ int main(int argc, char **argv)
     else
         snprintf(path, sizeof(path), "%s/xslt/wlz/2_2/AW35.xsl", rel);
     double t0 = now_s();
+    size_t heap0 = mallinfo2().uordblks;
     xsltStylesheetPtr sheet = xsltParseStylesheetFile(BAD_CAST path);
     double t_compile = now_s() - t0;
+    size_t heap1 = mallinfo2().uordblks;
     /* The plugin's compiled copy: pruned for AW35's namespaces. */
     char xsd[1200], err[512];
     snprintf(xsd, sizeof(xsd), "%s/xsd/AW35.xsd", rel);
@@ -325,6 +328,9 @@ int main(int argc, char **argv)
     iwlz_rules *rules = iwlz_closed_namespaces(xsd, &only) == 0
                             ? iwlz_rules_acquire(path, &only, &compiled, &pruned, err, sizeof(err))
                             : NULL;
+    size_t heap2 = mallinfo2().uordblks;
+    printf("heap of the compiled stylesheet: whole %.1f MB, the plugin's copy %.1f MB\n",
+           (double)(heap1 - heap0) / 1048576.0, (double)(heap2 - heap1) / 1048576.0);
     if (!tpl || !schema || !sheet || !rules) {
         fprintf(stderr, "cannot load the template, %s or AW35.xsd\n", path);
         return 1;

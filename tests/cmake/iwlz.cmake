@@ -13,7 +13,8 @@ endforeach()
 if(TARGET test_iwlz_prune)
   target_sources(test_iwlz_prune PRIVATE ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/xslt.c
     ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/rules_prune.c
-    ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/rules_rewrite.c ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/xsd_graph.c)
+    ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/rules_rewrite.c ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/xsd_graph.c
+    ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/rules_imports.c)
   target_link_libraries(test_iwlz_prune PRIVATE PkgConfig::XSLT PkgConfig::XML2 Threads::Threads)
 endif()
 
@@ -23,7 +24,8 @@ add_dependencies(iwlz_render_bench fmt_iwlz)
 # The official judge's cost per record by message size (prints figures).
 add_executable(iwlz_judge_bench bench/iwlz_judge_bench.c
   ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/xslt.c ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/rules_prune.c
-    ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/rules_rewrite.c ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/xsd_graph.c)
+    ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/rules_rewrite.c ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/xsd_graph.c
+    ${PROJECT_SOURCE_DIR}/plugins/fmt_iwlz/rules_imports.c)
 target_link_libraries(iwlz_judge_bench PRIVATE zvutil PkgConfig::XSLT PkgConfig::XML2 Threads::Threads
   ${CMAKE_DL_LIBS})
 add_dependencies(iwlz_judge_bench fmt_iwlz)

@@ -435,6 +435,41 @@ START_TEST(rewrite_only_where_no_tie_can_change)
 }
 END_TEST
 
+/* One copy of a repeatedly imported file only where every import level
+ * imports one file: the rule set is such a chain; a level importing two
+ * files (another could sit between two copies in precedence) is not. */
+START_TEST(imports_deduplicated_only_in_a_chain)
+{
+    paths();
+    char xsl[1200];
+    snprintf(xsl, sizeof(xsl), "%s/xslt/wlz/2_2/AW35.xsl", rel);
+    ck_assert_int_eq(iwlz_imports_are_a_chain(xsl), 1);
+    char a[] = "/tmp/zv-iwlz-imp-XXXXXX.xsl", b[] = "/tmp/zv-iwlz-imp-XXXXXX.xsl",
+         top[] = "/tmp/zv-iwlz-imp-XXXXXX.xsl";
+    const char *empty = "<xsl:stylesheet version=\"1.0\" "
+                        "xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"/>";
+    write_file(a, 4, empty);
+    write_file(b, 4, empty);
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\">"
+             "<xsl:import href=\"%s\"/><xsl:import href=\"%s\"/><xsl:import href=\"%s\"/>"
+             "</xsl:stylesheet>",
+             a, b, a);
+    write_file(top, 4, text);
+    ck_assert_int_eq(iwlz_imports_are_a_chain(top), 0);
+    /* and where it is one, the second import of a goes */
+    xmlDocPtr d = xmlReadFile(top, NULL, 0);
+    iwlz_uri_set seen = {0};
+    ck_assert_uint_eq(iwlz_drop_repeated_imports(d, &seen), 1);
+    ck_assert_uint_eq(xmlChildElementCount(xmlDocGetRootElement(d)), 2);
+    xmlFreeDoc(d);
+    unlink(a);
+    unlink(b);
+    unlink(top);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("iwlz_prune");
@@ -446,6 +481,7 @@ int main(void)
     tcase_add_test(tc, parent_outside_the_xsd_is_where_they_differ);
     tcase_add_test(tc, open_schema_prunes_nothing);
     tcase_add_test(tc, rewrite_only_where_no_tie_can_change);
+    tcase_add_test(tc, imports_deduplicated_only_in_a_chain);
     tcase_add_test(tc, only_foreign_wildcard_patterns_go);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
