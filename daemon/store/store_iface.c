@@ -226,6 +226,65 @@ int zv_sb_source_release(zv_sb *b, const char *source)
     return b->ops->source_release(b, source);
 }
 
+int zv_sb_stage(zv_sb *b, const char *destination, int message, const unsigned char *rec,
+                size_t len, int64_t item_id, const char *record_key)
+{
+    return b->ops->stage(b, destination, message, rec, len, item_id, record_key);
+}
+
+int zv_sb_staged_after(zv_sb *b, const char *destination, int64_t after_id, size_t limit,
+                       zv_staged_cb cb, void *arg)
+{
+    return b->ops->staged_after(b, destination, after_id, limit, cb, arg);
+}
+
+int zv_sb_staged_delete(zv_sb *b, int64_t id)
+{
+    return b->ops->staged_delete(b, id);
+}
+
+int64_t zv_sb_staged_count(zv_sb *b, const char *destination)
+{
+    return b->ops->staged_count(b, destination);
+}
+
+int zv_sb_batch_peek(zv_sb *b, const char *destination, int64_t *seq)
+{
+    return b->ops->batch_peek(b, destination, seq);
+}
+
+int zv_sb_batch_set(zv_sb *b, const char *destination, int64_t seq)
+{
+    return b->ops->batch_set(b, destination, seq);
+}
+
+int zv_sb_sent_same(zv_sb *b, const char *destination, const char *key, const char *digest)
+{
+    return b->ops->sent_same(b, destination, key, digest);
+}
+
+int zv_sb_sent_put(zv_sb *b, const char *destination, const char *key, const char *digest,
+                   const char *message, const unsigned char *rec, size_t len)
+{
+    return b->ops->sent_put(b, destination, key, digest, message, rec, len);
+}
+
+int zv_sb_sent_get(zv_sb *b, const char *destination, const char *key, char *message,
+                   size_t msglen, unsigned char **rec, size_t *len)
+{
+    return b->ops->sent_get(b, destination, key, message, msglen, rec, len);
+}
+
+int zv_sb_quarantine_add(zv_sb *b, const zv_quarantine_entry *e, int64_t *id)
+{
+    return b->ops->quarantine_add(b, e, id);
+}
+
+int zv_sb_quarantine_like(zv_sb *b, const zv_quarantine_entry *e, int64_t except)
+{
+    return b->ops->quarantine_like(b, e, except);
+}
+
 int zv_sb_audit_append(zv_sb *b, const zv_audit_entry *e, int64_t *seq)
 {
     return b->ops->audit_append(b, e, seq);

@@ -56,7 +56,7 @@ int zv_store_have_postgresql(void);
 /* The schema versions this build knows; a store made by a newer zinvol is
  * refused at open, an older one is migrated (each step recorded). */
 #define ZV_SQLITE_SCHEMA_VERSION 1
-#define ZV_PG_SCHEMA_VERSION 3
+#define ZV_PG_SCHEMA_VERSION 4
 
 typedef struct zv_sb zv_sb;
 
@@ -159,6 +159,43 @@ int zv_sb_source_lease(zv_sb *b, const char *source, int64_t now_ms, int64_t lea
                        char *holder, size_t holderlen);
 /* Gives this node's lease on source up (another node's is left alone). */
 int zv_sb_source_release(zv_sb *b, const char *source);
+
+/* ---- staging: a source's records on their way to a render unit ---- */
+/* A minimised record (encoded) for destination and its message; item_id
+ * names the kept source item (sqlite; 0: none), record_key the record
+ * (source and record id; postgresql keeps it beside the row, NULL: none). */
+int zv_sb_stage(zv_sb *b, const char *destination, int message, const unsigned char *rec,
+                size_t len, int64_t item_id, const char *record_key);
+/* Up to limit (0: all) staged rows of destination with id > after_id, in
+ * id order (as zv_store_staged_after). */
+int zv_sb_staged_after(zv_sb *b, const char *destination, int64_t after_id, size_t limit,
+                       zv_staged_cb cb, void *arg);
+/* The row leaves staging (rendered, or unchanged).  postgresql: -1 when it
+ * is gone already (another node rendered it), so that render unit is
+ * rolled back instead of sending the record twice. */
+int zv_sb_staged_delete(zv_sb *b, int64_t id);
+/* Staged rows of destination (NULL: all). */
+int64_t zv_sb_staged_count(zv_sb *b, const char *destination);
+/* The last batch sequence number of destination (0: none yet) and setting
+ * it.  postgresql: inside a transaction the peek locks destination's
+ * sequence until it ends, so the render units of two nodes take turns. */
+int zv_sb_batch_peek(zv_sb *b, const char *destination, int64_t *seq);
+int zv_sb_batch_set(zv_sb *b, const char *destination, int64_t seq);
+
+/* ---- change detection (core/change.h): what was last sent per record ---- */
+/* As zv_store_sent_same / _put / _get. */
+int zv_sb_sent_same(zv_sb *b, const char *destination, const char *key, const char *digest);
+int zv_sb_sent_put(zv_sb *b, const char *destination, const char *key, const char *digest,
+                   const char *message, const unsigned char *rec, size_t len);
+int zv_sb_sent_get(zv_sb *b, const char *destination, const char *key, char *message,
+                   size_t msglen, unsigned char **rec, size_t *len);
+
+/* ---- quarantine ---- */
+/* A new entry, as zv_store_quarantine_add; *id its number (may be NULL). */
+int zv_sb_quarantine_add(zv_sb *b, const zv_quarantine_entry *e, int64_t *id);
+/* 1 when an open entry says exactly what e says (except: an entry id not to
+ * count), as zv_store_quarantine_like. */
+int zv_sb_quarantine_like(zv_sb *b, const zv_quarantine_entry *e, int64_t except);
 
 /* Appends one entry (e->seq and e->hash are computed, not read); *seq gets
  * its number.  Serialised across nodes. */

@@ -38,6 +38,21 @@ typedef struct zv_sb_ops {
     int (*source_lease)(zv_sb *b, const char *source, int64_t now_ms, int64_t lease_ms,
                         char *holder, size_t holderlen);
     int (*source_release)(zv_sb *b, const char *source);
+    int (*stage)(zv_sb *b, const char *destination, int message, const unsigned char *rec,
+                 size_t len, int64_t item_id, const char *record_key);
+    int (*staged_after)(zv_sb *b, const char *destination, int64_t after_id, size_t limit,
+                        zv_staged_cb cb, void *arg);
+    int (*staged_delete)(zv_sb *b, int64_t id);
+    int64_t (*staged_count)(zv_sb *b, const char *destination);
+    int (*batch_peek)(zv_sb *b, const char *destination, int64_t *seq);
+    int (*batch_set)(zv_sb *b, const char *destination, int64_t seq);
+    int (*sent_same)(zv_sb *b, const char *destination, const char *key, const char *digest);
+    int (*sent_put)(zv_sb *b, const char *destination, const char *key, const char *digest,
+                    const char *message, const unsigned char *rec, size_t len);
+    int (*sent_get)(zv_sb *b, const char *destination, const char *key, char *message,
+                    size_t msglen, unsigned char **rec, size_t *len);
+    int (*quarantine_add)(zv_sb *b, const zv_quarantine_entry *e, int64_t *id);
+    int (*quarantine_like)(zv_sb *b, const zv_quarantine_entry *e, int64_t except);
     int (*audit_append)(zv_sb *b, const zv_audit_entry *e, int64_t *seq);
     int (*audit_each)(zv_sb *b, zv_audit_cb cb, void *arg);
     int (*audit_verify)(zv_sb *b, int64_t *count, int64_t *bad_seq, char *why, size_t whylen);

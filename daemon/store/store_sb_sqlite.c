@@ -192,6 +192,69 @@ static int sq_audit_verify(zv_sb *b, int64_t *count, int64_t *bad_seq, char *why
     return (int)keep(b, zv_store_audit_verify(S(b), count, bad_seq, why, whylen));
 }
 
+/* Staging, change detection and quarantine: the zv_store calls the core
+ * made before the interface had them, on the same connection (so inside
+ * the same unit or transaction). */
+static int sq_stage(zv_sb *b, const char *destination, int message, const unsigned char *rec,
+                    size_t len, int64_t item_id, const char *record_key)
+{
+    (void)record_key; /* the encoded record has it; nothing reads it beside the row here */
+    return (int)keep(b, zv_store_stage_item(S(b), destination, message, rec, len, item_id));
+}
+
+static int sq_staged_after(zv_sb *b, const char *destination, int64_t after_id, size_t limit,
+                           zv_staged_cb cb, void *arg)
+{
+    return (int)keep(b, zv_store_staged_after(S(b), destination, after_id, limit, cb, arg));
+}
+
+static int sq_staged_delete(zv_sb *b, int64_t id)
+{
+    return (int)keep(b, zv_store_staged_delete(S(b), id));
+}
+
+static int64_t sq_staged_count(zv_sb *b, const char *destination)
+{
+    return keep(b, zv_store_staged_count(S(b), destination));
+}
+
+static int sq_batch_peek(zv_sb *b, const char *destination, int64_t *seq)
+{
+    return (int)keep(b, zv_store_batch_peek(S(b), destination, seq));
+}
+
+static int sq_batch_set(zv_sb *b, const char *destination, int64_t seq)
+{
+    return (int)keep(b, zv_store_batch_set(S(b), destination, seq));
+}
+
+static int sq_sent_same(zv_sb *b, const char *destination, const char *key, const char *digest)
+{
+    return (int)keep(b, zv_store_sent_same(S(b), destination, key, digest));
+}
+
+static int sq_sent_put(zv_sb *b, const char *destination, const char *key, const char *digest,
+                       const char *message, const unsigned char *rec, size_t len)
+{
+    return (int)keep(b, zv_store_sent_put(S(b), destination, key, digest, message, rec, len));
+}
+
+static int sq_sent_get(zv_sb *b, const char *destination, const char *key, char *message,
+                       size_t msglen, unsigned char **rec, size_t *len)
+{
+    return (int)keep(b, zv_store_sent_get(S(b), destination, key, message, msglen, rec, len));
+}
+
+static int sq_quarantine_add(zv_sb *b, const zv_quarantine_entry *e, int64_t *id)
+{
+    return (int)keep(b, zv_store_quarantine_add(S(b), e, id));
+}
+
+static int sq_quarantine_like(zv_sb *b, const zv_quarantine_entry *e, int64_t except)
+{
+    return (int)keep(b, zv_store_quarantine_like(S(b), e, except));
+}
+
 const zv_sb_ops zv_sb_sqlite_ops = {
     .close = sq_close,
     .schema_version = sq_schema_version,
@@ -220,6 +283,17 @@ const zv_sb_ops zv_sb_sqlite_ops = {
     .seen = sq_seen,
     .source_lease = sq_source_lease,
     .source_release = sq_source_release,
+    .stage = sq_stage,
+    .staged_after = sq_staged_after,
+    .staged_delete = sq_staged_delete,
+    .staged_count = sq_staged_count,
+    .batch_peek = sq_batch_peek,
+    .batch_set = sq_batch_set,
+    .sent_same = sq_sent_same,
+    .sent_put = sq_sent_put,
+    .sent_get = sq_sent_get,
+    .quarantine_add = sq_quarantine_add,
+    .quarantine_like = sq_quarantine_like,
     .audit_append = sq_audit_append,
     .audit_each = sq_audit_each,
     .audit_verify = sq_audit_verify,

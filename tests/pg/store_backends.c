@@ -515,6 +515,119 @@ static void case_sources(void)
     zv_sb_close(b);
 }
 
+struct staged_seen {
+    int n;
+    int64_t ids[8];
+    char recs[8][16];
+};
+
+static int take_staged(const zv_staged *st, void *arg)
+{
+    struct staged_seen *t = arg;
+    if (t->n < 8) {
+        t->ids[t->n] = st->id;
+        snprintf(t->recs[t->n], sizeof(t->recs[0]), "%.*s", (int)st->len, (const char *)st->rec);
+    }
+    t->n++;
+    return 0;
+}
+
+/* The source -> render path's calls: staging, batch sequence, change
+ * detection, quarantine. */
+static void case_staging(void)
+{
+    CHECK(fresh_store("staging") == 0, "store");
+    zv_sb *b = open_node("n1");
+    CHECK(b, "open");
+    /* Staged rows and the watermark of one step in one transaction: a
+     * rollback keeps neither. */
+    CHECK(zv_sb_begin(b) == 0, "begin");
+    CHECK(zv_sb_stage(b, "ciz", 0, (const unsigned char *)"r\0one", 5, 0, "s\x1f" "1") == 0, "stage");
+    CHECK(zv_sb_watermark_set(b, "drop", "offset", "10") == 0, "watermark");
+    zv_sb_rollback(b);
+    char buf[32];
+    CHECK(zv_sb_staged_count(b, "ciz") == 0, "rolled back rows");
+    CHECK(zv_sb_watermark_get(b, "drop", "offset", buf, sizeof(buf)) == 1, "rolled back mark");
+    CHECK(zv_sb_begin(b) == 0, "begin");
+    CHECK(zv_sb_stage(b, "ciz", 0, (const unsigned char *)"r\0one", 5, 0, "s\x1f" "1") == 0, "stage");
+    CHECK(zv_sb_stage(b, "ciz", 1, (const unsigned char *)"rtwo", 4, 0, NULL) == 0, "stage 2");
+    CHECK(zv_sb_stage(b, "other", 0, (const unsigned char *)"x", 1, 0, NULL) == 0, "stage 3");
+    CHECK(zv_sb_watermark_set(b, "drop", "offset", "20") == 0, "watermark");
+    CHECK(zv_sb_commit(b) == 0, "commit");
+    CHECK(zv_sb_staged_count(b, "ciz") == 2 && zv_sb_staged_count(b, NULL) == 3, "counts");
+    struct staged_seen t = {0};
+    CHECK(zv_sb_staged_after(b, "ciz", 0, 0, take_staged, &t) == 0 && t.n == 2, "n %d", t.n);
+    CHECK(memcmp(t.recs[0], "r", 2) == 0 && strcmp(t.recs[1], "rtwo") == 0, "bytes");
+    struct staged_seen u = {0};
+    CHECK(zv_sb_staged_after(b, "ciz", t.ids[0], 1, take_staged, &u) == 0 && u.n == 1 &&
+              u.ids[0] == t.ids[1],
+          "after");
+    CHECK(zv_sb_staged_delete(b, t.ids[0]) == 0, "delete");
+    CHECK(zv_sb_staged_count(b, "ciz") == 1, "deleted");
+    int64_t seq = -1;
+    CHECK(zv_sb_batch_peek(b, "ciz", &seq) == 0 && seq == 0, "no batch yet");
+    CHECK(zv_sb_begin(b) == 0 && zv_sb_batch_peek(b, "ciz", &seq) == 0 && seq == 0, "peek");
+    CHECK(zv_sb_batch_set(b, "ciz", 7) == 0 && zv_sb_commit(b) == 0, "set");
+    CHECK(zv_sb_batch_peek(b, "ciz", &seq) == 0 && seq == 7, "seq %lld", (long long)seq);
+    /* change detection */
+    CHECK(zv_sb_sent_same(b, "ciz", "s\x1f" "1", "d1") == 0, "never sent");
+    CHECK(zv_sb_sent_put(b, "ciz", "s\x1f" "1", "d1", "AW35", (const unsigned char *)"a\0b", 3) == 0,
+          "put");
+    CHECK(zv_sb_sent_same(b, "ciz", "s\x1f" "1", "d1") == 1, "same");
+    CHECK(zv_sb_sent_same(b, "ciz", "s\x1f" "1", "d2") == 0, "changed");
+    char msg[16];
+    unsigned char *rec = NULL;
+    size_t len = 0;
+    CHECK(zv_sb_sent_get(b, "ciz", "s\x1f" "1", msg, sizeof(msg), &rec, &len) == 1 &&
+              strcmp(msg, "AW35") == 0 && len == 3 && rec && memcmp(rec, "a\0b", 3) == 0,
+          "get");
+    free(rec);
+    CHECK(zv_sb_sent_put(b, "ciz", "s\x1f" "1", "d2", "AW39", NULL, 0) == 0, "put again");
+    CHECK(zv_sb_sent_get(b, "ciz", "s\x1f" "1", msg, sizeof(msg), &rec, &len) == 1 && !rec &&
+              strcmp(msg, "AW39") == 0,
+          "get again");
+    CHECK(zv_sb_sent_get(b, "ciz", "none", msg, sizeof(msg), &rec, &len) == 0, "none");
+    /* quarantine */
+    zv_quarantine_entry q = {.source = "drop",
+                             .record_id = "r9",
+                             .stage = "minimiser",
+                             .destination = "ciz",
+                             .field = "client.bsn",
+                             .reason = "missing"};
+    int64_t id = 0;
+    CHECK(zv_sb_quarantine_like(b, &q, 0) == 0, "not like");
+    CHECK(zv_sb_quarantine_add(b, &q, &id) == 0 && id > 0, "add");
+    CHECK(zv_sb_quarantine_like(b, &q, 0) == 1, "like");
+    CHECK(zv_sb_quarantine_like(b, &q, id) == 0, "except itself");
+    zv_sb_close(b);
+}
+
+/* Two nodes render the same staged row: the second unit's delete fails, so
+ * it rolls back instead of sending the record twice; the batch sequence
+ * peeked in a transaction is locked to its end. */
+static void case_staged_two_nodes(void)
+{
+    CHECK(fresh_store("staged2") == 0, "store");
+    zv_sb *a = open_node("node-a"), *b = open_node("node-b");
+    CHECK(a && b, "open");
+    CHECK(zv_sb_stage(a, "ciz", 0, (const unsigned char *)"r", 1, 0, "k") == 0, "stage");
+    struct staged_seen t = {0};
+    CHECK(zv_sb_staged_after(b, "ciz", 0, 0, take_staged, &t) == 0 && t.n == 1, "b sees it");
+    CHECK(zv_sb_begin(a) == 0 && zv_sb_staged_delete(a, t.ids[0]) == 0 && zv_sb_commit(a) == 0,
+          "a renders");
+    CHECK(zv_sb_begin(b) == 0, "b begins");
+    CHECK(zv_sb_staged_delete(b, t.ids[0]) < 0, "b finds it gone");
+    CHECK(strstr(zv_sb_errmsg(b), "another node") != NULL, "why: %s", zv_sb_errmsg(b));
+    CHECK(zv_sb_commit(b) < 0, "b's unit is rolled back");
+    int64_t seq;
+    CHECK(zv_sb_begin(a) == 0 && zv_sb_batch_peek(a, "ciz", &seq) == 0, "a peeks");
+    CHECK(zv_sb_batch_set(a, "ciz", seq + 1) == 0 && zv_sb_commit(a) == 0, "a sets");
+    CHECK(zv_sb_begin(b) == 0 && zv_sb_batch_peek(b, "ciz", &seq) == 0 && seq == 1, "b sees 1");
+    zv_sb_rollback(b);
+    zv_sb_close(a);
+    zv_sb_close(b);
+}
+
 /* A webhook event two nodes received: one of them handles it. */
 static void case_seen_two_nodes(void)
 {
@@ -636,12 +749,17 @@ static void case_migrate(void)
     zv_sb_close(b);
     /* Back to what version 1 made. */
     CHECK(pg_admin(pg_db, "DROP TABLE seen; DROP TABLE source_lease; DROP TABLE circuit; "
+                          "DROP TABLE staged; DROP TABLE batch_seq; DROP TABLE sent_digest; "
+                          "DROP INDEX quarantine_open; "
                           "DELETE FROM zv_schema WHERE version > 1") == 0,
           "downgrade");
     b = open_node("n1");
     CHECK(b && zv_sb_schema_version(b) == ZV_PG_SCHEMA_VERSION, "migrated");
     CHECK(zv_sb_seen(b, "s", "r", "h") == 0, "the new table is there");
     CHECK(zv_sb_circuit_set(b, "d", 5000, "down") == 0, "and the circuit table");
+    CHECK(zv_sb_stage(b, "d", 0, (const unsigned char *)"r", 1, 0, "k") == 0 &&
+              zv_sb_staged_count(b, "d") == 1 && zv_sb_sent_same(b, "d", "k", "x") == 0,
+          "and staging (step 4): %s", zv_sb_errmsg(b));
     int64_t until = 0;
     char by[64] = "";
     CHECK(zv_sb_circuit_get(b, "d", 4000, &until, by, sizeof(by)) == 1 && until == 5000 &&
@@ -847,6 +965,8 @@ int main(int argc, char **argv)
                  {"audit_text", case_audit_text, 0},
                  {"tamper", case_tamper, 0},
                  {"sources", case_sources, 0},
+                 {"staging", case_staging, 0},
+                 {"staged_two_nodes", case_staged_two_nodes, 1},
                  {"seen_two_nodes", case_seen_two_nodes, 1},
                  {"source_lease", case_source_lease, 1},
                  {"source_lease_race", case_source_lease_race, 1},

@@ -83,6 +83,23 @@ int zv_pg_seen(zv_sb *b, const char *source, const char *record_id, const char *
 int zv_pg_source_lease(zv_sb *b, const char *source, int64_t now_ms, int64_t lease_ms,
                        char *holder, size_t holderlen);
 int zv_pg_source_release(zv_sb *b, const char *source);
+/* pg_staging.c */
+int zv_pg_stage(zv_sb *b, const char *destination, int message, const unsigned char *rec,
+                size_t len, int64_t item_id, const char *record_key);
+int zv_pg_staged_after(zv_sb *b, const char *destination, int64_t after_id, size_t limit,
+                       zv_staged_cb cb, void *arg);
+int zv_pg_staged_delete(zv_sb *b, int64_t id);
+int64_t zv_pg_staged_count(zv_sb *b, const char *destination);
+int zv_pg_batch_peek(zv_sb *b, const char *destination, int64_t *seq);
+int zv_pg_batch_set(zv_sb *b, const char *destination, int64_t seq);
+/* pg_change.c */
+int zv_pg_sent_same(zv_sb *b, const char *destination, const char *key, const char *digest);
+int zv_pg_sent_put(zv_sb *b, const char *destination, const char *key, const char *digest,
+                   const char *message, const unsigned char *rec, size_t len);
+int zv_pg_sent_get(zv_sb *b, const char *destination, const char *key, char *message,
+                   size_t msglen, unsigned char **rec, size_t *len);
+int zv_pg_quarantine_add(zv_sb *b, const zv_quarantine_entry *e, int64_t *id);
+int zv_pg_quarantine_like(zv_sb *b, const zv_quarantine_entry *e, int64_t except);
 /* The entry inside an open transaction (the head row is locked until it ends). */
 int zv_pg_audit_append_locked(zv_sb *b, const zv_audit_entry *e, int64_t *seq);
 int zv_pg_audit_append(zv_sb *b, const zv_audit_entry *e, int64_t *seq);

@@ -67,6 +67,17 @@ static const struct {
      /* a destination's open circuit: until when (unix ms), who opened it, why */
      "CREATE TABLE circuit(destination text PRIMARY KEY, open_until bigint NOT NULL,"
      " node text NOT NULL, reason text);"},
+    {4, "sources on the shared store: staging, batch sequences, change detection",
+     /* record_key: the record's source and id, beside the encoded row (for
+      * an operator's query and the failover test; the core reads rec) */
+     "CREATE TABLE staged(id bigserial PRIMARY KEY, destination text NOT NULL,"
+     " message integer NOT NULL, rec bytea NOT NULL, created bigint, item_id bigint,"
+     " record_key text);"
+     "CREATE INDEX staged_dest ON staged(destination, id);"
+     "CREATE TABLE batch_seq(destination text PRIMARY KEY, seq bigint NOT NULL);"
+     "CREATE TABLE sent_digest(destination text, record_key text, digest text, message text,"
+     " at bigint, rec bytea, PRIMARY KEY(destination, record_key));"
+     "CREATE INDEX quarantine_open ON quarantine(source, record_id) WHERE state = 'open';"},
 };
 
 static int current(zv_sb *b)
