@@ -45,7 +45,7 @@ int zv_change_unchanged(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_rec
     char key[512], dg[ZV_CHANGE_DIGEST_HEX];
     if (zv_change_key(min, key, sizeof(key)) < 0) return 0; /* no key: always new */
     if (zv_change_digest(d, m, min, dg) < 0) return -1;
-    return zv_store_sent_same(rt->store, d->conf->name, key, dg);
+    return zv_sb_sent_same(rt->sb, d->conf->name, key, dg);
 }
 
 int zv_change_mark_make(const zv_dest_rt *d, int m, const zv_record *min, zv_change_mark *out)
@@ -63,7 +63,7 @@ int zv_change_mark_make(const zv_dest_rt *d, int m, const zv_record *min, zv_cha
 int zv_change_mark_put(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_change_mark *mk)
 {
     if (!mk->keyed) return 0;
-    return zv_store_sent_put(rt->store, d->conf->name, mk->key, mk->digest,
+    return zv_sb_sent_put(rt->sb, d->conf->name, mk->key, mk->digest,
                              zv_plugin_message(d->fmt.desc, (size_t)m)->name, mk->rec, mk->len);
 }
 
@@ -98,7 +98,7 @@ int zv_change_withdrawal(zv_runtime *rt, const zv_dest_rt *d, int m, const zv_re
         return 0;
     unsigned char *rec;
     size_t len;
-    int r = zv_store_sent_get(rt->store, d->conf->name, key, msg, sizeof(msg), &rec, &len);
+    int r = zv_sb_sent_get(rt->sb, d->conf->name, key, msg, sizeof(msg), &rec, &len);
     if (r <= 0) return r;
     /* Only a first delivery of the same message is withdrawn: an AW39 after
      * an AW35 is the next event of the care, not a correction of it. */
@@ -164,7 +164,7 @@ int zv_change_filter(zv_runtime *rt, zv_dest_rt *d, zv_change_item *v, size_t n,
             v[i].drop = u;
         }
         if (!v[i].drop) continue;
-        if (zv_store_staged_delete(rt->store, v[i].staged_id) < 0) {
+        if (zv_sb_staged_delete(rt->sb, v[i].staged_id) < 0) {
             rc = -1;
             goto out;
         }

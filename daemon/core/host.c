@@ -236,16 +236,17 @@ static int h_http_route_limit(zv_ctx *ctx, const char *path, size_t max_body)
 static int h_watermark_get(zv_ctx *ctx, const char *key, char *buf, size_t buflen)
 {
     if (!ctx->rt->store) return -1;
-    return zv_store_watermark_get(ctx->rt->store, ctx->name, key, buf, buflen);
+    return zv_sb_watermark_get(ctx->rt->sb, ctx->name, key, buf, buflen);
 }
 
 static int h_watermark_set(zv_ctx *ctx, const char *key, const char *value)
 {
-    zv_store *s = ctx->rt->store;
-    if (!s) return -1;
-    /* Same unit as the emits it belongs to (see zv_pipeline_emit). */
+    if (!ctx->rt->store) return -1;
+    /* Same unit as the emits it belongs to (see zv_pipeline_emit): on a
+     * PostgreSQL store the staged rows and the watermark of a step commit
+     * in one transaction there. */
     if (zv_unit_open(ctx) < 0) return -1;
-    return zv_store_watermark_set(s, ctx->name, key, value);
+    return zv_sb_watermark_set(ctx->rt->sb, ctx->name, key, value);
 }
 
 static void h_drained(zv_ctx *ctx)

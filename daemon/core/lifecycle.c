@@ -160,7 +160,9 @@ int zv_lifecycle_process_seen(zv_runtime *rt, zv_source_rt *src, const zv_item *
                                     .stage = "mapping",
                                     .field = field[0] ? field : NULL,
                                     .reason = reason[0] ? reason : "mapping failed"};
-        int r = zv_store_quarantine_same(rt->store, &same);
+        /* On a PostgreSQL store the entries the pipeline adds are there. */
+        int r = rt->shared ? zv_sb_quarantine_like(rt->sb, &same, 0)
+                           : zv_store_quarantine_same(rt->store, &same);
         if (r != 0) {
             free(json);
             out->same_quarantined = r > 0;
@@ -188,7 +190,8 @@ int zv_lifecycle_process_seen(zv_runtime *rt, zv_source_rt *src, const zv_item *
             .mapping_version = mver,
             .source_version = zv_lifecycle_source_version(rt, source, sver, sizeof(sver)),
         };
-        rc = zv_store_quarantine_add(rt->store, &q, &out->new_entry);
+        rc = rt->shared ? zv_sb_quarantine_add(rt->sb, &q, &out->new_entry)
+                        : zv_store_quarantine_add(rt->store, &q, &out->new_entry);
         zv_log(ZV_LOG_WARN, src->inst.ctx ? src->inst.ctx->component : "pipeline",
                "quarantined record %s: %s%s%s", rid, field[0] ? field : "", field[0] ? ": " : "",
                q.reason);
@@ -203,7 +206,9 @@ int zv_lifecycle_process_seen(zv_runtime *rt, zv_source_rt *src, const zv_item *
     if (rc == 0) rc = zv_pipeline_route(rt, rec, only, item_id, &out->route);
     zv_record_free(rec);
     /* A record no destination took keeps no item. */
-    if (rc == 0 && out->route.nstaged == 0) rc = zv_store_item_release(rt->store, item_id);
+    /* On a PostgreSQL store the staged rows name no item of this node's file. */
+    if (rc == 0 && (out->route.nstaged == 0 || rt->shared))
+        rc = zv_store_item_release(rt->store, item_id);
     if (rc == 0 && out->route.quarantined) out->new_entry = newest_entry(rt, source, rid);
     return rc;
 }

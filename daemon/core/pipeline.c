@@ -75,8 +75,8 @@ int zv_pipeline_quarantine(zv_runtime *rt, const zv_record *rec, const char *sta
     };
     /* A record refused again exactly as its open entry says (an export
      * dropped again): nothing new to keep. */
-    int r = zv_store_quarantine_like(rt->store, &q, rt->retrying);
-    if (r == 0) r = zv_store_quarantine_add(rt->store, &q, NULL);
+    int r = zv_sb_quarantine_like(rt->sb, &q, rt->retrying);
+    if (r == 0) r = zv_sb_quarantine_add(rt->sb, &q, NULL);
     else if (r > 0) r = 0;
     free(enc);
     free(item);
@@ -150,7 +150,10 @@ int zv_pipeline_route(zv_runtime *rt, const zv_record *rec, const char *only, in
         int rc = zv_record_encode(min, &enc, &len);
         zv_record_free(min);
         if (rc < 0) return -1;
-        rc = zv_store_stage_item(rt->store, d->conf->name, m, enc, len, item_id);
+        char key[512];
+        int keyed = rt->shared && zv_change_key(rec, key, sizeof(key)) == 0;
+        rc = zv_sb_stage(rt->sb, d->conf->name, m, enc, len, rt->shared ? 0 : item_id,
+                         keyed ? key : NULL);
         free(enc);
         if (rc < 0) return -1;
         d->staged++;
@@ -219,7 +222,7 @@ static int emit_checked(zv_ctx *ctx, const zv_item *item)
     /* A row seen before is still mapped and routed: the mapping or the
      * catalogues may have changed since, and change detection per
      * destination decides whether anything goes out (core/change.h). */
-    int seen = zv_store_seen(rt->store, ctx->name, rid, hash);
+    int seen = zv_sb_seen(rt->sb, ctx->name, rid, hash);
     if (seen < 0) return -1;
     int64_t same0 = 0, same1 = 0;
     for (size_t i = 0; i < rt->ndests; i++)
@@ -274,6 +277,12 @@ int zv_pipeline_commit_unit(zv_ctx *ctx, int sync)
      * (on_precommit in unit.c), once per group rather than per unit. */
     rt->unit = NULL;
     rt->unit_emits = 0;
+    /* The shared store first: what a source hands over is durable there or
+     * not at all (the node's own file keeps only counters of it). */
+    if (zv_rt_unit_commit(rt, ctx) < 0) {
+        zv_store_unit_rollback(rt->store);
+        return -1;
+    }
     if (zv_store_unit_commit(rt->store, sync) < 0) {
         zv_log(ZV_LOG_ERROR, ctx->component, "commit failed: %s", zv_store_errmsg(rt->store));
         return -1;

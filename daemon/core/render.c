@@ -354,7 +354,7 @@ static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch
         struct payload *q = &out->p[i];
         zv_outbox_new o = {d->conf->name, msg,    q->idem, q->data, q->len,
                            q->ctype,      q->ext, q->fj,   q->rj,   q->dj};
-        int r = zv_store_enqueue(rt->store, &o);
+        int r = zv_sb_enqueue(rt->sb, &o);
         for (size_t k = 0; r >= 0 && k < q->n; k++)
             if (zv_change_mark_put(rt, d, m, &q->marks[k]) < 0) r = -1;
         if (r < 0) return -1;
@@ -586,7 +586,7 @@ static int isolate(zv_runtime *rt, zv_dest_rt *d, const outcome *o)
     d->rejected++;
     if (zv_pipeline_quarantine(rt, o->recs[0]->rec, "render", d->conf->name, NULL, rule, reason) <
             0 ||
-        (o->recs[0]->id && zv_store_staged_delete(rt->store, o->recs[0]->id) < 0))
+        (o->recs[0]->id && zv_sb_staged_delete(rt->sb, o->recs[0]->id) < 0))
         return -1;
     return 0;
 }
@@ -610,7 +610,7 @@ static int apply_good(zv_runtime *rt, zv_dest_rt *d, outcome *o)
     }
     if (enqueue_payloads(rt, d, o->m, &o->b, &o->out) < 0) return -1;
     for (size_t i = 0; i < o->n; i++)
-        if (o->recs[i]->id && zv_store_staged_delete(rt->store, o->recs[i]->id) < 0) return -1;
+        if (o->recs[i]->id && zv_sb_staged_delete(rt->sb, o->recs[i]->id) < 0) return -1;
     return 0;
 }
 
@@ -619,22 +619,22 @@ static int apply(render_job *j)
 {
     zv_runtime *rt = j->rt;
     zv_dest_rt *d = j->d;
-    if (zv_store_begin_as(rt->store, d->fmt.ctx->component) < 0) return -1;
+    if (zv_rt_begin(rt, d->fmt.ctx->component) < 0) return -1;
     int64_t now_seq = 0;
-    int rc = zv_store_batch_peek(rt->store, d->conf->name, &now_seq);
+    int rc = zv_sb_batch_peek(rt->sb, d->conf->name, &now_seq);
     if (rc == 0 && now_seq != j->seq0) {
         /* Someone else (zinvolctl) rendered meanwhile: our batch ids may be
          * theirs.  Nothing is applied; the records are rendered again. */
-        zv_store_rollback(rt->store);
+        zv_rt_rollback(rt);
         zv_log(ZV_LOG_NOTICE, d->fmt.ctx->component,
                "the batch sequence moved during the render; rendering the unit again");
         return 1;
     }
     for (outcome *o = j->head; rc == 0 && o; o = o->next)
         rc = o->isolate ? isolate(rt, d, o) : apply_good(rt, d, o);
-    if (rc == 0 && j->seq != j->seq0) rc = zv_store_batch_set(rt->store, d->conf->name, j->seq);
-    if (rc == 0 && zv_store_commit(rt->store) == 0) return 0;
-    zv_store_rollback(rt->store);
+    if (rc == 0 && j->seq != j->seq0) rc = zv_sb_batch_set(rt->sb, d->conf->name, j->seq);
+    if (rc == 0 && zv_rt_commit(rt) == 0) return 0;
+    zv_rt_rollback(rt);
     return -1;
 }
 
@@ -685,12 +685,12 @@ static int drop_unchanged(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
     for (size_t i = 0; i < l->n; i++)
         v[i] = (zv_change_item){l->v[i].id, l->v[i].message, l->v[i].rec, 0};
     size_t same = 0, k = 0;
-    int rc = zv_store_begin_as(rt->store, d->fmt.ctx->component);
+    int rc = zv_rt_begin(rt, d->fmt.ctx->component);
     if (rc == 0) rc = zv_change_filter(rt, d, v, l->n, &same);
     if (rc == 0)
-        rc = zv_store_commit(rt->store);
-    else if (zv_store_txn_owner(rt->store))
-        zv_store_rollback(rt->store);
+        rc = zv_rt_commit(rt);
+    else
+        zv_rt_rollback(rt);
     for (size_t i = 0; rc == 0 && i < l->n; i++) {
         if (v[i].drop)
             zv_record_free(l->v[i].rec);
@@ -737,7 +737,7 @@ static int finish_unit(render_job *j)
         return 1;
     }
     zv_log(ZV_LOG_ERROR, d->fmt.ctx->component, "batch not rendered: %s",
-           j->failed ? "see above" : zv_store_errmsg(rt->store));
+           j->failed ? "see above" : zv_rt_errmsg(rt));
     d->flush_after = 0;
     d->dirty = 0;
     return -1;
@@ -756,13 +756,12 @@ static render_job *start_unit(zv_runtime *rt, zv_dest_rt *d)
                          .max_bytes = p->max_bytes > 0 ? (size_t)p->max_bytes : (8u << 20),
                          .last_id = d->flush_after};
     /* One row more than the unit can take tells whether more is staged. */
-    int rc = zv_store_staged_after(rt->store, d->conf->name, d->flush_after, j->l.max_n + 1,
+    int rc = zv_sb_staged_after(rt->sb, d->conf->name, d->flush_after, j->l.max_n + 1,
                                    collect, &j->l);
     if (rc == 0 && !j->l.bad) rc = drop_unchanged(rt, d, &j->l);
-    if (rc == 0 && !j->l.bad) rc = zv_store_batch_peek(rt->store, d->conf->name, &j->seq0);
+    if (rc == 0 && !j->l.bad) rc = zv_sb_batch_peek(rt->sb, d->conf->name, &j->seq0);
     if (rc < 0 || j->l.bad) {
-        zv_log(ZV_LOG_ERROR, d->fmt.ctx->component, "batch not rendered: %s",
-               zv_store_errmsg(rt->store));
+        zv_log(ZV_LOG_ERROR, d->fmt.ctx->component, "batch not rendered: %s", zv_rt_errmsg(rt));
         free_job(j);
         return NULL;
     }

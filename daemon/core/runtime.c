@@ -268,6 +268,7 @@ int zv_runtime_open_store(zv_runtime *rt, char *err, size_t errlen)
         rt->sb = zv_sb_open(&t, rt->cfg->node, err, errlen);
         zv_store_target_free(&t);
         if (!rt->sb) return -1;
+        rt->shared = 1;
     }
     char serr[512], local[4096];
     /* On PostgreSQL the node keeps what is its own (the client-key secret
@@ -332,7 +333,7 @@ int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
             return -1;
         }
         /* Records staged before a restart wait for a new window. */
-        if (rt->mode == ZV_RT_RUN && zv_store_staged_count(rt->store, d->conf->name) > 0) {
+        if (rt->mode == ZV_RT_RUN && zv_sb_staged_count(rt->sb, d->conf->name) > 0) {
             d->dirty = 1;
             struct timeval tv = {d->conf->policy.batch_window_s, 0};
             evtimer_add(d->batch_timer, &tv);
@@ -351,17 +352,20 @@ int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
         return -1;
     }
     if (zv_unit_writer_start(rt, err, errlen) < 0) return -1;
-    for (size_t i = 0; i < rt->nsources; i++) {
-        zv_source_rt *s = &rt->sources[i];
-        zv_unit_enter(s->inst.ctx);
-        int r = rt->mode == ZV_RT_ONCE ? s->inst.desc->source->drain(s->inst.state)
-                                       : s->inst.desc->source->start(s->inst.state);
-        zv_unit_leave(s->inst.ctx);
-        if (r != 0) {
-            snprintf(err, errlen, "source %s (%s) failed to start", s->conf->name,
-                     s->inst.desc->name);
-            return -1;
-        }
+    /* On a PostgreSQL store a source that needs its lease starts when this
+     * node holds it (source_lease.c); the others start now. */
+    return zv_source_leases_start(rt, err, errlen);
+}
+
+int zv_runtime_start_source(zv_runtime *rt, zv_source_rt *s, char *err, size_t errlen)
+{
+    zv_unit_enter(s->inst.ctx);
+    int r = rt->mode == ZV_RT_ONCE ? s->inst.desc->source->drain(s->inst.state)
+                                   : s->inst.desc->source->start(s->inst.state);
+    zv_unit_leave(s->inst.ctx);
+    if (r != 0) {
+        snprintf(err, errlen, "source %s (%s) failed to start", s->conf->name, s->inst.desc->name);
+        return -1;
     }
     return 0;
 }
@@ -486,10 +490,12 @@ void zv_runtime_stop(zv_runtime *rt, void (*done)(void *arg), void *arg)
      * callback); staged records wait in the store for the next window, so
      * nothing is lost on stop. */
     for (size_t i = 0; i < rt->nsources && rt->started; i++) {
+        if (!rt->sources[i].reading) continue; /* standing by for its lease */
         zv_unit_enter(rt->sources[i].inst.ctx);
         rt->sources[i].inst.desc->source->stop(rt->sources[i].inst.state);
         zv_unit_leave(rt->sources[i].inst.ctx);
     }
+    zv_source_leases_stop(rt);
     zv_unit_flush_counts(rt);
     for (size_t i = 0; i < rt->ndests; i++)
         if (rt->dests[i].batch_timer) evtimer_del(rt->dests[i].batch_timer);
@@ -521,6 +527,7 @@ void zv_runtime_free(zv_runtime *rt)
      * a crash in the testbed) still owns these timers. */
     zv_lifecycle_stop(rt);
     zv_retour_dirs_stop(rt);
+    zv_source_leases_stop(rt);
     for (size_t i = 0; i < rt->nsources; i++) {
         drop_instance(&rt->sources[i].inst);
         zv_mapping_free(rt->sources[i].mapping);

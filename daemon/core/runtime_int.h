@@ -41,6 +41,12 @@ struct zv_source_rt {
     int64_t dest_staged; /* (record, destination) pairs staged */
     int64_t unchanged;   /* records that would have sent nothing new anywhere (core/change.h) */
     char mapping_version[17]; /* lifecycle.c: what quarantine entries name */
+    /* source_lease.c, on a PostgreSQL store: this node reads the source only
+     * while it holds the source's lease (webhooks: any node, no lease). */
+    int leased;             /* the source needs the lease */
+    int reading;            /* started on this node */
+    struct event *lease_ev; /* renews, or waits to take over */
+    char holder[128];       /* the node that held it when we last asked */
 };
 
 typedef struct zv_match {
@@ -150,6 +156,10 @@ struct zv_runtime {
      * interface: rt->store wrapped, or the shared PostgreSQL database (then
      * rt->store is the node's own file, see zv_runtime_open_store). */
     struct zv_sb *sb;
+    /* sb is a PostgreSQL store: the source -> render path writes there, and
+     * a unit or render transaction is open on it as well (sb_open). */
+    int shared;
+    int sb_open;
 };
 
 #include <time.h>
@@ -247,6 +257,32 @@ void zv_scratch_free(zv_runtime *rt);
 /* shared_store.c: -1 (err names them) when the configuration has parts
  * that do not run on a PostgreSQL store in this version. */
 int zv_runtime_shared_store_check(const zv_runtime *rt, char *err, size_t errlen);
+/* A transaction on the local store and, on a PostgreSQL store, on the
+ * shared one too (the shared one commits first; a failure there rolls both
+ * back).  zv_rt_unit_* do the same around a source's unit. */
+int zv_rt_begin(zv_runtime *rt, const char *owner);
+int zv_rt_commit(zv_runtime *rt);
+void zv_rt_rollback(zv_runtime *rt);
+/* The last store error: the shared store's on PostgreSQL, else the file's. */
+const char *zv_rt_errmsg(const zv_runtime *rt);
+/* The shared half of a unit: begun after the local one, committed before
+ * it (with the source's lease renewed inside, so a node that lost the
+ * source commits nothing of it), rolled back with it. */
+int zv_rt_unit_begin(zv_runtime *rt);
+int zv_rt_unit_commit(zv_runtime *rt, zv_ctx *ctx);
+void zv_rt_unit_abort(zv_runtime *rt);
+
+/* source_lease.c: one node reads a source at a time (store_iface.h's
+ * zv_sb_source_lease).  start: the sources that need no lease start, the
+ * others when their lease is held; stop: the leases held are given up. */
+int zv_source_leases_start(zv_runtime *rt, char *err, size_t errlen);
+void zv_source_leases_stop(zv_runtime *rt);
+/* Renews ctx's source's lease inside the open shared transaction: 0 held,
+ * -1 lost or failed (the unit must not commit). */
+int zv_source_lease_fence(zv_runtime *rt, zv_ctx *ctx);
+/* runtime.c: a source's start() (drain() in once mode) as one unit. */
+int zv_runtime_start_source(zv_runtime *rt, zv_source_rt *s, char *err, size_t errlen);
+
 /* The node's own SQLite file under state_dir beside a PostgreSQL store. */
 #define ZV_NODE_STORE "node-local.db"
 

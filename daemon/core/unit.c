@@ -29,6 +29,7 @@ static void drop_stray(zv_runtime *rt, const char *where)
     zv_log(ZV_LOG_ERROR, "core",
            "a transaction opened by %s was still open %s; rolled back (nothing of it is kept)",
            owner, where);
+    zv_rt_unit_abort(rt);
     zv_store_unit_rollback(rt->store); /* a unit: only it; a plain transaction: */
     if (zv_store_txn_owner(rt->store)) zv_store_rollback(rt->store);
     rt->unit = NULL;
@@ -55,6 +56,7 @@ void zv_unit_leave(zv_ctx *ctx)
                "left a unit of work open (%lld items emitted) when its callback returned; "
                "rolled back: nothing of it is kept, the source must commit() or rollback()",
                (long long)rt->unit_emits);
+        zv_rt_unit_abort(rt);
         zv_store_unit_rollback(rt->store);
         rt->unit = NULL;
         rt->unit_emits = 0;
@@ -76,6 +78,7 @@ int zv_unit_open(zv_ctx *ctx)
                "left a unit of work open (%lld items emitted) that %s would have joined; "
                "rolled back",
                (long long)rt->unit_emits, ctx->component);
+        zv_rt_unit_abort(rt);
         zv_store_unit_rollback(rt->store);
         rt->unit = NULL;
         rt->unit_emits = 0;
@@ -84,6 +87,12 @@ int zv_unit_open(zv_ctx *ctx)
     if (zv_store_unit_begin(rt->store, ctx->component) < 0) {
         zv_log(ZV_LOG_ERROR, ctx->component, "cannot begin a unit of work: %s",
                zv_store_errmsg(rt->store));
+        return -1;
+    }
+    if (zv_rt_unit_begin(rt) < 0) {
+        zv_log(ZV_LOG_ERROR, ctx->component, "cannot begin a unit of work: %s",
+               zv_sb_errmsg(rt->sb));
+        zv_store_unit_rollback(rt->store);
         return -1;
     }
     rt->unit = ctx;
@@ -100,6 +109,7 @@ void zv_unit_rollback(zv_ctx *ctx)
 {
     zv_runtime *rt = ctx->rt;
     if (rt->unit != ctx) return;
+    zv_rt_unit_abort(rt);
     zv_store_unit_rollback(rt->store);
     rt->unit = NULL;
     rt->unit_emits = 0;

@@ -38,6 +38,9 @@ if(ZV_POSTGRESQL)
   zv_add_pg_test(pg/chaos bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/chaos.sh)
   # A circuit one node opened holds for the others.
   zv_add_pg_test(pg/circuit bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/circuit.sh)
+  # The node reading the drop folder is SIGKILLed mid-file; another takes
+  # the source's lease over and finishes it: every row once, file in done/.
+  zv_add_pg_test(pg/source_failover bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/source_failover.sh)
 endif()
 
 # The backends side by side (tests/bench/store_backends_bench.sh prints the
