@@ -41,6 +41,8 @@ if(ZV_POSTGRESQL)
   # The node reading the drop folder is SIGKILLed mid-file; another takes
   # the source's lease over and finishes it: every row once, file in done/.
   zv_add_pg_test(pg/source_failover bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/source_failover.sh)
+  # FHIR under the same lease: the standby polls nothing, then takes over.
+  zv_add_pg_test(pg/source_lease_fhir bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/source_lease_fhir.sh)
 endif()
 
 # The backends side by side (tests/bench/store_backends_bench.sh prints the

@@ -47,7 +47,7 @@ for n in 1 2 3; do
 import json, sys
 t, src, n, url, plugins = sys.argv[1:6]
 conf = {
-    "state_dir": "%s/state%s" % (t, n), "store": url, "node": "n" + n, "store_lease": "3s",
+    "state_dir": "%s/state%s" % (t, n), "store": url, "node": "n" + n, "store_lease": "5s",
     "catalogue_dir": src + "/conf/catalogue", "plugin_dir": plugins, "log_level": "notice",
     "organisation": {"agb": "12345678", "name": "Test"},
     # batch_rows small: many steps, so the kill lands between two of them
@@ -88,7 +88,7 @@ while :; do
     [ -n "$off" ] && [ "$(wm file)" != "" ] && [ "${row:-0}" -ge $((ROWS / 4)) ] && break
     sleep 0.02
 done
-kill -9 "${NPID[1]}"
+kill -9 "${NPID[1]}" 2>/dev/null || fail "n1 ended before the kill: $(tail -n 5 "$T/n1.log")"
 wait "${NPID[1]}" 2>/dev/null || true
 unset 'NPID[1]'
 at_kill=$(wm offset)
@@ -98,8 +98,14 @@ row_at_kill=${at_kill#*:}
 [ "$row_at_kill" -lt "$ROWS" ] || fail "the kill landed at the end of the file ($at_kill)"
 echo "killed n1 mid-file at row $row_at_kill of $ROWS (watermark $at_kill)"
 
-# Another node takes the lease over (after store_lease, 3 s) and finishes.
+# Another node takes the lease over (after store_lease, 5 s) and finishes.
 t1=$SECONDS
+while ! grep -q "holds the source lease now" "$T/n2.log" "$T/n3.log"; do
+    # generous (10 x store_lease): a loaded CI machine, not a figure
+    [ $((SECONDS - t1)) -lt 50 ] || fail "no node took the source lease over within 50 s"
+    sleep 0.1
+done
+takeover=$((SECONDS - t1))
 while [ ! -f "$T/inbox/done/export.csv" ]; do
     [ $((SECONDS - t1)) -lt 240 ] || fail "no node finished the export within 240 s (holder $(holder))"
     [ ! -f "$T/inbox/rejected/export.csv" ] || fail "export rejected: $(cat "$T/inbox/rejected/export.csv.reason" 2>/dev/null)"
@@ -136,4 +142,4 @@ if grep -Eq '9999[0-9]{5}' "$T"/n*.log; then fail "a BSN in clear in a node's lo
 for n in "${!NPID[@]}"; do kill -TERM "${NPID[$n]}" 2>/dev/null || true; done
 for n in "${!NPID[@]}"; do wait "${NPID[$n]}" 2>/dev/null || true; done
 NPID=()
-echo "ok: pg source failover: $ROWS rows, n1 killed at row $row_at_kill, $h took over and finished in ${took}s; $staged staged + $quar quarantined, each row once; export in done/"
+echo "ok: pg source failover: $ROWS rows, n1 killed at row $row_at_kill, $h took the lease over after ${takeover}s (store_lease 5s) and finished the file ${took}s after the kill; $staged staged + $quar quarantined, each row once; export in done/"
