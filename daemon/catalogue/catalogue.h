@@ -120,9 +120,19 @@ typedef enum zv_min_result {
 zv_minimiser *zv_minimiser_new(const zv_catalogue *cat, zv_level threshold);
 void zv_minimiser_free(zv_minimiser *m);
 /* Trim rec to what may be sent.  On ZV_MIN_MISSING, field names the missing
- * field and reason says why (no values in it). */
+ * field and reason says why (no values in it).  *out is a copy of the kept
+ * fields only (the caller's, zv_record_free). */
 zv_min_result zv_minimise(zv_minimiser *m, const zv_record *rec, zv_record **out, char *field,
                           size_t fieldlen, char *reason, size_t reasonlen);
+/* The same decisions, counts, field and reason, without a copy: on
+ * ZV_MIN_OK *view shows exactly the kept values of rec (its strings and
+ * provenance, the record's own provenance as the view's own), in a record
+ * m owns.  Owner and lifetime: m's; never free it; valid until the next
+ * zv_minimise/zv_minimise_view on m, zv_minimiser_free(m), or until rec is
+ * changed or freed, whichever comes first.  For the loop's route, which
+ * only encodes and digests what it keeps (core/pipeline.c). */
+zv_min_result zv_minimise_view(zv_minimiser *m, const zv_record *rec, const zv_record **view,
+                               char *field, size_t fieldlen, char *reason, size_t reasonlen);
 /* Decisions since the last call, per field: kept, dropped (below threshold),
  * not_applicable (condition false), missing.  cb is called per field with
  * non-zero counts and the counts are reset. */

@@ -124,10 +124,12 @@ int zv_pipeline_route(zv_runtime *rt, const zv_record *rec, const char *only, in
                 return -1;
             continue;
         }
-        zv_record *min = NULL;
+        /* A view of the kept values, not a copy: it is only digested and
+         * encoded here, before the next record comes. */
+        const zv_record *min = NULL;
         field[0] = reason[0] = '\0';
         zv_min_result r =
-            zv_minimise(d->mins[m], rec, &min, field, sizeof(field), reason, sizeof(reason));
+            zv_minimise_view(d->mins[m], rec, &min, field, sizeof(field), reason, sizeof(reason));
         if (r == ZV_MIN_ERROR) return -1;
         if (r == ZV_MIN_MISSING) {
             d->quarantined++;
@@ -140,7 +142,6 @@ int zv_pipeline_route(zv_runtime *rt, const zv_record *rec, const char *only, in
         /* Nothing new for this destination: no message (core/change.h). */
         int same = zv_change_unchanged(rt, d, m, min);
         if (same != 0) {
-            zv_record_free(min);
             if (same < 0) return -1;
             d->unchanged++;
             continue;
@@ -148,7 +149,6 @@ int zv_pipeline_route(zv_runtime *rt, const zv_record *rec, const char *only, in
         unsigned char *enc;
         size_t len;
         int rc = zv_record_encode(min, &enc, &len);
-        zv_record_free(min);
         if (rc < 0) return -1;
         char key[512];
         int keyed = rt->shared && zv_change_key(rec, key, sizeof(key)) == 0;

@@ -1,5 +1,6 @@
 /* Minimiser: threshold, conditions, missing required fields, counts. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "catalogue/catalogue.h"
@@ -172,6 +173,113 @@ START_TEST(missing_required_quarantines)
 }
 END_TEST
 
+/* What the catalogue keeps at CAT's threshold contract for a record with
+ * delivery.leveringsvorm 4 and no delivery.end, decided here by hand: the
+ * standard and contract entries whose condition holds (klasse: vorm 4 or
+ * 5; etmalen: vorm 8 only). */
+static int expect_kept(zv_field_id f)
+{
+    return f == ZV_F_CLIENT_BSN || f == ZV_F_CLIENT_BIRTH_DATE || f == ZV_F_CLIENT_NAME_PREFIX ||
+           f == ZV_F_DEL_LEVERINGSVORM || f == ZV_F_DEL_KLASSE || f == ZV_F_CLIENT_POSTCODE;
+}
+
+/* Every field of the model set (a few from another source), so the kept
+ * set differs from the full record in most fields. */
+static zv_record *full_rec(const zv_provenance *other)
+{
+    zv_record *r = zv_record_new(ZV_KIND_DELIVERY, "ons", "r9", 7);
+    for (int f = 0; f < ZV_FIELD_COUNT; f++) {
+        char v[32];
+        snprintf(v, sizeof(v), "value-%d", f);
+        if (f == ZV_F_DEL_LEVERINGSVORM) snprintf(v, sizeof(v), "4");
+        ck_assert_int_eq(zv_record_set(r, (zv_field_id)f, v, strlen(v), f % 3 ? NULL : other), 0);
+    }
+    zv_record_clear(r, ZV_F_DEL_END);
+    return r;
+}
+
+/* The values of got are exactly those of full that expect_kept names,
+ * with their provenance. */
+static void assert_only_kept(const zv_record *got, const zv_record *full)
+{
+    ck_assert_str_eq(got->prov.source, "ons");
+    ck_assert_str_eq(got->prov.record_id, "r9");
+    ck_assert_int_eq(got->kind, ZV_KIND_DELIVERY);
+    for (int f = 0; f < ZV_FIELD_COUNT; f++) {
+        const zv_value *g = zv_rec_get(got, (zv_field_id)f), *w = zv_rec_get(full, (zv_field_id)f);
+        if (!expect_kept((zv_field_id)f) || !w) {
+            ck_assert_msg(g == NULL, "dropped field %s is in the minimised record",
+                          zv_field_def_of((zv_field_id)f)->name);
+            continue;
+        }
+        ck_assert_msg(g != NULL, "kept field %s is missing", zv_field_def_of((zv_field_id)f)->name);
+        ck_assert_str_eq(g->str, w->str);
+        ck_assert_uint_eq(g->len, w->len);
+        ck_assert_str_eq(g->prov->source, w->prov->source);
+        ck_assert_int_eq(g->prov->received, w->prov->received);
+        /* Own provenance stays the record's own, a foreign one foreign. */
+        ck_assert_int_eq(g->prov == &got->prov, w->prov == &full->prov);
+    }
+}
+
+START_TEST(only_kept_fields_in_copy_and_view)
+{
+    zv_catalogue *cat = cat_new();
+    zv_minimiser *m = zv_minimiser_new(cat, ZV_LEVEL_CONTRACT);
+    zv_provenance other = {"crm", "c7", 3};
+    zv_record *full = full_rec(&other), *out = NULL;
+    ck_assert_int_eq(zv_minimise(m, full, &out, NULL, 0, NULL, 0), ZV_MIN_OK);
+    assert_only_kept(out, full);
+
+    /* Byte for byte what a record holding only the kept values encodes to:
+     * nothing dropped travels to the store. */
+    zv_record *want = zv_record_new(ZV_KIND_DELIVERY, "ons", "r9", 7);
+    for (int f = 0; f < ZV_FIELD_COUNT; f++) {
+        const zv_value *v = zv_rec_get(full, (zv_field_id)f);
+        if (v && expect_kept((zv_field_id)f))
+            ck_assert_int_eq(zv_record_set(want, (zv_field_id)f, v->str, v->len,
+                                           v->prov == &full->prov ? NULL : v->prov),
+                             0);
+    }
+    unsigned char *e1, *e2;
+    size_t l1, l2;
+    ck_assert_int_eq(zv_record_encode(out, &e1, &l1), 0);
+    ck_assert_int_eq(zv_record_encode(want, &e2, &l2), 0);
+    ck_assert_uint_eq(l1, l2);
+    ck_assert_int_eq(memcmp(e1, e2, l1), 0);
+
+    /* The view shows the same, and encodes the same. */
+    const zv_record *view = NULL;
+    ck_assert_int_eq(zv_minimise_view(m, full, &view, NULL, 0, NULL, 0), ZV_MIN_OK);
+    assert_only_kept(view, full);
+    free(e2);
+    ck_assert_int_eq(zv_record_encode(view, &e2, &l2), 0);
+    ck_assert_uint_eq(l1, l2);
+    ck_assert_int_eq(memcmp(e1, e2, l1), 0);
+    free(e1);
+    free(e2);
+
+    /* The next record's view shows none of the previous record's fields:
+     * klasse is kept for vorm 4, not for vorm 1. */
+    zv_record *r = rec_new("1");
+    ck_assert_int_eq(zv_minimise_view(m, r, &view, NULL, 0, NULL, 0), ZV_MIN_OK);
+    ck_assert_ptr_null(zv_rec_get(view, ZV_F_DEL_KLASSE));
+    ck_assert_ptr_null(zv_rec_get(view, ZV_F_CLIENT_NAME_PREFIX));
+    ck_assert_str_eq(zv_rec_str(view, ZV_F_DEL_LEVERINGSVORM), "1");
+    ck_assert_str_eq(view->prov.record_id, "r1");
+    /* A quarantined record leaves no view. */
+    zv_record_clear(r, ZV_F_CLIENT_BSN);
+    ck_assert_int_eq(zv_minimise_view(m, r, &view, NULL, 0, NULL, 0), ZV_MIN_MISSING);
+    ck_assert_ptr_null(view);
+    zv_record_free(r);
+    zv_record_free(want);
+    zv_record_free(out);
+    zv_record_free(full);
+    zv_minimiser_free(m);
+    zv_catalogue_free(cat);
+}
+END_TEST
+
 START_TEST(condition_describe)
 {
     zv_catalogue *cat = cat_new();
@@ -195,6 +303,7 @@ int main(void)
     tcase_add_test(tc, threshold_and_condition);
     tcase_add_test(tc, stricter_threshold_drops_contract);
     tcase_add_test(tc, missing_required_quarantines);
+    tcase_add_test(tc, only_kept_fields_in_copy_and_view);
     tcase_add_test(tc, condition_describe);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
