@@ -2,7 +2,8 @@
  * What the outbox keeps about the clients a payload carries: the record keys
  * for retours, the pseudonymous client key and field names for the audit
  * trail (kept for good), and the values for disclosure (kept as long as the
- * payload) - of the fields the payload really carries (render.c).  See audit/client_key.h and store.h (zv_store_disclose).
+ * payload) - of the fields the payload really carries (render.c).  See audit/client_key.h and
+ * store.h (zv_store_disclose).
  */
 #include "render_clients.h"
 
@@ -12,11 +13,22 @@
 
 #include "../audit/client_key.h"
 
-static int key_of(const zv_runtime *rt, const zv_record *r, char key[ZV_CLIENT_KEY_HEX])
+/* One keyer per payload (client_key.h): its records' keys without a MAC
+ * set-up each.  NULL without a secret (no keys) or out of memory (*oom). */
+static zv_client_keyer *keyer_of(const zv_runtime *rt, int *oom)
+{
+    *oom = 0;
+    if (!rt->client_secret_ok) return NULL;
+    zv_client_keyer *k = zv_client_keyer_new(rt->client_secret);
+    *oom = !k;
+    return k;
+}
+
+static int key_of(zv_client_keyer *k, const zv_record *r, char key[ZV_CLIENT_KEY_HEX])
 {
     const zv_value *v = zv_rec_get(r, ZV_F_CLIENT_BSN);
-    if (!rt->client_secret_ok || !v) return -1;
-    return zv_client_key(rt->client_secret, v->str, v->len, key);
+    if (!k || !v) return -1;
+    return zv_keyer_client_key(k, v->str, v->len, key);
 }
 
 static char *finish(zv_jw *w)
@@ -31,8 +43,13 @@ static char *finish(zv_jw *w)
 char *zv_render_records_json(const zv_runtime *rt, const zv_batch *b, const size_t *idx,
                              char *const *keys, size_t n, const unsigned char *fields)
 {
-    zv_jw *w = zv_jw_new(0);
-    if (!w) return NULL;
+    int oom;
+    zv_client_keyer *k = keyer_of(rt, &oom);
+    zv_jw *w = oom ? NULL : zv_jw_new(0);
+    if (!w) {
+        zv_client_keyer_free(k);
+        return NULL;
+    }
     zv_jw_arr_open(w);
     for (size_t i = 0; i < n; i++) {
         const zv_record *r = b->records[idx[i]];
@@ -44,11 +61,11 @@ char *zv_render_records_json(const zv_runtime *rt, const zv_batch *b, const size
         zv_jw_key(w, "key");
         zv_jw_str(w, keys ? keys[i] : NULL);
         char ck[ZV_CLIENT_KEY_HEX];
-        if (key_of(rt, r, ck) == 0) {
+        if (key_of(k, r, ck) == 0) {
             zv_jw_key(w, "client");
             zv_jw_str(w, ck);
             char ref[ZV_RECORD_REF_HEX];
-            zv_record_ref(rt->client_secret, r->prov.source, r->prov.record_id, ref);
+            zv_keyer_record_ref(k, r->prov.source, r->prov.record_id, ref);
             zv_jw_key(w, "record");
             zv_jw_str(w, ref);
             zv_jw_key(w, "fields");
@@ -61,20 +78,26 @@ char *zv_render_records_json(const zv_runtime *rt, const zv_batch *b, const size
         zv_jw_obj_close(w);
     }
     zv_jw_arr_close(w);
+    zv_client_keyer_free(k);
     return finish(w);
 }
 
 char *zv_render_disclosure_json(const zv_runtime *rt, const zv_batch *b, const size_t *idx,
                                 size_t n, const unsigned char *fields)
 {
-    zv_jw *w = zv_jw_new(0);
-    if (!w) return NULL;
+    int oom;
+    zv_client_keyer *k = keyer_of(rt, &oom);
+    zv_jw *w = k ? zv_jw_new(0) : NULL; /* no secret: no keys, nothing to disclose by */
+    if (!w) {
+        zv_client_keyer_free(k);
+        return NULL;
+    }
     zv_jw_arr_open(w);
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         const zv_record *r = b->records[idx[i]];
         char ck[ZV_CLIENT_KEY_HEX];
-        if (key_of(rt, r, ck) != 0) continue;
+        if (key_of(k, r, ck) != 0) continue;
         zv_jw_obj_open(w);
         zv_jw_key(w, "client");
         zv_jw_str(w, ck);
@@ -94,6 +117,7 @@ char *zv_render_disclosure_json(const zv_runtime *rt, const zv_batch *b, const s
         kept++;
     }
     zv_jw_arr_close(w);
+    zv_client_keyer_free(k);
     char *out = finish(w);
     if (!kept) {
         free(out);
