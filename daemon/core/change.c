@@ -1,6 +1,7 @@
 /* Change detection on what would be sent: see change.h. */
 #include "change.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zinvol/util.h>
@@ -20,19 +21,45 @@ int zv_change_key(const zv_record *r, char *buf, size_t len)
     return 0;
 }
 
+/* Decimal digits of v at the end of buf[24]; returns the first. */
+static const char *dec(uint64_t v, char buf[24])
+{
+    char *p = buf + 24;
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return p;
+}
+
+static int put_dec(zv_buf *b, uint64_t v)
+{
+    char tmp[24];
+    const char *p = dec(v, tmp);
+    return zv_buf_append(b, p, (size_t)(tmp + 24 - p));
+}
+
 int zv_change_digest(const zv_dest_rt *d, int m, const zv_record *min,
                      char digest[ZV_CHANGE_DIGEST_HEX])
 {
     zv_buf b;
     zv_buf_init(&b);
-    /* Name and value lengths first, so no two contents serialise alike. */
+    /* Name and value lengths first, so no two contents serialise alike:
+     * "<len>:<message>" then "|<field>:<len>:<value>" per field, written
+     * without printf (this runs for every record and destination). */
     /* By the descriptor's stride (ABI 2): a later minor's declaration is longer. */
     const char *msg = zv_plugin_message(d->fmt.desc, (size_t)m)->name;
-    int rc = zv_buf_printf(&b, "%zu:%s", strlen(msg), msg);
+    size_t ml = strlen(msg);
+    int rc = put_dec(&b, ml);
+    if (rc == 0) rc = zv_buf_append(&b, ":", 1);
+    if (rc == 0) rc = zv_buf_append(&b, msg, ml);
     for (int f = 0; rc == 0 && f < ZV_FIELD_COUNT; f++) {
         const zv_value *v = zv_rec_get(min, (zv_field_id)f);
         if (!v || !zv_dest_renders(d, m, (zv_field_id)f)) continue;
-        rc = zv_buf_printf(&b, "|%d:%u:", f, (unsigned)v->len);
+        rc = zv_buf_append(&b, "|", 1);
+        if (rc == 0) rc = put_dec(&b, (uint64_t)f);
+        if (rc == 0) rc = zv_buf_append(&b, ":", 1);
+        if (rc == 0) rc = put_dec(&b, v->len);
+        if (rc == 0) rc = zv_buf_append(&b, ":", 1);
         if (rc == 0) rc = zv_buf_append(&b, v->str, v->len);
     }
     if (rc == 0) zv_sha256_hex(b.data, b.len, digest);

@@ -3,6 +3,7 @@
  * message declarations grew a member, names its second message right in
  * the change digest and in --check-config's errors. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zinvol/util.h>
@@ -56,6 +57,16 @@ START_TEST(change_digest_names_the_message_by_stride)
     ck_assert_str_eq(got, want);
     ck_assert_int_eq(zv_change_digest(&d, 0, r, got), 0);
     zv_sha256_hex("2:M1", 4, want);
+    ck_assert_str_eq(got, want);
+    /* Carried fields by id, each as "|<id>:<length>:<value>" (the digests in
+     * a store stay valid: the same bytes as the printf form before). */
+    ck_assert_int_eq(zv_record_set(r, ZV_F_CLIENT_BSN, "999993653", 9, NULL), 0);
+    ck_assert_int_eq(zv_record_set(r, ZV_F_DEL_NOTES, "a|b:c", 5, NULL), 0);
+    char text[128];
+    snprintf(text, sizeof(text), "2:M1|%d:9:999993653|%d:5:a|b:c", (int)ZV_F_CLIENT_BSN,
+             (int)ZV_F_DEL_NOTES);
+    zv_sha256_hex(text, strlen(text), want);
+    ck_assert_int_eq(zv_change_digest(&d, 0, r, got), 0);
     ck_assert_str_eq(got, want);
     zv_record_free(r);
 }
