@@ -18,3 +18,9 @@ add_dependencies(signals_bench fmt_signals)
 # A tiny run: that it works end to end (every record mapped and counted), no timing asserted.
 add_test(NAME bench/signals_smoke COMMAND signals_bench 20000)
 set_tests_properties(bench/signals_smoke PROPERTIES ENVIRONMENT "${ZV_TEST_ENV}")
+# The same requirement on the real daemon (zinvold --once with and without a
+# signals destination); a small run: that it works, no timing asserted.
+add_test(NAME bench/signals_daemon_smoke
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/signals_daemon_bench --rows 2000
+                 --build ${CMAKE_BINARY_DIR})
+set_tests_properties(bench/signals_daemon_smoke PROPERTIES ENVIRONMENT "${ZV_TEST_ENV}" TIMEOUT 300)
