@@ -110,13 +110,20 @@ static int grow_idx(sig_mem *m)
  * memory is short. */
 static long ent_get(sig_mem *m, uint32_t period, const unsigned char *key)
 {
+    /* The measures of one record share its (period, client): checked by
+     * content, so a stale index (after a reload) is never taken for it. */
+    if (m->last < m->n) {
+        const sig_ent *e = ent_at(m, m->last);
+        if (e->period == period && memcmp(e->key, key, SIG_KEY_BYTES) == 0) return (long)m->last;
+    }
     if ((m->n + 1) * 2 > m->nidx && grow_idx(m) != 0) return -1;
     size_t mask = m->nidx - 1;
     for (size_t i = ent_hash(period, key) & mask;; i = (i + 1) & mask) {
         uint32_t v = m->idx[i];
         if (v) {
             const sig_ent *e = ent_at(m, v - 1);
-            if (e->period == period && memcmp(e->key, key, SIG_KEY_BYTES) == 0) return (long)v - 1;
+            if (e->period == period && memcmp(e->key, key, SIG_KEY_BYTES) == 0)
+                return (long)(m->last = v - 1);
             continue;
         }
         if (m->n == m->cap) {
@@ -133,7 +140,7 @@ static long ent_get(sig_mem *m, uint32_t period, const unsigned char *key)
         for (size_t k = 0; k < m->nmeasures; k++)
             e->slot[k] = (sig_slot){-1, 0};
         m->idx[i] = (uint32_t)++m->n;
-        return (long)m->n - 1;
+        return (long)(m->last = m->n - 1);
     }
 }
 

@@ -63,6 +63,7 @@ typedef struct sig_mem {
     size_t ncellsets;
     sig_intvec dirty;     /* entries changed in the open transaction */
     int64_t live, logged; /* entries with a cell / entries written to changes since the snapshot */
+    size_t last; /* the entry ent_get found last: a record's measures look up the same one */
 } sig_mem;
 
 struct sig_state {
