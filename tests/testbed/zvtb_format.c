@@ -83,12 +83,43 @@ struct collect {
     int64_t after;
     zv_record **copies;
     size_t n;
+    size_t *by_id; /* indexes into copies, in record id order (ids are unique there) */
 };
+
+static zv_record **sort_base; /* qsort has no argument: set around the one call */
+
+static int by_record_id(const void *a, const void *b)
+{
+    return strcmp(sort_base[*(const size_t *)a]->prov.record_id,
+                  sort_base[*(const size_t *)b]->prov.record_id);
+}
+
+/* Indexes of recs[0..n) in record id order (a batch of thousands is looked
+ * up per payload record: a scan each made large benches quadratic). */
+static size_t *sorted_ids(zv_record **recs, size_t n)
+{
+    size_t *v = calloc(n ? n : 1, sizeof(*v));
+    if (!v) zvtb_fail("out of memory");
+    for (size_t i = 0; i < n; i++)
+        v[i] = i;
+    sort_base = recs;
+    qsort(v, n, sizeof(*v), by_record_id);
+    sort_base = NULL;
+    return v;
+}
 
 static size_t index_of(const struct collect *c, const char *record_id)
 {
-    for (size_t i = 0; record_id && i < c->n; i++)
-        if (strcmp(c->copies[i]->prov.record_id, record_id) == 0) return i;
+    size_t lo = 0, hi = c->n;
+    while (record_id && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(c->copies[c->by_id[mid]]->prov.record_id, record_id);
+        if (cmp == 0) return c->by_id[mid];
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     zvtb_fail("record id %s is none of the batch's", record_id ? record_id : "(null)");
 }
 
@@ -192,13 +223,19 @@ static int take_staged(const zv_staged *st, void *arg)
 static zv_record **copy_records(zv_record *const *recs, size_t n)
 {
     zv_record **c = calloc(n ? n : 1, sizeof(*c));
-    if (!c) zvtb_fail("out of memory");
+    char *repeats = calloc(n ? n : 1, 1);
+    if (!c || !repeats) zvtb_fail("out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (!recs[i]->prov.record_id) zvtb_fail("record %zu has no record id", i);
+    /* Repeated ids: neighbours in id order. */
+    size_t *order = sorted_ids((zv_record **)recs, n);
+    for (size_t k = 1; k < n; k++)
+        if (strcmp(recs[order[k - 1]]->prov.record_id, recs[order[k]]->prov.record_id) == 0)
+            repeats[order[k - 1]] = repeats[order[k]] = 1;
+    free(order);
     for (size_t i = 0; i < n; i++) {
-        const char *id = recs[i]->prov.record_id ? recs[i]->prov.record_id : "";
-        int repeated = 0;
-        for (size_t k = 0; k < n; k++)
-            if (k != i && strcmp(id, recs[k]->prov.record_id ? recs[k]->prov.record_id : "") == 0)
-                repeated = 1;
+        const char *id = recs[i]->prov.record_id;
+        int repeated = repeats[i];
         char rid[256];
         snprintf(rid, sizeof(rid), repeated ? "%s.%zu" : "%s", id, i);
         c[i] = zv_record_new(recs[i]->kind, recs[i]->prov.source ? recs[i]->prov.source : "tb", rid,
@@ -210,6 +247,7 @@ static zv_record **copy_records(zv_record *const *recs, size_t n)
                 zvtb_fail("copy of field %u", f);
         }
     }
+    free(repeats);
     return c;
 }
 
@@ -242,7 +280,7 @@ void zvtb_render_records(zvtb *tb, int message, zv_record *const *recs, size_t n
     out->rc = zv_pipeline_flush(tb->rt, d);
     /* Renders may finish on the loop (worker threads): until nothing is staged. */
     zvtb_run_until(tb, nothing_staged, d, 10000);
-    struct collect c = {out, ob.max, copies, n};
+    struct collect c = {out, ob.max, copies, n, sorted_ids(copies, n)};
     if (zv_store_outbox_list(s, d->conf->name, NULL, 1000000, take_payload, &c) < 0)
         zvtb_fail("store: %s", zv_store_errmsg(s));
     if (out->np) qsort(out->p, out->np, sizeof(*out->p), by_id);
@@ -260,6 +298,7 @@ void zvtb_render_records(zvtb *tb, int message, zv_record *const *recs, size_t n
         if (zv_store_commit(s) < 0) zvtb_fail("store: %s", zv_store_errmsg(s));
     }
     free(left.v);
+    free(c.by_id);
     for (size_t i = 0; i < n; i++)
         zv_record_free(copies[i]);
     free(copies);
@@ -376,7 +415,7 @@ static int take_any(const zv_outbox_row *r, void *arg)
 void zvtb_outbox(zvtb *tb, const char *dest, zvtb_render *out)
 {
     memset(out, 0, sizeof(*out));
-    struct collect c = {out, 0, NULL, 0};
+    struct collect c = {out, 0, NULL, 0, NULL};
     if (zv_store_outbox_list(tb->rt->store, dest, NULL, 1000000, take_any, &c) < 0)
         zvtb_fail("store: %s", zv_store_errmsg(tb->rt->store));
     if (out->np) qsort(out->p, out->np, sizeof(*out->p), by_id);
