@@ -61,14 +61,38 @@ zv_delivery_engine *zv_delivery_new(struct event_base *base, zv_store *store, zv
 /* postgresql: our claims are renewed well before they run out (a send may
  * take the whole policy timeout), and rows of nodes that died go back to
  * pending for anyone, with the same idempotency key and bytes. */
+static void renew(zv_delivery_engine *e, int64_t now)
+{
+    /* Only the rows a live sending stands for: one whose send is under way,
+     * or whose outcome waits for its commit.  A row whose outcome was
+     * recorded is not ours any more, even if that commit failed: its lease
+     * runs out and it is pending again, same key and bytes. */
+    size_t n = 0, cap = 0;
+    for (zv_sending *s = e->out_head; s; s = s->next_out)
+        cap++;
+    for (zv_sending *s = e->done_head; s; s = s->next_done)
+        cap++;
+    int64_t *ids = cap ? malloc(cap * sizeof(*ids)) : NULL;
+    if (cap && !ids) {
+        zv_log(ZV_LOG_ERROR, "delivery", "cannot renew the claims' lease: out of memory");
+        return;
+    }
+    for (zv_sending *s = e->out_head; s; s = s->next_out)
+        if (!s->recorded && !s->queued) ids[n++] = s->id;
+    for (zv_sending *s = e->done_head; s; s = s->next_done)
+        ids[n++] = s->id;
+    if (zv_sb_lease_renew(e->sb, ids, n, now, e->lease_ms) < 0)
+        zv_log(ZV_LOG_ERROR, "delivery", "cannot renew the claims' lease: %s", zv_sb_errmsg(e->sb));
+    free(ids);
+}
+
 static void lease_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     zv_delivery_engine *e = arg;
     int64_t now = zv_engine_wall_ms();
-    if (zv_sb_lease_renew(e->sb, now, e->lease_ms) < 0)
-        zv_log(ZV_LOG_ERROR, "delivery", "cannot renew the claims' lease: %s", zv_sb_errmsg(e->sb));
+    renew(e, now);
     int64_t back = zv_sb_lease_expire(e->sb, now);
     if (back < 0)
         zv_log(ZV_LOG_ERROR, "delivery", "cannot return expired claims: %s", zv_sb_errmsg(e->sb));

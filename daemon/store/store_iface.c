@@ -123,9 +123,10 @@ int zv_sb_claim_capped(zv_sb *b, const char *destination, int64_t now_ms, int64_
     return b->ops->claim(b, destination, now_ms, lease_ms, limit, cap > 0 ? cap : 0, cb, arg);
 }
 
-int64_t zv_sb_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms)
+int64_t zv_sb_lease_renew(zv_sb *b, const int64_t *ids, size_t n, int64_t now_ms, int64_t lease_ms)
 {
-    return b->ops->lease_renew(b, now_ms, lease_ms);
+    if (n == 0) return 0;
+    return b->ops->lease_renew(b, ids, n, now_ms, lease_ms);
 }
 
 int64_t zv_sb_lease_expire(zv_sb *b, int64_t now_ms)

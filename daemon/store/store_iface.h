@@ -96,8 +96,12 @@ int zv_sb_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease
  * sqlite: as zv_sb_claim (one node: its own count is the limit). */
 int zv_sb_claim_capped(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms,
                        size_t limit, int cap, zv_outbox_cb cb, void *arg);
-/* This node's claims now last until now_ms + lease_ms; returns how many. */
-int64_t zv_sb_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms);
+/* The rows ids[0..n) this node still holds a claim on and still works on
+ * (a send or an outcome not yet committed) now last until now_ms +
+ * lease_ms; returns how many.  A claim of ours not named here runs out: an
+ * outcome whose commit failed leaves its row in flight, and only the lease
+ * returns it to pending while this node lives. */
+int64_t zv_sb_lease_renew(zv_sb *b, const int64_t *ids, size_t n, int64_t now_ms, int64_t lease_ms);
 /* Claims whose lease ended before now_ms are pending again (any node's);
  * returns how many.  sqlite: 0 (no leases; see zv_sb_recover). */
 int64_t zv_sb_lease_expire(zv_sb *b, int64_t now_ms);
@@ -155,8 +159,8 @@ int zv_sb_seen(zv_sb *b, const char *source, const char *record_id, const char *
  * node whose lease ran out), 0 another node has it (its name in holder),
  * -1 error.  sqlite: always 1 (one process owns the file).  A reader renews
  * well within lease_ms and stops reading when it gets 0. */
-int zv_sb_source_lease(zv_sb *b, const char *source, int64_t now_ms, int64_t lease_ms,
-                       char *holder, size_t holderlen);
+int zv_sb_source_lease(zv_sb *b, const char *source, int64_t now_ms, int64_t lease_ms, char *holder,
+                       size_t holderlen);
 /* Gives this node's lease on source up (another node's is left alone). */
 int zv_sb_source_release(zv_sb *b, const char *source);
 

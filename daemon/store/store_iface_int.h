@@ -14,7 +14,8 @@ typedef struct zv_sb_ops {
     /* cap 0: no limit for all nodes together */
     int (*claim)(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
                  int cap, zv_outbox_cb cb, void *arg);
-    int64_t (*lease_renew)(zv_sb *b, int64_t now_ms, int64_t lease_ms);
+    int64_t (*lease_renew)(zv_sb *b, const int64_t *ids, size_t n, int64_t now_ms,
+                           int64_t lease_ms);
     int64_t (*lease_expire)(zv_sb *b, int64_t now_ms);
     int64_t (*recover)(zv_sb *b);
     int (*delivered)(zv_sb *b, int64_t id, int64_t now);
@@ -31,8 +32,7 @@ typedef struct zv_sb_ops {
     int (*circuit_get)(zv_sb *b, const char *destination, int64_t now_ms, int64_t *until_ms,
                        char *node, size_t nodelen);
     int (*circuit_set)(zv_sb *b, const char *destination, int64_t until_ms, const char *why);
-    int (*watermark_get)(zv_sb *b, const char *source, const char *key, char *buf,
-                         size_t buflen);
+    int (*watermark_get)(zv_sb *b, const char *source, const char *key, char *buf, size_t buflen);
     int (*watermark_set)(zv_sb *b, const char *source, const char *key, const char *value);
     int (*seen)(zv_sb *b, const char *source, const char *record_id, const char *hash);
     int (*source_lease)(zv_sb *b, const char *source, int64_t now_ms, int64_t lease_ms,

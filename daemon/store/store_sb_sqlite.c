@@ -57,9 +57,10 @@ static int sq_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t l
     return (int)keep(b, zv_store_outbox_claim(S(b), destination, now_ms, limit, cb, arg));
 }
 
-static int64_t sq_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms)
+static int64_t sq_lease_renew(zv_sb *b, const int64_t *ids, size_t n, int64_t now_ms,
+                              int64_t lease_ms)
 {
-    (void)b, (void)now_ms, (void)lease_ms;
+    (void)b, (void)ids, (void)n, (void)now_ms, (void)lease_ms;
     return 0;
 }
 

@@ -45,3 +45,11 @@ done
 for nodes in 2 3; do
     "$BIN" "$(fresh_db "n$nodes")" "$ROWS" 1000 "$CLAIM" "$nodes" | grep drain
 done
+# Prepared statements (claim, outcome, audit append) against none, the same
+# drain; 1 row per claim is the engine's case of answers arriving one by one.
+for claim in 1 "$CLAIM"; do
+    echo "postgresql, $claim per claim, unprepared then prepared; load: $(uptime | sed 's/.*load average: //')"
+    ZV_PG_PREPARE=0 "$BIN" "$(fresh_db "u$claim")" "$ROWS" 1000 "$claim" 1 | grep drain |
+        sed 's/^postgresql/unprepared/'
+    "$BIN" "$(fresh_db "p$claim")" "$ROWS" 1000 "$claim" 1 | grep drain | sed 's/^postgresql/prepared  /'
+done

@@ -36,6 +36,9 @@ if(ZV_POSTGRESQL)
   # Three zinvold nodes on one database, one SIGKILLed every few seconds,
   # while 10,000 payloads drain: none lost, repeats identical, one chain.
   zv_add_pg_test(pg/chaos bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/chaos.sh)
+  # An outcome commit the server refused: the rows come back through the
+  # lease while the node lives (it renews only what it still works on).
+  zv_add_pg_test(pg/lease_stuck bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/lease_stuck.sh)
   # A circuit one node opened holds for the others.
   zv_add_pg_test(pg/circuit bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/circuit.sh)
   # The node reading the drop folder is SIGKILLed mid-file; another takes

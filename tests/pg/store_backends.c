@@ -466,12 +466,22 @@ static void case_lease(void)
     CHECK(zv_sb_claim(a, "ciz", t, 1000, 10, collect, &ga) == 5, "a claims all");
     CHECK(zv_sb_claim(b, "ciz", t, 1000, 10, collect, &gb) == 0, "b gets none");
     CHECK(zv_sb_lease_expire(b, t + 500) == 0, "leases still run");
-    /* a renews: the leases now run to t + 600 + 1000. */
-    CHECK(zv_sb_lease_renew(a, t + 600, 1000) == 5, "renew");
+    /* a renews the four it still works on: they now run to t + 600 +
+     * 1000.  The fifth (say its outcome's commit failed) is not renewed,
+     * though a lives: it runs out at t + 1000 and is pending again. */
+    CHECK(zv_sb_lease_renew(a, ga.ids, 4, t + 600, 1000) == 4, "renew");
+    CHECK(zv_sb_lease_renew(b, ga.ids, 5, t + 600, 1000) == 0, "b renews none of a's claims");
+    CHECK(zv_sb_lease_expire(b, t + 1001) == 1, "the one not renewed ran out");
+    CHECK(zv_sb_outbox_count(b, "ciz", "pending") == 1, "pending again");
+    CHECK(zv_sb_claim(b, "ciz", t + 1001, 1, 10, collect, &gb) == 1, "b takes it");
+    CHECK(gb.ids[0] == ga.ids[4], "the fifth");
+    CHECK(zv_sb_retry(b, gb.ids[0], t, "again") == 0, "b's retry");
+    gb.n = 0;
     CHECK(zv_sb_lease_expire(b, t + 1500) == 0, "renewed leases still run");
     /* a is gone: after its lease the rows are b's to take, unchanged. */
-    CHECK(zv_sb_lease_expire(b, t + 1601) == 5, "expired: %s", zv_sb_errmsg(b));
+    CHECK(zv_sb_lease_expire(b, t + 1601) == 4, "expired: %s", zv_sb_errmsg(b));
     CHECK(zv_sb_claim(b, "ciz", t + 1601, 1000, 10, collect, &gb) == 5, "b claims them");
+    /* (the fifth is due again at t: the retry above put it last) */
     for (int i = 0; i < 5; i++) {
         CHECK(ga.ids[i] == gb.ids[i], "same rows");
         CHECK(strcmp(ga.keys[i], gb.keys[i]) == 0, "same key %s %s", ga.keys[i], gb.keys[i]);

@@ -5,55 +5,162 @@
  * previous hash, and holds it until its transaction ends, so appends from
  * any number of nodes take turns and each one's "previous" is the entry
  * really before it.  Hashes are those of the SQLite store (store_chain.c).
+ *
+ * The "delivered" entries of a transaction (the delivery engine records
+ * many outcomes in one) are chained at its commit, all in one statement, so
+ * the head is held for three round trips per transaction (lock, insert,
+ * commit) however many outcomes it has; the commit does not wait for the
+ * disk while holding it (zv_pg_fast).
  */
 #include "pg_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zinvol/util.h>
 
 #include "store/store_chain.h"
 
-int zv_pg_audit_append_locked(zv_sb *b, const zv_audit_entry *in, int64_t *seq)
+/* The head, locked until the transaction ends: 0, or -1. */
+static int head_lock(zv_sb *b, int64_t *seq, char prev[65])
 {
+    /* Every node's appends queue for the head: it is held until the commit,
+     * not through the commit's wait for the disk. */
+    if (zv_pg_fast(b, 1) < 0) return -1;
     PGresult *r =
-        zv_pg_q(b, "audit head", "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE", 0,
-                NULL, NULL, NULL);
+        zv_pg_qp(b, ZV_PG_ST_AUDIT_HEAD, "audit head",
+                 "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE", 0, NULL, NULL, NULL);
     if (!r) return -1;
     if (PQntuples(r) != 1) {
         PQclear(r);
         return zv_pg_fail(b, "audit head: the head row is missing (the trail was tampered with)");
     }
-    zv_audit_entry e = *in;
-    e.seq = zv_pg_get_i64(r, 0, 0) + 1;
+    *seq = zv_pg_get_i64(r, 0, 0);
+    snprintf(prev, 65, "%s", PQgetvalue(r, 0, 1));
+    PQclear(r);
+    return 0;
+}
+
+/* Entries per INSERT (12 parameters each). */
+#define CHAIN_ROWS 32
+
+/* e[0..n) after the head (seq, prev): hashed in order, inserted with one
+ * statement that also moves the head to the last of them. */
+static int insert_chained(zv_sb *b, zv_audit_entry *e, size_t n, int64_t *seq, char prev[65])
+{
+    char sq[CHAIN_ROWS][24], at[CHAIN_ROWS][24], hash[CHAIN_ROWS][65];
+    const char *v[2 + 12 * CHAIN_ROWS];
+    for (size_t i = 0; i < n; i++) {
+        e[i].seq = ++*seq;
+        zv_audit_entry_hash(prev, &e[i], hash[i]);
+        memcpy(prev, hash[i], 65);
+        const char *row[] = {zv_pg_i64(sq[i], e[i].seq),
+                             zv_pg_i64(at[i], e[i].at),
+                             e[i].kind,
+                             e[i].destination,
+                             e[i].idem_key,
+                             e[i].message,
+                             e[i].fields,
+                             e[i].payload_sha256,
+                             e[i].detail,
+                             hash[i],
+                             e[i].clients,
+                             e[i].citations};
+        memcpy(&v[2 + 12 * i], row, sizeof(row));
+    }
+    v[0] = sq[n - 1];
+    v[1] = hash[n - 1];
+    zv_buf sql;
+    zv_buf_init(&sql);
+    zv_buf_puts(&sql, "WITH h AS (UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1) "
+                      "INSERT INTO audit(seq, at, kind, destination, idem_key, message, fields, "
+                      "payload_sha256, detail, hash, clients, citations) VALUES");
+    for (size_t i = 0; i < n; i++) {
+        zv_buf_puts(&sql, i ? ", (" : " (");
+        for (int j = 0; j < 12; j++)
+            zv_buf_printf(&sql, "%s$%d", j ? ", " : "", (int)(3 + 12 * i + (size_t)j));
+        zv_buf_puts(&sql, ")");
+    }
+    if (!sql.data) return zv_pg_fail(b, "audit: out of memory");
+    PGresult *r = n == 1 ? zv_pg_qp(b, ZV_PG_ST_AUDIT_INS, "audit", sql.data, 14, v, NULL, NULL)
+                         : zv_pg_q(b, "audit", sql.data, 2 + 12 * (int)n, v, NULL, NULL);
+    zv_buf_free(&sql);
+    if (!r) return -1;
+    PQclear(r);
+    return 0;
+}
+
+static void entry_free(zv_audit_entry *e)
+{
+    const char *s[] = {e->kind,           e->destination, e->idem_key, e->message, e->fields,
+                       e->payload_sha256, e->detail,      e->hash,     e->clients, e->citations};
+    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+        free((char *)s[i]);
+}
+
+void zv_pg_audit_drop(zv_sb *b)
+{
+    zv_pg *p = PG(b);
+    for (size_t i = 0; i < p->ndefer; i++)
+        entry_free(&p->defer[i]);
+    p->ndefer = 0;
+}
+
+int zv_pg_audit_defer(zv_sb *b, const zv_audit_entry *in)
+{
+    zv_pg *p = PG(b);
+    if (p->ndefer == p->capdefer) {
+        size_t cap = p->capdefer ? p->capdefer * 2 : 16;
+        zv_audit_entry *d = realloc(p->defer, cap * sizeof(*d));
+        if (!d) return zv_pg_fail(b, "audit: out of memory");
+        p->defer = d;
+        p->capdefer = cap;
+    }
+    zv_audit_entry e = {.at = in->at,
+                        .kind = zv_strdup0(in->kind),
+                        .destination = zv_strdup0(in->destination),
+                        .idem_key = zv_strdup0(in->idem_key),
+                        .message = zv_strdup0(in->message),
+                        .fields = zv_strdup0(in->fields),
+                        .payload_sha256 = zv_strdup0(in->payload_sha256),
+                        .detail = zv_strdup0(in->detail),
+                        .clients = zv_strdup0(in->clients),
+                        .citations = zv_strdup0(in->citations)};
+    if ((in->kind && !e.kind) || (in->destination && !e.destination) ||
+        (in->idem_key && !e.idem_key) || (in->message && !e.message) || (in->fields && !e.fields) ||
+        (in->payload_sha256 && !e.payload_sha256) || (in->detail && !e.detail) ||
+        (in->clients && !e.clients) || (in->citations && !e.citations)) {
+        entry_free(&e);
+        return zv_pg_fail(b, "audit: out of memory");
+    }
+    p->defer[p->ndefer++] = e;
+    return 0;
+}
+
+int zv_pg_audit_flush(zv_sb *b)
+{
+    zv_pg *p = PG(b);
+    if (!p->ndefer) return 0;
+    int64_t seq;
     char prev[65];
-    snprintf(prev, sizeof(prev), "%s", PQgetvalue(r, 0, 1));
-    PQclear(r);
-    char hash[65];
-    zv_audit_entry_hash(prev, &e, hash);
-    char sq[24], at[24];
-    const char *v[] = {zv_pg_i64(sq, e.seq),
-                       zv_pg_i64(at, e.at),
-                       e.kind,
-                       e.destination,
-                       e.idem_key,
-                       e.message,
-                       e.fields,
-                       e.payload_sha256,
-                       e.detail,
-                       hash,
-                       e.clients,
-                       e.citations};
-    r = zv_pg_q(b, "audit",
-                "INSERT INTO audit(seq, at, kind, destination, idem_key, message, fields, "
-                "payload_sha256, detail, hash, clients, citations) "
-                "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                12, v, NULL, NULL);
-    if (!r) return -1;
-    PQclear(r);
-    r = zv_pg_q(b, "audit head", "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", 2,
-                (const char *[]){sq, hash}, NULL, NULL);
-    if (!r) return -1;
-    PQclear(r);
+    int rc = head_lock(b, &seq, prev);
+    for (size_t i = 0; rc == 0 && i < p->ndefer; i += CHAIN_ROWS) {
+        size_t n = p->ndefer - i < CHAIN_ROWS ? p->ndefer - i : CHAIN_ROWS;
+        rc = insert_chained(b, &p->defer[i], n, &seq, prev);
+    }
+    zv_pg_audit_drop(b);
+    return rc;
+}
+
+int zv_pg_audit_append_locked(zv_sb *b, const zv_audit_entry *in, int64_t *seq)
+{
+    /* Deferred entries of this transaction came first. */
+    if (zv_pg_audit_flush(b) < 0) return -1;
+    int64_t head;
+    char prev[65];
+    if (head_lock(b, &head, prev) < 0) return -1;
+    zv_audit_entry e = *in;
+    if (insert_chained(b, &e, 1, &head, prev) < 0) return -1;
     if (seq) *seq = e.seq;
     return 0;
 }

@@ -7,11 +7,45 @@
 
 #include "store/store_iface_int.h"
 
+/* The statements every payload meets, prepared once per connection
+ * (zv_pg_qp): the server parses and plans each once, not per call. */
+enum zv_pg_st {
+    ZV_PG_ST_CLAIM,
+    ZV_PG_ST_CLAIM_CAPPED,
+    ZV_PG_ST_CLAIM_LOCK,
+    ZV_PG_ST_RENEW,
+    ZV_PG_ST_DELIVERED,
+    ZV_PG_ST_RETRY,
+    ZV_PG_ST_DEAD,
+    ZV_PG_ST_DLQ,
+    ZV_PG_ST_VERDICT,
+    ZV_PG_ST_AUDIT_HEAD,
+    ZV_PG_ST_AUDIT_INS,
+    ZV_PG_ST_ENQUEUE,
+    ZV_PG_ST_N
+};
+
 typedef struct zv_pg {
     PGconn *c;
     int open;   /* zv_sb_begin's transaction is open */
     int failed; /* a step inside it failed: its commit rolls back */
     int schema; /* the version after the migrations at open */
+    /* The open transaction holds a lock every node's appends wait for (the
+     * audit head): it commits without waiting for the WAL flush, so the lock
+     * is free at once, then waits for the flush outside it (zv_pg_fast). */
+    int fast;
+    /* "delivered" entries of the open transaction, chained only at its
+     * commit (zv_pg_audit_defer): the head is locked for one statement per
+     * transaction, not from the first outcome to the last.  Owned here,
+     * every string malloc'd; freed at commit or rollback. */
+    zv_audit_entry *defer;
+    size_t ndefer, capdefer;
+    /* Which of enum zv_pg_st this connection has prepared; cleared when it
+     * is opened again (a new server session knows none). */
+    unsigned char prepared[ZV_PG_ST_N];
+    /* ZV_PG_PREPARE=0 in the environment: every statement unprepared, as
+     * before (tests/bench measures both). */
+    int no_prepare;
 } zv_pg;
 
 #define PG(b) ((zv_pg *)(b)->impl)
@@ -27,6 +61,9 @@ typedef struct zv_pg {
  * b->err naming what, and the open transaction marked failed. */
 PGresult *zv_pg_q(zv_sb *b, const char *what, const char *sql, int n, const char *const *vals,
                   const int *lens, const int *fmts);
+/* As zv_pg_q, with statement id prepared on this connection at its first use. */
+PGresult *zv_pg_qp(zv_sb *b, enum zv_pg_st id, const char *what, const char *sql, int n,
+                   const char *const *vals, const int *lens, const int *fmts);
 /* A statement without parameters or result rows. */
 int zv_pg_cmd(zv_sb *b, const char *what, const char *sql);
 /* Records an error of ours (not the server's); returns -1. */
@@ -37,6 +74,11 @@ int zv_pg_fail(zv_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 
 int zv_pg_op_begin(zv_sb *b, int *own);
 int zv_pg_op_end(zv_sb *b, int own, int rc);
 
+/* The open transaction commits fast (see zv_pg.fast); for one that takes a
+ * lock others queue for.  A claim, which need not be durable at all (one
+ * lost with the server is pending again: the same key and bytes go out
+ * again), says durable 0 and is not waited for. */
+int zv_pg_fast(zv_sb *b, int durable);
 /* Decimal text of v in buf (24 bytes). */
 const char *zv_pg_i64(char buf[24], int64_t v);
 int64_t zv_pg_get_i64(const PGresult *r, int row, int col);
@@ -55,7 +97,7 @@ int zv_pg_migrate(zv_sb *b);
 int zv_pg_enqueue(zv_sb *b, const zv_outbox_new *o);
 int zv_pg_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
                 int cap, zv_outbox_cb cb, void *arg);
-int64_t zv_pg_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms);
+int64_t zv_pg_lease_renew(zv_sb *b, const int64_t *ids, size_t n, int64_t now_ms, int64_t lease_ms);
 int64_t zv_pg_lease_expire(zv_sb *b, int64_t now_ms);
 int64_t zv_pg_recover(zv_sb *b);
 int zv_pg_delivered(zv_sb *b, int64_t id, int64_t now);
@@ -80,8 +122,8 @@ int zv_pg_circuit_set(zv_sb *b, const char *destination, int64_t until_ms, const
 int zv_pg_watermark_get(zv_sb *b, const char *source, const char *key, char *buf, size_t buflen);
 int zv_pg_watermark_set(zv_sb *b, const char *source, const char *key, const char *value);
 int zv_pg_seen(zv_sb *b, const char *source, const char *record_id, const char *hash);
-int zv_pg_source_lease(zv_sb *b, const char *source, int64_t now_ms, int64_t lease_ms,
-                       char *holder, size_t holderlen);
+int zv_pg_source_lease(zv_sb *b, const char *source, int64_t now_ms, int64_t lease_ms, char *holder,
+                       size_t holderlen);
 int zv_pg_source_release(zv_sb *b, const char *source);
 /* pg_staging.c */
 int zv_pg_stage(zv_sb *b, const char *destination, int message, const unsigned char *rec,
@@ -100,6 +142,13 @@ int zv_pg_sent_get(zv_sb *b, const char *destination, const char *key, char *mes
                    size_t msglen, unsigned char **rec, size_t *len);
 int zv_pg_quarantine_add(zv_sb *b, const zv_quarantine_entry *e, int64_t *id);
 int zv_pg_quarantine_like(zv_sb *b, const zv_quarantine_entry *e, int64_t except);
+/* The entry chained when the open transaction commits (copied; seq not
+ * known before); an entry appended meanwhile comes after these. */
+int zv_pg_audit_defer(zv_sb *b, const zv_audit_entry *e);
+/* The deferred entries into the chain, inside the transaction (the head is
+ * locked from here to its end); commit calls it.  Dropping them: rollback. */
+int zv_pg_audit_flush(zv_sb *b);
+void zv_pg_audit_drop(zv_sb *b);
 /* The entry inside an open transaction (the head row is locked until it ends). */
 int zv_pg_audit_append_locked(zv_sb *b, const zv_audit_entry *e, int64_t *seq);
 int zv_pg_audit_append(zv_sb *b, const zv_audit_entry *e, int64_t *seq);

@@ -79,13 +79,13 @@ int zv_pg_enqueue(zv_sb *b, const zv_outbox_new *o)
                        zv_pg_i64(sec, now_ms / 1000)};
     int lens[11] = {0, 0, 0, (int)o->len};
     int fmts[11] = {0, 0, 0, 1};
-    PGresult *r = zv_pg_q(b, "enqueue",
-                          "INSERT INTO outbox(destination, message, idem_key, payload, "
-                          "content_type, extension, fields_json, records_json, disclosure_json, "
-                          "next_attempt, first_enqueued) "
-                          "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-                          "ON CONFLICT (destination, idem_key) DO NOTHING",
-                          11, v, lens, fmts);
+    PGresult *r = zv_pg_qp(b, ZV_PG_ST_ENQUEUE, "enqueue",
+                           "INSERT INTO outbox(destination, message, idem_key, payload, "
+                           "content_type, extension, fields_json, records_json, disclosure_json, "
+                           "next_attempt, first_enqueued) "
+                           "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                           "ON CONFLICT (destination, idem_key) DO NOTHING",
+                           11, v, lens, fmts);
     if (!r) return -1;
     int added = atoi(PQcmdTuples(r));
     PQclear(r);
@@ -125,54 +125,72 @@ int zv_pg_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease
                        zv_pg_i64(until, now_ms + lease_ms),
                        zv_pg_i64(lim, (int64_t)limit),
                        zv_pg_i64(caps, cap)};
+    /* Its own transaction, which commits without waiting for the disk: a
+     * claim lost with the server leaves its rows pending, to go out again
+     * with the same keys and bytes (at least once allows it), and a wait
+     * would hold the lock below through every claim's flush. */
+    int own;
+    if (zv_pg_op_begin(b, &own) < 0) return -1;
+    if (own && zv_pg_fast(b, 0) < 0) return zv_pg_op_end(b, own, -1);
     /* A cap holds only if no two nodes count at once: the claims of one
      * destination take turns on an advisory lock until their commit. */
-    int own = 0;
     if (cap > 0) {
         const char *k[] = {destination};
-        PGresult *l = NULL;
-        if (zv_pg_op_begin(b, &own) < 0 ||
-            !(l = zv_pg_q(b, "claim lock",
-                          "SELECT pg_advisory_xact_lock(" ZV_PG_LOCK_CLAIM ", hashtext($1))", 1, k,
-                          NULL, NULL)))
-            return zv_pg_op_end(b, own, -1);
+        PGresult *l = zv_pg_qp(b, ZV_PG_ST_CLAIM_LOCK, "claim lock",
+                               "SELECT pg_advisory_xact_lock(" ZV_PG_LOCK_CLAIM ", hashtext($1))",
+                               1, k, NULL, NULL);
+        if (!l) return zv_pg_op_end(b, own, -1);
         PQclear(l);
     }
     /* ARRAY(...) evaluates the locking subquery once, whatever the plan. */
     PGresult *r =
-        zv_pg_q(b, "claim", cap > 0 ? claim_capped_sql : claim_sql, cap > 0 ? 6 : 5, v, NULL, NULL);
+        cap > 0 ? zv_pg_qp(b, ZV_PG_ST_CLAIM_CAPPED, "claim", claim_capped_sql, 6, v, NULL, NULL)
+                : zv_pg_qp(b, ZV_PG_ST_CLAIM, "claim", claim_sql, 5, v, NULL, NULL);
     int n = r ? PQntuples(r) : -1;
-    if (cap > 0 && zv_pg_op_end(b, own, n) < 0) n = -1;
+    if (zv_pg_op_end(b, own, n) < 0) n = -1;
     /* The rows are ours once committed: only then does cb start a send. */
     if (r && n >= 0) n = rows_each(r, cb, arg);
     PQclear(r);
     return n;
 }
 
-static int64_t changed(zv_sb *b, const char *what, const char *sql, int n, const char *const *v)
+/* id < 0: not prepared (a statement not met per payload). */
+static int64_t changed(zv_sb *b, int id, const char *what, const char *sql, int n,
+                       const char *const *v)
 {
-    PGresult *r = zv_pg_q(b, what, sql, n, v, NULL, NULL);
+    PGresult *r = id < 0 ? zv_pg_q(b, what, sql, n, v, NULL, NULL)
+                         : zv_pg_qp(b, (enum zv_pg_st)id, what, sql, n, v, NULL, NULL);
     if (!r) return -1;
     int64_t k = strtoll(PQcmdTuples(r), NULL, 10);
     PQclear(r);
     return k;
 }
 
-int64_t zv_pg_lease_renew(zv_sb *b, int64_t now_ms, int64_t lease_ms)
+int64_t zv_pg_lease_renew(zv_sb *b, const int64_t *ids, size_t n, int64_t now_ms, int64_t lease_ms)
 {
+    /* The ids as one array literal: {1,2,3}. */
+    zv_buf a;
+    zv_buf_init(&a);
+    zv_buf_puts(&a, "{");
+    for (size_t i = 0; i < n; i++)
+        zv_buf_printf(&a, "%s%lld", i ? "," : "", (long long)ids[i]);
+    zv_buf_puts(&a, "}");
     char until[24];
-    const char *v[] = {b->node, zv_pg_i64(until, now_ms + lease_ms)};
-    return changed(b, "lease renew",
-                   "UPDATE outbox SET lease_until = $2 WHERE state = 'inflight' AND "
-                   "claimed_by = $1",
-                   2, v);
+    const char *v[] = {b->node, zv_pg_i64(until, now_ms + lease_ms), a.data};
+    int64_t k = a.data ? changed(b, ZV_PG_ST_RENEW, "lease renew",
+                                 "UPDATE outbox SET lease_until = $2 WHERE state = 'inflight' AND "
+                                 "claimed_by = $1 AND id = ANY($3::bigint[])",
+                                 3, v)
+                       : zv_pg_fail(b, "lease renew: out of memory");
+    zv_buf_free(&a);
+    return k;
 }
 
 int64_t zv_pg_lease_expire(zv_sb *b, int64_t now_ms)
 {
     char now[24];
     const char *v[] = {zv_pg_i64(now, now_ms)};
-    return changed(b, "lease expiry",
+    return changed(b, -1, "lease expiry",
                    "UPDATE outbox SET state = 'pending', claimed_by = NULL, lease_until = NULL "
                    "WHERE state = 'inflight' AND lease_until < $1",
                    1, v);
@@ -181,7 +199,7 @@ int64_t zv_pg_lease_expire(zv_sb *b, int64_t now_ms)
 int64_t zv_pg_recover(zv_sb *b)
 {
     const char *v[] = {b->node};
-    return changed(b, "recover",
+    return changed(b, -1, "recover",
                    "UPDATE outbox SET state = 'pending', claimed_by = NULL, lease_until = NULL "
                    "WHERE state = 'inflight' AND claimed_by = $1",
                    1, v);
@@ -206,7 +224,7 @@ static int audit_delivered(zv_sb *b, const zv_outbox_row *o, int64_t now)
                         .payload_sha256 = sha,
                         .clients = clients,
                         .citations = cites};
-    int rc = zv_pg_audit_append_locked(b, &e, NULL);
+    int rc = zv_pg_audit_defer(b, &e);
     free(cites);
     free(clients);
     zv_buf_free(&f);
@@ -222,12 +240,12 @@ int zv_pg_delivered(zv_sb *b, int64_t id, int64_t now)
     /* Only the report that changes the row writes the entry: a node whose
      * lease ran out and another that sent the row again both say
      * "delivered", and the trail says it once. */
-    PGresult *r = zv_pg_q(b, "delivered",
-                          "UPDATE outbox SET state = 'delivered', delivered_at = $2, "
-                          "attempts = attempts + 1, last_error = NULL, claimed_by = NULL, "
-                          "lease_until = NULL WHERE id = $1 AND state IN ('inflight', 'pending') "
-                          "RETURNING " ZV_PG_ROW_COLS,
-                          2, v, NULL, NULL);
+    PGresult *r = zv_pg_qp(b, ZV_PG_ST_DELIVERED, "delivered",
+                           "UPDATE outbox SET state = 'delivered', delivered_at = $2, "
+                           "attempts = attempts + 1, last_error = NULL, claimed_by = NULL, "
+                           "lease_until = NULL WHERE id = $1 AND state IN ('inflight', 'pending') "
+                           "RETURNING " ZV_PG_ROW_COLS,
+                           2, v, NULL, NULL);
     int rc = r ? 0 : -1;
     if (r && PQntuples(r) == 1) {
         zv_outbox_row o;
@@ -244,7 +262,7 @@ int zv_pg_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error
 {
     char ids[24], next[24];
     const char *v[] = {zv_pg_i64(ids, id), zv_pg_i64(next, next_attempt_ms), error, b->node};
-    int64_t k = changed(b, "retry",
+    int64_t k = changed(b, ZV_PG_ST_RETRY, "retry",
                         "UPDATE outbox SET state = 'pending', attempts = attempts + 1, "
                         "next_attempt = $2, last_error = $3, claimed_by = NULL, "
                         "lease_until = NULL WHERE id = $1 AND (state = 'pending' OR "
@@ -262,14 +280,14 @@ int zv_pg_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id)
     const char *v[] = {zv_pg_i64(ids, id), reason};
     /* A row another node has settled meanwhile (its lease on this one ran
      * out, and it was sent again and delivered) keeps that outcome. */
-    int64_t k = changed(b, "dead",
+    int64_t k = changed(b, ZV_PG_ST_DEAD, "dead",
                         "UPDATE outbox SET state = 'dead', attempts = attempts + 1, "
                         "last_error = $2, claimed_by = NULL, lease_until = NULL WHERE id = $1 "
                         "AND state IN ('inflight', 'pending')",
                         2, v);
     int rc = k < 0 ? -1 : 0;
     if (k == 0) {
-        int64_t there = changed(b, "dead", "SELECT 1 FROM outbox WHERE id = $1", 1, v);
+        int64_t there = changed(b, -1, "dead", "SELECT 1 FROM outbox WHERE id = $1", 1, v);
         rc = there < 0 ? -1 : there == 0 ? zv_pg_fail(b, "dead letter: no outbox row %s", ids) : 0;
     } else if (k > 0)
         rc = zv_pg_dlq_insert(b, id, d, dlq_id);
@@ -286,12 +304,12 @@ int zv_pg_dlq_insert(zv_sb *b, int64_t outbox_id, const zv_dead_info *d, int64_t
                        d->reason ? d->reason : "unknown",
                        d->codes,
                        zv_pg_i64(status, d->http_status)};
-    PGresult *r = zv_pg_q(b, "dead letter",
-                          "INSERT INTO dead_letter(outbox_id, created, destination, "
-                          "record_key, record_ref, reason, codes, http_status) "
-                          "SELECT $1, $2, destination, $3, $4, $5, $6, $7 FROM outbox "
-                          "WHERE id = $1 RETURNING id",
-                          7, w, NULL, NULL);
+    PGresult *r = zv_pg_qp(b, ZV_PG_ST_DLQ, "dead letter",
+                           "INSERT INTO dead_letter(outbox_id, created, destination, "
+                           "record_key, record_ref, reason, codes, http_status) "
+                           "SELECT $1, $2, destination, $3, $4, $5, $6, $7 FROM outbox "
+                           "WHERE id = $1 RETURNING id",
+                           7, w, NULL, NULL);
     if (!r) return -1;
     int rc = PQntuples(r) == 1 ? 0 : zv_pg_fail(b, "dead letter: no outbox row %s", ids);
     if (rc == 0 && dlq_id) *dlq_id = zv_pg_get_i64(r, 0, 0);

@@ -20,11 +20,11 @@ int zv_pg_record_verdict(zv_sb *b, int64_t outbox_id, int accepted, const zv_dea
     char ids[24], at[24];
     const char *v[] = {zv_pg_i64(ids, outbox_id), d->record_key, accepted ? "1" : "0",
                        zv_pg_i64(at, zv_now())};
-    PGresult *r = zv_pg_q(b, "verdict",
-                          "INSERT INTO verdict(outbox_id, record_key, accepted, at) "
-                          "VALUES($1, $2, $3, $4) ON CONFLICT (outbox_id, record_key) DO UPDATE "
-                          "SET accepted = excluded.accepted, at = excluded.at",
-                          4, v, NULL, NULL);
+    PGresult *r = zv_pg_qp(b, ZV_PG_ST_VERDICT, "verdict",
+                           "INSERT INTO verdict(outbox_id, record_key, accepted, at) "
+                           "VALUES($1, $2, $3, $4) ON CONFLICT (outbox_id, record_key) DO UPDATE "
+                           "SET accepted = excluded.accepted, at = excluded.at",
+                           4, v, NULL, NULL);
     int rc = r ? 0 : -1;
     PQclear(r);
     if (rc == 0 && !accepted) rc = zv_pg_dlq_insert(b, outbox_id, d, dlq_id);

@@ -44,6 +44,7 @@ static void reconnect(zv_sb *b)
     PGconn *c = PG(b)->c;
     if (PG(b)->open || PQstatus(c) != CONNECTION_BAD) return;
     PQreset(c);
+    memset(PG(b)->prepared, 0, sizeof(PG(b)->prepared));
     if (PQstatus(c) == CONNECTION_OK) PQclear(PQexec(c, SESSION_SETTINGS));
 }
 
@@ -52,6 +53,33 @@ PGresult *zv_pg_q(zv_sb *b, const char *what, const char *sql, int n, const char
 {
     reconnect(b);
     PGresult *r = PQexecParams(PG(b)->c, sql, n, NULL, vals, lens, fmts, 0);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
+    server_error(b, what, r);
+    PQclear(r);
+    return NULL;
+}
+
+PGresult *zv_pg_qp(zv_sb *b, enum zv_pg_st id, const char *what, const char *sql, int n,
+                   const char *const *vals, const int *lens, const int *fmts)
+{
+    zv_pg *p = PG(b);
+    if (p->no_prepare) return zv_pg_q(b, what, sql, n, vals, lens, fmts);
+    reconnect(b);
+    char name[16];
+    snprintf(name, sizeof(name), "zv%d", (int)id);
+    if (!p->prepared[id]) {
+        PGresult *r = PQprepare(p->c, name, sql, n, NULL);
+        ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (st != PGRES_COMMAND_OK) {
+            server_error(b, what, r);
+            PQclear(r);
+            return NULL;
+        }
+        PQclear(r);
+        p->prepared[id] = 1;
+    }
+    PGresult *r = PQexecPrepared(p->c, name, n, vals, lens, fmts, 0);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
     server_error(b, what, r);
@@ -86,9 +114,57 @@ const char *zv_pg_get_text(const PGresult *r, int row, int col)
     return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }
 
+int zv_pg_fast(zv_sb *b, int durable)
+{
+    zv_pg *p = PG(b);
+    if (p->fast) return 0;
+    if (zv_pg_cmd(b, "commit mode", "SET LOCAL synchronous_commit = off") < 0) return -1;
+    p->fast = durable ? 1 : 2;
+    return 0;
+}
+
+/* COMMIT; after a fast one, the wait for the WAL flush that the plain
+ * COMMIT would have done while holding its locks: a transaction with an xid
+ * committing synchronously flushes the WAL up to its own commit record,
+ * which comes after ours.  The caller learns of success only once the
+ * outcome is as durable as before; other nodes could build on it a moment
+ * earlier, and a crash in between loses their later commits with it (the
+ * WAL is one sequence), so the chain stays whole. */
+static int rollback(zv_sb *b);
+
+static int commit(zv_sb *b)
+{
+    if (PG(b)->ndefer && zv_pg_audit_flush(b) < 0) {
+        char keep[sizeof(b->err)];
+        memcpy(keep, b->err, sizeof(keep));
+        rollback(b);
+        memcpy(b->err, keep, sizeof(keep));
+        return -1;
+    }
+    int fast = PG(b)->fast;
+    PG(b)->fast = 0;
+    if (zv_pg_cmd(b, "commit", "COMMIT") < 0) return -1;
+    if (fast == 1 && zv_pg_cmd(b, "commit flush", "BEGIN; SELECT txid_current(); COMMIT") < 0) {
+        char why[sizeof(b->err)];
+        memcpy(why, b->err, sizeof(why));
+        snprintf(b->err, sizeof(b->err),
+                 "committed, but the server did not confirm it is on disk: %.300s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static int rollback(zv_sb *b)
+{
+    PG(b)->fast = 0;
+    zv_pg_audit_drop(b);
+    return zv_pg_cmd(b, "rollback", "ROLLBACK");
+}
+
 int zv_pg_op_begin(zv_sb *b, int *own)
 {
     *own = !PG(b)->open;
+    if (*own) PG(b)->fast = 0;
     return *own ? zv_pg_cmd(b, "begin", "BEGIN") : 0;
 }
 
@@ -98,17 +174,18 @@ int zv_pg_op_end(zv_sb *b, int own, int rc)
     if (rc < 0) {
         char keep[sizeof(b->err)];
         memcpy(keep, b->err, sizeof(keep));
-        zv_pg_cmd(b, "rollback", "ROLLBACK");
+        rollback(b);
         memcpy(b->err, keep, sizeof(keep));
         return -1;
     }
-    return zv_pg_cmd(b, "commit", "COMMIT") < 0 ? -1 : rc;
+    return commit(b) < 0 ? -1 : rc;
 }
 
 static int pg_begin(zv_sb *b, const char *owner)
 {
     (void)owner; /* the server names the transaction's backend itself */
     if (PG(b)->open) return zv_pg_fail(b, "a transaction is already open; not nesting one");
+    PG(b)->fast = 0;
     if (zv_pg_cmd(b, "begin", "BEGIN") < 0) return -1;
     PG(b)->open = 1;
     PG(b)->failed = 0;
@@ -121,11 +198,11 @@ static int pg_commit(zv_sb *b)
     PG(b)->open = 0;
     if (PG(b)->failed) {
         PG(b)->failed = 0;
-        zv_pg_cmd(b, "rollback", "ROLLBACK");
+        rollback(b);
         snprintf(b->err, sizeof(b->err), "transaction rolled back after an earlier failure");
         return -1;
     }
-    return zv_pg_cmd(b, "commit", "COMMIT");
+    return commit(b);
 }
 
 static void pg_rollback(zv_sb *b)
@@ -133,7 +210,7 @@ static void pg_rollback(zv_sb *b)
     if (!PG(b)->open) return;
     PG(b)->open = 0;
     PG(b)->failed = 0;
-    zv_pg_cmd(b, "rollback", "ROLLBACK");
+    rollback(b);
 }
 
 static int pg_schema_version(zv_sb *b)
@@ -144,6 +221,8 @@ static int pg_schema_version(zv_sb *b)
 static void pg_close(zv_sb *b)
 {
     if (!PG(b)) return;
+    zv_pg_audit_drop(b);
+    free(PG(b)->defer);
     PQfinish(PG(b)->c);
     free(PG(b));
     b->impl = NULL;
@@ -195,6 +274,8 @@ zv_sb *zv_pg_open(const zv_store_target *t, const char *node, char *err, size_t 
     /* Without a file, libpq takes PGPASSWORD or ~/.pgpass itself. */
     const char *kw[] = {"dbname", "password", "fallback_application_name", NULL};
     const char *val[] = {t->url, pw[0] ? pw : NULL, "zinvol", NULL};
+    const char *np = getenv("ZV_PG_PREPARE");
+    p->no_prepare = np && strcmp(np, "0") == 0;
     p->c = PQconnectdbParams(kw, val, 1);
     explicit_bzero(pw, sizeof(pw));
     if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
