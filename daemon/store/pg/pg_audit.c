@@ -10,7 +10,7 @@
  * many outcomes in one) are chained at its commit, all in one statement, so
  * the head is held for three round trips per transaction (lock, insert,
  * commit) however many outcomes it has; the commit does not wait for the
- * disk while holding it (zv_pg_fast).
+ * disk while holding it (ZV_PG_FAST_SQL, then the wait after it).
  */
 #include "pg_int.h"
 
@@ -26,10 +26,16 @@ static int head_lock(zv_sb *b, int64_t *seq, char prev[65])
 {
     /* Every node's appends queue for the head: it is held until the commit,
      * not through the commit's wait for the disk. */
-    if (zv_pg_fast(b, 1) < 0) return -1;
-    PGresult *r =
-        zv_pg_qp(b, ZV_PG_ST_AUDIT_HEAD, "audit head",
-                 "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE", 0, NULL, NULL, NULL);
+    static const char head_sql[] = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+    PGresult *r = NULL;
+    if (PG(b)->fast == 1) {
+        r = zv_pg_qp(b, ZV_PG_ST_AUDIT_HEAD, "audit head", head_sql, 0, NULL, NULL, NULL);
+    } else {
+        /* The commit mode and the lock in one round trip. */
+        const zv_pg_step st[] = {{-1, ZV_PG_FAST_SQL, 0, NULL},
+                                 {ZV_PG_ST_AUDIT_HEAD, head_sql, 0, NULL}};
+        if (zv_pg_pipeline(b, "audit head", st, 2, 1, &r) == 0) PG(b)->fast = 1;
+    }
     if (!r) return -1;
     if (PQntuples(r) != 1) {
         PQclear(r);

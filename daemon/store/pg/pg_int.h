@@ -32,7 +32,8 @@ typedef struct zv_pg {
     int schema; /* the version after the migrations at open */
     /* The open transaction holds a lock every node's appends wait for (the
      * audit head): it commits without waiting for the WAL flush, so the lock
-     * is free at once, then waits for the flush outside it (zv_pg_fast). */
+     * is free at once, then waits for the flush outside it (commit in
+     * pg_store.c). */
     int fast;
     /* "delivered" entries of the open transaction, chained only at its
      * commit (zv_pg_audit_defer): the head is locked for one statement per
@@ -64,6 +65,23 @@ PGresult *zv_pg_q(zv_sb *b, const char *what, const char *sql, int n, const char
 /* As zv_pg_q, with statement id prepared on this connection at its first use. */
 PGresult *zv_pg_qp(zv_sb *b, enum zv_pg_st id, const char *what, const char *sql, int n,
                    const char *const *vals, const int *lens, const int *fmts);
+/* One statement of zv_pg_pipeline: prepared as id (id < 0: sent as text),
+ * n text parameters. */
+typedef struct zv_pg_step {
+    int id;
+    const char *sql;
+    int n;
+    const char *const *vals;
+} zv_pg_step;
+/* steps[0..n) (at most 16) sent at once, their results read after: one
+ * round trip for all.  The server runs them in order, each after the one
+ * before has ended (a later one's snapshot is taken after an earlier one's
+ * lock), and skips the rest after a failure; then what they began is
+ * rolled back.  For statements outside the caller's transaction (the
+ * steps begin and end their own).  *keep: the result of step keep_i, to be
+ * PQclear'd.  0, or -1 with b->err. */
+int zv_pg_pipeline(zv_sb *b, const char *what, const zv_pg_step *steps, int n, int keep_i,
+                   PGresult **keep);
 /* A statement without parameters or result rows. */
 int zv_pg_cmd(zv_sb *b, const char *what, const char *sql);
 /* Records an error of ours (not the server's); returns -1. */
@@ -74,11 +92,9 @@ int zv_pg_fail(zv_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 
 int zv_pg_op_begin(zv_sb *b, int *own);
 int zv_pg_op_end(zv_sb *b, int own, int rc);
 
-/* The open transaction commits fast (see zv_pg.fast); for one that takes a
- * lock others queue for.  A claim, which need not be durable at all (one
- * lost with the server is pending again: the same key and bytes go out
- * again), says durable 0 and is not waited for. */
-int zv_pg_fast(zv_sb *b, int durable);
+/* A transaction holding a lock others queue for commits without waiting
+ * for the disk (zv_pg.fast; the audit head), and a claim not at all. */
+#define ZV_PG_FAST_SQL "SET LOCAL synchronous_commit = off"
 /* Decimal text of v in buf (24 bytes). */
 const char *zv_pg_i64(char buf[24], int64_t v);
 int64_t zv_pg_get_i64(const PGresult *r, int row, int col);

@@ -115,6 +115,45 @@ static const char claim_capped_sql[] =
 /* pg_advisory_xact_lock's first key for a destination's claims ("zinvol" + 2). */
 #define ZV_PG_LOCK_CLAIM "134593243"
 
+#define CLAIM_LOCK_SQL "SELECT pg_advisory_xact_lock(" ZV_PG_LOCK_CLAIM ", hashtext($1))"
+
+/* The claim in the caller's open transaction (its commit makes it ours). */
+static PGresult *claim_in_txn(zv_sb *b, int cap, const char *const *v)
+{
+    if (cap > 0) {
+        PGresult *l =
+            zv_pg_qp(b, ZV_PG_ST_CLAIM_LOCK, "claim lock", CLAIM_LOCK_SQL, 1, v, NULL, NULL);
+        if (!l) return NULL;
+        PQclear(l);
+    }
+    return cap > 0 ? zv_pg_qp(b, ZV_PG_ST_CLAIM_CAPPED, "claim", claim_capped_sql, 6, v, NULL, NULL)
+                   : zv_pg_qp(b, ZV_PG_ST_CLAIM, "claim", claim_sql, 5, v, NULL, NULL);
+}
+
+/* The claim as its own transaction, every statement of it sent at once:
+ * one round trip, and the lock is held only while the server runs the
+ * claim and the commit, never while a message travels.  The commit does
+ * not wait for the disk: a claim lost with the server leaves its rows
+ * pending, to go out again with the same keys and bytes (at least once
+ * allows it), and a wait would hold the lock through every claim's flush. */
+static PGresult *claim_alone(zv_sb *b, int cap, const char *const *v)
+{
+    zv_pg_step st[5];
+    int n = 0;
+    st[n++] = (zv_pg_step){-1, "BEGIN", 0, NULL};
+    st[n++] = (zv_pg_step){-1, "SET LOCAL synchronous_commit = off", 0, NULL};
+    /* A cap holds only if no two nodes count at once: the claims of one
+     * destination take turns on an advisory lock until their commit, and
+     * the claim's snapshot is taken after it. */
+    if (cap > 0) st[n++] = (zv_pg_step){ZV_PG_ST_CLAIM_LOCK, CLAIM_LOCK_SQL, 1, v};
+    int keep = n;
+    st[n++] = cap > 0 ? (zv_pg_step){ZV_PG_ST_CLAIM_CAPPED, claim_capped_sql, 6, v}
+                      : (zv_pg_step){ZV_PG_ST_CLAIM, claim_sql, 5, v};
+    st[n++] = (zv_pg_step){-1, "COMMIT", 0, NULL};
+    PGresult *r = NULL;
+    return zv_pg_pipeline(b, "claim", st, n, keep, &r) < 0 ? NULL : r;
+}
+
 int zv_pg_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
                 int cap, zv_outbox_cb cb, void *arg)
 {
@@ -125,31 +164,10 @@ int zv_pg_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease
                        zv_pg_i64(until, now_ms + lease_ms),
                        zv_pg_i64(lim, (int64_t)limit),
                        zv_pg_i64(caps, cap)};
-    /* Its own transaction, which commits without waiting for the disk: a
-     * claim lost with the server leaves its rows pending, to go out again
-     * with the same keys and bytes (at least once allows it), and a wait
-     * would hold the lock below through every claim's flush. */
-    int own;
-    if (zv_pg_op_begin(b, &own) < 0) return -1;
-    if (own && zv_pg_fast(b, 0) < 0) return zv_pg_op_end(b, own, -1);
-    /* A cap holds only if no two nodes count at once: the claims of one
-     * destination take turns on an advisory lock until their commit. */
-    if (cap > 0) {
-        const char *k[] = {destination};
-        PGresult *l = zv_pg_qp(b, ZV_PG_ST_CLAIM_LOCK, "claim lock",
-                               "SELECT pg_advisory_xact_lock(" ZV_PG_LOCK_CLAIM ", hashtext($1))",
-                               1, k, NULL, NULL);
-        if (!l) return zv_pg_op_end(b, own, -1);
-        PQclear(l);
-    }
     /* ARRAY(...) evaluates the locking subquery once, whatever the plan. */
-    PGresult *r =
-        cap > 0 ? zv_pg_qp(b, ZV_PG_ST_CLAIM_CAPPED, "claim", claim_capped_sql, 6, v, NULL, NULL)
-                : zv_pg_qp(b, ZV_PG_ST_CLAIM, "claim", claim_sql, 5, v, NULL, NULL);
-    int n = r ? PQntuples(r) : -1;
-    if (zv_pg_op_end(b, own, n) < 0) n = -1;
+    PGresult *r = PG(b)->open ? claim_in_txn(b, cap, v) : claim_alone(b, cap, v);
     /* The rows are ours once committed: only then does cb start a send. */
-    if (r && n >= 0) n = rows_each(r, cb, arg);
+    int n = r ? rows_each(r, cb, arg) : -1;
     PQclear(r);
     return n;
 }

@@ -60,6 +60,25 @@ PGresult *zv_pg_q(zv_sb *b, const char *what, const char *sql, int n, const char
     return NULL;
 }
 
+/* Statement id prepared on this connection (once): its name in name. */
+static int prepare(zv_sb *b, enum zv_pg_st id, const char *what, const char *sql, int n,
+                   char name[16])
+{
+    zv_pg *p = PG(b);
+    snprintf(name, 16, "zv%d", (int)id);
+    if (p->prepared[id]) return 0;
+    PGresult *r = PQprepare(p->c, name, sql, n, NULL);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK) {
+        server_error(b, what, r);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    p->prepared[id] = 1;
+    return 0;
+}
+
 PGresult *zv_pg_qp(zv_sb *b, enum zv_pg_st id, const char *what, const char *sql, int n,
                    const char *const *vals, const int *lens, const int *fmts)
 {
@@ -67,24 +86,93 @@ PGresult *zv_pg_qp(zv_sb *b, enum zv_pg_st id, const char *what, const char *sql
     if (p->no_prepare) return zv_pg_q(b, what, sql, n, vals, lens, fmts);
     reconnect(b);
     char name[16];
-    snprintf(name, sizeof(name), "zv%d", (int)id);
-    if (!p->prepared[id]) {
-        PGresult *r = PQprepare(p->c, name, sql, n, NULL);
-        ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-        if (st != PGRES_COMMAND_OK) {
-            server_error(b, what, r);
-            PQclear(r);
-            return NULL;
-        }
-        PQclear(r);
-        p->prepared[id] = 1;
-    }
+    if (prepare(b, id, what, sql, n, name) < 0) return NULL;
     PGresult *r = PQexecPrepared(p->c, name, n, vals, lens, fmts, 0);
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
     server_error(b, what, r);
     PQclear(r);
     return NULL;
+}
+
+/* The result of one statement of a pipeline: 0 fine, -1 the first error
+ * (named in b->err), 1 skipped after it. */
+static int step_result(zv_sb *b, const char *what, PGresult *r, int failed)
+{
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return 0;
+    if (st == PGRES_PIPELINE_ABORTED) return 1;
+    if (!failed) server_error(b, what, r);
+    return -1;
+}
+
+int zv_pg_pipeline(zv_sb *b, const char *what, const zv_pg_step *steps, int n, int keep_i,
+                   PGresult **keep)
+{
+    zv_pg *p = PG(b);
+    *keep = NULL;
+    reconnect(b);
+    char names[16][16];
+    if (n > 16) return zv_pg_fail(b, "%s: too many statements at once", what);
+    for (int i = 0; i < n; i++)
+        if (steps[i].id >= 0 && !p->no_prepare &&
+            prepare(b, (enum zv_pg_st)steps[i].id, what, steps[i].sql, steps[i].n, names[i]) < 0)
+            return -1;
+    PGconn *c = p->c;
+    if (!PQenterPipelineMode(c)) return zv_pg_fail(b, "%s: %s", what, PQerrorMessage(c));
+    int sent = 0;
+    for (int i = 0; i < n; i++, sent++) {
+        const zv_pg_step *s = &steps[i];
+        int ok = s->id >= 0 && !p->no_prepare
+                     ? PQsendQueryPrepared(c, names[i], s->n, s->vals, NULL, NULL, 0)
+                     : PQsendQueryParams(c, s->sql, s->n, NULL, s->vals, NULL, NULL, 0);
+        if (!ok) break;
+    }
+    int rc = sent == n && PQpipelineSync(c) ? 0 : zv_pg_fail(b, "%s: %s", what, PQerrorMessage(c));
+    int failed = rc < 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        PGresult *r = PQgetResult(c);
+        if (!r) { /* the connection broke */
+            failed = zv_pg_fail(b, "%s: %s", what, PQerrorMessage(c));
+            break;
+        }
+        if (step_result(b, what, r, failed) != 0) failed = 1;
+        if (i == keep_i && !failed)
+            *keep = r;
+        else
+            PQclear(r);
+        PGresult *end;
+        while ((end = PQgetResult(c))) /* NULL ends each statement's results */
+            PQclear(end);
+    }
+    if (rc == 0) {
+        PGresult *s = PQgetResult(c);
+        if (!s || PQresultStatus(s) != PGRES_PIPELINE_SYNC) failed = 1;
+        PQclear(s);
+    }
+    /* A connection left in pipeline mode would fail every later call: one
+     * that cannot leave it is opened again. */
+    if (!PQexitPipelineMode(c)) {
+        PQreset(c);
+        memset(p->prepared, 0, sizeof(p->prepared));
+        if (PQstatus(c) == CONNECTION_OK) PQclear(PQexec(c, SESSION_SETTINGS));
+        if (!failed) zv_pg_fail(b, "%s: the connection was left busy", what);
+        failed = 1;
+    }
+    if (failed) {
+        PQclear(*keep);
+        *keep = NULL;
+        /* What the steps began is given up (the caller's own transaction
+         * is marked failed instead: its commit rolls back). */
+        if (!p->open && PQstatus(c) == CONNECTION_OK && PQtransactionStatus(c) != PQTRANS_IDLE) {
+            char keep_err[sizeof(b->err)];
+            memcpy(keep_err, b->err, sizeof(keep_err));
+            PQclear(PQexec(c, "ROLLBACK"));
+            memcpy(b->err, keep_err, sizeof(keep_err));
+        }
+        return -1;
+    }
+    return 0;
 }
 
 int zv_pg_cmd(zv_sb *b, const char *what, const char *sql)
@@ -114,15 +202,6 @@ const char *zv_pg_get_text(const PGresult *r, int row, int col)
     return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }
 
-int zv_pg_fast(zv_sb *b, int durable)
-{
-    zv_pg *p = PG(b);
-    if (p->fast) return 0;
-    if (zv_pg_cmd(b, "commit mode", "SET LOCAL synchronous_commit = off") < 0) return -1;
-    p->fast = durable ? 1 : 2;
-    return 0;
-}
-
 /* COMMIT; after a fast one, the wait for the WAL flush that the plain
  * COMMIT would have done while holding its locks: a transaction with an xid
  * committing synchronously flushes the WAL up to its own commit record,
@@ -143,21 +222,24 @@ static int commit(zv_sb *b)
     }
     int fast = PG(b)->fast;
     PG(b)->fast = 0;
-    if (zv_pg_cmd(b, "commit", "COMMIT") < 0) return -1;
-    if (fast == 1 && zv_pg_cmd(b, "commit flush", "BEGIN; SELECT txid_current(); COMMIT") < 0) {
-        char why[sizeof(b->err)];
-        memcpy(why, b->err, sizeof(why));
-        snprintf(b->err, sizeof(b->err),
-                 "committed, but the server did not confirm it is on disk: %.300s", why);
-        return -1;
-    }
-    return 0;
+    if (fast != 1) return zv_pg_cmd(b, "commit", "COMMIT");
+    /* The commit and the wait in one round trip. */
+    static const zv_pg_step st[] = {{-1, "COMMIT", 0, NULL},
+                                    {-1, "BEGIN", 0, NULL},
+                                    {-1, "SELECT txid_current()", 0, NULL},
+                                    {-1, "COMMIT", 0, NULL}};
+    PGresult *r = NULL;
+    int rc = zv_pg_pipeline(b, "commit", st, 4, 0, &r);
+    PQclear(r);
+    return rc;
 }
 
 static int rollback(zv_sb *b)
 {
     PG(b)->fast = 0;
     zv_pg_audit_drop(b);
+    /* (a pipeline that failed may have rolled back already) */
+    if (PQtransactionStatus(PG(b)->c) == PQTRANS_IDLE) return 0;
     return zv_pg_cmd(b, "rollback", "ROLLBACK");
 }
 
