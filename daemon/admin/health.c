@@ -39,24 +39,23 @@ int zv_health_check(zv_runtime *rt, zv_buf *out)
             else if (m.circuit_open == 2)
                 reason(out, &n, "circuit half-open for %s (probing)", name);
         }
-        /* While the writer commits (its fsync, a checkpoint) the store's
-         * connection is the writer's: a read here would wait for it, so the
-         * probe uses what the last one read. */
+        /* On the store's reader (zv_store_reader): committed rows only, and
+         * never a wait for the writer's commit, fsync or checkpoint.  A
+         * shared PostgreSQL outbox is asked through its backend. */
         zv_dest_rt *d = &rt->dests[i];
-        /* A shared PostgreSQL outbox is not the writer's connection. */
-        if (rt->sb && (zv_sb_kind(rt->sb) == ZV_STORE_POSTGRESQL ||
-                       (rt->store && zv_store_ready(rt->store)))) {
-            int64_t first;
-            int r = zv_sb_oldest_pending(rt->sb, name, &first);
-            if (r >= 0) {
-                d->health_has = r == 0;
-                d->health_first = first;
-            }
+        int64_t first;
+        int r = -2;
+        if (rt->sb && zv_sb_kind(rt->sb) == ZV_STORE_POSTGRESQL)
+            r = zv_sb_oldest_pending(rt->sb, name, &first);
+        else if (rt->store)
+            r = zv_store_outbox_oldest_pending(zv_store_reader(rt->store), name, &first);
+        if (r >= 0) {
+            d->health_has = r == 0;
+            d->health_first = first;
         }
-        int64_t first = d->health_first;
-        if (d->health_has && now - first > limit)
+        if (d->health_has && now - d->health_first > limit)
             reason(out, &n, "oldest pending payload for %s is %llds old (limit %llds)", name,
-                   (long long)(now - first), (long long)limit);
+                   (long long)(now - d->health_first), (long long)limit);
     }
     /* What plugins reported (host->problem), e.g. a token they cannot get. */
     for (size_t i = 0; i < rt->nsources; i++)

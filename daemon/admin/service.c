@@ -178,18 +178,33 @@ static int route(svc *c)
 
 int zv_admin_call(const zv_admin_env *env, const zv_admin_req *req, zv_buf *out, const char **ctype)
 {
-    svc c = {.env = env, .req = req, .w = zv_jw_new(0), .raw = out, .ctype = NULL};
+    /* A read answers from the store's reader (zv_store_reader): what is
+     * committed, on a snapshot of its own, so it never waits for the
+     * writer's commit on the loop, never sees a group that is not durable
+     * yet, and its own read transaction (audit verify) cannot meet the
+     * writer's.  What it writes itself (a disclosure's audit entry) goes
+     * through c.writer. */
+    int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    zv_admin_env renv = *env;
+    if (get && env->store) renv.store = zv_store_reader(env->store);
+    svc c = {.env = &renv,
+             .req = req,
+             .w = zv_jw_new(0),
+             .raw = out,
+             .ctype = NULL,
+             .writer = env->store,
+             .wrote = !get};
     if (!c.w) return 500;
-    /* Nothing half-committed under the handler: a group the loop still holds
-     * open, or one the writer thread is committing on the same connection,
-     * would make a read see a moment that never is on disk, and a handler's
-     * own BEGIN (audit verify) fail inside the writer's transaction. */
-    int status = env->store && zv_store_group_commit_sync(env->store) < 0
+    /* An action reads and writes on the writer's connection: nothing of
+     * the group the loop holds open, or of one the writer is committing,
+     * is under it (one wait for the writer per operator action). */
+    int status = !get && env->store && zv_store_group_commit_sync(env->store) < 0
                      ? svc_error(&c, 503, "store: %s", zv_store_errmsg(env->store))
                      : route(&c);
     /* What an operator's request changed is on disk before the answer says
      * so: with the store's writer thread its transaction joined the group. */
-    if (env->store && zv_store_group_commit_sync(env->store) < 0 && status < 300) status = 500;
+    if (c.wrote && env->store && zv_store_group_commit_sync(env->store) < 0 && status < 300)
+        status = 500;
     const char *buf;
     size_t len;
     if (c.ctype) {

@@ -27,7 +27,8 @@ static void audit_disclosure(svc *c, const char *bsn)
     char detail[256], clients[96];
     snprintf(detail, sizeof(detail), "disclosure asked by %s", c->req->who ? c->req->who : "?");
     snprintf(clients, sizeof(clients), "[{\"client\":\"%s\",\"fields\":[]}]", key);
-    zv_store *s = c->env->store;
+    zv_store *s = c->writer; /* c->env->store is the reader */
+    c->wrote = 1;
     if (zv_store_begin(s) == 0) {
         zv_store_audit_append_clients_locked(s, zv_now(), "disclosed", NULL, NULL, NULL, NULL, NULL,
                                              detail, clients);

@@ -13,6 +13,8 @@ typedef struct svc {
     zv_jw *w;
     zv_buf *raw; /* for non-JSON answers (audit report as CSV/HTML) */
     const char *ctype;
+    zv_store *writer; /* env's own store: env->store is its reader for a GET */
+    int wrote;        /* the handler wrote through writer: settle it after */
 } svc;
 
 int svc_error(svc *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

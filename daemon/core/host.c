@@ -116,6 +116,9 @@ static void timer_fire(evutil_socket_t fd, short what, void *arg)
     (void)what;
     zv_timer *t = arg;
     zv_ctx *ctx = t->ctx; /* the callback may free t */
+    /* A source's step (filedrop, fhir) writes: never while the store's
+     * writer commits; it runs once the commit has ended. */
+    if (zv_unit_store_gate(ctx->rt, t->ev, 0)) return;
     zv_unit_enter(ctx);
     t->cb(t->arg);
     zv_unit_leave(ctx);
@@ -138,18 +141,21 @@ static zv_timer *h_timer_new(zv_ctx *ctx, zv_timer_cb cb, void *arg)
 
 static void h_timer_arm(zv_timer *t, uint64_t ms)
 {
+    zv_unit_store_gate(t->ctx->rt, t->ev, 1); /* the new time replaces a held turn */
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
     evtimer_add(t->ev, &tv);
 }
 
 static void h_timer_cancel(zv_timer *t)
 {
+    zv_unit_store_gate(t->ctx->rt, t->ev, 1);
     evtimer_del(t->ev);
 }
 
 static void h_timer_free(zv_timer *t)
 {
     if (!t) return;
+    zv_unit_store_gate(t->ctx->rt, t->ev, 1);
     event_free(t->ev);
     free(t);
 }

@@ -235,6 +235,7 @@ static void batch_timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     zv_dest_rt *d = arg;
     zv_runtime *rt = d->fmt.ctx->rt;
+    if (zv_unit_store_gate(rt, d->batch_timer, 0)) return;
     after_unit(rt, d, zv_pipeline_flush_step(rt, d));
 }
 
@@ -322,6 +323,11 @@ int zv_runtime_start(zv_runtime *rt, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the delivery engine");
         return -1;
     }
+    /* Callbacks that write wait for no commit of the store's writer: they
+     * come back when it has ended (a shared PostgreSQL outbox is not it). */
+    zv_workers_set_gate(rt->workers, zv_unit_store_gate, rt);
+    if (zv_sb_kind(rt->sb) == ZV_STORE_SQLITE)
+        zv_delivery_set_gate(rt->delivery, zv_unit_store_gate, rt);
     for (size_t i = 0; i < rt->ndests; i++) {
         zv_dest_rt *d = &rt->dests[i];
         d->batch_timer = evtimer_new(rt->base, batch_timer_cb, d);
@@ -516,9 +522,12 @@ void zv_runtime_free(zv_runtime *rt)
     rt->stopping = 1;
     /* Each is a stall of the loop (a unit begun while a group was being
      * fsync'd): tests/bench/loop_bench reports the count. */
-    if (rt->store && zv_store_loop_waits(rt->store) > 0)
-        zv_log(ZV_LOG_INFO, "core", "the loop waited %lld times for the store writer's commit",
-               (long long)zv_store_loop_waits(rt->store));
+    if (rt->store && (zv_store_loop_waits(rt->store) > 0 || zv_store_loop_deferrals(rt->store) > 0))
+        zv_log(ZV_LOG_INFO, "core",
+               "the loop waited %lld times for the store writer's commit (%lld callbacks held "
+               "back until it ended instead)",
+               (long long)zv_store_loop_waits(rt->store),
+               (long long)zv_store_loop_deferrals(rt->store));
     zv_workers_free(rt->workers);
     rt->workers = NULL;
     zv_unit_group_end(rt);
@@ -535,7 +544,10 @@ void zv_runtime_free(zv_runtime *rt)
     if (rt->delivery) zv_delivery_free(rt->delivery);
     for (size_t i = 0; i < rt->ndests; i++) {
         zv_dest_rt *d = &rt->dests[i];
-        if (d->batch_timer) event_free(d->batch_timer);
+        if (d->batch_timer) {
+            zv_unit_store_gate(rt, d->batch_timer, 1);
+            event_free(d->batch_timer);
+        }
         drop_instance(&d->tr);
         drop_instance(&d->fmt);
         for (size_t m = 0; m < d->nmsg; m++) {

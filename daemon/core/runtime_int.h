@@ -242,6 +242,11 @@ void zv_unit_group_end(zv_runtime *rt);
 /* The store's writer thread, once the start-up work (recovery, waiting
  * records) is done: from then on the loop never waits for a lock. */
 int zv_unit_writer_start(zv_runtime *rt, char *err, size_t errlen);
+/* The loop's gate (workers.h zv_loop_gate, arg the runtime) before a
+ * callback that writes: 1 while the store's writer commits, and ev is made
+ * active once it has ended (zv_store_when_ready), so the loop never waits
+ * for a commit; forget 1 before ev is freed. */
+int zv_unit_store_gate(void *arg, struct event *ev, int forget);
 /* httpd.c: plugin requests held back while the store is not ready (a
  * commit under way on the writer, a lock waited for) go on; dropped (503)
  * when the runtime ends. */

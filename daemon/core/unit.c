@@ -304,6 +304,17 @@ int zv_unit_group_setup(zv_runtime *rt)
     return 0;
 }
 
+int zv_unit_store_gate(void *arg, struct event *ev, int forget)
+{
+    zv_runtime *rt = arg;
+    if (!rt->store) return 0;
+    if (forget) {
+        zv_store_when_ready_forget(rt->store, ev);
+        return 0;
+    }
+    return zv_store_when_ready(rt->store, ev);
+}
+
 int zv_unit_writer_start(zv_runtime *rt, char *err, size_t errlen)
 {
     if (!rt->base || !rt->ready_ev) return 0;

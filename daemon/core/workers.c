@@ -26,6 +26,8 @@ struct zv_workers {
     struct event *ev;
     pthread_t *threads;
     int nthreads;
+    zv_loop_gate gate;
+    void *gate_arg;
 };
 
 static void push(job **head, job **tail, job *j)
@@ -87,7 +89,14 @@ static int run_one(zv_workers *w)
  * callback: the next runs in the next turn. */
 static void run_done(zv_workers *w)
 {
+    if (w->gate && w->gate(w->gate_arg, w->ev, 0)) return;
     if (run_one(w)) event_active(w->ev, EV_READ, 0);
+}
+
+void zv_workers_set_gate(zv_workers *w, zv_loop_gate gate, void *arg)
+{
+    w->gate = gate;
+    w->gate_arg = arg;
 }
 
 static void on_wakeup(evutil_socket_t fd, short what, void *arg)
@@ -166,6 +175,7 @@ void zv_workers_free(zv_workers *w)
         pthread_join(w->threads[i], NULL);
     while (run_one(w)) {
     }
+    if (w->gate && w->ev) w->gate(w->gate_arg, w->ev, 1);
     if (w->ev) event_free(w->ev);
     if (w->efd >= 0) close(w->efd);
     free(w->threads);

@@ -27,6 +27,12 @@ typedef struct zv_workers zv_workers;
 zv_workers *zv_workers_new(struct event_base *base, int nthreads);
 /* 0 queued, -1 when it could not be (out of memory, the pool is stopping). */
 int zv_workers_queue(zv_workers *w, void (*work)(void *arg), void (*done)(void *arg), void *arg);
+/* A gate before each done(): gate(arg, ev, 0) 1 holds the finished jobs
+ * back until ev (the pool's own event) is made active again, because
+ * done() would write while the store's writer commits (zv_store_when_ready);
+ * gate(arg, ev, 1) when the pool frees ev.  NULL: none. */
+typedef int (*zv_loop_gate)(void *arg, struct event *ev, int forget);
+void zv_workers_set_gate(zv_workers *w, zv_loop_gate gate, void *arg);
 /* Jobs queued or running now. */
 int zv_workers_pending(const zv_workers *w);
 void zv_workers_free(zv_workers *w);

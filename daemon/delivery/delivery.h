@@ -57,6 +57,13 @@ int64_t zv_delivery_busy_ns(const zv_delivery_engine *e);
 void zv_delivery_when_settled(zv_delivery_engine *e, int64_t patience_s, void (*cb)(void *arg),
                               void *arg);
 void zv_delivery_free(zv_delivery_engine *e);
+/* A gate before the engine's callbacks that write (its outcomes, its
+ * claims): gate(arg, ev, 0) 1 means return now, ev (the callback's own
+ * event) is made active again once the store can take the write without
+ * the loop waiting (zv_store_when_ready); gate(arg, ev, 1) when ev is freed. */
+struct event;
+void zv_delivery_set_gate(zv_delivery_engine *e,
+                          int (*gate)(void *arg, struct event *ev, int forget), void *arg);
 
 typedef struct zv_delivery_metrics {
     int64_t sent;             /* attempts handed to the transport */

@@ -113,7 +113,16 @@ static void dest_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    zv_engine_pump(arg);
+    dest *d = arg;
+    if (d->e->gate && d->e->gate(d->e->gate_arg, d->timer, 0)) return;
+    zv_engine_pump(d);
+}
+
+void zv_delivery_set_gate(zv_delivery_engine *e,
+                          int (*gate)(void *arg, struct event *ev, int forget), void *arg)
+{
+    e->gate = gate;
+    e->gate_arg = arg;
 }
 
 int zv_delivery_add(zv_delivery_engine *e, const char *destination, const zv_policy *policy,
@@ -486,6 +495,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     zv_delivery_engine *e = arg;
     zv_sending *list = e->done_head;
     if (!list) return;
+    if (e->gate && e->gate(e->gate_arg, e->flush_ev, 0)) return;
     int64_t t0 = zv_engine_mono_ns();
     /* The outcomes are one unit of their own: never joined to a
      * transaction someone else left open (it could be rolled back after we
@@ -580,10 +590,12 @@ void zv_delivery_free(zv_delivery_engine *e)
     while (e->dests) {
         dest *d = e->dests;
         e->dests = d->next;
+        if (e->gate) e->gate(e->gate_arg, d->timer, 1);
         event_free(d->timer);
         free(d->name);
         free(d);
     }
+    if (e->flush_ev && e->gate) e->gate(e->gate_arg, e->flush_ev, 1);
     if (e->flush_ev) event_free(e->flush_ev);
     if (e->prune_ev) event_free(e->prune_ev);
     if (e->settle_ev) event_free(e->settle_ev);

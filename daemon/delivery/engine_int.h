@@ -33,7 +33,7 @@ struct zv_sending {
     char *idem_key, *message, *content_type, *extension, *records_json;
     unsigned char *payload;
     size_t len;
-    int attempt; /* this one, 1-based */
+    int attempt;        /* this one, 1-based */
     int64_t started_ms; /* monotonic; for the duration histogram (admin/metrics) */
     int64_t first_enqueued;
     int probe;
@@ -52,10 +52,10 @@ struct zv_sending {
 
 struct zv_delivery_engine {
     struct event_base *base;
-    zv_sb *sb;    /* the outbox, on either backend */
-    int own_sb;   /* made by zv_delivery_new around a zv_store: freed with the engine */
-    int64_t lease_ms;        /* postgresql: how long a claim lasts without renewal */
-    struct event *lease_ev;  /* postgresql: renews ours, returns expired ones */
+    zv_sb *sb;              /* the outbox, on either backend */
+    int own_sb;             /* made by zv_delivery_new around a zv_store: freed with the engine */
+    int64_t lease_ms;       /* postgresql: how long a claim lasts without renewal */
+    struct event *lease_ev; /* postgresql: renews ours, returns expired ones */
     zv_http_client *http;
     int64_t retention_s;
     dest *dests;
@@ -70,6 +70,10 @@ struct zv_delivery_engine {
     int64_t patience_s;
     struct event *settle_ev;
     int64_t busy_ns;
+    /* Before a callback that writes (outcomes, claims): see
+     * zv_delivery_set_gate. */
+    int (*gate)(void *arg, struct event *ev, int forget);
+    void *gate_arg;
 };
 
 void zv_engine_pump(dest *d);

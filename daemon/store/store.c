@@ -170,9 +170,10 @@ zv_store *zv_store_open(const char *path, char *err, size_t errlen)
 {
     /* Never an SQLite file named after a URL (store_iface.h opens those). */
     if (zv_store_is_url(path)) {
-        snprintf(err, errlen, "a PostgreSQL store: in this version zinvold and zinvolctl's "
-                              "commands run on an SQLite store; `zinvolctl store check` and "
-                              "`store copy` use PostgreSQL");
+        snprintf(err, errlen,
+                 "a PostgreSQL store: in this version zinvold and zinvolctl's "
+                 "commands run on an SQLite store; `zinvolctl store check` and "
+                 "`store copy` use PostgreSQL");
         return NULL;
     }
     zv_store *s = calloc(1, sizeof(*s));
@@ -188,8 +189,7 @@ zv_store *zv_store_open(const char *path, char *err, size_t errlen)
     /* FULLMUTEX: the daemon's writer thread commits on this connection. */
     if (sqlite3_open_v2(path, &s->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        NULL) !=
-        SQLITE_OK) {
+                        NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
         zv_store_close(s);
         return NULL;
@@ -205,6 +205,34 @@ fail:
     snprintf(err, errlen, "%s: %s", path, s->err);
     zv_store_close(s);
     return NULL;
+}
+
+zv_store *zv_store_open_reader(zv_store *s, char *err, size_t errlen)
+{
+    zv_store *r = calloc(1, sizeof(*r));
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    const char *path = sqlite3_db_filename(s->db, "main");
+    /* Read-write only for TEMP tables (store_flows.c): nothing here writes
+     * the file, and no statement takes its write lock. */
+    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+            SQLITE_OK ||
+        zv_store_exec(r, "PRAGMA cache_size=-8192") < 0) {
+        snprintf(err, errlen, "%s: the reader's connection: %s", path,
+                 r->db ? sqlite3_errmsg(r->db) : "cannot open");
+        zv_store_close(r);
+        return NULL;
+    }
+    /* A WAL reader waits only for the moment the WAL index is rebuilt. */
+    sqlite3_busy_timeout(r->db, 1000);
+    return r;
+}
+
+zv_store *zv_store_reader(zv_store *s)
+{
+    return s && s->reader ? s->reader : s;
 }
 
 void zv_store_close(zv_store *s)

@@ -80,8 +80,18 @@ int64_t zv_store_done_gen(const zv_store *s);
  * is locked.  on_ready(arg) runs on the loop whenever a commit or a lock
  * wait has ended, so that work held back (zv_store_ready 0) goes on. */
 struct event_base;
+struct event;
 int zv_store_writer_start(zv_store *s, struct event_base *base, void (*on_ready)(void *arg),
                           void *arg, char *err, size_t errlen);
+/* The store as the loop's readers see it.  With a writer thread: a second
+ * connection of the store's own (zv_store_writer_start opens it, the store
+ * owns it until zv_store_close) that sees only what is committed, each
+ * statement or read transaction (a plain BEGIN, never BEGIN IMMEDIATE) on
+ * its own WAL snapshot.  So a read there never waits for the writer's
+ * COMMIT, fsync or checkpoint, never meets the group the loop holds open,
+ * and a read transaction of its own cannot collide with the writer's.
+ * Reads only, on the loop thread.  Without a writer: s itself. */
+zv_store *zv_store_reader(zv_store *s);
 /* 1 when the loop may begin a unit now without waiting: no commit under way
  * and no lock waited for. */
 int zv_store_ready(const zv_store *s);
@@ -92,6 +102,16 @@ int zv_store_ready(const zv_store *s);
 int zv_store_group_prepare(zv_store *s);
 /* After such a callback: a group it opened but put no unit into ends. */
 void zv_store_group_end_empty(zv_store *s);
+/* A loop callback that is about to write, before it begins a unit: 0 go
+ * on now (no writer, or no commit or lock wait under way); 1 a commit (or
+ * a wait for another process's lock) is under way, so return instead of
+ * waiting for it: ev (the caller's own event, the one whose callback this
+ * is) is made active on the loop once it has ended.  ev stays the
+ * caller's: forget it before it is freed. */
+int zv_store_when_ready(zv_store *s, struct event *ev);
+void zv_store_when_ready_forget(zv_store *s, struct event *ev);
+/* Callbacks held back so (each a wait the loop did not do). */
+int64_t zv_store_loop_deferrals(const zv_store *s);
 /* How often the loop has stopped to wait for the writer's commit (a unit
  * begun, or a synchronous commit, while a group was being fsync'd): each
  * such wait is a stall of the loop.  0 without a writer. */

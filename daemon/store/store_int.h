@@ -44,27 +44,28 @@ typedef struct zv_store_writer zv_store_writer;
 
 struct zv_store {
     sqlite3 *db;
-    int open;          /* a transaction of zv_store_begin_as is open (never nested) */
-    int failed;        /* a step inside it failed: its commit rolls back */
-    char owner[96];    /* who opened it, for the error of a second begin */
-    int group;         /* the open transaction is a group of units (group commit) */
-    int unit;          /* a unit (savepoint zv_unit) is open inside the group */
-    int unit_failed;   /* a step of that unit failed: its commit rolls it back */
+    int open;        /* a transaction of zv_store_begin_as is open (never nested) */
+    int failed;      /* a step inside it failed: its commit rolls back */
+    char owner[96];  /* who opened it, for the error of a second begin */
+    int group;       /* the open transaction is a group of units (group commit) */
+    int unit;        /* a unit (savepoint zv_unit) is open inside the group */
+    int unit_failed; /* a step of that unit failed: its commit rolls it back */
     char unit_owner[96];
     int64_t group_units; /* units released into the group so far */
     void (*on_group)(void *arg, int ok, int64_t units);
     void *on_group_arg;
-    int plain;           /* writer mode: the open unit is a begin_as() transaction */
-    int64_t gen;         /* number of the group open now, or the last one begun */
-    int64_t gen_done;    /* the last group that ended (committed or lost) */
-    int last_rc;         /* of the last zv_store_run */
+    int plain;                     /* writer mode: the open unit is a begin_as() transaction */
+    int64_t gen;                   /* number of the group open now, or the last one begun */
+    int64_t gen_done;              /* the last group that ended (committed or lost) */
+    int last_rc;                   /* of the last zv_store_run */
     void (*on_pending)(void *arg); /* a unit was released into the group */
     void *on_pending_arg;
     void (*on_precommit)(void *arg); /* the group is about to be committed */
     void *on_precommit_arg;
     int in_precommit;
     struct zv_store_writer *wr; /* the writer thread, or NULL (store_writer.c) */
-    int64_t recovered; /* inflight rows made pending at open */
+    zv_store *reader;           /* with wr: the loop's read connection (zv_store_reader) */
+    int64_t recovered;          /* inflight rows made pending at open */
     char err[512];
     sqlite3_stmt *st[ZV_ST__COUNT];
     /* Statements of zv_store_prep, by the address of their SQL text. */
@@ -93,6 +94,9 @@ void zv_store_writer_stop(zv_store *s);
  * commit failed or another process holds the write lock (the writer is now
  * waiting for it).  Never waits on the loop. */
 int zv_store_writer_probe(zv_store *s, char *err, size_t errlen);
+
+/* The read connection for zv_store_reader, beside s's (store.c). */
+zv_store *zv_store_open_reader(zv_store *s, char *err, size_t errlen);
 
 /* Prepared statement for id (prepared on first use, reset and unbound). */
 sqlite3_stmt *zv_store_stmt(zv_store *s, enum zv_stmt_id id, const char *sql);
@@ -140,9 +144,9 @@ int zv_store_audit_append_clients_locked(zv_store *s, int64_t at, const char *ki
 /* ... and with the citations of its fields ({"field":"citation"} or NULL). */
 int zv_store_audit_append_cited_locked(zv_store *s, int64_t at, const char *kind,
                                        const char *destination, const char *idem_key,
-                                       const char *message, const char *fields,
-                                       const char *sha256, const char *detail,
-                                       const char *clients, const char *citations);
+                                       const char *message, const char *fields, const char *sha256,
+                                       const char *detail, const char *clients,
+                                       const char *citations);
 int zv_store_audit_append_locked(zv_store *s, int64_t at, const char *kind, const char *destination,
                                  const char *idem_key, const char *message, const char *fields,
                                  const char *sha256, const char *detail);

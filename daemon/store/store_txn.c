@@ -9,10 +9,12 @@
  * (store_writer.c).  The loop never waits for another process's lock: the
  * group's BEGIN IMMEDIATE does not wait (busy timeout ZV_STORE_LOOP_BUSY_MS);
  * when the file is locked the writer waits for it and the loop is told when
- * it is free.  One connection serves both threads, never at the same time:
- * the loop touches no transaction while a commit is under way
- * (zv_store_ready), so everything the loop reads, its own units included,
- * is on the connection it reads from.
+ * it is free.  The writer's connection serves both threads, never at the
+ * same time: the loop touches no transaction while a commit is under way
+ * (zv_store_ready; callbacks that would are held back, zv_store_when_ready),
+ * so what a unit reads, its own and earlier units' rows included, is on the
+ * connection it writes to.  Reads that need not see the open group go to
+ * the store's reader (zv_store_reader), a connection of its own.
  */
 #include "store_int.h"
 

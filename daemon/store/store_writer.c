@@ -48,6 +48,11 @@ struct zv_store_writer {
     void (*on_ready)(void *arg);
     void *ready_arg;
     sqlite3 *probe; /* the writer's own connection for lock waits */
+    /* Loop callbacks held back until the job ends (zv_store_when_ready):
+     * the caller's events, made active then. */
+    struct event **held;
+    size_t nheld, capheld;
+    int64_t deferred; /* callbacks held back so far */
 };
 
 static int64_t mono_ms(void)
@@ -126,6 +131,14 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+static enum job current(const zv_store_writer *w)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&w->mu);
+    enum job j = w->job;
+    pthread_mutex_unlock((pthread_mutex_t *)&w->mu);
+    return j;
+}
+
 /* On the loop: take the end of the job, if it has ended.  1 when one was taken. */
 static int take(zv_store *s, int *ok)
 {
@@ -156,7 +169,46 @@ static int take(zv_store *s, int *ok)
         if (s->on_group) s->on_group(s->on_group_arg, *ok, n);
     }
     if (w->on_ready) w->on_ready(w->ready_arg);
+    /* Held back callbacks go on, each in a turn of its own. */
+    size_t n = w->nheld;
+    w->nheld = 0;
+    for (size_t i = 0; i < n; i++)
+        event_active(w->held[i], EV_TIMEOUT, 0);
     return 1;
+}
+
+int zv_store_when_ready(zv_store *s, struct event *ev)
+{
+    zv_store_writer *w = s ? s->wr : NULL;
+    if (!w || current(w) == JOB_NONE) return 0;
+    for (size_t i = 0; i < w->nheld; i++)
+        if (w->held[i] == ev) return 1;
+    if (w->nheld == w->capheld) {
+        size_t cap = w->capheld ? w->capheld * 2 : 16;
+        struct event **n = realloc(w->held, cap * sizeof(*n));
+        if (!n) return 0; /* then it waits for the writer as before */
+        w->held = n;
+        w->capheld = cap;
+    }
+    w->held[w->nheld++] = ev;
+    w->deferred++;
+    return 1;
+}
+
+void zv_store_when_ready_forget(zv_store *s, struct event *ev)
+{
+    zv_store_writer *w = s ? s->wr : NULL;
+    if (!w) return;
+    for (size_t i = 0; i < w->nheld; i++)
+        if (w->held[i] == ev) {
+            w->held[i] = w->held[--w->nheld];
+            return;
+        }
+}
+
+int64_t zv_store_loop_deferrals(const zv_store *s)
+{
+    return s && s->wr ? s->wr->deferred : 0;
 }
 
 static void on_wakeup(evutil_socket_t fd, short what, void *arg)
@@ -177,14 +229,6 @@ static void post(zv_store_writer *w, enum job job)
     w->ended = 0;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
-}
-
-static enum job current(const zv_store_writer *w)
-{
-    pthread_mutex_lock((pthread_mutex_t *)&w->mu);
-    enum job j = w->job;
-    pthread_mutex_unlock((pthread_mutex_t *)&w->mu);
-    return j;
 }
 
 int zv_store_writer_post_commit(zv_store *s, int64_t n)
@@ -312,6 +356,10 @@ int zv_store_writer_start(zv_store *s, struct event_base *base, void (*on_ready)
         return -1;
     }
     s->wr = w;
+    if (!(s->reader = zv_store_open_reader(s, err, errlen))) {
+        zv_store_writer_stop(s);
+        return -1;
+    }
     /* The loop's own lock waits end at once: the writer does the waiting. */
     sqlite3_busy_timeout(s->db, ZV_STORE_LOOP_BUSY_MS);
     return 0;
@@ -333,10 +381,13 @@ void zv_store_writer_stop(zv_store *s)
     event_free(w->ev);
     close(w->efd);
     if (w->probe) sqlite3_close(w->probe);
+    free(w->held);
     pthread_cond_destroy(&w->cv);
     pthread_cond_destroy(&w->done_cv);
     pthread_mutex_destroy(&w->mu);
     free(w);
     s->wr = NULL;
+    zv_store_close(s->reader);
+    s->reader = NULL;
     sqlite3_busy_timeout(s->db, 5000);
 }

@@ -6,6 +6,7 @@
  * Real SQLite files, two handles, a real event loop; no time is asserted. */
 #include <check.h>
 #include <event2/event.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,10 @@
 #include <stdint.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
+#include "core/config.h"
 #include "store/store.h"
+#include "store/store_admin.h"
 #include "store/store_int.h"
 
 static char dir[256], path[300];
@@ -252,6 +256,150 @@ START_TEST(claims_keep_the_group_full)
 }
 END_TEST
 
+/* A commit the writer thread is inside of: the commit hook (it runs on the
+ * writer thread, inside COMMIT, with the writer's connection held) waits
+ * until the test lets it go.  A watchdog lets it go after a long while so a
+ * reader that waits for the commit fails the test instead of hanging it. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int block, inside, release, by_watchdog;
+} hold = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0};
+
+static int commit_hook(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&hold.mu);
+    if (hold.block) {
+        hold.inside = 1;
+        pthread_cond_broadcast(&hold.cv);
+        while (!hold.release)
+            pthread_cond_wait(&hold.cv, &hold.mu);
+    }
+    pthread_mutex_unlock(&hold.mu);
+    return 0;
+}
+
+static void *watchdog(void *arg)
+{
+    (void)arg;
+    sleep(60);
+    pthread_mutex_lock(&hold.mu);
+    if (!hold.release) hold.by_watchdog = 1;
+    hold.release = 1;
+    pthread_cond_broadcast(&hold.cv);
+    pthread_mutex_unlock(&hold.mu);
+    return NULL;
+}
+
+static void fired_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ++*(int *)arg;
+}
+
+static int admin_get(const zv_admin_env *env, const char *p, zv_buf *out)
+{
+    zv_admin_req req = {.method = "GET", .path = p, .who = "test"};
+    const char *ctype;
+    zv_buf_init(out);
+    return zv_admin_call(env, &req, out, &ctype);
+}
+
+/* Issue 9: reads on the loop (the admin API's GETs, /healthz's outbox
+ * query, audit verify's own read transaction) go to the store's reader, a
+ * connection of their own: while the writer is inside a COMMIT they are
+ * answered from what is committed, without one wait for the writer and
+ * without "cannot start a transaction within a transaction"; a callback
+ * that would write is held back (zv_store_when_ready) and runs once the
+ * commit has ended, the loop never waiting for it. */
+START_TEST(reader_never_waits_for_the_writer)
+{
+    struct event_base *base = event_base_new();
+    struct seen g = {0};
+    zv_store *a = writer_store(base, &g);
+    zv_store *r = zv_store_reader(a);
+    ck_assert_ptr_ne(r, a);
+    ck_assert_ptr_ne(r->db, a->db);
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/ons"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_unit_commit(a, 1), 0);
+    ck_assert_int_eq(zv_store_begin_as(a, "audit"), 0);
+    ck_assert_int_eq(zv_store_audit_append_locked(a, 1, "sent", "d", "k", "m", "[]", NULL, NULL),
+                     0);
+    ck_assert_int_eq(zv_store_commit(a), 0);
+    ck_assert_int_eq(zv_store_group_commit_sync(a), 0);
+
+    sqlite3_commit_hook(a->db, commit_hook, NULL);
+    hold.block = 1;
+    pthread_t dog;
+    ck_assert_int_eq(pthread_create(&dog, NULL, watchdog, NULL), 0);
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/ons"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "grp", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_unit_commit(a, 0), 0);
+    ck_assert_int_eq(zv_store_staged_count(r, "grp"), 1); /* the open group is not seen */
+    ck_assert_int_eq(zv_store_group_commit(a), 0);        /* posted */
+    pthread_mutex_lock(&hold.mu);
+    while (!hold.inside)
+        pthread_cond_wait(&hold.cv, &hold.mu);
+    pthread_mutex_unlock(&hold.mu);
+
+    /* The writer is inside COMMIT, holding the writer's connection. */
+    int64_t waits = zv_store_loop_waits(a);
+    ck_assert_int_eq(zv_store_staged_count(r, "grp"), 1);
+    int64_t count = 0, bad = 0;
+    char why[256] = "";
+    ck_assert_int_eq(zv_store_audit_verify(r, &count, &bad, why, sizeof(why)), 0);
+    ck_assert_int_eq(count, 1);
+    char conf[400];
+    snprintf(conf, sizeof(conf), "%s/z.conf", dir);
+    FILE *f = fopen(conf, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "{\"state_dir\": \"%s\"}", dir);
+    fclose(f);
+    zv_errors e;
+    zv_errors_init(&e);
+    zv_config *cfg = zv_config_load(conf, NULL, &e);
+    ck_assert_msg(cfg != NULL, "%s", e.n ? e.lines[0] : "?");
+    zv_admin_env env = {.store = a, .cfg = cfg};
+    zv_buf out;
+    ck_assert_int_eq(admin_get(&env, "/api/audit/verify", &out), 200);
+    ck_assert_ptr_nonnull(strstr(out.data, "\"entries\":1"));
+    zv_buf_free(&out);
+    ck_assert_int_eq(admin_get(&env, "/api/status", &out), 200);
+    zv_buf_free(&out);
+    ck_assert_int_ge(zv_store_outbox_oldest_pending(r, "d", &count), 0);
+    /* A callback that would write now is held back instead of waiting. */
+    int fired = 0;
+    struct event *ev = event_new(base, -1, 0, fired_cb, &fired);
+    int64_t held = zv_store_loop_deferrals(a);
+    ck_assert_int_eq(zv_store_when_ready(a, ev), 1);
+    ck_assert_int_eq(zv_store_loop_deferrals(a), held + 1);
+    ck_assert_int_eq(zv_store_loop_waits(a), waits);
+    pthread_mutex_lock(&hold.mu);
+    ck_assert_int_eq(hold.by_watchdog, 0); /* answered while the commit was held */
+    hold.release = 1;
+    pthread_cond_broadcast(&hold.cv);
+    pthread_mutex_unlock(&hold.mu);
+    until_ready(base, &g, 3);
+    ck_assert_int_eq(g.ok, 1);
+    while (!fired) /* made active when the commit ended */
+        ck_assert_int_ge(event_base_loop(base, EVLOOP_ONCE), 0);
+    ck_assert_int_eq(zv_store_when_ready(a, ev), 0); /* nothing under way: go on */
+    event_free(ev);
+    ck_assert_int_eq(zv_store_staged_count(r, "grp"), 2);
+    pthread_cancel(dog);
+    pthread_join(dog, NULL);
+    hold.block = 0;
+    sqlite3_commit_hook(a->db, NULL, NULL);
+    zv_config_free(cfg);
+    zv_errors_free(&e);
+    zv_store_close(a);
+    event_base_free(base);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_writer");
@@ -263,6 +411,7 @@ int main(void)
     tcase_add_test(tc, locked_file_waited_for_on_the_writer);
     tcase_add_test(tc, empty_group_lets_go_of_the_lock);
     tcase_add_test(tc, claims_keep_the_group_full);
+    tcase_add_test(tc, reader_never_waits_for_the_writer);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
