@@ -29,6 +29,7 @@ typedef struct fd_src {
     int64_t settle_s;
     int64_t settle_wait_s; /* --once: how long to wait for files still settling */
     int64_t batch;
+    int64_t step_ns; /* step_time: a step ends after the record that passes it */
     /* Resource bounds (options, see README.md). */
     int64_t max_json;       /* max_json_size: largest .json read as one document */
     int64_t max_json_depth; /* containers nested deeper fail the record */
@@ -58,11 +59,11 @@ typedef struct fd_src {
 typedef struct fd_conf {
     const char *directory, *delimiter, *item_type;
     int encoding; /* index into the option's choices */
-    int64_t settle_s, settle_wait_s, done_retention_s;
+    int64_t settle_s, settle_wait_s, done_retention_s, step_time_ms;
     int batch_rows, max_json_depth, max_columns;
     int64_t max_file_size, max_json_size, max_line_length;
 } fd_conf;
-#define FD_NOPTIONS 13
+#define FD_NOPTIONS 14
 extern const zv_option fd_options[FD_NOPTIONS];
 int fd_read_options(fd_src *s, char *err, size_t errlen);
 void fd_default_options(fd_src *s);
@@ -77,8 +78,11 @@ fd_reader *fd_reader_open(fd_src *s, const char *name, const char *sig, off_t of
  * thread (host->queue_work).  load() -1: reject the file with why. */
 fd_reader *fd_reader_new(fd_src *s, const char *name, const char *sig);
 int fd_reader_load(fd_src *s, fd_reader *r, off_t offset, int64_t row, char *why, size_t whylen);
-/* Emit up to s->batch records.  1 more to come, 0 at end of file, -1 when
- * the file must be rejected (why), -2 store failure (retry later). */
+/* 1 when a step begun at t0 (fd_step_clock) has run for step_time. */
+int64_t fd_step_clock(void);
+int fd_step_over(const fd_src *s, int64_t t0);
+/* Emit up to s->batch records, fewer when step_time has passed.  1 more to come, 0 at end of file,
+ * -1 when the file must be rejected (why), -2 store failure (retry later). */
 int fd_reader_step(fd_src *s, fd_reader *r, char *why, size_t whylen);
 /* Where the next record starts: byte offset (or element index for .json)
  * and row number, as committed in the watermark. */

@@ -55,6 +55,15 @@ const zv_option fd_options[] = {
      AT(batch_rows),
      .description = "records per commit and per callback on the loop (the next batch is read "
                     "once the last one is durable; the loop serves everything else meanwhile)"},
+    {.name = "step_time",
+     .type = ZV_OPT_DURATION,
+     .def = "20ms",
+     .min = 0,
+     .max = 10000,
+     AT(step_time_ms),
+     .description = "a callback on the loop ends after the record that passes this much time, "
+                    "even before `batch_rows` (0: one record per step), so that one step stays "
+                    "short on a slow or busy machine"},
     {.name = "item_type",
      .type = ZV_OPT_STRING,
      AT(item_type),
@@ -112,6 +121,7 @@ static void take(fd_src *s, const fd_conf *c)
     s->settle_s = c->settle_s;
     s->settle_wait_s = c->settle_wait_s;
     s->batch = c->batch_rows;
+    s->step_ns = c->step_time_ms * 1000000;
     s->cp1252 = c->encoding == 1 || c->encoding == 3;
     s->max_file = c->max_file_size;
     s->max_json = c->max_json_size;

@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zinvol/utf8.h>
@@ -347,9 +348,21 @@ static int csv_emit_row(fd_src *s, fd_reader *r)
     return rc < 0 ? -2 : 1;
 }
 
+int64_t fd_step_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int fd_step_over(const fd_src *s, int64_t t0)
+{
+    return fd_step_clock() - t0 >= s->step_ns;
+}
+
 static int csv_step(fd_src *s, fd_reader *r, char *why, size_t whylen)
 {
-    int64_t emitted = 0;
+    int64_t emitted = 0, t0 = fd_step_clock();
     ssize_t n;
     size_t kept;
     while (emitted < s->batch) {
@@ -387,6 +400,7 @@ static int csv_step(fd_src *s, fd_reader *r, char *why, size_t whylen)
         emitted += rc;
         r->offset = r->pos;
         row_reset(r);
+        if (emitted && fd_step_over(s, t0)) break;
     }
     return 1;
 }
@@ -395,7 +409,7 @@ static int csv_step(fd_src *s, fd_reader *r, char *why, size_t whylen)
 
 static int jsonl_step(fd_src *s, fd_reader *r, char *fwhy, size_t fwhylen)
 {
-    int64_t emitted = 0;
+    int64_t emitted = 0, t0 = fd_step_clock();
     ssize_t n = 0;
     size_t len;
     char err[200], why[300];
@@ -440,6 +454,7 @@ static int jsonl_step(fd_src *s, fd_reader *r, char *fwhy, size_t fwhylen)
         if (rc < 0) return -2;
         r->offset = r->pos;
         emitted++;
+        if (fd_step_over(s, t0)) return 1; /* the rest in the next step */
     }
     if (n < 0) {
         snprintf(fwhy, fwhylen, "read error: %s", strerror(errno));
@@ -522,7 +537,7 @@ static int flatten_tree(fd_reader *r, size_t *n, const zv_json *v, char *path, s
 
 static int json_step(fd_src *s, fd_reader *r)
 {
-    int64_t emitted = 0;
+    int64_t emitted = 0, t0 = fd_step_clock();
     char path[1024], why[200];
     while (emitted < s->batch && (size_t)r->offset < r->nelem) {
         const zv_json *e = zv_json_type_of(r->arr) == ZV_JSON_ARRAY
@@ -558,6 +573,7 @@ static int json_step(fd_src *s, fd_reader *r)
         if (rc < 0) return -2;
         r->offset++;
         emitted++;
+        if (fd_step_over(s, t0)) break;
     }
     return (size_t)r->offset < r->nelem ? 1 : 0;
 }

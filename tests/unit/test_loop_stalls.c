@@ -3,7 +3,8 @@
  * timing is asserted, only what the loop did.
  *  - filedrop commits each step with commit_async: the loop never waits for
  *    the store writer's fsync (zv_store_loop_waits counts such waits), and
- *    no step emits more than batch_rows records;
+ *    no step emits more than batch_rows records, and a step ends at
+ *    step_time;
  *  - /healthz asks the store for the oldest payload not yet delivered per
  *    destination: that query uses an index, never a scan of the outbox.
  * On the testbed: the real core, its store writer thread, a real SQLite file.
@@ -105,6 +106,36 @@ START_TEST(filedrop_never_waits_for_the_writer)
 }
 END_TEST
 
+/* A step ends at step_time even before batch_rows: with 0 every step is one
+ * record, so a file of rows rows takes at least rows groups (one unit per
+ * step), and every row is still staged once. */
+START_TEST(filedrop_step_ends_at_step_time)
+{
+    char dir[] = "/tmp/zv-loopstall-XXXXXX", opts[400], err[512] = "";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(opts, sizeof(opts),
+             "{\"directory\": \"%s\", \"settle\": \"0s\", \"batch_rows\": 50, "
+             "\"step_time\": \"0s\"}",
+             dir);
+    zvs_host *h = zvs_new(opts, MAPPING, err, sizeof(err));
+    ck_assert_msg(h != NULL, "%s", err);
+    ck_assert_msg(zvs_start(h, "in_filedrop.so", err, sizeof(err)) == 0, "%s", err);
+    zvtb *tb = zvs_bed(h);
+    zv_runtime *rt = zvtb_runtime(tb);
+    const int rows = 60;
+    write_csv(dir, "clients.csv", rows);
+    int64_t groups0 = zv_store_done_gen(rt->store);
+    ck_assert_int_eq(zvs_drain(h, 120000), 0);
+    ck_assert_int_eq(staged_count(tb), rows);
+    ck_assert_int_ge(zv_store_done_gen(rt->store) - groups0, rows);
+    zvs_stop(h);
+    zvs_free(h);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* The plan SQLite chooses for the /healthz query (store_admin.c's text). */
 START_TEST(healthz_outbox_query_uses_an_index)
 {
@@ -149,6 +180,7 @@ int main(void)
     TCase *tc = tcase_create("loop");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, filedrop_never_waits_for_the_writer);
+    tcase_add_test(tc, filedrop_step_ends_at_step_time);
     tcase_add_test(tc, healthz_outbox_query_uses_an_index);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
