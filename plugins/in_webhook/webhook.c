@@ -130,6 +130,7 @@ typedef struct wh_src {
     const char *token, *cert, *key, *ca;
     int64_t max_body, window, timeout_ms;
     zv_json_flat *flat;
+    wh_mac *mac; /* the secret's HMAC-SHA512 key state, made once */
     int stopped;
     struct wh_pending *fetching; /* events waiting for their fetch */
     /* The answer store() gives once the event is durable (commit_async):
@@ -554,7 +555,7 @@ static void on_request(zv_http_exchange *ex, void *arg)
             return;
         }
     }
-    if (!wh_signature_ok(s->secret, body, len, s->host->ex_header(ex, s->sig_header))) {
+    if (!wh_mac_ok(s->mac, body, len, s->host->ex_header(ex, s->sig_header))) {
         s->host->count(s->ctx, "rejected_signature", 1);
         s->host->log(s->ctx, ZV_LOG_WARN, "webhook %s: request without a valid signature", s->path);
         {
@@ -672,6 +673,12 @@ static int wh_create(zv_ctx *ctx, const zv_host *host, void **state, char *err, 
         free(s);
         return -1;
     }
+    if (!(s->mac = wh_mac_new(s->secret))) {
+        snprintf(err, errlen, "cannot make the HMAC-SHA512 key state (OpenSSL)");
+        zv_json_flat_free(s->flat);
+        free(s);
+        return -1;
+    }
     *state = s;
     return 0;
 }
@@ -715,6 +722,8 @@ static void wh_destroy(void *state)
     if (!s) return;
     zv_json_flat_free(s->flat);
     s->flat = NULL;
+    wh_mac_free(s->mac);
+    s->mac = NULL;
     window_forget(s);
     if (s->summary) s->host->timer_free(s->summary);
     s->summary = NULL;

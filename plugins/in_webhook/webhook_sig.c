@@ -4,7 +4,10 @@
 #include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int hexval(int c)
@@ -50,4 +53,45 @@ int wh_signature_ok(const char *secret, const void *body, size_t len, const char
     if (!HMAC(EVP_sha512(), secret, (int)strlen(secret), body, len, want, &wlen) || wlen != 64)
         return 0;
     return CRYPTO_memcmp(want, got, 64) == 0;
+}
+
+/* HMAC() looks the algorithm up and hashes the key's pads on every call;
+ * a keyed context made once and copied per request does neither. */
+struct wh_mac {
+    EVP_MAC_CTX *keyed;
+};
+
+wh_mac *wh_mac_new(const char *secret)
+{
+    wh_mac *m = calloc(1, sizeof(*m));
+    EVP_MAC *mac = m ? EVP_MAC_fetch(NULL, "HMAC", NULL) : NULL;
+    if (mac) m->keyed = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac); /* the context keeps its own reference */
+    OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA512", 0),
+                      OSSL_PARAM_construct_end()};
+    if (!m || !m->keyed ||
+        !EVP_MAC_init(m->keyed, (const unsigned char *)secret, strlen(secret), p)) {
+        wh_mac_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+int wh_mac_ok(const wh_mac *m, const void *body, size_t len, const char *header)
+{
+    unsigned char want[64], got[64];
+    size_t wlen = 0;
+    if (!header || decode(header, got) < 0) return 0;
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(m->keyed);
+    int ok = c && EVP_MAC_update(c, body, len) && EVP_MAC_final(c, want, &wlen, sizeof(want)) &&
+             wlen == 64;
+    EVP_MAC_CTX_free(c);
+    return ok && CRYPTO_memcmp(want, got, 64) == 0;
+}
+
+void wh_mac_free(wh_mac *m)
+{
+    if (!m) return;
+    EVP_MAC_CTX_free(m->keyed);
+    free(m);
 }
