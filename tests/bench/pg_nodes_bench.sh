@@ -21,6 +21,9 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
+# Absolute: the nodes' configs live in a temporary directory, and a relative
+# plugin_dir would be resolved from there.
+B=$(cd "$B" && pwd)
 PLUGINS=${ZV_PLUGIN_DIR:-$B/plugins}
 T=$(mktemp -d /tmp/zv-pgnb-XXXXXX)
 PIDS=() RPID=
