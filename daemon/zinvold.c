@@ -37,8 +37,10 @@ typedef struct daemon_state {
     int reloading;      /* a reload is in progress */
     int reload_pending; /* SIGHUPs during a reload, merged into one more */
     int terminating;
+    int standby_reload; /* the reload replaces a runtime that lost a source lease */
     int exit_status;
     struct event *reload_ev, *watchdog_ev;
+    struct event *lease_lost_ev; /* next turn: the runtime's callback ran inside a unit */
     struct event *sig_term, *sig_int, *sig_hup;
     zv_admin_server *admin; /* admin API, metrics, console: lives across reloads */
 } daemon_state;
@@ -74,7 +76,9 @@ static void usage(FILE *f)
                ",\nplugin_dir " ZV_PLUGIN_DIR ".\n"
                "\n"
                "Signals: SIGHUP reloads (the old config keeps running if the new one is\n"
-               "invalid); SIGTERM stops taking input, finishes what is in flight, exits 0.\n");
+               "invalid); SIGTERM stops taking input, finishes what is in flight, exits 0.\n"
+               "On a PostgreSQL store a node whose source lease another node took over\n"
+               "restarts its runtime to stand by (--once: exits 75, EX_TEMPFAIL).\n");
 }
 
 static void print_errors(const zv_errors *e)
@@ -124,9 +128,54 @@ static void old_stopped(void *arg)
         event_base_loopexit(d->base, NULL);
         return;
     }
-    zv_log(ZV_LOG_NOTICE, "core", "reloaded %s", d->config_file);
-    notify_status("READY=1", "running (reloaded)");
+    zv_log(ZV_LOG_NOTICE, "core", "%s %s", d->standby_reload ? "standing by on" : "reloaded",
+           d->config_file);
+    notify_status("READY=1", d->standby_reload ? "running (standing by for a source lease)"
+                                               : "running (reloaded)");
+    d->standby_reload = 0;
     reload_done(d);
+}
+
+static void do_reload(evutil_socket_t fd, short what, void *arg);
+
+static void stopped_exit(void *arg);
+
+/* A node that cannot stand by in place (a once run, a config on disk that
+ * no longer validates) exits with EX_TEMPFAIL, which the shipped unit's
+ * Restart=on-failure restarts: exit 0 would leave the node down. */
+static void stop_for_standby(daemon_state *d)
+{
+    if (d->terminating) return;
+    d->terminating = 1;
+    d->exit_status = 75;
+    zv_log(ZV_LOG_NOTICE, "core", "stopping (exit 75) so that the node starts again as a standby");
+    notify_status("STOPPING=1", "stopping: a source lease was taken over");
+    zv_runtime_stop(d->rt, stopped_exit, d);
+}
+
+/* Another node took over a source this node read: a fresh runtime on the
+ * same config stands by for the lease and goes on delivering meanwhile. */
+static void on_lease_lost(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    daemon_state *d = arg;
+    if (d->terminating) return;
+    if (d->mode != ZV_RT_RUN) {
+        stop_for_standby(d);
+        return;
+    }
+    zv_log(ZV_LOG_NOTICE, "core", "restarting the runtime to stand by for the source lease");
+    d->standby_reload = 1;
+    do_reload(-1, 0, d);
+}
+
+/* Told from inside the unit whose commit the lease refused: replacing the
+ * runtime there would stop it mid-commit, so it waits for the next turn. */
+static void lease_lost(void *arg)
+{
+    daemon_state *d = arg;
+    if (d->lease_lost_ev) event_active(d->lease_lost_ev, 0, 0);
 }
 
 static void do_reload(evutil_socket_t fd, short what, void *arg)
@@ -148,6 +197,14 @@ static void do_reload(evutil_socket_t fd, short what, void *arg)
     zv_errors errs;
     zv_errors_init(&errs);
     d->next = build(d, ZV_RT_RUN, &errs);
+    if (!d->next && d->standby_reload) {
+        for (size_t i = 0; i < errs.n; i++)
+            zv_log(ZV_LOG_ERROR, "core", "reload: %s", errs.lines[i]);
+        zv_errors_free(&errs);
+        stop_for_standby(d);
+        return;
+    }
+    if (d->next) zv_runtime_on_lease_lost(d->next, lease_lost, d);
     if (!d->next) {
         for (size_t i = 0; i < errs.n; i++)
             zv_log(ZV_LOG_ERROR, "core", "reload: %s", errs.lines[i]);
@@ -332,7 +389,8 @@ static int check_config(daemon_state *d)
         char why[600];
         int u = zv_dir_usable(cfg->state_dir, why, sizeof(why));
         if (u < 0) zv_errors_add(&errs, d->config_file, "state_dir", "%s", why);
-        if (u == 1) fprintf(stderr, "%s: state_dir: %s; zinvold makes it at start\n", d->config_file, why);
+        if (u == 1)
+            fprintf(stderr, "%s: state_dir: %s; zinvold makes it at start\n", d->config_file, why);
     }
     print_errors(&errs);
     int ok = rt && errs.n == 0;
@@ -363,6 +421,7 @@ static int run(daemon_state *d)
     print_errors(&errs);
     zv_errors_free(&errs);
     if (!d->rt) return 1;
+    zv_runtime_on_lease_lost(d->rt, lease_lost, d);
     char err[1024];
     if (zv_runtime_start(d->rt, err, sizeof(err)) < 0) {
         fprintf(stderr, "zinvold: %s\n", err);
@@ -372,6 +431,7 @@ static int run(daemon_state *d)
     d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
     d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
     d->reload_ev = event_new(d->base, -1, 0, do_reload, d);
+    d->lease_lost_ev = event_new(d->base, -1, 0, on_lease_lost, d);
     event_add(d->sig_term, NULL);
     event_add(d->sig_int, NULL);
     if (d->mode == ZV_RT_RUN) event_add(d->sig_hup, NULL);
@@ -426,7 +486,8 @@ int main(int argc, char **argv)
     zv_admin_server_free(d.admin);
     zv_runtime_free(d.rt);
     zv_runtime_free(d.next);
-    struct event *evs[] = {d.sig_term, d.sig_int, d.sig_hup, d.reload_ev, d.watchdog_ev};
+    struct event *evs[] = {d.sig_term,  d.sig_int,     d.sig_hup,
+                           d.reload_ev, d.watchdog_ev, d.lease_lost_ev};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i]) event_free(evs[i]);
     event_base_free(d.base);

@@ -471,6 +471,12 @@ void zv_runtime_on_finished(zv_runtime *rt, void (*cb)(void *arg, int status), v
     if (rt->stop_poll) evtimer_add(rt->stop_poll, &tv);
 }
 
+void zv_runtime_on_lease_lost(zv_runtime *rt, void (*cb)(void *arg), void *arg)
+{
+    rt->lease_lost_cb = cb;
+    rt->lease_lost_arg = arg;
+}
+
 /* ---- stopping ---- */
 
 static void stop_poll_cb(evutil_socket_t fd, short what, void *arg)

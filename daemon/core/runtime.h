@@ -39,6 +39,11 @@ void zv_runtime_free(zv_runtime *rt);
 
 /* Once mode: called when sources are drained and delivery has settled. */
 void zv_runtime_on_finished(zv_runtime *rt, void (*cb)(void *arg, int status), void *arg);
+/* On a PostgreSQL store: cb runs (once, on the loop) when another node has
+ * taken over a source this runtime read.  The runtime then commits nothing
+ * more of that source; the caller replaces it by one that stands by
+ * (zinvold: a reload), or stops.  Without a cb the process gets SIGTERM. */
+void zv_runtime_on_lease_lost(zv_runtime *rt, void (*cb)(void *arg), void *arg);
 
 /* For zinvolctl: open the store without starting anything else, and
  * render what is staged into the outbox.  (Processing a quarantined entry

@@ -132,6 +132,10 @@ struct zv_runtime {
     void *finished_arg;
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
+    /* source_lease.c: another node took a source over (told once). */
+    void (*lease_lost_cb)(void *arg);
+    void *lease_lost_arg;
+    int lease_lost;
     struct event *stop_poll;
     int once_failed; /* once mode: a work unit failed */
     int64_t items_in;

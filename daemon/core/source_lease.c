@@ -15,8 +15,12 @@
  * was taken over commits nothing, so the staged rows and the watermark of
  * a step are only ever the holder's, and the node that takes over resumes
  * at the watermark the last committed step left.  A reader that finds its
- * lease taken stops the whole node (SIGTERM, as an operator would): its
- * supervisor starts it again, and then it stands by.
+ * lease taken tells its owner (zv_runtime_on_lease_lost): zinvold replaces
+ * the runtime by a fresh one, which stands by, so the node keeps delivering
+ * and accepting webhooks and needs no supervisor to come back.  Tearing
+ * down just the one source would leave its in-flight work (a worker's
+ * step, an HTTP request) to a plugin instance being destroyed; a reload
+ * already knows how to let that end first.
  */
 #include "runtime_int.h"
 #include "log.h"
@@ -64,11 +68,16 @@ static int ask(zv_runtime *rt, zv_source_rt *s)
 
 static void lost(zv_runtime *rt, zv_source_rt *s)
 {
+    if (rt->lease_lost) return;
+    rt->lease_lost = 1;
     zv_log(ZV_LOG_ERROR, s->inst.ctx->component,
-           "the source lease was taken over by node %s; this node stops so that one node reads "
-           "the source (started again, it stands by)",
+           "the source lease was taken over by node %s; this node stops reading the source and "
+           "stands by",
            s->holder);
-    if (!rt->stopping) raise(SIGTERM);
+    if (rt->lease_lost_cb)
+        rt->lease_lost_cb(rt->lease_lost_arg);
+    else if (!rt->stopping)
+        raise(SIGTERM);
 }
 
 static void on_lease(evutil_socket_t fd, short what, void *arg)
@@ -77,7 +86,7 @@ static void on_lease(evutil_socket_t fd, short what, void *arg)
     (void)what;
     zv_source_rt *s = arg;
     zv_runtime *rt = s->inst.ctx->rt;
-    if (rt->stopping) return;
+    if (rt->stopping || rt->lease_lost) return;
     int r = ask(rt, s);
     if (r == 0 && s->reading) {
         lost(rt, s);

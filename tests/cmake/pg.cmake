@@ -46,6 +46,7 @@ if(ZV_POSTGRESQL)
   zv_add_pg_test(pg/source_failover bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/source_failover.sh)
   # FHIR under the same lease: the standby polls nothing, then takes over.
   zv_add_pg_test(pg/source_lease_fhir bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/source_lease_fhir.sh)
+  zv_add_pg_test(pg/source_lease_lost bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/source_lease_lost.sh)
 endif()
 
 # The backends side by side (tests/bench/store_backends_bench.sh prints the
