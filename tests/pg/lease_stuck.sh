@@ -29,7 +29,9 @@ fail() {
     tail -n 8 "$T/n1.log" >&2 || true
     exit 1
 }
-python3 "$S/tests/fixtures/receiver/receiver.py" --port-file "$T/port" --log "$T/recv.jsonl" &
+# The C receiver: it answers every connection it accepts (receiver.py once
+# left one unanswered for 30 s under load, and the circuit then held 60 s).
+"$B/tests/http_receiver" --port-file "$T/port" --log "$T/recv.jsonl" 2>"$T/receiver.log" &
 RPID=$!
 for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
 [ -s "$T/port" ] || fail "receiver did not start"
