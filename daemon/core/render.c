@@ -10,9 +10,13 @@
  *   2. on a worker thread (core/workers.h): every render of the unit, with
  *      the format's XSD/XSLT validation, in memory only (no store, no
  *      event): payloads, rejections and records to isolate are collected;
- *   3. on the loop again: one transaction puts the payloads into the outbox,
- *      the rejected and isolated records into quarantine, takes the rendered
- *      rows out of staging and advances the batch sequence.
+ *   3. one transaction puts the payloads into the outbox, the rejected and
+ *      isolated records into quarantine, takes the rendered rows out of
+ *      staging and advances the batch sequence.  It is begun and released
+ *      on the loop; its writes (thousands of rows for a large unit, which
+ *      held the loop for up to half a second) run on the store's writer
+ *      thread (zv_store_lend_unit) when the unit quarantines nothing and
+ *      the store is the daemon's own SQLite file, else on the loop.
  * Without a worker pool (zinvolctl, tests) step 2 runs on the caller's thread.
  * One unit per destination is in flight at a time, so a format's render()
  * is never called twice at once for one instance.
@@ -346,7 +350,7 @@ static int prepare_payloads(const zv_runtime *rt, const zv_dest_rt *d, int m, co
 }
 
 static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch *b,
-                            zv_render_out *out)
+                            zv_render_out *out, int64_t *payloads)
 {
     const char *msg = zv_plugin_message(d->fmt.desc, (size_t)m)->name;
     if (prepare_payloads(rt, d, m, b, out) < 0) return -1; /* only what step 2 did not */
@@ -360,7 +364,7 @@ static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch
         if (r < 0) return -1;
         if (r == 1)
             zv_log(ZV_LOG_WARN, out->component, "payload %s was already in the outbox", q->idem);
-        d->payloads++;
+        (*payloads)++;
     }
     return 0;
 }
@@ -392,6 +396,8 @@ typedef struct render_job {
     outcome *head, **tail;
     int failed; /* a fault of the format, or out of memory: nothing applied */
     int64_t render_ns, render_cpu_ns, render_records;
+    int64_t payloads; /* enqueued by step 3 (counted into the destination on the loop) */
+    int64_t t_done;   /* when step 3 began on the loop (zv_mono_ns) */
 } render_job;
 
 static void free_outcome(outcome *o)
@@ -591,7 +597,7 @@ static int isolate(zv_runtime *rt, zv_dest_rt *d, const outcome *o)
     return 0;
 }
 
-static int apply_good(zv_runtime *rt, zv_dest_rt *d, outcome *o)
+static int apply_good(zv_runtime *rt, zv_dest_rt *d, outcome *o, int64_t *payloads)
 {
     o->out.batch = &o->b; /* the outcome moved since render() saw it */
     for (size_t i = 0; i < o->out.nrej; i++) {
@@ -608,34 +614,59 @@ static int apply_good(zv_runtime *rt, zv_dest_rt *d, outcome *o)
             return -1;
         d->rejected++;
     }
-    if (enqueue_payloads(rt, d, o->m, &o->b, &o->out) < 0) return -1;
+    if (enqueue_payloads(rt, d, o->m, &o->b, &o->out, payloads) < 0) return -1;
     for (size_t i = 0; i < o->n; i++)
         if (o->recs[i]->id && zv_sb_staged_delete(rt->sb, o->recs[i]->id) < 0) return -1;
     return 0;
 }
 
-/* Step 3, on the loop: all of the unit in one transaction. */
-static int apply(render_job *j)
+/* Step 3's writes, inside the unit's transaction: 0 done, 1 the batch
+ * sequence moved (nothing may be kept), -1 failed.  When lent, on the
+ * writer thread: then only store calls and the job (see can_lend). */
+static int apply_body(render_job *j)
 {
     zv_runtime *rt = j->rt;
     zv_dest_rt *d = j->d;
-    if (zv_rt_begin(rt, d->fmt.ctx->component) < 0) return -1;
     int64_t now_seq = 0;
     int rc = zv_sb_batch_peek(rt->sb, d->conf->name, &now_seq);
-    if (rc == 0 && now_seq != j->seq0) {
-        /* Someone else (zinvolctl) rendered meanwhile: our batch ids may be
-         * theirs.  Nothing is applied; the records are rendered again. */
-        zv_rt_rollback(rt);
-        zv_log(ZV_LOG_NOTICE, d->fmt.ctx->component,
-               "the batch sequence moved during the render; rendering the unit again");
-        return 1;
-    }
+    /* Someone else (zinvolctl) rendered meanwhile: our batch ids may be
+     * theirs.  Nothing is applied; the records are rendered again. */
+    if (rc == 0 && now_seq != j->seq0) return 1;
     for (outcome *o = j->head; rc == 0 && o; o = o->next)
-        rc = o->isolate ? isolate(rt, d, o) : apply_good(rt, d, o);
+        rc = o->isolate ? isolate(rt, d, o) : apply_good(rt, d, o, &j->payloads);
     if (rc == 0 && j->seq != j->seq0) rc = zv_sb_batch_set(rt->sb, d->conf->name, j->seq);
+    return rc < 0 ? -1 : 0;
+}
+
+static void moved_notice(const render_job *j)
+{
+    zv_log(ZV_LOG_NOTICE, j->d->fmt.ctx->component,
+           "the batch sequence moved during the render; rendering the unit again");
+}
+
+/* Step 3 on the loop: all of the unit in one transaction. */
+static int apply(render_job *j)
+{
+    zv_runtime *rt = j->rt;
+    j->payloads = 0;
+    if (zv_rt_begin(rt, j->d->fmt.ctx->component) < 0) return -1;
+    int rc = apply_body(j);
     if (rc == 0 && zv_rt_commit(rt) == 0) return 0;
     zv_rt_rollback(rt);
-    return -1;
+    if (rc == 1) moved_notice(j);
+    return rc == 1 ? 1 : -1;
+}
+
+/* Step 3 may run off the loop when it writes only through the store (the
+ * outbox, change marks, staging, the batch sequence): a quarantine entry
+ * also touches the lifecycle, metrics and the loop's counters, and a
+ * PostgreSQL store is not the writer thread's connection. */
+static int can_lend(const render_job *j)
+{
+    if (j->failed || j->rt->shared || j->rt->stopping) return 0;
+    for (const outcome *o = j->head; o; o = o->next)
+        if (o->isolate || o->out.nrej) return 0;
+    return 1;
 }
 
 static void free_list(staged_list *l)
@@ -712,16 +743,14 @@ static void free_job(render_job *j)
     free(j);
 }
 
-/* What the unit's end means for the destination: 1 more staged, 0 done, -1 failed. */
-static int finish_unit(render_job *j)
+/* What the unit's end (r: apply's) means for the destination: 1 more
+ * staged, 0 done, -1 failed. */
+static int unit_end(render_job *j, int r)
 {
     zv_runtime *rt = j->rt;
     zv_dest_rt *d = j->d;
-    d->render_ns += j->render_ns;
-    d->render_cpu_ns += j->render_cpu_ns;
-    d->render_records += j->render_records;
-    int r = j->failed ? -1 : apply(j);
     if (r == 0) {
+        d->payloads += j->payloads;
         if (rt->delivery && !rt->stopping) zv_delivery_kick(rt->delivery, d->conf->name);
         /* Rendered rows are gone; the cursor only steps over rows that could
          * not be decoded, within this flush. */
@@ -741,6 +770,20 @@ static int finish_unit(render_job *j)
     d->flush_after = 0;
     d->dirty = 0;
     return -1;
+}
+
+static void count_render(render_job *j)
+{
+    zv_dest_rt *d = j->d;
+    d->render_ns += j->render_ns;
+    d->render_cpu_ns += j->render_cpu_ns;
+    d->render_records += j->render_records;
+}
+
+static int finish_unit(render_job *j)
+{
+    count_render(j);
+    return unit_end(j, j->failed ? -1 : apply(j));
 }
 
 /* Step 1: the unit's rows, and the batch sequence they will follow. */
@@ -769,18 +812,50 @@ static render_job *start_unit(zv_runtime *rt, zv_dest_rt *d)
     return j;
 }
 
-/* Step 3 as the worker's done(): then the next unit, as the caller would. */
-static void render_done(void *arg)
+/* The unit is over: then the next one, as the caller would. */
+static void unit_over(render_job *j, int r)
 {
-    render_job *j = arg;
     zv_runtime *rt = j->rt;
     zv_dest_rt *d = j->d;
-    int64_t t0 = zv_mono_ns();
-    int r = finish_unit(j);
-    d->unit_ns += zv_mono_ns() - t0 + j->render_ns;
+    d->unit_ns += zv_mono_ns() - j->t_done + j->render_ns;
     d->rendering = 0;
     free_job(j);
     if (d->on_unit) d->on_unit(rt, d, r);
+}
+
+static int lent_body(void *arg)
+{
+    render_job *j = arg;
+    return apply_body(j);
+}
+
+/* The lent step 3 has ended, back on the loop. */
+static void lent_done(void *arg, int rc)
+{
+    render_job *j = arg;
+    if (rc == 1) moved_notice(j);
+    unit_over(j, unit_end(j, rc == 1 ? 1 : rc < 0 ? -1 : 0));
+}
+
+/* Step 3 as the worker's done(). */
+static void render_done(void *arg)
+{
+    render_job *j = arg;
+    j->t_done = zv_mono_ns();
+    if (can_lend(j)) {
+        count_render(j);
+        j->payloads = 0;
+        int r = zv_store_lend_unit(j->rt->store, j->d->fmt.ctx->component, lent_body, lent_done, j);
+        if (r == 0) return;
+        if (r < 0) {
+            unit_over(j, unit_end(j, -1));
+            return;
+        }
+        /* Not now (a commit under way): on the loop, as before. */
+        unit_over(j, unit_end(j, j->failed ? -1 : apply(j)));
+        return;
+    }
+    unit_over(j, finish_unit(j));
 }
 
 static int flush_unit(zv_runtime *rt, zv_dest_rt *d);

@@ -536,6 +536,8 @@ void zv_runtime_free(zv_runtime *rt)
                (long long)zv_store_loop_deferrals(rt->store));
     zv_workers_free(rt->workers);
     rt->workers = NULL;
+    /* A render unit's writes lent to the store's writer end here too. */
+    if (rt->store) zv_store_lent_finish(rt->store);
     zv_unit_group_end(rt);
     if (rt->stop_poll) event_free(rt->stop_poll);
     /* A runtime freed without zv_runtime_stop (a start that failed half-way,

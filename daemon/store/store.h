@@ -110,6 +110,22 @@ void zv_store_group_end_empty(zv_store *s);
  * caller's: forget it before it is freed. */
 int zv_store_when_ready(zv_store *s, struct event *ev);
 void zv_store_when_ready_forget(zv_store *s, struct event *ev);
+/* A large unit written off the loop: the unit is begun here (owner names
+ * it), then body(arg) runs on the writer thread with the connection lent to
+ * it, and the loop goes on meanwhile as during a commit (zv_store_ready 0:
+ * work that would write is held back; a begin elsewhere waits for it).
+ * body may only make store calls on s, nothing of the loop: 0 keeps the
+ * unit (released into the group on the loop, durable with it), anything
+ * else rolls it back.  done(arg, rc) follows on the loop in a callback of
+ * its own: rc is body's, or -1 when the release failed.  Returns 0 lent; 1
+ * not possible now (no writer, a commit or lock wait under way, a unit
+ * open): the caller writes the unit itself; -1 the unit cannot begin
+ * (zv_store_errmsg). */
+int zv_store_lend_unit(zv_store *s, const char *owner, int (*body)(void *arg),
+                       void (*done)(void *arg, int rc), void *arg);
+/* A lent unit's end taken now and its done() run here (the runtime, before
+ * what done() touches goes). */
+void zv_store_lent_finish(zv_store *s);
 /* Callbacks held back so (each a wait the loop did not do). */
 int64_t zv_store_loop_deferrals(const zv_store *s);
 /* How often the loop has stopped to wait for the writer's commit (a unit

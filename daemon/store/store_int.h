@@ -55,6 +55,7 @@ struct zv_store {
     void (*on_group)(void *arg, int ok, int64_t units);
     void *on_group_arg;
     int plain;                     /* writer mode: the open unit is a begin_as() transaction */
+    int lent;                      /* the open unit runs on the writer thread (zv_store_lend_unit) */
     int64_t gen;                   /* number of the group open now, or the last one begun */
     int64_t gen_done;              /* the last group that ended (committed or lost) */
     int last_rc;                   /* of the last zv_store_run */

@@ -68,7 +68,8 @@ static int unit_savepoint(zv_store *s, const char *owner)
 
 int zv_store_begin_as(zv_store *s, const char *owner)
 {
-    if (s->wr) { /* a unit of the group (see the top of this file) */
+    if (s->wr) {                                /* a unit of the group (top of this file) */
+        if (s->lent) zv_store_writer_settle(s); /* the lent unit goes first */
         if (s->unit || (s->open && !s->group)) return refuse(s, "one", owner);
         if (group_open(s) < 0 || unit_savepoint(s, owner) < 0) return -1;
         s->plain = 1;
@@ -93,6 +94,7 @@ int zv_store_begin(zv_store *s)
 
 int zv_store_unit_begin(zv_store *s, const char *owner)
 {
+    if (s->wr && s->lent) zv_store_writer_settle(s);
     if (s->unit || (s->open && !s->group)) return refuse(s, "a unit", owner);
     if (group_open(s) < 0) return -1;
     return unit_savepoint(s, owner);
@@ -176,6 +178,7 @@ static int group_end_here(zv_store *s)
 
 int zv_store_group_commit(zv_store *s)
 {
+    if (s->lent) return 0; /* committed after the lent unit is released into it */
     if (!s->open || !s->group || s->unit) return s->unit ? -1 : 0;
     precommit(s);
     if (!s->wr) return group_end_here(s);
@@ -188,6 +191,7 @@ int zv_store_group_commit(zv_store *s)
 int zv_store_group_commit_sync(zv_store *s)
 {
     if (!s->wr) return zv_store_group_commit(s);
+    if (s->lent) zv_store_writer_settle(s); /* its unit joins this group */
     if (zv_store_group_commit(s) < 0) return -1;
     return zv_store_writer_settle(s);
 }
@@ -269,7 +273,8 @@ void zv_store_rollback(zv_store *s)
 
 const char *zv_store_txn_owner(const zv_store *s)
 {
-    if (!s || !s->open) return NULL;
+    /* A lent unit is the writer thread's until the loop takes it back. */
+    if (!s || !s->open || s->lent) return NULL;
     if (s->group) return s->unit ? s->unit_owner : NULL; /* a pending group is no one's */
     return s->owner;
 }

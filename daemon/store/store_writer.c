@@ -5,8 +5,11 @@
  * loop keeps so that both threads can use one connection.
  *
  * One job at a time, posted by the loop: COMMIT or ROLLBACK of the group
- * the loop has let go of, or WAIT for the file's write lock (held by
- * zinvolctl, say) on a probe connection of the writer's own.  The end of a
+ * the loop has let go of, WAIT for the file's write lock (held by
+ * zinvolctl, say) on a probe connection of the writer's own, or UNIT: the
+ * writes of one large unit the loop has begun and lent to the writer
+ * (zv_store_lend_unit: a render unit's payloads, thousands of rows), so
+ * that they do not hold up the loop.  The end of a
  * job is taken on the loop (the eventfd wakes it, or settle() waits for a
  * commit): the group's waiters learn whether their units are durable
  * (on_group) and the runtime that the store is ready again (on_ready).
@@ -24,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum job { JOB_NONE, JOB_COMMIT, JOB_ROLLBACK, JOB_WAIT, JOB_STOP };
+enum job { JOB_NONE, JOB_COMMIT, JOB_ROLLBACK, JOB_WAIT, JOB_UNIT, JOB_STOP };
 
 struct zv_store_writer {
     zv_store *s;
@@ -53,6 +56,13 @@ struct zv_store_writer {
     struct event **held;
     size_t nheld, capheld;
     int64_t deferred; /* callbacks held back so far */
+    /* JOB_UNIT: the body (writer thread), then its done() on the loop. */
+    int (*body)(void *arg);
+    void (*lent_done)(void *arg, int rc);
+    void *lent_arg;
+    int lent_rc;      /* body's result (writer), then the unit's (loop) */
+    int lent_pending; /* the unit ended; its done() has not run yet */
+    struct event *done_ev;
 };
 
 static int64_t mono_ms(void)
@@ -117,7 +127,13 @@ static void *writer_main(void *arg)
         enum job job = w->job;
         pthread_mutex_unlock(&w->mu);
         w->err[0] = '\0';
-        int ok = job == JOB_WAIT ? run_wait(w) : run_commit(w, job);
+        int ok;
+        if (job == JOB_UNIT) {
+            w->lent_rc = w->body(w->lent_arg);
+            ok = w->lent_rc == 0;
+        } else {
+            ok = job == JOB_WAIT ? run_wait(w) : run_commit(w, job);
+        }
         pthread_mutex_lock(&w->mu);
         w->ok = ok;
         w->ended = 1;
@@ -157,6 +173,16 @@ static int take(zv_store *s, int *ok)
     pthread_mutex_unlock(&w->mu);
     if (job == JOB_WAIT) {
         w->locked_ms = 0;
+    } else if (job == JOB_UNIT) {
+        /* The unit is the loop's again: into the group, or rolled back. */
+        s->lent = 0;
+        if (w->lent_rc == 0) {
+            if (zv_store_commit(s) < 0) w->lent_rc = -1;
+        } else {
+            zv_store_rollback(s);
+        }
+        w->lent_pending = 1;
+        event_active(w->done_ev, EV_TIMEOUT, 0);
     } else {
         int64_t n = w->units;
         w->units = 0;
@@ -244,7 +270,7 @@ int zv_store_writer_settle(zv_store *s)
 {
     zv_store_writer *w = s->wr;
     enum job j = current(w);
-    if (j != JOB_COMMIT && j != JOB_ROLLBACK) return 0;
+    if (j != JOB_COMMIT && j != JOB_ROLLBACK && j != JOB_UNIT) return 0;
     pthread_mutex_lock(&w->mu);
     if (!w->ended) w->loop_waits++;
     while (!w->ended)
@@ -252,7 +278,49 @@ int zv_store_writer_settle(zv_store *s)
     pthread_mutex_unlock(&w->mu);
     int ok = 0;
     take(s, &ok);
-    return ok ? 0 : -1;
+    return ok || j == JOB_UNIT ? 0 : -1; /* a lent unit's result is its done()'s */
+}
+
+static void run_lent_done(zv_store_writer *w)
+{
+    if (!w->lent_pending) return;
+    w->lent_pending = 0;
+    void (*done)(void *, int) = w->lent_done;
+    w->lent_done = NULL;
+    w->body = NULL;
+    done(w->lent_arg, w->lent_rc);
+}
+
+static void on_lent_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    run_lent_done(arg);
+}
+
+int zv_store_lend_unit(zv_store *s, const char *owner, int (*body)(void *arg),
+                       void (*done)(void *arg, int rc), void *arg)
+{
+    zv_store_writer *w = s->wr;
+    if (!w || current(w) != JOB_NONE || w->lent_pending || s->unit || (s->open && !s->group))
+        return 1;
+    if (zv_store_begin_as(s, owner) < 0) return -1;
+    s->lent = 1;
+    w->body = body;
+    w->lent_done = done;
+    w->lent_arg = arg;
+    w->lent_rc = -1;
+    post(w, JOB_UNIT);
+    return 0;
+}
+
+void zv_store_lent_finish(zv_store *s)
+{
+    zv_store_writer *w = s ? s->wr : NULL;
+    if (!w) return;
+    if (current(w) == JOB_UNIT) zv_store_writer_settle(s);
+    if (w->lent_pending) event_del(w->done_ev);
+    run_lent_done(w);
 }
 
 int64_t zv_store_loop_waits(const zv_store *s)
@@ -309,7 +377,8 @@ int zv_store_writer_probe(zv_store *s, char *err, size_t errlen)
         return -1;
     }
     enum job j = current(w);
-    if (j == JOB_COMMIT || j == JOB_ROLLBACK || s->open) return 0; /* we are writing */
+    if (j == JOB_COMMIT || j == JOB_ROLLBACK || j == JOB_UNIT || s->open)
+        return 0; /* we are writing */
     if (j == JOB_WAIT) {
         snprintf(err, errlen,
                  "database is locked by another process (the writer has waited %lld ms for it)",
@@ -347,9 +416,12 @@ int zv_store_writer_start(zv_store *s, struct event_base *base, void (*on_ready)
     pthread_cond_init(&w->cv, NULL);
     pthread_cond_init(&w->done_cv, NULL);
     w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (w->efd < 0 || !(w->ev = event_new(base, w->efd, EV_READ | EV_PERSIST, on_wakeup, s)) ||
+    w->done_ev = event_new(base, -1, 0, on_lent_done, w);
+    if (w->efd < 0 || !w->done_ev ||
+        !(w->ev = event_new(base, w->efd, EV_READ | EV_PERSIST, on_wakeup, s)) ||
         event_add(w->ev, NULL) < 0 || pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         snprintf(err, errlen, "cannot start the store's writer thread");
+        if (w->done_ev) event_free(w->done_ev);
         if (w->ev) event_free(w->ev);
         if (w->efd >= 0) close(w->efd);
         free(w);
@@ -378,6 +450,9 @@ void zv_store_writer_stop(zv_store *s)
     w->on_ready = NULL; /* the runtime is going */
     int ok;
     take(s, &ok); /* a lock wait cut short */
+    /* A lent unit's done() the runtime did not take (zv_store_lent_finish)
+     * is not run any more: what it would touch may be gone. */
+    event_free(w->done_ev);
     event_free(w->ev);
     close(w->efd);
     if (w->probe) sqlite3_close(w->probe);

@@ -400,6 +400,131 @@ START_TEST(reader_never_waits_for_the_writer)
 }
 END_TEST
 
+/* A unit lent to the writer (zv_store_lend_unit, a render unit's writes):
+ * its body runs on the writer thread while the loop goes on (ready 0, a
+ * writing callback held back, no wait, nothing open for the turn check to
+ * roll back); kept, it joins the group and is durable with it; failed, it
+ * leaves nothing; its done() runs on the loop in a callback of its own; a
+ * begin elsewhere meanwhile waits for it and comes after it. */
+struct lent {
+    pthread_t thread;
+    int rows, fail, hold, done, rc;
+    zv_store *s;
+};
+
+static int lent_body(void *arg)
+{
+    struct lent *l = arg;
+    l->thread = pthread_self();
+    for (int i = 0; i < l->rows; i++)
+        if (zv_store_stage(l->s, "lent", 0, rec, sizeof(rec)) < 0) return -1;
+    pthread_mutex_lock(&hold.mu);
+    if (l->hold) {
+        hold.inside = 1;
+        pthread_cond_broadcast(&hold.cv);
+        while (!hold.release)
+            pthread_cond_wait(&hold.cv, &hold.mu);
+    }
+    pthread_mutex_unlock(&hold.mu);
+    return l->fail ? -1 : 0;
+}
+
+static void lent_done(void *arg, int rc)
+{
+    struct lent *l = arg;
+    l->done++;
+    l->rc = rc;
+}
+
+START_TEST(lent_unit_written_off_the_loop)
+{
+    struct event_base *base = event_base_new();
+    struct seen g = {0};
+    zv_store *a = writer_store(base, &g);
+    zv_store *r = zv_store_reader(a);
+    hold.inside = hold.release = hold.by_watchdog = 0;
+    pthread_t dog;
+    ck_assert_int_eq(pthread_create(&dog, NULL, watchdog, NULL), 0);
+
+    struct lent l = {.rows = 3, .hold = 1, .s = a};
+    ck_assert_int_eq(zv_store_lend_unit(a, "render/x", lent_body, lent_done, &l), 0);
+    pthread_mutex_lock(&hold.mu);
+    while (!hold.inside)
+        pthread_cond_wait(&hold.cv, &hold.mu);
+    pthread_mutex_unlock(&hold.mu);
+    /* The body is held inside its unit on the writer thread. */
+    ck_assert(!pthread_equal(l.thread, pthread_self()));
+    int64_t waits = zv_store_loop_waits(a);
+    ck_assert_int_eq(zv_store_ready(a), 0);
+    ck_assert_ptr_null(zv_store_txn_owner(a)); /* the turn check leaves it alone */
+    ck_assert_int_eq(zv_store_lend_unit(a, "render/y", lent_body, lent_done, &l), 1);
+    ck_assert_int_eq(zv_store_group_commit(a), 0); /* at once: the group follows the unit */
+    ck_assert_int_eq(zv_store_staged_count(r, "lent"), 0);
+    int fired = 0;
+    struct event *ev = event_new(base, -1, 0, fired_cb, &fired);
+    ck_assert_int_eq(zv_store_when_ready(a, ev), 1);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_ge(event_base_loop(base, EVLOOP_NONBLOCK), 0);
+    ck_assert_int_eq(l.done, 0);
+    ck_assert_int_eq(zv_store_loop_waits(a), waits);
+    pthread_mutex_lock(&hold.mu);
+    ck_assert_int_eq(hold.by_watchdog, 0);
+    hold.release = 1;
+    pthread_cond_broadcast(&hold.cv);
+    pthread_mutex_unlock(&hold.mu);
+    while (!l.done || !fired)
+        ck_assert_int_ge(event_base_loop(base, EVLOOP_ONCE), 0);
+    ck_assert_int_eq(l.done, 1);
+    ck_assert_int_eq(l.rc, 0);
+    ck_assert_int_eq(zv_store_ready(a), 1);
+    ck_assert_int_eq(zv_store_staged_count(r, "lent"), 0); /* in the group, not durable yet */
+    ck_assert_int_eq(zv_store_group_commit_sync(a), 0);
+    ck_assert_int_eq(zv_store_staged_count(r, "lent"), 3);
+
+    /* A body that fails: nothing of it is kept, the group goes on. */
+    struct lent f = {.rows = 2, .fail = 1, .s = a};
+    ck_assert_int_eq(zv_store_unit_begin(a, "source/ons"), 0);
+    ck_assert_int_eq(zv_store_stage(a, "other", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_unit_commit(a, 0), 0);
+    ck_assert_int_eq(zv_store_lend_unit(a, "render/x", lent_body, lent_done, &f), 0);
+    while (!f.done)
+        ck_assert_int_ge(event_base_loop(base, EVLOOP_ONCE), 0);
+    ck_assert_int_eq(f.rc, -1);
+    ck_assert_int_eq(zv_store_group_commit_sync(a), 0);
+    ck_assert_int_eq(zv_store_staged_count(r, "lent"), 3);
+    ck_assert_int_eq(zv_store_staged_count(r, "other"), 1);
+
+    /* A begin while a unit is lent comes after it, in the same group. */
+    struct lent k = {.rows = 1, .s = a};
+    ck_assert_int_eq(zv_store_lend_unit(a, "render/x", lent_body, lent_done, &k), 0);
+    ck_assert_int_eq(zv_store_begin_as(a, "delivery"), 0);
+    ck_assert_int_eq(zv_store_staged_count(a, "lent"), 4); /* the lent unit's row, before it */
+    ck_assert_int_eq(zv_store_stage(a, "lent", 0, rec, sizeof(rec)), 0);
+    ck_assert_int_eq(zv_store_commit(a), 0);
+    ck_assert_int_eq(k.done, 0); /* in a callback of its own */
+    while (!k.done)
+        ck_assert_int_ge(event_base_loop(base, EVLOOP_ONCE), 0);
+    ck_assert_int_eq(k.rc, 0);
+    ck_assert_int_eq(zv_store_group_commit_sync(a), 0);
+    ck_assert_int_eq(zv_store_staged_count(r, "lent"), 5);
+
+    /* Finished by the owner before it goes: done() runs there. */
+    struct lent e = {.rows = 1, .s = a};
+    ck_assert_int_eq(zv_store_lend_unit(a, "render/x", lent_body, lent_done, &e), 0);
+    zv_store_lent_finish(a);
+    ck_assert_int_eq(e.done, 1);
+    ck_assert_int_eq(e.rc, 0);
+    ck_assert_int_eq(zv_store_group_commit_sync(a), 0);
+    ck_assert_int_eq(zv_store_staged_count(r, "lent"), 6);
+
+    event_free(ev);
+    pthread_cancel(dog);
+    pthread_join(dog, NULL);
+    zv_store_close(a);
+    event_base_free(base);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_writer");
@@ -412,6 +537,7 @@ int main(void)
     tcase_add_test(tc, empty_group_lets_go_of_the_lock);
     tcase_add_test(tc, claims_keep_the_group_full);
     tcase_add_test(tc, reader_never_waits_for_the_writer);
+    tcase_add_test(tc, lent_unit_written_off_the_loop);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
