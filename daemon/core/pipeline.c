@@ -39,6 +39,8 @@ int zv_dest_matches(const zv_dest_rt *d, const zv_record *rec)
     return 1;
 }
 
+_Thread_local int zv_pipeline_metrics_later;
+
 int zv_pipeline_quarantine(zv_runtime *rt, const zv_record *rec, const char *stage,
                            const char *dest, const char *field, const char *rule,
                            const char *reason)
@@ -81,7 +83,7 @@ int zv_pipeline_quarantine(zv_runtime *rt, const zv_record *rec, const char *sta
     free(enc);
     free(item);
     free(mver);
-    zv_metrics_quarantined(q.source, stage);
+    if (!zv_pipeline_metrics_later) zv_metrics_quarantined(q.source, stage);
     zv_log(ZV_LOG_WARN, dest ? dest : "pipeline", "quarantined %s/%s at %s: %s%s%s%s%s", q.source,
            q.record_id, stage, rule ? rule : "", rule ? " " : "", field ? field : "",
            field ? ": " : "", reason);

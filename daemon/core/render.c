@@ -15,8 +15,10 @@
  *      staging and advances the batch sequence.  It is begun and released
  *      on the loop; its writes (thousands of rows for a large unit, which
  *      held the loop for up to half a second) run on the store's writer
- *      thread (zv_store_lend_unit) when the unit quarantines nothing and
- *      the store is the daemon's own SQLite file, else on the loop.
+ *      thread (zv_store_lend_unit) when none of its records waits for its
+ *      day and the store is the daemon's own SQLite file, else on the loop.
+ *      Step 1's reads (and the drop of unchanged records) are lent there
+ *      too in the daemon's run mode.
  * Without a worker pool (zinvolctl, tests) step 2 runs on the caller's thread.
  * One unit per destination is in flight at a time, so a format's render()
  * is never called twice at once for one instance.
@@ -38,6 +40,7 @@
 #include "render_clients.h"
 #include "workers.h"
 #include "delivery/delivery.h"
+#include "admin/metrics.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -397,7 +400,9 @@ typedef struct render_job {
     int failed; /* a fault of the format, or out of memory: nothing applied */
     int64_t render_ns, render_cpu_ns, render_records;
     int64_t payloads; /* enqueued by step 3 (counted into the destination on the loop) */
-    int64_t t_done;   /* when step 3 began on the loop (zv_mono_ns) */
+    int64_t unchanged, withdrawn; /* by step 1 (the same) */
+    int64_t rejected;             /* quarantined by step 3 (the same) */
+    int64_t t_done;               /* when step 3 began on the loop (zv_mono_ns) */
 } render_job;
 
 static void free_outcome(outcome *o)
@@ -574,7 +579,7 @@ static void render_work(void *arg)
     free(group);
 }
 
-static int isolate(zv_runtime *rt, zv_dest_rt *d, const outcome *o)
+static int isolate(zv_runtime *rt, zv_dest_rt *d, const outcome *o, int64_t *rejected)
 {
     char reason[512];
     const char *rule;
@@ -589,7 +594,7 @@ static int isolate(zv_runtime *rt, zv_dest_rt *d, const outcome *o)
         snprintf(reason, sizeof(reason), "the format could not render this record: %s",
                  o->error[0] ? o->error : "no reason given");
     }
-    d->rejected++;
+    (*rejected)++;
     if (zv_pipeline_quarantine(rt, o->recs[0]->rec, "render", d->conf->name, NULL, rule, reason) <
             0 ||
         (o->recs[0]->id && zv_sb_staged_delete(rt->sb, o->recs[0]->id) < 0))
@@ -597,7 +602,13 @@ static int isolate(zv_runtime *rt, zv_dest_rt *d, const outcome *o)
     return 0;
 }
 
-static int apply_good(zv_runtime *rt, zv_dest_rt *d, outcome *o, int64_t *payloads)
+static const char *reject_stage(const struct reject *r)
+{
+    return r->rule && strcmp(r->rule, "XSD") == 0 ? "schema" : "rule";
+}
+
+static int apply_good(zv_runtime *rt, zv_dest_rt *d, outcome *o, int64_t *payloads,
+                      int64_t *rejected)
 {
     o->out.batch = &o->b; /* the outcome moved since render() saw it */
     for (size_t i = 0; i < o->out.nrej; i++) {
@@ -608,11 +619,10 @@ static int apply_good(zv_runtime *rt, zv_dest_rt *d, outcome *o, int64_t *payloa
                 return -1;
             continue;
         }
-        const char *stage = r->rule && strcmp(r->rule, "XSD") == 0 ? "schema" : "rule";
-        if (zv_pipeline_quarantine(rt, o->b.records[r->index], stage, d->conf->name, r->field,
-                                   r->rule, r->reason) < 0)
+        if (zv_pipeline_quarantine(rt, o->b.records[r->index], reject_stage(r), d->conf->name,
+                                   r->field, r->rule, r->reason) < 0)
             return -1;
-        d->rejected++;
+        (*rejected)++;
     }
     if (enqueue_payloads(rt, d, o->m, &o->b, &o->out, payloads) < 0) return -1;
     for (size_t i = 0; i < o->n; i++)
@@ -633,7 +643,8 @@ static int apply_body(render_job *j)
      * theirs.  Nothing is applied; the records are rendered again. */
     if (rc == 0 && now_seq != j->seq0) return 1;
     for (outcome *o = j->head; rc == 0 && o; o = o->next)
-        rc = o->isolate ? isolate(rt, d, o) : apply_good(rt, d, o, &j->payloads);
+        rc = o->isolate ? isolate(rt, d, o, &j->rejected)
+                        : apply_good(rt, d, o, &j->payloads, &j->rejected);
     if (rc == 0 && j->seq != j->seq0) rc = zv_sb_batch_set(rt->sb, d->conf->name, j->seq);
     return rc < 0 ? -1 : 0;
 }
@@ -648,7 +659,7 @@ static void moved_notice(const render_job *j)
 static int apply(render_job *j)
 {
     zv_runtime *rt = j->rt;
-    j->payloads = 0;
+    j->payloads = j->rejected = 0;
     if (zv_rt_begin(rt, j->d->fmt.ctx->component) < 0) return -1;
     int rc = apply_body(j);
     if (rc == 0 && zv_rt_commit(rt) == 0) return 0;
@@ -658,15 +669,34 @@ static int apply(render_job *j)
 }
 
 /* Step 3 may run off the loop when it writes only through the store (the
- * outbox, change marks, staging, the batch sequence): a quarantine entry
- * also touches the lifecycle, metrics and the loop's counters, and a
+ * outbox, change marks, staging, quarantine entries, the batch sequence):
+ * a record that would wait for its day (lifecycle.c) counts on the loop's
+ * counters, the metrics are the loop's (told in lent_done), and a
  * PostgreSQL store is not the writer thread's connection. */
 static int can_lend(const render_job *j)
 {
     if (j->failed || j->rt->shared || j->rt->stopping) return 0;
-    for (const outcome *o = j->head; o; o = o->next)
-        if (o->isolate || o->out.nrej) return 0;
+    char due[11];
+    for (const outcome *o = j->head; o; o = o->next) {
+        if (o->isolate && zv_lifecycle_not_due(o->recs[0]->rec, NULL, due)) return 0;
+        for (size_t i = 0; !o->isolate && i < o->out.nrej; i++)
+            if (!o->out.rej[i].more &&
+                zv_lifecycle_not_due(o->b.records[o->out.rej[i].index], o->out.rej[i].field, due))
+                return 0;
+    }
     return 1;
+}
+
+/* What the lent step 3 quarantined, into the loop's metrics. */
+static void tell_quarantined(const render_job *j)
+{
+    for (const outcome *o = j->head; o; o = o->next) {
+        if (o->isolate) zv_metrics_quarantined(o->recs[0]->rec->prov.source, "render");
+        for (size_t i = 0; !o->isolate && i < o->out.nrej; i++)
+            if (!o->out.rej[i].more)
+                zv_metrics_quarantined(o->b.records[o->out.rej[i].index]->prov.source,
+                                       reject_stage(&o->out.rej[i]));
+    }
 }
 
 static void free_list(staged_list *l)
@@ -678,7 +708,7 @@ static void free_list(staged_list *l)
 
 /* A changed record whose standard withdraws before it corrects
  * (core/change.h): its withdrawal joins the unit, not staged. */
-static int add_withdrawals(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
+static int add_withdrawals(zv_runtime *rt, zv_dest_rt *d, staged_list *l, int64_t *withdrawn)
 {
     size_t n = l->n;
     for (size_t i = 0; i < n; i++) {
@@ -697,7 +727,7 @@ static int add_withdrawals(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
             l->cap = cap;
         }
         l->v[l->n++] = (staged_rec){0, l->v[i].message, w, 1};
-        d->withdrawn++;
+        (*withdrawn)++;
         zv_log(ZV_LOG_INFO, d->fmt.ctx->component,
                "record %s changed after it was sent: its %s as sent is withdrawn first (the "
                "catalogue's correction: withdraw)",
@@ -706,9 +736,9 @@ static int add_withdrawals(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
     return 0;
 }
 
-/* Records of the unit that would send nothing new leave it (core/change.h):
- * on the loop, in a transaction of their own, before the render. */
-static int drop_unchanged(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
+/* Records of the unit that would send nothing new leave it (core/change.h),
+ * inside the caller's transaction: their staged rows are deleted. */
+static int filter_unchanged(zv_runtime *rt, zv_dest_rt *d, staged_list *l, int64_t *unchanged)
 {
     if (!l->n) return 0;
     zv_change_item *v = calloc(l->n, sizeof(*v));
@@ -716,12 +746,7 @@ static int drop_unchanged(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
     for (size_t i = 0; i < l->n; i++)
         v[i] = (zv_change_item){l->v[i].id, l->v[i].message, l->v[i].rec, 0};
     size_t same = 0, k = 0;
-    int rc = zv_rt_begin(rt, d->fmt.ctx->component);
-    if (rc == 0) rc = zv_change_filter(rt, d, v, l->n, &same);
-    if (rc == 0)
-        rc = zv_rt_commit(rt);
-    else
-        zv_rt_rollback(rt);
+    int rc = zv_change_filter(rt, d, v, l->n, &same);
     for (size_t i = 0; rc == 0 && i < l->n; i++) {
         if (v[i].drop)
             zv_record_free(l->v[i].rec);
@@ -730,10 +755,23 @@ static int drop_unchanged(zv_runtime *rt, zv_dest_rt *d, staged_list *l)
     }
     if (rc == 0) {
         l->n = k;
-        d->unchanged += (int64_t)same;
+        *unchanged += (int64_t)same;
     }
     free(v);
-    return rc == 0 ? add_withdrawals(rt, d, l) : rc;
+    return rc;
+}
+
+/* The same on the loop, in a transaction of its own, before the render. */
+static int drop_unchanged(zv_runtime *rt, zv_dest_rt *d, render_job *j)
+{
+    if (!j->l.n) return 0;
+    int rc = zv_rt_begin(rt, d->fmt.ctx->component);
+    if (rc == 0) rc = filter_unchanged(rt, d, &j->l, &j->unchanged);
+    if (rc == 0)
+        rc = zv_rt_commit(rt);
+    else
+        zv_rt_rollback(rt);
+    return rc == 0 ? add_withdrawals(rt, d, &j->l, &j->withdrawn) : rc;
 }
 
 static void free_job(render_job *j)
@@ -751,6 +789,7 @@ static int unit_end(render_job *j, int r)
     zv_dest_rt *d = j->d;
     if (r == 0) {
         d->payloads += j->payloads;
+        d->rejected += j->rejected;
         if (rt->delivery && !rt->stopping) zv_delivery_kick(rt->delivery, d->conf->name);
         /* Rendered rows are gone; the cursor only steps over rows that could
          * not be decoded, within this flush. */
@@ -786,8 +825,7 @@ static int finish_unit(render_job *j)
     return unit_end(j, j->failed ? -1 : apply(j));
 }
 
-/* Step 1: the unit's rows, and the batch sequence they will follow. */
-static render_job *start_unit(zv_runtime *rt, zv_dest_rt *d)
+static render_job *new_job(zv_runtime *rt, zv_dest_rt *d)
 {
     const zv_policy *p = &d->conf->policy;
     render_job *j = calloc(1, sizeof(*j));
@@ -798,11 +836,27 @@ static render_job *start_unit(zv_runtime *rt, zv_dest_rt *d)
     j->l = (staged_list){.max_n = p->max_records > 0 ? (size_t)p->max_records : 5000,
                          .max_bytes = p->max_bytes > 0 ? (size_t)p->max_bytes : (8u << 20),
                          .last_id = d->flush_after};
-    /* One row more than the unit can take tells whether more is staged. */
-    int rc = zv_sb_staged_after(rt->sb, d->conf->name, d->flush_after, j->l.max_n + 1,
-                                   collect, &j->l);
-    if (rc == 0 && !j->l.bad) rc = drop_unchanged(rt, d, &j->l);
+    return j;
+}
+
+/* One row more than the unit can take tells whether more is staged. */
+static int read_staged(render_job *j)
+{
+    return zv_sb_staged_after(j->rt->sb, j->d->conf->name, j->d->flush_after, j->l.max_n + 1,
+                              collect, &j->l);
+}
+
+/* Step 1: the unit's rows, and the batch sequence they will follow. */
+static render_job *start_unit(zv_runtime *rt, zv_dest_rt *d)
+{
+    render_job *j = new_job(rt, d);
+    if (!j) return NULL;
+    int rc = read_staged(j);
+    if (rc == 0 && !j->l.bad) rc = drop_unchanged(rt, d, j);
     if (rc == 0 && !j->l.bad) rc = zv_sb_batch_peek(rt->sb, d->conf->name, &j->seq0);
+    d->unchanged += j->unchanged;
+    d->withdrawn += j->withdrawn;
+    j->unchanged = j->withdrawn = 0;
     if (rc < 0 || j->l.bad) {
         zv_log(ZV_LOG_ERROR, d->fmt.ctx->component, "batch not rendered: %s", zv_rt_errmsg(rt));
         free_job(j);
@@ -826,7 +880,10 @@ static void unit_over(render_job *j, int r)
 static int lent_body(void *arg)
 {
     render_job *j = arg;
-    return apply_body(j);
+    zv_pipeline_metrics_later = 1; /* this thread's: the writer's */
+    int rc = apply_body(j);
+    zv_pipeline_metrics_later = 0;
+    return rc;
 }
 
 /* The lent step 3 has ended, back on the loop. */
@@ -834,6 +891,7 @@ static void lent_done(void *arg, int rc)
 {
     render_job *j = arg;
     if (rc == 1) moved_notice(j);
+    if (rc == 0) tell_quarantined(j);
     unit_over(j, unit_end(j, rc == 1 ? 1 : rc < 0 ? -1 : 0));
 }
 
@@ -844,7 +902,7 @@ static void render_done(void *arg)
     j->t_done = zv_mono_ns();
     if (can_lend(j)) {
         count_render(j);
-        j->payloads = 0;
+        j->payloads = j->rejected = 0;
         int r = zv_store_lend_unit(j->rt->store, j->d->fmt.ctx->component, lent_body, lent_done, j);
         if (r == 0) return;
         if (r < 0) {
@@ -873,8 +931,73 @@ int zv_pipeline_flush_step(zv_runtime *rt, zv_dest_rt *d)
     return r;
 }
 
+/* Step 1 in one unit lent to the store's writer (reading and decoding up
+ * to max_records staged rows and looking each up for change detection
+ * took the loop tens of milliseconds): 0 or -1.  On the writer thread:
+ * only store calls and the job. */
+static int start_body(void *arg)
+{
+    render_job *j = arg;
+    zv_runtime *rt = j->rt;
+    zv_dest_rt *d = j->d;
+    int rc = read_staged(j);
+    if (rc == 0 && !j->l.bad) rc = filter_unchanged(rt, d, &j->l, &j->unchanged);
+    if (rc == 0 && !j->l.bad) rc = add_withdrawals(rt, d, &j->l, &j->withdrawn);
+    if (rc == 0 && !j->l.bad) rc = zv_sb_batch_peek(rt->sb, d->conf->name, &j->seq0);
+    return rc < 0 || j->l.bad ? -1 : 0;
+}
+
+/* Step 1 has ended, back on the loop: step 2 on a worker. */
+static void start_done(void *arg, int rc)
+{
+    render_job *j = arg;
+    zv_runtime *rt = j->rt;
+    zv_dest_rt *d = j->d;
+    if (rc == 0) { /* counted only when kept */
+        d->unchanged += j->unchanged;
+        d->withdrawn += j->withdrawn;
+    }
+    j->t_done = zv_mono_ns();
+    if (rc != 0) {
+        zv_log(ZV_LOG_ERROR, d->fmt.ctx->component, "batch not rendered: %s", zv_rt_errmsg(rt));
+        d->flush_after = 0;
+        d->dirty = 0;
+        unit_over(j, -1);
+        return;
+    }
+    j->seq = j->seq0;
+    if (rt->stopping) { /* the rows stay staged for the next start */
+        unit_over(j, 1);
+        return;
+    }
+    if (j->l.n && zv_workers_queue(rt->workers, render_work, render_done, j) == 0) return;
+    render_work(j);
+    unit_over(j, finish_unit(j));
+}
+
 static int flush_unit(zv_runtime *rt, zv_dest_rt *d)
 {
+    /* Not in once mode: its poll takes a unit that returns at once (0) for
+     * "nothing staged any more". */
+    if (rt->workers && d->on_unit && !rt->shared && !rt->stopping && rt->mode == ZV_RT_RUN) {
+        render_job *l = new_job(rt, d);
+        if (!l) {
+            d->flush_after = 0;
+            d->dirty = 0;
+            return -1;
+        }
+        d->rendering = 1;
+        int r = zv_store_lend_unit(rt->store, d->fmt.ctx->component, start_body, start_done, l);
+        if (r == 0) return 2;
+        d->rendering = 0;
+        free_job(l);
+        if (r < 0) {
+            zv_log(ZV_LOG_ERROR, d->fmt.ctx->component, "batch not rendered: %s", zv_rt_errmsg(rt));
+            d->flush_after = 0;
+            d->dirty = 0;
+            return -1;
+        }
+    }
     render_job *j = start_unit(rt, d);
     if (!j) {
         d->flush_after = 0;

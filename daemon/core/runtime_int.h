@@ -221,6 +221,10 @@ int zv_render_add_payload(zv_render_out *out, const zv_payload_spec *p);
 int zv_render_fields(zv_render_out *out, size_t index, const zv_field_id *fields, size_t n);
 int zv_render_reject(zv_render_out *out, size_t index, const char *rule, const char *field,
                      const char *reason);
+/* Set on a thread that quarantines for the loop (a render unit's writes
+ * lent to the store's writer, render.c): the metrics are left to the
+ * caller, who tells them on the loop. */
+extern _Thread_local int zv_pipeline_metrics_later;
 int zv_pipeline_quarantine(zv_runtime *rt, const zv_record *rec, const char *stage,
                            const char *dest, const char *field, const char *rule,
                            const char *reason);

@@ -15,6 +15,7 @@
  * audit entry): a burst of answers is recorded in slices, so the loop
  * serves /healthz and webhooks between them (issue 9). */
 #define FLUSH_MAX 16
+#define FLUSH_BUDGET_NS (10 * 1000000)
 #define SHARED_RETRY_MS 50
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
@@ -507,15 +508,19 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
         event_add(e->flush_ev, &tv);
         return;
     }
-    /* At most FLUSH_MAX of them now; the rest in the next turn. */
+    /* At most FLUSH_MAX of them now, and none begun after FLUSH_BUDGET_NS
+     * (a payload of thousands of clients takes milliseconds to record: its
+     * digest, and an index row per client); the rest in the next turn. */
     zv_sending *last = list;
-    for (int n = 1; n < FLUSH_MAX && last->next_done; n++)
+    zv_engine_record(e, last);
+    for (int n = 1; n < FLUSH_MAX && last->next_done; n++) {
+        if (zv_engine_mono_ns() - t0 >= FLUSH_BUDGET_NS) break;
         last = last->next_done;
+        zv_engine_record(e, last);
+    }
     e->done_head = last->next_done;
     if (!e->done_head) e->done_tail = NULL;
     last->next_done = NULL;
-    for (zv_sending *s = list; s; s = s->next_done)
-        zv_engine_record(e, s);
     if (zv_sb_commit(e->sb) < 0)
         zv_log(ZV_LOG_ERROR, "delivery",
                "cannot record outcomes (the payloads are sent again after a restart): %s",

@@ -5,11 +5,15 @@
  *    the store writer's fsync (zv_store_loop_waits counts such waits), and
  *    no step emits more than batch_rows records, and a step ends at
  *    step_time;
+ *  - a render unit's reads and writes (the staged rows read and deleted,
+ *    the payloads put in the outbox) run on the store's writer thread, not
+ *    on the loop;
  *  - /healthz asks the store for the oldest payload not yet delivered per
  *    destination: that query uses an index, never a scan of the outbox.
  * On the testbed: the real core, its store writer thread, a real SQLite file.
  */
 #include <check.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,7 @@
 
 #include "core/runtime_int.h"
 #include "store/store.h"
+#include "store/store_int.h"
 #include "zvtb.h"
 #include "zvtb_src.h"
 
@@ -136,6 +141,67 @@ START_TEST(filedrop_step_ends_at_step_time)
 }
 END_TEST
 
+/* Which thread put payloads in the outbox and deleted staged rows
+ * (sqlite3's update hook runs on the thread that steps the statement). */
+static struct {
+    pthread_mutex_t mu;
+    pthread_t loop;
+    int on_loop, off_loop;
+} writes = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void update_hook(void *arg, int op, const char *db, const char *table, sqlite3_int64 row)
+{
+    (void)arg;
+    (void)db;
+    (void)row;
+    /* The render's: payloads in, staged rows out (the delivery engine's
+     * claims and outcomes update the outbox on the loop). */
+    if (!(op == SQLITE_INSERT && strcmp(table, "outbox") == 0) &&
+        !(op == SQLITE_DELETE && strcmp(table, "staged") == 0))
+        return;
+    pthread_mutex_lock(&writes.mu);
+    if (pthread_equal(pthread_self(), writes.loop))
+        writes.on_loop++;
+    else
+        writes.off_loop++;
+    pthread_mutex_unlock(&writes.mu);
+}
+
+/* Issue 9: a render unit of thousands of records held the loop for up to
+ * half a second writing its payloads, disclosures, change marks and staged
+ * deletes; now the loop only begins and releases the unit. */
+START_TEST(render_unit_written_off_the_loop)
+{
+    char dir[] = "/tmp/zv-loopstall-XXXXXX", opts[400], err[512] = "";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(opts, sizeof(opts), "{\"directory\": \"%s\", \"settle\": \"0s\"}", dir);
+    zvs_host *h = zvs_new(opts, MAPPING, err, sizeof(err));
+    ck_assert_msg(h != NULL, "%s", err);
+    ck_assert_msg(zvs_start(h, "in_filedrop.so", err, sizeof(err)) == 0, "%s", err);
+    zvtb *tb = zvs_bed(h);
+    zv_runtime *rt = zvtb_runtime(tb);
+    const int rows = 300;
+    write_csv(dir, "clients.csv", rows);
+    ck_assert_int_eq(zvs_drain(h, 120000), 0);
+    ck_assert_int_eq(staged_count(tb), rows);
+    writes.loop = pthread_self();
+    writes.on_loop = writes.off_loop = 0;
+    sqlite3_update_hook(rt->store->db, update_hook, NULL);
+    /* Reading the records closes capture's window: the render runs. */
+    ck_assert_int_eq((int)zvs_nrecords(h), rows);
+    sqlite3_update_hook(rt->store->db, NULL, NULL);
+    ck_assert_int_eq(staged_count(tb), 0);
+    ck_assert_int_gt(writes.off_loop, rows); /* each staged row deleted, and the payloads */
+    ck_assert_int_eq(writes.on_loop, 0);
+    ck_assert_int_eq(zvtb_log_problems(tb), 0);
+    zvs_stop(h);
+    zvs_free(h);
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* The plan SQLite chooses for the /healthz query (store_admin.c's text). */
 START_TEST(healthz_outbox_query_uses_an_index)
 {
@@ -181,6 +247,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, filedrop_never_waits_for_the_writer);
     tcase_add_test(tc, filedrop_step_ends_at_step_time);
+    tcase_add_test(tc, render_unit_written_off_the_loop);
     tcase_add_test(tc, healthz_outbox_query_uses_an_index);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
