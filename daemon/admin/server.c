@@ -413,11 +413,15 @@ static void handle(struct evhttp_request *req, void *arg)
         reply_text(req, 503, "application/json", "{\"error\":\"the daemon is not ready\"}\n");
         return;
     }
-    if (rt->sb && zv_sb_kind(rt->sb) == ZV_STORE_POSTGRESQL) {
-        /* Its views read the SQLite file; the node's own one is not the store. */
+    /* The quarantine's calls go through the store interface (every node's
+     * entries are in the shared database); the other views read the SQLite
+     * file, and the node's own one is not the store. */
+    if (rt->sb && zv_sb_kind(rt->sb) == ZV_STORE_POSTGRESQL &&
+        strncmp(path, "/api/quarantine", 15) != 0) {
         reply_text(req, 501, "application/json",
                    "{\"error\":\"on a PostgreSQL store the admin API and console do not run in "
-                   "this version; use zinvolctl store check --url and zinvolctl audit verify\"}\n");
+                   "this version, except /api/quarantine; use zinvolctl store check --url and "
+                   "zinvolctl audit verify\"}\n");
         return;
     }
     if (strncmp(path, "/api/", 5) == 0) {

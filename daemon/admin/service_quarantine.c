@@ -21,6 +21,26 @@ static const char *who(const svc *c)
     return c->req->who ? c->req->who : "unknown";
 }
 
+/* The daemon's shared store on PostgreSQL (the entries of every node are
+ * there), NULL on the SQLite file (env->store). */
+static zv_sb *shared(const svc *c)
+{
+    return c->env->rt && c->env->rt->shared ? c->env->rt->sb : NULL;
+}
+
+static int query(const svc *c, const zv_quarantine_filter *f, zv_quarantine_cb cb, void *arg)
+{
+    zv_sb *b = shared(c);
+    return b ? zv_sb_quarantine_query(b, f, cb, arg)
+             : zv_store_quarantine_query(c->env->store, f, cb, arg);
+}
+
+static const char *errmsg(const svc *c)
+{
+    zv_sb *b = shared(c);
+    return b ? zv_sb_errmsg(b) : zv_store_errmsg(c->env->store);
+}
+
 /* --since: a date (YYYY-MM-DD, from its start, UTC), unix seconds, or a
  * duration back from now ("2d", "12h").  -1 when it is none of these. */
 static int64_t parse_since(const char *s)
@@ -236,16 +256,15 @@ int svc_quarantine_list(svc *c)
         for (size_t i = 0; CSV_HEADER[i]; i++)
             cell(c->raw, CSV_HEADER[i], i == 0);
         zv_buf_puts(c->raw, "\r\n");
-        if (zv_store_quarantine_query(c->env->store, &f, list_cb, &l) < 0) {
+        if (query(c, &f, list_cb, &l) < 0) {
             c->raw->len = 0;
-            return svc_error(c, 500, "store: %s", zv_store_errmsg(c->env->store));
+            return svc_error(c, 500, "store: %s", errmsg(c));
         }
         c->ctype = "text/csv; charset=utf-8";
         return 200;
     }
     zv_jw_arr_open(c->w);
-    if (zv_store_quarantine_query(c->env->store, &f, list_cb, &l) < 0)
-        return svc_error(c, 500, "store: %s", zv_store_errmsg(c->env->store));
+    if (query(c, &f, list_cb, &l) < 0) return svc_error(c, 500, "store: %s", errmsg(c));
     zv_jw_arr_close(c->w);
     return 200;
 }
@@ -253,8 +272,10 @@ int svc_quarantine_list(svc *c)
 int svc_quarantine_show(svc *c, int64_t id)
 {
     qlist l = {.w = c->w, .limit = 1, .full = 1};
-    int r = zv_store_quarantine_get(c->env->store, id, list_cb, &l);
-    if (r < 0) return svc_error(c, 500, "store: %s", zv_store_errmsg(c->env->store));
+    zv_sb *b = shared(c);
+    int r = b ? zv_sb_quarantine_get(b, id, list_cb, &l)
+              : zv_store_quarantine_get(c->env->store, id, list_cb, &l);
+    if (r < 0) return svc_error(c, 500, "store: %s", errmsg(c));
     if (l.n == 0) return svc_error(c, 404, "no quarantine entry %lld", (long long)id);
     return 200;
 }
@@ -274,10 +295,12 @@ static int answer(svc *c, int64_t id, const char *outcome, const char *result)
 
 int svc_quarantine_action(svc *c, int64_t id, const char *action)
 {
-    zv_store *s = c->env->store;
     char result[1024] = "";
     if (strcmp(action, "drop") == 0) {
-        int r = zv_lifecycle_drop(s, id, who(c), result, sizeof(result));
+        zv_sb *b = shared(c), *own = b ? NULL : zv_sb_wrap(c->env->store, NULL);
+        if (!b && !own) return svc_error(c, 500, "out of memory");
+        int r = zv_lifecycle_drop(b ? b : own, id, who(c), result, sizeof(result));
+        zv_sb_close(own);
         if (r == 1) return svc_error(c, 404, "%s", result);
         if (r < 0) return svc_error(c, 500, "store: %s", result);
         zv_log(ZV_LOG_NOTICE, "admin", "quarantine entry %lld dropped by %s (audited)",
@@ -336,7 +359,7 @@ int svc_quarantine_retry_all(svc *c)
     zv_jw_arr_open(c->w);
     int r = zv_lifecycle_retry_all(rt, who(c), retry_one, &a, &messages);
     zv_jw_arr_close(c->w);
-    if (r < 0) return svc_error(c, 500, "store: %s", zv_store_errmsg(c->env->store));
+    if (r < 0) return svc_error(c, 500, "store: %s", errmsg(c));
     static const char *const keys[] = {"staged", "requarantined", "unrouted", "other"};
     for (int i = 0; i < 4; i++) {
         zv_jw_key(c->w, keys[i]);

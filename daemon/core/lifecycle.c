@@ -98,16 +98,15 @@ static int supersede(zv_runtime *rt, const char *source, const char *rid, int64_
                      int only_mapping, int64_t *closed)
 {
     struct ids ids = {0};
-    if (zv_store_quarantine_of_record(rt->store, source, rid,
-                                      only_mapping ? collect_mapping_ids : collect_ids, &ids) < 0)
+    if (zv_sb_quarantine_of_record(rt->sb, source, rid,
+                                   only_mapping ? collect_mapping_ids : collect_ids, &ids) < 0)
         return -1;
     for (size_t i = 0; i < ids.n; i++) {
         if (ids.v[i] == keep) continue;
-        int r =
-            zv_store_quarantine_close(rt->store, ids.v[i], ZV_Q_SUPERSEDED,
-                                      rt->replaying ? "the record arrived again in a replayed file"
-                                                    : "a newer version of the record arrived",
-                                      zv_now());
+        int r = zv_sb_quarantine_close(rt->sb, ids.v[i], ZV_Q_SUPERSEDED,
+                                       rt->replaying ? "the record arrived again in a replayed file"
+                                                     : "a newer version of the record arrived",
+                                       zv_now());
         if (r < 0) return -1;
         if (r == 0) {
             (*closed)++;
@@ -127,7 +126,7 @@ static int newest_open(const zv_quarantine_entry *e, void *arg)
 static int64_t newest_entry(zv_runtime *rt, const char *source, const char *rid)
 {
     int64_t id = 0;
-    zv_store_quarantine_of_record(rt->store, source, rid, newest_open, &id);
+    zv_sb_quarantine_of_record(rt->sb, source, rid, newest_open, &id);
     return id;
 }
 
@@ -201,14 +200,12 @@ int zv_lifecycle_process_seen(zv_runtime *rt, zv_source_rt *src, const zv_item *
         return rc < 0 ? -1 : 0;
     }
     int64_t item_id = 0;
-    rc = zv_store_item_put(rt->store, source, rid, json, mver, &item_id);
+    rc = zv_sb_item_put(rt->sb, source, rid, json, mver, &item_id);
     free(json);
     if (rc == 0) rc = zv_pipeline_route(rt, rec, only, item_id, &out->route);
     zv_record_free(rec);
     /* A record no destination took keeps no item. */
-    /* On a PostgreSQL store the staged rows name no item of this node's file. */
-    if (rc == 0 && (out->route.nstaged == 0 || rt->shared))
-        rc = zv_store_item_release(rt->store, item_id);
+    if (rc == 0 && out->route.nstaged == 0) rc = zv_sb_item_release(rt->sb, item_id);
     if (rc == 0 && out->route.quarantined) out->new_entry = newest_entry(rt, source, rid);
     return rc;
 }
@@ -243,7 +240,7 @@ int zv_lifecycle_hold(zv_runtime *rt, const zv_record *rec, const char *stage, c
 {
     const char *source = rec->prov.source, *rid = rec->prov.record_id;
     char *item = NULL, *mver = NULL;
-    if (zv_store_item_get(rt->store, source, rid, &item, &mver) < 0) return -1;
+    if (zv_sb_item_get(rt->sb, source, rid, &item, &mver) < 0) return -1;
     unsigned char *enc = NULL;
     size_t len = 0;
     if (!item && zv_record_encode(rec, &enc, &len) < 0) {
@@ -267,7 +264,7 @@ int zv_lifecycle_hold(zv_runtime *rt, const zv_record *rec, const char *stage, c
                              .mapping_version = mver,
                              .source_version =
                                  zv_lifecycle_source_version(rt, source, sver, sizeof(sver))};
-    int r = zv_store_quarantine_add(rt->store, &q, NULL);
+    int r = zv_sb_quarantine_add(rt->sb, &q, NULL);
     free(item);
     free(mver);
     free(enc);
@@ -295,14 +292,14 @@ int zv_lifecycle_more_reason(zv_runtime *rt, const zv_record *rec, const char *d
                              const char *field, const char *rule, const char *reason)
 {
     struct of_dest o = {dest, 0};
-    if (zv_store_quarantine_of_record(rt->store, rec->prov.source, rec->prov.record_id,
-                                      newest_for_dest, &o) < 0)
+    if (zv_sb_quarantine_of_record(rt->sb, rec->prov.source, rec->prov.record_id, newest_for_dest,
+                                   &o) < 0)
         return -1;
     if (!o.id) return 0;
     zv_log(ZV_LOG_WARN, dest ? dest : "pipeline", "quarantined %s/%s: also %s%s%s%s%s",
            rec->prov.source, rec->prov.record_id, rule ? rule : "", rule ? " " : "",
            field ? field : "", field ? ": " : "", reason ? reason : "");
-    return zv_store_quarantine_add_reason(rt->store, o.id, field, rule, reason);
+    return zv_sb_quarantine_add_reason(rt->sb, o.id, field, rule, reason);
 }
 
 /* ---- processing an entry again ---- */
@@ -369,7 +366,7 @@ static int first_reason(const zv_quarantine_entry *e, void *arg)
 static void describe(zv_runtime *rt, int64_t id, struct first *f)
 {
     memset(f, 0, sizeof(*f));
-    zv_store_quarantine_get(rt->store, id, first_reason, f);
+    zv_sb_quarantine_get(rt->sb, id, first_reason, f);
 }
 
 static int route_again(zv_runtime *rt, struct qcopy *q, zv_lifecycle_outcome *out, char *err,
@@ -474,8 +471,8 @@ static int retry_stage(zv_runtime *rt, int64_t id, const char *who, struct pendi
                        size_t len)
 {
     struct qcopy q = {0};
-    if (zv_store_quarantine_get(rt->store, id, copy_entry, &q) < 0) {
-        snprintf(result, len, "store: %s", zv_store_errmsg(rt->store));
+    if (zv_sb_quarantine_get(rt->sb, id, copy_entry, &q) < 0) {
+        snprintf(result, len, "store: %s", zv_sb_errmsg(rt->sb));
         free_qcopy(&q);
         return -1;
     }
@@ -488,15 +485,17 @@ static int retry_stage(zv_runtime *rt, int64_t id, const char *who, struct pendi
         return 1;
     }
     int64_t old_newest = newest_entry(rt, q.source, q.record_id);
-    if (zv_store_begin_as(rt->store, "quarantine retry") < 0) {
-        snprintf(result, len, "store: %s", zv_store_errmsg(rt->store));
+    /* Both stores (the shared one too on PostgreSQL): the entry's outcome
+     * commits with what the retry staged, or neither does. */
+    if (zv_rt_begin(rt, "quarantine retry") < 0) {
+        snprintf(result, len, "store: %s", zv_rt_errmsg(rt));
         free_qcopy(&q);
         return -1;
     }
     zv_lifecycle_outcome out;
     int rc = route_again(rt, &q, &out, result, len);
     if (rc == 5) {
-        zv_store_rollback(rt->store);
+        zv_rt_rollback(rt);
         free_qcopy(&q);
         return 5;
     }
@@ -521,12 +520,20 @@ static int retry_stage(zv_runtime *rt, int64_t id, const char *who, struct pendi
         snprintf(detail + o, sizeof(detail) - (size_t)o,
                  "no destination takes the record under the current routing");
     }
-    if (rc == 0 && zv_store_quarantine_close(rt->store, id, outcome, detail, zv_now()) != 0)
-        rc = -1;
+    int closed = rc == 0 ? zv_sb_quarantine_close(rt->sb, id, outcome, detail, zv_now()) : -1;
+    if (closed == 1) {
+        /* Another node closed it meanwhile (retried or dropped it): its
+         * outcome stands, what this retry staged goes. */
+        zv_rt_rollback(rt);
+        snprintf(result, len, "quarantine entry %" PRId64 " was closed meanwhile", id);
+        free_qcopy(&q);
+        return 1;
+    }
+    if (closed != 0) rc = -1;
     zv_pipeline_save_counts(rt);
-    if (rc != 0 || zv_store_commit(rt->store) < 0) {
-        zv_store_rollback(rt->store);
-        snprintf(result, len, "store: %s", zv_store_errmsg(rt->store));
+    if (rc != 0 || zv_rt_commit(rt) < 0) {
+        snprintf(result, len, "store: %s", zv_rt_errmsg(rt));
+        zv_rt_rollback(rt);
         free_qcopy(&q);
         return -1;
     }
@@ -625,7 +632,7 @@ int zv_lifecycle_retry_all(zv_runtime *rt, const char *who, zv_retry_cb cb, void
     struct idlist ids = {0};
     zv_quarantine_filter f = {.state = "open"};
     *messages = 0;
-    if (zv_store_quarantine_query(rt->store, &f, collect_all, &ids) < 0 || ids.bad) {
+    if (zv_sb_quarantine_query(rt->sb, &f, collect_all, &ids) < 0 || ids.bad) {
         free(ids.v);
         return -1;
     }
@@ -659,15 +666,15 @@ int zv_lifecycle_retry_all(zv_runtime *rt, const char *who, zv_retry_cb cb, void
     return rc;
 }
 
-int zv_lifecycle_drop(zv_store *s, int64_t id, const char *who, char *result, size_t len)
+int zv_lifecycle_drop(zv_sb *b, int64_t id, const char *who, char *result, size_t len)
 {
     char detail[300];
     snprintf(detail, sizeof(detail), "by %s", who ? who : "?");
-    int r = zv_store_quarantine_close(s, id, ZV_Q_DROPPED, detail, zv_now());
+    int r = zv_sb_quarantine_close(b, id, ZV_Q_DROPPED, detail, zv_now());
     if (r == 0)
         snprintf(result, len, "dropped (recorded in the audit trail)");
     else
-        snprintf(result, len, "%s", zv_store_errmsg(s));
+        snprintf(result, len, "%s", zv_sb_errmsg(b));
     return r;
 }
 
@@ -678,7 +685,7 @@ int zv_lifecycle_run_due(zv_runtime *rt)
     char today[11];
     zv_date_today(today);
     struct ids ids = {0};
-    if (zv_store_quarantine_due(rt->store, today, collect_ids, &ids) < 0) return -1;
+    if (zv_sb_quarantine_due(rt->sb, today, collect_ids, &ids) < 0) return -1;
     char who[64], result[1024];
     snprintf(who, sizeof(who), "zinvold (due on %s)", today);
     int done = 0;
@@ -708,7 +715,7 @@ static void due_cb(evutil_socket_t fd, short what, void *arg)
 int zv_lifecycle_start(zv_runtime *rt)
 {
     zv_date_today(rt->due_day);
-    if (zv_store_quarantine_waiting(rt->store) > 0 && zv_lifecycle_run_due(rt) < 0) return -1;
+    if (zv_sb_quarantine_count(rt->sb, "waiting") > 0 && zv_lifecycle_run_due(rt) < 0) return -1;
     if (rt->mode != ZV_RT_RUN) return 0;
     rt->due_timer = event_new(rt->base, -1, EV_PERSIST, due_cb, rt);
     if (!rt->due_timer) return -1;

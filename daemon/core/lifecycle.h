@@ -3,7 +3,7 @@
  * catalogue and routing; quarantine entries redone from their raw item,
  * superseded by a corrected version, or waiting for their day; replay of a
  * whole file.  Every way out of quarantine is audited
- * (zv_store_quarantine_close).
+ * (zv_sb_quarantine_close, on either store).
  */
 #ifndef ZV_LIFECYCLE_H
 #define ZV_LIFECYCLE_H
@@ -79,7 +79,7 @@ typedef void (*zv_retry_cb)(int64_t id, int code, const char *result, void *arg)
 int zv_lifecycle_retry_all(zv_runtime *rt, const char *who, zv_retry_cb cb, void *arg,
                            int64_t *messages);
 /* An operator drops an entry (audited).  0, 1 absent or closed, -1. */
-int zv_lifecycle_drop(zv_store *s, int64_t id, const char *who, char *result, size_t len);
+int zv_lifecycle_drop(zv_sb *b, int64_t id, const char *who, char *result, size_t len);
 /* replay.c: a file read again by the source's file reader, every item
  * through the current mapping whatever was seen, then rendered.  0 done
  * (what happened in result), 1 no such source, 2 the file cannot be read

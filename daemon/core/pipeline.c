@@ -53,7 +53,7 @@ int zv_pipeline_quarantine(zv_runtime *rt, const zv_record *rec, const char *sta
         return zv_lifecycle_hold(rt, rec, stage, dest, field, rule, reason, due);
     /* The raw item the record was mapped from, so a retry maps it again. */
     char *item = NULL, *mver = NULL;
-    if (rec && zv_store_item_get(rt->store, source, rid, &item, &mver) < 0) return -1;
+    if (rec && zv_sb_item_get(rt->sb, source, rid, &item, &mver) < 0) return -1;
     unsigned char *enc = NULL;
     size_t len = 0;
     if (rec && !item && zv_record_encode(rec, &enc, &len) < 0) {
@@ -154,8 +154,7 @@ int zv_pipeline_route(zv_runtime *rt, const zv_record *rec, const char *only, in
         if (rc < 0) return -1;
         char key[512];
         int keyed = rt->shared && zv_change_key(rec, key, sizeof(key)) == 0;
-        rc = zv_sb_stage(rt->sb, d->conf->name, m, enc, len, rt->shared ? 0 : item_id,
-                         keyed ? key : NULL);
+        rc = zv_sb_stage(rt->sb, d->conf->name, m, enc, len, item_id, keyed ? key : NULL);
         free(enc);
         if (rc < 0) return -1;
         d->staged++;

@@ -6,10 +6,10 @@
  * the outbox with its claims and leases, outcomes, dead letter, per-record
  * verdicts, retention, the one audit chain, and the source -> render path:
  * watermarks, de-duplication, staging, batch sequences, change detection
- * and the quarantine entries the pipeline adds.  A source other than a
- * webhook is read by one node at a time (source_lease.c).  Still on the
- * node's own file: the record lifecycle's items and waiting entries,
- * counters; not on PostgreSQL at all: the retour folders, refused here.
+ * and the record lifecycle (quarantine entries, their raw items, waiting
+ * records, closing them).  A source other than a webhook is read by one
+ * node at a time (source_lease.c).  Still on the node's own file: counters;
+ * not on PostgreSQL at all: the retour folders, refused here.
  */
 #include "runtime_int.h"
 #include "log.h"

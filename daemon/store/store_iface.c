@@ -270,8 +270,8 @@ int zv_sb_sent_put(zv_sb *b, const char *destination, const char *key, const cha
     return b->ops->sent_put(b, destination, key, digest, message, rec, len);
 }
 
-int zv_sb_sent_get(zv_sb *b, const char *destination, const char *key, char *message,
-                   size_t msglen, unsigned char **rec, size_t *len)
+int zv_sb_sent_get(zv_sb *b, const char *destination, const char *key, char *message, size_t msglen,
+                   unsigned char **rec, size_t *len)
 {
     return b->ops->sent_get(b, destination, key, message, msglen, rec, len);
 }
@@ -284,6 +284,61 @@ int zv_sb_quarantine_add(zv_sb *b, const zv_quarantine_entry *e, int64_t *id)
 int zv_sb_quarantine_like(zv_sb *b, const zv_quarantine_entry *e, int64_t except)
 {
     return b->ops->quarantine_like(b, e, except);
+}
+
+int zv_sb_quarantine_query(zv_sb *b, const zv_quarantine_filter *f, zv_quarantine_cb cb, void *arg)
+{
+    return b->ops->quarantine_query(b, f, cb, arg);
+}
+
+int zv_sb_quarantine_get(zv_sb *b, int64_t id, zv_quarantine_cb cb, void *arg)
+{
+    return b->ops->quarantine_get(b, id, cb, arg);
+}
+
+int zv_sb_quarantine_of_record(zv_sb *b, const char *source, const char *record_id,
+                               zv_quarantine_cb cb, void *arg)
+{
+    return b->ops->quarantine_of_record(b, source, record_id, cb, arg);
+}
+
+int zv_sb_quarantine_due(zv_sb *b, const char *today, zv_quarantine_cb cb, void *arg)
+{
+    return b->ops->quarantine_due(b, today, cb, arg);
+}
+
+int64_t zv_sb_quarantine_count(zv_sb *b, const char *state)
+{
+    return b->ops->quarantine_count(b, state);
+}
+
+int zv_sb_quarantine_add_reason(zv_sb *b, int64_t id, const char *field, const char *rule,
+                                const char *reason)
+{
+    return b->ops->quarantine_add_reason(b, id, field, rule, reason);
+}
+
+int zv_sb_quarantine_close(zv_sb *b, int64_t id, const char *outcome, const char *detail,
+                           int64_t now)
+{
+    return b->ops->quarantine_close(b, id, outcome, detail, now);
+}
+
+int zv_sb_item_put(zv_sb *b, const char *source, const char *record_id, const char *item_json,
+                   const char *mapping_version, int64_t *id)
+{
+    return b->ops->item_put(b, source, record_id, item_json, mapping_version, id);
+}
+
+int zv_sb_item_get(zv_sb *b, const char *source, const char *record_id, char **item_json,
+                   char **mapping_version)
+{
+    return b->ops->item_get(b, source, record_id, item_json, mapping_version);
+}
+
+int zv_sb_item_release(zv_sb *b, int64_t id)
+{
+    return b->ops->item_release(b, id);
 }
 
 int zv_sb_audit_append(zv_sb *b, const zv_audit_entry *e, int64_t *seq)

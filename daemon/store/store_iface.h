@@ -56,7 +56,7 @@ int zv_store_have_postgresql(void);
 /* The schema versions this build knows; a store made by a newer zinvol is
  * refused at open, an older one is migrated (each step recorded). */
 #define ZV_SQLITE_SCHEMA_VERSION 1
-#define ZV_PG_SCHEMA_VERSION 4
+#define ZV_PG_SCHEMA_VERSION 5
 
 typedef struct zv_sb zv_sb;
 
@@ -191,8 +191,8 @@ int zv_sb_batch_set(zv_sb *b, const char *destination, int64_t seq);
 int zv_sb_sent_same(zv_sb *b, const char *destination, const char *key, const char *digest);
 int zv_sb_sent_put(zv_sb *b, const char *destination, const char *key, const char *digest,
                    const char *message, const unsigned char *rec, size_t len);
-int zv_sb_sent_get(zv_sb *b, const char *destination, const char *key, char *message,
-                   size_t msglen, unsigned char **rec, size_t *len);
+int zv_sb_sent_get(zv_sb *b, const char *destination, const char *key, char *message, size_t msglen,
+                   unsigned char **rec, size_t *len);
 
 /* ---- quarantine ---- */
 /* A new entry, as zv_store_quarantine_add; *id its number (may be NULL). */
@@ -200,6 +200,31 @@ int zv_sb_quarantine_add(zv_sb *b, const zv_quarantine_entry *e, int64_t *id);
 /* 1 when an open entry says exactly what e says (except: an entry id not to
  * count), as zv_store_quarantine_like. */
 int zv_sb_quarantine_like(zv_sb *b, const zv_quarantine_entry *e, int64_t except);
+/* The record lifecycle on either store (store_quarantine.h says what each
+ * does on the SQLite file; postgresql does the same on the shared tables, so
+ * an entry one node made can be retried or dropped by any other). */
+int zv_sb_quarantine_query(zv_sb *b, const zv_quarantine_filter *f, zv_quarantine_cb cb, void *arg);
+/* 1 when there is no entry id, open, waiting or closed. */
+int zv_sb_quarantine_get(zv_sb *b, int64_t id, zv_quarantine_cb cb, void *arg);
+int zv_sb_quarantine_of_record(zv_sb *b, const char *source, const char *record_id,
+                               zv_quarantine_cb cb, void *arg);
+int zv_sb_quarantine_due(zv_sb *b, const char *today, zv_quarantine_cb cb, void *arg);
+/* Entries in state ("open" or "waiting"). */
+int64_t zv_sb_quarantine_count(zv_sb *b, const char *state);
+int zv_sb_quarantine_add_reason(zv_sb *b, int64_t id, const char *field, const char *rule,
+                                const char *reason);
+/* The entry leaves quarantine with its outcome and an audit entry in one
+ * transaction; 1 when it is not open or waiting (closed meanwhile by
+ * another node: postgresql locks the entry, so exactly one close wins). */
+int zv_sb_quarantine_close(zv_sb *b, int64_t id, const char *outcome, const char *detail,
+                           int64_t now);
+/* The raw source item of a mapped record while a staged row names it
+ * (zv_store_item_put / _get / _release). */
+int zv_sb_item_put(zv_sb *b, const char *source, const char *record_id, const char *item_json,
+                   const char *mapping_version, int64_t *id);
+int zv_sb_item_get(zv_sb *b, const char *source, const char *record_id, char **item_json,
+                   char **mapping_version);
+int zv_sb_item_release(zv_sb *b, int64_t id);
 
 /* Appends one entry (e->seq and e->hash are computed, not read); *seq gets
  * its number.  Serialised across nodes. */

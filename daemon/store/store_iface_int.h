@@ -53,6 +53,22 @@ typedef struct zv_sb_ops {
                     size_t msglen, unsigned char **rec, size_t *len);
     int (*quarantine_add)(zv_sb *b, const zv_quarantine_entry *e, int64_t *id);
     int (*quarantine_like)(zv_sb *b, const zv_quarantine_entry *e, int64_t except);
+    int (*quarantine_query)(zv_sb *b, const zv_quarantine_filter *f, zv_quarantine_cb cb,
+                            void *arg);
+    int (*quarantine_get)(zv_sb *b, int64_t id, zv_quarantine_cb cb, void *arg);
+    int (*quarantine_of_record)(zv_sb *b, const char *source, const char *record_id,
+                                zv_quarantine_cb cb, void *arg);
+    int (*quarantine_due)(zv_sb *b, const char *today, zv_quarantine_cb cb, void *arg);
+    int64_t (*quarantine_count)(zv_sb *b, const char *state);
+    int (*quarantine_add_reason)(zv_sb *b, int64_t id, const char *field, const char *rule,
+                                 const char *reason);
+    int (*quarantine_close)(zv_sb *b, int64_t id, const char *outcome, const char *detail,
+                            int64_t now);
+    int (*item_put)(zv_sb *b, const char *source, const char *record_id, const char *item_json,
+                    const char *mapping_version, int64_t *id);
+    int (*item_get)(zv_sb *b, const char *source, const char *record_id, char **item_json,
+                    char **mapping_version);
+    int (*item_release)(zv_sb *b, int64_t id);
     int (*audit_append)(zv_sb *b, const zv_audit_entry *e, int64_t *seq);
     int (*audit_each)(zv_sb *b, zv_audit_cb cb, void *arg);
     int (*audit_verify)(zv_sb *b, int64_t *count, int64_t *bad_seq, char *why, size_t whylen);

@@ -9,6 +9,7 @@
 #include "store_int.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define S(b) ((zv_store *)(b)->impl)
 
@@ -256,6 +257,66 @@ static int sq_quarantine_like(zv_sb *b, const zv_quarantine_entry *e, int64_t ex
     return (int)keep(b, zv_store_quarantine_like(S(b), e, except));
 }
 
+static int sq_quarantine_query(zv_sb *b, const zv_quarantine_filter *f, zv_quarantine_cb cb,
+                               void *arg)
+{
+    return (int)keep(b, zv_store_quarantine_query(S(b), f, cb, arg));
+}
+
+static int sq_quarantine_get(zv_sb *b, int64_t id, zv_quarantine_cb cb, void *arg)
+{
+    return (int)keep(b, zv_store_quarantine_get(S(b), id, cb, arg));
+}
+
+static int sq_quarantine_of_record(zv_sb *b, const char *source, const char *record_id,
+                                   zv_quarantine_cb cb, void *arg)
+{
+    return (int)keep(b, zv_store_quarantine_of_record(S(b), source, record_id, cb, arg));
+}
+
+static int sq_quarantine_due(zv_sb *b, const char *today, zv_quarantine_cb cb, void *arg)
+{
+    return (int)keep(b, zv_store_quarantine_due(S(b), today, cb, arg));
+}
+
+static int64_t sq_quarantine_count(zv_sb *b, const char *state)
+{
+    return keep(b, state && strcmp(state, "waiting") == 0 ? zv_store_quarantine_waiting(S(b))
+                                                          : zv_store_quarantine_count(S(b)));
+}
+
+static int sq_quarantine_add_reason(zv_sb *b, int64_t id, const char *field, const char *rule,
+                                    const char *reason)
+{
+    return (int)keep(b, zv_store_quarantine_add_reason(S(b), id, field, rule, reason));
+}
+
+static int sq_quarantine_close(zv_sb *b, int64_t id, const char *outcome, const char *detail,
+                               int64_t now)
+{
+    int r = zv_store_quarantine_close(S(b), id, outcome, detail, now);
+    /* 1 (not open) says why in the store's message too. */
+    if (r != 0) snprintf(b->err, sizeof(b->err), "%s", zv_store_errmsg(S(b)));
+    return r;
+}
+
+static int sq_item_put(zv_sb *b, const char *source, const char *record_id, const char *item_json,
+                       const char *mapping_version, int64_t *id)
+{
+    return (int)keep(b, zv_store_item_put(S(b), source, record_id, item_json, mapping_version, id));
+}
+
+static int sq_item_get(zv_sb *b, const char *source, const char *record_id, char **item_json,
+                       char **mapping_version)
+{
+    return (int)keep(b, zv_store_item_get(S(b), source, record_id, item_json, mapping_version));
+}
+
+static int sq_item_release(zv_sb *b, int64_t id)
+{
+    return (int)keep(b, zv_store_item_release(S(b), id));
+}
+
 const zv_sb_ops zv_sb_sqlite_ops = {
     .close = sq_close,
     .schema_version = sq_schema_version,
@@ -295,6 +356,16 @@ const zv_sb_ops zv_sb_sqlite_ops = {
     .sent_get = sq_sent_get,
     .quarantine_add = sq_quarantine_add,
     .quarantine_like = sq_quarantine_like,
+    .quarantine_query = sq_quarantine_query,
+    .quarantine_get = sq_quarantine_get,
+    .quarantine_of_record = sq_quarantine_of_record,
+    .quarantine_due = sq_quarantine_due,
+    .quarantine_count = sq_quarantine_count,
+    .quarantine_add_reason = sq_quarantine_add_reason,
+    .quarantine_close = sq_quarantine_close,
+    .item_put = sq_item_put,
+    .item_get = sq_item_get,
+    .item_release = sq_item_release,
     .audit_append = sq_audit_append,
     .audit_each = sq_audit_each,
     .audit_verify = sq_audit_verify,

@@ -552,14 +552,20 @@ static void case_staging(void)
     /* Staged rows and the watermark of one step in one transaction: a
      * rollback keeps neither. */
     CHECK(zv_sb_begin(b) == 0, "begin");
-    CHECK(zv_sb_stage(b, "ciz", 0, (const unsigned char *)"r\0one", 5, 0, "s\x1f" "1") == 0, "stage");
+    CHECK(zv_sb_stage(b, "ciz", 0, (const unsigned char *)"r\0one", 5, 0,
+                      "s\x1f"
+                      "1") == 0,
+          "stage");
     CHECK(zv_sb_watermark_set(b, "drop", "offset", "10") == 0, "watermark");
     zv_sb_rollback(b);
     char buf[32];
     CHECK(zv_sb_staged_count(b, "ciz") == 0, "rolled back rows");
     CHECK(zv_sb_watermark_get(b, "drop", "offset", buf, sizeof(buf)) == 1, "rolled back mark");
     CHECK(zv_sb_begin(b) == 0, "begin");
-    CHECK(zv_sb_stage(b, "ciz", 0, (const unsigned char *)"r\0one", 5, 0, "s\x1f" "1") == 0, "stage");
+    CHECK(zv_sb_stage(b, "ciz", 0, (const unsigned char *)"r\0one", 5, 0,
+                      "s\x1f"
+                      "1") == 0,
+          "stage");
     CHECK(zv_sb_stage(b, "ciz", 1, (const unsigned char *)"rtwo", 4, 0, NULL) == 0, "stage 2");
     CHECK(zv_sb_stage(b, "other", 0, (const unsigned char *)"x", 1, 0, NULL) == 0, "stage 3");
     CHECK(zv_sb_watermark_set(b, "drop", "offset", "20") == 0, "watermark");
@@ -580,21 +586,46 @@ static void case_staging(void)
     CHECK(zv_sb_batch_set(b, "ciz", 7) == 0 && zv_sb_commit(b) == 0, "set");
     CHECK(zv_sb_batch_peek(b, "ciz", &seq) == 0 && seq == 7, "seq %lld", (long long)seq);
     /* change detection */
-    CHECK(zv_sb_sent_same(b, "ciz", "s\x1f" "1", "d1") == 0, "never sent");
-    CHECK(zv_sb_sent_put(b, "ciz", "s\x1f" "1", "d1", "AW35", (const unsigned char *)"a\0b", 3) == 0,
+    CHECK(zv_sb_sent_same(b, "ciz",
+                          "s\x1f"
+                          "1",
+                          "d1") == 0,
+          "never sent");
+    CHECK(zv_sb_sent_put(b, "ciz",
+                         "s\x1f"
+                         "1",
+                         "d1", "AW35", (const unsigned char *)"a\0b", 3) == 0,
           "put");
-    CHECK(zv_sb_sent_same(b, "ciz", "s\x1f" "1", "d1") == 1, "same");
-    CHECK(zv_sb_sent_same(b, "ciz", "s\x1f" "1", "d2") == 0, "changed");
+    CHECK(zv_sb_sent_same(b, "ciz",
+                          "s\x1f"
+                          "1",
+                          "d1") == 1,
+          "same");
+    CHECK(zv_sb_sent_same(b, "ciz",
+                          "s\x1f"
+                          "1",
+                          "d2") == 0,
+          "changed");
     char msg[16];
     unsigned char *rec = NULL;
     size_t len = 0;
-    CHECK(zv_sb_sent_get(b, "ciz", "s\x1f" "1", msg, sizeof(msg), &rec, &len) == 1 &&
+    CHECK(zv_sb_sent_get(b, "ciz",
+                         "s\x1f"
+                         "1",
+                         msg, sizeof(msg), &rec, &len) == 1 &&
               strcmp(msg, "AW35") == 0 && len == 3 && rec && memcmp(rec, "a\0b", 3) == 0,
           "get");
     free(rec);
-    CHECK(zv_sb_sent_put(b, "ciz", "s\x1f" "1", "d2", "AW39", NULL, 0) == 0, "put again");
-    CHECK(zv_sb_sent_get(b, "ciz", "s\x1f" "1", msg, sizeof(msg), &rec, &len) == 1 && !rec &&
-              strcmp(msg, "AW39") == 0,
+    CHECK(zv_sb_sent_put(b, "ciz",
+                         "s\x1f"
+                         "1",
+                         "d2", "AW39", NULL, 0) == 0,
+          "put again");
+    CHECK(zv_sb_sent_get(b, "ciz",
+                         "s\x1f"
+                         "1",
+                         msg, sizeof(msg), &rec, &len) == 1 &&
+              !rec && strcmp(msg, "AW39") == 0,
           "get again");
     CHECK(zv_sb_sent_get(b, "ciz", "none", msg, sizeof(msg), &rec, &len) == 0, "none");
     /* quarantine */
@@ -749,6 +780,182 @@ static void case_reconnect(void)
 #endif
 }
 
+/* ---- the record lifecycle: entries read, closed once, items kept ---- */
+struct qseen {
+    int n, closed;
+    int64_t last;
+    char state[32], outcome[64], item[64], reasons[512];
+};
+
+static int take_q(const zv_quarantine_entry *e, void *arg)
+{
+    struct qseen *q = arg;
+    q->n++;
+    q->last = e->id;
+    q->closed += e->closed_at != 0;
+    snprintf(q->state, sizeof(q->state), "%s", e->state ? e->state : "");
+    snprintf(q->outcome, sizeof(q->outcome), "%s", e->outcome_detail ? e->outcome_detail : "");
+    snprintf(q->item, sizeof(q->item), "%s", e->item_json ? e->item_json : "");
+    snprintf(q->reasons, sizeof(q->reasons), "%s", e->reasons_json ? e->reasons_json : "");
+    return 0;
+}
+
+struct qaudit {
+    int quarantine;
+    char last[700];
+};
+
+static int take_qaudit(const zv_audit_entry *e, void *arg)
+{
+    struct qaudit *a = arg;
+    if (e->kind && strcmp(e->kind, "quarantine") == 0) {
+        a->quarantine++;
+        snprintf(a->last, sizeof(a->last), "%s", e->detail ? e->detail : "");
+    }
+    return 0;
+}
+
+static void case_lifecycle(void)
+{
+    CHECK(fresh_store("lifecycle") == 0, "store");
+    zv_sb *b = open_node("n1");
+    CHECK(b, "open");
+    zv_quarantine_entry q = {.source = "drop",
+                             .record_id = "r1",
+                             .stage = "mapping",
+                             .field = "client.bsn",
+                             .reason = "missing",
+                             .item_json = "{\"id\":\"r1\"}",
+                             .mapping_version = "m1"};
+    int64_t open_id = 0, wait_id = 0, other = 0;
+    CHECK(zv_sb_quarantine_add(b, &q, &open_id) == 0, "add: %s", zv_sb_errmsg(b));
+    zv_quarantine_entry w = q;
+    w.stage = "minimiser";
+    w.destination = "ciz";
+    w.state = "waiting";
+    w.due = "2030-01-01";
+    CHECK(zv_sb_quarantine_add(b, &w, &wait_id) == 0, "add waiting");
+    zv_quarantine_entry o = q;
+    o.record_id = "r2";
+    CHECK(zv_sb_quarantine_add(b, &o, &other) == 0, "add other");
+    CHECK(zv_sb_quarantine_count(b, "open") == 2 && zv_sb_quarantine_count(b, "waiting") == 1,
+          "counts: %lld open, %lld waiting", (long long)zv_sb_quarantine_count(b, "open"),
+          (long long)zv_sb_quarantine_count(b, "waiting"));
+    struct qseen s = {0};
+    CHECK(zv_sb_quarantine_get(b, open_id, take_q, &s) == 0 && s.n == 1 &&
+              strcmp(s.item, "{\"id\":\"r1\"}") == 0 && strcmp(s.state, "open") == 0,
+          "get: %d %s", s.n, s.item);
+    CHECK(zv_sb_quarantine_get(b, 999999, take_q, &s) == 1, "absent");
+    memset(&s, 0, sizeof(s));
+    CHECK(zv_sb_quarantine_of_record(b, "drop", "r1", take_q, &s) == 0 && s.n == 2, "of record: %d",
+          s.n);
+    memset(&s, 0, sizeof(s));
+    CHECK(zv_sb_quarantine_due(b, "2029-12-31", take_q, &s) == 0 && s.n == 0, "not due yet");
+    CHECK(zv_sb_quarantine_due(b, "2030-01-01", take_q, &s) == 0 && s.n == 1 && s.last == wait_id,
+          "due on its day");
+    CHECK(zv_sb_quarantine_add_reason(b, open_id, "client.name", NULL, "too long") == 0,
+          "reason: %s", zv_sb_errmsg(b));
+    memset(&s, 0, sizeof(s));
+    CHECK(zv_sb_quarantine_get(b, open_id, take_q, &s) == 0 && strstr(s.reasons, "too long") &&
+              strstr(s.reasons, "missing"),
+          "both reasons: %s", s.reasons);
+    zv_quarantine_filter f = {.state = "open", .text = "TOO LONG"};
+    memset(&s, 0, sizeof(s));
+    CHECK(zv_sb_quarantine_query(b, &f, take_q, &s) == 0 && s.n == 1 && s.last == open_id,
+          "query by reason text: %d", s.n);
+    /* Closed with its outcome and an audit entry; a second close finds
+     * nothing open. */
+    CHECK(zv_sb_quarantine_close(b, open_id, "dropped", "by ops 999999990", 1000) == 0, "close: %s",
+          zv_sb_errmsg(b));
+    CHECK(zv_sb_quarantine_close(b, open_id, "dropped", "by ops", 1001) == 1, "closed once");
+    memset(&s, 0, sizeof(s));
+    CHECK(zv_sb_quarantine_get(b, open_id, take_q, &s) == 0 && s.closed == 1 &&
+              strcmp(s.state, "dropped") == 0 && strstr(s.outcome, "by ops") &&
+              !strstr(s.outcome, "999999990"),
+          "closed as dropped, BSN masked: %s %s", s.state, s.outcome);
+    f = (zv_quarantine_filter){.state = "closed"};
+    memset(&s, 0, sizeof(s));
+    CHECK(zv_sb_quarantine_query(b, &f, take_q, &s) == 0 && s.n == 1, "closed list: %d", s.n);
+    f.state = "all";
+    memset(&s, 0, sizeof(s));
+    CHECK(zv_sb_quarantine_query(b, &f, take_q, &s) == 0 && s.n == 3, "all: %d", s.n);
+    CHECK(zv_sb_quarantine_count(b, "open") == 1, "one open left");
+    struct qaudit a = {0};
+    CHECK(zv_sb_audit_each(b, take_qaudit, &a) == 0 && a.quarantine == 1 &&
+              strstr(a.last, "dropped"),
+          "one audit entry: %d %s", a.quarantine, a.last);
+    int64_t n = 0, bad = 0;
+    char why[256];
+    CHECK(zv_sb_audit_verify(b, &n, &bad, why, sizeof(why)) == 0, "chain: %s", why);
+    /* An item lives while a staged row names it. */
+    int64_t item = 0;
+    char *ij = NULL, *mv = NULL;
+    CHECK(zv_sb_item_put(b, "drop", "r3", "{\"v\":1}", "m1", &item) == 0 && item > 0, "item");
+    CHECK(zv_sb_stage(b, "ciz", 0, (const unsigned char *)"r", 1, item, "drop\x1fr3") == 0,
+          "stage");
+    CHECK(zv_sb_item_release(b, item) == 0 && zv_sb_item_get(b, "drop", "r3", &ij, &mv) == 0 &&
+              ij && strcmp(ij, "{\"v\":1}") == 0 && mv && strcmp(mv, "m1") == 0,
+          "kept while staged");
+    free(ij);
+    free(mv);
+    struct staged_seen t = {0};
+    CHECK(zv_sb_staged_after(b, "ciz", 0, 0, take_staged, &t) == 0 && t.n == 1, "staged");
+    CHECK(zv_sb_staged_delete(b, t.ids[0]) == 0, "render");
+    CHECK(zv_sb_item_get(b, "drop", "r3", &ij, &mv) == 1 && !ij, "gone with its last staged row");
+    zv_sb_close(b);
+}
+
+/* An entry node A made, closed by nodes B and C at once: exactly one close
+ * wins (the other waits on the entry's lock, then finds it closed), one
+ * audit entry. */
+static void case_quarantine_two_nodes(void)
+{
+    CHECK(fresh_store("quar2") == 0, "store");
+    zv_sb *a = open_node("node-a");
+    CHECK(a, "open");
+    zv_quarantine_entry q = {.source = "drop",
+                             .record_id = "r1",
+                             .stage = "mapping",
+                             .reason = "missing",
+                             .item_json = "{}"};
+    int64_t id = 0;
+    CHECK(zv_sb_quarantine_add(a, &q, &id) == 0, "add");
+    zv_sb *b = open_node("node-b");
+    CHECK(b, "open b");
+    CHECK(zv_sb_begin(b) == 0 && zv_sb_quarantine_close(b, id, "dropped", "by b", 10) == 0,
+          "b closes in a transaction: %s", zv_sb_errmsg(b));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        zv_sb *c = open_node("node-c");
+        int r = c ? zv_sb_quarantine_close(c, id, "dropped", "by c", 11) : -1;
+        zv_sb_close(c);
+        _exit(r == 1 ? 0 : r == 0 ? 1 : 2);
+    }
+    CHECK(pid > 0, "fork");
+    usleep(300000); /* c waits on the lock (or comes later: the same answer) */
+    CHECK(zv_sb_commit(b) == 0, "b commits: %s", zv_sb_errmsg(b));
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "c found it closed (exit %d)", WEXITSTATUS(st));
+    struct qseen s = {0};
+    CHECK(zv_sb_quarantine_get(a, id, take_q, &s) == 0 && s.closed == 1 &&
+              strstr(s.outcome, "by b"),
+          "a sees it dropped by b: %s", s.outcome);
+    struct qaudit au = {0};
+    CHECK(zv_sb_audit_each(a, take_qaudit, &au) == 0 && au.quarantine == 1, "one audit entry: %d",
+          au.quarantine);
+    /* A close rolled back leaves the entry open for the next one. */
+    int64_t id2 = 0;
+    CHECK(zv_sb_quarantine_add(a, &q, &id2) == 0, "add 2");
+    CHECK(zv_sb_begin(b) == 0 && zv_sb_quarantine_close(b, id2, "staged", "by b", 12) == 0,
+          "close");
+    zv_sb_rollback(b);
+    CHECK(zv_sb_quarantine_close(a, id2, "dropped", "by a", 13) == 0, "a closes it after all");
+    zv_sb_close(b);
+    zv_sb_close(a);
+}
+
 /* A database at version 1 is brought to the current one, step by step. */
 static void case_migrate(void)
 {
@@ -760,7 +967,8 @@ static void case_migrate(void)
     /* Back to what version 1 made. */
     CHECK(pg_admin(pg_db, "DROP TABLE seen; DROP TABLE source_lease; DROP TABLE circuit; "
                           "DROP TABLE staged; DROP TABLE batch_seq; DROP TABLE sent_digest; "
-                          "DROP INDEX quarantine_open; "
+                          "DROP INDEX quarantine_open; DROP TABLE source_item; "
+                          "DROP FUNCTION zv_staged_item_gone(); DROP INDEX quarantine_due; "
                           "DELETE FROM zv_schema WHERE version > 1") == 0,
           "downgrade");
     b = open_node("n1");
@@ -770,6 +978,13 @@ static void case_migrate(void)
     CHECK(zv_sb_stage(b, "d", 0, (const unsigned char *)"r", 1, 0, "k") == 0 &&
               zv_sb_staged_count(b, "d") == 1 && zv_sb_sent_same(b, "d", "k", "x") == 0,
           "and staging (step 4): %s", zv_sb_errmsg(b));
+    int64_t item = 0;
+    char *ij = NULL, *mv = NULL;
+    CHECK(zv_sb_item_put(b, "s", "r", "{}", "m1", &item) == 0 &&
+              zv_sb_item_get(b, "s", "r", &ij, &mv) == 0 && ij && strcmp(ij, "{}") == 0,
+          "and the source items (step 5): %s", zv_sb_errmsg(b));
+    free(ij);
+    free(mv);
     int64_t until = 0;
     char by[64] = "";
     CHECK(zv_sb_circuit_get(b, "d", 4000, &until, by, sizeof(by)) == 1 && until == 5000 &&
@@ -976,6 +1191,8 @@ int main(int argc, char **argv)
                  {"tamper", case_tamper, 0},
                  {"sources", case_sources, 0},
                  {"staging", case_staging, 0},
+                 {"lifecycle", case_lifecycle, 0},
+                 {"quarantine_two_nodes", case_quarantine_two_nodes, 1},
                  {"staged_two_nodes", case_staged_two_nodes, 1},
                  {"seen_two_nodes", case_seen_two_nodes, 1},
                  {"source_lease", case_source_lease, 1},

@@ -154,10 +154,26 @@ int zv_pg_batch_set(zv_sb *b, const char *destination, int64_t seq);
 int zv_pg_sent_same(zv_sb *b, const char *destination, const char *key, const char *digest);
 int zv_pg_sent_put(zv_sb *b, const char *destination, const char *key, const char *digest,
                    const char *message, const unsigned char *rec, size_t len);
-int zv_pg_sent_get(zv_sb *b, const char *destination, const char *key, char *message,
-                   size_t msglen, unsigned char **rec, size_t *len);
+int zv_pg_sent_get(zv_sb *b, const char *destination, const char *key, char *message, size_t msglen,
+                   unsigned char **rec, size_t *len);
 int zv_pg_quarantine_add(zv_sb *b, const zv_quarantine_entry *e, int64_t *id);
 int zv_pg_quarantine_like(zv_sb *b, const zv_quarantine_entry *e, int64_t except);
+/* pg_quarantine.c */
+int zv_pg_quarantine_query(zv_sb *b, const zv_quarantine_filter *f, zv_quarantine_cb cb, void *arg);
+int zv_pg_quarantine_get(zv_sb *b, int64_t id, zv_quarantine_cb cb, void *arg);
+int zv_pg_quarantine_of_record(zv_sb *b, const char *source, const char *record_id,
+                               zv_quarantine_cb cb, void *arg);
+int zv_pg_quarantine_due(zv_sb *b, const char *today, zv_quarantine_cb cb, void *arg);
+int64_t zv_pg_quarantine_count(zv_sb *b, const char *state);
+int zv_pg_quarantine_add_reason(zv_sb *b, int64_t id, const char *field, const char *rule,
+                                const char *reason);
+int zv_pg_quarantine_close(zv_sb *b, int64_t id, const char *outcome, const char *detail,
+                           int64_t now);
+int zv_pg_item_put(zv_sb *b, const char *source, const char *record_id, const char *item_json,
+                   const char *mapping_version, int64_t *id);
+int zv_pg_item_get(zv_sb *b, const char *source, const char *record_id, char **item_json,
+                   char **mapping_version);
+int zv_pg_item_release(zv_sb *b, int64_t id);
 /* The entry chained when the open transaction commits (copied; seq not
  * known before); an entry appended meanwhile comes after these. */
 int zv_pg_audit_defer(zv_sb *b, const zv_audit_entry *e);

@@ -78,6 +78,25 @@ static const struct {
      "CREATE TABLE sent_digest(destination text, record_key text, digest text, message text,"
      " at bigint, rec bytea, PRIMARY KEY(destination, record_key));"
      "CREATE INDEX quarantine_open ON quarantine(source, record_id) WHERE state = 'open';"},
+    {5, "the record lifecycle on the shared store: raw source items, waiting records",
+     /* the raw item a quarantine retry maps again, kept while a staged row
+      * names it (staged.item_id); the render that deletes the last such row
+      * lets it go, on whichever node it runs */
+     "CREATE TABLE source_item(id bigserial PRIMARY KEY, source text, record_id text,"
+     " item_json text, mapping_version text, created bigint);"
+     "CREATE INDEX source_item_record ON source_item(source, record_id, id);"
+     "CREATE INDEX staged_item ON staged(item_id) WHERE item_id IS NOT NULL;"
+     "CREATE FUNCTION zv_staged_item_gone() RETURNS trigger LANGUAGE plpgsql AS $$"
+     " BEGIN"
+     "  IF OLD.item_id IS NOT NULL AND NOT EXISTS"
+     "   (SELECT 1 FROM staged WHERE item_id = OLD.item_id) THEN"
+     "   DELETE FROM source_item WHERE id = OLD.item_id;"
+     "  END IF;"
+     "  RETURN NULL;"
+     " END $$;"
+     "CREATE TRIGGER staged_item_gone AFTER DELETE ON staged FOR EACH ROW"
+     " EXECUTE FUNCTION zv_staged_item_gone();"
+     "CREATE INDEX quarantine_due ON quarantine(due) WHERE state = 'waiting';"},
 };
 
 static int current(zv_sb *b)
