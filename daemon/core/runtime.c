@@ -258,8 +258,8 @@ int zv_runtime_open_store(zv_runtime *rt, char *err, size_t errlen)
 {
     if (rt->store) return 0;
     if (ensure_state_dir(rt->cfg->state_dir, err, errlen) < 0) return -1;
-    int shared =
-        zv_store_is_url(rt->cfg->store_path) && (rt->mode == ZV_RT_RUN || rt->mode == ZV_RT_ONCE);
+    int shared = zv_store_is_url(rt->cfg->store_path) &&
+                 (rt->mode == ZV_RT_RUN || rt->mode == ZV_RT_ONCE || rt->open_shared);
     if (shared) {
         if (zv_runtime_shared_store_check(rt, err, errlen) < 0) return -1;
         zv_store_target t;

@@ -163,6 +163,9 @@ struct zv_runtime {
     /* sb is a PostgreSQL store: the source -> render path writes there, and
      * a unit or render transaction is open on it as well (sb_open). */
     int shared;
+    /* zinvolctl without a daemon (quarantine): a PostgreSQL store is opened
+     * in check mode too, so its entries are the shared ones. */
+    int open_shared;
     int sb_open;
 };
 

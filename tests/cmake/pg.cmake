@@ -47,6 +47,9 @@ if(ZV_POSTGRESQL)
   # FHIR under the same lease: the standby polls nothing, then takes over.
   zv_add_pg_test(pg/source_lease_fhir bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/source_lease_fhir.sh)
   zv_add_pg_test(pg/source_lease_lost bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/source_lease_lost.sh)
+  # Quarantine entries one node made, retried and dropped by another node's
+  # admin API and by zinvolctl on the URL: each closed once, audited.
+  zv_add_pg_test(pg/quarantine_nodes bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/quarantine_nodes.sh)
 endif()
 
 # The backends side by side (tests/bench/store_backends_bench.sh prints the

@@ -83,7 +83,7 @@ cmp -s "$T/a.txt" "$T/b.txt" || fail "payloads differ: $(diff "$T/a.txt" "$T/b.t
 
 # The copy through the store interface: same counts, same chain.
 "$B/zinvolctl" store check --url "$URL" >"$T/check-pg.txt" || fail "store check (pg)"
-grep -q '(postgresql)' "$T/check-pg.txt" && grep -q '^schema version 4$' "$T/check-pg.txt" ||
+grep -q '(postgresql)' "$T/check-pg.txt" && grep -q '^schema version 5$' "$T/check-pg.txt" ||
     fail "$(cat "$T/check-pg.txt")"
 grep -q '7 pending, 0 inflight, 90 delivered, 10 dead' "$T/check-pg.txt" || fail "pg counts"
 grep -q '^audit trail: intact, 90 entries$' "$T/check-pg.txt" || fail "pg chain"
