@@ -1,7 +1,8 @@
 #!/bin/bash
 # SQLite -> PostgreSQL -> SQLite: a store the real zinvold made (deliveries
 # to a loopback receiver, dead letters, verdicts, disclosure, quarantine
-# open and closed, watermark, seen, the audit chain) copied into PostgreSQL
+# open and closed, watermark, seen, the audit chain; staged rows with their
+# source items, batch sequences, change digests) copied into PostgreSQL
 # with `store copy --to URL` and back into a new file with `store copy --from
 # URL --to FILE`.  Every table the copy carries, and the file's indexes made
 # from them (audit_client, disclosure), must hold the same rows in the same
@@ -69,7 +70,14 @@ sqlite3 "$A" "INSERT INTO watermark VALUES('ons', 'cursor', '2026-11-30T10:00:00
   INSERT INTO quarantine_closed(id, created, source, record_id, stage, field, reason, closed_at,
                                 outcome, detail)
   VALUES(7, 1764400000, 'ons', 'r-7', 'mapping', 'client.bsn', 'bad', 1764400500, 'dropped',
-         'by an operator');"
+         'by an operator');
+  INSERT INTO source_item VALUES(5, 'ons', 'r-5', '{\"geslacht\":\"M\"}', 'abc123', 1764500003);
+  INSERT INTO staged(id, destination, message, rec, created, item_id)
+  VALUES(11, 'zk', 0, X'0102ff', 1764500004, 5), (12, 'zk', 1, X'', 1764500005, NULL);
+  INSERT INTO batch_seq VALUES('zk', 41);
+  INSERT INTO sent_digest VALUES('zk', 'ons' || char(31) || 'r-5', 'd1', 'AW35', 1764500006,
+                                 X'aabb'), ('zk', 'ons' || char(31) || 'r-6', 'd2', 'AW39',
+                                 1764500007, NULL);"
 "$B/zinvolctl" -c "$T/z.conf" audit verify >/dev/null || fail "source chain"
 n_audit=$(sqlite3 "$A" "SELECT count(*) FROM audit")
 [ "$n_audit" -gt 0 ] || fail "no audit entries to copy"
@@ -78,6 +86,13 @@ sqlite3 "$A" "INSERT INTO audit_client VALUES('k-1', 1)" # replaced by what audi
 PSQL -d postgres -c "CREATE DATABASE $DB"
 URL="postgresql://$ZV_PG_USER@/$DB?host=$ZV_PG_HOST"
 "$B/zinvolctl" -c "$T/z.conf" store copy --to "$URL" >"$T/to.txt" || fail "copy to: $(cat "$T/to.txt")"
+# New rows in the database go after the copied ids (a quarantine id after
+# the closed ones too: an id is never used twice).
+[ "$(PSQL -d "$DB" -c "SELECT nextval(pg_get_serial_sequence('quarantine', 'id'))")" = 8 ] ||
+    fail "quarantine id sequence"
+[ "$(PSQL -d "$DB" -c "SELECT nextval(pg_get_serial_sequence('staged', 'id')) ||
+    ' ' || nextval(pg_get_serial_sequence('source_item', 'id'))")" = "13 6" ] ||
+    fail "staged / source_item id sequences"
 C=$T/back/zinvol.db
 "$B/zinvolctl" store copy --from "$URL" --to "$C" >"$T/from.txt" 2>&1 ||
     fail "copy from: $(cat "$T/from.txt")"
@@ -93,7 +108,7 @@ sqlite3 "$A" "DELETE FROM audit_client;
   FROM audit a, json_each(a.clients) j WHERE a.clients IS NOT NULL
   AND json_extract(j.value, '$.client') IS NOT NULL"
 tables="outbox dead_letter verdict quarantine quarantine_closed watermark seen audit audit_head
-        disclosure"
+        disclosure staged source_item batch_seq sent_digest"
 for t in $tables; do
     q="SELECT * FROM $t"
     [ "$t" = disclosure ] && q="SELECT * FROM disclosure ORDER BY outbox_id, rowid"

@@ -45,6 +45,16 @@ static const zv_copy_table tables[] = {
      "seq, at, kind, destination, idem_key, message, fields, payload_sha256, detail, hash, "
      "clients, citations",
      "iitttttttttt"},
+    /* What a source staged and no render has taken yet, the raw items those
+     * rows name (a quarantine at the format maps them again), each
+     * destination's last batch number and what was last sent per record
+     * (change detection): without them a copied store would lose staged
+     * records, number batches from 1 again and send unchanged records
+     * again.  staged.record_key is PostgreSQL's alone (NULL in the copy). */
+    {"staged", "id, destination, message, rec, created, item_id", "itibii"},
+    {"source_item", "id, source, record_id, item_json, mapping_version, created", "itttti"},
+    {"batch_seq", "destination, seq", "ti"},
+    {"sent_digest", "destination, record_key, digest, message, at, rec", "ttttib"},
 };
 
 const zv_copy_table *zv_copy_tables(size_t *n)
@@ -161,13 +171,19 @@ static int copy_disclosure(zv_store *src, zv_sb *dst)
 /* Sequences after the copied ids, the chain head as the file's. */
 static int finish(zv_store *src, zv_sb *dst)
 {
-    static const char *const seqs[] = {"outbox", "dead_letter", "quarantine"};
-    for (size_t i = 0; i < 3; i++) {
-        char sql[256];
+    /* A quarantine id is never used again: closed entries keep theirs. */
+    static const char *const seqs[][2] = {
+        {"outbox", "outbox"},
+        {"dead_letter", "dead_letter"},
+        {"quarantine", "(SELECT id FROM quarantine UNION ALL SELECT id FROM quarantine_closed) q"},
+        {"staged", "staged"},
+        {"source_item", "source_item"}};
+    for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+        char sql[384];
         snprintf(sql, sizeof(sql),
                  "SELECT setval(pg_get_serial_sequence('%s', 'id'), coalesce(max(id), 0) + 1, "
                  "false) FROM %s",
-                 seqs[i], seqs[i]);
+                 seqs[i][0], seqs[i][1]);
         if (zv_pg_cmd(dst, "sequence", sql) < 0) return -1;
     }
     if (copy_disclosure(src, dst) < 0) return -1;
