@@ -8,43 +8,13 @@
 # a source read there under its lease (given up when it stops).
 # Runs through run_pg.sh (ZV_PG_HOST, ZV_PG_USER, ZV_PG_BINDIR).
 set -euo pipefail
-B=${ZV_BUILD_DIR:?}
-S=${ZV_SOURCE_DIR:?}
-T=$(mktemp -d /tmp/zv-store-copy-XXXXXX)
+# shellcheck source=tests/pg/lib.sh
+. "${ZV_SOURCE_DIR:?}/tests/pg/lib.sh"
+zv_pg_setup store-copy
 DB=zv_copy_$$
-PSQL() { "$ZV_PG_BINDIR/psql" -h "$ZV_PG_HOST" -U "$ZV_PG_USER" -X -q -t -A "$@"; }
-RPID=
-cleanup() {
-    [ -n "$RPID" ] && kill "$RPID" 2>/dev/null
-    wait 2>/dev/null
-    PSQL -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
-    rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-python3 "$S/tests/fixtures/receiver/receiver.py" --port-file "$T/port" --log "$T/recv.jsonl" \
-    --reject BAD &
-RPID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
-[ -s "$T/port" ] || fail "receiver did not start"
+zv_receiver
 mkdir -p "$T/state"
-conf() { # conf FILE STORE [EXTRA_TOP_LEVEL_JSON]
-    cat >"$1" <<CONF
-{
-  "state_dir": "$T/state", "store": "$2", ${3:-}
-  "catalogue_dir": "$S/conf/catalogue", "plugin_dir": "${ZV_PLUGIN_DIR:?}",
-  "log_level": "info", "organisation": {"agb": "12345678", "name": "Test"},
-  "sources": [],
-  "destinations": [
-    {"name": "zk", "format": "json", "transport": "http",
-     "catalogue": {"file": "json-example.json"},
-     "transport_options": {"url": "http://127.0.0.1:$(cat "$T/port")/in"},
-     "policy": {"max_age": "1h", "backoff_initial": "1s", "backoff_max": "2s"}}
-  ]
-}
-CONF
-}
+conf() { zv_delivery_conf "$1" "$T/state" "$2" "${3:-}"; } # conf FILE STORE [EXTRA_JSON]
 conf "$T/z.conf" zinvol.db
 "$B/tests/store_fill" "$T/state/zinvol.db" zk 100 10 >/dev/null # every 10th is refused
 "$B/zinvold" --config "$T/z.conf" --once 2>"$T/run.log"

@@ -10,43 +10,12 @@
 # skipped fails here.  The chain of the result is verified offline.
 # Runs through run_pg.sh (ZV_PG_HOST, ZV_PG_USER, ZV_PG_BINDIR).
 set -euo pipefail
-B=${ZV_BUILD_DIR:?}
-S=${ZV_SOURCE_DIR:?}
-T=$(mktemp -d /tmp/zv-roundtrip-XXXXXX)
-DB=zv_roundtrip_$$
-PSQL() { "$ZV_PG_BINDIR/psql" -h "$ZV_PG_HOST" -U "$ZV_PG_USER" -X -q -t -A "$@"; }
-RPID=
-cleanup() {
-    [ -n "$RPID" ] && kill "$RPID" 2>/dev/null
-    wait 2>/dev/null
-    PSQL -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
-    [ -n "${KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-python3 "$S/tests/fixtures/receiver/receiver.py" --port-file "$T/port" --log "$T/recv.jsonl" \
-    --reject BAD &
-RPID=$!
-for _ in $(seq 200); do [ -s "$T/port" ] && break; sleep 0.05; done
-[ -s "$T/port" ] || fail "receiver did not start"
+# shellcheck source=tests/pg/lib.sh
+. "${ZV_SOURCE_DIR:?}/tests/pg/lib.sh"
+zv_pg_setup roundtrip
+zv_receiver
 mkdir -p "$T/state" "$T/back"
-conf() { # conf FILE STATE_DIR
-    cat >"$1" <<CONF
-{
-  "state_dir": "$2", "store": "zinvol.db",
-  "catalogue_dir": "$S/conf/catalogue", "plugin_dir": "${ZV_PLUGIN_DIR:?}",
-  "log_level": "info", "organisation": {"agb": "12345678", "name": "Test"},
-  "sources": [],
-  "destinations": [
-    {"name": "zk", "format": "json", "transport": "http",
-     "catalogue": {"file": "json-example.json"},
-     "transport_options": {"url": "http://127.0.0.1:$(cat "$T/port")/in"},
-     "policy": {"max_age": "1h", "backoff_initial": "1s", "backoff_max": "2s"}}
-  ]
-}
-CONF
-}
+conf() { zv_delivery_conf "$1" "$2" zinvol.db; } # conf FILE STATE_DIR
 conf "$T/z.conf" "$T/state"
 conf "$T/back.conf" "$T/back"
 A=$T/state/zinvol.db
