@@ -534,7 +534,10 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
         /* else on_sent frees it when the transport answers late */
     }
     e->busy_ns += zv_engine_mono_ns() - t0;
-    if (e->done_head) event_active(e->flush_ev, 0, 0);
+    /* The next slice after the loop has polled its sockets (made active it
+     * would run before them). */
+    const struct timeval now = {0, 0};
+    if (e->done_head) event_add(e->flush_ev, &now);
     for (dest *d = e->dests; d; d = d->next)
         zv_engine_pump(d);
     zv_engine_check_settled(e);

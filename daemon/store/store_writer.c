@@ -195,11 +195,17 @@ static int take(zv_store *s, int *ok)
         if (s->on_group) s->on_group(s->on_group_arg, *ok, n);
     }
     if (w->on_ready) w->on_ready(w->ready_arg);
-    /* Held back callbacks go on, each in a turn of its own. */
+    /* Held back callbacks go on, each in a callback of its own, after the
+     * loop has looked at its sockets: made active here they would all run
+     * back to back before the next poll (a file step, an outcome slice, a
+     * render's start ...: hundreds of milliseconds without one /healthz).
+     * A timer of 0 fires after the poll; an fd event is made active. */
     size_t n = w->nheld;
     w->nheld = 0;
+    const struct timeval now = {0, 0};
     for (size_t i = 0; i < n; i++)
-        event_active(w->held[i], EV_TIMEOUT, 0);
+        if (event_get_events(w->held[i]) & (EV_READ | EV_WRITE) || event_add(w->held[i], &now) < 0)
+            event_active(w->held[i], EV_TIMEOUT, 0);
     return 1;
 }
 
