@@ -143,8 +143,7 @@ typedef struct wh_src {
      * file drop gets one per file. */
     zv_timer *summary;
     /* The replay window as in the store (window_load); NULL: read it again. */
-    char *win;
-    size_t win_len, win_count;
+    struct wh_win *win;
     int64_t t_events, t_new, t_unchanged, t_quarantined, t_staged_base;
 } wh_src;
 
@@ -169,64 +168,127 @@ static void reply(wh_src *s, zv_http_exchange *ex, int status, const char *msg)
     s->host->ex_reply(ex, status, "application/json", body, (size_t)n);
 }
 
-/* ---- replay window, kept in the watermark "events" ---- */
+/* ---- replay window, one watermark per remembered event ---- */
 
-/* The watermark as this source last wrote it (or read it): ids oldest
- * first, separated by spaces.  It is the store's value as long as every
- * unit that changed it is kept; whenever one may not be (a rollback, a
- * failed commit, a group that was lost) the copy is dropped and read again,
- * so a replay is never answered from an id the store does not have. */
+/* The last `replay_window` event ids, each in a watermark of its own,
+ * "events.<slot>" = "<n> <id>" (n counts the events this source
+ * remembered; the slot is n modulo the window), so an event writes one
+ * short row instead of the whole window (it was about 10 KB per request).
+ * Older versions kept the whole window in "events" (ids oldest first,
+ * separated by spaces): read when no slot is, and emptied with the first
+ * write after.  The copy here is the store's as long as every unit that
+ * changed it is kept; whenever one may not be (a rollback, a failed
+ * commit, a group that was lost) it is dropped and read again, so a
+ * replay is never answered from an id the store does not have. */
+typedef struct wh_win {
+    char (*id)[104]; /* per slot; "" empty */
+    int64_t *n;      /* per slot: the event's number, 0 empty */
+    int64_t next;    /* the number the next event gets */
+    int legacy;      /* "events" still holds the old whole window */
+} wh_win;
+
+static void win_free(wh_win *w)
+{
+    if (!w) return;
+    free(w->id);
+    free(w->n);
+    free(w);
+}
+
+/* The old whole-window watermark into the slots, oldest first. */
+static int window_legacy(wh_src *s, wh_win *w)
+{
+    char *old = calloc(1, WIN_MAX);
+    if (!old) return -1;
+    if (s->host->watermark_get(s->ctx, "events", old, WIN_MAX) < 0) {
+        free(old);
+        return -1;
+    }
+    for (char *save = NULL, *t = strtok_r(old, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        size_t slot = (size_t)(w->next % s->window);
+        snprintf(w->id[slot], sizeof(w->id[slot]), "%s", t);
+        w->n[slot] = w->next++;
+        w->legacy = 1;
+    }
+    free(old);
+    return 0;
+}
+
 static int window_load(wh_src *s)
 {
     if (s->win) return 0;
-    s->win = calloc(1, WIN_MAX);
-    if (!s->win) return -1;
-    if (s->host->watermark_get(s->ctx, "events", s->win, WIN_MAX) < 0) {
-        free(s->win);
-        s->win = NULL;
+    wh_win *w = calloc(1, sizeof(*w));
+    if (!w || !(w->id = calloc((size_t)s->window, sizeof(*w->id))) ||
+        !(w->n = calloc((size_t)s->window, sizeof(*w->n)))) {
+        win_free(w);
         return -1;
     }
-    s->win_len = strlen(s->win);
-    s->win_count = 0;
-    for (size_t i = 0; i < s->win_len; i++)
-        s->win_count += s->win[i] == ' ';
-    s->win_count += s->win_len > 0;
+    w->next = 1;
+    int any = 0;
+    for (int64_t i = 0; i < s->window; i++) {
+        char key[32], v[160];
+        snprintf(key, sizeof(key), "events.%lld", (long long)i);
+        if (s->host->watermark_get(s->ctx, key, v, sizeof(v)) < 0) {
+            win_free(w);
+            return -1;
+        }
+        long long n = 0;
+        int off = 0;
+        if (sscanf(v, "%lld %n", &n, &off) != 1 || n <= 0 || !v[off]) continue;
+        /* A window made smaller since: the slot holds an older number. */
+        size_t slot = (size_t)(n % s->window);
+        if (w->n[slot] >= n) continue;
+        snprintf(w->id[slot], sizeof(w->id[slot]), "%s", v + off);
+        w->n[slot] = n;
+        if (n >= w->next) w->next = n + 1;
+        any = 1;
+    }
+    if (!any && window_legacy(s, w) < 0) {
+        win_free(w);
+        return -1;
+    }
+    s->win = w;
     return 0;
 }
 
 static void window_forget(wh_src *s)
 {
-    free(s->win);
+    win_free(s->win);
     s->win = NULL;
 }
 
 static int seen_event(wh_src *s, const char *id)
 {
     if (window_load(s) < 0) return 0;
-    size_t n = strlen(id);
-    for (char *p = s->win; (p = strstr(p, id)); p += n)
-        if ((p == s->win || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) return 1;
+    const wh_win *w = s->win;
+    for (int64_t i = 0; i < s->window; i++)
+        if (w->n[i] && strcmp(w->id[i], id) == 0) return 1;
     return 0;
+}
+
+static void slot_write(wh_src *s, size_t slot)
+{
+    const wh_win *w = s->win;
+    char key[32], v[160];
+    snprintf(key, sizeof(key), "events.%zu", slot);
+    snprintf(v, sizeof(v), "%lld %s", (long long)w->n[slot], w->id[slot]);
+    s->host->watermark_set(s->ctx, key, v);
 }
 
 static void remember_event(wh_src *s, const char *id)
 {
     if (window_load(s) < 0) return;
-    /* Drop the oldest while over the window or the buffer. */
-    size_t idlen = strlen(id), start = 0;
-    while (start < s->win_len &&
-           (s->win_count + 1 > (size_t)s->window || s->win_len - start + idlen + 2 > WIN_MAX)) {
-        char *sp = memchr(s->win + start, ' ', s->win_len - start);
-        start = sp ? (size_t)(sp - s->win) + 1 : s->win_len;
-        s->win_count--;
+    wh_win *w = s->win;
+    if (w->legacy) { /* once: the old window into slots of its own */
+        for (int64_t i = 0; i < s->window; i++)
+            if (w->n[i]) slot_write(s, (size_t)i);
+        s->host->watermark_set(s->ctx, "events", "");
+        w->legacy = 0;
     }
-    memmove(s->win, s->win + start, s->win_len - start);
-    s->win_len -= start;
-    if (s->win_len) s->win[s->win_len++] = ' ';
-    memcpy(s->win + s->win_len, id, idlen + 1);
-    s->win_len += idlen;
-    s->win_count++;
-    s->host->watermark_set(s->ctx, "events", s->win);
+    size_t slot = (size_t)(w->next % s->window);
+    snprintf(w->id[slot], sizeof(w->id[slot]), "%s", id);
+    w->n[slot] = w->next++;
+    slot_write(s, slot);
 }
 
 /* Ids go into URLs and watermarks: keep them to a safe alphabet. */

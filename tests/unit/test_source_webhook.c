@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "zvtb.h"
 #include "zvtb_src.h"
 
 #define SECRET "a-shared-secret-of-some-length"
@@ -223,6 +224,76 @@ START_TEST(full_record_events)
 }
 END_TEST
 
+/* The replay window, one watermark per remembered event ("events.<slot>" =
+ * "<n> <id>", slot n modulo replay_window): each event writes only its
+ * own; the last replay_window ids are replays, also after a restart; an
+ * older one is not; the whole-window watermark of older versions ("events")
+ * is read when no slot is, and emptied with the next event. */
+static int post_event(zvs_host *h, const char *event_id)
+{
+    char body[400];
+    snprintf(body, sizeof(body),
+             "{\"event_id\": \"%s\", \"id\": \"C1\", \"clientnummer\": \"C1\", \"bsn\": "
+             "\"999900006\", \"naam\": {\"achternaam\": \"Jansen\"}, \"geboortedatum\": "
+             "\"01-02-1940\"}",
+             event_id);
+    return post(h, body, SECRET);
+}
+
+static void sql(zvs_host *h, const char *q)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "sqlite3 '%s/state/zinvol.db' \"%s\"", zvtb_dir(zvs_bed(h)), q);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(replay_window_one_watermark_per_event)
+{
+    char err[256];
+    zvs_host *h =
+        zvs_new("{\"path\": \"/webhook/ecd\", \"secret\": \"" SECRET "\", \"replay_window\": 3}",
+                MAPPING, err, sizeof(err));
+    ck_assert_msg(h != NULL, "%s", err);
+    ck_assert_msg(zvs_start(h, "in_webhook.so", err, sizeof(err)) == 0, "%s", err);
+    const char *ids[] = {"w1", "w2", "w3", "w4", "w5"};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(post_event(h, ids[i]), 202);
+    ck_assert_str_eq(zvs_watermark(h, "events.0"), "3 w3");
+    ck_assert_str_eq(zvs_watermark(h, "events.1"), "4 w4");
+    ck_assert_str_eq(zvs_watermark(h, "events.2"), "5 w5");
+    ck_assert_ptr_null(zvs_watermark(h, "events"));
+    ck_assert_int_eq(post_event(h, "w5"), 202);
+    ck_assert_int_eq(zvs_counter(h, "replayed"), 1);
+    ck_assert_int_eq(post_event(h, "w2"), 202); /* beyond the window: the core's de-dup */
+    ck_assert_int_eq(zvs_counter(h, "replayed"), 1);
+    ck_assert_str_eq(zvs_watermark(h, "events.2"), "5 w5"); /* a replay is not remembered */
+    ck_assert_str_eq(zvs_watermark(h, "events.0"), "6 w2");
+    zvs_crash(h);
+    ck_assert_int_eq(zvs_start(h, "in_webhook.so", err, sizeof(err)), 0);
+    ck_assert_int_eq(post_event(h, "w4"), 202);
+    ck_assert_int_eq(zvs_counter(h, "replayed"), 2);
+    ck_assert_int_eq(post_event(h, "w3"), 202); /* forgotten when w2 came again */
+    ck_assert_int_eq(zvs_counter(h, "replayed"), 2);
+    /* A store an older version wrote: the whole window in "events". */
+    zvs_crash(h);
+    sql(h, "INSERT OR REPLACE INTO watermark(source, key, value) SELECT source, 'events', "
+           "'old1 old2' FROM watermark WHERE key = 'events.0'; "
+           "DELETE FROM watermark WHERE key LIKE 'events.%';");
+    ck_assert_int_eq(zvs_start(h, "in_webhook.so", err, sizeof(err)), 0);
+    ck_assert_int_eq(post_event(h, "old2"), 202);
+    ck_assert_int_eq(zvs_counter(h, "replayed"), 3);
+    ck_assert_int_eq(post_event(h, "w9"), 202);
+    ck_assert_str_eq(zvs_watermark(h, "events"), "");
+    ck_assert_str_eq(zvs_watermark(h, "events.1"), "1 old1");
+    ck_assert_str_eq(zvs_watermark(h, "events.2"), "2 old2");
+    ck_assert_str_eq(zvs_watermark(h, "events.0"), "3 w9");
+    ck_assert_int_eq(post_event(h, "old1"), 202);
+    ck_assert_int_eq(zvs_counter(h, "replayed"), 4);
+    zvs_stop(h);
+    zvs_free(h);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("source_webhook");
@@ -230,6 +301,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, id_only_event_is_fetched_and_replay_ignored);
+    tcase_add_test(tc, replay_window_one_watermark_per_event);
     tcase_add_test(tc, bad_signatures_are_rejected);
     tcase_add_test(tc, too_large_and_broken_json);
     tcase_add_test(tc, ecd_or_store_down_means_retry);
