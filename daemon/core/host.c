@@ -460,4 +460,5 @@ const zv_host zv_core_host = {
     .retour = zv_host_retour,
     .problem = h_problem,
     .schedule = h_schedule,
+    .not_counted = zv_render_not_counted,
 };

@@ -141,8 +141,10 @@ int zv_pipeline_route(zv_runtime *rt, const zv_record *rec, const char *only, in
                 return -1;
             continue;
         }
-        /* Nothing new for this destination: no message (core/change.h). */
-        int same = zv_change_unchanged(rt, d, m, min);
+        /* Nothing new for this destination: no message (core/change.h).
+         * An aggregate destination has no change detection: counting a
+         * record again changes nothing (render.c). */
+        int same = d->aggregate ? 0 : zv_change_unchanged(rt, d, m, min);
         if (same != 0) {
             if (same < 0) return -1;
             d->unchanged++;

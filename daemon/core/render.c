@@ -70,6 +70,13 @@ struct reject {
     char *rule, *field, *reason;
 };
 
+/* Aggregate destinations: records counted nowhere, per reason. */
+#define NC_REASONS 8
+struct not_counted {
+    char reason[64];
+    int64_t n;
+};
+
 struct zv_render_out {
     zv_runtime *rt;
     zv_dest_rt *dest;
@@ -86,6 +93,10 @@ struct zv_render_out {
     struct reject *rej;
     size_t nrej, rejcap;
     int bad; /* the plugin broke the contract */
+    char *uncounted; /* aggregate: per batch record, not_counted was called */
+    struct not_counted nc[NC_REASONS]; /* the last one also takes any further reason */
+    size_t nnc;
+    int64_t nuncounted;
 };
 
 typedef struct staged_rec {
@@ -112,7 +123,9 @@ int zv_render_add_payload(zv_render_out *out, const zv_payload_spec *p)
         out->bad = 1;
         return -1;
     }
-    if (!p->data || !p->idem_key || !*p->idem_key || !p->nrecords) {
+    /* An aggregate format's payload names no records (nothing of any one
+     * record is in it); every other payload carries at least one. */
+    if (!p->data || !p->idem_key || !*p->idem_key || (!p->nrecords && !out->dest->aggregate)) {
         zv_log(ZV_LOG_ERROR, out->component, "payload without data, key or records refused");
         out->bad = 1;
         return -1;
@@ -135,8 +148,8 @@ int zv_render_add_payload(zv_render_out *out, const zv_payload_spec *p)
     struct payload *q = &out->p[out->np];
     memset(q, 0, sizeof(*q));
     q->data = malloc(p->len ? p->len : 1);
-    q->records = malloc(p->nrecords * sizeof(size_t));
-    q->keys = calloc(p->nrecords, sizeof(char *));
+    q->records = malloc((p->nrecords ? p->nrecords : 1) * sizeof(size_t));
+    q->keys = calloc(p->nrecords ? p->nrecords : 1, sizeof(char *));
     if (!q->data || !q->records || !q->keys) {
         free(q->data);
         free(q->records);
@@ -215,6 +228,30 @@ int zv_render_fields(zv_render_out *out, size_t index, const zv_field_id *fields
     return 0;
 }
 
+int zv_render_not_counted(zv_render_out *out, size_t index, const char *reason)
+{
+    if (index >= out->batch->n || !out->uncounted) {
+        out->bad = 1;
+        return -1;
+    }
+    if (out->uncounted[index]) return 0;
+    out->uncounted[index] = 1;
+    out->nuncounted++;
+    const char *why = reason && *reason ? reason : "not counted by the format";
+    size_t i = 0;
+    while (i < out->nnc && strncmp(out->nc[i].reason, why, sizeof(out->nc[i].reason) - 1) != 0)
+        i++;
+    if (i == out->nnc && out->nnc == NC_REASONS) {
+        i = NC_REASONS - 1;
+        snprintf(out->nc[i].reason, sizeof(out->nc[i].reason), "other reasons");
+    } else if (i == out->nnc) {
+        snprintf(out->nc[i].reason, sizeof(out->nc[i].reason), "%s", why);
+        out->nnc++;
+    }
+    out->nc[i].n++;
+    return 0;
+}
+
 /* Records the format reported nothing for: the fields it can carry. */
 static void fields_fallback(const zv_dest_rt *d, int m, zv_render_out *out)
 {
@@ -248,6 +285,7 @@ static void free_out(zv_render_out *out)
     }
     free(out->p);
     free(out->rejected);
+    free(out->uncounted);
     free(out->fields);
     free(out->reported);
     for (size_t i = 0; i < out->nrej; i++) {
@@ -342,10 +380,13 @@ static int prepare_payloads(const zv_runtime *rt, const zv_dest_rt *d, int m, co
         free(q->marks);
         q->fj = fields_json(d, m, out, q);
         q->rj = zv_render_records_json(rt, b, q->records, q->keys, q->n, out->fields);
-        q->dj = zv_render_disclosure_json(rt, b, q->records, q->n, out->fields);
+        /* Counts disclose nothing about a client (README, "Aggregate
+         * destinations"): no disclosure rows, no change marks. */
+        q->dj = d->aggregate ? NULL
+                             : zv_render_disclosure_json(rt, b, q->records, q->n, out->fields);
         q->marks = calloc(q->n ? q->n : 1, sizeof(*q->marks));
         if (!q->fj || !q->rj || !q->marks) return -1;
-        for (size_t k = 0; k < q->n; k++)
+        for (size_t k = 0; !d->aggregate && k < q->n; k++)
             if (zv_change_mark_make(d, m, b->records[q->records[k]], &q->marks[k]) < 0) return -1;
         q->prepared = 1;
     }
@@ -362,7 +403,7 @@ static int enqueue_payloads(zv_runtime *rt, zv_dest_rt *d, int m, const zv_batch
         zv_outbox_new o = {d->conf->name, msg,    q->idem, q->data, q->len,
                            q->ctype,      q->ext, q->fj,   q->rj,   q->dj};
         int r = zv_sb_enqueue(rt->sb, &o);
-        for (size_t k = 0; r >= 0 && k < q->n; k++)
+        for (size_t k = 0; r >= 0 && !d->aggregate && k < q->n; k++)
             if (zv_change_mark_put(rt, d, m, &q->marks[k]) < 0) r = -1;
         if (r < 0) return -1;
         if (r == 1)
@@ -402,6 +443,7 @@ typedef struct render_job {
     int64_t payloads; /* enqueued by step 3 (counted into the destination on the loop) */
     int64_t unchanged, withdrawn; /* by step 1 (the same) */
     int64_t rejected;             /* quarantined by step 3 (the same) */
+    int64_t agg[2];               /* aggregate: counted, not counted by step 3 (the same) */
     int64_t t_done;               /* when step 3 began on the loop (zv_mono_ns) */
 } render_job;
 
@@ -465,13 +507,16 @@ static int render_try(render_job *j, int m, staged_rec **recs, size_t n, size_t 
                       m,
                       j->rt->batch_now ? j->rt->batch_now : zv_now(),
                       n,
-                      o->rv};
+                      o->rv,
+                      j->l.full};
     o->out =
         (zv_render_out){.rt = j->rt, .dest = d, .batch = &o->b, .component = d->fmt.ctx->component};
     o->out.rejected = calloc(n, 1);
     o->out.fields = calloc(n, ZV_FIELD_COUNT);
     o->out.reported = calloc(n, 1);
-    if (!o->out.rejected || !o->out.fields || !o->out.reported) {
+    if (d->aggregate) o->out.uncounted = calloc(n, 1);
+    if (!o->out.rejected || !o->out.fields || !o->out.reported ||
+        (d->aggregate && !o->out.uncounted)) {
         free_outcome(o);
         return TRY_NOMEM;
     }
@@ -493,7 +538,7 @@ static int render_try(render_job *j, int m, staged_rec **recs, size_t n, size_t 
         free_outcome(o);
         return rc;
     }
-    fields_fallback(d, m, &o->out);
+    if (!d->aggregate) fields_fallback(d, m, &o->out);
     /* Out of memory here: step 3 tries again, and fails the unit if need be. */
     prepare_payloads(j->rt, d, m, &o->b, &o->out);
     j->seq++; /* a failed try leaves its batch id to the next one */
@@ -602,13 +647,35 @@ static int isolate(zv_runtime *rt, zv_dest_rt *d, const outcome *o, int64_t *rej
     return 0;
 }
 
+/* An aggregate destination's records end counted or not counted, with
+ * the reason: store counters in the unit's transaction (field "record",
+ * what "counted", or the reason as field and what "not_counted"). */
+static int count_aggregate(zv_runtime *rt, const zv_dest_rt *d, const zv_render_out *out,
+                           int64_t agg[2])
+{
+    int64_t rejected = 0;
+    for (size_t i = 0; i < out->batch->n; i++)
+        rejected += out->rejected[i] && !out->uncounted[i];
+    int64_t counted = (int64_t)out->batch->n - rejected - out->nuncounted;
+    if (counted > 0 &&
+        zv_store_count_add(rt->store, d->conf->name, "record", ZV_COUNT_COUNTED, counted) < 0)
+        return -1;
+    for (size_t i = 0; i < out->nnc; i++)
+        if (zv_store_count_add(rt->store, d->conf->name, out->nc[i].reason, ZV_COUNT_NOT_COUNTED,
+                               out->nc[i].n) < 0)
+            return -1;
+    agg[0] += counted;
+    agg[1] += out->nuncounted;
+    return 0;
+}
+
 static const char *reject_stage(const struct reject *r)
 {
     return r->rule && strcmp(r->rule, "XSD") == 0 ? "schema" : "rule";
 }
 
 static int apply_good(zv_runtime *rt, zv_dest_rt *d, outcome *o, int64_t *payloads,
-                      int64_t *rejected)
+                      int64_t *rejected, int64_t agg[2])
 {
     o->out.batch = &o->b; /* the outcome moved since render() saw it */
     for (size_t i = 0; i < o->out.nrej; i++) {
@@ -625,6 +692,7 @@ static int apply_good(zv_runtime *rt, zv_dest_rt *d, outcome *o, int64_t *payloa
         (*rejected)++;
     }
     if (enqueue_payloads(rt, d, o->m, &o->b, &o->out, payloads) < 0) return -1;
+    if (d->aggregate && count_aggregate(rt, d, &o->out, agg) < 0) return -1;
     for (size_t i = 0; i < o->n; i++)
         if (o->recs[i]->id && zv_sb_staged_delete(rt->sb, o->recs[i]->id) < 0) return -1;
     return 0;
@@ -644,7 +712,7 @@ static int apply_body(render_job *j)
     if (rc == 0 && now_seq != j->seq0) return 1;
     for (outcome *o = j->head; rc == 0 && o; o = o->next)
         rc = o->isolate ? isolate(rt, d, o, &j->rejected)
-                        : apply_good(rt, d, o, &j->payloads, &j->rejected);
+                        : apply_good(rt, d, o, &j->payloads, &j->rejected, j->agg);
     if (rc == 0 && j->seq != j->seq0) rc = zv_sb_batch_set(rt->sb, d->conf->name, j->seq);
     return rc < 0 ? -1 : 0;
 }
@@ -659,7 +727,7 @@ static void moved_notice(const render_job *j)
 static int apply(render_job *j)
 {
     zv_runtime *rt = j->rt;
-    j->payloads = j->rejected = 0;
+    j->payloads = j->rejected = j->agg[0] = j->agg[1] = 0;
     if (zv_rt_begin(rt, j->d->fmt.ctx->component) < 0) return -1;
     int rc = apply_body(j);
     if (rc == 0 && zv_rt_commit(rt) == 0) return 0;
@@ -740,7 +808,7 @@ static int add_withdrawals(zv_runtime *rt, zv_dest_rt *d, staged_list *l, int64_
  * inside the caller's transaction: their staged rows are deleted. */
 static int filter_unchanged(zv_runtime *rt, zv_dest_rt *d, staged_list *l, int64_t *unchanged)
 {
-    if (!l->n) return 0;
+    if (!l->n || d->aggregate) return 0; /* counting again changes nothing */
     zv_change_item *v = calloc(l->n, sizeof(*v));
     if (!v) return -1;
     for (size_t i = 0; i < l->n; i++)
@@ -790,6 +858,8 @@ static int unit_end(render_job *j, int r)
     if (r == 0) {
         d->payloads += j->payloads;
         d->rejected += j->rejected;
+        d->counted += j->agg[0];
+        d->not_counted += j->agg[1];
         if (rt->delivery && !rt->stopping) zv_delivery_kick(rt->delivery, d->conf->name);
         /* Rendered rows are gone; the cursor only steps over rows that could
          * not be decoded, within this flush. */
@@ -902,7 +972,7 @@ static void render_done(void *arg)
     j->t_done = zv_mono_ns();
     if (can_lend(j)) {
         count_render(j);
-        j->payloads = j->rejected = 0;
+        j->payloads = j->rejected = j->agg[0] = j->agg[1] = 0;
         int r = zv_store_lend_unit(j->rt->store, j->d->fmt.ctx->component, lent_body, lent_done, j);
         if (r == 0) return;
         if (r < 0) {

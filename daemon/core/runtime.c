@@ -167,6 +167,7 @@ static void build_dest(zv_runtime *rt, zv_dest_rt *d, const zv_dest_conf *c, zv_
     build_match(rt, d, errs);
     if (!fmt_ok) return;
     d->nmsg = zv_plugin_nmessages(d->fmt.desc);
+    d->aggregate = (zv_plugin_format_flags(d->fmt.desc) & ZV_FORMAT_AGGREGATE) != 0;
     d->cats = calloc(d->nmsg, sizeof(*d->cats));
     d->mins = calloc(d->nmsg, sizeof(*d->mins));
     if (!d->cats || !d->mins) return;

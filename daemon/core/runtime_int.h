@@ -73,6 +73,12 @@ struct zv_dest_rt {
     int64_t render_cpu_ns;  /* render's CPU time (per core, load aside) */
     int64_t unchanged;      /* records not staged or not sent: equal to what was last sent */
     int64_t withdrawn;      /* withdrawals sent before a changed record (core/change.h) */
+    /* The format declares ZV_FORMAT_AGGREGATE: its payloads hold only
+     * counts, so the core skips the per-record accountability a
+     * record-level destination needs (render.c, "Aggregate destinations"). */
+    int aggregate;
+    int64_t counted;        /* aggregate: records the format counted */
+    int64_t not_counted;    /* aggregate: records it counted nowhere (a reason counter each) */
     int rendering;          /* a work unit is on a worker thread (render.c) */
     int restaged;           /* records were staged while it was there: another unit follows */
     /* Called on the loop when a unit that went to a worker has ended, with
@@ -222,6 +228,7 @@ int zv_pipeline_flush_step(zv_runtime *rt, zv_dest_rt *d);
 int zv_render_add_payload(zv_render_out *out, const zv_payload_spec *p);
 /* zv_host.rendered_fields (render.c). */
 int zv_render_fields(zv_render_out *out, size_t index, const zv_field_id *fields, size_t n);
+int zv_render_not_counted(zv_render_out *out, size_t index, const char *reason);
 int zv_render_reject(zv_render_out *out, size_t index, const char *rule, const char *field,
                      const char *reason);
 /* Set on a thread that quarantines for the loop (a render unit's writes

@@ -309,6 +309,9 @@ int zv_dry_run(const char *config_file, const zv_config_overrides *ov, int log_l
     dr.host.add_payload = zv_dry_add_payload;
     dr.host.reject_record = zv_dry_reject;
     dr.host.rendered_fields = zv_dry_rendered_fields;
+    /* An aggregate format then names its records in payloads, as the dry
+     * run's summary counts them. */
+    dr.host.not_counted = NULL;
     dr.host.state_dir = dry_state_dir;
     zv_dry_current = &dr;
     zv_errors errs;

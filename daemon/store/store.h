@@ -255,6 +255,10 @@ int zv_store_enqueue(zv_store *s, const zv_outbox_new *o);
 int64_t zv_store_outbox_count(zv_store *s, const char *destination, const char *state);
 
 /* ---- counters: minimiser decisions and other per-destination tallies ---- */
+/* An aggregate destination's records (render.c): counted, or not counted
+ * (the counter's field is then the format's reason). */
+#define ZV_COUNT_COUNTED "counted"
+#define ZV_COUNT_NOT_COUNTED "not_counted"
 int zv_store_count_add(zv_store *s, const char *destination, const char *field, const char *what,
                        int64_t n);
 typedef int (*zv_count_cb)(const char *destination, const char *field, const char *what, int64_t n,

@@ -71,10 +71,12 @@ extern "C" {
  * zv_host.rendered_fields and zv_plugin_descriptor.field_renderable (what a
  * format renders); 2.2 plugins' TLS listeners (https_listen, ex_peer),
  * audit_disclosure, retour and problem; 2.3 zv_host.schedule and
- * zv_plugin_descriptor.format_flags (ZV_FORMAT_AGGREGATE).  Changing the
+ * zv_plugin_descriptor.format_flags (ZV_FORMAT_AGGREGATE); 2.4 the core
+ * path for aggregate formats: zv_host.not_counted, zv_batch.more, and
+ * payloads of an aggregate format that name no records.  Changing the
  * ABI: see "Changing the ABI" above. */
 #define ZV_ABI_MAJOR 2
-#define ZV_ABI_MINOR 3
+#define ZV_ABI_MINOR 4
 #define ZV_PLUGIN_SYMBOL "zv_plugin"
 
 #if defined(__GNUC__)
@@ -281,7 +283,10 @@ typedef struct zv_payload_spec {
     const char *idem_key;  /* unique per destination, e.g. BerichtIdentificatie */
     const char *extension; /* for file names: "xml", "json" */
     /* Indexes into the batch this payload carries: nrecords of them (an
-     * array of size_t, whose element never changes). */
+     * array of size_t, whose element never changes).  At least one, except
+     * for a ZV_FORMAT_AGGREGATE format under a 2.4 core (ZV_HOST_HAS(host,
+     * not_counted)): its payloads hold counts, no record's fields, and name
+     * no records (0; any named are not listed in the trail either). */
     const size_t *records;
     size_t nrecords;
     /* Per carried record (nrecords of them, parallel to records), the key
@@ -513,6 +518,17 @@ typedef struct zv_host {
      * "quarterly", "yearly"); NULL for sources and transports.  Borrowed
      * from the config, valid for the instance's life. */
     const char *(*schedule)(zv_ctx *ctx);
+
+    /* ---- 2.4 ---- */
+    /* Aggregate formats (ZV_FORMAT_AGGREGATE), inside render(): batch
+     * record `index` was counted in no measure, for `reason` (a short fixed
+     * phrase, e.g. "no client.bsn"; borrowed for the call; no record's
+     * value in it).  Every other record of the batch that is not rejected
+     * counts as counted.  The core keeps a counter per destination and
+     * reason (counted records and these), so every record ends in a visible
+     * state although no payload names it.  A later call for the same record
+     * is ignored. -1: index out of range (the render counts as failed). */
+    int (*not_counted)(zv_render_out *out, size_t index, const char *reason);
 } zv_host;
 
 /* 1 when the host table h has member m (appended in a later minor). */
@@ -555,7 +571,17 @@ typedef struct zv_batch {
     /* n pointers (an array of pointers: its stride never changes);
      * minimised: only fields that may be sent. */
     const zv_record *const *records;
+    /* 2.4 (read when size says it is there): 1 when more records of this
+     * destination follow in further batches of the same flush (the core
+     * renders a flush in work units of max_records).  An aggregate format
+     * may then count and make no payload, and send its running counts with
+     * the flush's last batch (more 0): one payload per touched period per
+     * flush. */
+    int more;
 } zv_batch;
+
+/* 1 when batch b has member m (appended in a later minor). */
+#define ZV_BATCH_HAS(b, m) ((b)->size >= offsetof(zv_batch, m) + sizeof((b)->m))
 
 /* Filled by the core for interpret(); it and all it points to are the
  * core's, valid during that interpret() call only. */

@@ -87,8 +87,8 @@ static int add(sig_fmt *f, zv_render_out *out, const char *data, size_t len, con
                          .content_type = ctype,
                          .idem_key = idem,
                          .extension = ext,
-                         .records = idx,
-                         .nrecords = n,
+                         .records = f->name_records ? idx : NULL,
+                         .nrecords = f->name_records ? n : 0,
                          .record_keys = NULL};
     return f->host->add_payload(out, &p) == 0 ? 0 : -1;
 }

@@ -25,6 +25,10 @@ typedef struct sig_fmt {
      * reject_record and log may be called. Owned; NULL when not configured. */
     char *org;
     int *mnum; /* the state's number of each measure of the set; owned */
+    /* An older core (ABI before 2.4) wants every record in some payload, and
+     * lists them in the trail and disclosures; a 2.4 core takes payloads that
+     * name no records from an aggregate format (zv_host.not_counted). */
+    int name_records;
 } sig_fmt;
 
 typedef struct sig_period_ref {

@@ -142,6 +142,7 @@ static int sig_create(zv_ctx *ctx, const zv_host *host, void **state, char *err,
     }
     f->ctx = ctx;
     f->host = host;
+    f->name_records = !ZV_HOST_HAS(host, not_counted);
     const sig_conf *c = host->config(ctx);
     f->k = c->k;
     f->pretty = c->pretty;
@@ -353,8 +354,8 @@ static int emit_period(sig_fmt *f, const zv_batch *b, zv_render_out *out, const 
                          .content_type = "application/json",
                          .idem_key = idem,
                          .extension = "json",
-                         .records = idx,
-                         .nrecords = n,
+                         .records = f->name_records ? idx : NULL,
+                         .nrecords = f->name_records ? n : 0,
                          .record_keys = NULL};
     rc = f->host->add_payload(out, &p) == 0 ? 0 : -1;
 done:
@@ -401,6 +402,25 @@ static int cmp_label(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+/* Under a 2.4 core no payload names the records: each one counted in no
+ * measure is told with its reason, so it still ends in a visible state. */
+static int tell_not_counted(sig_fmt *f, const zv_batch *b, zv_render_out *out,
+                            const unsigned char *counted)
+{
+    size_t nm = f->set->nmeasures;
+    for (size_t i = 0; i < b->n; i++) {
+        size_t k = 0;
+        while (k < nm && !counted[i * nm + k])
+            k++;
+        if (k < nm) continue;
+        const char *why = zv_rec_str(b->records[i], ZV_F_CLIENT_BSN)
+                              ? "in no measure (its conditions or date do not apply)"
+                              : "no client.bsn (no person to count)";
+        if (f->host->not_counted(out, i, why) != 0) return -1;
+    }
+    return 0;
+}
+
 static int sig_render(void *state, const zv_batch *b, zv_render_out *out)
 {
     sig_fmt *f = state;
@@ -444,8 +464,9 @@ static int sig_render(void *state, const zv_batch *b, zv_render_out *out)
     rc = 0;
     for (size_t p = 0; p < t.n && rc == 0; p++)
         rc = emit_period(f, b, out, &t.p[p], first, (int)p, p + 1 == t.n);
-    for (size_t i = 0; i < b->n && rc == 0; i++)
+    for (size_t i = 0; f->name_records && i < b->n && rc == 0; i++)
         rc = report_fields(f, out, i, b->records[i], &counted[i * nm]);
+    if (rc == 0 && !f->name_records) rc = tell_not_counted(f, b, out, counted);
     if (rc == 0 && f->report) rc = sig_emit_reports(f, b, out, &t, first);
 done:
     zv_buf_free(&cell);
