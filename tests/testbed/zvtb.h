@@ -122,6 +122,9 @@ typedef struct zvtb_render {
     size_t nr;
     size_t left_staged;   /* records the flush left staged (then removed) */
     size_t total_records; /* over all payloads */
+    /* An aggregate format's records (no payload names them): counted, and
+     * counted nowhere (zv_host.not_counted), as the core tallied them. */
+    int64_t counted, not_counted;
 } zvtb_render;
 
 /* The core's render path for records as the minimiser would hand them: each
@@ -133,6 +136,9 @@ typedef struct zvtb_render {
  * store's sequence per destination: a fresh bed's first batch is "1". */
 void zvtb_render_records(zvtb *tb, int message, zv_record *const *recs, size_t n, zvtb_render *out);
 void zvtb_render_free(zvtb_render *out);
+/* The store's counter (field, what) of "dest" (zv_store_count_add), e.g.
+ * ("record", "counted") of an aggregate destination; 0 when none. */
+int64_t zvtb_counter(zvtb *tb, const char *field, const char *what);
 /* Draw n batch ids of "dest" from the store's sequence, so the next flush
  * gets a later one (to line batch ids up between beds). */
 void zvtb_skip_batches(zvtb *tb, int n);

@@ -277,9 +277,12 @@ void zvtb_render_records(zvtb *tb, int message, zv_record *const *recs, size_t n
         free(enc);
     }
     if (zv_store_commit(s) < 0) zvtb_fail("store: %s", zv_store_errmsg(s));
+    int64_t counted0 = d->counted, uncounted0 = d->not_counted;
     out->rc = zv_pipeline_flush(tb->rt, d);
     /* Renders may finish on the loop (worker threads): until nothing is staged. */
     zvtb_run_until(tb, nothing_staged, d, 10000);
+    out->counted = d->counted - counted0;
+    out->not_counted = d->not_counted - uncounted0;
     struct collect c = {out, ob.max, copies, n, sorted_ids(copies, n)};
     if (zv_store_outbox_list(s, d->conf->name, NULL, 1000000, take_payload, &c) < 0)
         zvtb_fail("store: %s", zv_store_errmsg(s));
@@ -431,4 +434,26 @@ zv_instance *zvtb_transport(zvtb *tb, const char *dest)
             return &tb->rt->dests[i].tr;
         }
     zvtb_fail("no destination %s", dest);
+}
+
+struct counter_arg {
+    const char *dest, *field, *what;
+    int64_t n;
+};
+
+static int counter_cb(const char *destination, const char *field, const char *what, int64_t n,
+                      void *arg)
+{
+    struct counter_arg *c = arg;
+    if (!strcmp(destination, c->dest) && !strcmp(field, c->field) && !strcmp(what, c->what))
+        c->n += n;
+    return 0;
+}
+
+int64_t zvtb_counter(zvtb *tb, const char *field, const char *what)
+{
+    struct counter_arg c = {dest(tb)->conf->name, field, what, 0};
+    if (zv_store_count_each(tb->rt->store, counter_cb, &c) < 0)
+        zvtb_fail("store: %s", zv_store_errmsg(tb->rt->store));
+    return c.n;
 }
