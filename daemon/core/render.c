@@ -495,7 +495,7 @@ static void append(render_job *j, outcome *o)
 
 /* Step 2: one render of recs[0..n) as message m; a good one is kept as an
  * outcome.  *size: the largest payload. */
-static int render_try(render_job *j, int m, staged_rec **recs, size_t n, size_t *size)
+static int render_try(render_job *j, int m, staged_rec **recs, size_t n, size_t *size, int more)
 {
     zv_dest_rt *d = j->d;
     outcome *o = new_outcome(j, m, recs, n);
@@ -508,7 +508,7 @@ static int render_try(render_job *j, int m, staged_rec **recs, size_t n, size_t 
                       j->rt->batch_now ? j->rt->batch_now : zv_now(),
                       n,
                       o->rv,
-                      j->l.full};
+                      more};
     o->out =
         (zv_render_out){.rt = j->rt, .dest = d, .batch = &o->b, .component = d->fmt.ctx->component};
     o->out.rejected = calloc(n, 1);
@@ -563,11 +563,13 @@ static int isolate_later(render_job *j, int m, staged_rec *r, int why, size_t si
     return 0;
 }
 
-/* Render recs[0..n), halving around what fails (see the top of the file). */
-static int render_part(render_job *j, int m, staged_rec **recs, size_t n, struct unit_stats *st)
+/* Render recs[0..n), halving around what fails (see the top of the file).
+ * more: batches of the same flush follow this part (zv_batch.more). */
+static int render_part(render_job *j, int m, staged_rec **recs, size_t n, struct unit_stats *st,
+                       int more)
 {
     size_t size = 0;
-    int r = render_try(j, m, recs, n, &size);
+    int r = render_try(j, m, recs, n, &size, more);
     if (r == TRY_OK) {
         st->good += n;
         return 0;
@@ -577,19 +579,19 @@ static int render_part(render_job *j, int m, staged_rec **recs, size_t n, struct
         size_t h = n / 2;
         zv_log(ZV_LOG_INFO, j->d->fmt.ctx->component, "%s of %zu records; trying %zu and %zu apart",
                r == TRY_TOO_BIG ? "message too large" : "render failed", n, h, n - h);
-        if (render_part(j, m, recs, h, st) < 0) return -1;
-        return render_part(j, m, recs + h, n - h, st);
+        if (render_part(j, m, recs, h, st, 1) < 0) return -1;
+        return render_part(j, m, recs + h, n - h, st, more);
     }
     st->isolated++;
     return isolate_later(j, m, recs[0], r, size);
 }
 
-static int render_message(render_job *j, int m, staged_rec **recs, size_t n)
+static int render_message(render_job *j, int m, staged_rec **recs, size_t n, int more)
 {
     struct unit_stats st = {0, 0};
     outcome **mark = j->tail;
     int64_t seq = j->seq;
-    if (render_part(j, m, recs, n, &st) < 0) return -1;
+    if (render_part(j, m, recs, n, &st, more) < 0) return -1;
     if (n > 1 && st.good == 0 && st.isolated == n) {
         truncate_outcomes(j, mark);
         j->seq = seq;
@@ -613,13 +615,20 @@ static void render_work(void *arg)
         return;
     }
     /* Per message, the withdrawals first and in messages of their own, so
-     * they reach the receiver before the new deliveries of the same keys. */
+     * they reach the receiver before the new deliveries of the same keys.
+     * Only the last group of the flush's last unit has zv_batch.more 0. */
+    size_t last = 0; /* group index (m * 2 + 1 - w) of the last group with records */
+    for (size_t i = 0; i < l->n; i++) {
+        size_t g = (size_t)l->v[i].message * 2 + (size_t)(1 - l->v[i].withdraw);
+        if (g > last) last = g;
+    }
     for (size_t m = 0; !j->failed && m < j->d->nmsg; m++)
         for (int w = 1; !j->failed && w >= 0; w--) {
             size_t n = 0;
             for (size_t i = 0; i < l->n; i++)
                 if (l->v[i].message == (int)m && l->v[i].withdraw == w) group[n++] = &l->v[i];
-            if (n && render_message(j, (int)m, group, n) < 0) j->failed = 1;
+            int more = j->l.full || m * 2 + (size_t)(1 - w) < last;
+            if (n && render_message(j, (int)m, group, n, more) < 0) j->failed = 1;
         }
     free(group);
 }

@@ -134,6 +134,15 @@ int sig_state_unreported(sig_state *st, int (*cb)(const char *period, void *arg)
 /* The team's narrative for a period from an ECD field: the latest (date, text) wins. */
 int sig_state_narrative_put(sig_state *st, const char *period, const char *date, const char *text);
 char *sig_state_narrative_get(sig_state *st, const char *period); /* malloc'd or NULL */
+/* Running counts once per flush (signals_pending.c).  Between begin and
+ * commit: sweep at the start of batch batch_id (marks of earlier batches
+ * go, later or equal ones are pending again), add a period counted into,
+ * mark a period's payload as made by batch_id.  each: the pending periods
+ * in order (cb non-zero stops). */
+int sig_state_pending_sweep(sig_state *st, const char *batch_id);
+int sig_state_pending_add(sig_state *st, const char *period);
+int sig_state_pending_made(sig_state *st, const char *period, const char *batch_id);
+int sig_state_pending_each(sig_state *st, int (*cb)(const char *period, void *arg), void *arg);
 
 /* ---- tables with suppression ---- */
 #define SIG_CELL_SEP '\x1f'

@@ -421,31 +421,89 @@ static int tell_not_counted(sig_fmt *f, const zv_batch *b, zv_render_out *out,
     return 0;
 }
 
+/* t: the periods pending after this flush's batches (ABI 2.4). */
+static int add_pending(const char *label, void *arg)
+{
+    sig_touched *t = ((void **)arg)[0];
+    sig_fmt *f = ((void **)arg)[1];
+    char p0[11], p1[11];
+    if (sig_period_bounds(f->set->period, label, p0, p1) != 0) return 0;
+    return sig_touch(t, label, p0, p1) < 0 ? 1 : 0; /* full: the rest wait for the next flush */
+}
+
+/* Count the batch in one state transaction; coalescing: the touched
+ * periods become pending in the same one. */
+static int count_batch(sig_fmt *f, const zv_batch *b, int coalesce, sig_touched *t, int *first,
+                       unsigned char *counted)
+{
+    size_t nm = f->set->nmeasures;
+    zv_buf cell;
+    zv_buf_init(&cell);
+    pcache pc;
+    pcache_init(&pc);
+    signed char *memo = malloc(f->set->nleaves ? f->set->nleaves : 1);
+    int rc = -1;
+    if (!memo || sig_state_begin(f->state) != 0) goto done;
+    if (coalesce && sig_state_pending_sweep(f->state, b->batch_id) != 0) goto fail;
+    for (size_t i = 0; i < b->n; i++)
+        if (count_record(f, b->records[i], t, &pc, memo, &first[i], &cell, &counted[i * nm]) != 0)
+            goto fail;
+    for (size_t p = 0; coalesce && p < t->n; p++)
+        if (sig_state_pending_add(f->state, t->p[p].label) != 0) goto fail;
+    if (sig_state_commit(f->state) == 0) {
+        rc = 0;
+        goto done;
+    }
+fail:
+    sig_state_rollback(f->state);
+    f->host->log(f->ctx, ZV_LOG_ERROR, "signals: could not count batch %s", b->batch_id);
+done:
+    zv_buf_free(&cell);
+    free(memo);
+    return rc;
+}
+
+/* Coalescing, the flush's last batch: the running counts of every pending
+ * period, marked as made by this batch once they are handed over. */
+static int emit_pending(sig_fmt *f, const zv_batch *b, zv_render_out *out, sig_touched *t,
+                        const int *first)
+{
+    t->n = 0;
+    void *arg[2] = {t, f};
+    if (sig_state_pending_each(f->state, add_pending, arg) != 0) return -1;
+    for (size_t p = 0; p < t->n; p++)
+        if (emit_period(f, b, out, &t->p[p], first, (int)p, p + 1 == t->n) != 0) return -1;
+    if (t->n == 0) return 0;
+    if (sig_state_begin(f->state) != 0) return -1;
+    for (size_t p = 0; p < t->n; p++)
+        if (sig_state_pending_made(f->state, t->p[p].label, b->batch_id) != 0) {
+            sig_state_rollback(f->state);
+            return -1;
+        }
+    if (sig_state_commit(f->state) != 0) {
+        sig_state_rollback(f->state);
+        return -1;
+    }
+    return 0;
+}
+
 static int sig_render(void *state, const zv_batch *b, zv_render_out *out)
 {
     sig_fmt *f = state;
     if (b->n == 0) return 0;
+    /* Under a 2.4 core: running counts once per flush, with its last batch. */
+    int coalesce = !f->name_records && ZV_BATCH_HAS(b, more);
     sig_touched t = {.n = 0};
     int *first = calloc(b->n, sizeof(*first));
     /* counted[i * nmeasures + m]: record i was counted in measure m. */
     unsigned char *counted = calloc(b->n * (f->set->nmeasures ? f->set->nmeasures : 1), 1);
     size_t nm = f->set->nmeasures;
-    zv_buf cell;
-    zv_buf_init(&cell);
     int rc = -1;
-    pcache pc;
-    pcache_init(&pc);
-    signed char *memo = malloc(f->set->nleaves ? f->set->nleaves : 1);
-    if (!first || !counted || !memo || sig_state_begin(f->state) != 0) goto done;
-    for (size_t i = 0; i < b->n; i++)
-        if (count_record(f, b->records[i], &t, &pc, memo, &first[i], &cell, &counted[i * nm]) !=
-            0) {
-            sig_state_rollback(f->state);
-            f->host->log(f->ctx, ZV_LOG_ERROR, "signals: could not count batch %s", b->batch_id);
-            goto done;
-        }
-    if (sig_state_commit(f->state) != 0) {
-        sig_state_rollback(f->state);
+    if (!first || !counted || count_batch(f, b, coalesce, &t, first, counted) != 0) goto done;
+    if (!f->name_records && tell_not_counted(f, b, out, counted) != 0) goto done;
+    if (coalesce) {
+        rc = b->more ? 0 : emit_pending(f, b, out, &t, first);
+        if (rc == 0 && !b->more && f->report) rc = sig_emit_reports(f, b, out, &t, first);
         goto done;
     }
     if (t.n == 0) { /* nothing counted: report the period the batch closed in */
@@ -466,11 +524,8 @@ static int sig_render(void *state, const zv_batch *b, zv_render_out *out)
         rc = emit_period(f, b, out, &t.p[p], first, (int)p, p + 1 == t.n);
     for (size_t i = 0; f->name_records && i < b->n && rc == 0; i++)
         rc = report_fields(f, out, i, b->records[i], &counted[i * nm]);
-    if (rc == 0 && !f->name_records) rc = tell_not_counted(f, b, out, counted);
     if (rc == 0 && f->report) rc = sig_emit_reports(f, b, out, &t, first);
 done:
-    zv_buf_free(&cell);
-    free(memo);
     free(counted);
     free(first);
     return rc;

@@ -32,7 +32,11 @@ static const char SCHEMA[] =
     " digest TEXT NOT NULL, batch TEXT NOT NULL) WITHOUT ROWID;"
     /* The team's story per period from an ECD field: the latest one wins. */
     "CREATE TABLE IF NOT EXISTS narratives(period TEXT PRIMARY KEY, date TEXT NOT NULL,"
-    " text TEXT NOT NULL) WITHOUT ROWID;";
+    " text TEXT NOT NULL) WITHOUT ROWID;"
+    /* Periods whose running counts are still to be sent (signals_pending.c);
+     * an older state gains the table empty. */
+    "CREATE TABLE IF NOT EXISTS pending(period TEXT PRIMARY KEY, batch TEXT NOT NULL)"
+    " WITHOUT ROWID;";
 
 static const struct {
     size_t off;
