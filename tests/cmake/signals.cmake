@@ -24,3 +24,9 @@ add_test(NAME bench/signals_daemon_smoke
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/bench/signals_daemon_bench --rows 2000
                  --build ${CMAKE_BINARY_DIR})
 set_tests_properties(bench/signals_daemon_smoke PROPERTIES ENVIRONMENT "${ZV_TEST_ENV}" TIMEOUT 300)
+# Restart safety of the aggregate path: SIGKILLed while counting, run again.
+zv_add_script_test(signals/crash ${CMAKE_CURRENT_SOURCE_DIR}/integration/signals_crash.sh TIMEOUT 600)
+# The bundled catalogue lists every field the bundled signal sets read.
+add_test(NAME signals/catalogue
+         COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/signals_catalogue.py
+                 ${CMAKE_SOURCE_DIR})
