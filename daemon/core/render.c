@@ -30,6 +30,17 @@
  * format's reason.  Only when every record of a unit fails on its own is the
  * failure taken as the format's (a broken state file, ...): the unit stays
  * staged for the next try.
+ *
+ * Aggregate destinations (the format declares ZV_FORMAT_AGGREGATE; ABI 2.4):
+ * their payloads hold counts over many clients and name no records, so no
+ * change detection (counting again changes nothing), no records, disclosure
+ * rows or change marks in the trail; each record ends counted or not
+ * counted with the format's reason, in store counters written in step 3.
+ * zv_batch.more tells the format whether later batches of the flush
+ * follow, so it sends its running counts once per flush.  The staged row
+ * stays: staged with the source's watermark and deleted with the unit's
+ * commit, it is what keeps counting restart-safe
+ * (plugins/fmt_signals/README.md, "Aggregate destinations").
  */
 #include "core/abi_check.h"
 #include "core/plugin_loader.h"
