@@ -776,8 +776,15 @@ START_TEST(rolled_back_batch_then_restart_keeps_counts)
     ck_assert_msg(build(tb, opts) == 0, "%s", zvtb_errors(tb));
     zv_record *one = child_on(&bsn, "2010-02-20");
     zvtb_render *out = render(tb, (const zv_record *const *)&one, 1);
-    ck_assert_uint_eq(out->np, 1);
-    char *cells = referrer_cells(&out->p[0]);
+    /* 2010-Q1, and any period still pending from the big flush (one flush
+     * sends at most 64: the rest go with the next one). */
+    ck_assert_uint_ge(out->np, 1);
+    ck_assert_uint_le(out->np, 2);
+    size_t q1 = 0;
+    while (q1 < out->np && !strstr(out->p[q1].idem, "/2010-Q1"))
+        q1++;
+    ck_assert_uint_lt(q1, out->np);
+    char *cells = referrer_cells(&out->p[q1]);
     ck_assert_str_eq(cells, "01=6;");
     free(cells);
     done(out);
