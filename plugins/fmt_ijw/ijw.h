@@ -88,19 +88,29 @@ int ijw_schema_validate(ijw_schema *s, xmlDocPtr doc, ijw_xsd_error_cb cb, void 
 ijw_state *ijw_state_open(const char *dir, char *err, size_t errlen);
 void ijw_state_close(ijw_state *s);
 int ijw_state_begin(ijw_state *s);
-/* A savepoint around one message, so a message the XSD refuses leaves no
- * trace in the history. */
-int ijw_state_savepoint(ijw_state *s);
-int ijw_state_release(ijw_state *s);
-int ijw_state_rollback_to(ijw_state *s);
 int ijw_state_commit(ijw_state *s);
 void ijw_state_rollback(ijw_state *s);
-/* Apply one record to the history, or say which rule forbids it.
- * batch/record identify the attempt so a re-render of the same batch is
- * idempotent.  Returns 0 applied, 1 violation (v filled), -1 store error. */
-int ijw_state_apply(ijw_state *s, ijw_msg m, const char *status, const char *gemeente,
-                    const char *bsn, const char *pkey, const char *reden, const char *batch,
-                    const char *record, int stop_requires_start, ijw_violation *v);
+/* What the history says of a record (read only): 0 allowed (c filled, or
+ * c->pending 0 when this attempt was already applied: batch/record
+ * identify it, so a re-render of the same batch is idempotent), 1
+ * violation (v filled), -1 store error; and the change it makes, written
+ * later.  Within one batch every product
+ * key comes once (TR101), so the decisions of a message do not depend on
+ * each other's writes, and a message can be validated before its changes
+ * are written (no savepoint per message). */
+typedef struct ijw_change {
+    int pending; /* 0: nothing to write (refused, or already applied) */
+    char key[65];
+    char record[512];
+    /* state and action are literals; reden and batch point into the batch
+     * being rendered (its record's value, its batch id): write before
+     * render() returns. */
+    const char *state, *reden, *batch, *action;
+} ijw_change;
+int ijw_state_decide(ijw_state *s, ijw_msg m, const char *status, const char *gemeente,
+                     const char *bsn, const char *pkey, const char *reden, const char *batch,
+                     const char *record, int stop_requires_start, ijw_violation *v, ijw_change *c);
+int ijw_state_write(ijw_state *s, const ijw_change *c);
 /* The receiver refused a start: forget it so a corrected one can be sent. */
 int ijw_state_forget(ijw_state *s, const char *gemeente, const char *bsn, const char *pkey);
 

@@ -21,6 +21,7 @@ typedef struct item {
     const char *gemeente;
     const char *bsn;
     char pkey[160];
+    ijw_change change; /* the history's change, once decided */
 } item;
 
 typedef struct group {
@@ -206,10 +207,11 @@ static int check(ijw_fmt *f, ijw_msg m, const zv_batch *b, item *items, size_t i
     return reject(f, m, b, items, i, &v, out) == 0 ? 1 : -1;
 }
 
-/* The history for every record still in the message; rejects the ones it
- * forbids.  -1 on a store failure. */
-static int apply_history(ijw_fmt *f, ijw_msg m, const zv_batch *b, item *items, size_t first,
-                         zv_render_out *out)
+/* What the history says of every record of the message; rejects the ones
+ * it forbids and keeps the change of the others in their item, written only
+ * once the message is made (write_history).  -1 on a store failure. */
+static int decide_history(ijw_fmt *f, ijw_msg m, const zv_batch *b, item *items, size_t first,
+                          zv_render_out *out)
 {
     for (size_t i = first; i != NONE; i = items[i].next) {
         if (!items[i].accepted) continue;
@@ -217,12 +219,20 @@ static int apply_history(ijw_fmt *f, ijw_msg m, const zv_batch *b, item *items, 
         char rid[512];
         ijw_violation v = {0};
         snprintf(rid, sizeof(rid), "%s/%s", r->prov.source, r->prov.record_id);
-        int rc = ijw_state_apply(f->state, m, zv_rec_str(r, ZV_F_DEL_STATUS), items[i].gemeente,
-                                 items[i].bsn, items[i].pkey, zv_rec_str(r, ZV_F_DEL_END_REASON),
-                                 b->batch_id, rid, f->stop_requires_start, &v);
+        int rc = ijw_state_decide(f->state, m, zv_rec_str(r, ZV_F_DEL_STATUS), items[i].gemeente,
+                                  items[i].bsn, items[i].pkey, zv_rec_str(r, ZV_F_DEL_END_REASON),
+                                  b->batch_id, rid, f->stop_requires_start, &v, &items[i].change);
         if (rc < 0) return -1;
         if (rc == 1 && reject(f, m, b, items, i, &v, out) != 0) return -1;
     }
+    return 0;
+}
+
+/* The history changes of the records the message carries. */
+static int write_history(ijw_fmt *f, const item *items, size_t first)
+{
+    for (size_t i = first; i != NONE; i = items[i].next)
+        if (items[i].accepted && ijw_state_write(f->state, &items[i].change) != 0) return -1;
     return 0;
 }
 
@@ -357,23 +367,20 @@ done:
     return rc;
 }
 
-/* One message (one gemeente and client).  With an XSD the history changes
- * sit in a savepoint until the message is valid, so a record the schema
- * refuses leaves the history as it was. */
+/* One message (one gemeente and client).  The history is asked first and
+ * written only for the records of the message as made (and, with an XSD,
+ * valid), so a record the schema refuses leaves the history as it was. */
 static int emit_group(ijw_fmt *f, ijw_msg m, const zv_batch *b, item *items, size_t first,
                       size_t gno, const char *dag, zv_render_out *out)
 {
     char ident[13];
     ijw_identificatie(f, m, b, gno, ident);
-    int xsd = f->xsd[m].schema != NULL;
+    if (decide_history(f, m, b, items, first, out) != 0) return -1;
     for (;;) {
-        if (xsd && ijw_state_savepoint(f->state) != 0) return -1;
         ijw_xml x = {0};
-        int rc = apply_history(f, m, b, items, first, out);
-        if (rc == 0) rc = build(f, m, b, items, first, ident, dag, out, &x);
+        int rc = build(f, m, b, items, first, ident, dag, out, &x);
         if (rc == 0) rc = add(f, m, b, items, first, ident, &x, out);
-        if (xsd && rc == 1 && ijw_state_rollback_to(f->state) != 0) rc = -1;
-        if (xsd && ijw_state_release(f->state) != 0) rc = -1;
+        if (rc == 0) rc = write_history(f, items, first);
         if (rc != 1) return rc < 0 ? -1 : 0;
     }
 }

@@ -18,18 +18,7 @@
 #include <zinvol/util.h>
 
 /* Statements run per record, prepared once when the store opens. */
-enum {
-    ST_GET,
-    ST_PUT,
-    ST_DEL,
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_SAVE,
-    ST_RELEASE,
-    ST_UNDO,
-    ST_N
-};
+enum { ST_GET, ST_PUT, ST_DEL, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_N };
 
 static const char *const sql[ST_N] = {
     [ST_GET] = "SELECT state, coalesce(reden,''), last_batch, last_record, last_action "
@@ -40,9 +29,6 @@ static const char *const sql[ST_N] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_SAVE] = "SAVEPOINT ijw_message",
-    [ST_RELEASE] = "RELEASE ijw_message",
-    [ST_UNDO] = "ROLLBACK TO ijw_message",
 };
 
 struct ijw_state {
@@ -165,21 +151,6 @@ void ijw_state_rollback(ijw_state *s)
     run(s, ST_ROLLBACK);
 }
 
-int ijw_state_savepoint(ijw_state *s)
-{
-    return run(s, ST_SAVE);
-}
-
-int ijw_state_release(ijw_state *s)
-{
-    return run(s, ST_RELEASE);
-}
-
-int ijw_state_rollback_to(ijw_state *s)
-{
-    return run(s, ST_UNDO);
-}
-
 static void row_key(const ijw_state *s, const char *gemeente, const char *bsn, const char *pkey,
                     char out[65])
 {
@@ -242,19 +213,33 @@ static int violate(ijw_violation *v, const char *rule, const char *field, const 
     return 1;
 }
 
+static int change(ijw_change *c, const char *key, const char *state, const char *reden,
+                  const char *batch, const char *record, const char *action)
+{
+    c->pending = 1;
+    snprintf(c->key, sizeof(c->key), "%s", key);
+    snprintf(c->record, sizeof(c->record), "%s", record);
+    c->state = state;
+    c->reden = reden;
+    c->batch = batch;
+    c->action = action;
+    return 0;
+}
+
 /* A cancelled start stays as a 'cancelled' row (not started, not stopped)
  * so that a re-render of the same attempt is still recognised through the
  * last_* columns.  stop_requires_start 0 lets a stop through for products
  * started before zinvol kept history. */
-int ijw_state_apply(ijw_state *s, ijw_msg m, const char *status, const char *gemeente,
-                    const char *bsn, const char *pkey, const char *reden, const char *batch,
-                    const char *record, int stop_requires_start, ijw_violation *v)
+int ijw_state_decide(ijw_state *s, ijw_msg m, const char *status, const char *gemeente,
+                     const char *bsn, const char *pkey, const char *reden, const char *batch,
+                     const char *record, int stop_requires_start, ijw_violation *v, ijw_change *c)
 {
     char key[65];
     row r;
     int cancel = strcmp(status, "3") == 0;
     const char *action =
         m == IJW_START ? (cancel ? "cancel_start" : "start") : (cancel ? "cancel_stop" : "stop");
+    c->pending = 0;
     row_key(s, gemeente, bsn, pkey, key);
     if (get_row(s, key, &r) != 0) return -1;
     /* The same record of the same batch rendered again (crash before the
@@ -268,7 +253,7 @@ int ijw_state_apply(ijw_state *s, ijw_msg m, const char *status, const char *gem
         if (started)
             return violate(v, "TR326", "entitlement.number",
                            "product already started and not stopped: no second start");
-        return put_row(s, key, "started", NULL, batch, record, action);
+        return change(c, key, "started", NULL, batch, record, action);
     }
     if (m == IJW_START) {
         if (stopped)
@@ -277,7 +262,7 @@ int ijw_state_apply(ijw_state *s, ijw_msg m, const char *status, const char *gem
         if (!started)
             return violate(v, "TR063", "delivery.status",
                            "cancellation of a start that was never sent");
-        return put_row(s, key, "cancelled", NULL, batch, record, action);
+        return change(c, key, "cancelled", NULL, batch, record, action);
     }
     if (!cancel) {
         if (stopped && strcmp(r.reden, "20") != 0)
@@ -285,11 +270,17 @@ int ijw_state_apply(ijw_state *s, ijw_msg m, const char *status, const char *gem
                            "product already stopped: send a cancellation (status 3) first");
         if (!started && !stopped && stop_requires_start)
             return violate(v, "TR069", "delivery.end", "no current start for this product");
-        return put_row(s, key, "stopped", reden, batch, record, action);
+        return change(c, key, "stopped", reden, batch, record, action);
     }
     if (!stopped)
         return violate(v, "TR063", "delivery.status", "cancellation of a stop that was never sent");
-    return put_row(s, key, "started", NULL, batch, record, action);
+    return change(c, key, "started", NULL, batch, record, action);
+}
+
+int ijw_state_write(ijw_state *s, const ijw_change *c)
+{
+    if (!c->pending) return 0;
+    return put_row(s, c->key, c->state, c->reden, c->batch, c->record, c->action);
 }
 
 int ijw_state_forget(ijw_state *s, const char *gemeente, const char *bsn, const char *pkey)
