@@ -440,11 +440,32 @@ static void once_poll(evutil_socket_t fd, short what, void *arg)
         }
     zv_unit_flush_counts(rt);
     /* One work unit per destination per turn, so delivery runs in between;
-     * a unit on a worker thread re-arms this poll when it ends. */
-    int more = 0, busy = 0;
-    for (size_t i = 0; i < rt->ndests && !rt->once_failed; i++) {
-        int r = zv_pipeline_flush_step(rt, &rt->dests[i]);
+     * a unit on a worker thread re-arms this poll when it ends.  A unit
+     * starts only when a worker is free to take it: one waiting in the
+     * pool's queue would hold its decoded records meanwhile (with six
+     * destinations, four units of 5,000 records; issue 13).  The turn
+     * starts after the last destination that started one, so every
+     * destination gets the next free worker in turn. */
+    int more = 0, busy = 0, units = 0;
+    size_t n = rt->ndests, first = n ? rt->once_next % n : 0;
+    for (size_t i = 0; i < n; i++)
+        units += rt->dests[i].rendering;
+    for (size_t k = 0; k < n && !rt->once_failed; k++) {
+        size_t i = (first + k) % n;
+        zv_dest_rt *d = &rt->dests[i];
+        int was = d->rendering;
+        /* Held back only while a unit runs, whose end re-arms the poll. */
+        if (!was && units && d->fmt.desc &&
+            zv_workers_pending(rt->workers) >= zv_workers_threads(rt->workers)) {
+            busy = 1;
+            continue;
+        }
+        int r = zv_pipeline_flush_step(rt, d);
         if (r < 0) rt->once_failed = 1;
+        if (r == 2 && !was) {
+            units++;
+            rt->once_next = i + 1;
+        }
         more |= r == 1;
         busy |= r == 2;
     }

@@ -143,7 +143,8 @@ struct zv_runtime {
     void *lease_lost_arg;
     int lease_lost;
     struct event *stop_poll;
-    int once_failed; /* once mode: a work unit failed */
+    int once_failed;  /* once mode: a work unit failed */
+    size_t once_next; /* once mode: the destination the next turn asks first */
     int64_t items_in;
     /* Once mode's stage times (monotonic ns), logged when it finishes. */
     int64_t t_start, t_drained, t_rendered, emit_ns;

@@ -163,6 +163,11 @@ int zv_workers_pending(const zv_workers *w)
     return n;
 }
 
+int zv_workers_threads(const zv_workers *w)
+{
+    return w ? w->nthreads : 0;
+}
+
 void zv_workers_free(zv_workers *w)
 {
     if (!w) return;

@@ -35,6 +35,8 @@ typedef int (*zv_loop_gate)(void *arg, struct event *ev, int forget);
 void zv_workers_set_gate(zv_workers *w, zv_loop_gate gate, void *arg);
 /* Jobs queued or running now. */
 int zv_workers_pending(const zv_workers *w);
+/* The threads of the pool. */
+int zv_workers_threads(const zv_workers *w);
 void zv_workers_free(zv_workers *w);
 
 #endif
