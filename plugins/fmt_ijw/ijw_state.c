@@ -56,15 +56,46 @@ static int prepare_all(ijw_state *s)
     return 0;
 }
 
-static const char *schema =
-    "PRAGMA journal_mode=WAL;"
-    "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS product ("
-    " key TEXT PRIMARY KEY,"
-    " state TEXT NOT NULL CHECK (state IN ('started','stopped','cancelled')),"
-    " reden TEXT,"
-    " last_batch TEXT NOT NULL, last_record TEXT NOT NULL, last_action TEXT NOT NULL,"
-    " updated INTEGER NOT NULL);";
+/* The state check is written with OR: SQLite 3.40 builds a temporary
+ * b-tree for a CHECK's IN list on every insert, a third of put_row. */
+#define PRODUCT_COLUMNS                                                                            \
+    " key TEXT PRIMARY KEY,"                                                                       \
+    " state TEXT NOT NULL CHECK (state = 'started' OR state = 'stopped' OR"                        \
+    " state = 'cancelled'),"                                                                       \
+    " reden TEXT,"                                                                                 \
+    " last_batch TEXT NOT NULL, last_record TEXT NOT NULL, last_action TEXT NOT NULL,"             \
+    " updated INTEGER NOT NULL"
+
+static const char *schema = "PRAGMA journal_mode=WAL;"
+                            "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+                            "CREATE TABLE IF NOT EXISTS product (" PRODUCT_COLUMNS ");";
+
+/* A file made before: the same table with the IN check, rebuilt once (the
+ * way SQLite documents for changing a constraint). */
+static const char *migrate_in_check =
+    "BEGIN IMMEDIATE;"
+    "CREATE TABLE product_new (" PRODUCT_COLUMNS ");"
+    "INSERT INTO product_new SELECT key, state, reden, last_batch, last_record, last_action,"
+    " updated FROM product;"
+    "DROP TABLE product;"
+    "ALTER TABLE product_new RENAME TO product;"
+    "COMMIT;";
+
+static int migrate(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT sql FROM sqlite_master WHERE type='table' AND name='product'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int old = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+              strstr((const char *)sqlite3_column_text(st, 0), "state IN (") != NULL;
+    sqlite3_finalize(st);
+    if (!old) return 0;
+    if (sqlite3_exec(db, migrate_in_check, NULL, NULL, NULL) == SQLITE_OK) return 0;
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
 
 static int load_salt(ijw_state *s, char *err, size_t errlen)
 {
@@ -107,7 +138,7 @@ ijw_state *ijw_state_open(const char *dir, char *err, size_t errlen)
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
             SQLITE_OK ||
         sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK ||
-        sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK || migrate(s->db) != 0) {
         snprintf(err, errlen, "state store %s: %s", path,
                  s->db ? sqlite3_errmsg(s->db) : "cannot open");
         free(path);

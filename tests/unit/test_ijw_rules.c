@@ -2,6 +2,7 @@
  * started-products history across restarts of the runtime; cancellation;
  * retour interpretation through the core's verdict collector. */
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,50 @@ START_TEST(double_start_survives_restart)
 }
 END_TEST
 
+/* A history file made before the state check was written with OR (issue
+ * 13: an IN list made SQLite build a b-tree on every insert): its table is
+ * rebuilt at open, its rows kept, and the check still refuses other states. */
+START_TEST(history_of_an_older_schema_is_kept)
+{
+    inst i = open_inst(NULL);
+    expect(&i, "b1", start("1", "100001", "2025-12-10"), NULL, NULL);
+    close_inst(&i);
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/state/plugins/format/gem/ijw-state.db", zvtb_dir(tb));
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_exec(db,
+                     "BEGIN; CREATE TABLE old (key TEXT PRIMARY KEY, state TEXT NOT NULL CHECK "
+                     "(state IN ('started','stopped','cancelled')), reden TEXT, last_batch TEXT "
+                     "NOT NULL, last_record TEXT NOT NULL, last_action TEXT NOT NULL, updated "
+                     "INTEGER NOT NULL); INSERT INTO old SELECT * FROM product; DROP TABLE "
+                     "product; ALTER TABLE old RENAME TO product; COMMIT;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    i = open_inst(NULL);
+    expect(&i, "b2", start("2", "100001", "2025-12-10"), "TR326", "entitlement.number");
+    expect(&i, "b3", stop("3", "100001", "2025-12-10", "2025-12-20"), NULL, NULL);
+    close_inst(&i);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT sql, (SELECT count(*) FROM product) FROM "
+                                        "sqlite_master WHERE name='product'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    const char *sql = (const char *)sqlite3_column_text(st, 0);
+    ck_assert_msg(!strstr(sql, " IN ("), "%s", sql);
+    ck_assert_int_eq(sqlite3_column_int(st, 1), 1);
+    sqlite3_finalize(st);
+    ck_assert_int_ne(sqlite3_exec(db, "UPDATE product SET state = 'begun'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+}
+END_TEST
+
 START_TEST(double_start_in_one_batch)
 {
     inst i = open_inst(NULL);
@@ -352,6 +397,7 @@ int main(void)
     tcase_add_test(tc, variant_keys);
     tcase_add_test(tc, client_checks);
     tcase_add_test(tc, double_start_survives_restart);
+    tcase_add_test(tc, history_of_an_older_schema_is_kept);
     tcase_add_test(tc, double_start_in_one_batch);
     tcase_add_test(tc, stop_needs_start_and_cancellation);
     tcase_add_test(tc, retour_verdicts_and_forget_rejected_start);
