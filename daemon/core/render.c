@@ -173,7 +173,7 @@ int zv_render_add_payload(zv_render_out *out, const zv_payload_spec *p)
     q->idem = strdup(p->idem_key);
     q->ext = strdup(p->extension ? p->extension : "bin");
     q->n = p->nrecords;
-    memcpy(q->records, p->records, p->nrecords * sizeof(size_t));
+    if (p->nrecords) memcpy(q->records, p->records, p->nrecords * sizeof(size_t));
     for (size_t i = 0; i < p->nrecords; i++)
         q->keys[i] = p->record_keys && p->record_keys[i] ? strdup(p->record_keys[i]) : NULL;
     out->np++;
