@@ -255,6 +255,19 @@ static int h_watermark_set(zv_ctx *ctx, const char *key, const char *value)
     return zv_sb_watermark_set(ctx->rt->sb, ctx->name, key, value);
 }
 
+/* Event ids live in the source de-duplication table beside the records'
+ * content hashes, under an empty hash no record row has: one statement,
+ * shared by the nodes on PostgreSQL, in the unit's transaction. */
+static int h_event_once(zv_ctx *ctx, const char *event_id)
+{
+    if (!ctx->rt->store || !event_id || strlen(event_id) > 200) return -1;
+    if (zv_unit_open(ctx) < 0) return -1;
+    char key[216];
+    snprintf(key, sizeof(key), "event:%s", event_id);
+    int r = zv_sb_seen(ctx->rt->sb, ctx->name, key, "");
+    return r < 0 ? -1 : r == 0;
+}
+
 static void h_drained(zv_ctx *ctx)
 {
     if (ctx->src) ctx->src->drained = 1;
@@ -441,6 +454,7 @@ const zv_host zv_core_host = {
     .commit = h_commit,
     .watermark_get = h_watermark_get,
     .watermark_set = h_watermark_set,
+    .event_once = h_event_once,
     .drained = h_drained,
     .count = h_count,
     .add_payload = zv_render_add_payload,

@@ -306,6 +306,7 @@ int zv_dry_run(const char *config_file, const zv_config_overrides *ov, int log_l
     dr.host.commit = dry_commit;
     dr.host.watermark_get = dry_watermark_get;
     dr.host.watermark_set = dry_watermark_set;
+    dr.host.event_once = NULL; /* a dry run remembers nothing */
     dr.host.add_payload = zv_dry_add_payload;
     dr.host.reject_record = zv_dry_reject;
     dr.host.rendered_fields = zv_dry_rendered_fields;

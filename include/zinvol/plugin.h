@@ -73,7 +73,8 @@ extern "C" {
  * audit_disclosure, retour and problem; 2.3 zv_host.schedule and
  * zv_plugin_descriptor.format_flags (ZV_FORMAT_AGGREGATE); 2.4 the core
  * path for aggregate formats: zv_host.not_counted, zv_batch.more, and
- * payloads of an aggregate format that name no records.  Changing the
+ * payloads of an aggregate format that name no records; also
+ * zv_host.event_once (webhooks' replays across nodes).  Changing the
  * ABI: see "Changing the ABI" above. */
 #define ZV_ABI_MAJOR 2
 #define ZV_ABI_MINOR 4
@@ -529,6 +530,14 @@ typedef struct zv_host {
      * state although no payload names it.  A later call for the same record
      * is ignored. -1: index out of range (the render counts as failed). */
     int (*not_counted)(zv_render_out *out, size_t index, const char *reason);
+    /* Sources: remember event_id (an upstream event's id, at most 200
+     * bytes, copied) in the open unit, so that it is committed or rolled
+     * back with what the event brought.  1: new; 0: received before, by
+     * this node or, on a shared store, any other (the caller drops the
+     * event and answers it as a replay); -1: the store failed.  Two nodes
+     * given the same id at once: the second waits for the first's unit and
+     * is told 0 if it was committed, 1 if it was rolled back. */
+    int (*event_once)(zv_ctx *ctx, const char *event_id);
 } zv_host;
 
 /* 1 when the host table h has member m (appended in a later minor). */

@@ -11,11 +11,11 @@
  *    event id are durable in the store: with group commit (commit_async)
  *    the answer goes out when the group this event joined is on disk.  A
  *    store or ECD failure answers 503 so the sender retries.
- *  - Replays: the ids of the last `replay_window` events are kept in the
- *    source's watermark, committed with the record; a replayed event is
- *    acknowledged (202) but not fetched or processed again.  Beyond that
- *    window the core's de-duplication (same record id and content) still
- *    applies.
+ *  - Replays: every event id is remembered in the store (host->event_once),
+ *    committed with the record, and on a shared store seen by every node;
+ *    a replayed event is acknowledged (202) but not processed again.  The
+ *    ids of the last `replay_window` events are also kept in memory, so a
+ *    replay to the same node is answered before any fetch.
  *  - A signed body that is not JSON, or a record the ECD cannot return,
  *    is kept in quarantine (ZV_ITEM_ERROR) and answered 400 / 202.
  */
@@ -119,7 +119,8 @@ static const zv_option options[] = {
      .min = 1,
      .max = 1000,
      AT(window),
-     .description = "event ids remembered (in the watermark)"},
+     .description = "event ids also kept in memory, so that a replay to the same node is answered "
+                    "without a fetch (every id is remembered in the store, shared by the nodes)"},
 };
 
 typedef struct wh_src {
@@ -168,23 +169,20 @@ static void reply(wh_src *s, zv_http_exchange *ex, int status, const char *msg)
     s->host->ex_reply(ex, status, "application/json", body, (size_t)n);
 }
 
-/* ---- replay window, one watermark per remembered event ---- */
+/* ---- replay window: a cache of the last event ids ---- */
 
-/* The last `replay_window` event ids, each in a watermark of its own,
- * "events.<slot>" = "<n> <id>" (n counts the events this source
- * remembered; the slot is n modulo the window), so an event writes one
- * short row instead of the whole window (it was about 10 KB per request).
- * Older versions kept the whole window in "events" (ids oldest first,
- * separated by spaces): read when no slot is, and emptied with the first
- * write after.  The copy here is the store's as long as every unit that
- * changed it is kept; whenever one may not be (a rollback, a failed
- * commit, a group that was lost) it is dropped and read again, so a
- * replay is never answered from an id the store does not have. */
+/* The last `replay_window` event ids this node remembered (slot = the
+ * event's number n modulo the window), in memory only: the store has every
+ * id (event_once).  At start it is filled from the watermarks older
+ * versions kept (events.<slot> = "<n> <id>", or before that the whole
+ * window in "events", ids oldest first).  Whenever a unit that added an id
+ * may be lost (a rollback, a failed commit, a lost group) the cache is
+ * dropped and filled again, so a replay is never answered from an id the
+ * store does not have. */
 typedef struct wh_win {
     char (*id)[104]; /* per slot; "" empty */
     int64_t *n;      /* per slot: the event's number, 0 empty */
     int64_t next;    /* the number the next event gets */
-    int legacy;      /* "events" still holds the old whole window */
 } wh_win;
 
 static void win_free(wh_win *w)
@@ -208,7 +206,6 @@ static int window_legacy(wh_src *s, wh_win *w)
         size_t slot = (size_t)(w->next % s->window);
         snprintf(w->id[slot], sizeof(w->id[slot]), "%s", t);
         w->n[slot] = w->next++;
-        w->legacy = 1;
     }
     free(old);
     return 0;
@@ -266,29 +263,45 @@ static int seen_event(wh_src *s, const char *id)
     return 0;
 }
 
-static void slot_write(wh_src *s, size_t slot)
-{
-    const wh_win *w = s->win;
-    char key[32], v[160];
-    snprintf(key, sizeof(key), "events.%zu", slot);
-    snprintf(v, sizeof(v), "%lld %s", (long long)w->n[slot], w->id[slot]);
-    s->host->watermark_set(s->ctx, key, v);
-}
-
+/* Every id is in the store (event_once), so the window is only a cache in
+ * front of it and is never written: slots in watermarks would be one more
+ * row per event, and on a shared store the nodes' slots would overwrite
+ * each other.  What older versions kept in watermarks (events.<slot>, or
+ * the whole window in events) is still read into it at start, since the
+ * store's table does not have those ids. */
 static void remember_event(wh_src *s, const char *id)
 {
     if (window_load(s) < 0) return;
     wh_win *w = s->win;
-    if (w->legacy) { /* once: the old window into slots of its own */
-        for (int64_t i = 0; i < s->window; i++)
-            if (w->n[i]) slot_write(s, (size_t)i);
-        s->host->watermark_set(s->ctx, "events", "");
-        w->legacy = 0;
-    }
     size_t slot = (size_t)(w->next % s->window);
     snprintf(w->id[slot], sizeof(w->id[slot]), "%s", id);
     w->n[slot] = w->next++;
-    slot_write(s, slot);
+}
+
+/* Before a fetch: was the event received before, by any node or before a
+ * restart (the window only knows this run's)?  Asked by remembering it in
+ * a unit that is then rolled back, since a fetch is no unit: store() asks
+ * again, for keeps, when the record is there.  1 yes (counted), 0 no, -1
+ * the store failed. */
+static int received_before(wh_src *s, const char *event_id)
+{
+    if (!ZV_HOST_HAS(s->host, event_once)) return 0;
+    int once = s->host->event_once(s->ctx, event_id);
+    if (ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
+    if (once == 0) s->host->count(s->ctx, "replayed", 1);
+    return once < 0 ? -1 : once == 0;
+}
+
+/* Another node (or this one before a restart) received the event: nothing
+ * of it is kept again, and the sender hears what a replay hears. */
+static int replayed_in_store(wh_src *s)
+{
+    if (ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
+    s->host->count(s->ctx, "replayed", 1);
+    if (!s->reply_ex) return 0;
+    reply(s, s->reply_ex, 202, "already received");
+    s->reply_ex = NULL;
+    return 1;
 }
 
 /* Ids go into URLs and watermarks: keep them to a safe alphabet. */
@@ -357,6 +370,14 @@ static void answer_with(wh_src *s, zv_http_exchange *ex, int status, const char 
  * answer armed with answer_with() is sent when the event is durable. */
 static int store(wh_src *s, const zv_item *it, const char *event_id)
 {
+    if (ZV_HOST_HAS(s->host, event_once)) {
+        int once = s->host->event_once(s->ctx, event_id);
+        if (once == 0) return replayed_in_store(s);
+        if (once < 0) {
+            if (ZV_HOST_HAS(s->host, rollback)) s->host->rollback(s->ctx);
+            return -1;
+        }
+    }
     int rc = s->host->emit(s->ctx, it);
     if (rc < 0) {
         /* Nothing of this event may stay half-kept: the sender retries it. */
@@ -685,6 +706,13 @@ static void on_request(zv_http_exchange *ex, void *arg)
         goto done;
     }
     zv_json_free(doc);
+    doc = NULL;
+    int known = received_before(s, p->event_id);
+    if (known != 0) {
+        reply(s, ex, known > 0 ? 202 : 503, known > 0 ? "already received" : "retry");
+        free(p);
+        return;
+    }
     if (start_fetch(s, ex, p) != 0) {
         free(p);
         reply(s, ex, 503, "cannot fetch the record; retry later");

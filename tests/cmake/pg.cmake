@@ -50,6 +50,8 @@ if(ZV_POSTGRESQL)
   # Quarantine entries one node made, retried and dropped by another node's
   # admin API and by zinvolctl on the URL: each closed once, audited.
   zv_add_pg_test(pg/quarantine_nodes bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/quarantine_nodes.sh)
+  # Webhooks on two nodes: de-duplicated by event id across them.
+  zv_add_pg_test(pg/webhook_two_nodes bash ${CMAKE_CURRENT_SOURCE_DIR}/pg/webhook_two_nodes.sh)
 endif()
 
 # The backends side by side (tests/bench/store_backends_bench.sh prints the

@@ -77,7 +77,8 @@ ev='{"event_id": "ev-100", "type": "client.updated", "id": "C1"}'
 [ "$(post "$ev" "$secret")" = 202 ] || fail "signed event not accepted"
 [ "$(gets)" = 1 ] || fail "record not fetched once"
 db="$tmp/state/zinvol.db"
-[ "$(sqlite3 "$db" "SELECT count(*) FROM seen WHERE source='ons'")" = 1 ] || fail "record not stored"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM seen WHERE source='ons' AND hash <> ''")" = 1 ] || fail "record not stored"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM seen WHERE source='ons' AND hash = ''")" = 1 ] || fail "event id not kept in the store"
 
 stop_daemon
 start_daemon
@@ -85,7 +86,7 @@ start_daemon
 [ "$(gets)" = 1 ] || fail "replayed event fetched again after restart"
 [ "$(post '{"event_id": "ev-101", "id": "C1"}' "$secret")" = 202 ] || fail "second event"
 [ "$(gets)" = 2 ] || fail "second event not fetched"
-[ "$(sqlite3 "$db" "SELECT count(*) FROM seen WHERE source='ons'")" = 1 ] || fail "duplicate stored"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM seen WHERE source='ons' AND hash <> ''")" = 1 ] || fail "duplicate stored"
 stop_daemon
 # One info line per minute with traffic and one at stop (issue 14 item 5).
 grep -q 'webhook /webhook/ons: 1 events kept, 1 new, 0 unchanged, 0 quarantined' "$tmp/zinvold.log" ||

@@ -92,6 +92,7 @@ stop_daemon
 write_conf client
 start_daemon
 [ "$(post '{"event_id": "m1", "id": "C7"}')" = 202 ] || fail "event with the connector's certificate"
-[ "$(sqlite3 "$db" "SELECT count(*) FROM seen WHERE source='ons'")" = 1 ] || fail "record not stored"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM seen WHERE source='ons' AND hash <> ''")" = 1 ] || fail "record not stored"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM seen WHERE source='ons' AND hash = ''")" = 1 ] || fail "event id not kept in the store"
 stop_daemon
 echo "ok: mTLS fetch"
