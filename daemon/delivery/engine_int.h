@@ -47,6 +47,9 @@ struct zv_sending {
     long retry_after_s;
     zv_verdict_out verdicts;
     int have_verdicts;
+    /* postgresql: its "delivered" was written with the flush's others
+     * (1 done, -1 failed); 0: record_ok writes it */
+    int delivered_rc;
     zv_sending *next_done;
 };
 

@@ -73,7 +73,9 @@ static void record_ok(zv_delivery_engine *e, dest *d, zv_sending *s)
 {
     d->m.delivered++;
     circuit_success(d);
-    if (zv_sb_delivered(e->sb, s->id, zv_now()) < 0) return;
+    if (s->delivered_rc < 0 ||
+        (s->delivered_rc == 0 && zv_sb_delivered(e->sb, s->id, zv_now()) < 0))
+        return;
     if (s->have_verdicts) {
         int rej = 0;
         if (zv_delivery_apply_verdicts_sb(e->sb, s->id, s->records_json, &s->verdicts,

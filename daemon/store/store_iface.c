@@ -144,6 +144,15 @@ int zv_sb_delivered(zv_sb *b, int64_t id, int64_t now)
     return b->ops->delivered(b, id, now);
 }
 
+int zv_sb_delivered_many(zv_sb *b, const int64_t *ids, size_t n, int64_t now)
+{
+    if (n == 0) return 0;
+    if (b->ops->delivered_many) return b->ops->delivered_many(b, ids, n, now);
+    for (size_t i = 0; i < n; i++)
+        if (b->ops->delivered(b, ids[i], now) < 0) return -1;
+    return 0;
+}
+
 int zv_sb_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error)
 {
     return b->ops->retry(b, id, next_attempt_ms, error);

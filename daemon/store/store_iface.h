@@ -113,6 +113,10 @@ int64_t zv_sb_recover(zv_sb *b);
 /* Delivered: state, time, attempts + 1 and one audit entry in the same
  * transaction.  A second report for the same row adds no entry.  */
 int zv_sb_delivered(zv_sb *b, int64_t id, int64_t now);
+/* The same for n rows at once, their audit entries in the order of ids
+ * (postgresql: one statement, not one round trip per row).  Inside the
+ * caller's transaction; 0 or -1. */
+int zv_sb_delivered_many(zv_sb *b, const int64_t *ids, size_t n, int64_t now);
 /* Back to pending: attempts + 1, next attempt, last error.  postgresql: 1
  * when the row is no longer this node's claim (its lease ran out). */
 int zv_sb_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error);

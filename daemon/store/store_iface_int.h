@@ -19,6 +19,8 @@ typedef struct zv_sb_ops {
     int64_t (*lease_expire)(zv_sb *b, int64_t now_ms);
     int64_t (*recover)(zv_sb *b);
     int (*delivered)(zv_sb *b, int64_t id, int64_t now);
+    /* NULL: delivered for each id in turn */
+    int (*delivered_many)(zv_sb *b, const int64_t *ids, size_t n, int64_t now);
     int (*retry)(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error);
     int (*dead)(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
     int (*record_verdict)(zv_sb *b, int64_t outbox_id, int accepted, const zv_dead_info *d,

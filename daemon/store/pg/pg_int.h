@@ -15,6 +15,7 @@ enum zv_pg_st {
     ZV_PG_ST_CLAIM_LOCK,
     ZV_PG_ST_RENEW,
     ZV_PG_ST_DELIVERED,
+    ZV_PG_ST_DELIVERED_MANY,
     ZV_PG_ST_RETRY,
     ZV_PG_ST_DEAD,
     ZV_PG_ST_DLQ,
@@ -117,6 +118,7 @@ int64_t zv_pg_lease_renew(zv_sb *b, const int64_t *ids, size_t n, int64_t now_ms
 int64_t zv_pg_lease_expire(zv_sb *b, int64_t now_ms);
 int64_t zv_pg_recover(zv_sb *b);
 int zv_pg_delivered(zv_sb *b, int64_t id, int64_t now);
+int zv_pg_delivered_many(zv_sb *b, const int64_t *ids, size_t n, int64_t now);
 int zv_pg_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error);
 int zv_pg_dead(zv_sb *b, int64_t id, const zv_dead_info *d, int64_t *dlq_id);
 /* The dead letter entry of outbox_id (inside the caller's transaction). */

@@ -276,6 +276,51 @@ int zv_pg_delivered(zv_sb *b, int64_t id, int64_t now)
     return zv_pg_op_end(b, own, rc);
 }
 
+/* {1,2,3}: ids as one array parameter. */
+static int id_array(zv_buf *a, const int64_t *ids, size_t n)
+{
+    zv_buf_init(a);
+    zv_buf_puts(a, "{");
+    for (size_t i = 0; i < n; i++)
+        zv_buf_printf(a, "%s%lld", i ? "," : "", (long long)ids[i]);
+    zv_buf_puts(a, "}");
+    return a->data ? 0 : -1;
+}
+
+/* A flush's "delivered" outcomes in one statement (one round trip instead
+ * of one per payload); the entries are deferred to the commit as
+ * zv_pg_delivered's are, in the order of ids. */
+int zv_pg_delivered_many(zv_sb *b, const int64_t *ids, size_t n, int64_t now)
+{
+    int own;
+    if (zv_pg_op_begin(b, &own) < 0) return -1;
+    zv_buf a;
+    char at[24];
+    int rc = id_array(&a, ids, n) < 0 ? zv_pg_fail(b, "delivered: out of memory") : 0;
+    const char *v[] = {a.data, zv_pg_i64(at, now)};
+    PGresult *r = rc < 0 ? NULL
+                         : zv_pg_qp(b, ZV_PG_ST_DELIVERED_MANY, "delivered",
+                                    "WITH u AS (UPDATE outbox SET state = 'delivered', "
+                                    "delivered_at = $2, attempts = attempts + 1, last_error = "
+                                    "NULL, claimed_by = NULL, lease_until = NULL WHERE id = "
+                                    "ANY($1::bigint[]) AND state IN ('inflight', 'pending') "
+                                    "RETURNING " ZV_PG_ROW_COLS ") "
+                                    "SELECT u.* FROM u JOIN unnest($1::bigint[]) WITH ORDINALITY "
+                                    "AS k(id, o) ON k.id = u.id ORDER BY k.o",
+                                    2, v, NULL, NULL);
+    if (!r) rc = -1;
+    for (int i = 0; r && rc == 0 && i < PQntuples(r); i++) {
+        zv_outbox_row o;
+        unsigned char *payload;
+        zv_pg_row(r, i, &o, &payload);
+        rc = audit_delivered(b, &o, now);
+        PQfreemem(payload);
+    }
+    PQclear(r);
+    zv_buf_free(&a);
+    return zv_pg_op_end(b, own, rc);
+}
+
 int zv_pg_retry(zv_sb *b, int64_t id, int64_t next_attempt_ms, const char *error)
 {
     char ids[24], next[24];

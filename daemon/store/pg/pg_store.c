@@ -386,6 +386,7 @@ static const zv_sb_ops pg_ops = {
     .lease_expire = zv_pg_lease_expire,
     .recover = zv_pg_recover,
     .delivered = zv_pg_delivered,
+    .delivered_many = zv_pg_delivered_many,
     .retry = zv_pg_retry,
     .dead = zv_pg_dead,
     .record_verdict = zv_pg_record_verdict,
