@@ -16,6 +16,9 @@
  * serves /healthz and webhooks between them (issue 9). */
 #define FLUSH_MAX 16
 #define FLUSH_BUDGET_NS (10 * 1000000)
+/* postgresql: a flush costs its round trips (five, however many outcomes,
+ * see delivered_together) more than its rows, so more of them at once. */
+#define FLUSH_MAX_PG 64
 #define SHARED_RETRY_MS 50
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg);
@@ -419,22 +422,28 @@ void zv_engine_pump(dest *d)
     d->e->busy_ns += zv_engine_mono_ns() - t0;
 }
 
+/* Another node on a shared store may have opened it (SQLite: never).  1
+ * when it has: d's circuit is open now, until the other node said. */
+static int shared_circuit(dest *d, int64_t now)
+{
+    int64_t until;
+    char by[128];
+    if (d->circuit == CIRCUIT_OPEN ||
+        zv_sb_circuit_get(d->e->sb, d->name, now, &until, by, sizeof(by)) != 1)
+        return 0;
+    d->circuit = CIRCUIT_OPEN;
+    d->open_until_ms = until;
+    zv_log(ZV_LOG_WARN, d->component,
+           "circuit open: node %s opened it for all nodes; no sends for %llds, then one probe", by,
+           (long long)((until - now) / 1000));
+    return 1;
+}
+
 static void pump(dest *d)
 {
     zv_delivery_engine *e = d->e;
     if (e->stopped || !e->started) return;
     int64_t now = zv_engine_wall_ms();
-    /* Another node on a shared store may have opened it (SQLite: never). */
-    int64_t until;
-    char by[128];
-    if (d->circuit != CIRCUIT_OPEN &&
-        zv_sb_circuit_get(e->sb, d->name, now, &until, by, sizeof(by)) == 1) {
-        d->circuit = CIRCUIT_OPEN;
-        d->open_until_ms = until;
-        zv_log(ZV_LOG_WARN, d->component,
-               "circuit open: node %s opened it for all nodes; no sends for %llds, then one probe",
-               by, (long long)((until - now) / 1000));
-    }
     if (d->circuit == CIRCUIT_OPEN) {
         if (now < d->open_until_ms) {
             arm_ms(d->timer, d->open_until_ms - now);
@@ -476,6 +485,12 @@ static void pump(dest *d)
         start_send(d, s);
     }
     if (c.n < slots) { /* closed, or half-open with nothing due for the probe yet */
+        /* A claim takes nothing while the shared circuit is open: ask why
+         * only now, not before every claim. */
+        if (shared_circuit(d, now)) {
+            arm_ms(d->timer, d->open_until_ms - now);
+            return;
+        }
         /* Look again at the next due payload, and at least every POLL_MS:
          * zinvolctl dlq retry adds due rows from another process. */
         int64_t due, wait = POLL_MS;
@@ -496,9 +511,9 @@ static void pump(dest *d)
 static void delivered_together(zv_delivery_engine *e, zv_sending *list)
 {
     if (zv_sb_kind(e->sb) != ZV_STORE_POSTGRESQL) return;
-    int64_t ids[FLUSH_MAX];
+    int64_t ids[FLUSH_MAX_PG];
     size_t n = 0;
-    for (zv_sending *s = list; s && n < FLUSH_MAX; s = s->next_done)
+    for (zv_sending *s = list; s && n < FLUSH_MAX_PG; s = s->next_done)
         if (s->status == ZV_SEND_OK) ids[n++] = s->id;
     if (n == 0) return;
     int rc = zv_sb_delivered_many(e->sb, ids, n, zv_now()) < 0 ? -1 : 1;
@@ -528,11 +543,12 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     /* At most FLUSH_MAX of them now, and none begun after FLUSH_BUDGET_NS
      * (a payload of thousands of clients takes milliseconds to record: its
      * digest, and an index row per client); the rest in the next turn.
-     * postgresql: the slice is chosen first, its deliveries written in one
-     * statement (delivered_together), then all of it recorded. */
+     * postgresql: up to FLUSH_MAX_PG, the slice chosen first, its
+     * deliveries written in one statement (delivered_together), then all of
+     * it recorded. */
     zv_sending *last = list;
     if (zv_sb_kind(e->sb) == ZV_STORE_POSTGRESQL) {
-        for (int n = 1; n < FLUSH_MAX && last->next_done; n++)
+        for (int n = 1; n < FLUSH_MAX_PG && last->next_done; n++)
             last = last->next_done;
         e->done_head = last->next_done;
         last->next_done = NULL;

@@ -87,7 +87,8 @@ int zv_sb_enqueue(zv_sb *b, const zv_outbox_new *o);
 /* Claims up to limit pending rows of destination due at now_ms, earliest
  * due first, for this node until now_ms + lease_ms (postgresql; sqlite:
  * until the process ends); cb per row.  Rows another node holds are skipped,
- * never waited for.  Returns the number claimed or -1. */
+ * never waited for.  postgresql: none while the destination's shared
+ * circuit is open (zv_sb_circuit_get).  Returns the number claimed or -1. */
 int zv_sb_claim(zv_sb *b, const char *destination, int64_t now_ms, int64_t lease_ms, size_t limit,
                 zv_outbox_cb cb, void *arg);
 /* The same, with the destination's `concurrency` as a limit for all nodes

@@ -92,10 +92,16 @@ int zv_pg_enqueue(zv_sb *b, const zv_outbox_new *o)
     return added ? 0 : 1;
 }
 
+/* Nothing while a node has the destination's circuit open for all: the
+ * claim itself looks, so a pump that gets its rows needs no question of its
+ * own about the circuit (the engine asks only when a claim came up short). */
+#define CLAIM_CIRCUIT_SQL                                                                          \
+    "AND NOT EXISTS (SELECT 1 FROM circuit WHERE destination = $1 AND open_until > $2) "
+
 static const char claim_sql[] =
     "WITH c AS (UPDATE outbox SET state = 'inflight', claimed_by = $3, "
     "lease_until = $4 WHERE id = ANY(ARRAY(SELECT id FROM outbox "
-    "WHERE destination = $1 AND state = 'pending' AND next_attempt <= $2 "
+    "WHERE destination = $1 AND state = 'pending' AND next_attempt <= $2 " CLAIM_CIRCUIT_SQL
     "ORDER BY next_attempt, id LIMIT $5 FOR UPDATE SKIP LOCKED)) "
     "RETURNING " ZV_PG_ROW_COLS ") "
     "SELECT * FROM c ORDER BY next_attempt, id";
@@ -106,7 +112,7 @@ static const char claim_sql[] =
 static const char claim_capped_sql[] =
     "WITH c AS (UPDATE outbox SET state = 'inflight', claimed_by = $3, "
     "lease_until = $4 WHERE id = ANY(ARRAY(SELECT id FROM outbox "
-    "WHERE destination = $1 AND state = 'pending' AND next_attempt <= $2 "
+    "WHERE destination = $1 AND state = 'pending' AND next_attempt <= $2 " CLAIM_CIRCUIT_SQL
     "ORDER BY next_attempt, id LIMIT greatest(0, least($5::bigint, $6::bigint - (SELECT "
     "count(*) FROM outbox WHERE destination = $1 AND state = 'inflight'))) "
     "FOR UPDATE SKIP LOCKED)) RETURNING " ZV_PG_ROW_COLS ") "
