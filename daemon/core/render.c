@@ -1088,6 +1088,9 @@ static int flush_unit(zv_runtime *rt, zv_dest_rt *d)
             return -1;
         }
     }
+    /* Step 1 reads on the store's connection outside a unit: not while the
+     * writer thread has it (another destination's lent unit). */
+    if (rt->store) zv_store_wait_writer(rt->store);
     render_job *j = start_unit(rt, d);
     if (!j) {
         d->flush_after = 0;

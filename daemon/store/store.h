@@ -126,6 +126,12 @@ int zv_store_lend_unit(zv_store *s, const char *owner, int (*body)(void *arg),
 /* A lent unit's end taken now and its done() run here (the runtime, before
  * what done() touches goes). */
 void zv_store_lent_finish(zv_store *s);
+/* Waits (a loop wait, counted) until the writer's job, a commit or a lent
+ * unit's body, has ended, so that the caller may use the connection now:
+ * for reads outside a unit that cannot be held back (a flush called
+ * directly, as tests and zinvolctl do).  Two threads on one connection
+ * would also race for its cached statements. */
+void zv_store_wait_writer(zv_store *s);
 /* Callbacks held back so (each a wait the loop did not do). */
 int64_t zv_store_loop_deferrals(const zv_store *s);
 /* How often the loop has stopped to wait for the writer's commit (a unit

@@ -320,6 +320,11 @@ int zv_store_lend_unit(zv_store *s, const char *owner, int (*body)(void *arg),
     return 0;
 }
 
+void zv_store_wait_writer(zv_store *s)
+{
+    if (s && s->wr) zv_store_writer_settle(s);
+}
+
 void zv_store_lent_finish(zv_store *s)
 {
     zv_store_writer *w = s ? s->wr : NULL;

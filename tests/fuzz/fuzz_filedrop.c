@@ -31,16 +31,27 @@ static int emit(zv_ctx *ctx, const zv_item *it)
 static char dir[64];
 static int dirfd = -1;
 
+/* The scratch folder goes with the process: left behind, one per run
+ * accumulated in /dev/shm on a developer's machine. */
+static void remove_dir(void)
+{
+    if (dirfd < 0) return;
+    static const char *const names[] = {"in.csv", "in.jsonl", "in.json"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        unlinkat(dirfd, names[i], 0);
+    close(dirfd);
+    rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
-        return 0;
+    if (size < 1) return 0;
     if (dirfd < 0) {
         snprintf(dir, sizeof dir, "/dev/shm/zv-fuzz-drop-%d", (int)getpid());
         mkdir(dir, 0700);
         dirfd = open(dir, O_RDONLY | O_DIRECTORY);
-        if (dirfd < 0)
-            abort();
+        if (dirfd < 0) abort();
+        atexit(remove_dir);
     }
     static const char *const ext[] = {"csv", "jsonl", "json"};
     static const char delim[] = {',', ';', '\t'};
@@ -48,8 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char name[32];
     snprintf(name, sizeof name, "in.%s", ext[sel % 3]);
     int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || write(fd, data + 1, size - 1) != (ssize_t)(size - 1))
-        abort();
+    if (fd < 0 || write(fd, data + 1, size - 1) != (ssize_t)(size - 1)) abort();
     close(fd);
     static zv_host host;
     host.size = sizeof(host);
